@@ -1,0 +1,178 @@
+//! The syntax tree the parser builds and the compiler reads.
+
+use super::span::Span;
+
+pub type Name = (String, Span);
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    Nil,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Duration(i64),
+    Str(String),
+    /// `"a {x} b"`: literal text and expressions, in order.
+    Interp(Vec<StrPart>),
+    Name(String),
+    List(Vec<Expr>),
+    Record(Vec<(Name, Expr)>),
+    Unary(UnOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Call(Box<Expr>, Vec<Expr>),
+    Index(Box<Expr>, Box<Expr>),
+    Field(Box<Expr>, Name),
+    Lambda(Box<FnDecl>),
+    If(Box<Expr>, Block, Option<Box<Expr>>),
+    Match(Box<Expr>, Vec<MatchArm>),
+    Block(Block),
+    /// Stands where the parser recovered from an error.
+    Error,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum StrPart {
+    Text(String),
+    Expr(Expr),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    Neg,
+    Not,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Rem => "%",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block {
+    pub stmts: Vec<Stmt>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MatchArm {
+    pub pattern: Pattern,
+    pub guard: Option<Expr>,
+    pub body: Expr,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FnDecl {
+    pub name: Name,
+    pub params: Vec<Name>,
+    pub body: Block,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum StmtKind {
+    Expr(Expr),
+    Let(Name, Expr),
+    /// `target = value`, `target += value`, `target -= value`.
+    Assign(Expr, Option<BinOp>, Expr),
+    Fn(FnDecl),
+    Action(FnDecl),
+    /// `interest "topic" when pattern` (take) or `observe …` (copy).
+    Filter(Filter),
+    Pass(PassDecl),
+    Import(Name),
+    While(Expr, Block),
+    For(Name, Expr, Block),
+    Return(Option<Expr>),
+    Break,
+    Continue,
+    Error,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FilterKind {
+    Interest,
+    Observe,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Filter {
+    pub kind: FilterKind,
+    pub topic: (String, Span),
+    pub pattern: Pattern,
+    pub guard: Option<Expr>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PassDecl {
+    pub topic: (String, Span),
+    pub param: Name,
+    pub body: Block,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pattern {
+    pub kind: PatternKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum PatternKind {
+    Wildcard,
+    /// A literal: compared with `==`.
+    Literal(Expr),
+    Bind(String),
+    /// `[a, b, ..rest]`: the items, then the rest (`None` when there is no `..`,
+    /// `Some(None)` for a bare `..`).
+    List(Vec<Pattern>, Option<Option<Name>>),
+    /// `{k: pat, ..}`: the fields, and whether `..` allows other keys.
+    Record(Vec<(Name, Pattern)>, bool),
+    /// `call(name | _, pat, …, ..)`.
+    Call(Option<Name>, Vec<Pattern>, bool),
+    /// `data(p)`, `seq(p)`, `conc(p)`, `defer(p)`, `delay(p)`, `void(p)`,
+    /// `promise(p, p)`, `noop`: a constructor and its sub-patterns.
+    Message(String, Vec<Pattern>),
+    Error,
+}

@@ -1,0 +1,8 @@
+//! Source text to syntax tree: spans, tokens, the tree, the parser.
+
+pub mod ast;
+pub mod lexer;
+pub mod parser;
+pub mod span;
+
+pub use span::Span;

@@ -1,0 +1,759 @@
+//! The parser: chumsky 0.12 over the lexer's tokens, with a Pratt parser for
+//! operators and error recovery at statement and bracket boundaries, so that
+//! one run reports every syntax error it can.
+
+use chumsky::input::{Input as _, ValueInput};
+use chumsky::pratt::{infix, left, postfix, prefix};
+use chumsky::prelude::*;
+
+use super::ast::*;
+use super::lexer::{Spanned, Token};
+use super::span::Span;
+
+/// A syntax error: what was found where, and what could have stood there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParseError {
+    pub span: Span,
+    pub found: Option<String>,
+    pub expected: Vec<String>,
+    /// What the parser was reading when it failed (`"a match arm"`).
+    pub context: Option<String>,
+}
+
+/// How deep brackets may nest before the parser refuses the file.
+pub const MAX_NESTING: usize = 200;
+
+type Extra<'t, 's> = extra::Err<Rich<'t, Token<'s>, SimpleSpan>>;
+
+/// Parses a token stream into top-level statements.
+pub fn parse<'s>(tokens: &[Spanned<Token<'s>>], src_len: usize) -> (Vec<Stmt>, Vec<ParseError>) {
+    if let Some(span) = too_deep(tokens) {
+        let error = ParseError {
+            span,
+            found: None,
+            expected: vec![],
+            context: Some(format!("brackets nested more than {MAX_NESTING} deep")),
+        };
+        return (vec![], vec![error]);
+    }
+    let tokens: Vec<(Token<'s>, SimpleSpan)> = tokens
+        .iter()
+        .map(|(t, s)| (t.clone(), SimpleSpan::from(s.range())))
+        .collect();
+    let eoi = SimpleSpan::from(src_len..src_len);
+    let input = tokens.as_slice().map(eoi, |(t, s)| (t, s));
+    let (output, errors) = program().parse(input).into_output_errors();
+    let errors = errors
+        .into_iter()
+        // The lexer already reported whatever an error token stands for.
+        .filter(|e| e.found() != Some(&Token::Error))
+        .map(|e| to_parse_error(&e))
+        .collect();
+    (output.unwrap_or_default(), errors)
+}
+
+fn to_parse_error(e: &Rich<Token, SimpleSpan>) -> ParseError {
+    let mut expected: Vec<String> = e
+        .expected()
+        .map(|pattern| match pattern {
+            chumsky::error::RichPattern::Token(t) => t.to_string(),
+            chumsky::error::RichPattern::Label(l) => l.to_string(),
+            chumsky::error::RichPattern::EndOfInput => "end of input".to_string(),
+            chumsky::error::RichPattern::Identifier(i) => format!("`{i}`"),
+            chumsky::error::RichPattern::Any => "something".to_string(),
+            _ => "something else".to_string(),
+        })
+        .collect();
+    expected.sort();
+    expected.dedup();
+    let context = e.contexts().last().map(|(label, _)| match label {
+        chumsky::error::RichPattern::Label(l) => l.to_string(),
+        other => format!("{other:?}"),
+    });
+    let custom = match e.reason() {
+        chumsky::error::RichReason::Custom(msg) => Some(msg.to_string()),
+        _ => None,
+    };
+    ParseError {
+        span: Span::from(e.span().into_range()),
+        found: e.found().map(|t| t.to_string()),
+        expected,
+        context: custom.or(context),
+    }
+}
+
+/// The span of the first bracket that opens deeper than [`MAX_NESTING`].
+fn too_deep(tokens: &[Spanned<Token>]) -> Option<Span> {
+    let mut depth = 0usize;
+    for (token, span) in tokens {
+        match token {
+            Token::LParen | Token::LBracket | Token::LBrace | Token::StrStart(_) => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(*span);
+                }
+            }
+            Token::RParen | Token::RBracket | Token::RBrace | Token::StrEnd(_) => {
+                depth = depth.saturating_sub(1)
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn ident<'t, 's: 't, I>() -> impl Parser<'t, I, Name, Extra<'t, 's>> + Clone
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    select! { Token::Ident(name) = e => (name.to_string(), Span::from(e.span())) }
+        .labelled("a name")
+}
+
+fn string_lit<'t, 's: 't, I>() -> impl Parser<'t, I, (String, Span), Extra<'t, 's>> + Clone
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    select! { Token::Str(s) = e => (s, Span::from(e.span())) }.labelled("a topic string")
+}
+
+fn separators<'t, 's: 't, I>() -> impl Parser<'t, I, (), Extra<'t, 's>> + Clone
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    just(Token::Newline).repeated().ignored()
+}
+
+fn program<'t, 's: 't, I>() -> impl Parser<'t, I, Vec<Stmt>, Extra<'t, 's>>
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    let (stmt, _) = statement_and_pattern();
+    separators()
+        .ignore_then(
+            stmt.separated_by(just(Token::Newline).repeated().at_least(1))
+                .allow_trailing()
+                .collect::<Vec<_>>(),
+        )
+        .then_ignore(end())
+}
+
+type Boxed<'t, 's, I, O> = chumsky::Boxed<'t, 't, I, O, Extra<'t, 's>>;
+
+/// The statement parser and the pattern parser (patterns are also used by
+/// `interest` and `observe`).
+#[allow(clippy::type_complexity)]
+fn statement_and_pattern<'t, 's: 't, I>() -> (Boxed<'t, 's, I, Stmt>, Boxed<'t, 's, I, Pattern>)
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    let pattern = pattern_parser();
+    let mut stmt = Recursive::declare();
+    let mut expr = Recursive::declare();
+
+    let block = just(Token::LBrace)
+        .ignore_then(separators())
+        .ignore_then(
+            stmt.clone()
+                .separated_by(just(Token::Newline).repeated().at_least(1))
+                .allow_trailing()
+                .collect::<Vec<Stmt>>(),
+        )
+        .then_ignore(just(Token::RBrace))
+        .map_with(|stmts, e| Block {
+            stmts,
+            span: Span::from(e.span()),
+        })
+        .recover_with(via_parser(nested_delimiters(
+            Token::LBrace,
+            Token::RBrace,
+            [
+                (Token::LParen, Token::RParen),
+                (Token::LBracket, Token::RBracket),
+            ],
+            |span: SimpleSpan| Block {
+                stmts: vec![],
+                span: Span::from(span),
+            },
+        )))
+        .labelled("a block")
+        .boxed();
+
+    let params = ident()
+        .separated_by(just(Token::Comma))
+        .allow_trailing()
+        .collect::<Vec<_>>()
+        .delimited_by(just(Token::LParen), just(Token::RParen))
+        .labelled("parameters");
+
+    let lambda = just(Token::Fn)
+        .ignore_then(params.clone())
+        .then(block.clone())
+        .map_with(|(params, body), e| {
+            let span = Span::from(e.span());
+            ExprKind::Lambda(Box::new(FnDecl {
+                name: ("<lambda>".to_string(), span),
+                params,
+                body,
+                span,
+            }))
+        });
+
+    let if_expr = recursive(|if_expr| {
+        just(Token::If)
+            .ignore_then(expr.clone())
+            .then(block.clone())
+            .then(
+                just(Token::Else)
+                    .ignore_then(
+                        if_expr
+                            .map_with(|kind, e| Expr {
+                                kind,
+                                span: Span::from(e.span()),
+                            })
+                            .or(block.clone().map(|b: Block| Expr {
+                                span: b.span,
+                                kind: ExprKind::Block(b),
+                            })),
+                    )
+                    .or_not(),
+            )
+            .map(|((cond, then), otherwise): ((Expr, Block), Option<Expr>)| {
+                ExprKind::If(Box::new(cond), then, otherwise.map(Box::new))
+            })
+    });
+
+    let arm = pattern
+        .clone()
+        .then(just(Token::If).ignore_then(expr.clone()).or_not())
+        .then_ignore(just(Token::FatArrow))
+        .then(expr.clone())
+        .map(|((pattern, guard), body)| MatchArm {
+            pattern,
+            guard,
+            body,
+        })
+        .labelled("a match arm");
+
+    let arm_sep = choice((just(Token::Comma), just(Token::Newline)))
+        .repeated()
+        .at_least(1);
+    let match_expr = just(Token::Match)
+        .ignore_then(expr.clone())
+        .then(
+            arm.separated_by(arm_sep.clone())
+                .allow_leading()
+                .allow_trailing()
+                .collect::<Vec<_>>()
+                .delimited_by(just(Token::LBrace), just(Token::RBrace)),
+        )
+        .map(|(scrutinee, arms)| ExprKind::Match(Box::new(scrutinee), arms));
+
+    let items = expr
+        .clone()
+        .separated_by(just(Token::Comma))
+        .allow_trailing()
+        .collect::<Vec<Expr>>();
+
+    let list = items
+        .clone()
+        .delimited_by(just(Token::LBracket), just(Token::RBracket))
+        .map(ExprKind::List);
+
+    let key = ident().or(string_lit());
+    let record = key
+        .then_ignore(just(Token::Colon))
+        .then(expr.clone())
+        .separated_by(just(Token::Comma))
+        .allow_trailing()
+        .at_least(1)
+        .collect::<Vec<_>>()
+        .or(empty().to(vec![]))
+        .delimited_by(just(Token::LBrace), just(Token::RBrace))
+        .map(ExprKind::Record);
+
+    let interp = select! { Token::StrStart(s) => s }
+        .then(
+            expr.clone()
+                .then(select! { Token::StrMid(s) => s })
+                .repeated()
+                .collect::<Vec<_>>(),
+        )
+        .then(expr.clone())
+        .then(select! { Token::StrEnd(s) => s })
+        .map(|(((first, middle), last), end)| {
+            let mut parts = vec![StrPart::Text(first)];
+            for (e, text) in middle {
+                parts.push(StrPart::Expr(e));
+                parts.push(StrPart::Text(text));
+            }
+            parts.push(StrPart::Expr(last));
+            parts.push(StrPart::Text(end));
+            parts.retain(|p| !matches!(p, StrPart::Text(t) if t.is_empty()));
+            ExprKind::Interp(parts)
+        });
+
+    let literal = select! {
+        Token::Nil => ExprKind::Nil,
+        Token::True => ExprKind::Bool(true),
+        Token::False => ExprKind::Bool(false),
+        Token::Int(n) => ExprKind::Int(n),
+        Token::Float(x) => ExprKind::Float(x),
+        Token::Duration(ms) => ExprKind::Duration(ms),
+        Token::Str(s) => ExprKind::Str(s),
+        Token::Ident(name) => ExprKind::Name(name.to_string()),
+    };
+
+    let atom = choice((
+        literal,
+        interp,
+        lambda,
+        if_expr,
+        match_expr,
+        list,
+        record,
+        block.clone().map(ExprKind::Block),
+        expr.clone()
+            .delimited_by(just(Token::LParen), just(Token::RParen))
+            .map(|e: Expr| e.kind),
+    ))
+    .map_with(|kind, e| Expr {
+        kind,
+        span: Span::from(e.span()),
+    })
+    .recover_with(via_parser(nested_delimiters(
+        Token::LParen,
+        Token::RParen,
+        [
+            (Token::LBracket, Token::RBracket),
+            (Token::LBrace, Token::RBrace),
+        ],
+        |span: SimpleSpan| Expr {
+            kind: ExprKind::Error,
+            span: Span::from(span),
+        },
+    )))
+    .recover_with(via_parser(nested_delimiters(
+        Token::LBracket,
+        Token::RBracket,
+        [
+            (Token::LParen, Token::RParen),
+            (Token::LBrace, Token::RBrace),
+        ],
+        |span: SimpleSpan| Expr {
+            kind: ExprKind::Error,
+            span: Span::from(span),
+        },
+    )))
+    .labelled("an expression")
+    .boxed();
+
+    enum Postfix {
+        Call(Vec<Expr>),
+        Index(Expr),
+        Field(Name),
+    }
+    let postfix_op = choice((
+        items
+            .clone()
+            .delimited_by(just(Token::LParen), just(Token::RParen))
+            .map(Postfix::Call),
+        expr.clone()
+            .delimited_by(just(Token::LBracket), just(Token::RBracket))
+            .map(Postfix::Index),
+        just(Token::Dot).ignore_then(ident()).map(Postfix::Field),
+    ));
+
+    macro_rules! binary {
+        ($assoc:expr, $tok:expr, $op:expr) => {
+            infix($assoc, just($tok), |l: Expr, _, r: Expr, e| {
+                let span = Span::from(e.span());
+                Expr {
+                    kind: ExprKind::Binary($op, Box::new(l), Box::new(r)),
+                    span,
+                }
+            })
+        };
+    }
+    let operators = atom.pratt((
+        postfix(10, postfix_op, |lhs: Expr, op, e| {
+            let span = Span::from(e.span());
+            let kind = match op {
+                Postfix::Call(args) => ExprKind::Call(Box::new(lhs), args),
+                Postfix::Index(index) => ExprKind::Index(Box::new(lhs), Box::new(index)),
+                Postfix::Field(name) => ExprKind::Field(Box::new(lhs), name),
+            };
+            Expr { kind, span }
+        }),
+        prefix(9, just(Token::Minus), |_, rhs: Expr, e| Expr {
+            kind: ExprKind::Unary(UnOp::Neg, Box::new(rhs)),
+            span: Span::from(e.span()),
+        }),
+        binary!(left(8), Token::Star, BinOp::Mul),
+        binary!(left(8), Token::Slash, BinOp::Div),
+        binary!(left(8), Token::Percent, BinOp::Rem),
+        binary!(left(7), Token::Plus, BinOp::Add),
+        binary!(left(7), Token::Minus, BinOp::Sub),
+        binary!(left(6), Token::Lt, BinOp::Lt),
+        binary!(left(6), Token::Le, BinOp::Le),
+        binary!(left(6), Token::Gt, BinOp::Gt),
+        binary!(left(6), Token::Ge, BinOp::Ge),
+        binary!(left(5), Token::EqEq, BinOp::Eq),
+        binary!(left(5), Token::NotEq, BinOp::Ne),
+        prefix(4, just(Token::Not), |_, rhs: Expr, e| Expr {
+            kind: ExprKind::Unary(UnOp::Not, Box::new(rhs)),
+            span: Span::from(e.span()),
+        }),
+        infix(left(3), just(Token::And), |l: Expr, _, r: Expr, e| Expr {
+            kind: ExprKind::And(Box::new(l), Box::new(r)),
+            span: Span::from(e.span()),
+        }),
+        infix(left(2), just(Token::Or), |l: Expr, _, r: Expr, e| Expr {
+            kind: ExprKind::Or(Box::new(l), Box::new(r)),
+            span: Span::from(e.span()),
+        }),
+    ));
+    expr.define(operators.labelled("an expression").boxed());
+
+    let let_stmt = just(Token::Let)
+        .ignore_then(ident())
+        .then_ignore(just(Token::Assign))
+        .then(expr.clone())
+        .map(|(name, value)| StmtKind::Let(name, value));
+
+    let fn_decl = |keyword: Token<'s>| {
+        just(keyword)
+            .ignore_then(ident())
+            .then(params.clone())
+            .then(block.clone())
+            .map_with(|((name, params), body), e| FnDecl {
+                name,
+                params,
+                body,
+                span: Span::from(e.span()),
+            })
+    };
+
+    let filter = choice((
+        just(Token::Interest).to(FilterKind::Interest),
+        just(Token::Observe).to(FilterKind::Observe),
+    ))
+    .then(string_lit())
+    .then_ignore(just(Token::When))
+    .then(pattern.clone())
+    .then(just(Token::If).ignore_then(expr.clone()).or_not())
+    .map(|(((kind, topic), pattern), guard)| {
+        StmtKind::Filter(Filter {
+            kind,
+            topic,
+            pattern,
+            guard,
+        })
+    });
+
+    let pass = just(Token::Pass)
+        .ignore_then(string_lit())
+        .then(ident().delimited_by(just(Token::LParen), just(Token::RParen)))
+        .then(block.clone())
+        .map_with(|((topic, param), body), e| {
+            StmtKind::Pass(PassDecl {
+                topic,
+                param,
+                body,
+                span: Span::from(e.span()),
+            })
+        });
+
+    let while_stmt = just(Token::While)
+        .ignore_then(expr.clone())
+        .then(block.clone())
+        .map(|(cond, body)| StmtKind::While(cond, body));
+
+    let for_stmt = just(Token::For)
+        .ignore_then(ident())
+        .then_ignore(just(Token::In))
+        .then(expr.clone())
+        .then(block.clone())
+        .map(|((name, iter), body)| StmtKind::For(name, iter, body));
+
+    let assign_op = choice((
+        just(Token::Assign).to(None),
+        just(Token::PlusAssign).to(Some(BinOp::Add)),
+        just(Token::MinusAssign).to(Some(BinOp::Sub)),
+    ));
+    let expr_or_assign = expr
+        .clone()
+        .then(assign_op.then(expr.clone()).or_not())
+        .map(|(target, assign)| match assign {
+            Some((op, value)) => StmtKind::Assign(target, op, value),
+            None => StmtKind::Expr(target),
+        });
+
+    let stmt_kind = choice((
+        let_stmt,
+        fn_decl(Token::Fn).map(StmtKind::Fn),
+        fn_decl(Token::Action).map(StmtKind::Action),
+        filter,
+        pass,
+        just(Token::Import)
+            .ignore_then(ident())
+            .map(StmtKind::Import),
+        while_stmt,
+        for_stmt,
+        just(Token::Return)
+            .ignore_then(expr.clone().or_not())
+            .map(StmtKind::Return),
+        just(Token::Break).to(StmtKind::Break),
+        just(Token::Continue).to(StmtKind::Continue),
+        expr_or_assign,
+    ));
+
+    stmt.define(
+        stmt_kind
+            .map_with(|kind, e| Stmt {
+                kind,
+                span: Span::from(e.span()),
+            })
+            .recover_with(skip_then_retry_until(
+                any().ignored(),
+                one_of([Token::Newline, Token::RBrace]).rewind().ignored(),
+            ))
+            .labelled("a statement")
+            .boxed(),
+    );
+    (stmt.boxed(), pattern.boxed())
+}
+
+fn pattern_parser<'t, 's: 't, I>() -> Boxed<'t, 's, I, Pattern>
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    recursive(|pattern| {
+        let literal = select! {
+            Token::Nil => ExprKind::Nil,
+            Token::True => ExprKind::Bool(true),
+            Token::False => ExprKind::Bool(false),
+            Token::Int(n) => ExprKind::Int(n),
+            Token::Float(x) => ExprKind::Float(x),
+            Token::Duration(ms) => ExprKind::Duration(ms),
+            Token::Str(s) => ExprKind::Str(s),
+        };
+        let negative = just(Token::Minus).ignore_then(select! {
+            Token::Int(n) => ExprKind::Int(n.wrapping_neg()),
+            Token::Float(x) => ExprKind::Float(-x),
+            Token::Duration(ms) => ExprKind::Duration(-ms),
+        });
+        let literal = literal.or(negative).map_with(|kind, e| {
+            PatternKind::Literal(Expr {
+                kind,
+                span: Span::from(e.span()),
+            })
+        });
+
+        let items = pattern
+            .clone()
+            .separated_by(just(Token::Comma))
+            .allow_trailing()
+            .collect::<Vec<Pattern>>();
+
+        let rest = just(Token::DotDot).ignore_then(ident().or_not());
+        let list = pattern
+            .clone()
+            .then_ignore(just(Token::Comma))
+            .repeated()
+            .collect::<Vec<Pattern>>()
+            .then(rest.clone().map(Some))
+            .or(items.clone().map(|items| (items, None)))
+            .delimited_by(just(Token::LBracket), just(Token::RBracket))
+            .map(|(items, rest)| PatternKind::List(items, rest));
+
+        let key = ident().or(string_lit());
+        let field = key
+            .clone()
+            .then(just(Token::Colon).ignore_then(pattern.clone()).or_not())
+            .map(|(key, pat)| {
+                let pat = pat.unwrap_or_else(|| Pattern {
+                    kind: PatternKind::Bind(key.0.clone()),
+                    span: key.1,
+                });
+                (key, pat)
+            });
+        let record = field
+            .then_ignore(just(Token::Comma))
+            .repeated()
+            .collect::<Vec<_>>()
+            .then_ignore(just(Token::DotDot))
+            .map(|fields| PatternKind::Record(fields, true))
+            .or(key
+                .then(just(Token::Colon).ignore_then(pattern.clone()).or_not())
+                .map(|(key, pat)| {
+                    let pat = pat.unwrap_or_else(|| Pattern {
+                        kind: PatternKind::Bind(key.0.clone()),
+                        span: key.1,
+                    });
+                    (key, pat)
+                })
+                .separated_by(just(Token::Comma))
+                .allow_trailing()
+                .collect::<Vec<_>>()
+                .map(|fields| PatternKind::Record(fields, false)))
+            .delimited_by(just(Token::LBrace), just(Token::RBrace));
+
+        let call = just(Token::Ident("call"))
+            .ignore_then(
+                ident()
+                    .map(|name| if name.0 == "_" { None } else { Some(name) })
+                    .then(
+                        just(Token::Comma)
+                            .ignore_then(pattern.clone())
+                            .repeated()
+                            .collect::<Vec<Pattern>>(),
+                    )
+                    .then(just(Token::Comma).ignore_then(just(Token::DotDot)).or_not())
+                    .then_ignore(just(Token::Comma).or_not())
+                    .delimited_by(just(Token::LParen), just(Token::RParen)),
+            )
+            .map(|((action, args), rest)| PatternKind::Call(action, args, rest.is_some()));
+
+        let constructor =
+            select! { Token::Ident(name) if is_message_pattern(name) => name.to_string() }
+                .then(items.delimited_by(just(Token::LParen), just(Token::RParen)))
+                .map(|(name, args)| PatternKind::Message(name, args));
+
+        let name = select! { Token::Ident(name) => name }.map(|name: &str| match name {
+            "_" => PatternKind::Wildcard,
+            "noop" => PatternKind::Message("noop".to_string(), vec![]),
+            _ => PatternKind::Bind(name.to_string()),
+        });
+
+        choice((literal, list, record, call, constructor, name))
+            .map_with(|kind, e| Pattern {
+                kind,
+                span: Span::from(e.span()),
+            })
+            .labelled("a pattern")
+    })
+    .boxed()
+}
+
+fn is_message_pattern(name: &str) -> bool {
+    matches!(
+        name,
+        "data" | "seq" | "conc" | "promise" | "defer" | "delay" | "void"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::lexer::lex;
+
+    fn parse_ok(src: &str) -> Vec<Stmt> {
+        let (tokens, lex_errors) = lex(src);
+        assert!(lex_errors.is_empty());
+        let (stmts, errors) = parse(&tokens, src.len());
+        assert!(errors.is_empty(), "{src}: {errors:?}");
+        stmts
+    }
+
+    fn parse_errors(src: &str) -> Vec<ParseError> {
+        let (tokens, _) = lex(src);
+        parse(&tokens, src.len()).1
+    }
+
+    fn show(e: &Expr) -> String {
+        match &e.kind {
+            ExprKind::Int(n) => n.to_string(),
+            ExprKind::Name(n) => n.clone(),
+            ExprKind::Binary(op, l, r) => format!("({} {} {})", show(l), op.symbol(), show(r)),
+            ExprKind::Unary(UnOp::Neg, x) => format!("(-{})", show(x)),
+            ExprKind::Unary(UnOp::Not, x) => format!("(not {})", show(x)),
+            ExprKind::And(l, r) => format!("({} and {})", show(l), show(r)),
+            ExprKind::Or(l, r) => format!("({} or {})", show(l), show(r)),
+            ExprKind::Call(f, args) => format!(
+                "{}({})",
+                show(f),
+                args.iter().map(show).collect::<Vec<_>>().join(", ")
+            ),
+            ExprKind::Field(x, name) => format!("{}.{}", show(x), name.0),
+            ExprKind::Index(x, i) => format!("{}[{}]", show(x), show(i)),
+            other => format!("{other:?}"),
+        }
+    }
+
+    fn expr(src: &str) -> String {
+        match &parse_ok(src)[0].kind {
+            StmtKind::Expr(e) => show(e),
+            other => panic!("not an expression: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn precedence() {
+        assert_eq!(expr("1 + 2 * 3"), "(1 + (2 * 3))");
+        assert_eq!(expr("1 - 2 - 3"), "((1 - 2) - 3)");
+        assert_eq!(expr("-a.b(c)[0]"), "(-a.b(c)[0])");
+        assert_eq!(
+            expr("not a == b and c or d"),
+            "(((not (a == b)) and c) or d)"
+        );
+        assert_eq!(expr("a < b == c > d"), "((a < b) == (c > d))");
+    }
+
+    #[test]
+    fn statements_split_on_newlines() {
+        let stmts = parse_ok("let a = 1\na = a + 1; print(a)\n");
+        assert_eq!(stmts.len(), 3);
+        assert!(matches!(stmts[1].kind, StmtKind::Assign(_, None, _)));
+    }
+
+    #[test]
+    fn declarations() {
+        let stmts = parse_ok(
+            r#"import passes
+fn square(x) { x * x }
+action add(n) { total = total + n }
+interest "writes" when call(write, _)
+observe "audit" when data({kind: "audit", ..})
+pass "writes" (msgs) { passes.batch(msgs, write_many) }"#,
+        );
+        assert_eq!(stmts.len(), 6);
+        assert!(matches!(&stmts[4].kind, StmtKind::Filter(f) if f.kind == FilterKind::Observe));
+    }
+
+    #[test]
+    fn match_and_patterns() {
+        let stmts = parse_ok(
+            r#"match m {
+  call(greet, who) if who != "" => 1,
+  call(_, ..) => 2
+  [a, b, ..rest] => 3
+  {k: 1, ..} => 4
+  data(-1) => 5
+  noop => 6
+  _ => 7
+}"#,
+        );
+        match &stmts[0].kind {
+            StmtKind::Expr(Expr {
+                kind: ExprKind::Match(_, arms),
+                ..
+            }) => assert_eq!(arms.len(), 7),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn recovers_and_reports_every_error() {
+        let errors = parse_errors("let = 1\nlet b = 2\nlet c = (1 +)\nprint(b)");
+        assert_eq!(errors.len(), 2, "{errors:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_crashed() {
+        let src = "(".repeat(10_000);
+        let errors = parse_errors(&src);
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].context.as_deref().unwrap().contains("nested"));
+    }
+}
