@@ -1,0 +1,2 @@
+//! `voyager disasm`: instructions interleaved with the source lines they
+//! came from.

@@ -1,0 +1,5 @@
+//! The bytecode: opcodes declared once, compiled functions, the disassembler.
+
+pub mod chunk;
+pub mod disasm;
+pub mod opcode;

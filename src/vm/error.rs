@@ -1,0 +1,93 @@
+//! Runtime errors: data, with a code, a span and a call-stack trace.
+//! `crate::diag` renders them.
+
+use crate::bytecode::chunk::SourceId;
+use crate::syntax::Span;
+
+/// Whether the engine may run the failing call again (SPEC §6.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Fatal,
+    Retryable,
+}
+
+/// A place in a program: which file, which bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Loc {
+    pub source: SourceId,
+    pub span: Span,
+}
+
+/// One frame of a trace: the function or action that was running, and where.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceFrame {
+    pub name: String,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuntimeError {
+    pub code: &'static str,
+    pub message: String,
+    pub severity: Severity,
+    pub hint: Option<String>,
+    /// Where it happened; `None` for errors raised outside any code.
+    pub loc: Option<Loc>,
+    /// Innermost frame first.
+    pub trace: Vec<TraceFrame>,
+}
+
+impl RuntimeError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> RuntimeError {
+        RuntimeError {
+            code,
+            message: message.into(),
+            severity: Severity::Fatal,
+            hint: None,
+            loc: None,
+            trace: Vec::new(),
+        }
+    }
+
+    pub fn retryable(mut self) -> RuntimeError {
+        self.severity = Severity::Retryable;
+        self
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> RuntimeError {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn type_error(message: impl Into<String>) -> RuntimeError {
+        RuntimeError::new(codes::TYPE, message)
+    }
+}
+
+impl std::fmt::Display for RuntimeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "[{}] {}", self.code, self.message)
+    }
+}
+
+/// The stable codes of runtime errors.
+pub mod codes {
+    pub const TYPE: &str = "E0200";
+    pub const OVERFLOW: &str = "E0201";
+    pub const DIVISION_BY_ZERO: &str = "E0202";
+    pub const INDEX: &str = "E0203";
+    pub const MISSING_KEY: &str = "E0204";
+    pub const STACK_OVERFLOW: &str = "E0205";
+    pub const ASSERTION: &str = "E0206";
+    pub const ARITY: &str = "E0207";
+    pub const NOT_CALLABLE: &str = "E0208";
+    pub const NO_MATCH: &str = "E0209";
+    pub const VALUE: &str = "E0210";
+    pub const FAIL: &str = "E0300";
+    pub const RETRY: &str = "E0301";
+    pub const BAD_RESULT: &str = "E0302";
+    pub const BAD_MESSAGE: &str = "E0303";
+    pub const MAX_STEPS: &str = "E0304";
+    pub const PASS: &str = "E0305";
+}

@@ -1,0 +1,728 @@
+//! The interpreter: runs function, action and pass bodies over one value
+//! stack and a frame stack. Voyager calls never recurse natively, so deep
+//! recursion in a script is a runtime error, not a crash.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::error::{codes, Loc, RuntimeError, TraceFrame};
+use super::message::Message;
+use super::natives::{compare, Host};
+use super::pattern::matches;
+use super::value::{Closure, Value};
+use crate::bytecode::chunk::FnProto;
+use crate::bytecode::opcode::Op;
+
+/// How many calls may be active at once before the script gets a
+/// "stack overflow" error.
+pub const MAX_FRAMES: usize = 10_000;
+
+struct Frame {
+    closure: Rc<Closure>,
+    ip: usize,
+    /// Stack index of local slot 0 (the callee sits just below).
+    base: usize,
+}
+
+pub struct Vm {
+    pub globals: Vec<Value>,
+    stack: Vec<Value>,
+    frames: Vec<Frame>,
+    /// Messages that top-level expression statements produced, in order.
+    pub emitted: Vec<Value>,
+    pub host: Box<dyn Host>,
+    /// Backward jumps and calls left before the run is stopped (`None`: no
+    /// limit). Guards against runaway loops inside one action.
+    pub fuel: Option<u64>,
+}
+
+impl Vm {
+    pub fn new(host: Box<dyn Host>) -> Vm {
+        Vm {
+            globals: Vec::new(),
+            stack: Vec::with_capacity(256),
+            frames: Vec::with_capacity(64),
+            emitted: Vec::new(),
+            host,
+            fuel: None,
+        }
+    }
+
+    pub fn ensure_globals(&mut self, n: usize) {
+        if self.globals.len() < n {
+            self.globals.resize(n, Value::Nil);
+        }
+    }
+
+    /// Runs a unit's top-level code.
+    pub fn run_script(&mut self, proto: Rc<FnProto>) -> Result<Value, RuntimeError> {
+        let closure = Rc::new(Closure {
+            proto,
+            captures: Box::new([]),
+        });
+        self.call(&Value::Func(closure), &[])
+    }
+
+    /// Calls a function or an action's body with arguments, to completion.
+    pub fn call(&mut self, callee: &Value, args: &[Value]) -> Result<Value, RuntimeError> {
+        let stop_at = self.frames.len();
+        let stack_at = self.stack.len();
+        self.stack.push(callee.clone());
+        self.stack.extend_from_slice(args);
+        let result = match self.call_value(args.len(), None) {
+            Ok(true) => self.execute(stop_at),
+            Ok(false) => Ok(self.stack.pop().unwrap_or_default()),
+            Err(e) => Err(e),
+        };
+        if result.is_err() {
+            self.frames.truncate(stop_at);
+        }
+        self.stack.truncate(stack_at);
+        result
+    }
+
+    /// Calls an action's body (an action is not a callable value in scripts).
+    pub fn call_action(&mut self, proto: &Rc<FnProto>, args: &[Value]) -> Result<Value, RuntimeError> {
+        let closure = Rc::new(Closure {
+            proto: proto.clone(),
+            captures: Box::new([]),
+        });
+        self.call(&Value::Func(closure), args)
+    }
+
+    /// Sets up a call of the callee below `argc` arguments on the stack.
+    /// Returns `Ok(true)` if a frame was pushed, `Ok(false)` if a native ran
+    /// and its result replaced the callee.
+    fn call_value(&mut self, argc: usize, caller_ip: Option<usize>) -> Result<bool, RuntimeError> {
+        let callee_at = self.stack.len() - argc - 1;
+        match &self.stack[callee_at] {
+            Value::Func(closure) => {
+                let closure = closure.clone();
+                let arity = closure.proto.arity;
+                if argc != arity {
+                    return Err(RuntimeError::new(
+                        codes::ARITY,
+                        format!(
+                            "`{}` takes {arity} argument{} but got {argc}",
+                            closure.proto.name,
+                            if arity == 1 { "" } else { "s" }
+                        ),
+                    ));
+                }
+                if self.frames.len() >= MAX_FRAMES {
+                    return Err(RuntimeError::new(
+                        codes::STACK_OVERFLOW,
+                        format!("stack overflow: more than {MAX_FRAMES} calls deep"),
+                    )
+                    .with_hint("is a recursion missing its base case?"));
+                }
+                if let Some(ip) = caller_ip {
+                    if let Some(frame) = self.frames.last_mut() {
+                        frame.ip = ip;
+                    }
+                }
+                self.frames.push(Frame {
+                    closure,
+                    ip: 0,
+                    base: callee_at + 1,
+                });
+                Ok(true)
+            }
+            Value::Native(native) => {
+                let native = *native;
+                if argc < native.min || argc > native.max {
+                    return Err(RuntimeError::new(
+                        codes::ARITY,
+                        format!(
+                            "`{}` takes {} arguments but got {argc}",
+                            native.name,
+                            native.arity_text()
+                        ),
+                    ));
+                }
+                let result = (native.func)(&mut *self.host, &self.stack[callee_at + 1..])?;
+                self.stack.truncate(callee_at);
+                self.stack.push(result);
+                Ok(false)
+            }
+            Value::Action(a) => Err(RuntimeError::new(
+                codes::NOT_CALLABLE,
+                format!("`{}` is an action: it runs through a message", a.name),
+            )
+            .with_hint(format!("make the message with `call({}, …)`", a.name))),
+            other => Err(RuntimeError::new(
+                codes::NOT_CALLABLE,
+                format!("{} `{}` is not a function", other.type_name(), other.repr()),
+            )),
+        }
+    }
+
+    /// The runtime error with its place and the call-stack trace filled in.
+    fn locate(&self, mut e: RuntimeError, op_ip: usize) -> RuntimeError {
+        let mut trace = Vec::new();
+        for (i, frame) in self.frames.iter().rev().enumerate() {
+            let proto = &frame.closure.proto;
+            let at = if i == 0 { op_ip } else { frame.ip.saturating_sub(1) };
+            trace.push(TraceFrame {
+                name: display_name(proto),
+                loc: Loc {
+                    source: proto.source,
+                    span: proto.chunk.span_at(at),
+                },
+            });
+        }
+        if e.loc.is_none() {
+            e.loc = trace.first().map(|f| f.loc);
+        }
+        if e.trace.is_empty() {
+            e.trace = trace;
+        }
+        e
+    }
+
+    fn burn_fuel(&mut self) -> Result<(), RuntimeError> {
+        if let Some(fuel) = &mut self.fuel {
+            if *fuel == 0 {
+                return Err(RuntimeError::new(
+                    codes::MAX_STEPS,
+                    "instruction budget used up (a runaway loop?)",
+                )
+                .with_hint("raise --max-instructions, or look for a loop that never ends"));
+            }
+            *fuel -= 1;
+        }
+        Ok(())
+    }
+
+    fn execute(&mut self, stop_at: usize) -> Result<Value, RuntimeError> {
+        let mut op_ip = 0;
+        match self.dispatch(stop_at, &mut op_ip) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                let e = self.locate(e, op_ip);
+                Err(e)
+            }
+        }
+    }
+
+    fn dispatch(&mut self, stop_at: usize, op_ip: &mut usize) -> Result<Value, RuntimeError> {
+        let frame = self.frames.last().expect("a frame to run");
+        let mut closure = frame.closure.clone();
+        let mut ip = frame.ip;
+        let mut base = frame.base;
+        loop {
+            let chunk = &closure.proto.chunk;
+            let code = &chunk.code;
+            *op_ip = ip;
+            let op = Op::ALL[code[ip] as usize];
+            let a = if ip + 2 < code.len() {
+                u16::from_le_bytes([code[ip + 1], code[ip + 2]]) as usize
+            } else {
+                0
+            };
+            ip += op.size();
+            match op {
+                Op::Const => self.stack.push(chunk.consts[a].clone()),
+                Op::Nil => self.stack.push(Value::Nil),
+                Op::True => self.stack.push(Value::Bool(true)),
+                Op::False => self.stack.push(Value::Bool(false)),
+                Op::Pop => {
+                    self.stack.pop();
+                }
+                Op::Dup => {
+                    let v = self.top(0).clone();
+                    self.stack.push(v);
+                }
+                Op::Dup2 => {
+                    let (x, y) = (self.top(1).clone(), self.top(0).clone());
+                    self.stack.push(x);
+                    self.stack.push(y);
+                }
+                Op::PopN => {
+                    let n = self.stack.len() - a;
+                    self.stack.truncate(n);
+                }
+                Op::PopUnder => {
+                    let top = self.pop();
+                    let n = self.stack.len() - a;
+                    self.stack.truncate(n);
+                    self.stack.push(top);
+                }
+                Op::GetLocal => {
+                    let v = self.stack[base + a].clone();
+                    self.stack.push(v);
+                }
+                Op::SetLocal => {
+                    self.stack[base + a] = self.pop();
+                }
+                Op::GetCell => {
+                    let v = match &self.stack[base + a] {
+                        Value::Cell(cell) => cell.borrow().clone(),
+                        other => other.clone(),
+                    };
+                    self.stack.push(v);
+                }
+                Op::SetCell => {
+                    let v = self.pop();
+                    match &self.stack[base + a] {
+                        Value::Cell(cell) => *cell.borrow_mut() = v,
+                        _ => self.stack[base + a] = v,
+                    }
+                }
+                Op::MakeCell => {
+                    let slot = &mut self.stack[base + a];
+                    if !matches!(slot, Value::Cell(_)) {
+                        let v = std::mem::take(slot);
+                        *slot = Value::Cell(Rc::new(RefCell::new(v)));
+                    }
+                }
+                Op::GetUpval => self.stack.push(closure.captures[a].borrow().clone()),
+                Op::SetUpval => {
+                    let v = self.pop();
+                    *closure.captures[a].borrow_mut() = v;
+                }
+                Op::GetGlobal => self.stack.push(self.globals[a].clone()),
+                Op::SetGlobal => self.globals[a] = self.pop(),
+                Op::Closure => {
+                    let proto = chunk.protos[a].clone();
+                    let captures = proto
+                        .captures
+                        .iter()
+                        .map(|c| match *c {
+                            crate::bytecode::chunk::Capture::Local(slot) => {
+                                match &self.stack[base + slot as usize] {
+                                    Value::Cell(cell) => cell.clone(),
+                                    other => Rc::new(RefCell::new(other.clone())),
+                                }
+                            }
+                            crate::bytecode::chunk::Capture::Upval(i) => closure.captures[i as usize].clone(),
+                        })
+                        .collect();
+                    self.stack.push(Value::Func(Rc::new(Closure { proto, captures })));
+                }
+                Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Rem => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    let v = arith(op, a, b)?;
+                    self.stack.push(v);
+                }
+                Op::Lt | Op::Le | Op::Gt | Op::Ge => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    let v = ordering(op, &a, &b)?;
+                    self.stack.push(Value::Bool(v));
+                }
+                Op::Eq | Op::Ne => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    self.stack.push(Value::Bool((a == b) == (op == Op::Eq)));
+                }
+                Op::Neg => {
+                    let v = match self.pop() {
+                        Value::Int(n) => Value::Int(n.checked_neg().ok_or_else(overflow)?),
+                        Value::Float(x) => Value::Float(-x),
+                        Value::Duration(d) => Value::Duration(d.checked_neg().ok_or_else(overflow)?),
+                        other => {
+                            return Err(RuntimeError::type_error(format!(
+                                "cannot negate {} `{}`",
+                                other.type_name(),
+                                other.repr()
+                            )))
+                        }
+                    };
+                    self.stack.push(v);
+                }
+                Op::Not => {
+                    let v = self.pop();
+                    self.stack.push(Value::Bool(!v.is_truthy()));
+                }
+                Op::Jump => {
+                    let target = read_u32(code, ip - 4);
+                    if target < ip {
+                        self.burn_fuel()?;
+                    }
+                    ip = target;
+                }
+                Op::JumpIfFalse => {
+                    if !self.pop().is_truthy() {
+                        ip = read_u32(code, ip - 4);
+                    }
+                }
+                Op::AndJump => {
+                    if self.top(0).is_truthy() {
+                        self.stack.pop();
+                    } else {
+                        ip = read_u32(code, ip - 4);
+                    }
+                }
+                Op::OrJump => {
+                    if self.top(0).is_truthy() {
+                        ip = read_u32(code, ip - 4);
+                    } else {
+                        self.stack.pop();
+                    }
+                }
+                Op::Call => {
+                    self.burn_fuel()?;
+                    if self.call_value(a, Some(ip))? {
+                        let frame = self.frames.last().expect("pushed frame");
+                        closure = frame.closure.clone();
+                        ip = 0;
+                        base = frame.base;
+                    }
+                }
+                Op::Return => {
+                    let result = self.pop();
+                    let frame = self.frames.pop().expect("a frame to return from");
+                    self.stack.truncate(frame.base - 1);
+                    if self.frames.len() == stop_at {
+                        return Ok(result);
+                    }
+                    self.stack.push(result);
+                    let frame = self.frames.last().expect("a caller frame");
+                    closure = frame.closure.clone();
+                    ip = frame.ip;
+                    base = frame.base;
+                }
+                Op::List => {
+                    let items = self.stack.split_off(self.stack.len() - a);
+                    self.stack.push(Value::list(items));
+                }
+                Op::Record => {
+                    let items = self.stack.split_off(self.stack.len() - 2 * a);
+                    let mut map = indexmap::IndexMap::with_capacity(a);
+                    let mut items = items.into_iter();
+                    while let (Some(k), Some(v)) = (items.next(), items.next()) {
+                        if let Value::Str(k) = k {
+                            map.insert(k, v);
+                        }
+                    }
+                    self.stack.push(Value::record(map));
+                }
+                Op::Index => {
+                    let index = self.pop();
+                    let object = self.pop();
+                    self.stack.push(index_get(&object, &index)?);
+                }
+                Op::SetIndex => {
+                    let value = self.pop();
+                    let index = self.pop();
+                    let object = self.pop();
+                    index_set(&object, index, value)?;
+                }
+                Op::Field => {
+                    let object = self.pop();
+                    let Value::Str(name) = &chunk.consts[a] else {
+                        unreachable!("field names are string constants")
+                    };
+                    self.stack.push(field_get(&object, name)?);
+                }
+                Op::SetField => {
+                    let value = self.pop();
+                    let object = self.pop();
+                    let Value::Str(name) = &chunk.consts[a] else {
+                        unreachable!("field names are string constants")
+                    };
+                    match &object {
+                        Value::Record(r) => {
+                            r.borrow_mut().insert(name.clone(), value);
+                        }
+                        other => {
+                            return Err(RuntimeError::type_error(format!(
+                                "cannot set field `{name}` on {} `{}`",
+                                other.type_name(),
+                                other.repr()
+                            )))
+                        }
+                    }
+                }
+                Op::Interp => {
+                    let parts = self.stack.split_off(self.stack.len() - a);
+                    let mut s = String::new();
+                    for part in &parts {
+                        part.write_display(&mut s, false, 0);
+                    }
+                    self.stack.push(Value::str(&s));
+                }
+                Op::IterNext => {
+                    let target = read_u32(code, ip - 4);
+                    let next = match (&self.stack[base + a], &self.stack[base + a + 1]) {
+                        (Value::List(list), Value::Int(i)) => list.borrow().get(*i as usize).cloned(),
+                        (other, _) => {
+                            return Err(RuntimeError::type_error(format!(
+                                "`for` goes over a list, not {} `{}`",
+                                other.type_name(),
+                                other.repr()
+                            ))
+                            .with_hint(match other {
+                                Value::Record(_) => "use keys(r) or values(r)",
+                                _ => "use range(a, b) for numbers",
+                            }))
+                        }
+                    };
+                    match next {
+                        Some(item) => {
+                            if let Value::Int(i) = &mut self.stack[base + a + 1] {
+                                *i += 1;
+                            }
+                            self.stack.push(item);
+                        }
+                        None => {
+                            ip = target;
+                        }
+                    }
+                }
+                Op::Match => {
+                    let p = read_u16(code, ip - 2) as usize;
+                    let scrutinee = self.stack[base + a].clone();
+                    let ok = matches(&scrutinee, &chunk.patterns[p], &mut self.stack[base..]);
+                    self.stack.push(Value::Bool(ok));
+                }
+                Op::NoMatch => {
+                    let v = &self.stack[base + a];
+                    return Err(RuntimeError::new(
+                        codes::NO_MATCH,
+                        format!("no arm of this match fits {} `{}`", v.type_name(), v.repr()),
+                    )
+                    .with_hint("add a last arm `_ => …`"));
+                }
+                Op::Emit => {
+                    let v = self.pop();
+                    if let Value::Message(_) = v {
+                        self.emitted.push(v);
+                    }
+                }
+            }
+        }
+    }
+
+    fn pop(&mut self) -> Value {
+        self.stack.pop().unwrap_or_default()
+    }
+
+    fn top(&self, n: usize) -> &Value {
+        &self.stack[self.stack.len() - 1 - n]
+    }
+}
+
+fn display_name(proto: &FnProto) -> String {
+    use crate::bytecode::chunk::FnKind;
+    match proto.kind {
+        FnKind::Script => "<top level>".to_string(),
+        FnKind::Action => format!("action {}", proto.name),
+        FnKind::Fn => format!("fn {}", proto.name),
+        FnKind::Pass => proto.name.clone(),
+    }
+}
+
+fn read_u16(code: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([code[at], code[at + 1]])
+}
+
+fn read_u32(code: &[u8], at: usize) -> usize {
+    u32::from_le_bytes([code[at], code[at + 1], code[at + 2], code[at + 3]]) as usize
+}
+
+fn overflow() -> RuntimeError {
+    RuntimeError::new(codes::OVERFLOW, "integer overflow")
+}
+
+fn bad_operands(op: Op, a: &Value, b: &Value) -> RuntimeError {
+    let symbol = match op {
+        Op::Add => "+",
+        Op::Sub => "-",
+        Op::Mul => "*",
+        Op::Div => "/",
+        Op::Rem => "%",
+        Op::Lt => "<",
+        Op::Le => "<=",
+        Op::Gt => ">",
+        _ => ">=",
+    };
+    RuntimeError::type_error(format!(
+        "cannot apply `{symbol}` to {} `{}` and {} `{}`",
+        a.type_name(),
+        a.repr(),
+        b.type_name(),
+        b.repr()
+    ))
+}
+
+fn arith(op: Op, a: Value, b: Value) -> Result<Value, RuntimeError> {
+    use Value::*;
+    Ok(match (op, &a, &b) {
+        (Op::Add, Int(x), Int(y)) => Int(x.checked_add(*y).ok_or_else(overflow)?),
+        (Op::Sub, Int(x), Int(y)) => Int(x.checked_sub(*y).ok_or_else(overflow)?),
+        (Op::Mul, Int(x), Int(y)) => Int(x.checked_mul(*y).ok_or_else(overflow)?),
+        (Op::Div | Op::Rem, Int(_), Int(0)) => {
+            return Err(RuntimeError::new(codes::DIVISION_BY_ZERO, "division by zero"))
+        }
+        (Op::Div, Int(x), Int(y)) => Int(x.checked_div(*y).ok_or_else(overflow)?),
+        (Op::Rem, Int(x), Int(y)) => Int(x.checked_rem(*y).ok_or_else(overflow)?),
+        (_, Int(_) | Float(_), Int(_) | Float(_)) => {
+            let (x, y) = (as_f64(&a), as_f64(&b));
+            Float(match op {
+                Op::Add => x + y,
+                Op::Sub => x - y,
+                Op::Mul => x * y,
+                Op::Div => x / y,
+                _ => x % y,
+            })
+        }
+        (Op::Add, Str(x), Str(y)) => {
+            let mut s = String::with_capacity(x.len() + y.len());
+            s.push_str(x);
+            s.push_str(y);
+            Value::str(&s)
+        }
+        (Op::Add, List(x), List(y)) => {
+            let mut items = x.borrow().clone();
+            items.extend(y.borrow().iter().cloned());
+            Value::list(items)
+        }
+        (Op::Add, Duration(x), Duration(y)) => Duration(x.checked_add(*y).ok_or_else(overflow)?),
+        (Op::Sub, Duration(x), Duration(y)) => Duration(x.checked_sub(*y).ok_or_else(overflow)?),
+        (Op::Add, Time(t), Duration(d)) | (Op::Add, Duration(d), Time(t)) => {
+            Time(t.checked_add(*d).ok_or_else(overflow)?)
+        }
+        (Op::Sub, Time(t), Duration(d)) => Time(t.checked_sub(*d).ok_or_else(overflow)?),
+        (Op::Sub, Time(x), Time(y)) => Duration(x.checked_sub(*y).ok_or_else(overflow)?),
+        (Op::Mul, Duration(d), Int(n)) | (Op::Mul, Int(n), Duration(d)) => {
+            Duration(d.checked_mul(*n).ok_or_else(overflow)?)
+        }
+        (Op::Div, Duration(_), Int(0)) => {
+            return Err(RuntimeError::new(codes::DIVISION_BY_ZERO, "division by zero"))
+        }
+        (Op::Div, Duration(d), Int(n)) => Duration(d / n),
+        (Op::Div, Duration(x), Duration(y)) if *y != 0 => Float(*x as f64 / *y as f64),
+        _ => return Err(bad_operands(op, &a, &b)),
+    })
+}
+
+fn as_f64(v: &Value) -> f64 {
+    match v {
+        Value::Int(n) => *n as f64,
+        Value::Float(x) => *x,
+        _ => f64::NAN,
+    }
+}
+
+fn ordering(op: Op, a: &Value, b: &Value) -> Result<bool, RuntimeError> {
+    use std::cmp::Ordering::*;
+    let Some(o) = compare(a, b) else {
+        // NaN compares false, like IEEE; anything else is a type error.
+        if matches!((a, b), (Value::Float(_) | Value::Int(_), Value::Float(_) | Value::Int(_))) {
+            return Ok(false);
+        }
+        return Err(bad_operands(op, a, b));
+    };
+    Ok(match op {
+        Op::Lt => o == Less,
+        Op::Le => o != Greater,
+        Op::Gt => o == Greater,
+        _ => o != Less,
+    })
+}
+
+fn list_index(len: usize, i: i64) -> Option<usize> {
+    let i = if i < 0 { i.checked_add(len as i64)? } else { i };
+    usize::try_from(i).ok().filter(|&i| i < len)
+}
+
+fn index_get(object: &Value, index: &Value) -> Result<Value, RuntimeError> {
+    match (object, index) {
+        (Value::List(xs), Value::Int(i)) => {
+            let xs = xs.borrow();
+            list_index(xs.len(), *i)
+                .map(|i| xs[i].clone())
+                .ok_or_else(|| out_of_range(*i, xs.len()))
+        }
+        (Value::Record(r), Value::Str(k)) => r
+            .borrow()
+            .get(k)
+            .cloned()
+            .ok_or_else(|| missing_key(k, object)),
+        (Value::Str(s), Value::Int(i)) => {
+            let len = s.chars().count();
+            list_index(len, *i)
+                .and_then(|i| s.chars().nth(i))
+                .map(|c| Value::str(&c.to_string()))
+                .ok_or_else(|| out_of_range(*i, len))
+        }
+        _ => Err(RuntimeError::type_error(format!(
+            "cannot index {} `{}` with {} `{}`",
+            object.type_name(),
+            object.repr(),
+            index.type_name(),
+            index.repr()
+        ))),
+    }
+}
+
+fn index_set(object: &Value, index: Value, value: Value) -> Result<(), RuntimeError> {
+    match (object, &index) {
+        (Value::List(xs), Value::Int(i)) => {
+            let mut xs = xs.borrow_mut();
+            let len = xs.len();
+            let i = list_index(len, *i).ok_or_else(|| out_of_range(*i, len))?;
+            xs[i] = value;
+            Ok(())
+        }
+        (Value::Record(r), Value::Str(k)) => {
+            r.borrow_mut().insert(k.clone(), value);
+            Ok(())
+        }
+        _ => Err(RuntimeError::type_error(format!(
+            "cannot set index {} `{}` of {} `{}`",
+            index.type_name(),
+            index.repr(),
+            object.type_name(),
+            object.repr()
+        ))),
+    }
+}
+
+fn out_of_range(i: i64, len: usize) -> RuntimeError {
+    RuntimeError::new(
+        codes::INDEX,
+        format!("index {i} is out of range for a list of length {len}"),
+    )
+    .with_hint("use get(xs, i, default) when the index may be missing")
+}
+
+fn missing_key(k: &str, record: &Value) -> RuntimeError {
+    RuntimeError::new(codes::MISSING_KEY, format!("missing key `{k}` in `{}`", record.repr()))
+        .with_hint("use get(r, key, default) when the key may be missing")
+}
+
+fn field_get(object: &Value, name: &str) -> Result<Value, RuntimeError> {
+    match object {
+        Value::Record(r) => r
+            .borrow()
+            .get(name)
+            .cloned()
+            .ok_or_else(|| missing_key(name, object)),
+        Value::Message(m) => m.field(name).ok_or_else(|| {
+            RuntimeError::type_error(format!("message `{}` has no field `{name}`", m.display()))
+                .with_hint(message_fields_hint(m))
+        }),
+        other => Err(RuntimeError::type_error(format!(
+            "{} `{}` has no field `{name}`",
+            other.type_name(),
+            other.repr()
+        ))),
+    }
+}
+
+fn message_fields_hint(m: &Message) -> &'static str {
+    match m {
+        Message::Call { .. } => "a call has .op, .action and .args",
+        Message::Data(_) => "data has .op and .value",
+        Message::Seq(_) | Message::Conc(_) => "it has .op and .items",
+        Message::Promise { .. } => "a promise has .op, .items and .callback",
+        Message::Defer(_) => "a defer has .op and .time",
+        Message::Delay(_) => "a delay has .op and .duration",
+        Message::Void(_) => "a void has .op and .inner",
+        Message::Noop => "noop has only .op",
+    }
+}

@@ -1,0 +1,209 @@
+//! Message values: what the eight constructors build (SPEC §6.1). Immutable
+//! and shared: a message is an `Rc<Message>` and its parts are shared too.
+
+use std::rc::Rc;
+
+use super::value::{write_duration, write_time, ActionDef, Value};
+
+pub type Msg = Rc<Message>;
+
+#[derive(Debug)]
+pub enum Message {
+    Call {
+        action: Rc<ActionDef>,
+        args: Box<[Value]>,
+    },
+    Data(Value),
+    Seq(Box<[Msg]>),
+    Conc(Box<[Msg]>),
+    Promise {
+        items: Box<[Msg]>,
+        callback: Callback,
+    },
+    /// Completes at a time (ms since the epoch).
+    Defer(i64),
+    /// Completes a duration (ms) after it is first stepped.
+    Delay(i64),
+    Void(Msg),
+    Noop,
+}
+
+/// What a promise calls with the values it collected.
+#[derive(Debug, Clone)]
+pub enum Callback {
+    /// `cb(values)`.
+    Action(Rc<ActionDef>),
+    /// `call(a, x, …)` becomes `call(a, x, …, values)`.
+    Call(Rc<ActionDef>, Box<[Value]>),
+}
+
+impl Callback {
+    /// The call message a promise ends in, given what it collected.
+    pub fn into_call(&self, collected: Vec<Value>) -> Message {
+        match self {
+            Callback::Action(action) => Message::Call {
+                action: action.clone(),
+                args: Box::new([Value::list(collected)]),
+            },
+            Callback::Call(action, args) => {
+                let mut all = Vec::with_capacity(args.len() + 1);
+                all.extend(args.iter().cloned());
+                all.push(Value::list(collected));
+                Message::Call {
+                    action: action.clone(),
+                    args: all.into_boxed_slice(),
+                }
+            }
+        }
+    }
+
+    pub fn to_value(&self) -> Value {
+        match self {
+            Callback::Action(action) => Value::Action(action.clone()),
+            Callback::Call(action, args) => Value::message(Message::Call {
+                action: action.clone(),
+                args: args.clone(),
+            }),
+        }
+    }
+}
+
+impl Message {
+    /// The constructor's name: `m.op`.
+    pub fn op(&self) -> &'static str {
+        match self {
+            Message::Call { .. } => "call",
+            Message::Data(_) => "data",
+            Message::Seq(_) => "seq",
+            Message::Conc(_) => "conc",
+            Message::Promise { .. } => "promise",
+            Message::Defer(_) => "defer",
+            Message::Delay(_) => "delay",
+            Message::Void(_) => "void",
+            Message::Noop => "noop",
+        }
+    }
+
+    pub fn display(&self) -> String {
+        let mut out = String::new();
+        self.write_display(&mut out, 0);
+        out
+    }
+
+    pub(crate) fn write_display(&self, out: &mut String, depth: usize) {
+        let list = |out: &mut String, items: &[Msg]| {
+            out.push('[');
+            for (i, m) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                m.write_display(out, depth + 1);
+            }
+            out.push(']');
+        };
+        match self {
+            Message::Call { action, args } => {
+                out.push_str("call(");
+                out.push_str(&action.name);
+                for arg in args.iter() {
+                    out.push_str(", ");
+                    arg.write_display(out, true, depth + 1);
+                }
+                out.push(')');
+            }
+            Message::Data(v) => {
+                out.push_str("data(");
+                v.write_display(out, true, depth + 1);
+                out.push(')');
+            }
+            Message::Seq(items) => {
+                out.push_str("seq(");
+                list(out, items);
+                out.push(')');
+            }
+            Message::Conc(items) => {
+                out.push_str("conc(");
+                list(out, items);
+                out.push(')');
+            }
+            Message::Promise { items, callback } => {
+                out.push_str("promise(");
+                list(out, items);
+                out.push_str(", ");
+                callback.to_value().write_display(out, true, depth + 1);
+                out.push(')');
+            }
+            Message::Defer(t) => {
+                out.push_str("defer(");
+                write_time(out, *t);
+                out.push(')');
+            }
+            Message::Delay(d) => {
+                out.push_str("delay(");
+                write_duration(out, *d);
+                out.push(')');
+            }
+            Message::Void(m) => {
+                out.push_str("void(");
+                m.write_display(out, depth + 1);
+                out.push(')');
+            }
+            Message::Noop => out.push_str("noop"),
+        }
+    }
+
+    /// `m.field` for the message accessors (SPEC §7).
+    pub fn field(&self, name: &str) -> Option<Value> {
+        let items = |items: &[Msg]| {
+            Value::list(items.iter().map(|m| Value::Message(m.clone())).collect())
+        };
+        Some(match (name, self) {
+            ("op", _) => Value::str(self.op()),
+            ("action", Message::Call { action, .. }) => Value::Action(action.clone()),
+            ("args", Message::Call { args, .. }) => Value::list(args.to_vec()),
+            ("value", Message::Data(v)) => v.clone(),
+            ("items", Message::Seq(xs) | Message::Conc(xs)) => items(xs),
+            ("items", Message::Promise { items: xs, .. }) => items(xs),
+            ("callback", Message::Promise { callback, .. }) => callback.to_value(),
+            ("time", Message::Defer(t)) => Value::Time(*t),
+            ("duration", Message::Delay(d)) => Value::Duration(*d),
+            ("inner", Message::Void(m)) => Value::Message(m.clone()),
+            _ => return None,
+        })
+    }
+}
+
+fn same_items(a: &[Msg], b: &[Msg]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| Rc::ptr_eq(x, y) || x == y)
+}
+
+impl PartialEq for Message {
+    fn eq(&self, other: &Message) -> bool {
+        match (self, other) {
+            (
+                Message::Call { action, args },
+                Message::Call {
+                    action: a2,
+                    args: args2,
+                },
+            ) => action.id == a2.id && args == args2,
+            (Message::Data(a), Message::Data(b)) => a == b,
+            (Message::Seq(a), Message::Seq(b)) | (Message::Conc(a), Message::Conc(b)) => {
+                same_items(a, b)
+            }
+            (
+                Message::Promise { items, callback },
+                Message::Promise {
+                    items: i2,
+                    callback: c2,
+                },
+            ) => same_items(items, i2) && callback.to_value() == c2.to_value(),
+            (Message::Defer(a), Message::Defer(b)) | (Message::Delay(a), Message::Delay(b)) => {
+                a == b
+            }
+            (Message::Void(a), Message::Void(b)) => a == b,
+            (Message::Noop, Message::Noop) => true,
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,560 @@
+//! The prelude's Rust half (SPEC §7): functions that need speed, the OS, or
+//! the engine's clock. The rest of the prelude is `std/prelude.vy`.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use indexmap::IndexMap;
+
+use super::error::{codes, RuntimeError};
+use super::message::{Callback, Message, Msg};
+use super::value::Value;
+
+/// What natives may ask of whoever runs them.
+pub trait Host {
+    /// Writes program output (what `print` prints).
+    fn print(&mut self, text: &str);
+    /// The current time, ms since the Unix epoch (virtual or real).
+    fn now(&self) -> i64;
+}
+
+type NativeResult = Result<Value, RuntimeError>;
+
+pub struct NativeFn {
+    pub name: &'static str,
+    /// Fewest and most arguments (`usize::MAX`: any number).
+    pub min: usize,
+    pub max: usize,
+    pub func: fn(&mut dyn Host, &[Value]) -> NativeResult,
+    /// One line for `:help` and completions.
+    pub doc: &'static str,
+}
+
+impl std::fmt::Debug for NativeFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "<native {}>", self.name)
+    }
+}
+
+impl NativeFn {
+    pub fn arity_text(&self) -> String {
+        match (self.min, self.max) {
+            (a, b) if a == b => format!("{a}"),
+            (a, usize::MAX) => format!("at least {a}"),
+            (a, b) => format!("{a} to {b}"),
+        }
+    }
+}
+
+macro_rules! natives {
+    ($( $name:literal ($min:expr, $max:expr) $func:ident : $doc:literal ;)*) => {
+        /// Every native function of the prelude.
+        pub static NATIVES: &[NativeFn] = &[
+            $( NativeFn { name: $name, min: $min, max: $max, func: $func, doc: $doc }, )*
+        ];
+    };
+}
+
+const ANY: usize = usize::MAX;
+
+natives! {
+    "print" (1, 1) print: "print(v): write v's display form and a newline";
+    "len" (1, 1) len: "len(x): items in a list, keys in a record, characters in a string";
+    "str" (1, 1) str: "str(v): v's display form as a string";
+    "int" (1, 1) int: "int(v): an int from a float, string, bool, duration or time";
+    "float" (1, 1) float: "float(v): a float from an int or string";
+    "type_of" (1, 1) type_of: "type_of(v): the name of v's type";
+    "keys" (1, 1) keys: "keys(r): a record's keys, in order";
+    "values" (1, 1) values: "values(r): a record's values, in order";
+    "get" (2, 3) get: "get(r, k, default): r[k], or default (nil) when missing";
+    "push" (2, 2) push: "push(xs, v): append v to xs in place";
+    "pop" (1, 1) pop: "pop(xs): remove and return the last item";
+    "range" (1, 2) range: "range(a, b): the ints a..b, half-open (range(n) is 0..n)";
+    "sort" (1, 1) sort: "sort(xs): a sorted copy of xs";
+    "reverse" (1, 1) reverse: "reverse(xs): a reversed copy of xs";
+    "slice" (2, 3) slice: "slice(xs, a, b): items a..b of a list or string";
+    "join" (1, 2) join: "join(xs, sep): the items' display forms joined by sep";
+    "split" (2, 2) split: "split(s, sep): s cut at every sep";
+    "contains" (2, 2) contains: "contains(x, v): v in a list, a key of a record, or a substring";
+    "upper" (1, 1) upper: "upper(s): s in upper case";
+    "lower" (1, 1) lower: "lower(s): s in lower case";
+    "trim" (1, 1) trim: "trim(s): s without leading and trailing white space";
+    "starts_with" (2, 2) starts_with: "starts_with(s, prefix)";
+    "ends_with" (2, 2) ends_with: "ends_with(s, suffix)";
+    "replace" (3, 3) replace: "replace(s, from, to): every from in s replaced by to";
+    "abs" (1, 1) abs: "abs(n)";
+    "min" (2, 2) min: "min(a, b)";
+    "max" (2, 2) max: "max(a, b)";
+    "now" (0, 0) now: "now(): the current time (virtual under --clock virtual)";
+    "assert" (1, 2) assert: "assert(c, msg): fail fatally unless c is truthy";
+    "fail" (1, 1) fail: "fail(reason): a fatal error: the item becomes a dead letter";
+    "retry" (1, 1) retry: "retry(reason): a retryable error: the call runs again after a backoff";
+    "call" (1, ANY) call: "call(action, args…): a message that runs action with args";
+    "data" (1, 1) data: "data(v): inert data";
+    "seq" (1, 1) seq: "seq([m, …]): run in order";
+    "conc" (1, 1) conc: "conc([m, …]): run round-robin";
+    "promise" (2, 2) promise: "promise([m, …], cb): run, collect data, then call cb with it";
+    "defer" (1, 1) defer: "defer(t): complete at time t";
+    "delay" (1, 1) delay: "delay(d): complete d after first stepped";
+    "void" (1, 1) void: "void(m): run m, discarding the data it yields";
+}
+
+pub fn lookup(name: &str) -> Option<&'static NativeFn> {
+    NATIVES.iter().find(|n| n.name == name)
+}
+
+fn type_error(what: &str, expected: &str, got: &Value) -> RuntimeError {
+    RuntimeError::type_error(format!(
+        "{what} expects {expected}, got {} `{}`",
+        got.type_name(),
+        got.repr()
+    ))
+}
+
+fn as_list<'a>(what: &str, v: &'a Value) -> Result<&'a Rc<RefCell<Vec<Value>>>, RuntimeError> {
+    match v {
+        Value::List(xs) => Ok(xs),
+        other => Err(type_error(what, "a list", other)),
+    }
+}
+
+fn as_str<'a>(what: &str, v: &'a Value) -> Result<&'a str, RuntimeError> {
+    match v {
+        Value::Str(s) => Ok(s),
+        other => Err(type_error(what, "a string", other)),
+    }
+}
+
+fn as_int(what: &str, v: &Value) -> Result<i64, RuntimeError> {
+    match v {
+        Value::Int(n) => Ok(*n),
+        other => Err(type_error(what, "an int", other)),
+    }
+}
+
+fn print(host: &mut dyn Host, args: &[Value]) -> NativeResult {
+    let mut text = args[0].display();
+    text.push('\n');
+    host.print(&text);
+    Ok(Value::Nil)
+}
+
+fn len(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    let n = match &args[0] {
+        Value::List(xs) => xs.borrow().len(),
+        Value::Record(r) => r.borrow().len(),
+        Value::Str(s) => s.chars().count(),
+        other => return Err(type_error("len", "a list, record or string", other)),
+    };
+    Ok(Value::Int(n as i64))
+}
+
+fn str(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    Ok(match &args[0] {
+        s @ Value::Str(_) => s.clone(),
+        other => Value::str(&other.display()),
+    })
+}
+
+fn int(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    Ok(Value::Int(match &args[0] {
+        Value::Int(n) => *n,
+        Value::Float(x) if x.is_finite() && x.abs() < 9.2e18 => x.trunc() as i64,
+        Value::Bool(b) => *b as i64,
+        Value::Duration(ms) | Value::Time(ms) => *ms,
+        Value::Str(s) => s.trim().replace('_', "").parse().map_err(|_| {
+            RuntimeError::new(codes::VALUE, format!("int: `{s}` is not an integer"))
+        })?,
+        other => return Err(type_error("int", "a number, string, bool, duration or time", other)),
+    }))
+}
+
+fn float(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    Ok(Value::Float(match &args[0] {
+        Value::Int(n) => *n as f64,
+        Value::Float(x) => *x,
+        Value::Str(s) => s.trim().parse().map_err(|_| {
+            RuntimeError::new(codes::VALUE, format!("float: `{s}` is not a number"))
+        })?,
+        other => return Err(type_error("float", "a number or string", other)),
+    }))
+}
+
+fn type_of(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    Ok(Value::str(args[0].type_name()))
+}
+
+fn record_of<'a>(what: &str, v: &'a Value) -> Result<&'a super::value::Record, RuntimeError> {
+    match v {
+        Value::Record(r) => Ok(r),
+        other => Err(type_error(what, "a record", other)),
+    }
+}
+
+fn keys(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    let r = record_of("keys", &args[0])?;
+    let keys = r.borrow().keys().map(|k| Value::Str(k.clone())).collect();
+    Ok(Value::list(keys))
+}
+
+fn values(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    let r = record_of("values", &args[0])?;
+    let values = r.borrow().values().cloned().collect();
+    Ok(Value::list(values))
+}
+
+fn get(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    let default = args.get(2).cloned().unwrap_or(Value::Nil);
+    Ok(match (&args[0], &args[1]) {
+        (Value::Record(r), Value::Str(k)) => r.borrow().get(k).cloned().unwrap_or(default),
+        (Value::List(xs), Value::Int(i)) => {
+            let xs = xs.borrow();
+            let i = if *i < 0 { *i + xs.len() as i64 } else { *i };
+            usize::try_from(i)
+                .ok()
+                .and_then(|i| xs.get(i).cloned())
+                .unwrap_or(default)
+        }
+        (Value::Message(m), Value::Str(k)) => m.field(k).unwrap_or(default),
+        (container, key) => {
+            return Err(RuntimeError::type_error(format!(
+                "get: cannot look up {} `{}` in {}",
+                key.type_name(),
+                key.repr(),
+                container.type_name()
+            )))
+        }
+    })
+}
+
+fn push(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    as_list("push", &args[0])?.borrow_mut().push(args[1].clone());
+    Ok(args[0].clone())
+}
+
+fn pop(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    as_list("pop", &args[0])?
+        .borrow_mut()
+        .pop()
+        .ok_or_else(|| RuntimeError::new(codes::INDEX, "pop: the list is empty"))
+}
+
+/// Lists longer than this are refused, so a typo cannot eat the machine.
+const MAX_RANGE: i64 = 100_000_000;
+
+fn range(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    let (a, b) = match args {
+        [n] => (0, as_int("range", n)?),
+        [a, b] => (as_int("range", a)?, as_int("range", b)?),
+        _ => unreachable!("arity is checked before the call"),
+    };
+    if b.saturating_sub(a) > MAX_RANGE {
+        return Err(RuntimeError::new(
+            codes::VALUE,
+            format!("range: {a}..{b} has more than {MAX_RANGE} items"),
+        ));
+    }
+    Ok(Value::list((a..b.max(a)).map(Value::Int).collect()))
+}
+
+/// The order `sort`, `min` and `max` use: numbers with numbers, strings with
+/// strings, durations with durations, times with times.
+pub fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
+        (Value::Float(x), Value::Float(y)) => x.partial_cmp(y),
+        (Value::Int(x), Value::Float(y)) => (*x as f64).partial_cmp(y),
+        (Value::Float(x), Value::Int(y)) => x.partial_cmp(&(*y as f64)),
+        (Value::Str(x), Value::Str(y)) => Some(x.cmp(y)),
+        (Value::Duration(x), Value::Duration(y)) | (Value::Time(x), Value::Time(y)) => {
+            Some(x.cmp(y))
+        }
+        (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
+        _ => None,
+    }
+}
+
+fn sort(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    let mut items = as_list("sort", &args[0])?.borrow().clone();
+    let mut bad = None;
+    items.sort_by(|a, b| {
+        compare(a, b).unwrap_or_else(|| {
+            bad.get_or_insert((a.clone(), b.clone()));
+            std::cmp::Ordering::Equal
+        })
+    });
+    if let Some((a, b)) = bad {
+        return Err(RuntimeError::type_error(format!(
+            "sort: cannot compare {} `{}` with {} `{}`",
+            a.type_name(),
+            a.repr(),
+            b.type_name(),
+            b.repr()
+        )));
+    }
+    Ok(Value::list(items))
+}
+
+fn reverse(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    let mut items = as_list("reverse", &args[0])?.borrow().clone();
+    items.reverse();
+    Ok(Value::list(items))
+}
+
+fn slice(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    let clamp = |i: i64, len: usize| -> usize {
+        let i = if i < 0 { i + len as i64 } else { i };
+        i.clamp(0, len as i64) as usize
+    };
+    let bound = |i: usize, len: usize| -> Result<usize, RuntimeError> {
+        match args.get(i) {
+            None | Some(Value::Nil) => Ok(len),
+            Some(v) => Ok(clamp(as_int("slice", v)?, len)),
+        }
+    };
+    match &args[0] {
+        Value::List(xs) => {
+            let xs = xs.borrow();
+            let a = clamp(as_int("slice", &args[1])?, xs.len());
+            let b = bound(2, xs.len())?;
+            Ok(Value::list(xs[a..b.max(a)].to_vec()))
+        }
+        Value::Str(s) => {
+            let chars: Vec<char> = s.chars().collect();
+            let a = clamp(as_int("slice", &args[1])?, chars.len());
+            let b = bound(2, chars.len())?;
+            Ok(Value::str(&chars[a..b.max(a)].iter().collect::<String>()))
+        }
+        other => Err(type_error("slice", "a list or string", other)),
+    }
+}
+
+fn join(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    let sep = match args.get(1) {
+        Some(v) => as_str("join", v)?,
+        None => "",
+    };
+    let items = as_list("join", &args[0])?.borrow();
+    let parts: Vec<String> = items.iter().map(Value::display).collect();
+    Ok(Value::str(&parts.join(sep)))
+}
+
+fn split(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    let s = as_str("split", &args[0])?;
+    let sep = as_str("split", &args[1])?;
+    let parts = if sep.is_empty() {
+        s.chars().map(|c| Value::str(&c.to_string())).collect()
+    } else {
+        s.split(sep).map(Value::str).collect()
+    };
+    Ok(Value::list(parts))
+}
+
+fn contains(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    Ok(Value::Bool(match (&args[0], &args[1]) {
+        (Value::List(xs), v) => xs.borrow().contains(v),
+        (Value::Record(r), Value::Str(k)) => r.borrow().contains_key(k),
+        (Value::Str(s), Value::Str(sub)) => s.contains(&**sub),
+        (container, v) => {
+            return Err(RuntimeError::type_error(format!(
+                "contains: cannot look for {} in {}",
+                v.type_name(),
+                container.type_name()
+            )))
+        }
+    }))
+}
+
+fn string_fn(args: &[Value], what: &str, f: impl Fn(&str) -> String) -> NativeResult {
+    Ok(Value::str(&f(as_str(what, &args[0])?)))
+}
+
+fn upper(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    string_fn(args, "upper", str::to_uppercase)
+}
+
+fn lower(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    string_fn(args, "lower", str::to_lowercase)
+}
+
+fn trim(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    string_fn(args, "trim", |s| s.trim().to_string())
+}
+
+fn starts_with(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    let s = as_str("starts_with", &args[0])?;
+    Ok(Value::Bool(s.starts_with(as_str("starts_with", &args[1])?)))
+}
+
+fn ends_with(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    let s = as_str("ends_with", &args[0])?;
+    Ok(Value::Bool(s.ends_with(as_str("ends_with", &args[1])?)))
+}
+
+fn replace(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    let s = as_str("replace", &args[0])?;
+    let from = as_str("replace", &args[1])?;
+    let to = as_str("replace", &args[2])?;
+    if from.is_empty() {
+        return Err(RuntimeError::new(codes::VALUE, "replace: `from` is empty"));
+    }
+    Ok(Value::str(&s.replace(from, to)))
+}
+
+fn abs(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    match &args[0] {
+        Value::Int(n) => n
+            .checked_abs()
+            .map(Value::Int)
+            .ok_or_else(|| RuntimeError::new(codes::OVERFLOW, "integer overflow in abs")),
+        Value::Float(x) => Ok(Value::Float(x.abs())),
+        Value::Duration(d) => Ok(Value::Duration(d.saturating_abs())),
+        other => Err(type_error("abs", "a number", other)),
+    }
+}
+
+fn pick(args: &[Value], what: &str, want: std::cmp::Ordering) -> NativeResult {
+    match compare(&args[0], &args[1]) {
+        Some(o) if o == want => Ok(args[0].clone()),
+        Some(_) => Ok(args[1].clone()),
+        None => Err(RuntimeError::type_error(format!(
+            "{what}: cannot compare {} with {}",
+            args[0].type_name(),
+            args[1].type_name()
+        ))),
+    }
+}
+
+fn min(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    pick(args, "min", std::cmp::Ordering::Less)
+}
+
+fn max(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    pick(args, "max", std::cmp::Ordering::Greater)
+}
+
+fn now(host: &mut dyn Host, _: &[Value]) -> NativeResult {
+    Ok(Value::Time(host.now()))
+}
+
+fn assert(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    if args[0].is_truthy() {
+        return Ok(Value::Nil);
+    }
+    let message = match args.get(1) {
+        Some(m) => format!("assertion failed: {}", m.display()),
+        None => "assertion failed".to_string(),
+    };
+    Err(RuntimeError::new(codes::ASSERTION, message))
+}
+
+fn fail(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    Err(RuntimeError::new(codes::FAIL, args[0].display()))
+}
+
+fn retry(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    Err(RuntimeError::new(codes::RETRY, args[0].display()).retryable())
+}
+
+fn bad_message(message: String) -> RuntimeError {
+    RuntimeError::new(codes::BAD_MESSAGE, message)
+}
+
+fn call(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    match &args[0] {
+        Value::Action(action) => Ok(Value::message(Message::Call {
+            action: action.clone(),
+            args: args[1..].to_vec().into_boxed_slice(),
+        })),
+        other => Err(bad_message(format!(
+            "call expects an action first, got {} `{}`",
+            other.type_name(),
+            other.repr()
+        ))
+        .with_hint("declare it with `action name(...) { ... }`")),
+    }
+}
+
+fn data(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    Ok(Value::message(Message::Data(args[0].clone())))
+}
+
+/// The messages of a list argument, or an error naming the first non-message.
+fn messages(what: &str, v: &Value) -> Result<Box<[Msg]>, RuntimeError> {
+    let items = as_list(what, v)?.borrow();
+    items
+        .iter()
+        .map(|item| match item {
+            Value::Message(m) => Ok(m.clone()),
+            other => Err(bad_message(format!(
+                "{what} expects a list of messages, but it holds {} `{}`",
+                other.type_name(),
+                other.repr()
+            ))
+            .with_hint("wrap plain values in data(...)")),
+        })
+        .collect()
+}
+
+fn seq(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    Ok(Value::message(Message::Seq(messages("seq", &args[0])?)))
+}
+
+fn conc(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    Ok(Value::message(Message::Conc(messages("conc", &args[0])?)))
+}
+
+fn promise(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    let items = messages("promise", &args[0])?;
+    let callback = match &args[1] {
+        Value::Action(a) => Callback::Action(a.clone()),
+        Value::Message(m) => match &**m {
+            Message::Call { action, args } => Callback::Call(action.clone(), args.clone()),
+            other => {
+                return Err(bad_message(format!(
+                    "promise callback must be an action or a call(...) message, got `{}`",
+                    other.display()
+                )))
+            }
+        },
+        other => {
+            return Err(bad_message(format!(
+                "promise callback must be an action or a call(...) message, got {} `{}`",
+                other.type_name(),
+                other.repr()
+            )))
+        }
+    };
+    Ok(Value::message(Message::Promise { items, callback }))
+}
+
+fn defer(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    match &args[0] {
+        Value::Time(t) => Ok(Value::message(Message::Defer(*t))),
+        other => Err(type_error("defer", "a time (e.g. now() + 5s)", other)),
+    }
+}
+
+fn delay(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    match &args[0] {
+        Value::Duration(d) if *d < 0 => Err(bad_message(format!(
+            "delay of a negative duration ({})",
+            args[0].display()
+        ))),
+        Value::Duration(d) => Ok(Value::message(Message::Delay(*d))),
+        other => Err(type_error("delay", "a duration (e.g. 250ms)", other)),
+    }
+}
+
+fn void(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    match &args[0] {
+        Value::Message(m) => Ok(Value::message(Message::Void(m.clone()))),
+        other => Err(type_error("void", "a message", other)),
+    }
+}
+
+/// Builds a record value from pairs (used by natives and the engine).
+pub fn record(pairs: Vec<(&str, Value)>) -> Value {
+    let map: IndexMap<Rc<str>, Value> = pairs.into_iter().map(|(k, v)| (Rc::from(k), v)).collect();
+    Value::record(map)
+}
