@@ -1,1 +1,5 @@
-fn main() {}
+//! The `voyager` binary: everything is in the library.
+
+fn main() -> std::process::ExitCode {
+    voyager::cli::start()
+}

@@ -883,6 +883,7 @@ impl Compiler<'_> {
                     let what = match g.kind {
                         GlobalKind::Fn(_) => "a function",
                         GlobalKind::Action(..) => "an action",
+                        GlobalKind::Const => "a constant",
                         _ => "a module",
                     };
                     self.error(

@@ -32,6 +32,8 @@ pub enum GlobalKind {
     Action(u32, usize),
     /// An imported module (only `module.name` is a value).
     Module,
+    /// A value the runtime provides (`noop`): readable, not assignable.
+    Const,
 }
 
 #[derive(Clone, Debug)]

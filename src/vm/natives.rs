@@ -16,6 +16,8 @@ pub trait Host {
     fn print(&mut self, text: &str);
     /// The current time, ms since the Unix epoch (virtual or real).
     fn now(&self) -> i64;
+    /// Pushes buffered output out (before diagnostics are written).
+    fn flush(&mut self) {}
 }
 
 type NativeResult = Result<Value, RuntimeError>;

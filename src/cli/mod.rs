@@ -1,0 +1,387 @@
+//! The `voyager` command line: a thin shell over [`crate::Voyager`].
+
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::bytecode::disasm::disassemble;
+use crate::diag::Diagnostic;
+use crate::engine::clock::Clock;
+use crate::engine::{Config, Finish};
+use crate::runtime::{LoadError, Options, Output, Voyager};
+
+/// Exit statuses (SPEC §6.7).
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const DEAD_LETTERS: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const COMPILE: u8 = 65;
+    pub const UNREADABLE: u8 = 66;
+    pub const INTERNAL: u8 = 70;
+}
+
+const AFTER_HELP: &str = "\
+Examples:
+  voyager run examples/hello.vy             run a script
+  voyager run --clock virtual --stats x.vy  delays are instant; print counts
+  echo 'print(1 + 2)' | voyager run -       run standard input
+  voyager check x.vy                        report errors without running
+  voyager disasm x.vy                       show the bytecode
+
+Exit status: 0 done, 1 dead letters or a runtime error, 2 bad command line,
+65 the script does not compile, 66 the script cannot be read, 70 internal error.";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "voyager",
+    version,
+    about = "Voyager: workflows as trees of messages — a small language and a message engine",
+    after_help = AFTER_HELP
+)]
+pub struct Cli {
+    /// When to colour diagnostics (NO_COLOR turns `auto` off).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a script, then the engine until no work is left.
+    Run(RunArgs),
+    /// Report a script's errors and warnings without running it.
+    Check {
+        /// The script (`-` for standard input).
+        file: PathBuf,
+    },
+    /// Print a script's bytecode with its source lines.
+    Disasm {
+        /// The script (`-` for standard input).
+        file: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The script (`-` for standard input).
+    pub file: PathBuf,
+    /// One line per step on stderr.
+    #[arg(long)]
+    pub trace: bool,
+    /// Counts and timings on stderr at the end.
+    #[arg(long)]
+    pub stats: bool,
+    /// `virtual` starts at the Unix epoch and skips waits: instant and deterministic.
+    #[arg(long, value_enum, default_value_t = ClockChoice::Real)]
+    pub clock: ClockChoice,
+    /// Stop after this many steps (the rest is reported as unfinished).
+    #[arg(long, value_name = "N")]
+    pub max_steps: Option<u64>,
+    /// Attempts in all for a call that fails retryably.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_attempts: u32,
+    /// The first retry wait (doubling, capped at 30s), e.g. 100ms or 2s.
+    #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = parse_duration)]
+    pub backoff: i64,
+    /// A topic's pass runs as soon as it holds this many messages.
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch: u64,
+    /// Stop any one action after this many loop iterations and calls
+    /// (guards against a runaway loop). No limit by default.
+    #[arg(long, value_name = "N")]
+    pub max_instructions: Option<u64>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ClockChoice {
+    Real,
+    Virtual,
+}
+
+/// `250ms`, `2s`, `5m`, `1h` (or a bare number of milliseconds).
+fn parse_duration(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: i64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (try 100ms, 2s, 5m, 1h)"))?;
+    let scale = match unit {
+        "" | "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return Err(format!("`{unit}` is not a duration unit (ms, s, m, h)")),
+    };
+    n.checked_mul(scale).ok_or_else(|| format!("`{s}` is too long"))
+}
+
+/// Runs the command line; returns the exit status.
+pub fn main(cli: Cli) -> u8 {
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal(),
+    };
+    match cli.command {
+        Some(Command::Run(args)) => run(&args, color),
+        Some(Command::Check { file }) => check(&file, color),
+        Some(Command::Disasm { file }) => disasm(&file, color),
+        None => {
+            use clap::CommandFactory;
+            let _ = Cli::command().print_help();
+            exit::USAGE
+        }
+    }
+}
+
+/// Reads a script: its display name, its text, and its folder (for imports).
+fn read_script(file: &Path) -> Result<(String, String, Option<PathBuf>), u8> {
+    if file == Path::new("-") {
+        let mut text = String::new();
+        return match std::io::stdin().read_to_string(&mut text) {
+            Ok(_) => Ok(("<stdin>".into(), text, None)),
+            Err(e) => {
+                eprintln!("error: cannot read standard input: {e}");
+                Err(exit::UNREADABLE)
+            }
+        };
+    }
+    match std::fs::read(file) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Ok((
+                file.display().to_string(),
+                text,
+                file.parent().map(Path::to_path_buf),
+            )),
+            Err(e) => {
+                eprintln!(
+                    "error: cannot read {}: it is not UTF-8 text (invalid byte at offset {})",
+                    file.display(),
+                    e.utf8_error().valid_up_to()
+                );
+                Err(exit::UNREADABLE)
+            }
+        },
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", file.display());
+            Err(exit::UNREADABLE)
+        }
+    }
+}
+
+fn report(v: &Voyager, diags: &[Diagnostic], color: bool) {
+    for d in diags {
+        eprint!("{}", v.render(d, color));
+    }
+}
+
+fn summary_line(diags: &[Diagnostic]) -> Option<String> {
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    (errors > 1).then(|| format!("{errors} errors"))
+}
+
+fn check(file: &Path, color: bool) -> u8 {
+    let (name, text, dir) = match read_script(file) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let (mut v, _) = Voyager::with_buffer(Config::default());
+    match v.compile(&name, &text, dir.as_deref()) {
+        Ok(_) => {
+            let warnings = v.warnings.clone();
+            report(&v, &warnings, color);
+            exit::OK
+        }
+        Err(diags) => {
+            report(&v, &diags, color);
+            if let Some(line) = summary_line(&diags) {
+                eprintln!("{line}");
+            }
+            exit::COMPILE
+        }
+    }
+}
+
+fn disasm(file: &Path, color: bool) -> u8 {
+    let (name, text, dir) = match read_script(file) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let (mut v, _) = Voyager::with_buffer(Config::default());
+    let units = match v.compile(&name, &text, dir.as_deref()) {
+        Ok(units) => units,
+        Err(diags) => {
+            report(&v, &diags, color);
+            return exit::COMPILE;
+        }
+    };
+    let Some(unit) = units.last() else {
+        return exit::OK;
+    };
+    let mut out = String::new();
+    disassemble(&unit.script, &name, &text, &mut out);
+    for action in &unit.actions {
+        out.push('\n');
+        disassemble(&action.proto, &action.name, &text, &mut out);
+    }
+    for filter in &unit.filters {
+        out.push('\n');
+        disassemble(&filter.predicate, &filter.predicate.name, &text, &mut out);
+    }
+    for pass in &unit.passes {
+        out.push('\n');
+        disassemble(&pass.body, &pass.body.name, &text, &mut out);
+    }
+    print!("{out}");
+    exit::OK
+}
+
+fn run(args: &RunArgs, color: bool) -> u8 {
+    let (name, text, dir) = match read_script(&args.file) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let config = Config {
+        max_attempts: args.max_attempts,
+        backoff: args.backoff,
+        batch: args.batch as usize,
+        max_steps: args.max_steps,
+        trace: args.trace,
+        ..Config::default()
+    };
+    let clock = match args.clock {
+        ClockChoice::Real => Clock::Real,
+        ClockChoice::Virtual => Clock::virtual_at_epoch(),
+    };
+    let mut v = Voyager::new(Options {
+        clock,
+        config,
+        output: Output::Stdout(std::io::BufWriter::new(std::io::stdout())),
+    });
+    v.engine.vm.fuel = args.max_instructions;
+    if args.trace {
+        v.engine.trace_sink = Some(Box::new(|line: &str| eprintln!("trace: {line}")));
+    }
+    let started = std::time::Instant::now();
+    match v.load(&name, &text, dir.as_deref()) {
+        Ok(()) => {}
+        Err(LoadError::Compile(diags)) => {
+            report(&v, &diags, color);
+            if let Some(line) = summary_line(&diags) {
+                eprintln!("{line}");
+            }
+            return exit::COMPILE;
+        }
+        Err(LoadError::Runtime(d)) => {
+            v.flush();
+            report(&v, &[*d], color);
+            return exit::DEAD_LETTERS;
+        }
+    }
+    let warnings = v.warnings.clone();
+    report(&v, &warnings, color);
+    let finish = v.run();
+    let elapsed = started.elapsed();
+    let mut status = exit::OK;
+    if let Finish::StepLimit { unfinished } = finish {
+        status = exit::DEAD_LETTERS;
+        eprintln!(
+            "error[E0304]: stopped after {} steps (--max-steps); {unfinished} item(s) unfinished:",
+            v.engine.stats.steps
+        );
+        for m in v.engine.drain_unfinished().iter().take(20) {
+            eprintln!("    {}", m.display());
+        }
+        if unfinished > 20 {
+            eprintln!("    … and {} more", unfinished - 20);
+        }
+    }
+    let dead = v.engine.take_dead_letters();
+    if !dead.is_empty() {
+        status = exit::DEAD_LETTERS;
+        eprintln!("{} dead letter(s):", dead.len());
+        for (i, d) in dead.iter().enumerate() {
+            eprintln!(
+                "dead letter {} of {}: {} (attempts: {})",
+                i + 1,
+                dead.len(),
+                d.message.display(),
+                d.attempts
+            );
+            let diag = crate::diag::from_runtime_error(&d.error, &v.sources);
+            eprint!("{}", v.render(&diag, color));
+        }
+    }
+    let unclaimed = v.engine.stats.unclaimed_data;
+    if unclaimed > 0 {
+        eprintln!("note: {unclaimed} unclaimed data message(s) dropped");
+    }
+    if args.stats {
+        eprint!("{}", stats_text(&v, elapsed));
+    }
+    status
+}
+
+fn stats_text(v: &Voyager, elapsed: std::time::Duration) -> String {
+    use std::fmt::Write as _;
+    let s = &v.engine.stats;
+    let mut out = String::new();
+    let secs = elapsed.as_secs_f64();
+    let _ = writeln!(out, "stats:");
+    let _ = writeln!(out, "  steps:          {}", s.steps);
+    let by_kind: Vec<String> = s.steps_by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    let _ = writeln!(out, "  steps by kind:  {}", by_kind.join(", "));
+    let _ = writeln!(out, "  items enqueued: {}", s.enqueued);
+    let _ = writeln!(out, "  retries:        {}", s.retries);
+    let _ = writeln!(out, "  dead letters:   {}", s.dead_letters);
+    let _ = writeln!(out, "  unclaimed data: {}", s.unclaimed_data);
+    let _ = writeln!(out, "  peak queue:     {}", s.peak_queue);
+    for (topic, n) in &s.topic_in {
+        let (runs, time) = s.pass_runs.get(topic).copied().unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  topic \"{topic}\":  {n} in, {runs} pass run(s), {:.3}ms in passes",
+            time.as_secs_f64() * 1000.0
+        );
+    }
+    let _ = writeln!(out, "  wall time:      {:.3}s", secs);
+    let rate = if secs > 0.0 { s.steps as f64 / secs } else { 0.0 };
+    let _ = writeln!(out, "  steps/second:   {rate:.0}");
+    out
+}
+
+/// The process entry point: runs on a thread with a large stack (deeply
+/// nested input is refused with a diagnostic, but parsing and compiling
+/// what is allowed still recurse), and turns a panic into exit status 70.
+pub fn start() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+        }
+    };
+    let worker = std::thread::Builder::new()
+        .name("voyager".into())
+        .stack_size(256 << 20)
+        .spawn(move || main(cli));
+    let code = match worker.map(|h| h.join()) {
+        Ok(Ok(code)) => code,
+        _ => {
+            eprintln!("error: internal error (this is a bug in Voyager; please report it with the script)");
+            exit::INTERNAL
+        }
+    };
+    ExitCode::from(code)
+}

@@ -1,0 +1,801 @@
+//! The message engine (SPEC §6): a main queue of items, a timer heap, topic
+//! queues with their passes, retries with backoff, and dead letters.
+//!
+//! The engine knows messages and compiled code, never syntax.
+
+pub mod clock;
+pub mod node;
+pub mod queue;
+
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+use std::rc::Rc;
+
+use indexmap::IndexMap;
+
+use crate::compile::{FilterDef, PassDef};
+use crate::syntax::ast::FilterKind;
+use crate::vm::error::{codes, RuntimeError, Severity};
+use crate::vm::message::Msg;
+use crate::vm::value::Value;
+use crate::vm::Vm;
+use clock::Clock;
+use node::{finish_conc, finish_seq, push_conc, result_messages, wrap_void, Node};
+use queue::{Item, MainQueue, RingQueue, Timers};
+
+/// Knobs of a run (SPEC §6.5–§6.7).
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Attempts in all for a call that fails retryably.
+    pub max_attempts: u32,
+    /// The first backoff wait; it doubles each attempt, capped at `max_backoff`.
+    pub backoff: i64,
+    pub max_backoff: i64,
+    /// A topic's pass runs as soon as it holds this many messages.
+    pub batch: usize,
+    /// Stop after this many steps (`None`: no limit).
+    pub max_steps: Option<u64>,
+    /// Rounds a pass may hand everything back as `further` without any
+    /// message becoming ready, before its batch is dead-lettered.
+    pub max_idle_pass_rounds: u32,
+    pub trace: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            max_attempts: 5,
+            backoff: 100,
+            max_backoff: 30_000,
+            batch: 1024,
+            max_steps: None,
+            max_idle_pass_rounds: 100,
+            trace: false,
+        }
+    }
+}
+
+/// A message the engine gave up on, with why.
+#[derive(Debug, Clone)]
+pub struct DeadLetter {
+    pub message: Msg,
+    pub error: RuntimeError,
+    pub attempts: u32,
+}
+
+/// What a run did.
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    pub steps: u64,
+    pub steps_by_kind: IndexMap<&'static str, u64>,
+    pub enqueued: u64,
+    pub retries: u64,
+    pub dead_letters: u64,
+    pub unclaimed_data: u64,
+    pub peak_queue: usize,
+    pub topic_in: IndexMap<Rc<str>, u64>,
+    pub pass_runs: IndexMap<Rc<str>, (u64, std::time::Duration)>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finish {
+    /// No work left.
+    Idle,
+    /// `--max-steps` was reached; this many items were still waiting.
+    StepLimit { unfinished: usize },
+}
+
+/// The outcome of stepping a node once.
+enum Outcome {
+    /// The node was stepped: `out` are new messages (lifted data, results),
+    /// in order before `rest`, what remains of the node.
+    Stepped { out: Vec<Node>, rest: Option<Node> },
+    /// Nothing in the node can run before the time given.
+    Blocked(Node, i64),
+    /// A fatal error; the node is as it was before the step.
+    Failed(Node, RuntimeError),
+}
+
+struct Topic {
+    queue: VecDeque<Msg>,
+    pass: Option<Rc<crate::bytecode::chunk::FnProto>>,
+    idle_rounds: u32,
+}
+
+pub struct Engine {
+    pub vm: Vm,
+    pub config: Config,
+    pub clock: Clock,
+    main: Box<dyn MainQueue>,
+    timers: Timers,
+    filters: Vec<FilterDef>,
+    topics: IndexMap<Rc<str>, Topic>,
+    dead: Vec<DeadLetter>,
+    pub stats: Stats,
+    next_id: u64,
+    /// Trace lines go here (stderr for the CLI).
+    pub trace_sink: Option<Box<dyn FnMut(&str)>>,
+}
+
+impl Engine {
+    pub fn new(vm: Vm, clock: Clock, config: Config) -> Engine {
+        Engine {
+            vm,
+            config,
+            clock,
+            main: Box::new(RingQueue::default()),
+            timers: Timers::default(),
+            filters: Vec::new(),
+            topics: IndexMap::new(),
+            dead: Vec::new(),
+            stats: Stats::default(),
+            next_id: 0,
+            trace_sink: None,
+        }
+    }
+
+    pub fn add_filter(&mut self, filter: FilterDef) {
+        self.topic(&filter.topic);
+        self.filters.push(filter);
+    }
+
+    pub fn add_pass(&mut self, pass: PassDef) {
+        self.topic(&pass.topic).pass = Some(pass.body);
+    }
+
+    fn topic(&mut self, name: &Rc<str>) -> &mut Topic {
+        self.topics.entry(name.clone()).or_insert_with(|| Topic {
+            queue: VecDeque::new(),
+            pass: None,
+            idle_rounds: 0,
+        })
+    }
+
+    pub fn dead_letters(&self) -> &[DeadLetter] {
+        &self.dead
+    }
+
+    pub fn take_dead_letters(&mut self) -> Vec<DeadLetter> {
+        std::mem::take(&mut self.dead)
+    }
+
+    /// Items waiting in the main queue.
+    pub fn queued(&self) -> usize {
+        self.main.len()
+    }
+
+    /// Items waiting on the timer heap.
+    pub fn waiting(&self) -> usize {
+        self.timers.len()
+    }
+
+    /// Messages waiting in topic queues.
+    pub fn in_topics(&self) -> usize {
+        self.topics.values().map(|t| t.queue.len()).sum()
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.main.is_empty() && self.timers.is_empty() && self.in_topics() == 0
+    }
+
+    /// A description of what waits where (the REPL's `:queue`).
+    pub fn describe_queues(&self, limit: usize) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "main queue: {} item(s)", self.main.len());
+        for item in self.main.peek(limit) {
+            let _ = writeln!(s, "  #{} {}", item.id, item.node.to_message().display());
+        }
+        let _ = writeln!(s, "timers: {} item(s)", self.timers.len());
+        for (at, item) in self.timers.peek().into_iter().take(limit) {
+            let mut when = String::new();
+            crate::vm::value::write_time(&mut when, at);
+            let _ = writeln!(s, "  #{} at {when}: {}", item.id, item.node.to_message().display());
+        }
+        for (name, topic) in &self.topics {
+            let _ = writeln!(s, "topic \"{name}\": {} message(s)", topic.queue.len());
+            for m in topic.queue.iter().take(limit) {
+                let _ = writeln!(s, "  {}", m.display());
+            }
+        }
+        s
+    }
+
+    fn trace(&mut self, line: impl FnOnce() -> String) {
+        if self.config.trace {
+            let text = line();
+            if let Some(sink) = &mut self.trace_sink {
+                sink(&text);
+            }
+        }
+    }
+
+    /// Enqueues a message from outside (the top level of a script, the
+    /// REPL, an embedding program): normalized, then routed.
+    pub fn enqueue(&mut self, message: &Msg) {
+        let mut nodes = Vec::new();
+        node::normalize(message, &mut nodes);
+        for n in nodes {
+            self.enter(n, None);
+        }
+    }
+
+    /// Routes one normalized top-level node (SPEC §6.3). `from_topic` is
+    /// the topic whose pass produced it: its own declarations are skipped.
+    fn enter(&mut self, n: Node, from_topic: Option<&Rc<str>>) {
+        if let Node::Conc(branches) = n {
+            for b in branches {
+                self.enter(b, from_topic);
+            }
+            return;
+        }
+        if !self.filters.is_empty() && self.route(&n, from_topic) {
+            return;
+        }
+        match n {
+            Node::Data(v) => {
+                self.stats.unclaimed_data += 1;
+                self.trace(|| format!("unclaimed data({})", v.repr()));
+            }
+            other => self.push_item(other),
+        }
+    }
+
+    fn push_item(&mut self, node: Node) {
+        self.next_id += 1;
+        self.stats.enqueued += 1;
+        self.main.push_back(Item {
+            id: self.next_id,
+            node,
+        });
+        self.stats.peak_queue = self.stats.peak_queue.max(self.main.len());
+    }
+
+    /// Offers a node to the filters; returns whether an interest took it.
+    fn route(&mut self, n: &Node, from_topic: Option<&Rc<str>>) -> bool {
+        let kind = n.kind();
+        let action = match n {
+            Node::Call(c) => Some(c.action.id),
+            _ => None,
+        };
+        let mut message: Option<Msg> = None;
+        for i in 0..self.filters.len() {
+            let f = &self.filters[i];
+            if from_topic.is_some_and(|t| *t == f.topic)
+                || f.constructor.is_some_and(|c| c != kind)
+                || (f.action.is_some() && f.action != action)
+            {
+                continue;
+            }
+            let m = message.get_or_insert_with(|| Rc::new(n.to_message())).clone();
+            let predicate = f.predicate.clone();
+            let closure = Value::Func(Rc::new(crate::vm::value::Closure {
+                proto: predicate,
+                captures: Box::new([]),
+            }));
+            let matched = match self.vm.call(&closure, &[Value::Message(m.clone())]) {
+                Ok(v) => v.is_truthy(),
+                Err(e) => {
+                    // A guard that fails does not match; the error is kept.
+                    self.dead.push(DeadLetter {
+                        message: m.clone(),
+                        error: e,
+                        attempts: 0,
+                    });
+                    self.stats.dead_letters += 1;
+                    return true;
+                }
+            };
+            if !matched {
+                continue;
+            }
+            let f = &self.filters[i];
+            let topic = f.topic.clone();
+            let take = f.kind == FilterKind::Interest;
+            self.trace(|| {
+                format!(
+                    "route {} {} topic \"{topic}\"",
+                    m.display(),
+                    if take { "taken by" } else { "copied to" }
+                )
+            });
+            *self.stats.topic_in.entry(topic.clone()).or_default() += 1;
+            self.topic(&topic).queue.push_back(m.clone());
+            if take {
+                if self.topic(&topic).queue.len() >= self.config.batch {
+                    self.run_pass(&topic);
+                }
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Runs until no work is left, or the step limit.
+    pub fn run(&mut self) -> Finish {
+        loop {
+            if let Some(limit) = self.config.max_steps {
+                if self.stats.steps >= limit {
+                    return Finish::StepLimit {
+                        unfinished: self.main.len() + self.timers.len() + self.in_topics(),
+                    };
+                }
+            }
+            if !self.step_once() {
+                return Finish::Idle;
+            }
+        }
+    }
+
+    /// Does one unit of work: steps an item, runs idle passes, or waits for
+    /// the next timer. Returns false when there is no work at all.
+    pub fn step_once(&mut self) -> bool {
+        self.release_due_timers();
+        if let Some(item) = self.main.pop_front() {
+            self.step_item(item);
+            return true;
+        }
+        if self.run_idle_passes() {
+            return true;
+        }
+        if let Some(at) = self.timers.next_due() {
+            self.clock.wait_until(at);
+            self.release_due_timers();
+            return true;
+        }
+        false
+    }
+
+    fn release_due_timers(&mut self) {
+        if self.timers.is_empty() {
+            return;
+        }
+        let now = self.clock.now();
+        while let Some(item) = self.timers.pop_due(now) {
+            self.main.push_back(item);
+        }
+    }
+
+    fn step_item(&mut self, item: Item) {
+        self.stats.steps += 1;
+        *self.stats.steps_by_kind.entry(item.node.kind()).or_default() += 1;
+        let before = if self.config.trace {
+            Some(item.node.to_message().display())
+        } else {
+            None
+        };
+        let id = item.id;
+        match self.step(item.node) {
+            Outcome::Stepped { out, rest } => {
+                if let Some(before) = before {
+                    let mut shown: Vec<String> = out.iter().map(|n| n.to_message().display()).collect();
+                    if let Some(r) = &rest {
+                        shown.push(format!("(continues) {}", r.to_message().display()));
+                    }
+                    let n = self.stats.steps;
+                    self.trace(|| format!("step {n} #{id} {before} -> [{}]", shown.join(", ")));
+                }
+                for n in out {
+                    self.enter(n, None);
+                }
+                if let Some(rest) = rest {
+                    match rest {
+                        Node::Conc(branches) => {
+                            for b in branches {
+                                self.push_item(b);
+                            }
+                        }
+                        other => self.main.push_back(Item { id, node: other }),
+                    }
+                }
+            }
+            Outcome::Blocked(node, at) => {
+                if let Some(before) = before {
+                    let mut when = String::new();
+                    crate::vm::value::write_time(&mut when, at);
+                    self.trace(|| format!("wait #{id} {before} until {when}"));
+                }
+                self.timers.push(at, Item { id, node });
+            }
+            Outcome::Failed(node, error) => {
+                let attempts = attempts_of(&node);
+                if let Some(before) = before {
+                    self.trace(|| format!("dead #{id} {before}: {}", error.message));
+                }
+                self.dead.push(DeadLetter {
+                    message: Rc::new(node.to_message()),
+                    error,
+                    attempts,
+                });
+                self.stats.dead_letters += 1;
+            }
+        }
+    }
+
+    fn step(&mut self, node: Node) -> Outcome {
+        match node {
+            Node::Call(call) => self.step_call(call),
+            Node::Data(v) => Outcome::Stepped {
+                out: vec![Node::Data(v)],
+                rest: None,
+            },
+            Node::Defer(at) => {
+                if self.clock.now() >= at {
+                    Outcome::Stepped { out: vec![], rest: None }
+                } else {
+                    Outcome::Blocked(Node::Defer(at), at)
+                }
+            }
+            Node::Delay { duration, until } => {
+                let now = self.clock.now();
+                let until = until.unwrap_or_else(|| now.saturating_add(duration));
+                if now >= until {
+                    Outcome::Stepped { out: vec![], rest: None }
+                } else {
+                    Outcome::Blocked(
+                        Node::Delay {
+                            duration,
+                            until: Some(until),
+                        },
+                        until,
+                    )
+                }
+            }
+            Node::Seq(mut queue) => {
+                let Some(head) = queue.pop_front() else {
+                    return Outcome::Stepped { out: vec![], rest: None };
+                };
+                match self.step(head) {
+                    Outcome::Stepped { out, rest } => {
+                        // The head's results go to the front, in order.
+                        for n in rest.into_iter().rev().chain(out.into_iter().rev()) {
+                            match n {
+                                Node::Seq(inner) => {
+                                    for m in inner.into_iter().rev() {
+                                        queue.push_front(m);
+                                    }
+                                }
+                                other => queue.push_front(other),
+                            }
+                        }
+                        let mut out = Vec::new();
+                        finish_seq(queue, &mut out);
+                        split_rest(out)
+                    }
+                    Outcome::Blocked(head, at) => {
+                        queue.push_front(head);
+                        Outcome::Blocked(Node::Seq(queue), at)
+                    }
+                    Outcome::Failed(head, e) => {
+                        queue.push_front(head);
+                        Outcome::Failed(Node::Seq(queue), e)
+                    }
+                }
+            }
+            Node::Conc(mut queue) => {
+                let mut earliest = i64::MAX;
+                for _ in 0..queue.len() {
+                    let Some(head) = queue.pop_front() else { break };
+                    match self.step(head) {
+                        Outcome::Stepped { out, rest } => {
+                            let mut lifted = Vec::new();
+                            for n in out.into_iter().chain(rest) {
+                                push_conc(&mut queue, n, &mut lifted);
+                            }
+                            let mut remaining = Vec::new();
+                            finish_conc(queue, &mut remaining);
+                            return Outcome::Stepped {
+                                out: lifted,
+                                rest: remaining.pop(),
+                            };
+                        }
+                        Outcome::Blocked(head, at) => {
+                            queue.push_back(head);
+                            earliest = earliest.min(at);
+                        }
+                        Outcome::Failed(head, e) => {
+                            queue.push_front(head);
+                            return Outcome::Failed(Node::Conc(queue), e);
+                        }
+                    }
+                }
+                Outcome::Blocked(Node::Conc(queue), earliest)
+            }
+            Node::Promise(mut p) => {
+                if p.queue.is_empty() {
+                    let call = p.callback.into_call(std::mem::take(&mut p.collected));
+                    let mut out = Vec::new();
+                    node::normalize(&Rc::new(call), &mut out);
+                    return Outcome::Stepped { out, rest: None };
+                }
+                let mut earliest = i64::MAX;
+                for _ in 0..p.queue.len() {
+                    let Some(head) = p.queue.pop_front() else { break };
+                    if let Node::Data(v) = head {
+                        p.collected.push(v);
+                        return Outcome::Stepped {
+                            out: vec![],
+                            rest: Some(Node::Promise(p)),
+                        };
+                    }
+                    match self.step(head) {
+                        Outcome::Stepped { out, rest } => {
+                            for n in out.into_iter().chain(rest) {
+                                match n {
+                                    Node::Data(v) => p.collected.push(v),
+                                    other => p.queue.push_back(other),
+                                }
+                            }
+                            return Outcome::Stepped {
+                                out: vec![],
+                                rest: Some(Node::Promise(p)),
+                            };
+                        }
+                        Outcome::Blocked(head, at) => {
+                            p.queue.push_back(head);
+                            earliest = earliest.min(at);
+                        }
+                        Outcome::Failed(head, e) => {
+                            p.queue.push_front(head);
+                            return Outcome::Failed(Node::Promise(p), e);
+                        }
+                    }
+                }
+                Outcome::Blocked(Node::Promise(p), earliest)
+            }
+            Node::Void(inner) => match self.step(*inner) {
+                Outcome::Stepped { out, rest } => {
+                    let mut wrapped = Vec::new();
+                    wrap_void(out, &mut wrapped);
+                    let mut rest_wrapped = Vec::new();
+                    wrap_void(rest.into_iter().collect(), &mut rest_wrapped);
+                    Outcome::Stepped {
+                        out: wrapped,
+                        rest: rest_wrapped.pop(),
+                    }
+                }
+                Outcome::Blocked(inner, at) => Outcome::Blocked(Node::Void(Box::new(inner)), at),
+                Outcome::Failed(inner, e) => Outcome::Failed(Node::Void(Box::new(inner)), e),
+            },
+        }
+    }
+
+    fn step_call(&mut self, mut call: Box<node::CallNode>) -> Outcome {
+        if let Some(at) = call.not_before {
+            if self.clock.now() < at {
+                return Outcome::Blocked(Node::Call(call), at);
+            }
+        }
+        call.attempts += 1;
+        let proto = call.action.proto.clone();
+        match self.vm.call_action(&proto, &call.args) {
+            Ok(result) => {
+                let mut out = Vec::new();
+                result_messages(result, &mut out);
+                Outcome::Stepped { out, rest: None }
+            }
+            Err(e) if e.severity == Severity::Retryable && call.attempts < self.config.max_attempts => {
+                let exp = (call.attempts - 1).min(30);
+                let wait = self
+                    .config
+                    .backoff
+                    .saturating_mul(1i64 << exp)
+                    .min(self.config.max_backoff);
+                let at = self.clock.now().saturating_add(wait);
+                self.stats.retries += 1;
+                let attempt = call.attempts;
+                let name = call.action.name.clone();
+                self.trace(|| format!("retry call({name}, …) attempt {attempt} failed: {}; next in {wait}ms", e.message));
+                call.not_before = Some(at);
+                call.last_error = Some(e.message);
+                Outcome::Stepped {
+                    out: vec![],
+                    rest: Some(Node::Call(call)),
+                }
+            }
+            Err(mut e) => {
+                if e.severity == Severity::Retryable {
+                    e.message = format!("gave up after {} attempts: {}", call.attempts, e.message);
+                    e.severity = Severity::Fatal;
+                }
+                Outcome::Failed(Node::Call(call), e)
+            }
+        }
+    }
+
+    /// When the main queue has nothing ready: every non-empty topic's pass
+    /// runs once, in declaration order. Returns whether any ran.
+    fn run_idle_passes(&mut self) -> bool {
+        let ready: Vec<Rc<str>> = self
+            .topics
+            .iter()
+            .filter(|(_, t)| !t.queue.is_empty())
+            .map(|(name, _)| name.clone())
+            .collect();
+        let mut ran = false;
+        for name in ready {
+            ran |= self.run_pass(&name);
+        }
+        ran
+    }
+
+    /// Runs a topic's pass over everything waiting in it (SPEC §6.6).
+    fn run_pass(&mut self, name: &Rc<str>) -> bool {
+        let Some(topic) = self.topics.get_mut(name) else {
+            return false;
+        };
+        let batch: Vec<Msg> = topic.queue.drain(..).collect();
+        if batch.is_empty() {
+            return false;
+        }
+        let Some(pass) = topic.pass.clone() else {
+            // An observe-only topic: its copies have nowhere to go.
+            let n = batch.len();
+            self.trace(|| format!("topic \"{name}\" has no pass; {n} copies dropped"));
+            return true;
+        };
+        let size = batch.len();
+        let input = Value::list(batch.iter().map(|m| Value::Message(m.clone())).collect());
+        let started = std::time::Instant::now();
+        let closure = Value::Func(Rc::new(crate::vm::value::Closure {
+            proto: pass,
+            captures: Box::new([]),
+        }));
+        let result = self.vm.call(&closure, &[input]);
+        let entry = self.stats.pass_runs.entry(name.clone()).or_default();
+        entry.0 += 1;
+        entry.1 += started.elapsed();
+        match result.and_then(|v| pass_result(&v)) {
+            Ok((ready, further)) => {
+                let (r, f) = (ready.len(), further.len());
+                self.trace(|| format!("pass \"{name}\" in {size} -> ready {r}, further {f}"));
+                let topic = self.topics.get_mut(name).expect("topic exists");
+                if ready.is_empty() && !further.is_empty() && self.main.is_empty() {
+                    topic.idle_rounds += 1;
+                } else {
+                    topic.idle_rounds = 0;
+                }
+                if topic.idle_rounds > self.config.max_idle_pass_rounds {
+                    topic.idle_rounds = 0;
+                    let rounds = self.config.max_idle_pass_rounds;
+                    let error = RuntimeError::new(
+                        codes::PASS,
+                        format!("pass \"{name}\" returned everything as `further` {rounds} times in a row"),
+                    )
+                    .with_hint("a pass must eventually return some messages as `ready`");
+                    self.dead_batch(&further, error);
+                    return true;
+                }
+                topic.queue.extend(further);
+                for m in ready {
+                    let mut nodes = Vec::new();
+                    node::normalize(&m, &mut nodes);
+                    for n in nodes {
+                        self.enter(n, Some(name));
+                    }
+                }
+            }
+            Err(error) => {
+                let error = RuntimeError {
+                    message: format!("pass \"{name}\" failed: {}", error.message),
+                    severity: Severity::Fatal,
+                    ..error
+                };
+                self.dead_batch(&batch, error);
+            }
+        }
+        true
+    }
+
+    fn dead_batch(&mut self, batch: &[Msg], error: RuntimeError) {
+        for m in batch {
+            self.dead.push(DeadLetter {
+                message: m.clone(),
+                error: error.clone(),
+                attempts: 0,
+            });
+            self.stats.dead_letters += 1;
+        }
+    }
+
+    /// Takes out everything still waiting (after a step limit), oldest first.
+    pub fn drain_unfinished(&mut self) -> Vec<Msg> {
+        let mut all: Vec<Msg> = self
+            .main
+            .drain()
+            .into_iter()
+            .map(|i| Rc::new(i.node.to_message()))
+            .collect();
+        all.extend(self.timers.drain().into_iter().map(|(_, i)| Rc::new(i.node.to_message())));
+        for topic in self.topics.values_mut() {
+            all.extend(topic.queue.drain(..));
+        }
+        all
+    }
+}
+
+fn split_rest(mut nodes: Vec<Node>) -> Outcome {
+    let rest = match nodes.last() {
+        Some(Node::Data(_)) | None => None,
+        Some(_) => nodes.pop(),
+    };
+    Outcome::Stepped { out: nodes, rest }
+}
+
+fn attempts_of(node: &Node) -> u32 {
+    match node {
+        Node::Call(c) => c.attempts,
+        Node::Seq(q) | Node::Conc(q) => q.front().map_or(0, attempts_of),
+        Node::Promise(p) => p.queue.front().map_or(0, attempts_of),
+        Node::Void(inner) => attempts_of(inner),
+        _ => 0,
+    }
+}
+
+/// A pass's result: a list of messages (all ready), or `{ready, further}`.
+fn pass_result(v: &Value) -> Result<(Vec<Msg>, Vec<Msg>), RuntimeError> {
+    let messages = |v: &Value, what: &str| -> Result<Vec<Msg>, RuntimeError> {
+        let Value::List(items) = v else {
+            return Err(RuntimeError::new(
+                codes::BAD_RESULT,
+                format!("`{what}` must be a list of messages, got {} `{}`", v.type_name(), v.repr()),
+            ));
+        };
+        items
+            .borrow()
+            .iter()
+            .map(|item| match item {
+                Value::Message(m) => Ok(m.clone()),
+                other => Err(RuntimeError::new(
+                    codes::BAD_RESULT,
+                    format!("a pass returned {} `{}` where a message belongs", other.type_name(), other.repr()),
+                )
+                .with_hint("wrap values in data(...)")),
+            })
+            .collect()
+    };
+    match v {
+        Value::Nil => Ok((vec![], vec![])),
+        Value::List(_) => Ok((messages(v, "result")?, vec![])),
+        Value::Message(m) => Ok((vec![m.clone()], vec![])),
+        Value::Record(r) => {
+            let r = r.borrow();
+            let unknown: Vec<&str> = r
+                .keys()
+                .map(|k| &**k)
+                .filter(|k| *k != "ready" && *k != "further")
+                .collect();
+            if !unknown.is_empty() {
+                return Err(RuntimeError::new(
+                    codes::BAD_RESULT,
+                    format!("a pass result record has unknown keys: {}", unknown.join(", ")),
+                )
+                .with_hint("return {ready: [...], further: [...]}"));
+            }
+            let empty = Value::list(vec![]);
+            let ready = messages(r.get("ready").unwrap_or(&empty), "ready")?;
+            let further = messages(r.get("further").unwrap_or(&empty), "further")?;
+            Ok((ready, further))
+        }
+        other => Err(RuntimeError::new(
+            codes::BAD_RESULT,
+            format!(
+                "a pass must return a list of messages or {{ready, further}}, got {} `{}`",
+                other.type_name(),
+                other.repr()
+            ),
+        )),
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(
+            f,
+            "Engine {{ queued: {}, waiting: {}, in topics: {} }}",
+            self.main.len(),
+            self.timers.len(),
+            self.in_topics()
+        )
+    }
+}

@@ -1,0 +1,246 @@
+//! Queued work: a message turned into a mutable tree that stepping changes in
+//! place, and normalization (SPEC §6.2).
+//!
+//! A message value (`Rc<Message>`) is immutable and shared; once it enters
+//! the engine it becomes a [`Node`] tree that owns its queues, so a step
+//! pops and pushes at the ends of a `VecDeque` instead of rebuilding a
+//! message. Normalization runs on the messages a step produces, and on the
+//! front of the one queue the step changed: never on the whole tree.
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use crate::vm::message::{Callback, Message, Msg};
+use crate::vm::value::{ActionDef, Value};
+
+#[derive(Debug)]
+pub enum Node {
+    /// A call not yet run, or waiting out its backoff before it runs again.
+    Call(Box<CallNode>),
+    Data(Value),
+    Seq(VecDeque<Node>),
+    Conc(VecDeque<Node>),
+    Promise(Box<PromiseNode>),
+    /// Completes at this time (ms since the epoch).
+    Defer(i64),
+    /// Completes `duration` after first stepped; `until` is set then.
+    Delay { duration: i64, until: Option<i64> },
+    Void(Box<Node>),
+}
+
+#[derive(Debug)]
+pub struct CallNode {
+    pub action: Rc<ActionDef>,
+    pub args: Box<[Value]>,
+    /// Attempts already made (0 before the first run).
+    pub attempts: u32,
+    /// While retrying: not to run before this time.
+    pub not_before: Option<i64>,
+    /// The last retryable error, kept for the dead letter if attempts run out.
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct PromiseNode {
+    pub queue: VecDeque<Node>,
+    pub collected: Vec<Value>,
+    pub callback: Callback,
+}
+
+impl Node {
+    pub fn call(action: Rc<ActionDef>, args: Box<[Value]>) -> Node {
+        Node::Call(Box::new(CallNode {
+            action,
+            args,
+            attempts: 0,
+            not_before: None,
+            last_error: None,
+        }))
+    }
+
+    /// The constructor name, for traces and stats.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Node::Call(_) => "call",
+            Node::Data(_) => "data",
+            Node::Seq(_) => "seq",
+            Node::Conc(_) => "conc",
+            Node::Promise(_) => "promise",
+            Node::Defer(_) => "defer",
+            Node::Delay { .. } => "delay",
+            Node::Void(_) => "void",
+        }
+    }
+
+    /// The message this node stands for now (for dead letters, traces and
+    /// requeueing). A promise's collected values go back in as `data` at
+    /// the front of its queue, where they would be collected again.
+    pub fn to_message(&self) -> Message {
+        let list = |q: &VecDeque<Node>| -> Box<[Msg]> { q.iter().map(|n| Rc::new(n.to_message())).collect() };
+        match self {
+            Node::Call(c) => Message::Call {
+                action: c.action.clone(),
+                args: c.args.clone(),
+            },
+            Node::Data(v) => Message::Data(v.clone()),
+            Node::Seq(q) => Message::Seq(list(q)),
+            Node::Conc(q) => Message::Conc(list(q)),
+            Node::Promise(p) => {
+                let mut items: Vec<Msg> = p.collected.iter().map(|v| Rc::new(Message::Data(v.clone()))).collect();
+                items.extend(p.queue.iter().map(|n| Rc::new(n.to_message())));
+                Message::Promise {
+                    items: items.into_boxed_slice(),
+                    callback: p.callback.clone(),
+                }
+            }
+            Node::Defer(t) => Message::Defer(*t),
+            // A started delay is requeued whole: the wait starts again.
+            Node::Delay { duration, .. } => Message::Delay(*duration),
+            Node::Void(inner) => Message::Void(Rc::new(inner.to_message())),
+        }
+    }
+
+    /// How many messages this node holds, counting itself (for stats).
+    pub fn count_calls(&self) -> usize {
+        match self {
+            Node::Call(_) => 1,
+            Node::Seq(q) | Node::Conc(q) => q.iter().map(Node::count_calls).sum(),
+            Node::Promise(p) => p.queue.iter().map(Node::count_calls).sum::<usize>() + 1,
+            Node::Void(inner) => inner.count_calls(),
+            _ => 0,
+        }
+    }
+}
+
+/// Normalizes a message into the nodes that take its place in its parent
+/// (SPEC §6.2), appending them to `out`.
+pub fn normalize(m: &Msg, out: &mut Vec<Node>) {
+    match &**m {
+        Message::Noop => {}
+        Message::Data(v) => out.push(Node::Data(v.clone())),
+        Message::Call { action, args } => out.push(Node::call(action.clone(), args.clone())),
+        Message::Defer(t) => out.push(Node::Defer(*t)),
+        Message::Delay(d) => out.push(Node::Delay {
+            duration: *d,
+            until: None,
+        }),
+        Message::Seq(items) => {
+            let mut queue = VecDeque::with_capacity(items.len());
+            let mut children = Vec::new();
+            for item in items.iter() {
+                children.clear();
+                normalize(item, &mut children);
+                for child in children.drain(..) {
+                    match child {
+                        Node::Seq(inner) => queue.extend(inner),
+                        other => queue.push_back(other),
+                    }
+                }
+            }
+            finish_seq(queue, out);
+        }
+        Message::Conc(items) => {
+            let mut queue = VecDeque::with_capacity(items.len());
+            let mut children = Vec::new();
+            for item in items.iter() {
+                children.clear();
+                normalize(item, &mut children);
+                for child in children.drain(..) {
+                    push_conc(&mut queue, child, out);
+                }
+            }
+            finish_conc(queue, out);
+        }
+        Message::Promise { items, callback } => {
+            let mut queue = VecDeque::with_capacity(items.len());
+            let mut children = Vec::new();
+            for item in items.iter() {
+                children.clear();
+                normalize(item, &mut children);
+                queue.extend(children.drain(..));
+            }
+            out.push(Node::Promise(Box::new(PromiseNode {
+                queue,
+                collected: Vec::new(),
+                callback: callback.clone(),
+            })));
+        }
+        Message::Void(inner) => {
+            let mut children = Vec::new();
+            normalize(inner, &mut children);
+            wrap_void(children, out);
+        }
+    }
+}
+
+/// A `void`'s inner results: data dropped, every other node wrapped.
+pub fn wrap_void(children: Vec<Node>, out: &mut Vec<Node>) {
+    for child in children {
+        match child {
+            Node::Data(_) => {}
+            v @ Node::Void(_) => out.push(v),
+            other => out.push(Node::Void(Box::new(other))),
+        }
+    }
+}
+
+/// Pushes a branch onto a conc's queue: data is lifted out to `lifted`,
+/// a nested conc is flattened.
+pub fn push_conc(queue: &mut VecDeque<Node>, node: Node, lifted: &mut Vec<Node>) {
+    match node {
+        d @ Node::Data(_) => lifted.push(d),
+        Node::Conc(inner) => {
+            for n in inner {
+                push_conc(queue, n, lifted);
+            }
+        }
+        other => queue.push_back(other),
+    }
+}
+
+/// Lifts a seq's leading data out, then unwraps a one-element seq and drops
+/// an empty one.
+pub fn finish_seq(mut queue: VecDeque<Node>, out: &mut Vec<Node>) {
+    while matches!(queue.front(), Some(Node::Data(_))) {
+        if let Some(d) = queue.pop_front() {
+            out.push(d);
+        }
+    }
+    match queue.len() {
+        0 => {}
+        1 => out.extend(queue.pop_front()),
+        _ => out.push(Node::Seq(queue)),
+    }
+}
+
+/// Unwraps a one-element conc and drops an empty one.
+pub fn finish_conc(mut queue: VecDeque<Node>, out: &mut Vec<Node>) {
+    match queue.len() {
+        0 => {}
+        1 => out.extend(queue.pop_front()),
+        _ => out.push(Node::Conc(queue)),
+    }
+}
+
+/// Turns an action's result into messages (SPEC §6.1): `nil` or `[]` is
+/// none; a message is itself; a list of messages is those; anything else
+/// is `data(v)`.
+pub fn result_messages(result: Value, out: &mut Vec<Node>) {
+    match result {
+        Value::Nil => {}
+        Value::Message(m) => normalize(&m, out),
+        Value::List(items) => {
+            let all_messages = items.borrow().iter().all(|v| matches!(v, Value::Message(_)));
+            if all_messages {
+                for item in items.borrow().iter() {
+                    if let Value::Message(m) = item {
+                        normalize(m, out);
+                    }
+                }
+            } else {
+                out.push(Node::Data(Value::List(items)));
+            }
+        }
+        other => out.push(Node::Data(other)),
+    }
+}

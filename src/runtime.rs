@@ -1,0 +1,294 @@
+//! The whole pipeline behind one type: source text in, diagnostics or a
+//! loaded program out, then the engine runs it. The CLI, the REPL and
+//! embedding programs all go through [`Voyager`].
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use crate::compile::{compile_unit, Global, GlobalKind, Globals, Unit, UnitOptions};
+use crate::diag::{self, Diagnostic, Sources};
+use crate::engine::clock::Clock;
+use crate::engine::{Config, Engine, Finish};
+use crate::syntax::ast::{Stmt, StmtKind};
+use crate::syntax::{lexer, parser};
+use crate::vm::error::Loc;
+use crate::vm::message::Message;
+use crate::vm::natives::Host;
+use crate::vm::value::Value;
+use crate::vm::Vm;
+
+pub const PRELUDE: &str = include_str!("../std/prelude.vy");
+pub const PASSES: &str = include_str!("../std/passes.vy");
+
+/// The std modules that `import` finds without a file.
+pub fn std_module(name: &str) -> Option<&'static str> {
+    match name {
+        "passes" => Some(PASSES),
+        _ => None,
+    }
+}
+
+/// Where `print` writes.
+pub enum Output {
+    Stdout(std::io::BufWriter<std::io::Stdout>),
+    /// Kept in memory (tests, embedding).
+    Buffer(Rc<RefCell<String>>),
+}
+
+struct EngineHost {
+    out: Output,
+    clock: Clock,
+}
+
+impl Host for EngineHost {
+    fn print(&mut self, text: &str) {
+        match &mut self.out {
+            Output::Stdout(w) => {
+                // A closed pipe (`voyager run x | head`) is not an error of the script.
+                let _ = w.write_all(text.as_bytes());
+            }
+            Output::Buffer(b) => b.borrow_mut().push_str(text),
+        }
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    fn flush(&mut self) {
+        if let Output::Stdout(w) = &mut self.out {
+            let _ = w.flush();
+        }
+    }
+}
+
+/// Why a script could not be loaded.
+#[derive(Debug)]
+pub enum LoadError {
+    /// It does not compile (exit status 65).
+    Compile(Vec<Diagnostic>),
+    /// Its top level failed at run time (exit status 1).
+    Runtime(Box<Diagnostic>),
+}
+
+/// A Voyager instance: sources, globals, the interpreter and the engine.
+/// Instances share nothing, so several can run in one process.
+pub struct Voyager {
+    pub engine: Engine,
+    pub sources: Sources,
+    globals: Globals,
+    modules: HashSet<String>,
+    /// Warnings from the last compile.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Options for a new instance.
+pub struct Options {
+    pub clock: Clock,
+    pub config: Config,
+    pub output: Output,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            clock: Clock::Real,
+            config: Config::default(),
+            output: Output::Stdout(std::io::BufWriter::new(std::io::stdout())),
+        }
+    }
+}
+
+impl Voyager {
+    pub fn new(options: Options) -> Voyager {
+        let host = EngineHost {
+            out: options.output,
+            clock: options.clock.clone(),
+        };
+        let vm = Vm::new(Box::new(host));
+        let engine = Engine::new(vm, options.clock, options.config);
+        let mut globals = Globals::default();
+        let noop_slot = globals.slots as u16;
+        globals.slots += 1;
+        globals.names.insert(
+            "noop".to_string(),
+            Global {
+                slot: noop_slot,
+                kind: GlobalKind::Const,
+                loc: Loc {
+                    source: 0,
+                    span: Default::default(),
+                },
+            },
+        );
+        let mut v = Voyager {
+            engine,
+            sources: Sources::default(),
+            globals,
+            modules: HashSet::new(),
+            warnings: Vec::new(),
+        };
+        v.engine.vm.ensure_globals(1);
+        v.engine.vm.globals[noop_slot as usize] = Value::message(Message::Noop);
+        if let Err(e) = v.load("std/prelude.vy", PRELUDE, None) {
+            panic!("the embedded prelude does not load: {e:?}");
+        }
+        v
+    }
+
+    /// An instance with a virtual clock whose output is kept in memory.
+    pub fn with_buffer(config: Config) -> (Voyager, Rc<RefCell<String>>) {
+        let buffer = Rc::new(RefCell::new(String::new()));
+        let v = Voyager::new(Options {
+            clock: Clock::virtual_at_epoch(),
+            config,
+            output: Output::Buffer(buffer.clone()),
+        });
+        (v, buffer)
+    }
+
+    /// Lexes, parses and compiles a source without running it.
+    pub fn compile(&mut self, name: &str, text: &str, dir: Option<&Path>) -> Result<Vec<Unit>, Vec<Diagnostic>> {
+        let source = self.sources.add(name, text);
+        let stmts = parse_source(source, text)?;
+        let mut units = Vec::new();
+        self.compile_imports(&stmts, dir, &mut units)?;
+        let options = UnitOptions {
+            source,
+            module: None,
+            warn_unfed_passes: true,
+        };
+        let unit = compile_unit(&stmts, &mut self.globals, &options)?;
+        self.warnings = unit.warnings.clone();
+        units.push(unit);
+        Ok(units)
+    }
+
+    fn compile_imports(&mut self, stmts: &[Stmt], dir: Option<&Path>, units: &mut Vec<Unit>) -> Result<(), Vec<Diagnostic>> {
+        for stmt in stmts {
+            let StmtKind::Import((name, span)) = &stmt.kind else {
+                continue;
+            };
+            if self.modules.contains(name) {
+                continue;
+            }
+            let (text, path): (String, String) = if let Some(text) = std_module(name) {
+                (text.to_string(), format!("std/{name}.vy"))
+            } else {
+                let path: PathBuf = dir.unwrap_or(Path::new(".")).join(format!("{name}.vy"));
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => (text, path.display().to_string()),
+                    // The compiler reports the unknown module with its span.
+                    Err(_) => continue,
+                }
+            };
+            let _ = span;
+            self.modules.insert(name.clone());
+            let source = self.sources.add(path, text.clone());
+            let module_stmts = parse_source(source, &text)?;
+            self.compile_imports(&module_stmts, dir, units)?;
+            let slot = self.globals.slots as u16;
+            self.globals.slots += 1;
+            self.globals.names.insert(
+                name.clone(),
+                Global {
+                    slot,
+                    kind: GlobalKind::Module,
+                    loc: Loc {
+                        source,
+                        span: Default::default(),
+                    },
+                },
+            );
+            let options = UnitOptions {
+                source,
+                module: Some(name.clone()),
+                warn_unfed_passes: false,
+            };
+            units.push(compile_unit(&module_stmts, &mut self.globals, &options)?);
+        }
+        Ok(())
+    }
+
+    /// Compiles and loads a source: its declarations join the instance, its
+    /// top level runs, and the messages it produced are enqueued.
+    pub fn load(&mut self, name: &str, text: &str, dir: Option<&Path>) -> Result<(), LoadError> {
+        let units = self.compile(name, text, dir).map_err(LoadError::Compile)?;
+        for unit in units {
+            self.install(unit)?;
+        }
+        Ok(())
+    }
+
+    fn install(&mut self, unit: Unit) -> Result<(), LoadError> {
+        self.engine.vm.ensure_globals(self.globals.slots);
+        for (slot, value) in unit.constants {
+            self.engine.vm.globals[slot as usize] = value;
+        }
+        for filter in unit.filters {
+            self.engine.add_filter(filter);
+        }
+        for pass in unit.passes {
+            self.engine.add_pass(pass);
+        }
+        let result = self.engine.vm.run_script(unit.script);
+        let emitted = std::mem::take(&mut self.engine.vm.emitted);
+        match result {
+            Ok(_) => {
+                for m in emitted {
+                    if let Value::Message(m) = m {
+                        self.engine.enqueue(&m);
+                    }
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let mut d = diag::from_runtime_error(&e, &self.sources);
+                if !emitted.is_empty() {
+                    d.notes.push(format!(
+                        "the top level stopped here, so its {} message(s) were not enqueued",
+                        emitted.len()
+                    ));
+                }
+                Err(LoadError::Runtime(Box::new(d)))
+            }
+        }
+    }
+
+    /// Runs the engine until no work is left (or the step limit).
+    pub fn run(&mut self) -> Finish {
+        let finish = self.engine.run();
+        self.engine.vm.host.flush();
+        finish
+    }
+
+    pub fn flush(&mut self) {
+        self.engine.vm.host.flush();
+    }
+
+    pub fn globals(&self) -> &Globals {
+        &self.globals
+    }
+
+    /// Renders a diagnostic against this instance's sources.
+    pub fn render(&self, d: &Diagnostic, color: bool) -> String {
+        diag::render(d, &self.sources, color)
+    }
+}
+
+/// Lexes and parses, turning every lexer and parser error into a diagnostic.
+pub fn parse_source(source: crate::bytecode::chunk::SourceId, text: &str) -> Result<Vec<Stmt>, Vec<Diagnostic>> {
+    let (tokens, lex_errors) = lexer::lex(text);
+    let (stmts, parse_errors) = parser::parse(&tokens, text.len());
+    let mut diags: Vec<Diagnostic> = lex_errors.iter().map(|e| diag::from_lex_error(source, e)).collect();
+    diags.extend(parse_errors.iter().map(|e| diag::from_parse_error(source, e)));
+    if diags.is_empty() {
+        Ok(stmts)
+    } else {
+        diags.sort_by_key(|d| d.loc.map(|l| l.span.start));
+        Err(diags)
+    }
+}
