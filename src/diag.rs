@@ -254,21 +254,33 @@ pub fn from_runtime_error(e: &RuntimeError, sources: &Sources) -> Diagnostic {
         notes: vec![],
     };
     if e.trace.len() > 1 {
-        let mut lines = String::from("call stack (innermost first):");
-        for frame in e.trace.iter().take(20) {
-            let _ = write!(
-                lines,
-                "\n    {} at {}",
-                frame.name,
-                sources.position(frame.loc)
-            );
-        }
-        if e.trace.len() > 20 {
-            let _ = write!(lines, "\n    … {} more frames", e.trace.len() - 20);
-        }
-        d.notes.push(lines);
+        d.notes.push(trace_note(e, sources));
     }
     d
+}
+
+/// The call stack, innermost first, with runs of the same frame folded.
+fn trace_note(e: &RuntimeError, sources: &Sources) -> String {
+    let mut frames: Vec<(String, usize)> = Vec::new();
+    for frame in &e.trace {
+        let line = format!("{} at {}", frame.name, sources.position(frame.loc));
+        match frames.last_mut() {
+            Some((last, n)) if *last == line => *n += 1,
+            _ => frames.push((line, 1)),
+        }
+    }
+    let mut text = String::from("call stack (innermost first):");
+    let shown = frames.len().min(12);
+    for (line, n) in &frames[..shown] {
+        let _ = write!(text, "\n    {line}");
+        if *n > 1 {
+            let _ = write!(text, " (×{n})");
+        }
+    }
+    if frames.len() > shown {
+        let _ = write!(text, "\n    … {} more frames", frames.len() - shown);
+    }
+    text
 }
 
 /// Renders one diagnostic as text, with or without colour.

@@ -269,7 +269,7 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         config,
         output: Output::Stdout(std::io::BufWriter::new(std::io::stdout())),
     });
-    v.engine.vm.fuel = args.max_instructions;
+    v.engine.vm.fuel_limit = args.max_instructions;
     if args.trace {
         v.engine.trace_sink = Some(Box::new(|line: &str| eprintln!("trace: {line}")));
     }

@@ -31,6 +31,7 @@ pub fn compile_unit(
         warnings: Vec::new(),
         fns: Vec::new(),
         nesting: 0,
+        reported: HashSet::new(),
     };
     let unit = c.unit(stmts);
     if c.errors.is_empty() {
@@ -48,6 +49,8 @@ struct Compiler<'g> {
     /// The functions being compiled, outermost first.
     fns: Vec<FnState>,
     nesting: usize,
+    /// Names already reported at these spans (so one mistake is one error).
+    reported: HashSet<Span>,
 }
 
 struct FnState {
@@ -638,6 +641,9 @@ impl Compiler<'_> {
     }
 
     fn unknown_name(&mut self, name: &str, span: Span) {
+        if !self.reported.insert(span) {
+            return;
+        }
         let mut candidates: Vec<String> = self
             .fns
             .iter()
@@ -1226,6 +1232,7 @@ impl Compiler<'_> {
         let Some((title, declared)) = problem else {
             return;
         };
+        self.reported.insert(target.span);
         let actions: Vec<String> = self
             .globals
             .names

@@ -284,6 +284,14 @@ fn keyword(word: &str) -> Option<Token<'static>> {
     })
 }
 
+/// The text of a keyword token (`m.action` uses a keyword as a field name).
+pub fn keyword_text(token: &Token) -> Option<&'static str> {
+    KEYWORDS
+        .iter()
+        .copied()
+        .find(|kw| keyword(kw).as_ref() == Some(token))
+}
+
 impl fmt::Display for Token<'_> {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         let s = match self {

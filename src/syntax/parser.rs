@@ -7,7 +7,7 @@ use chumsky::pratt::{infix, left, postfix, prefix};
 use chumsky::prelude::*;
 
 use super::ast::*;
-use super::lexer::{Spanned, Token};
+use super::lexer::{keyword_text, Spanned, Token};
 use super::span::Span;
 
 /// A syntax error: what was found where, and what could have stood there.
@@ -43,12 +43,14 @@ pub fn parse<'s>(tokens: &[Spanned<Token<'s>>], src_len: usize) -> (Vec<Stmt>, V
     let eoi = SimpleSpan::from(src_len..src_len);
     let input = tokens.as_slice().map(eoi, |(t, s)| (t, s));
     let (output, errors) = program().parse(input).into_output_errors();
-    let errors = errors
+    let mut errors: Vec<ParseError> = errors
         .into_iter()
         // The lexer already reported whatever an error token stands for.
         .filter(|e| e.found() != Some(&Token::Error))
         .map(|e| to_parse_error(&e))
         .collect();
+    // Recovery can meet the same bad token twice; report it once.
+    errors.dedup_by(|a, b| a.span == b.span);
     (output.unwrap_or_default(), errors)
 }
 
@@ -64,6 +66,15 @@ fn to_parse_error(e: &Rich<Token, SimpleSpan>) -> ParseError {
             _ => "something else".to_string(),
         })
         .collect();
+    const OPERATORS: &[&str] = &[
+        "`!=`", "`%`", "`*`", "`+`", "`-`", "`/`", "`<`", "`<=`", "`==`", "`>`", "`>=`", "`and`",
+        "`or`",
+    ];
+    let operators = expected.iter().filter(|e| OPERATORS.contains(&e.as_str())).count();
+    if operators > 2 {
+        expected.retain(|e| !OPERATORS.contains(&e.as_str()));
+        expected.push("an operator".to_string());
+    }
     expected.sort();
     expected.dedup();
     let context = e.contexts().last().map(|(label, _)| match label {
@@ -108,6 +119,20 @@ where
 {
     select! { Token::Ident(name) = e => (name.to_string(), Span::from(e.span())) }
         .labelled("a name")
+}
+
+/// A field name: any name, keywords included (`m.action`).
+fn field_name<'t, 's: 't, I>() -> impl Parser<'t, I, Name, Extra<'t, 's>> + Clone
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    ident().or(any()
+        .filter(|t: &Token| keyword_text(t).is_some())
+        .map_with(|t: Token, e| {
+            let text = keyword_text(&t).unwrap_or_default();
+            (text.to_string(), Span::from(e.span()))
+        }))
+    .labelled("a field name")
 }
 
 fn string_lit<'t, 's: 't, I>() -> impl Parser<'t, I, (String, Span), Extra<'t, 's>> + Clone
@@ -361,7 +386,9 @@ where
         expr.clone()
             .delimited_by(just(Token::LBracket), just(Token::RBracket))
             .map(Postfix::Index),
-        just(Token::Dot).ignore_then(ident()).map(Postfix::Field),
+        just(Token::Dot)
+            .ignore_then(field_name())
+            .map(Postfix::Field),
     ));
 
     macro_rules! binary {

@@ -31,9 +31,11 @@ pub struct Vm {
     /// Messages that top-level expression statements produced, in order.
     pub emitted: Vec<Value>,
     pub host: Box<dyn Host>,
-    /// Backward jumps and calls left before the run is stopped (`None`: no
-    /// limit). Guards against runaway loops inside one action.
-    pub fuel: Option<u64>,
+    /// Backward jumps and calls one top-level call (an action, a pass, a
+    /// script) may make before it is stopped (`None`: no limit). Guards
+    /// against a runaway loop inside one action.
+    pub fuel_limit: Option<u64>,
+    fuel: u64,
 }
 
 impl Vm {
@@ -44,7 +46,8 @@ impl Vm {
             frames: Vec::with_capacity(64),
             emitted: Vec::new(),
             host,
-            fuel: None,
+            fuel_limit: None,
+            fuel: u64::MAX,
         }
     }
 
@@ -67,12 +70,24 @@ impl Vm {
     pub fn call(&mut self, callee: &Value, args: &[Value]) -> Result<Value, RuntimeError> {
         let stop_at = self.frames.len();
         let stack_at = self.stack.len();
+        if stop_at == 0 {
+            self.fuel = self.fuel_limit.unwrap_or(u64::MAX);
+        }
         self.stack.push(callee.clone());
         self.stack.extend_from_slice(args);
         let result = match self.call_value(args.len(), None) {
             Ok(true) => self.execute(stop_at),
             Ok(false) => Ok(self.stack.pop().unwrap_or_default()),
-            Err(e) => Err(e),
+            Err(mut e) => {
+                // Refused before it ran (wrong arity): point at the declaration.
+                if let (None, Value::Func(f)) = (e.loc, callee) {
+                    e.loc = Some(Loc {
+                        source: f.proto.source,
+                        span: f.proto.span,
+                    });
+                }
+                Err(e)
+            }
         };
         if result.is_err() {
             self.frames.truncate(stop_at);
@@ -181,16 +196,14 @@ impl Vm {
     }
 
     fn burn_fuel(&mut self) -> Result<(), RuntimeError> {
-        if let Some(fuel) = &mut self.fuel {
-            if *fuel == 0 {
-                return Err(RuntimeError::new(
-                    codes::MAX_STEPS,
-                    "instruction budget used up (a runaway loop?)",
-                )
-                .with_hint("raise --max-instructions, or look for a loop that never ends"));
-            }
-            *fuel -= 1;
+        if self.fuel == 0 {
+            return Err(RuntimeError::new(
+                codes::MAX_STEPS,
+                "instruction budget used up (a runaway loop?)",
+            )
+            .with_hint("raise --max-instructions, or look for a loop that never ends"));
         }
+        self.fuel -= 1;
         Ok(())
     }
 

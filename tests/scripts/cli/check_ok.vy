@@ -1,0 +1,4 @@
+// command: check
+action log(x) { print(x) }
+call(log, 1)
+// exit: 0

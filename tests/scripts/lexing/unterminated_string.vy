@@ -1,0 +1,4 @@
+let s = "abc
+print(1)
+// error: E0002
+// error: This string never ends
