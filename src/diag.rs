@@ -141,20 +141,24 @@ pub fn from_lex_error(source: SourceId, e: &LexError) -> Diagnostic {
         span: e.span,
     };
     match &e.kind {
-        LexErrorKind::UnexpectedChar => {
-            Diagnostic::error(codes::UNEXPECTED_CHAR, "I found a character I don't know", loc)
-                .label("not part of Voyager's syntax")
-        }
+        LexErrorKind::UnexpectedChar => Diagnostic::error(
+            codes::UNEXPECTED_CHAR,
+            "I found a character I don't know",
+            loc,
+        )
+        .label("not part of Voyager's syntax"),
         LexErrorKind::UnterminatedString => {
             Diagnostic::error(codes::UNTERMINATED_STRING, "This string never ends", loc)
                 .label("the string starts here")
                 .hint("close it with `\"` on the same line")
         }
-        LexErrorKind::UnterminatedComment => {
-            Diagnostic::error(codes::UNTERMINATED_COMMENT, "This block comment never ends", loc)
-                .label("the comment starts here")
-                .hint("every `/*` needs its `*/` (block comments nest)")
-        }
+        LexErrorKind::UnterminatedComment => Diagnostic::error(
+            codes::UNTERMINATED_COMMENT,
+            "This block comment never ends",
+            loc,
+        )
+        .label("the comment starts here")
+        .hint("every `/*` needs its `*/` (block comments nest)"),
         LexErrorKind::InvalidEscape(c) => Diagnostic::error(
             codes::INVALID_ESCAPE,
             format!("`\\{c}` is not an escape I know"),
@@ -197,7 +201,10 @@ pub fn from_parse_error(source: SourceId, e: &ParseError) -> Diagnostic {
             }
         }
     }
-    let found = e.found.clone().unwrap_or_else(|| "the end of the file".to_string());
+    let found = e
+        .found
+        .clone()
+        .unwrap_or_else(|| "the end of the file".to_string());
     let title = match &e.context {
         Some(context) => format!("I was reading {context} and found {found}"),
         None => format!("I didn't expect {found} here"),
@@ -322,10 +329,12 @@ pub fn render(d: &Diagnostic, sources: &Sources, color: bool) -> String {
             for note in &d.notes {
                 report = report.with_note(note);
             }
-            let cache = ariadne::sources(
-                (0..sources.len())
-                    .map(|i| (sources.name(i as SourceId).to_string(), sources.text(i as SourceId).to_string())),
-            );
+            let cache = ariadne::sources((0..sources.len()).map(|i| {
+                (
+                    sources.name(i as SourceId).to_string(),
+                    sources.text(i as SourceId).to_string(),
+                )
+            }));
             let _ = report.finish().write(cache, &mut out);
         }
         None => {
@@ -333,12 +342,7 @@ pub fn render(d: &Diagnostic, sources: &Sources, color: bool) -> String {
                 Level::Error => "Error",
                 Level::Warning => "Warning",
             };
-            let _ = writeln!(
-                StringWriter(&mut out),
-                "[{}] {prefix}: {}",
-                d.code,
-                d.title
-            );
+            let _ = writeln!(StringWriter(&mut out), "[{}] {prefix}: {}", d.code, d.title);
             if let Some(hint) = &d.hint {
                 let _ = writeln!(StringWriter(&mut out), "    help: {hint}");
             }

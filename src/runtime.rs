@@ -151,7 +151,12 @@ impl Voyager {
     }
 
     /// Lexes, parses and compiles a source without running it.
-    pub fn compile(&mut self, name: &str, text: &str, dir: Option<&Path>) -> Result<Vec<Unit>, Vec<Diagnostic>> {
+    pub fn compile(
+        &mut self,
+        name: &str,
+        text: &str,
+        dir: Option<&Path>,
+    ) -> Result<Vec<Unit>, Vec<Diagnostic>> {
         let source = self.sources.add(name, text);
         let stmts = parse_source(source, text)?;
         let mut units = Vec::new();
@@ -167,7 +172,12 @@ impl Voyager {
         Ok(units)
     }
 
-    fn compile_imports(&mut self, stmts: &[Stmt], dir: Option<&Path>, units: &mut Vec<Unit>) -> Result<(), Vec<Diagnostic>> {
+    fn compile_imports(
+        &mut self,
+        stmts: &[Stmt],
+        dir: Option<&Path>,
+        units: &mut Vec<Unit>,
+    ) -> Result<(), Vec<Diagnostic>> {
         for stmt in stmts {
             let StmtKind::Import((name, span)) = &stmt.kind else {
                 continue;
@@ -280,11 +290,21 @@ impl Voyager {
 }
 
 /// Lexes and parses, turning every lexer and parser error into a diagnostic.
-pub fn parse_source(source: crate::bytecode::chunk::SourceId, text: &str) -> Result<Vec<Stmt>, Vec<Diagnostic>> {
+pub fn parse_source(
+    source: crate::bytecode::chunk::SourceId,
+    text: &str,
+) -> Result<Vec<Stmt>, Vec<Diagnostic>> {
     let (tokens, lex_errors) = lexer::lex(text);
     let (stmts, parse_errors) = parser::parse(&tokens, text.len());
-    let mut diags: Vec<Diagnostic> = lex_errors.iter().map(|e| diag::from_lex_error(source, e)).collect();
-    diags.extend(parse_errors.iter().map(|e| diag::from_parse_error(source, e)));
+    let mut diags: Vec<Diagnostic> = lex_errors
+        .iter()
+        .map(|e| diag::from_lex_error(source, e))
+        .collect();
+    diags.extend(
+        parse_errors
+            .iter()
+            .map(|e| diag::from_parse_error(source, e)),
+    );
     if diags.is_empty() {
         Ok(stmts)
     } else {

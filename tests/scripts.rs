@@ -137,7 +137,11 @@ fn golden_scripts() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts");
     let mut all = Vec::new();
     scripts(&root, &mut all);
-    assert!(all.len() > 20, "expected the golden scripts under {}", root.display());
+    assert!(
+        all.len() > 20,
+        "expected the golden scripts under {}",
+        root.display()
+    );
     let failures: Vec<String> = all.iter().filter_map(|p| check_script(p).err()).collect();
     if !failures.is_empty() {
         panic!(

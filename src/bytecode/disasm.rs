@@ -66,7 +66,7 @@ fn annotate(op: Op, operands: &[u32], proto: &FnProto) -> Option<String> {
         Op::Match => chunk
             .patterns
             .get(operands[1] as usize)
-            .map(|p| show_pattern(p)),
+            .map(show_pattern),
         _ => None,
     }
 }
@@ -118,7 +118,10 @@ fn show_pattern(p: &Pattern) -> String {
             if subs.is_empty() {
                 name
             } else {
-                format!("{name}({})", subs.iter().map(show_pattern).collect::<Vec<_>>().join(", "))
+                format!(
+                    "{name}({})",
+                    subs.iter().map(show_pattern).collect::<Vec<_>>().join(", ")
+                )
             }
         }
     }

@@ -190,7 +190,11 @@ mod tests {
     #[test]
     fn every_opcode_documents_its_stack_effect() {
         for &op in Op::ALL {
-            assert!(op.effect().starts_with('['), "{} has no stack effect", op.name());
+            assert!(
+                op.effect().starts_with('['),
+                "{} has no stack effect",
+                op.name()
+            );
             assert!(!op.name().is_empty());
         }
         assert_eq!(Op::IterNext.size(), 7);

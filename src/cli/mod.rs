@@ -123,7 +123,8 @@ fn parse_duration(s: &str) -> Result<i64, String> {
         "h" => 3_600_000,
         _ => return Err(format!("`{unit}` is not a duration unit (ms, s, m, h)")),
     };
-    n.checked_mul(scale).ok_or_else(|| format!("`{s}` is too long"))
+    n.checked_mul(scale)
+        .ok_or_else(|| format!("`{s}` is too long"))
 }
 
 /// Runs the command line; returns the exit status.
@@ -131,7 +132,10 @@ pub fn main(cli: Cli) -> u8 {
     let color = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal(),
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stderr().is_terminal()
+        }
     };
     match cli.command {
         Some(Command::Run(args)) => run(&args, color),
@@ -340,7 +344,11 @@ fn stats_text(v: &Voyager, elapsed: std::time::Duration) -> String {
     let secs = elapsed.as_secs_f64();
     let _ = writeln!(out, "stats:");
     let _ = writeln!(out, "  steps:          {}", s.steps);
-    let by_kind: Vec<String> = s.steps_by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    let by_kind: Vec<String> = s
+        .steps_by_kind
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
     let _ = writeln!(out, "  steps by kind:  {}", by_kind.join(", "));
     let _ = writeln!(out, "  items enqueued: {}", s.enqueued);
     let _ = writeln!(out, "  retries:        {}", s.retries);
@@ -356,7 +364,11 @@ fn stats_text(v: &Voyager, elapsed: std::time::Duration) -> String {
         );
     }
     let _ = writeln!(out, "  wall time:      {:.3}s", secs);
-    let rate = if secs > 0.0 { s.steps as f64 / secs } else { 0.0 };
+    let rate = if secs > 0.0 {
+        s.steps as f64 / secs
+    } else {
+        0.0
+    };
     let _ = writeln!(out, "  steps/second:   {rate:.0}");
     out
 }
@@ -369,7 +381,11 @@ pub fn start() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
         }
     };
     let worker = std::thread::Builder::new()

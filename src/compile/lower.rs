@@ -215,7 +215,12 @@ impl Compiler<'_> {
         }
     }
 
-    fn declare_global(&mut self, name: &Name, kind: GlobalKind, seen: &mut HashMap<String, Span>) -> u16 {
+    fn declare_global(
+        &mut self,
+        name: &Name,
+        kind: GlobalKind,
+        seen: &mut HashMap<String, Span>,
+    ) -> u16 {
         if let Some(first) = seen.get(&name.0) {
             let first = *first;
             self.error(
@@ -249,8 +254,13 @@ impl Compiler<'_> {
             span: Span::default(),
         };
         let boxed = names_used_by_closures(&whole);
-        self.fns
-            .push(FnState::new("<script>", FnKind::Script, 0, Span::default(), boxed));
+        self.fns.push(FnState::new(
+            "<script>",
+            FnKind::Script,
+            0,
+            Span::default(),
+            boxed,
+        ));
 
         // Hoist: every top-level declaration is known before any body.
         let mut seen = HashMap::new();
@@ -259,7 +269,8 @@ impl Compiler<'_> {
         for stmt in stmts {
             match &stmt.kind {
                 StmtKind::Fn(f) => {
-                    let slot = self.declare_global(&f.name, GlobalKind::Fn(f.params.len()), &mut seen);
+                    let slot =
+                        self.declare_global(&f.name, GlobalKind::Fn(f.params.len()), &mut seen);
                     fn_slots.push((f, slot));
                 }
                 StmtKind::Action(f) => {
@@ -329,7 +340,10 @@ impl Compiler<'_> {
                 StmtKind::Fn(_) | StmtKind::Action(_) => {}
                 StmtKind::Let(name, value) => {
                     self.expr(value);
-                    let slot = self.globals.lookup(&self.qualified(&name.0)).map(|g| g.slot);
+                    let slot = self
+                        .globals
+                        .lookup(&self.qualified(&name.0))
+                        .map(|g| g.slot);
                     self.emit(Op::SetGlobal, name.1, &[slot.unwrap_or(0) as u32], -1);
                 }
                 StmtKind::Expr(e) => {
@@ -385,7 +399,9 @@ impl Compiler<'_> {
 
     fn check_topics(&mut self, unit: &Unit) {
         for filter in &unit.filters {
-            if filter.kind == FilterKind::Interest && !self.globals.passes.contains_key(&*filter.topic) {
+            if filter.kind == FilterKind::Interest
+                && !self.globals.passes.contains_key(&*filter.topic)
+            {
                 self.error(
                     Diagnostic::error(
                         codes::NO_PASS,
@@ -491,7 +507,8 @@ impl Compiler<'_> {
             },
             filter.topic.0
         );
-        self.fns.push(FnState::new(&name, FnKind::Fn, 1, span, boxed));
+        self.fns
+            .push(FnState::new(&name, FnKind::Fn, 1, span, boxed));
         self.f().depth = 1;
         self.f().locals.push(Local {
             name: String::new(),
@@ -526,7 +543,11 @@ impl Compiler<'_> {
         match &p.kind {
             PatternKind::Call(action, _, _) => {
                 let id = action.as_ref().and_then(|(name, _)| {
-                    match self.globals.lookup(&self.qualified(name)).or_else(|| self.globals.lookup(name)) {
+                    match self
+                        .globals
+                        .lookup(&self.qualified(name))
+                        .or_else(|| self.globals.lookup(name))
+                    {
                         Some(Global {
                             kind: GlobalKind::Action(id, _),
                             ..
@@ -619,7 +640,11 @@ impl Compiler<'_> {
         if fn_index == 0 {
             return None;
         }
-        if let Some(i) = self.fns[fn_index].capture_names.iter().position(|n| n == name) {
+        if let Some(i) = self.fns[fn_index]
+            .capture_names
+            .iter()
+            .position(|n| n == name)
+        {
             return Some(i as u16);
         }
         let enclosing = fn_index - 1;
@@ -679,7 +704,10 @@ impl Compiler<'_> {
             StmtKind::Let(name, value) => {
                 self.expr(value);
                 if self.at_top_level() {
-                    let slot = self.globals.lookup(&self.qualified(&name.0)).map_or(0, |g| g.slot);
+                    let slot = self
+                        .globals
+                        .lookup(&self.qualified(&name.0))
+                        .map_or(0, |g| g.slot);
                     self.emit(Op::SetGlobal, name.1, &[slot as u32], -1);
                 } else {
                     self.declare_local(name);
@@ -717,7 +745,11 @@ impl Compiler<'_> {
             StmtKind::For(name, iter, body) => self.for_loop(name, iter, body, span),
             StmtKind::Break | StmtKind::Continue => {
                 let Some(ctx) = self.f().loops.last() else {
-                    let word = if matches!(stmt.kind, StmtKind::Break) { "break" } else { "continue" };
+                    let word = if matches!(stmt.kind, StmtKind::Break) {
+                        "break"
+                    } else {
+                        "continue"
+                    };
                     self.error(
                         Diagnostic::error(
                             codes::OUTSIDE_LOOP,
@@ -737,7 +769,12 @@ impl Compiler<'_> {
                 }
                 if matches!(stmt.kind, StmtKind::Break) {
                     let j = self.jump(Op::Jump, span, 0);
-                    self.f().loops.last_mut().expect("loop context").breaks.push(j);
+                    self.f()
+                        .loops
+                        .last_mut()
+                        .expect("loop context")
+                        .breaks
+                        .push(j);
                 } else {
                     let j = self.jump(Op::Jump, span, 0);
                     self.patch_to(j, start);
@@ -746,9 +783,13 @@ impl Compiler<'_> {
             StmtKind::Return(value) => {
                 if self.fns.len() == 1 {
                     self.error(
-                        Diagnostic::error(codes::OUTSIDE_FN, "`return` outside a function", self.loc(span))
-                            .label("the top level cannot return")
-                            .hint("use it inside `fn` or `action`"),
+                        Diagnostic::error(
+                            codes::OUTSIDE_FN,
+                            "`return` outside a function",
+                            self.loc(span),
+                        )
+                        .label("the top level cannot return")
+                        .hint("use it inside `fn` or `action`"),
                     );
                     return;
                 }
@@ -862,9 +903,13 @@ impl Compiler<'_> {
                 self.op(Op::SetIndex, span, -3);
             }
             _ => self.error(
-                Diagnostic::error(codes::BAD_ASSIGN, "I can't assign to this", self.loc(target.span))
-                    .label("not a variable, field or index")
-                    .hint("assign to a name (`x = …`), a field (`r.k = …`) or an index (`xs[i] = …`)"),
+                Diagnostic::error(
+                    codes::BAD_ASSIGN,
+                    "I can't assign to this",
+                    self.loc(target.span),
+                )
+                .label("not a variable, field or index")
+                .hint("assign to a name (`x = …`), a field (`r.k = …`) or an index (`xs[i] = …`)"),
             ),
         }
     }
@@ -900,7 +945,9 @@ impl Compiler<'_> {
                         )
                         .label("assigned here")
                         .also(g.loc, "declared here")
-                        .hint(format!("use a `let` for a value that changes: `let my_{name} = …`")),
+                        .hint(format!(
+                            "use a `let` for a value that changes: `let my_{name} = …`"
+                        )),
                     );
                 }
             },
@@ -945,9 +992,13 @@ impl Compiler<'_> {
         if self.nesting > MAX_EXPR_DEPTH {
             if self.nesting == MAX_EXPR_DEPTH + 1 {
                 self.error(
-                    Diagnostic::error(codes::TOO_DEEP, "This expression nests too deeply", self.loc(e.span))
-                        .label(format!("more than {MAX_EXPR_DEPTH} levels deep"))
-                        .hint("split it with `let`"),
+                    Diagnostic::error(
+                        codes::TOO_DEEP,
+                        "This expression nests too deeply",
+                        self.loc(e.span),
+                    )
+                    .label(format!("more than {MAX_EXPR_DEPTH} levels deep"))
+                    .hint("split it with `let`"),
                 );
             }
             self.op(Op::Nil, e.span, 1);
@@ -1021,7 +1072,11 @@ impl Compiler<'_> {
             }
             ExprKind::And(a, b) | ExprKind::Or(a, b) => {
                 self.expr(a);
-                let code = if matches!(e.kind, ExprKind::And(..)) { Op::AndJump } else { Op::OrJump };
+                let code = if matches!(e.kind, ExprKind::And(..)) {
+                    Op::AndJump
+                } else {
+                    Op::OrJump
+                };
                 let j = self.jump(code, span, -1);
                 self.expr(b);
                 self.patch_here(j);
@@ -1194,7 +1249,11 @@ impl Compiler<'_> {
                             format!(
                                 "`{name}` takes {} argument{} but {} {} given",
                                 native.arity_text(),
-                                plural(native.min.max(if native.max == native.min { native.max } else { 2 })),
+                                plural(native.min.max(if native.max == native.min {
+                                    native.max
+                                } else {
+                                    2
+                                })),
                                 args.len(),
                                 if args.len() == 1 { "was" } else { "were" }
                             ),
@@ -1225,7 +1284,10 @@ impl Compiler<'_> {
                 loc,
                 ..
             })) => Some((format!("`{name}` is a function, not an action"), Some(loc))),
-            Some(Resolved::Native(_)) => Some((format!("`{name}` is a prelude function, not an action"), None)),
+            Some(Resolved::Native(_)) => Some((
+                format!("`{name}` is a prelude function, not an action"),
+                None,
+            )),
             None => Some((format!("There is no action `{name}`"), None)),
             _ => None,
         };
@@ -1267,7 +1329,12 @@ impl Compiler<'_> {
             let start = self.f().scopes.pop().unwrap_or(0);
             self.f().locals.truncate(start);
             if binds > 0 {
-                self.emit(Op::PopUnder, arm.body.span, &[binds as u32], -(binds as isize));
+                self.emit(
+                    Op::PopUnder,
+                    arm.body.span,
+                    &[binds as u32],
+                    -(binds as isize),
+                );
             }
             ends.push(self.jump(Op::Jump, arm.body.span, 0));
             // On failure: the bindings are still there; drop them.
@@ -1276,7 +1343,12 @@ impl Compiler<'_> {
             }
             self.f().depth = depth + binds;
             if binds > 0 {
-                self.emit(Op::PopN, arm.pattern.span, &[binds as u32], -(binds as isize));
+                self.emit(
+                    Op::PopN,
+                    arm.pattern.span,
+                    &[binds as u32],
+                    -(binds as isize),
+                );
             }
         }
         self.emit(Op::NoMatch, span, &[slot as u32], 1);
@@ -1290,7 +1362,12 @@ impl Compiler<'_> {
     /// falls through with the bindings declared as locals (in a new scope the
     /// caller closes); returns the jumps taken on failure, where the bindings
     /// are still on the stack.
-    fn match_arm_test(&mut self, slot: u16, pattern: &ast::Pattern, guard: Option<&Expr>) -> Vec<usize> {
+    fn match_arm_test(
+        &mut self,
+        slot: u16,
+        pattern: &ast::Pattern,
+        guard: Option<&Expr>,
+    ) -> Vec<usize> {
         self.begin_scope();
         let base = self.f().depth as u16;
         let mut binds = Vec::new();
@@ -1366,15 +1443,20 @@ impl Compiler<'_> {
             PatternKind::Call(action, args, open) => {
                 let id = match action {
                     None => None,
-                    Some((name, span)) => match self.resolve(name) {
-                        Some(Resolved::Global(Global {
-                            kind: GlobalKind::Action(id, arity),
-                            loc,
-                            ..
-                        })) => {
-                            let fits = if *open { args.len() <= arity } else { args.len() == arity };
-                            if !fits {
-                                self.error(
+                    Some((name, span)) => {
+                        match self.resolve(name) {
+                            Some(Resolved::Global(Global {
+                                kind: GlobalKind::Action(id, arity),
+                                loc,
+                                ..
+                            })) => {
+                                let fits = if *open {
+                                    args.len() <= arity
+                                } else {
+                                    args.len() == arity
+                                };
+                                if !fits {
+                                    self.error(
                                     Diagnostic::error(
                                         codes::BAD_PATTERN,
                                         format!(
@@ -1387,11 +1469,11 @@ impl Compiler<'_> {
                                     .also(loc, "declared here")
                                     .hint("end the pattern with `..` to match any number of arguments"),
                                 );
+                                }
+                                Some(id)
                             }
-                            Some(id)
-                        }
-                        _ => {
-                            self.error(
+                            _ => {
+                                self.error(
                                 Diagnostic::error(
                                     codes::BAD_PATTERN,
                                     format!("This pattern can never match: `{name}` is not an action"),
@@ -1400,9 +1482,10 @@ impl Compiler<'_> {
                                 .label("a call pattern names an action, or `_`")
                                 .hint("declare the action, or write `call(_, …)`"),
                             );
-                            None
+                                None
+                            }
                         }
-                    },
+                    }
                 };
                 let args = args.iter().map(|a| self.pattern(a, base, binds)).collect();
                 Pattern::Call(id, args, *open)
@@ -1415,7 +1498,10 @@ impl Compiler<'_> {
                     self.error(
                         Diagnostic::error(
                             codes::BAD_PATTERN,
-                            format!("`{name}(…)` patterns take {arity} sub-pattern{}", plural(arity)),
+                            format!(
+                                "`{name}(…)` patterns take {arity} sub-pattern{}",
+                                plural(arity)
+                            ),
                             self.loc(p.span),
                         )
                         .label(format!("{} given", args.len())),

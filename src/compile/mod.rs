@@ -143,8 +143,14 @@ mod tests {
     #[test]
     fn suggestions() {
         let names = ["greet", "green", "print", "total"];
-        assert_eq!(did_you_mean("gret", names.iter().copied()), Some("greet".into()));
-        assert_eq!(did_you_mean("prnt", names.iter().copied()), Some("print".into()));
+        assert_eq!(
+            did_you_mean("gret", names.iter().copied()),
+            Some("greet".into())
+        );
+        assert_eq!(
+            did_you_mean("prnt", names.iter().copied()),
+            Some("print".into())
+        );
         assert_eq!(did_you_mean("xyz", names.iter().copied()), None);
     }
 }

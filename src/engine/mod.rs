@@ -103,6 +103,9 @@ struct Topic {
     idle_rounds: u32,
 }
 
+/// Where `--trace` lines go.
+pub type TraceSink = Box<dyn FnMut(&str)>;
+
 pub struct Engine {
     pub vm: Vm,
     pub config: Config,
@@ -115,7 +118,7 @@ pub struct Engine {
     pub stats: Stats,
     next_id: u64,
     /// Trace lines go here (stderr for the CLI).
-    pub trace_sink: Option<Box<dyn FnMut(&str)>>,
+    pub trace_sink: Option<TraceSink>,
 }
 
 impl Engine {
@@ -190,7 +193,12 @@ impl Engine {
         for (at, item) in self.timers.peek().into_iter().take(limit) {
             let mut when = String::new();
             crate::vm::value::write_time(&mut when, at);
-            let _ = writeln!(s, "  #{} at {when}: {}", item.id, item.node.to_message().display());
+            let _ = writeln!(
+                s,
+                "  #{} at {when}: {}",
+                item.id,
+                item.node.to_message().display()
+            );
         }
         for (name, topic) in &self.topics {
             let _ = writeln!(s, "topic \"{name}\": {} message(s)", topic.queue.len());
@@ -267,7 +275,9 @@ impl Engine {
             {
                 continue;
             }
-            let m = message.get_or_insert_with(|| Rc::new(n.to_message())).clone();
+            let m = message
+                .get_or_insert_with(|| Rc::new(n.to_message()))
+                .clone();
             let predicate = f.predicate.clone();
             let closure = Value::Func(Rc::new(crate::vm::value::Closure {
                 proto: predicate,
@@ -358,7 +368,11 @@ impl Engine {
 
     fn step_item(&mut self, item: Item) {
         self.stats.steps += 1;
-        *self.stats.steps_by_kind.entry(item.node.kind()).or_default() += 1;
+        *self
+            .stats
+            .steps_by_kind
+            .entry(item.node.kind())
+            .or_default() += 1;
         let before = if self.config.trace {
             Some(item.node.to_message().display())
         } else {
@@ -368,7 +382,8 @@ impl Engine {
         match self.step(item.node) {
             Outcome::Stepped { out, rest } => {
                 if let Some(before) = before {
-                    let mut shown: Vec<String> = out.iter().map(|n| n.to_message().display()).collect();
+                    let mut shown: Vec<String> =
+                        out.iter().map(|n| n.to_message().display()).collect();
                     if let Some(r) = &rest {
                         shown.push(format!("(continues) {}", r.to_message().display()));
                     }
@@ -421,7 +436,10 @@ impl Engine {
             },
             Node::Defer(at) => {
                 if self.clock.now() >= at {
-                    Outcome::Stepped { out: vec![], rest: None }
+                    Outcome::Stepped {
+                        out: vec![],
+                        rest: None,
+                    }
                 } else {
                     Outcome::Blocked(Node::Defer(at), at)
                 }
@@ -430,7 +448,10 @@ impl Engine {
                 let now = self.clock.now();
                 let until = until.unwrap_or_else(|| now.saturating_add(duration));
                 if now >= until {
-                    Outcome::Stepped { out: vec![], rest: None }
+                    Outcome::Stepped {
+                        out: vec![],
+                        rest: None,
+                    }
                 } else {
                     Outcome::Blocked(
                         Node::Delay {
@@ -443,7 +464,10 @@ impl Engine {
             }
             Node::Seq(mut queue) => {
                 let Some(head) = queue.pop_front() else {
-                    return Outcome::Stepped { out: vec![], rest: None };
+                    return Outcome::Stepped {
+                        out: vec![],
+                        rest: None,
+                    };
                 };
                 match self.step(head) {
                     Outcome::Stepped { out, rest } => {
@@ -510,7 +534,9 @@ impl Engine {
                 }
                 let mut earliest = i64::MAX;
                 for _ in 0..p.queue.len() {
-                    let Some(head) = p.queue.pop_front() else { break };
+                    let Some(head) = p.queue.pop_front() else {
+                        break;
+                    };
                     if let Node::Data(v) = head {
                         p.collected.push(v);
                         return Outcome::Stepped {
@@ -574,7 +600,10 @@ impl Engine {
                 result_messages(result, &mut out);
                 Outcome::Stepped { out, rest: None }
             }
-            Err(e) if e.severity == Severity::Retryable && call.attempts < self.config.max_attempts => {
+            Err(e)
+                if e.severity == Severity::Retryable
+                    && call.attempts < self.config.max_attempts =>
+            {
                 let exp = (call.attempts - 1).min(30);
                 let wait = self
                     .config
@@ -585,7 +614,12 @@ impl Engine {
                 self.stats.retries += 1;
                 let attempt = call.attempts;
                 let name = call.action.name.clone();
-                self.trace(|| format!("retry call({name}, …) attempt {attempt} failed: {}; next in {wait}ms", e.message));
+                self.trace(|| {
+                    format!(
+                        "retry call({name}, …) attempt {attempt} failed: {}; next in {wait}ms",
+                        e.message
+                    )
+                });
                 call.not_before = Some(at);
                 call.last_error = Some(e.message);
                 Outcome::Stepped {
@@ -706,7 +740,12 @@ impl Engine {
             .into_iter()
             .map(|i| Rc::new(i.node.to_message()))
             .collect();
-        all.extend(self.timers.drain().into_iter().map(|(_, i)| Rc::new(i.node.to_message())));
+        all.extend(
+            self.timers
+                .drain()
+                .into_iter()
+                .map(|(_, i)| Rc::new(i.node.to_message())),
+        );
         for topic in self.topics.values_mut() {
             all.extend(topic.queue.drain(..));
         }
@@ -738,7 +777,11 @@ fn pass_result(v: &Value) -> Result<(Vec<Msg>, Vec<Msg>), RuntimeError> {
         let Value::List(items) = v else {
             return Err(RuntimeError::new(
                 codes::BAD_RESULT,
-                format!("`{what}` must be a list of messages, got {} `{}`", v.type_name(), v.repr()),
+                format!(
+                    "`{what}` must be a list of messages, got {} `{}`",
+                    v.type_name(),
+                    v.repr()
+                ),
             ));
         };
         items
@@ -748,7 +791,11 @@ fn pass_result(v: &Value) -> Result<(Vec<Msg>, Vec<Msg>), RuntimeError> {
                 Value::Message(m) => Ok(m.clone()),
                 other => Err(RuntimeError::new(
                     codes::BAD_RESULT,
-                    format!("a pass returned {} `{}` where a message belongs", other.type_name(), other.repr()),
+                    format!(
+                        "a pass returned {} `{}` where a message belongs",
+                        other.type_name(),
+                        other.repr()
+                    ),
                 )
                 .with_hint("wrap values in data(...)")),
             })
@@ -768,7 +815,10 @@ fn pass_result(v: &Value) -> Result<(Vec<Msg>, Vec<Msg>), RuntimeError> {
             if !unknown.is_empty() {
                 return Err(RuntimeError::new(
                     codes::BAD_RESULT,
-                    format!("a pass result record has unknown keys: {}", unknown.join(", ")),
+                    format!(
+                        "a pass result record has unknown keys: {}",
+                        unknown.join(", ")
+                    ),
                 )
                 .with_hint("return {ready: [...], further: [...]}"));
             }

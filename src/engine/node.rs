@@ -24,7 +24,10 @@ pub enum Node {
     /// Completes at this time (ms since the epoch).
     Defer(i64),
     /// Completes `duration` after first stepped; `until` is set then.
-    Delay { duration: i64, until: Option<i64> },
+    Delay {
+        duration: i64,
+        until: Option<i64>,
+    },
     Void(Box<Node>),
 }
 
@@ -76,7 +79,9 @@ impl Node {
     /// requeueing). A promise's collected values go back in as `data` at
     /// the front of its queue, where they would be collected again.
     pub fn to_message(&self) -> Message {
-        let list = |q: &VecDeque<Node>| -> Box<[Msg]> { q.iter().map(|n| Rc::new(n.to_message())).collect() };
+        let list = |q: &VecDeque<Node>| -> Box<[Msg]> {
+            q.iter().map(|n| Rc::new(n.to_message())).collect()
+        };
         match self {
             Node::Call(c) => Message::Call {
                 action: c.action.clone(),
@@ -86,7 +91,11 @@ impl Node {
             Node::Seq(q) => Message::Seq(list(q)),
             Node::Conc(q) => Message::Conc(list(q)),
             Node::Promise(p) => {
-                let mut items: Vec<Msg> = p.collected.iter().map(|v| Rc::new(Message::Data(v.clone()))).collect();
+                let mut items: Vec<Msg> = p
+                    .collected
+                    .iter()
+                    .map(|v| Rc::new(Message::Data(v.clone())))
+                    .collect();
                 items.extend(p.queue.iter().map(|n| Rc::new(n.to_message())));
                 Message::Promise {
                     items: items.into_boxed_slice(),
@@ -230,7 +239,10 @@ pub fn result_messages(result: Value, out: &mut Vec<Node>) {
         Value::Nil => {}
         Value::Message(m) => normalize(&m, out),
         Value::List(items) => {
-            let all_messages = items.borrow().iter().all(|v| matches!(v, Value::Message(_)));
+            let all_messages = items
+                .borrow()
+                .iter()
+                .all(|v| matches!(v, Value::Message(_)));
             if all_messages {
                 for item in items.borrow().iter() {
                     if let Value::Message(m) = item {

@@ -70,7 +70,10 @@ fn to_parse_error(e: &Rich<Token, SimpleSpan>) -> ParseError {
         "`!=`", "`%`", "`*`", "`+`", "`-`", "`/`", "`<`", "`<=`", "`==`", "`>`", "`>=`", "`and`",
         "`or`",
     ];
-    let operators = expected.iter().filter(|e| OPERATORS.contains(&e.as_str())).count();
+    let operators = expected
+        .iter()
+        .filter(|e| OPERATORS.contains(&e.as_str()))
+        .count();
     if operators > 2 {
         expected.retain(|e| !OPERATORS.contains(&e.as_str()));
         expected.push("an operator".to_string());
@@ -126,13 +129,14 @@ fn field_name<'t, 's: 't, I>() -> impl Parser<'t, I, Name, Extra<'t, 's>> + Clon
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
 {
-    ident().or(any()
-        .filter(|t: &Token| keyword_text(t).is_some())
-        .map_with(|t: Token, e| {
-            let text = keyword_text(&t).unwrap_or_default();
-            (text.to_string(), Span::from(e.span()))
-        }))
-    .labelled("a field name")
+    ident()
+        .or(any()
+            .filter(|t: &Token| keyword_text(t).is_some())
+            .map_with(|t: Token, e| {
+                let text = keyword_text(&t).unwrap_or_default();
+                (text.to_string(), Span::from(e.span()))
+            }))
+        .labelled("a field name")
 }
 
 fn string_lit<'t, 's: 't, I>() -> impl Parser<'t, I, (String, Span), Extra<'t, 's>> + Clone

@@ -97,7 +97,11 @@ impl Vm {
     }
 
     /// Calls an action's body (an action is not a callable value in scripts).
-    pub fn call_action(&mut self, proto: &Rc<FnProto>, args: &[Value]) -> Result<Value, RuntimeError> {
+    pub fn call_action(
+        &mut self,
+        proto: &Rc<FnProto>,
+        args: &[Value],
+    ) -> Result<Value, RuntimeError> {
         let closure = Rc::new(Closure {
             proto: proto.clone(),
             captures: Box::new([]),
@@ -177,7 +181,11 @@ impl Vm {
         let mut trace = Vec::new();
         for (i, frame) in self.frames.iter().rev().enumerate() {
             let proto = &frame.closure.proto;
-            let at = if i == 0 { op_ip } else { frame.ip.saturating_sub(1) };
+            let at = if i == 0 {
+                op_ip
+            } else {
+                frame.ip.saturating_sub(1)
+            };
             trace.push(TraceFrame {
                 name: display_name(proto),
                 loc: Loc {
@@ -308,10 +316,13 @@ impl Vm {
                                     other => Rc::new(RefCell::new(other.clone())),
                                 }
                             }
-                            crate::bytecode::chunk::Capture::Upval(i) => closure.captures[i as usize].clone(),
+                            crate::bytecode::chunk::Capture::Upval(i) => {
+                                closure.captures[i as usize].clone()
+                            }
                         })
                         .collect();
-                    self.stack.push(Value::Func(Rc::new(Closure { proto, captures })));
+                    self.stack
+                        .push(Value::Func(Rc::new(Closure { proto, captures })));
                 }
                 Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Rem => {
                     let b = self.pop();
@@ -334,7 +345,9 @@ impl Vm {
                     let v = match self.pop() {
                         Value::Int(n) => Value::Int(n.checked_neg().ok_or_else(overflow)?),
                         Value::Float(x) => Value::Float(-x),
-                        Value::Duration(d) => Value::Duration(d.checked_neg().ok_or_else(overflow)?),
+                        Value::Duration(d) => {
+                            Value::Duration(d.checked_neg().ok_or_else(overflow)?)
+                        }
                         other => {
                             return Err(RuntimeError::type_error(format!(
                                 "cannot negate {} `{}`",
@@ -460,7 +473,9 @@ impl Vm {
                 Op::IterNext => {
                     let target = read_u32(code, ip - 4);
                     let next = match (&self.stack[base + a], &self.stack[base + a + 1]) {
-                        (Value::List(list), Value::Int(i)) => list.borrow().get(*i as usize).cloned(),
+                        (Value::List(list), Value::Int(i)) => {
+                            list.borrow().get(*i as usize).cloned()
+                        }
                         (other, _) => {
                             return Err(RuntimeError::type_error(format!(
                                 "`for` goes over a list, not {} `{}`",
@@ -568,7 +583,10 @@ fn arith(op: Op, a: Value, b: Value) -> Result<Value, RuntimeError> {
         (Op::Sub, Int(x), Int(y)) => Int(x.checked_sub(*y).ok_or_else(overflow)?),
         (Op::Mul, Int(x), Int(y)) => Int(x.checked_mul(*y).ok_or_else(overflow)?),
         (Op::Div | Op::Rem, Int(_), Int(0)) => {
-            return Err(RuntimeError::new(codes::DIVISION_BY_ZERO, "division by zero"))
+            return Err(RuntimeError::new(
+                codes::DIVISION_BY_ZERO,
+                "division by zero",
+            ))
         }
         (Op::Div, Int(x), Int(y)) => Int(x.checked_div(*y).ok_or_else(overflow)?),
         (Op::Rem, Int(x), Int(y)) => Int(x.checked_rem(*y).ok_or_else(overflow)?),
@@ -604,7 +622,10 @@ fn arith(op: Op, a: Value, b: Value) -> Result<Value, RuntimeError> {
             Duration(d.checked_mul(*n).ok_or_else(overflow)?)
         }
         (Op::Div, Duration(_), Int(0)) => {
-            return Err(RuntimeError::new(codes::DIVISION_BY_ZERO, "division by zero"))
+            return Err(RuntimeError::new(
+                codes::DIVISION_BY_ZERO,
+                "division by zero",
+            ))
         }
         (Op::Div, Duration(d), Int(n)) => Duration(d / n),
         (Op::Div, Duration(x), Duration(y)) if *y != 0 => Float(*x as f64 / *y as f64),
@@ -624,7 +645,13 @@ fn ordering(op: Op, a: &Value, b: &Value) -> Result<bool, RuntimeError> {
     use std::cmp::Ordering::*;
     let Some(o) = compare(a, b) else {
         // NaN compares false, like IEEE; anything else is a type error.
-        if matches!((a, b), (Value::Float(_) | Value::Int(_), Value::Float(_) | Value::Int(_))) {
+        if matches!(
+            (a, b),
+            (
+                Value::Float(_) | Value::Int(_),
+                Value::Float(_) | Value::Int(_)
+            )
+        ) {
             return Ok(false);
         }
         return Err(bad_operands(op, a, b));
@@ -704,8 +731,11 @@ fn out_of_range(i: i64, len: usize) -> RuntimeError {
 }
 
 fn missing_key(k: &str, record: &Value) -> RuntimeError {
-    RuntimeError::new(codes::MISSING_KEY, format!("missing key `{k}` in `{}`", record.repr()))
-        .with_hint("use get(r, key, default) when the key may be missing")
+    RuntimeError::new(
+        codes::MISSING_KEY,
+        format!("missing key `{k}` in `{}`", record.repr()),
+    )
+    .with_hint("use get(r, key, default) when the key may be missing")
 }
 
 fn field_get(object: &Value, name: &str) -> Result<Value, RuntimeError> {

@@ -154,9 +154,8 @@ impl Message {
 
     /// `m.field` for the message accessors (SPEC §7).
     pub fn field(&self, name: &str) -> Option<Value> {
-        let items = |items: &[Msg]| {
-            Value::list(items.iter().map(|m| Value::Message(m.clone())).collect())
-        };
+        let items =
+            |items: &[Msg]| Value::list(items.iter().map(|m| Value::Message(m.clone())).collect());
         Some(match (name, self) {
             ("op", _) => Value::str(self.op()),
             ("action", Message::Call { action, .. }) => Value::Action(action.clone()),

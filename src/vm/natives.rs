@@ -167,7 +167,13 @@ fn int(_: &mut dyn Host, args: &[Value]) -> NativeResult {
         Value::Str(s) => s.trim().replace('_', "").parse().map_err(|_| {
             RuntimeError::new(codes::VALUE, format!("int: `{s}` is not an integer"))
         })?,
-        other => return Err(type_error("int", "a number, string, bool, duration or time", other)),
+        other => {
+            return Err(type_error(
+                "int",
+                "a number, string, bool, duration or time",
+                other,
+            ))
+        }
     }))
 }
 
@@ -230,7 +236,9 @@ fn get(_: &mut dyn Host, args: &[Value]) -> NativeResult {
 }
 
 fn push(_: &mut dyn Host, args: &[Value]) -> NativeResult {
-    as_list("push", &args[0])?.borrow_mut().push(args[1].clone());
+    as_list("push", &args[0])?
+        .borrow_mut()
+        .push(args[1].clone());
     Ok(args[0].clone())
 }
 

@@ -26,7 +26,12 @@ pub fn matches(value: &Value, pattern: &Pattern, slots: &mut [Value]) -> bool {
                 None => list.len() == items.len(),
                 Some(_) => list.len() >= items.len(),
             };
-            if !fits || !items.iter().zip(list.iter()).all(|(p, v)| matches(v, p, slots)) {
+            if !fits
+                || !items
+                    .iter()
+                    .zip(list.iter())
+                    .all(|(p, v)| matches(v, p, slots))
+            {
                 return false;
             }
             if let Some(Some(slot)) = rest {
@@ -49,12 +54,23 @@ pub fn matches(value: &Value, pattern: &Pattern, slots: &mut [Value]) -> bool {
             let Value::Message(m) = value else {
                 return false;
             };
-            let Message::Call { action: a, args: values } = &**m else {
+            let Message::Call {
+                action: a,
+                args: values,
+            } = &**m
+            else {
                 return false;
             };
             action.is_none_or(|id| id == a.id)
-                && (if *open { values.len() >= args.len() } else { values.len() == args.len() })
-                && args.iter().zip(values.iter()).all(|(p, v)| matches(v, p, slots))
+                && (if *open {
+                    values.len() >= args.len()
+                } else {
+                    values.len() == args.len()
+                })
+                && args
+                    .iter()
+                    .zip(values.iter())
+                    .all(|(p, v)| matches(v, p, slots))
         }
         Pattern::Message(kind, subs) => {
             let Value::Message(m) = value else {
@@ -65,17 +81,27 @@ pub fn matches(value: &Value, pattern: &Pattern, slots: &mut [Value]) -> bool {
     }
 }
 
-fn match_message(m: &Rc<Message>, kind: MessagePattern, subs: &[Pattern], slots: &mut [Value]) -> bool {
-    let items = |xs: &[Rc<Message>]| Value::list(xs.iter().map(|m| Value::Message(m.clone())).collect());
+fn match_message(
+    m: &Rc<Message>,
+    kind: MessagePattern,
+    subs: &[Pattern],
+    slots: &mut [Value],
+) -> bool {
+    let items =
+        |xs: &[Rc<Message>]| Value::list(xs.iter().map(|m| Value::Message(m.clone())).collect());
     let sub = |i: usize| subs.get(i).unwrap_or(&Pattern::Any);
     match (kind, &**m) {
         (MessagePattern::Data, Message::Data(v)) => matches(v, sub(0), slots),
         (MessagePattern::Seq, Message::Seq(xs)) | (MessagePattern::Conc, Message::Conc(xs)) => {
             matches(&items(xs), sub(0), slots)
         }
-        (MessagePattern::Promise, Message::Promise { items: xs, callback }) => {
-            matches(&items(xs), sub(0), slots) && matches(&callback.to_value(), sub(1), slots)
-        }
+        (
+            MessagePattern::Promise,
+            Message::Promise {
+                items: xs,
+                callback,
+            },
+        ) => matches(&items(xs), sub(0), slots) && matches(&callback.to_value(), sub(1), slots),
         (MessagePattern::Defer, Message::Defer(t)) => matches(&Value::Time(*t), sub(0), slots),
         (MessagePattern::Delay, Message::Delay(d)) => matches(&Value::Duration(*d), sub(0), slots),
         (MessagePattern::Void, Message::Void(inner)) => {

@@ -327,7 +327,10 @@ mod tests {
             Value::Time(1_700_000_000_123).display(),
             "2023-11-14T22:13:20.123Z"
         );
-        assert_eq!(Value::Time(951_782_400_000).display(), "2000-02-29T00:00:00Z");
+        assert_eq!(
+            Value::Time(951_782_400_000).display(),
+            "2000-02-29T00:00:00Z"
+        );
     }
 
     #[test]
