@@ -52,7 +52,12 @@ pub fn disassemble(proto: &FnProto, title: &str, source: &str, out: &mut String)
     }
     for (i, nested) in chunk.protos.iter().enumerate() {
         let _ = writeln!(out);
-        let name = format!("{} (nested #{i} of {title})", nested.name);
+        let parent = if proto.name.is_empty() {
+            title
+        } else {
+            &proto.name
+        };
+        let name = format!("{} (#{i} in {parent})", nested.name);
         disassemble(nested, &name, source, out);
     }
 }
@@ -63,10 +68,7 @@ fn annotate(op: Op, operands: &[u32], proto: &FnProto) -> Option<String> {
     match op {
         Op::Const | Op::Field | Op::SetField => chunk.consts.get(first).map(show_const),
         Op::Closure => chunk.protos.get(first).map(|p| format!("<fn {}>", p.name)),
-        Op::Match => chunk
-            .patterns
-            .get(operands[1] as usize)
-            .map(show_pattern),
+        Op::Match => chunk.patterns.get(operands[1] as usize).map(show_pattern),
         _ => None,
     }
 }

@@ -184,9 +184,15 @@ fn read_script(file: &Path) -> Result<(String, String, Option<PathBuf>), u8> {
     }
 }
 
+/// How many diagnostics are rendered before the rest are only counted.
+const MAX_REPORTED: usize = 50;
+
 fn report(v: &Voyager, diags: &[Diagnostic], color: bool) {
-    for d in diags {
+    for d in diags.iter().take(MAX_REPORTED) {
         eprint!("{}", v.render(d, color));
+    }
+    if diags.len() > MAX_REPORTED {
+        eprintln!("… and {} more", diags.len() - MAX_REPORTED);
     }
 }
 

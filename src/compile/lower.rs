@@ -32,6 +32,7 @@ pub fn compile_unit(
         fns: Vec::new(),
         nesting: 0,
         reported: HashSet::new(),
+        too_large_reported: false,
     };
     let unit = c.unit(stmts);
     if c.errors.is_empty() {
@@ -51,6 +52,17 @@ struct Compiler<'g> {
     nesting: usize,
     /// Names already reported at these spans (so one mistake is one error).
     reported: HashSet<Span>,
+    too_large_reported: bool,
+}
+
+/// Constants that are shared within a function's pool.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum ConstKey {
+    Int(i64),
+    Float(u64),
+    Duration(i64),
+    Str(String),
+    Native(&'static str),
 }
 
 struct FnState {
@@ -69,6 +81,7 @@ struct FnState {
     loops: Vec<LoopCtx>,
     /// How many values are on the stack above the frame's base.
     depth: usize,
+    const_index: HashMap<ConstKey, u16>,
 }
 
 struct Local {
@@ -108,6 +121,7 @@ impl FnState {
             boxed_names: boxed,
             loops: Vec::new(),
             depth: 0,
+            const_index: HashMap::new(),
         }
     }
 }
@@ -157,22 +171,25 @@ impl Compiler<'_> {
     }
 
     fn constant(&mut self, value: Value, span: Span) -> u16 {
-        let consts = &mut self.f().chunk.consts;
-        // Reuse equal scalar constants; containers are never constants.
-        let existing = consts.iter().position(|c| {
-            matches!(
-                (c, &value),
-                (Value::Str(a), Value::Str(b)) if a == b
-            ) || matches!((c, &value), (Value::Int(a), Value::Int(b)) if a == b)
-        });
-        let index = match existing {
-            Some(i) => i,
-            None => {
-                consts.push(value);
-                consts.len() - 1
-            }
+        let key = match &value {
+            Value::Int(n) => Some(ConstKey::Int(*n)),
+            Value::Float(x) => Some(ConstKey::Float(x.to_bits())),
+            Value::Duration(d) => Some(ConstKey::Duration(*d)),
+            Value::Str(s) => Some(ConstKey::Str(s.to_string())),
+            Value::Native(n) => Some(ConstKey::Native(n.name)),
+            _ => None,
         };
-        self.check_u16(index, "constants", span)
+        let f = self.f();
+        if let Some(&index) = key.as_ref().and_then(|k| f.const_index.get(k)) {
+            return index;
+        }
+        let index = f.chunk.consts.len();
+        f.chunk.consts.push(value);
+        let index = self.check_u16(index, "constants", span);
+        if let Some(key) = key {
+            self.f().const_index.insert(key, index);
+        }
+        index
     }
 
     fn emit_const(&mut self, value: Value, span: Span) {
@@ -183,7 +200,9 @@ impl Compiler<'_> {
     fn check_u16(&mut self, n: usize, what: &str, span: Span) -> u16 {
         match u16::try_from(n) {
             Ok(n) => n,
+            Err(_) if self.too_large_reported => 0,
             Err(_) => {
+                self.too_large_reported = true;
                 self.error(
                     Diagnostic::error(
                         codes::TOO_LARGE,

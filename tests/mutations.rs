@@ -1,0 +1,307 @@
+//! Thousands of broken scripts — cut, duplicated, shuffled and swapped
+//! tokens of the golden scripts and examples, plus pathological nesting —
+//! go through `check` and `run`. None may panic or hang, and every failure
+//! must come with a diagnostic that has a code and a place.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+
+use voyager::engine::Config;
+use voyager::{LoadError, Voyager};
+
+/// A small deterministic PRNG (xorshift64*), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+}
+
+/// Splits source into rough tokens: words, strings, single punctuation and
+/// runs of white space. Good enough to make plausible nonsense.
+fn tokens(src: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = src.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let start = i;
+        if c.is_alphanumeric() || c == '_' {
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+        } else if c.is_whitespace() {
+            while i < chars.len() && chars[i].is_whitespace() {
+                i += 1;
+            }
+        } else if c == '"' {
+            i += 1;
+            while i < chars.len() && chars[i] != '"' && chars[i] != '\n' {
+                i += 1;
+            }
+            i = (i + 1).min(chars.len());
+        } else {
+            i += 1;
+        }
+        out.push(chars[start..i].iter().collect());
+    }
+    out
+}
+
+const VOCABULARY: &[&str] = &[
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ".",
+    "..",
+    ":",
+    ";",
+    "\n",
+    "=",
+    "=>",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "==",
+    "<",
+    ">=",
+    "and",
+    "or",
+    "not",
+    "let",
+    "fn",
+    "action",
+    "if",
+    "else",
+    "match",
+    "for",
+    "in",
+    "while",
+    "return",
+    "break",
+    "continue",
+    "interest",
+    "observe",
+    "pass",
+    "when",
+    "import",
+    "call",
+    "seq",
+    "conc",
+    "promise",
+    "data",
+    "delay",
+    "void",
+    "noop",
+    "nil",
+    "true",
+    "0",
+    "1",
+    "-1",
+    "2s",
+    "\"s\"",
+    "\"{x}\"",
+    "x",
+    "_",
+    "/*",
+    "*/",
+    "//",
+    "\"",
+    "fail(\"x\")",
+    "retry(\"r\")",
+];
+
+fn mutate(seed: &[String], rng: &mut Rng) -> String {
+    let mut toks = seed.to_vec();
+    for _ in 0..1 + rng.below(4) {
+        let n = toks.len().max(1);
+        match rng.below(5) {
+            0 => {
+                let a = rng.below(n);
+                let b = (a + 1 + rng.below(8)).min(toks.len());
+                if a < b {
+                    toks.drain(a..b);
+                }
+            }
+            1 => {
+                let a = rng.below(n);
+                let b = (a + 1 + rng.below(12)).min(toks.len());
+                let piece: Vec<String> = toks.get(a..b).map(<[String]>::to_vec).unwrap_or_default();
+                let at = rng.below(toks.len() + 1);
+                toks.splice(at..at, piece);
+            }
+            2 => {
+                let a = rng.below(n);
+                let b = (a + 2 + rng.below(6)).min(toks.len());
+                for i in (a + 1..b).rev() {
+                    let j = a + rng.below(i - a + 1);
+                    toks.swap(i, j);
+                }
+            }
+            3 => {
+                let at = rng.below(toks.len() + 1);
+                toks.insert(at, VOCABULARY[rng.below(VOCABULARY.len())].to_string());
+            }
+            _ => {
+                if !toks.is_empty() {
+                    let at = rng.below(toks.len());
+                    toks[at] = VOCABULARY[rng.below(VOCABULARY.len())].to_string();
+                }
+            }
+        }
+    }
+    toks.concat()
+}
+
+/// Checks and runs one script; returns a description of what went wrong.
+fn exercise(src: &str) -> Result<(), String> {
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let (mut checker, _) = Voyager::with_buffer(Config::default());
+        if let Err(diags) = checker.compile("fuzz.vy", src, None) {
+            if diags.is_empty() {
+                return Err("check failed with no diagnostic".to_string());
+            }
+            for d in &diags {
+                if d.code.len() != 5 || d.loc.is_none() || d.title.is_empty() {
+                    return Err(format!("diagnostic without a code, place or title: {d:?}"));
+                }
+                // Rendering must not panic either.
+                let _ = checker.render(d, false);
+            }
+            return Ok(());
+        }
+        let config = Config {
+            max_steps: Some(2_000),
+            ..Config::default()
+        };
+        let (mut v, _) = Voyager::with_buffer(config);
+        v.engine.vm.fuel_limit = Some(200_000);
+        match v.load("fuzz.vy", src, None) {
+            Ok(()) => {
+                v.run();
+                for dead in v.engine.dead_letters() {
+                    if dead.error.message.is_empty() {
+                        return Err("a dead letter without an error message".into());
+                    }
+                }
+                Ok(())
+            }
+            Err(LoadError::Runtime(d)) => {
+                let _ = v.render(&d, false);
+                Ok(())
+            }
+            Err(LoadError::Compile(_)) => Err("run failed to compile what check accepted".into()),
+        }
+    }));
+    match outcome {
+        Ok(result) => result,
+        Err(_) => Err("panicked".to_string()),
+    }
+}
+
+fn seeds() -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    let mut dirs = vec![root.join("tests/scripts"), root.join("examples")];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "vy") {
+                // The big-workload scripts would only make this test slow.
+                if !path.to_string_lossy().contains("limits") {
+                    out.push(std::fs::read_to_string(&path).expect("readable"));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Runs `f` on a thread with a large stack, as the CLI does.
+fn on_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(f)
+        .expect("thread")
+        .join()
+        .expect("no panic escapes")
+}
+
+#[test]
+fn thousands_of_mutated_scripts() {
+    let failures = on_big_stack(|| {
+        let seeds: Vec<Vec<String>> = seeds().iter().map(|s| tokens(s)).collect();
+        assert!(seeds.len() > 20);
+        let mut rng = Rng(0x5EED_1234_ABCD_0001);
+        let mut failures = Vec::new();
+        for _ in 0..3_000 {
+            let seed = &seeds[rng.below(seeds.len())];
+            let src = mutate(seed, &mut rng);
+            if let Err(why) = exercise(&src) {
+                failures.push(format!("{why}\n--- script\n{src}"));
+            }
+        }
+        failures
+    });
+    assert!(
+        failures.is_empty(),
+        "{} scripts failed; first:\n{}",
+        failures.len(),
+        failures[0]
+    );
+}
+
+#[test]
+fn pathological_nesting_and_size() {
+    let cases: Vec<String> = vec![
+        "(".repeat(10_000),
+        "[".repeat(10_000),
+        "{".repeat(10_000),
+        format!("print({}1{})", "(".repeat(10_000), ")".repeat(10_000)),
+        format!("let x = {}1", "-".repeat(100_000)),
+        format!("let x = {}true", "not ".repeat(50_000)),
+        format!("let x = 1{}", " + 1".repeat(100_000)),
+        format!("let x = {}", "\"{".repeat(5_000)),
+        format!("fn f() {{ f }}\nlet g = f{}", "()".repeat(20_000)),
+        "let r = {a: 1}\nprint(r".to_string() + &".a".repeat(50_000) + ")",
+        "print(1)\n".repeat(100_000),
+        "/*".repeat(10_000),
+        format!("print(\"{}\")", "x".repeat(1_000_000)),
+        "match".repeat(10_000),
+    ];
+    let failures = on_big_stack(move || {
+        cases
+            .iter()
+            .filter_map(|src| {
+                exercise(src)
+                    .err()
+                    .map(|e| format!("{e}: {}…", &src[..40.min(src.len())]))
+            })
+            .collect::<Vec<_>>()
+    });
+    assert!(failures.is_empty(), "{failures:#?}");
+}

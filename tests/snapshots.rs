@@ -1,0 +1,101 @@
+//! Snapshots of what users read: diagnostics (colour off, a fixed file
+//! name) and the disassembly of a few key programs.
+
+use voyager::bytecode::disasm::disassemble;
+use voyager::engine::Config;
+use voyager::{LoadError, Voyager};
+
+/// Every diagnostic a script gets from `check`, rendered as the CLI does.
+fn diagnostics(src: &str) -> String {
+    let (mut v, _) = Voyager::with_buffer(Config::default());
+    match v.compile("test.vy", src, None) {
+        Ok(_) => v.warnings.iter().map(|d| v.render(d, false)).collect(),
+        Err(diags) => diags.iter().map(|d| v.render(d, false)).collect(),
+    }
+}
+
+/// The runtime error a script's top level ends in.
+fn runtime_error(src: &str) -> String {
+    let (mut v, _) = Voyager::with_buffer(Config::default());
+    match v.load("test.vy", src, None) {
+        Err(LoadError::Runtime(d)) => v.render(&d, false),
+        other => panic!("expected a runtime error, got {other:?}"),
+    }
+}
+
+fn disasm(src: &str) -> String {
+    let (mut v, _) = Voyager::with_buffer(Config::default());
+    let units = v.compile("test.vy", src, None).expect("compiles");
+    let unit = units.last().expect("a unit");
+    let mut out = String::new();
+    disassemble(&unit.script, "test.vy", src, &mut out);
+    for action in &unit.actions {
+        out.push('\n');
+        disassemble(&action.proto, &action.name, src, &mut out);
+    }
+    out
+}
+
+#[test]
+fn unknown_name_with_suggestion() {
+    insta::assert_snapshot!(diagnostics(
+        "action greet(who) { print(\"hi {who}\") }\nprnt(1)\n"
+    ));
+}
+
+#[test]
+fn unknown_action_in_call() {
+    insta::assert_snapshot!(diagnostics("action greet(who) { }\ncall(gret, \"x\")\n"));
+}
+
+#[test]
+fn wrong_arity() {
+    insta::assert_snapshot!(diagnostics("fn square(x) { x * x }\nprint(square(1, 2))\n"));
+}
+
+#[test]
+fn duplicate_declaration() {
+    insta::assert_snapshot!(diagnostics("fn f(x) { x }\naction f(y) { y }\n"));
+}
+
+#[test]
+fn several_syntax_errors_in_one_run() {
+    insta::assert_snapshot!(diagnostics(
+        "let = 1\nlet b = [1, 2\nprint(b)\nlet c = \"open\n"
+    ));
+}
+
+#[test]
+fn interest_without_a_pass() {
+    insta::assert_snapshot!(diagnostics(
+        "action write(x) { }\ninterest \"w\" when call(write, _)\n"
+    ));
+}
+
+#[test]
+fn runtime_error_with_trace() {
+    insta::assert_snapshot!(runtime_error(
+        "fn half(x) { x / 0 }\nfn twice(x) { half(x) + half(x) }\nprint(twice(4))\n"
+    ));
+}
+
+#[test]
+fn disasm_seed_example() {
+    insta::assert_snapshot!(disasm(
+        "action greet(who) { print(\"hello, {who}\") }\n\nseq([call(greet, \"A\"), conc([call(greet, \"B\"), call(greet, \"C\")])])\n"
+    ));
+}
+
+#[test]
+fn disasm_closures_and_loops() {
+    insta::assert_snapshot!(disasm(
+        "fn counter() {\n  let n = 0\n  fn() { n = n + 1; n }\n}\nlet total = 0\nfor i in range(3) {\n  if i == 1 { continue }\n  total += i\n}\n"
+    ));
+}
+
+#[test]
+fn disasm_match() {
+    insta::assert_snapshot!(disasm(
+        "action w(x) { }\nfn kind(m) {\n  match m {\n    call(w, x) if x > 1 => \"big\",\n    [a, ..rest] => a,\n    _ => nil\n  }\n}\n"
+    ));
+}
