@@ -279,6 +279,15 @@ impl Voyager {
         self.engine.vm.host.flush();
     }
 
+    /// The action a name stands for now (for `--requeue` files).
+    pub fn action_named(&self, name: &str) -> Option<Rc<crate::vm::value::ActionDef>> {
+        let global = self.globals.lookup(name)?;
+        match self.engine.vm.globals.get(global.slot as usize)? {
+            Value::Action(a) => Some(a.clone()),
+            _ => None,
+        }
+    }
+
     pub fn globals(&self) -> &Globals {
         &self.globals
     }

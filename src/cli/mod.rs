@@ -100,6 +100,13 @@ pub struct RunArgs {
     /// (guards against a runaway loop). No limit by default.
     #[arg(long, value_name = "N")]
     pub max_instructions: Option<u64>,
+    /// Also write the dead letters (and any unfinished items) to FILE, one
+    /// JSON object a line.
+    #[arg(long, value_name = "FILE")]
+    pub dead_letters: Option<PathBuf>,
+    /// Enqueue the messages of a dead-letters FILE after the script's top level.
+    #[arg(long, value_name = "FILE")]
+    pub requeue: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -301,16 +308,23 @@ fn run(args: &RunArgs, color: bool) -> u8 {
     }
     let warnings = v.warnings.clone();
     report(&v, &warnings, color);
+    if let Some(path) = &args.requeue {
+        if let Err(code) = requeue(&mut v, path) {
+            return code;
+        }
+    }
     let finish = v.run();
     let elapsed = started.elapsed();
     let mut status = exit::OK;
+    let mut unfinished_messages = Vec::new();
     if let Finish::StepLimit { unfinished } = finish {
         status = exit::DEAD_LETTERS;
         eprintln!(
             "error[E0304]: stopped after {} steps (--max-steps); {unfinished} item(s) unfinished:",
             v.engine.stats.steps
         );
-        for m in v.engine.drain_unfinished().iter().take(20) {
+        unfinished_messages = v.engine.drain_unfinished();
+        for m in unfinished_messages.iter().take(20) {
             eprintln!("    {}", m.display());
         }
         if unfinished > 20 {
@@ -318,6 +332,12 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         }
     }
     let dead = v.engine.take_dead_letters();
+    if let Some(path) = &args.dead_letters {
+        if let Err(e) = write_dead_letters(&v, path, &dead, &unfinished_messages) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            status = exit::DEAD_LETTERS;
+        }
+    }
     if !dead.is_empty() {
         status = exit::DEAD_LETTERS;
         eprintln!("{} dead letter(s):", dead.len());
@@ -341,6 +361,99 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         eprint!("{}", stats_text(&v, elapsed));
     }
     status
+}
+
+/// One JSON object a line: the message (as `--requeue` reads it), its
+/// display form, the error, the attempts and where it failed.
+fn write_dead_letters(
+    v: &Voyager,
+    path: &Path,
+    dead: &[crate::engine::DeadLetter],
+    unfinished: &[crate::vm::message::Msg],
+) -> std::io::Result<()> {
+    use crate::engine::serial::message_to_json;
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let line = |m: &crate::vm::message::Msg,
+                error: serde_json::Value,
+                attempts: u32,
+                at: Option<String>| {
+        let mut record = serde_json::json!({
+            "shown": m.display(),
+            "error": error,
+            "attempts": attempts,
+            "at": at,
+        });
+        match message_to_json(m) {
+            Ok(j) => record["message"] = j,
+            Err(why) => {
+                record["message"] = serde_json::Value::Null;
+                record["unwritable"] = serde_json::Value::String(why);
+            }
+        }
+        record
+    };
+    for d in dead {
+        let error = serde_json::json!({
+            "code": d.error.code,
+            "message": d.error.message,
+            "severity": d.error.severity,
+        });
+        let at = d.error.loc.map(|l| v.sources.position(l));
+        writeln!(out, "{}", line(&d.message, error, d.attempts, at))?;
+    }
+    for m in unfinished {
+        let error = serde_json::json!({
+            "code": "E0304",
+            "message": "unfinished when --max-steps stopped the run",
+            "severity": "fatal",
+        });
+        writeln!(out, "{}", line(m, error, 0, None))?;
+    }
+    out.flush()
+}
+
+/// Reads a dead-letters file and enqueues its messages.
+fn requeue(v: &mut Voyager, path: &Path) -> Result<(), u8> {
+    use crate::engine::serial::message_from_json;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        eprintln!("error: cannot read {}: {e}", path.display());
+        exit::UNREADABLE
+    })?;
+    let mut messages = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let bad = |why: String| {
+            eprintln!("error: {}:{}: {why}", path.display(), i + 1);
+            exit::UNREADABLE
+        };
+        let record: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| bad(format!("not JSON: {e}")))?;
+        let message = match record.get("message") {
+            Some(serde_json::Value::Null) => {
+                eprintln!(
+                    "warning: {}:{}: skipped: {}",
+                    path.display(),
+                    i + 1,
+                    record
+                        .get("unwritable")
+                        .and_then(|w| w.as_str())
+                        .unwrap_or("no message")
+                );
+                continue;
+            }
+            Some(m) => m.clone(),
+            None => record,
+        };
+        let lookup = |name: &str| v.action_named(name);
+        messages.push(message_from_json(&message, &lookup).map_err(bad)?);
+    }
+    for m in &messages {
+        v.engine.enqueue(m);
+    }
+    Ok(())
 }
 
 fn stats_text(v: &Voyager, elapsed: std::time::Duration) -> String {

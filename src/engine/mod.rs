@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod node;
 pub mod queue;
+pub mod serial;
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
