@@ -69,7 +69,7 @@ natives! {
     "keys" (1, 1) keys: "keys(r): a record's keys, in order";
     "values" (1, 1) values: "values(r): a record's values, in order";
     "get" (2, 3) get: "get(r, k, default): r[k], or default (nil) when missing";
-    "push" (2, 2) push: "push(xs, v): append v to xs in place";
+    "push" (2, 2) push: "push(xs, v): append v to xs in place; returns nil";
     "pop" (1, 1) pop: "pop(xs): remove and return the last item";
     "range" (1, 2) range: "range(a, b): the ints a..b, half-open (range(n) is 0..n)";
     "sort" (1, 1) sort: "sort(xs): a sorted copy of xs";
@@ -239,7 +239,8 @@ fn push(_: &mut dyn Host, args: &[Value]) -> NativeResult {
     as_list("push", &args[0])?
         .borrow_mut()
         .push(args[1].clone());
-    Ok(args[0].clone())
+    // nil, so that an action ending in push(...) yields no data.
+    Ok(Value::Nil)
 }
 
 fn pop(_: &mut dyn Host, args: &[Value]) -> NativeResult {
