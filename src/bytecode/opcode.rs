@@ -46,6 +46,11 @@ macro_rules! opcodes {
                 match self { $(Op::$name => &[$(Width::$width),*],)* }
             }
 
+            /// The bytes this instruction takes, opcode included.
+            pub const fn size(self) -> usize {
+                match self { $(Op::$name => 1 $(+ Width::$width.bytes())*,)* }
+            }
+
             /// The stack effect, as documented on the variant.
             pub fn effect(self) -> &'static str {
                 match self { $(Op::$name => first_doc(&[$($doc),*]),)* }
@@ -165,11 +170,6 @@ opcodes! {
 impl Op {
     pub fn from_byte(byte: u8) -> Option<Op> {
         Op::ALL.get(byte as usize).copied()
-    }
-
-    /// The bytes this instruction takes, opcode included.
-    pub fn size(self) -> usize {
-        1 + self.operands().iter().map(|w| w.bytes()).sum::<usize>()
     }
 }
 

@@ -463,9 +463,10 @@ fn stats_text(v: &Voyager, elapsed: std::time::Duration) -> String {
     let secs = elapsed.as_secs_f64();
     let _ = writeln!(out, "stats:");
     let _ = writeln!(out, "  steps:          {}", s.steps);
-    let by_kind: Vec<String> = s
-        .steps_by_kind
+    let by_kind: Vec<String> = crate::engine::node::KINDS
         .iter()
+        .zip(s.steps_by_kind.iter())
+        .filter(|(_, n)| **n > 0)
         .map(|(k, n)| format!("{k} {n}"))
         .collect();
     let _ = writeln!(out, "  steps by kind:  {}", by_kind.join(", "));

@@ -345,11 +345,11 @@ impl Compiler<'_> {
         }
         for (f, slot, id) in action_slots {
             let proto = self.function(f, FnKind::Action);
-            let action = Rc::new(ActionDef {
+            let action = Rc::new(ActionDef::new(
                 id,
-                name: Rc::from(self.qualified(&f.name.0)),
+                Rc::from(self.qualified(&f.name.0)),
                 proto,
-            });
+            ));
             unit.constants.push((slot, Value::Action(action.clone())));
             unit.actions.push(action);
         }

@@ -18,10 +18,13 @@ use crate::compile::{FilterDef, PassDef};
 use crate::syntax::ast::FilterKind;
 use crate::vm::error::{codes, RuntimeError, Severity};
 use crate::vm::message::Msg;
+use crate::vm::value::ActionDef;
 use crate::vm::value::Value;
 use crate::vm::Vm;
 use clock::Clock;
-use node::{finish_conc, finish_seq, push_conc, result_messages, wrap_void, Node};
+use node::{
+    finish_conc, finish_seq, push_conc, result_messages, wrap_void, Node, RetryNode, NOT_STARTED,
+};
 use queue::{Item, MainQueue, RingQueue, Timers};
 
 /// Knobs of a run (SPEC §6.5–§6.7).
@@ -68,7 +71,8 @@ pub struct DeadLetter {
 #[derive(Debug, Default, Clone)]
 pub struct Stats {
     pub steps: u64,
-    pub steps_by_kind: IndexMap<&'static str, u64>,
+    /// Steps by the kind of item stepped, in [`node::KINDS`] order.
+    pub steps_by_kind: [u64; 8],
     pub enqueued: u64,
     pub retries: u64,
     pub dead_letters: u64,
@@ -94,8 +98,9 @@ enum Outcome {
     Stepped { out: Vec<Node>, rest: Option<Node> },
     /// Nothing in the node can run before the time given.
     Blocked(Node, i64),
-    /// A fatal error; the node is as it was before the step.
-    Failed(Node, RuntimeError),
+    /// A fatal error; the node is as it was before the step. The count is
+    /// the failing call's attempts.
+    Failed(Node, RuntimeError, u32),
 }
 
 struct Topic {
@@ -187,8 +192,8 @@ impl Engine {
     pub fn describe_queues(&self, limit: usize) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "main queue: {} item(s)", self.main.len());
-        for item in self.main.peek(limit) {
-            let _ = writeln!(s, "  #{} {}", item.id, item.node.to_message().display());
+        for (id, node) in self.main.peek(limit) {
+            let _ = writeln!(s, "  #{id} {}", node.to_message().display());
         }
         let _ = writeln!(s, "timers: {} item(s)", self.timers.len());
         for (at, item) in self.timers.peek().into_iter().take(limit) {
@@ -233,7 +238,7 @@ impl Engine {
     /// the topic whose pass produced it: its own declarations are skipped.
     fn enter(&mut self, n: Node, from_topic: Option<&Rc<str>>) {
         if let Node::Conc(branches) = n {
-            for b in branches {
+            for b in *branches {
                 self.enter(b, from_topic);
             }
             return;
@@ -264,7 +269,8 @@ impl Engine {
     fn route(&mut self, n: &Node, from_topic: Option<&Rc<str>>) -> bool {
         let kind = n.kind();
         let action = match n {
-            Node::Call(c) => Some(c.action.id),
+            Node::Call { action, .. } => Some(action.id),
+            Node::Retry(r) => Some(r.action.id),
             _ => None,
         };
         let mut message: Option<Msg> = None;
@@ -369,11 +375,7 @@ impl Engine {
 
     fn step_item(&mut self, item: Item) {
         self.stats.steps += 1;
-        *self
-            .stats
-            .steps_by_kind
-            .entry(item.node.kind())
-            .or_default() += 1;
+        self.stats.steps_by_kind[item.node.kind_index()] += 1;
         let before = if self.config.trace {
             Some(item.node.to_message().display())
         } else {
@@ -397,7 +399,7 @@ impl Engine {
                 if let Some(rest) = rest {
                     match rest {
                         Node::Conc(branches) => {
-                            for b in branches {
+                            for b in *branches {
                                 self.push_item(b);
                             }
                         }
@@ -413,8 +415,7 @@ impl Engine {
                 }
                 self.timers.push(at, Item { id, node });
             }
-            Outcome::Failed(node, error) => {
-                let attempts = attempts_of(&node);
+            Outcome::Failed(node, error, attempts) => {
                 if let Some(before) = before {
                     self.trace(|| format!("dead #{id} {before}: {}", error.message));
                 }
@@ -430,7 +431,20 @@ impl Engine {
 
     fn step(&mut self, node: Node) -> Outcome {
         match node {
-            Node::Call(call) => self.step_call(call),
+            Node::Call { action, args } => self.run_call(action, args, 0),
+            Node::Retry(r) => {
+                if self.clock.now() < r.not_before {
+                    let at = r.not_before;
+                    return Outcome::Blocked(Node::Retry(r), at);
+                }
+                let RetryNode {
+                    action,
+                    args,
+                    attempts,
+                    ..
+                } = *r;
+                self.run_call(action, args, attempts)
+            }
             Node::Data(v) => Outcome::Stepped {
                 out: vec![Node::Data(v)],
                 rest: None,
@@ -447,20 +461,18 @@ impl Engine {
             }
             Node::Delay { duration, until } => {
                 let now = self.clock.now();
-                let until = until.unwrap_or_else(|| now.saturating_add(duration));
+                let until = if until == NOT_STARTED {
+                    now.saturating_add(duration)
+                } else {
+                    until
+                };
                 if now >= until {
                     Outcome::Stepped {
                         out: vec![],
                         rest: None,
                     }
                 } else {
-                    Outcome::Blocked(
-                        Node::Delay {
-                            duration,
-                            until: Some(until),
-                        },
-                        until,
-                    )
+                    Outcome::Blocked(Node::Delay { duration, until }, until)
                 }
             }
             Node::Seq(mut queue) => {
@@ -484,16 +496,16 @@ impl Engine {
                             }
                         }
                         let mut out = Vec::new();
-                        finish_seq(queue, &mut out);
+                        finish_seq(*queue, &mut out);
                         split_rest(out)
                     }
                     Outcome::Blocked(head, at) => {
                         queue.push_front(head);
                         Outcome::Blocked(Node::Seq(queue), at)
                     }
-                    Outcome::Failed(head, e) => {
+                    Outcome::Failed(head, e, attempts) => {
                         queue.push_front(head);
-                        Outcome::Failed(Node::Seq(queue), e)
+                        Outcome::Failed(Node::Seq(queue), e, attempts)
                     }
                 }
             }
@@ -508,7 +520,7 @@ impl Engine {
                                 push_conc(&mut queue, n, &mut lifted);
                             }
                             let mut remaining = Vec::new();
-                            finish_conc(queue, &mut remaining);
+                            finish_conc(*queue, &mut remaining);
                             return Outcome::Stepped {
                                 out: lifted,
                                 rest: remaining.pop(),
@@ -518,9 +530,9 @@ impl Engine {
                             queue.push_back(head);
                             earliest = earliest.min(at);
                         }
-                        Outcome::Failed(head, e) => {
+                        Outcome::Failed(head, e, attempts) => {
                             queue.push_front(head);
-                            return Outcome::Failed(Node::Conc(queue), e);
+                            return Outcome::Failed(Node::Conc(queue), e, attempts);
                         }
                     }
                 }
@@ -562,9 +574,9 @@ impl Engine {
                             p.queue.push_back(head);
                             earliest = earliest.min(at);
                         }
-                        Outcome::Failed(head, e) => {
+                        Outcome::Failed(head, e, attempts) => {
                             p.queue.push_front(head);
-                            return Outcome::Failed(Node::Promise(p), e);
+                            return Outcome::Failed(Node::Promise(p), e, attempts);
                         }
                     }
                 }
@@ -582,58 +594,55 @@ impl Engine {
                     }
                 }
                 Outcome::Blocked(inner, at) => Outcome::Blocked(Node::Void(Box::new(inner)), at),
-                Outcome::Failed(inner, e) => Outcome::Failed(Node::Void(Box::new(inner)), e),
+                Outcome::Failed(inner, e, attempts) => {
+                    Outcome::Failed(Node::Void(Box::new(inner)), e, attempts)
+                }
             },
         }
     }
 
-    fn step_call(&mut self, mut call: Box<node::CallNode>) -> Outcome {
-        if let Some(at) = call.not_before {
-            if self.clock.now() < at {
-                return Outcome::Blocked(Node::Call(call), at);
-            }
-        }
-        call.attempts += 1;
-        let proto = call.action.proto.clone();
-        match self.vm.call_action(&proto, &call.args) {
+    /// Runs a call whose earlier attempts (`attempts`) all failed retryably.
+    fn run_call(&mut self, action: Rc<ActionDef>, args: Box<[Value]>, attempts: u32) -> Outcome {
+        let attempts = attempts + 1;
+        match self.vm.call_action(&action, &args) {
             Ok(result) => {
                 let mut out = Vec::new();
                 result_messages(result, &mut out);
                 Outcome::Stepped { out, rest: None }
             }
-            Err(e)
-                if e.severity == Severity::Retryable
-                    && call.attempts < self.config.max_attempts =>
-            {
-                let exp = (call.attempts - 1).min(30);
+            Err(e) if e.severity == Severity::Retryable && attempts < self.config.max_attempts => {
+                let exp = (attempts - 1).min(30);
                 let wait = self
                     .config
                     .backoff
                     .saturating_mul(1i64 << exp)
                     .min(self.config.max_backoff);
-                let at = self.clock.now().saturating_add(wait);
+                let not_before = self.clock.now().saturating_add(wait);
                 self.stats.retries += 1;
-                let attempt = call.attempts;
-                let name = call.action.name.clone();
+                let name = action.name.clone();
                 self.trace(|| {
                     format!(
-                        "retry call({name}, …) attempt {attempt} failed: {}; next in {wait}ms",
+                        "retry call({name}, …) attempt {attempts} failed: {}; next in {wait}ms",
                         e.message
                     )
                 });
-                call.not_before = Some(at);
-                call.last_error = Some(e.message);
+                let retry = RetryNode {
+                    action,
+                    args,
+                    attempts,
+                    not_before,
+                };
                 Outcome::Stepped {
                     out: vec![],
-                    rest: Some(Node::Call(call)),
+                    rest: Some(Node::Retry(Box::new(retry))),
                 }
             }
             Err(mut e) => {
                 if e.severity == Severity::Retryable {
-                    e.message = format!("gave up after {} attempts: {}", call.attempts, e.message);
+                    e.message = format!("gave up after {attempts} attempts: {}", e.message);
                     e.severity = Severity::Fatal;
                 }
-                Outcome::Failed(Node::Call(call), e)
+                Outcome::Failed(Node::Call { action, args }, e, attempts)
             }
         }
     }
@@ -760,16 +769,6 @@ fn split_rest(mut nodes: Vec<Node>) -> Outcome {
         Some(_) => nodes.pop(),
     };
     Outcome::Stepped { out: nodes, rest }
-}
-
-fn attempts_of(node: &Node) -> u32 {
-    match node {
-        Node::Call(c) => c.attempts,
-        Node::Seq(q) | Node::Conc(q) => q.front().map_or(0, attempts_of),
-        Node::Promise(p) => p.queue.front().map_or(0, attempts_of),
-        Node::Void(inner) => attempts_of(inner),
-        _ => 0,
-    }
 }
 
 /// A pass's result: a list of messages (all ready), or `{ready, further}`.

@@ -13,34 +13,55 @@ use std::rc::Rc;
 use crate::vm::message::{Callback, Message, Msg};
 use crate::vm::value::{ActionDef, Value};
 
+/// Kept to 32 bytes: a queued `call(a, x)` is this plus its arguments.
 #[derive(Debug)]
 pub enum Node {
-    /// A call not yet run, or waiting out its backoff before it runs again.
-    Call(Box<CallNode>),
+    /// A call not yet run.
+    Call {
+        action: Rc<ActionDef>,
+        args: Box<[Value]>,
+    },
+    /// A call that failed retryably and waits out its backoff.
+    Retry(Box<RetryNode>),
     Data(Value),
-    Seq(VecDeque<Node>),
-    Conc(VecDeque<Node>),
+    Seq(Box<VecDeque<Node>>),
+    Conc(Box<VecDeque<Node>>),
     Promise(Box<PromiseNode>),
     /// Completes at this time (ms since the epoch).
     Defer(i64),
-    /// Completes `duration` after first stepped; `until` is set then.
+    /// Completes `duration` after first stepped; `until` is set then
+    /// ([`NOT_STARTED`] before).
     Delay {
         duration: i64,
-        until: Option<i64>,
+        until: i64,
     },
     Void(Box<Node>),
 }
 
+/// The constructors, in [`Node::kind_index`] order.
+pub const KINDS: [&str; 8] = [
+    "call", "data", "seq", "conc", "promise", "defer", "delay", "void",
+];
+
+/// A delay's `until` before its first step.
+pub const NOT_STARTED: i64 = i64::MIN;
+
 #[derive(Debug)]
-pub struct CallNode {
+pub struct RetryNode {
     pub action: Rc<ActionDef>,
     pub args: Box<[Value]>,
-    /// Attempts already made (0 before the first run).
+    /// Attempts already made.
     pub attempts: u32,
-    /// While retrying: not to run before this time.
-    pub not_before: Option<i64>,
-    /// The last retryable error, kept for the dead letter if attempts run out.
-    pub last_error: Option<String>,
+    /// Not to run again before this time.
+    pub not_before: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_node_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<super::Node>(), 32);
+    }
 }
 
 #[derive(Debug)]
@@ -52,19 +73,27 @@ pub struct PromiseNode {
 
 impl Node {
     pub fn call(action: Rc<ActionDef>, args: Box<[Value]>) -> Node {
-        Node::Call(Box::new(CallNode {
-            action,
-            args,
-            attempts: 0,
-            not_before: None,
-            last_error: None,
-        }))
+        Node::Call { action, args }
+    }
+
+    /// Position in [`KINDS`] (stats count steps by kind in an array).
+    pub fn kind_index(&self) -> usize {
+        match self {
+            Node::Call { .. } | Node::Retry(_) => 0,
+            Node::Data(_) => 1,
+            Node::Seq(_) => 2,
+            Node::Conc(_) => 3,
+            Node::Promise(_) => 4,
+            Node::Defer(_) => 5,
+            Node::Delay { .. } => 6,
+            Node::Void(_) => 7,
+        }
     }
 
     /// The constructor name, for traces and stats.
     pub fn kind(&self) -> &'static str {
         match self {
-            Node::Call(_) => "call",
+            Node::Call { .. } | Node::Retry(_) => "call",
             Node::Data(_) => "data",
             Node::Seq(_) => "seq",
             Node::Conc(_) => "conc",
@@ -83,9 +112,13 @@ impl Node {
             q.iter().map(|n| Rc::new(n.to_message())).collect()
         };
         match self {
-            Node::Call(c) => Message::Call {
-                action: c.action.clone(),
-                args: c.args.clone(),
+            Node::Call { action, args } => Message::Call {
+                action: action.clone(),
+                args: args.clone(),
+            },
+            Node::Retry(r) => Message::Call {
+                action: r.action.clone(),
+                args: r.args.clone(),
             },
             Node::Data(v) => Message::Data(v.clone()),
             Node::Seq(q) => Message::Seq(list(q)),
@@ -112,7 +145,7 @@ impl Node {
     /// How many messages this node holds, counting itself (for stats).
     pub fn count_calls(&self) -> usize {
         match self {
-            Node::Call(_) => 1,
+            Node::Call { .. } | Node::Retry(_) => 1,
             Node::Seq(q) | Node::Conc(q) => q.iter().map(Node::count_calls).sum(),
             Node::Promise(p) => p.queue.iter().map(Node::count_calls).sum::<usize>() + 1,
             Node::Void(inner) => inner.count_calls(),
@@ -131,7 +164,7 @@ pub fn normalize(m: &Msg, out: &mut Vec<Node>) {
         Message::Defer(t) => out.push(Node::Defer(*t)),
         Message::Delay(d) => out.push(Node::Delay {
             duration: *d,
-            until: None,
+            until: NOT_STARTED,
         }),
         Message::Seq(items) => {
             let mut queue = VecDeque::with_capacity(items.len());
@@ -141,7 +174,7 @@ pub fn normalize(m: &Msg, out: &mut Vec<Node>) {
                 normalize(item, &mut children);
                 for child in children.drain(..) {
                     match child {
-                        Node::Seq(inner) => queue.extend(inner),
+                        Node::Seq(inner) => queue.extend(*inner),
                         other => queue.push_back(other),
                     }
                 }
@@ -199,7 +232,7 @@ pub fn push_conc(queue: &mut VecDeque<Node>, node: Node, lifted: &mut Vec<Node>)
     match node {
         d @ Node::Data(_) => lifted.push(d),
         Node::Conc(inner) => {
-            for n in inner {
+            for n in *inner {
                 push_conc(queue, n, lifted);
             }
         }
@@ -218,7 +251,7 @@ pub fn finish_seq(mut queue: VecDeque<Node>, out: &mut Vec<Node>) {
     match queue.len() {
         0 => {}
         1 => out.extend(queue.pop_front()),
-        _ => out.push(Node::Seq(queue)),
+        _ => out.push(Node::Seq(Box::new(queue))),
     }
 }
 
@@ -227,7 +260,7 @@ pub fn finish_conc(mut queue: VecDeque<Node>, out: &mut Vec<Node>) {
     match queue.len() {
         0 => {}
         1 => out.extend(queue.pop_front()),
-        _ => out.push(Node::Conc(queue)),
+        _ => out.push(Node::Conc(Box::new(queue))),
     }
 }
 

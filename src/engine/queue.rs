@@ -23,35 +23,56 @@ pub trait MainQueue {
     }
     /// Everything still queued, oldest first (for reports of unfinished work).
     fn drain(&mut self) -> Vec<Item>;
-    /// A look at the queued items, oldest first (for the REPL's `:queue`).
-    fn peek(&self, n: usize) -> Vec<&Item>;
+    /// A look at the first `n` queued items (id and node), oldest first
+    /// (for the REPL's `:queue`).
+    fn peek(&self, n: usize) -> Vec<(u64, &Node)>;
 }
 
-/// The in-memory main queue: a growable ring buffer.
+/// The in-memory main queue: growable ring buffers, one of nodes and one
+/// of item ids (apart, so that a queued call costs its 32-byte node, a
+/// 4-byte id and its arguments, with no padding).
 #[derive(Debug, Default)]
 pub struct RingQueue {
-    items: VecDeque<Item>,
+    nodes: VecDeque<Node>,
+    /// Item ids, kept as u32 (they only name items in traces).
+    ids: VecDeque<u32>,
 }
 
 impl MainQueue for RingQueue {
     fn push_back(&mut self, item: Item) {
-        self.items.push_back(item);
+        self.nodes.push_back(item.node);
+        self.ids.push_back(item.id as u32);
     }
 
     fn pop_front(&mut self) -> Option<Item> {
-        self.items.pop_front()
+        let node = self.nodes.pop_front()?;
+        let id = self.ids.pop_front().unwrap_or_default() as u64;
+        Some(Item { id, node })
     }
 
     fn len(&self) -> usize {
-        self.items.len()
+        self.nodes.len()
     }
 
     fn drain(&mut self) -> Vec<Item> {
-        self.items.drain(..).collect()
+        let ids = self.ids.drain(..);
+        self.nodes
+            .drain(..)
+            .zip(ids)
+            .map(|(node, id)| Item {
+                id: id as u64,
+                node,
+            })
+            .collect()
     }
 
-    fn peek(&self, n: usize) -> Vec<&Item> {
-        self.items.iter().take(n).collect()
+    fn peek(&self, n: usize) -> Vec<(u64, &Node)> {
+        self.ids
+            .iter()
+            .zip(self.nodes.iter())
+            .take(n)
+            .map(|(id, node)| (*id as u64, node))
+            .collect()
     }
 }
 

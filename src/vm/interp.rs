@@ -9,7 +9,7 @@ use super::error::{codes, Loc, RuntimeError, TraceFrame};
 use super::message::Message;
 use super::natives::{compare, Host};
 use super::pattern::matches;
-use super::value::{Closure, Value};
+use super::value::{ActionDef, Closure, Value};
 use crate::bytecode::chunk::FnProto;
 use crate::bytecode::opcode::Op;
 
@@ -99,14 +99,45 @@ impl Vm {
     /// Calls an action's body (an action is not a callable value in scripts).
     pub fn call_action(
         &mut self,
-        proto: &Rc<FnProto>,
+        action: &ActionDef,
         args: &[Value],
     ) -> Result<Value, RuntimeError> {
-        let closure = Rc::new(Closure {
-            proto: proto.clone(),
-            captures: Box::new([]),
+        let stop_at = self.frames.len();
+        let stack_at = self.stack.len();
+        if stop_at == 0 {
+            self.fuel = self.fuel_limit.unwrap_or(u64::MAX);
+        }
+        let arity = action.proto.arity;
+        if args.len() != arity {
+            return Err(RuntimeError {
+                loc: Some(Loc {
+                    source: action.proto.source,
+                    span: action.proto.span,
+                }),
+                ..RuntimeError::new(
+                    codes::ARITY,
+                    format!(
+                        "`{}` takes {arity} argument{} but got {}",
+                        action.name,
+                        if arity == 1 { "" } else { "s" },
+                        args.len()
+                    ),
+                )
+            });
+        }
+        self.stack.push(Value::Nil);
+        self.stack.extend_from_slice(args);
+        self.frames.push(Frame {
+            closure: action.body.clone(),
+            ip: 0,
+            base: stack_at + 1,
         });
-        self.call(&Value::Func(closure), args)
+        let result = self.execute(stop_at);
+        if result.is_err() {
+            self.frames.truncate(stop_at);
+        }
+        self.stack.truncate(stack_at);
+        result
     }
 
     /// Sets up a call of the callee below `argc` arguments on the stack.
@@ -325,6 +356,22 @@ impl Vm {
                         .push(Value::Func(Rc::new(Closure { proto, captures })));
                 }
                 Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Rem => {
+                    let len = self.stack.len();
+                    // Fast path: int with int, in place.
+                    if let [.., Value::Int(x), Value::Int(y)] = &self.stack[..] {
+                        let (x, y) = (*x, *y);
+                        let fast = match op {
+                            Op::Add => x.checked_add(y),
+                            Op::Sub => x.checked_sub(y),
+                            Op::Mul => x.checked_mul(y),
+                            _ => None,
+                        };
+                        if let Some(v) = fast {
+                            self.stack.truncate(len - 1);
+                            self.stack[len - 2] = Value::Int(v);
+                            continue;
+                        }
+                    }
                     let b = self.pop();
                     let a = self.pop();
                     let v = arith(op, a, b)?;

@@ -48,6 +48,23 @@ pub struct ActionDef {
     pub id: u32,
     pub name: Rc<str>,
     pub proto: Rc<FnProto>,
+    /// The body as a callable, made once (calls are the hot path).
+    pub body: Rc<Closure>,
+}
+
+impl ActionDef {
+    pub fn new(id: u32, name: Rc<str>, proto: Rc<FnProto>) -> ActionDef {
+        let body = Rc::new(Closure {
+            proto: proto.clone(),
+            captures: Box::new([]),
+        });
+        ActionDef {
+            id,
+            name,
+            proto,
+            body,
+        }
+    }
 }
 
 impl fmt::Debug for ActionDef {
