@@ -192,5 +192,82 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(engine_benches, benches);
+/// A script with `filters` interests, each on its own action, none of
+/// which the routed `call(work, i)` matches, plus one that takes
+/// `call(write, _)` into a topic batched by `passes.batch`.
+fn routing_script(filters: usize) -> String {
+    let mut src = String::from(
+        "import passes\nlet n = 0\naction work(i) { n += 1 }\naction write(x) { }\naction write_many(xs) { n += len(xs) }\n\
+         interest \"writes\" when call(write, _)\npass \"writes\" (msgs) { passes.batch(msgs, write_many) }\n",
+    );
+    for i in 0..filters {
+        src.push_str(&format!(
+            "action other{i}(x) {{ }}\ninterest \"t{i}\" when call(other{i}, _)\npass \"t{i}\" (msgs) {{ msgs }}\n"
+        ));
+    }
+    src
+}
+
+fn routing(c: &mut Criterion) {
+    let count = size(100_000, 2_000);
+    let mut group = c.benchmark_group("routing");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(count as u64));
+    for filters in [1, 50] {
+        let src = routing_script(filters);
+        group.bench_function(
+            format!("{count}_unmatched_calls_with_{filters}_interests"),
+            |b| {
+                b.iter_batched(
+                    || {
+                        let (mut v, _) = Voyager::with_buffer(Config::default());
+                        v.load("routing.vy", &src, None).expect("loads");
+                        let messages = flat_calls(&v, count);
+                        (v, messages)
+                    },
+                    |(mut v, messages)| {
+                        for m in &messages {
+                            v.engine.enqueue(m);
+                        }
+                        (v, messages)
+                    },
+                    BatchSize::PerIteration,
+                )
+            },
+        );
+    }
+    let src = routing_script(1);
+    group.bench_function(
+        format!("{count}_writes_through_interest_and_passes_batch"),
+        |b| {
+            b.iter_batched(
+                || {
+                    let (mut v, _) = Voyager::with_buffer(Config::default());
+                    v.load("routing.vy", &src, None).expect("loads");
+                    let write = v.action_named("write").expect("write");
+                    let messages: Vec<Msg> = (0..count)
+                        .map(|i| {
+                            Rc::new(Message::Call {
+                                action: write.clone(),
+                                args: Box::new([Value::Int(i as i64)]),
+                            })
+                        })
+                        .collect();
+                    (v, messages)
+                },
+                |(mut v, messages)| {
+                    for m in &messages {
+                        v.engine.enqueue(m);
+                    }
+                    v.run();
+                    (v, messages)
+                },
+                BatchSize::PerIteration,
+            )
+        },
+    );
+    group.finish();
+}
+
+criterion_group!(engine_benches, benches, routing);
 criterion_main!(engine_benches);

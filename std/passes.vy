@@ -80,3 +80,64 @@ fn latest_by(msgs, key_fn) {
   }
   out
 }
+
+// Orders the batch by key_fn(m), smallest first; equal keys keep their
+// order (a stable merge sort). Keys must compare with `<`.
+//   passes.sort_by(msgs, fn(m) { m.args[0].priority })
+fn sort_by(msgs, key_fn) {
+  let keyed = map(msgs, fn(m) { [key_fn(m), m] })
+  map(merge_sort(keyed), fn(pair) { pair[1] })
+}
+
+fn merge_sort(pairs) {
+  let n = len(pairs)
+  if n <= 1 { return pairs }
+  let mid = n / 2
+  let left = merge_sort(slice(pairs, 0, mid))
+  let right = merge_sort(slice(pairs, mid))
+  let out = []
+  let i = 0
+  let j = 0
+  while i < len(left) and j < len(right) {
+    if right[j][0] < left[i][0] {
+      push(out, right[j])
+      j += 1
+    } else {
+      push(out, left[i])
+      i += 1
+    }
+  }
+  out + slice(left, i) + slice(right, j)
+}
+
+// Batches one-argument calls per key: call(into, key, [args…]) for each
+// key_fn(m), in the order keys first appear; other messages pass through.
+//   passes.group_by(msgs, fn(m) { m.args[0].table }, insert_rows)
+fn group_by(msgs, key_fn, into) {
+  let groups = {}
+  let order = []
+  let out = []
+  for m in msgs {
+    match m {
+      call(_, x) => {
+        let key = key_fn(m)
+        let k = str(key)
+        if not contains(groups, k) {
+          groups[k] = []
+          push(order, key)
+        }
+        push(groups[k], x)
+      },
+      _ => push(out, m)
+    }
+  }
+  for key in order { push(out, call(into, key, groups[str(key)])) }
+  out
+}
+
+// Lets at most n messages through per pass run; the rest wait in the topic
+// for the next run (a simple rate limit).
+//   passes.limit(msgs, 10)
+fn limit(msgs, n) {
+  {ready: slice(msgs, 0, n), further: slice(msgs, n)}
+}

@@ -188,5 +188,14 @@ fn examples_check_disasm_and_run() {
             path.display(),
             String::from_utf8_lossy(&out.stderr)
         );
+        if !want.stdout.is_empty() {
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(
+                stdout.lines().collect::<Vec<_>>(),
+                want.stdout,
+                "{}",
+                path.display()
+            );
+        }
     }
 }

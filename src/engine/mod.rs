@@ -119,6 +119,10 @@ pub struct Engine {
     main: Box<dyn MainQueue>,
     timers: Timers,
     filters: Vec<FilterDef>,
+    /// Each filter's predicate, as a callable.
+    predicates: Vec<Value>,
+    /// Filters by (node kind, action id or `u32::MAX`).
+    filter_index: std::collections::HashMap<(usize, u32), Rc<[usize]>>,
     topics: IndexMap<Rc<str>, Topic>,
     dead: Vec<DeadLetter>,
     pub stats: Stats,
@@ -136,6 +140,8 @@ impl Engine {
             main: Box::new(RingQueue::default()),
             timers: Timers::default(),
             filters: Vec::new(),
+            predicates: Vec::new(),
+            filter_index: std::collections::HashMap::new(),
             topics: IndexMap::new(),
             dead: Vec::new(),
             stats: Stats::default(),
@@ -146,7 +152,13 @@ impl Engine {
 
     pub fn add_filter(&mut self, filter: FilterDef) {
         self.topic(&filter.topic);
+        self.predicates
+            .push(Value::Func(Rc::new(crate::vm::value::Closure {
+                proto: filter.predicate.clone(),
+                captures: Box::new([]),
+            })));
         self.filters.push(filter);
+        self.filter_index.clear();
     }
 
     pub fn add_pass(&mut self, pass: PassDef) {
@@ -265,35 +277,51 @@ impl Engine {
         self.stats.peak_queue = self.stats.peak_queue.max(self.main.len());
     }
 
+    /// The filters that may match a node of this kind (and action), in
+    /// declaration order: computed once per (kind, action) and cached, so a
+    /// message that no filter could match costs one lookup however many
+    /// filters there are.
+    fn candidates(&mut self, kind: usize, action: Option<u32>) -> Rc<[usize]> {
+        let key = (kind, action.unwrap_or(u32::MAX));
+        if let Some(found) = self.filter_index.get(&key) {
+            return found.clone();
+        }
+        let kind_name = node::KINDS[kind];
+        let list: Rc<[usize]> = self
+            .filters
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.constructor.is_none_or(|c| c == kind_name))
+            .filter(|(_, f)| f.action.is_none() || f.action == action)
+            .map(|(i, _)| i)
+            .collect();
+        self.filter_index.insert(key, list.clone());
+        list
+    }
+
     /// Offers a node to the filters; returns whether an interest took it.
     fn route(&mut self, n: &Node, from_topic: Option<&Rc<str>>) -> bool {
-        let kind = n.kind();
         let action = match n {
             Node::Call { action, .. } => Some(action.id),
             Node::Retry(r) => Some(r.action.id),
             _ => None,
         };
+        let candidates = self.candidates(n.kind_index(), action);
         let mut message: Option<Msg> = None;
-        for i in 0..self.filters.len() {
+        for &i in candidates.iter() {
             let f = &self.filters[i];
-            if from_topic.is_some_and(|t| *t == f.topic)
-                || f.constructor.is_some_and(|c| c != kind)
-                || (f.action.is_some() && f.action != action)
-            {
+            if from_topic.is_some_and(|t| *t == f.topic) {
                 continue;
             }
             let m = message
                 .get_or_insert_with(|| Rc::new(n.to_message()))
                 .clone();
-            let predicate = f.predicate.clone();
-            let closure = Value::Func(Rc::new(crate::vm::value::Closure {
-                proto: predicate,
-                captures: Box::new([]),
-            }));
-            let matched = match self.vm.call(&closure, &[Value::Message(m.clone())]) {
+            let predicate = self.predicates[i].clone();
+            let matched = match self.vm.call(&predicate, &[Value::Message(m.clone())]) {
                 Ok(v) => v.is_truthy(),
                 Err(e) => {
-                    // A guard that fails does not match; the error is kept.
+                    // A guard that fails: the message is a dead letter
+                    // with the guard's error (never silently dropped).
                     self.dead.push(DeadLetter {
                         message: m.clone(),
                         error: e,
