@@ -95,7 +95,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Options {
         Options {
-            clock: Clock::Real,
+            clock: Clock::real(),
             config: Config::default(),
             output: Output::Stdout(std::io::BufWriter::new(std::io::stdout())),
         }
@@ -157,6 +157,16 @@ impl Voyager {
         text: &str,
         dir: Option<&Path>,
     ) -> Result<Vec<Unit>, Vec<Diagnostic>> {
+        self.compile_as(name, text, dir, false)
+    }
+
+    fn compile_as(
+        &mut self,
+        name: &str,
+        text: &str,
+        dir: Option<&Path>,
+        repl: bool,
+    ) -> Result<Vec<Unit>, Vec<Diagnostic>> {
         let source = self.sources.add(name, text);
         let stmts = parse_source(source, text)?;
         let mut units = Vec::new();
@@ -164,7 +174,8 @@ impl Voyager {
         let options = UnitOptions {
             source,
             module: None,
-            warn_unfed_passes: true,
+            warn_unfed_passes: !repl,
+            repl,
         };
         let unit = compile_unit(&stmts, &mut self.globals, &options)?;
         self.warnings = unit.warnings.clone();
@@ -217,6 +228,7 @@ impl Voyager {
                 source,
                 module: Some(name.clone()),
                 warn_unfed_passes: false,
+                repl: false,
             };
             units.push(compile_unit(&module_stmts, &mut self.globals, &options)?);
         }
@@ -233,7 +245,22 @@ impl Voyager {
         Ok(())
     }
 
-    fn install(&mut self, unit: Unit) -> Result<(), LoadError> {
+    /// Evaluates one REPL input: like [`Voyager::load`], but names an
+    /// earlier input declared may be declared again, and the value of a last
+    /// expression statement is returned (a message is enqueued too). The
+    /// engine is not run.
+    pub fn eval(&mut self, name: &str, text: &str) -> Result<Value, LoadError> {
+        let units = self
+            .compile_as(name, text, None, true)
+            .map_err(LoadError::Compile)?;
+        let mut value = Value::Nil;
+        for unit in units {
+            value = self.install(unit)?;
+        }
+        Ok(value)
+    }
+
+    fn install(&mut self, unit: Unit) -> Result<Value, LoadError> {
         self.engine.vm.ensure_globals(self.globals.slots);
         for (slot, value) in unit.constants {
             self.engine.vm.globals[slot as usize] = value;
@@ -247,13 +274,13 @@ impl Voyager {
         let result = self.engine.vm.run_script(unit.script);
         let emitted = std::mem::take(&mut self.engine.vm.emitted);
         match result {
-            Ok(_) => {
+            Ok(value) => {
                 for m in emitted {
                     if let Value::Message(m) = m {
                         self.engine.enqueue(&m);
                     }
                 }
-                Ok(())
+                Ok(value)
             }
             Err(e) => {
                 let mut d = diag::from_runtime_error(&e, &self.sources);

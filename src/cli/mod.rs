@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub mod repl;
+
 use crate::bytecode::disasm::disassemble;
 use crate::diag::Diagnostic;
 use crate::engine::clock::Clock;
@@ -29,6 +31,7 @@ Examples:
   echo 'print(1 + 2)' | voyager run -       run standard input
   voyager check x.vy                        report errors without running
   voyager disasm x.vy                       show the bytecode
+  voyager                                   an interactive session (:help)
 
 Exit status: 0 done, 1 dead letters or a runtime error, 2 bad command line,
 65 the script does not compile, 66 the script cannot be read, 70 internal error.";
@@ -69,6 +72,23 @@ pub enum Command {
         /// The script (`-` for standard input).
         file: PathBuf,
     },
+    /// An interactive session (also plain `voyager`). Reads statements from
+    /// standard input, without prompts, when it is not a terminal.
+    Repl(ReplArgs),
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ReplArgs {
+    /// Where to keep the history (default: $VOYAGER_HISTORY, or
+    /// ~/.local/share/voyager/history).
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+    /// Start on the virtual clock.
+    #[arg(long, value_enum, default_value_t = ClockChoice::Real)]
+    pub clock: ClockChoice,
+    /// Stop each run after this many steps (the rest stays queued).
+    #[arg(long, value_name = "N")]
+    pub max_steps: Option<u64>,
 }
 
 #[derive(Args, Debug)]
@@ -109,8 +129,9 @@ pub struct RunArgs {
     pub requeue: Option<PathBuf>,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq, Default)]
 pub enum ClockChoice {
+    #[default]
     Real,
     Virtual,
 }
@@ -148,12 +169,18 @@ pub fn main(cli: Cli) -> u8 {
         Some(Command::Run(args)) => run(&args, color),
         Some(Command::Check { file }) => check(&file, color),
         Some(Command::Disasm { file }) => disasm(&file, color),
-        None => {
-            use clap::CommandFactory;
-            let _ = Cli::command().print_help();
-            exit::USAGE
-        }
+        Some(Command::Repl(args)) => repl_session(&args, color),
+        None => repl_session(&ReplArgs::default(), color),
     }
+}
+
+fn repl_session(args: &ReplArgs, color: bool) -> u8 {
+    repl::run(repl::ReplOptions {
+        history: args.history.clone().or_else(repl::default_history),
+        color,
+        clock_virtual: args.clock == ClockChoice::Virtual,
+        max_steps: args.max_steps,
+    })
 }
 
 /// Reads a script: its display name, its text, and its folder (for imports).
@@ -278,7 +305,7 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         ..Config::default()
     };
     let clock = match args.clock {
-        ClockChoice::Real => Clock::Real,
+        ClockChoice::Real => Clock::real(),
         ClockChoice::Virtual => Clock::virtual_at_epoch(),
     };
     let mut v = Voyager::new(Options {

@@ -254,15 +254,27 @@ impl Compiler<'_> {
             );
         }
         seen.insert(name.0.clone(), name.1);
-        let slot = self.globals.slots;
-        self.globals.slots += 1;
-        let slot = self.check_u16(slot, "globals", name.1);
+        let key = self.qualified(&name.0);
+        let reuse = match self.globals.lookup(&key) {
+            Some(g) if self.opts.repl && self.globals.repl_names.contains(&key) => Some(g.slot),
+            _ => None,
+        };
+        if self.opts.repl {
+            self.globals.repl_names.insert(key.clone());
+        }
+        let slot = match reuse {
+            Some(slot) => slot,
+            None => {
+                let slot = self.globals.slots;
+                self.globals.slots += 1;
+                self.check_u16(slot, "globals", name.1)
+            }
+        };
         let global = Global {
             slot,
             kind,
             loc: self.loc(name.1),
         };
-        let key = self.qualified(&name.0);
         self.globals.names.insert(key, global);
         slot
     }
@@ -354,8 +366,16 @@ impl Compiler<'_> {
             unit.actions.push(action);
         }
 
-        for stmt in stmts {
+        let last = stmts.len().saturating_sub(1);
+        for (i, stmt) in stmts.iter().enumerate() {
             match &stmt.kind {
+                StmtKind::Expr(e) if self.opts.repl && i == last => {
+                    // The REPL shows this value; a message is still enqueued.
+                    self.expr(e);
+                    self.op(Op::Dup, e.span, 1);
+                    self.op(Op::Emit, e.span, -1);
+                    self.op(Op::Return, e.span, -1);
+                }
                 StmtKind::Fn(_) | StmtKind::Action(_) => {}
                 StmtKind::Let(name, value) => {
                     self.expr(value);

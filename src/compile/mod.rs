@@ -50,8 +50,10 @@ pub struct Globals {
     pub names: IndexMap<String, Global>,
     pub slots: usize,
     pub next_action_id: u32,
-    /// Topics that have a `pass`, and topics some declaration feeds.
+    /// Topics that have a `pass`, and where.
     pub passes: IndexMap<String, Loc>,
+    /// Names declared by REPL inputs (which a later input may redeclare).
+    pub repl_names: std::collections::HashSet<String>,
 }
 
 impl Globals {
@@ -104,6 +106,10 @@ pub struct UnitOptions {
     pub module: Option<String>,
     /// Report a `pass` that no declaration feeds (off for partial units).
     pub warn_unfed_passes: bool,
+    /// A REPL input: the last expression statement's value is the unit's
+    /// result, and names an earlier input declared may be declared again
+    /// (keeping their global slot, so code that uses them sees the new one).
+    pub repl: bool,
 }
 
 /// Finds the closest name within a small edit distance (for "did you mean").

@@ -89,6 +89,8 @@ pub enum Finish {
     Idle,
     /// `--max-steps` was reached; this many items were still waiting.
     StepLimit { unfinished: usize },
+    /// The interrupt flag was set (Ctrl-C); the work left stays queued.
+    Interrupted,
 }
 
 /// The outcome of stepping a node once.
@@ -129,6 +131,8 @@ pub struct Engine {
     next_id: u64,
     /// Trace lines go here (stderr for the CLI).
     pub trace_sink: Option<TraceSink>,
+    /// Set from outside (Ctrl-C in the REPL) to stop a run between steps.
+    pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Engine {
@@ -147,6 +151,7 @@ impl Engine {
             stats: Stats::default(),
             next_id: 0,
             trace_sink: None,
+            interrupt: None,
         }
     }
 
@@ -366,6 +371,13 @@ impl Engine {
                     };
                 }
             }
+            if self
+                .interrupt
+                .as_ref()
+                .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+            {
+                return Finish::Interrupted;
+            }
             if !self.step_once() {
                 return Finish::Idle;
             }
@@ -384,7 +396,13 @@ impl Engine {
             return true;
         }
         if let Some(at) = self.timers.next_due() {
-            self.clock.wait_until(at);
+            // In slices, so that an interrupt is seen within 100ms.
+            let slice = if self.interrupt.is_some() && !self.clock.is_virtual() {
+                self.clock.now().saturating_add(100).min(at)
+            } else {
+                at
+            };
+            self.clock.wait_until(slice);
             self.release_due_timers();
             return true;
         }

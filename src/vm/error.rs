@@ -90,4 +90,5 @@ pub mod codes {
     pub const BAD_MESSAGE: &str = "E0303";
     pub const MAX_STEPS: &str = "E0304";
     pub const PASS: &str = "E0305";
+    pub const INTERRUPTED: &str = "E0306";
 }

@@ -36,6 +36,8 @@ pub struct Vm {
     /// against a runaway loop inside one action.
     pub fuel_limit: Option<u64>,
     fuel: u64,
+    /// Set from outside (Ctrl-C in the REPL) to stop the running code.
+    pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Vm {
@@ -48,6 +50,7 @@ impl Vm {
             host,
             fuel_limit: None,
             fuel: u64::MAX,
+            interrupt: None,
         }
     }
 
@@ -235,6 +238,14 @@ impl Vm {
     }
 
     fn burn_fuel(&mut self) -> Result<(), RuntimeError> {
+        if let Some(flag) = &self.interrupt {
+            if flag.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(RuntimeError::new(
+                    codes::INTERRUPTED,
+                    "interrupted (Ctrl-C)",
+                ));
+            }
+        }
         if self.fuel == 0 {
             return Err(RuntimeError::new(
                 codes::MAX_STEPS,
