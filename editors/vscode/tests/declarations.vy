@@ -1,0 +1,35 @@
+// SYNTAX TEST "source.voyager" "declarations"
+action greet(who) { print("hello") }
+// <----- storage.type.action.voyager
+//     ^^^^^ entity.name.function.action.voyager
+//                  ^^^^^ support.function.builtin.voyager
+fn square(x) { x * x }
+// <- storage.type.function.voyager
+// ^^^^^^ entity.name.function.voyager
+//               ^ keyword.operator.arithmetic.voyager
+let total = 0
+// <-- storage.type.let.voyager
+//  ^^^^^ variable.other.declaration.voyager
+//        ^ keyword.operator.assignment.voyager
+//          ^ constant.numeric.integer.decimal.voyager
+import passes
+// <----- keyword.control.import.voyager
+//     ^^^^^^ entity.name.namespace.voyager
+interest "writes" when call(write, _)
+// <------- storage.type.filter.voyager
+//       ^^^^^^^^ string.quoted.double.topic.voyager
+//                ^^^^ keyword.control.when.voyager
+//                     ^^^^ support.function.constructor.voyager
+observe "audit" when data({kind: "audit", ..})
+// <------ storage.type.filter.voyager
+//      ^^^^^^^ string.quoted.double.topic.voyager
+//                   ^^^^ support.function.constructor.voyager
+//                                        ^^ keyword.operator.rest.voyager
+pass "writes" (msgs) { passes.batch(msgs, write_many) }
+// <--- storage.type.pass.voyager
+//   ^^^^^^^^ string.quoted.double.topic.voyager
+//                           ^ punctuation.accessor.voyager
+//                                      ^ punctuation.separator.comma.voyager
+let inc = fn(x) { x + 1 }
+//        ^^ storage.type.voyager
+//                  ^ keyword.operator.arithmetic.voyager
