@@ -32,8 +32,12 @@ fn every_grammar_example_parses() {
     let mut count = 0;
     for line in grammar.lines() {
         let line = line.trim();
-        let Some(rest) = line.strip_prefix("(* ") else { continue };
-        let Some(example) = rest.strip_suffix(" *)") else { continue };
+        let Some(rest) = line.strip_prefix("(* ") else {
+            continue;
+        };
+        let Some(example) = rest.strip_suffix(" *)") else {
+            continue;
+        };
         let src = if let Some(pattern) = example.strip_prefix("pattern e.g. ") {
             format!("match x {{ {pattern} => 1 }}")
         } else if let Some(stmt) = example.strip_prefix("e.g. ") {
@@ -83,7 +87,10 @@ fn contains_word(text: &str, word: &str) -> bool {
 #[test]
 fn every_keyword_and_prelude_name_is_in_each_editor_grammar() {
     let grammars = [
-        ("VS Code", read("editors/vscode/syntaxes/voyager.tmLanguage.json")),
+        (
+            "VS Code",
+            read("editors/vscode/syntaxes/voyager.tmLanguage.json"),
+        ),
         ("Vim", read("editors/vim/syntax/voyager.vim")),
     ];
     let names = language_names();
@@ -96,18 +103,69 @@ fn every_keyword_and_prelude_name_is_in_each_editor_grammar() {
 
 #[test]
 fn the_vscode_package_is_well_formed() {
-    let package: serde_json::Value = serde_json::from_str(&read("editors/vscode/package.json")).expect("JSON");
+    let package: serde_json::Value =
+        serde_json::from_str(&read("editors/vscode/package.json")).expect("JSON");
     assert_eq!(package["contributes"]["languages"][0]["id"], "voyager");
-    assert_eq!(package["contributes"]["languages"][0]["extensions"][0], ".vy");
+    assert_eq!(
+        package["contributes"]["languages"][0]["extensions"][0],
+        ".vy"
+    );
     for path in [
         "editors/vscode/syntaxes/voyager.tmLanguage.json",
         "editors/vscode/syntaxes/voyager.markdown.tmLanguage.json",
         "editors/vscode/language-configuration.json",
         "editors/vscode/snippets/voyager.json",
     ] {
-        let _: serde_json::Value = serde_json::from_str(&read(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let _: serde_json::Value =
+            serde_json::from_str(&read(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
     }
     let grammar: serde_json::Value =
-        serde_json::from_str(&read("editors/vscode/syntaxes/voyager.tmLanguage.json")).expect("JSON");
+        serde_json::from_str(&read("editors/vscode/syntaxes/voyager.tmLanguage.json"))
+            .expect("JSON");
     assert_eq!(grammar["scopeName"], "source.voyager");
+}
+
+/// Vim, where it is installed: the syntax loads, colours what it should,
+/// and an unterminated string stops at the end of its line.
+#[test]
+fn vim_colours_a_file_and_stops_an_unterminated_string_at_its_line() {
+    if std::process::Command::new("vim")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("vim is not installed here: skipped");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("voyager-vim-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("sample.vy");
+    let out = dir.join("out.txt");
+    std::fs::write(
+        &file,
+        "let s = \"never closed\nlet t = 1\naction go() { print(\"x {y}\") } // c\n",
+    )
+    .expect("write");
+    let rtp = Path::new(env!("CARGO_MANIFEST_DIR")).join("editors/vim");
+    let probe = "echo synIDattr(synID(1, 12, 1), 'name') synIDattr(synID(2, 1, 1), 'name') \
+        synIDattr(synID(3, 8, 1), 'name') synIDattr(synID(3, 15, 1), 'name') \
+        synIDattr(synID(3, 26, 1), 'name') synIDattr(synID(3, 35, 1), 'name') &commentstring";
+    let status = std::process::Command::new("vim")
+        .args(["-Nu", "NONE", "-i", "NONE", "-es"])
+        .arg("-c")
+        .arg(format!("set rtp^={}", rtp.display()))
+        .args(["-c", "filetype plugin indent on", "-c", "syntax on"])
+        .arg("-c")
+        .arg(format!("edit {}", file.display()))
+        .arg("-c")
+        .arg(format!("redir! > {}", out.display()))
+        .args(["-c", probe, "-c", "redir END", "-c", "qa!"])
+        .status()
+        .expect("vim runs");
+    assert!(status.success());
+    let seen = std::fs::read_to_string(&out).expect("vim wrote its answer");
+    assert_eq!(
+        seen.trim(),
+        "voyagerString voyagerStorage voyagerDeclName voyagerBuiltin voyagerInterpDelim voyagerLineComment // %s"
+    );
 }
