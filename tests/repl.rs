@@ -179,6 +179,25 @@ fn terminal_session() {
     settle();
     p.send_line("40 + 2").expect("send");
     p.exp_string("=> 42").expect("still alive");
+    // Ctrl-C stops a runaway action; the session goes on.
+    settle();
+    p.send_line("action spin() { while true { } }")
+        .expect("send");
+    p.exp_string("vy> ").expect("prompt");
+    settle();
+    // Back from stepping: inputs run at once again.
+    p.send_line(":run").expect("send");
+    p.exp_string("vy> ").expect("prompt");
+    settle();
+    p.send_line("call(spin)").expect("send");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    p.send_control('c').expect("ctrl-c");
+    p.exp_string("interrupted (Ctrl-C)")
+        .expect("the loop was stopped");
+    p.exp_string("vy> ").expect("prompt");
+    settle();
+    p.send_line("1 + 1").expect("send");
+    p.exp_string("=> 2").expect("alive after the interrupt");
     settle();
     p.send_control('d').expect("ctrl-d");
     p.exp_eof().expect("exits");
