@@ -306,6 +306,96 @@ impl Voyager {
         self.engine.vm.host.flush();
     }
 
+    /// Makes a Rust function callable from scripts loaded after it, as
+    /// `name(args…)`, with `min` to `max` arguments. It runs on the
+    /// interpreter's thread; an `Err` is a runtime error in the caller (a
+    /// [`RuntimeError::retryable`](crate::vm::RuntimeError::retryable) one is
+    /// retried like `retry(...)`).
+    pub fn register_function(
+        &mut self,
+        name: &str,
+        min: usize,
+        max: usize,
+        func: impl Fn(&[Value]) -> Result<Value, crate::vm::RuntimeError> + 'static,
+    ) {
+        let f = crate::vm::value::HostFn {
+            name: Rc::from(name),
+            min,
+            max,
+            func: Box::new(func),
+        };
+        let slot = self.declare_host_global(name, GlobalKind::Const);
+        self.engine.vm.globals[slot] = Value::HostFn(Rc::new(f));
+    }
+
+    /// Declares an action written in Rust: scripts loaded after it can make
+    /// `call(name, …)` messages (and match `call(name, …)` patterns), and
+    /// the engine runs it like any action — its result becomes messages,
+    /// and an `Err` fails the call (fatally, or retryably).
+    pub fn register_action(
+        &mut self,
+        name: &str,
+        arity: usize,
+        func: impl Fn(&[Value]) -> Result<Value, crate::vm::RuntimeError> + 'static,
+    ) {
+        let id = self.globals.next_action_id;
+        self.globals.next_action_id += 1;
+        let proto = Rc::new(crate::bytecode::chunk::FnProto {
+            name: name.to_string(),
+            kind: crate::bytecode::chunk::FnKind::Action,
+            arity,
+            chunk: Default::default(),
+            captures: vec![],
+            source: 0,
+            span: Default::default(),
+        });
+        let mut action = crate::vm::value::ActionDef::new(id, Rc::from(name), proto);
+        action.native = Some(Rc::new(func));
+        let slot = self.declare_host_global(name, GlobalKind::Action(id, arity));
+        self.engine.vm.globals[slot] = Value::Action(Rc::new(action));
+    }
+
+    fn declare_host_global(&mut self, name: &str, kind: GlobalKind) -> usize {
+        let slot = self.globals.slots;
+        self.globals.slots += 1;
+        self.globals.names.insert(
+            name.to_string(),
+            Global {
+                slot: slot as u16,
+                kind,
+                loc: Loc {
+                    source: 0,
+                    span: Default::default(),
+                },
+            },
+        );
+        self.engine.vm.ensure_globals(self.globals.slots);
+        slot
+    }
+
+    /// A `call(action, args…)` message for an action declared by a loaded
+    /// script or registered from Rust.
+    pub fn call_message(&self, action: &str, args: Vec<Value>) -> Option<crate::vm::message::Msg> {
+        let action = self.action_named(action)?;
+        Some(Rc::new(Message::Call {
+            action,
+            args: args.into_boxed_slice(),
+        }))
+    }
+
+    /// Enqueues a message (normalized and routed, as a script's top-level
+    /// message would be). Run the engine with [`Voyager::run`] or step it
+    /// with `engine.step_once()`.
+    pub fn enqueue(&mut self, message: &crate::vm::message::Msg) {
+        self.engine.enqueue(message);
+    }
+
+    /// What `print` wrote so far, for an instance made by
+    /// [`Voyager::with_buffer`] (taken out: the buffer starts again empty).
+    pub fn take_output(buffer: &Rc<RefCell<String>>) -> String {
+        std::mem::take(&mut buffer.borrow_mut())
+    }
+
     /// The action a name stands for now (for `--requeue` files).
     pub fn action_named(&self, name: &str) -> Option<Rc<crate::vm::value::ActionDef>> {
         let global = self.globals.lookup(name)?;

@@ -57,7 +57,7 @@ pub fn value_to_json(v: &Value) -> Result<Json, String> {
         }
         Value::Action(a) => json!({ "$action": &*a.name }),
         Value::Message(m) => json!({ "$message": message_to_json(m)? }),
-        Value::Func(_) | Value::Native(_) => {
+        Value::Func(_) | Value::Native(_) | Value::HostFn(_) => {
             return Err(format!(
                 "{} cannot be written: functions are not data",
                 v.repr()

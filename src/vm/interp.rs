@@ -111,6 +111,9 @@ impl Vm {
             self.fuel = self.fuel_limit.unwrap_or(u64::MAX);
         }
         let arity = action.proto.arity;
+        if let (Some(native), true) = (&action.native, args.len() == arity) {
+            return native(args);
+        }
         if args.len() != arity {
             return Err(RuntimeError {
                 loc: Some(Loc {
@@ -180,6 +183,22 @@ impl Vm {
                     base: callee_at + 1,
                 });
                 Ok(true)
+            }
+            Value::HostFn(f) => {
+                let f = f.clone();
+                if argc < f.min || argc > f.max {
+                    return Err(RuntimeError::new(
+                        codes::ARITY,
+                        format!(
+                            "`{}` takes {} to {} arguments but got {argc}",
+                            f.name, f.min, f.max
+                        ),
+                    ));
+                }
+                let result = (f.func)(&self.stack[callee_at + 1..])?;
+                self.stack.truncate(callee_at);
+                self.stack.push(result);
+                Ok(false)
             }
             Value::Native(native) => {
                 let native = *native;

@@ -29,6 +29,8 @@ pub enum Value {
     Record(Record),
     Func(Rc<Closure>),
     Native(&'static NativeFn),
+    /// A function an embedding program registered.
+    HostFn(Rc<HostFn>),
     Action(Rc<ActionDef>),
     Message(Rc<Message>),
     /// A captured local's box. Lives only in local slots and closures; never
@@ -42,14 +44,30 @@ pub struct Closure {
     pub captures: Box<[Rc<RefCell<Value>>]>,
 }
 
+/// What a host (embedding) function or action is: Rust code called with
+/// the arguments.
+pub type HostCallable = dyn Fn(&[Value]) -> Result<Value, super::error::RuntimeError>;
+
+/// A function registered by an embedding program.
+pub struct HostFn {
+    pub name: Rc<str>,
+    /// Fewest and most arguments.
+    pub min: usize,
+    pub max: usize,
+    pub func: Box<HostCallable>,
+}
+
 /// An action: what a `call(...)` message runs.
 pub struct ActionDef {
     /// Unique within one engine; patterns and equality compare by it.
     pub id: u32,
     pub name: Rc<str>,
+    /// The body (for a native action: empty, with the arity).
     pub proto: Rc<FnProto>,
     /// The body as a callable, made once (calls are the hot path).
     pub body: Rc<Closure>,
+    /// Set for an action written in Rust by an embedding program.
+    pub native: Option<Rc<HostCallable>>,
 }
 
 impl ActionDef {
@@ -63,6 +81,7 @@ impl ActionDef {
             name,
             proto,
             body,
+            native: None,
         }
     }
 }
@@ -106,7 +125,7 @@ impl Value {
             Value::Time(_) => "time",
             Value::List(_) => "list",
             Value::Record(_) => "record",
-            Value::Func(_) | Value::Native(_) => "fn",
+            Value::Func(_) | Value::Native(_) | Value::HostFn(_) => "fn",
             Value::Action(_) => "action",
             Value::Message(_) => "message",
             Value::Cell(_) => "cell",
@@ -174,6 +193,9 @@ impl Value {
             }
             Value::Native(n) => {
                 let _ = write!(out, "<fn {}>", n.name);
+            }
+            Value::HostFn(f) => {
+                let _ = write!(out, "<fn {}>", f.name);
             }
             Value::Action(a) => out.push_str(&a.name),
             Value::Message(m) => m.write_display(out, depth + 1),
@@ -290,6 +312,7 @@ impl PartialEq for Value {
             }
             (Value::Func(a), Value::Func(b)) => Rc::ptr_eq(a, b),
             (Value::Native(a), Value::Native(b)) => std::ptr::eq(*a, *b),
+            (Value::HostFn(a), Value::HostFn(b)) => Rc::ptr_eq(a, b),
             (Value::Action(a), Value::Action(b)) => a.id == b.id,
             (Value::Message(a), Value::Message(b)) => Rc::ptr_eq(a, b) || a == b,
             _ => false,
