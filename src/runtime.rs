@@ -133,6 +133,9 @@ impl Voyager {
         };
         v.engine.vm.ensure_globals(1);
         v.engine.vm.globals[noop_slot as usize] = Value::message(Message::Noop);
+        for &(name, min, max, builder) in crate::engine::jobs::JOB_ACTIONS {
+            v.register_job_action(name, min, max, builder);
+        }
         if let Err(e) = v.load("std/prelude.vy", PRELUDE, None) {
             panic!("the embedded prelude does not load: {e:?}");
         }
@@ -352,6 +355,31 @@ impl Voyager {
         let mut action = crate::vm::value::ActionDef::new(id, Rc::from(name), proto);
         action.native = Some(Rc::new(func));
         let slot = self.declare_host_global(name, GlobalKind::Action(id, arity));
+        self.engine.vm.globals[slot] = Value::Action(Rc::new(action));
+    }
+
+    /// A native action that runs as a job on the worker pool.
+    fn register_job_action(
+        &mut self,
+        name: &str,
+        min: usize,
+        max: usize,
+        builder: crate::engine::jobs::JobBuilder,
+    ) {
+        let id = self.globals.next_action_id;
+        self.globals.next_action_id += 1;
+        let proto = Rc::new(crate::bytecode::chunk::FnProto {
+            name: name.to_string(),
+            kind: crate::bytecode::chunk::FnKind::Action,
+            arity: min,
+            chunk: Default::default(),
+            captures: vec![],
+            source: 0,
+            span: Default::default(),
+        });
+        let mut action = crate::vm::value::ActionDef::new(id, Rc::from(name), proto);
+        action.job = Some((builder, min, max));
+        let slot = self.declare_host_global(name, GlobalKind::Action(id, min));
         self.engine.vm.globals[slot] = Value::Action(Rc::new(action));
     }
 

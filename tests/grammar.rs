@@ -64,6 +64,11 @@ fn language_names() -> Vec<String> {
     let mut names: Vec<String> = KEYWORDS.iter().map(|k| k.to_string()).collect();
     names.extend(NATIVES.iter().map(|n| n.name.to_string()));
     names.push("noop".into());
+    names.extend(
+        voyager::engine::jobs::JOB_ACTIONS
+            .iter()
+            .map(|(n, ..)| n.to_string()),
+    );
     let prelude = read("std/prelude.vy");
     names.extend(
         prelude

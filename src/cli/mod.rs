@@ -120,6 +120,10 @@ pub struct RunArgs {
     /// (guards against a runaway loop). No limit by default.
     #[arg(long, value_name = "N")]
     pub max_instructions: Option<u64>,
+    /// Most native jobs (commands, file reads and writes) in flight at once
+    /// (default: the number of CPUs).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub jobs: Option<u64>,
     /// Also write the dead letters (and any unfinished items) to FILE, one
     /// JSON object a line.
     #[arg(long, value_name = "FILE")]
@@ -303,6 +307,10 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         max_steps: args.max_steps,
         trace: args.trace,
         ..Config::default()
+    };
+    let config = Config {
+        jobs: args.jobs.map_or(config.jobs, |n| n as usize),
+        ..config
     };
     let clock = match args.clock {
         ClockChoice::Real => Clock::real(),

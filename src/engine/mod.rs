@@ -4,6 +4,7 @@
 //! The engine knows messages and compiled code, never syntax.
 
 pub mod clock;
+pub mod jobs;
 pub mod node;
 pub mod queue;
 pub mod serial;
@@ -43,6 +44,8 @@ pub struct Config {
     /// message becoming ready, before its batch is dead-lettered.
     pub max_idle_pass_rounds: u32,
     pub trace: bool,
+    /// Most native jobs (commands, file work) in flight at once.
+    pub jobs: usize,
 }
 
 impl Default for Config {
@@ -55,6 +58,7 @@ impl Default for Config {
             max_steps: None,
             max_idle_pass_rounds: 100,
             trace: false,
+            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
 }
@@ -133,7 +137,15 @@ pub struct Engine {
     pub trace_sink: Option<TraceSink>,
     /// Set from outside (Ctrl-C in the REPL) to stop a run between steps.
     pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// The worker pool for native actions, started by the first job.
+    jobs: Option<jobs::JobPool>,
+    finished_jobs: std::collections::HashMap<u64, jobs::JobOutcome>,
+    /// Items waiting for a job (or for room on the pool).
+    parked: Vec<Item>,
 }
+
+/// The "time" an item blocked only on jobs waits for.
+const WAITING_ON_JOB: i64 = i64::MAX;
 
 impl Engine {
     pub fn new(vm: Vm, clock: Clock, config: Config) -> Engine {
@@ -152,6 +164,9 @@ impl Engine {
             next_id: 0,
             trace_sink: None,
             interrupt: None,
+            jobs: None,
+            finished_jobs: std::collections::HashMap::new(),
+            parked: Vec::new(),
         }
     }
 
@@ -202,7 +217,16 @@ impl Engine {
     }
 
     pub fn is_idle(&self) -> bool {
-        self.main.is_empty() && self.timers.is_empty() && self.in_topics() == 0
+        self.main.is_empty()
+            && self.timers.is_empty()
+            && self.in_topics() == 0
+            && self.parked.is_empty()
+            && self.jobs.as_ref().is_none_or(|p| p.in_flight() == 0)
+    }
+
+    /// Items parked while their native jobs run (or wait for room).
+    pub fn parked(&self) -> usize {
+        self.parked.len()
     }
 
     /// A description of what waits where (the REPL's `:queue`).
@@ -309,6 +333,7 @@ impl Engine {
         let action = match n {
             Node::Call { action, .. } => Some(action.id),
             Node::Retry(r) => Some(r.action.id),
+            Node::Running(r) => Some(r.action.id),
             _ => None,
         };
         let candidates = self.candidates(n.kind_index(), action);
@@ -367,7 +392,10 @@ impl Engine {
             if let Some(limit) = self.config.max_steps {
                 if self.stats.steps >= limit {
                     return Finish::StepLimit {
-                        unfinished: self.main.len() + self.timers.len() + self.in_topics(),
+                        unfinished: self.main.len()
+                            + self.timers.len()
+                            + self.in_topics()
+                            + self.parked.len(),
                     };
                 }
             }
@@ -387,12 +415,28 @@ impl Engine {
     /// Does one unit of work: steps an item, runs idle passes, or waits for
     /// the next timer. Returns false when there is no work at all.
     pub fn step_once(&mut self) -> bool {
+        self.collect_jobs(None);
         self.release_due_timers();
         if let Some(item) = self.main.pop_front() {
             self.step_item(item);
             return true;
         }
         if self.run_idle_passes() {
+            return true;
+        }
+        if self.jobs.as_ref().is_some_and(|p| p.in_flight() > 0) {
+            // Wait for a job, but not past the next timer (real clock) nor
+            // so long that an interrupt goes unseen.
+            let wait = match self.timers.next_due() {
+                Some(at) if !self.clock.is_virtual() => (at - self.clock.now()).clamp(0, 100),
+                _ => 100,
+            };
+            self.collect_jobs(Some(std::time::Duration::from_millis(wait as u64)));
+            return true;
+        }
+        if !self.parked.is_empty() {
+            // Nothing in flight: whatever waited for room on the pool may go.
+            self.unpark();
             return true;
         }
         if let Some(at) = self.timers.next_due() {
@@ -407,6 +451,27 @@ impl Engine {
             return true;
         }
         false
+    }
+
+    /// Takes finished jobs (waiting up to `wait` for the first) and wakes
+    /// the parked items so they pick up their results.
+    fn collect_jobs(&mut self, wait: Option<std::time::Duration>) {
+        let Some(pool) = &mut self.jobs else { return };
+        let mut any = false;
+        let mut timeout = wait;
+        while let Some((id, outcome)) = pool.next_done(timeout.take()) {
+            self.finished_jobs.insert(id, outcome);
+            any = true;
+        }
+        if any {
+            self.unpark();
+        }
+    }
+
+    fn unpark(&mut self) {
+        for item in self.parked.drain(..) {
+            self.main.push_back(item);
+        }
     }
 
     fn release_due_timers(&mut self) {
@@ -459,7 +524,11 @@ impl Engine {
                     crate::vm::value::write_time(&mut when, at);
                     self.trace(|| format!("wait #{id} {before} until {when}"));
                 }
-                self.timers.push(at, Item { id, node });
+                if at == WAITING_ON_JOB {
+                    self.parked.push(Item { id, node });
+                } else {
+                    self.timers.push(at, Item { id, node });
+                }
             }
             Outcome::Failed(node, error, attempts) => {
                 if let Some(before) = before {
@@ -478,6 +547,21 @@ impl Engine {
     fn step(&mut self, node: Node) -> Outcome {
         match node {
             Node::Call { action, args } => self.run_call(action, args, 0),
+            Node::Running(r) => match self.finished_jobs.remove(&r.job) {
+                Some(outcome) => {
+                    let node::RunningNode {
+                        action,
+                        args,
+                        attempts,
+                        ..
+                    } = *r;
+                    let result = outcome
+                        .map(jobs::Plain::into_value)
+                        .map_err(jobs::JobFailure::into_error);
+                    self.call_finished(action, args, attempts, result)
+                }
+                None => Outcome::Blocked(Node::Running(r), WAITING_ON_JOB),
+            },
             Node::Retry(r) => {
                 if self.clock.now() < r.not_before {
                     let at = r.not_before;
@@ -649,8 +733,81 @@ impl Engine {
 
     /// Runs a call whose earlier attempts (`attempts`) all failed retryably.
     fn run_call(&mut self, action: Rc<ActionDef>, args: Box<[Value]>, attempts: u32) -> Outcome {
+        if let Some((builder, min, max)) = action.job {
+            return self.start_job(action, args, attempts, builder, min, max);
+        }
         let attempts = attempts + 1;
-        match self.vm.call_action(&action, &args) {
+        let result = self.vm.call_action(&action, &args);
+        self.call_finished(action, args, attempts, result)
+    }
+
+    /// Starts a native action's job on the pool (or waits for room); the
+    /// item is parked until the job is done.
+    fn start_job(
+        &mut self,
+        action: Rc<ActionDef>,
+        args: Box<[Value]>,
+        attempts: u32,
+        builder: jobs::JobBuilder,
+        min: usize,
+        max: usize,
+    ) -> Outcome {
+        if args.len() < min || args.len() > max {
+            let e = RuntimeError::new(
+                codes::ARITY,
+                format!(
+                    "`{}` takes {min} to {max} arguments but got {}",
+                    action.name,
+                    args.len()
+                ),
+            );
+            return Outcome::Failed(Node::Call { action, args }, e, attempts + 1);
+        }
+        let spec = match builder(&args) {
+            Ok(spec) => spec,
+            Err(e) => return Outcome::Failed(Node::Call { action, args }, e, attempts + 1),
+        };
+        let capacity = self.config.jobs;
+        let pool = self
+            .jobs
+            .get_or_insert_with(|| jobs::JobPool::new(capacity));
+        if !pool.has_room() {
+            let node = if attempts == 0 {
+                Node::Call { action, args }
+            } else {
+                Node::Retry(Box::new(RetryNode {
+                    action,
+                    args,
+                    attempts,
+                    not_before: i64::MIN,
+                }))
+            };
+            return Outcome::Blocked(node, WAITING_ON_JOB);
+        }
+        let job = pool.submit(spec);
+        let name = action.name.clone();
+        self.trace(|| format!("job {job} started: {name}"));
+        Outcome::Blocked(
+            Node::Running(Box::new(node::RunningNode {
+                job,
+                action,
+                args,
+                attempts: attempts + 1,
+            })),
+            WAITING_ON_JOB,
+        )
+    }
+
+    /// What a call's run (or job) ended in: its results, a retry after a
+    /// backoff, or a fatal error.
+    fn call_finished(
+        &mut self,
+        action: Rc<ActionDef>,
+        args: Box<[Value]>,
+        attempts: u32,
+        result: Result<Value, RuntimeError>,
+    ) -> Outcome {
+        match result {
             Ok(result) => {
                 let mut out = Vec::new();
                 result_messages(result, &mut out);
@@ -796,6 +953,7 @@ impl Engine {
             .into_iter()
             .map(|i| Rc::new(i.node.to_message()))
             .collect();
+        all.extend(self.parked.drain(..).map(|i| Rc::new(i.node.to_message())));
         all.extend(
             self.timers
                 .drain()

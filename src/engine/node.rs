@@ -23,6 +23,8 @@ pub enum Node {
     },
     /// A call that failed retryably and waits out its backoff.
     Retry(Box<RetryNode>),
+    /// A native action whose job runs on the worker pool.
+    Running(Box<RunningNode>),
     Data(Value),
     Seq(Box<VecDeque<Node>>),
     Conc(Box<VecDeque<Node>>),
@@ -45,6 +47,15 @@ pub const KINDS: [&str; 8] = [
 
 /// A delay's `until` before its first step.
 pub const NOT_STARTED: i64 = i64::MIN;
+
+#[derive(Debug)]
+pub struct RunningNode {
+    pub job: u64,
+    pub action: Rc<ActionDef>,
+    pub args: Box<[Value]>,
+    /// Attempts made, this one included.
+    pub attempts: u32,
+}
 
 #[derive(Debug)]
 pub struct RetryNode {
@@ -79,7 +90,7 @@ impl Node {
     /// Position in [`KINDS`] (stats count steps by kind in an array).
     pub fn kind_index(&self) -> usize {
         match self {
-            Node::Call { .. } | Node::Retry(_) => 0,
+            Node::Call { .. } | Node::Retry(_) | Node::Running(_) => 0,
             Node::Data(_) => 1,
             Node::Seq(_) => 2,
             Node::Conc(_) => 3,
@@ -93,7 +104,7 @@ impl Node {
     /// The constructor name, for traces and stats.
     pub fn kind(&self) -> &'static str {
         match self {
-            Node::Call { .. } | Node::Retry(_) => "call",
+            Node::Call { .. } | Node::Retry(_) | Node::Running(_) => "call",
             Node::Data(_) => "data",
             Node::Seq(_) => "seq",
             Node::Conc(_) => "conc",
@@ -117,6 +128,10 @@ impl Node {
                 args: args.clone(),
             },
             Node::Retry(r) => Message::Call {
+                action: r.action.clone(),
+                args: r.args.clone(),
+            },
+            Node::Running(r) => Message::Call {
                 action: r.action.clone(),
                 args: r.args.clone(),
             },
@@ -145,7 +160,7 @@ impl Node {
     /// How many messages this node holds, counting itself (for stats).
     pub fn count_calls(&self) -> usize {
         match self {
-            Node::Call { .. } | Node::Retry(_) => 1,
+            Node::Call { .. } | Node::Retry(_) | Node::Running(_) => 1,
             Node::Seq(q) | Node::Conc(q) => q.iter().map(Node::count_calls).sum(),
             Node::Promise(p) => p.queue.iter().map(Node::count_calls).sum::<usize>() + 1,
             Node::Void(inner) => inner.count_calls(),

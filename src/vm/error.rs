@@ -91,4 +91,5 @@ pub mod codes {
     pub const MAX_STEPS: &str = "E0304";
     pub const PASS: &str = "E0305";
     pub const INTERRUPTED: &str = "E0306";
+    pub const JOB: &str = "E0307";
 }

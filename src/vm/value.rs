@@ -68,6 +68,9 @@ pub struct ActionDef {
     pub body: Rc<Closure>,
     /// Set for an action written in Rust by an embedding program.
     pub native: Option<Rc<HostCallable>>,
+    /// Set for a native action that runs as a job on the worker pool:
+    /// how to build the job, and the fewest and most arguments.
+    pub job: Option<(crate::engine::jobs::JobBuilder, usize, usize)>,
 }
 
 impl ActionDef {
@@ -82,6 +85,7 @@ impl ActionDef {
             proto,
             body,
             native: None,
+            job: None,
         }
     }
 }
