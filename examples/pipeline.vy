@@ -1,0 +1,27 @@
+// A build pipeline with real commands: prepare a work folder, then build
+// and test side by side, then summarise what the checks printed.
+// Run it: cargo run --release -- run examples/pipeline.vy
+let dir = "/tmp/voyager-pipeline"
+
+action summarise(results) {
+  for r in results { print("  {trim(r.stdout)}") }
+  print("pipeline done: {len(results)} checks passed")
+}
+
+// void(...) drops the {code, stdout, stderr} data of steps whose output
+// we do not need (it would otherwise be counted as unclaimed).
+seq([
+  void(call(sh, "rm -rf {dir} && mkdir -p {dir}")),
+  call(write_file, "{dir}/main.c", "int main(void) \{ return 0; \}\n"),
+  void(conc([
+    call(sh, "cd {dir} && sleep 0.2 && echo 'compiled main.c'"),
+    call(sh, "sleep 0.2 && echo 'linted 1 file'"),
+  ])),
+  promise([
+    call(sh, "test -f {dir}/main.c && echo 'unit: main.c exists'"),
+    call(sh, "echo 'e2e: ok'"),
+  ], summarise),
+])
+// expect:   unit: main.c exists
+// expect:   e2e: ok
+// expect: pipeline done: 2 checks passed
