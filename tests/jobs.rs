@@ -122,3 +122,37 @@ promise([call(sh, "head -c 3000000 /dev/zero | tr '\\0' x")], size)
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "1048576 true\n");
 }
+
+#[test]
+fn a_timeout_cancels_its_command_and_kills_the_process() {
+    let marker =
+        std::env::temp_dir().join(format!("voyager-timeout-marker-{}", std::process::id()));
+    let _ = std::fs::remove_file(&marker);
+    let script = format!(
+        "action log(x) {{ print(x) }}\n\
+         timeout(300ms, call(sh, \"sleep 7.31; touch {}\"))\n\
+         call(log, \"others go on\")\n",
+        marker.display()
+    );
+    let started = std::time::Instant::now();
+    let (out, err, code) = run(&script, &["--max-attempts", "1"]);
+    let took = started.elapsed();
+    assert_eq!(out, "others go on\n");
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("gave up after 1 attempts: timed out after 300ms"),
+        "{err}"
+    );
+    // Generous bound: the command would take 7 seconds.
+    assert!(took < std::time::Duration::from_secs(4), "took {took:?}");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let still = Command::new("pgrep").args(["-f", "sleep 7.31"]).output();
+    if let Ok(still) = still {
+        assert!(
+            still.stdout.is_empty(),
+            "the child still runs: {}",
+            String::from_utf8_lossy(&still.stdout)
+        );
+    }
+    assert!(!marker.exists(), "the command ran to its end");
+}

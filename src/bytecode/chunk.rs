@@ -125,6 +125,7 @@ pub enum MessagePattern {
     Defer,
     Delay,
     Void,
+    Timeout,
     Noop,
 }
 
@@ -138,6 +139,7 @@ impl MessagePattern {
             "defer" => (MessagePattern::Defer, 1),
             "delay" => (MessagePattern::Delay, 1),
             "void" => (MessagePattern::Void, 1),
+            "timeout" => (MessagePattern::Timeout, 2),
             "noop" => (MessagePattern::Noop, 0),
             _ => return None,
         })

@@ -605,6 +605,7 @@ impl Compiler<'_> {
                     MessagePattern::Defer => "defer",
                     MessagePattern::Delay => "delay",
                     MessagePattern::Void => "void",
+                    MessagePattern::Timeout => "timeout",
                     MessagePattern::Noop => "noop",
                 }),
                 None,

@@ -248,6 +248,17 @@ fn capped(mut stream: impl Read) -> (String, bool) {
     (String::from_utf8_lossy(&kept).into_owned(), cut)
 }
 
+/// Kills a whole process group (the command and everything it started).
+fn kill_group(pid: u32) {
+    if let Ok(pid) = i32::try_from(pid) {
+        // SAFETY: kill(2) with a negative pid signals that process group;
+        // it touches no memory of ours.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+}
+
 fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.trim_end().lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
@@ -274,6 +285,9 @@ fn sh(
     if let Some(dir) = cwd {
         cmd.current_dir(dir);
     }
+    // Its own process group, so that cancelling kills the command's
+    // children too (a shell's `sleep`, a build's compilers).
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -296,6 +310,7 @@ fn sh(
         .map(|s| std::thread::spawn(move || capped(s)));
     let status = loop {
         if cancel.load(Ordering::Relaxed) {
+            kill_group(child.id());
             let _ = child.kill();
             let _ = child.wait();
             return Err(JobFailure {

@@ -76,7 +76,7 @@ pub struct DeadLetter {
 pub struct Stats {
     pub steps: u64,
     /// Steps by the kind of item stepped, in [`node::KINDS`] order.
-    pub steps_by_kind: [u64; 8],
+    pub steps_by_kind: [u64; 9],
     pub enqueued: u64,
     pub retries: u64,
     pub dead_letters: u64,
@@ -103,7 +103,7 @@ enum Outcome {
     /// in order before `rest`, what remains of the node.
     Stepped { out: Vec<Node>, rest: Option<Node> },
     /// Nothing in the node can run before the time given.
-    Blocked(Node, i64),
+    Blocked(Node, Wait),
     /// A fatal error; the node is as it was before the step. The count is
     /// the failing call's attempts.
     Failed(Node, RuntimeError, u32),
@@ -140,12 +140,48 @@ pub struct Engine {
     /// The worker pool for native actions, started by the first job.
     jobs: Option<jobs::JobPool>,
     finished_jobs: std::collections::HashMap<u64, jobs::JobOutcome>,
-    /// Items waiting for a job (or for room on the pool).
-    parked: Vec<Item>,
+    /// Jobs a timeout cancelled: their outcomes are dropped when they come.
+    cancelled_jobs: std::collections::HashSet<u64>,
+    /// Items waiting for a job (or for room on the pool), with the time
+    /// they must wake at anyway (a timeout, a delay beside the job).
+    parked: Vec<(Option<i64>, Item)>,
 }
 
-/// The "time" an item blocked only on jobs waits for.
-const WAITING_ON_JOB: i64 = i64::MAX;
+/// What a blocked item waits for: a time, a job, or both (whichever
+/// comes first wakes it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Wait {
+    /// A time (`i64::MAX`: none).
+    pub until: i64,
+    /// A native job of the item's.
+    pub job: bool,
+}
+
+impl Wait {
+    const NEVER: Wait = Wait {
+        until: i64::MAX,
+        job: false,
+    };
+    const JOB: Wait = Wait {
+        until: i64::MAX,
+        job: true,
+    };
+
+    fn until(t: i64) -> Wait {
+        Wait {
+            until: t,
+            job: false,
+        }
+    }
+
+    /// Whichever comes first.
+    fn min(self, other: Wait) -> Wait {
+        Wait {
+            until: self.until.min(other.until),
+            job: self.job || other.job,
+        }
+    }
+}
 
 impl Engine {
     pub fn new(vm: Vm, clock: Clock, config: Config) -> Engine {
@@ -166,6 +202,7 @@ impl Engine {
             interrupt: None,
             jobs: None,
             finished_jobs: std::collections::HashMap::new(),
+            cancelled_jobs: std::collections::HashSet::new(),
             parked: Vec::new(),
         }
     }
@@ -427,7 +464,11 @@ impl Engine {
         if self.jobs.as_ref().is_some_and(|p| p.in_flight() > 0) {
             // Wait for a job, but not past the next timer (real clock) nor
             // so long that an interrupt goes unseen.
-            let wait = match self.timers.next_due() {
+            let next = match (self.timers.next_due(), self.parked_deadline()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let wait = match next {
                 Some(at) if !self.clock.is_virtual() => (at - self.clock.now()).clamp(0, 100),
                 _ => 100,
             };
@@ -460,7 +501,9 @@ impl Engine {
         let mut any = false;
         let mut timeout = wait;
         while let Some((id, outcome)) = pool.next_done(timeout.take()) {
-            self.finished_jobs.insert(id, outcome);
+            if !self.cancelled_jobs.remove(&id) {
+                self.finished_jobs.insert(id, outcome);
+            }
             any = true;
         }
         if any {
@@ -469,16 +512,30 @@ impl Engine {
     }
 
     fn unpark(&mut self) {
-        for item in self.parked.drain(..) {
+        for (_, item) in self.parked.drain(..) {
             self.main.push_back(item);
         }
     }
 
+    /// The earliest time a parked item must wake at.
+    fn parked_deadline(&self) -> Option<i64> {
+        self.parked.iter().filter_map(|(d, _)| *d).min()
+    }
+
     fn release_due_timers(&mut self) {
-        if self.timers.is_empty() {
+        if self.timers.is_empty() && self.parked.is_empty() {
             return;
         }
         let now = self.clock.now();
+        if self.parked.iter().any(|(d, _)| d.is_some_and(|d| d <= now)) {
+            let (due, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.parked)
+                .into_iter()
+                .partition(|(d, _)| d.is_some_and(|d| d <= now));
+            self.parked = waiting;
+            for (_, item) in due {
+                self.main.push_back(item);
+            }
+        }
         while let Some(item) = self.timers.pop_due(now) {
             self.main.push_back(item);
         }
@@ -518,16 +575,21 @@ impl Engine {
                     }
                 }
             }
-            Outcome::Blocked(node, at) => {
+            Outcome::Blocked(node, wait) => {
                 if let Some(before) = before {
                     let mut when = String::new();
-                    crate::vm::value::write_time(&mut when, at);
-                    self.trace(|| format!("wait #{id} {before} until {when}"));
+                    if wait.until != i64::MAX {
+                        when.push_str(" until ");
+                        crate::vm::value::write_time(&mut when, wait.until);
+                    }
+                    let job = if wait.job { " on a job" } else { "" };
+                    self.trace(|| format!("wait #{id} {before}{job}{when}"));
                 }
-                if at == WAITING_ON_JOB {
-                    self.parked.push(Item { id, node });
+                if wait.job {
+                    let deadline = (wait.until != i64::MAX).then_some(wait.until);
+                    self.parked.push((deadline, Item { id, node }));
                 } else {
-                    self.timers.push(at, Item { id, node });
+                    self.timers.push(wait.until, Item { id, node });
                 }
             }
             Outcome::Failed(node, error, attempts) => {
@@ -560,12 +622,12 @@ impl Engine {
                         .map_err(jobs::JobFailure::into_error);
                     self.call_finished(action, args, attempts, result)
                 }
-                None => Outcome::Blocked(Node::Running(r), WAITING_ON_JOB),
+                None => Outcome::Blocked(Node::Running(r), Wait::JOB),
             },
             Node::Retry(r) => {
                 if self.clock.now() < r.not_before {
                     let at = r.not_before;
-                    return Outcome::Blocked(Node::Retry(r), at);
+                    return Outcome::Blocked(Node::Retry(r), Wait::until(at));
                 }
                 let RetryNode {
                     action,
@@ -586,7 +648,7 @@ impl Engine {
                         rest: None,
                     }
                 } else {
-                    Outcome::Blocked(Node::Defer(at), at)
+                    Outcome::Blocked(Node::Defer(at), Wait::until(at))
                 }
             }
             Node::Delay { duration, until } => {
@@ -602,7 +664,7 @@ impl Engine {
                         rest: None,
                     }
                 } else {
-                    Outcome::Blocked(Node::Delay { duration, until }, until)
+                    Outcome::Blocked(Node::Delay { duration, until }, Wait::until(until))
                 }
             }
             Node::Seq(mut queue) => {
@@ -640,7 +702,7 @@ impl Engine {
                 }
             }
             Node::Conc(mut queue) => {
-                let mut earliest = i64::MAX;
+                let mut earliest = Wait::NEVER;
                 for _ in 0..queue.len() {
                     let Some(head) = queue.pop_front() else { break };
                     match self.step(head) {
@@ -675,7 +737,7 @@ impl Engine {
                     node::normalize(&Rc::new(call), &mut out);
                     return Outcome::Stepped { out, rest: None };
                 }
-                let mut earliest = i64::MAX;
+                let mut earliest = Wait::NEVER;
                 for _ in 0..p.queue.len() {
                     let Some(head) = p.queue.pop_front() else {
                         break;
@@ -712,6 +774,7 @@ impl Engine {
                 }
                 Outcome::Blocked(Node::Promise(p), earliest)
             }
+            Node::Timeout(t) => self.step_timeout(t),
             Node::Void(inner) => match self.step(*inner) {
                 Outcome::Stepped { out, rest } => {
                     let mut wrapped = Vec::new();
@@ -739,6 +802,93 @@ impl Engine {
         let attempts = attempts + 1;
         let result = self.vm.call_action(&action, &args);
         self.call_finished(action, args, attempts, result)
+    }
+
+    fn step_timeout(&mut self, mut t: Box<node::TimeoutNode>) -> Outcome {
+        let now = self.clock.now();
+        if now < t.not_before {
+            let at = t.not_before;
+            return Outcome::Blocked(Node::Timeout(t), Wait::until(at));
+        }
+        if t.deadline == NOT_STARTED {
+            t.deadline = now.saturating_add(t.duration);
+        }
+        if now >= t.deadline {
+            return self.time_out(t, now);
+        }
+        let inner = std::mem::replace(&mut t.inner, Node::Defer(i64::MIN));
+        match self.step(inner) {
+            Outcome::Stepped { out, rest } => match rest {
+                Some(rest) => {
+                    t.inner = rest;
+                    Outcome::Stepped {
+                        out,
+                        rest: Some(Node::Timeout(t)),
+                    }
+                }
+                None => Outcome::Stepped { out, rest: None },
+            },
+            Outcome::Blocked(inner, wait) => {
+                t.inner = inner;
+                let deadline = t.deadline;
+                Outcome::Blocked(Node::Timeout(t), wait.min(Wait::until(deadline)))
+            }
+            Outcome::Failed(inner, e, attempts) => {
+                t.inner = inner;
+                Outcome::Failed(Node::Timeout(t), e, attempts)
+            }
+        }
+    }
+
+    /// A timeout's attempt ran out: its jobs are cancelled, and it starts
+    /// again after a backoff, or gives up.
+    fn time_out(&mut self, mut t: Box<node::TimeoutNode>, now: i64) -> Outcome {
+        let mut running = Vec::new();
+        running_jobs(&t.inner, &mut running);
+        if let Some(pool) = &mut self.jobs {
+            for job in running {
+                pool.cancel(job);
+                self.cancelled_jobs.insert(job);
+            }
+        }
+        t.attempts += 1;
+        let mut shown = String::new();
+        crate::vm::value::write_duration(&mut shown, t.duration);
+        let message = format!("timed out after {shown}: {}", t.original.display());
+        if t.attempts < self.config.max_attempts {
+            let exp = (t.attempts - 1).min(30);
+            let wait = self
+                .config
+                .backoff
+                .saturating_mul(1i64 << exp)
+                .min(self.config.max_backoff);
+            self.stats.retries += 1;
+            let attempt = t.attempts;
+            self.trace(|| format!("retry {message} (attempt {attempt}); next in {wait}ms"));
+            let mut lifted = Vec::new();
+            match node::TimeoutNode::fresh_inner(&t.original, &mut lifted) {
+                Some(inner) => {
+                    t.inner = inner;
+                    t.deadline = NOT_STARTED;
+                    t.not_before = now.saturating_add(wait);
+                    Outcome::Stepped {
+                        out: vec![],
+                        rest: Some(Node::Timeout(t)),
+                    }
+                }
+                None => Outcome::Stepped {
+                    out: vec![],
+                    rest: None,
+                },
+            }
+        } else {
+            let attempts = t.attempts;
+            let e = RuntimeError::new(
+                codes::TIMEOUT,
+                format!("gave up after {attempts} attempts: {message}"),
+            );
+            Outcome::Failed(Node::Timeout(t), e, attempts)
+        }
     }
 
     /// Starts a native action's job on the pool (or waits for room); the
@@ -782,7 +932,7 @@ impl Engine {
                     not_before: i64::MIN,
                 }))
             };
-            return Outcome::Blocked(node, WAITING_ON_JOB);
+            return Outcome::Blocked(node, Wait::JOB);
         }
         let job = pool.submit(spec);
         let name = action.name.clone();
@@ -794,7 +944,7 @@ impl Engine {
                 args,
                 attempts: attempts + 1,
             })),
-            WAITING_ON_JOB,
+            Wait::JOB,
         )
     }
 
@@ -953,7 +1103,11 @@ impl Engine {
             .into_iter()
             .map(|i| Rc::new(i.node.to_message()))
             .collect();
-        all.extend(self.parked.drain(..).map(|i| Rc::new(i.node.to_message())));
+        all.extend(
+            self.parked
+                .drain(..)
+                .map(|(_, i)| Rc::new(i.node.to_message())),
+        );
         all.extend(
             self.timers
                 .drain()
@@ -973,6 +1127,18 @@ fn split_rest(mut nodes: Vec<Node>) -> Outcome {
         Some(_) => nodes.pop(),
     };
     Outcome::Stepped { out: nodes, rest }
+}
+
+/// The jobs running anywhere inside a node.
+fn running_jobs(node: &Node, out: &mut Vec<u64>) {
+    match node {
+        Node::Running(r) => out.push(r.job),
+        Node::Seq(q) | Node::Conc(q) => q.iter().for_each(|n| running_jobs(n, out)),
+        Node::Promise(p) => p.queue.iter().for_each(|n| running_jobs(n, out)),
+        Node::Void(inner) => running_jobs(inner, out),
+        Node::Timeout(t) => running_jobs(&t.inner, out),
+        _ => {}
+    }
 }
 
 /// A pass's result: a list of messages (all ready), or `{ready, further}`.

@@ -38,12 +38,47 @@ pub enum Node {
         until: i64,
     },
     Void(Box<Node>),
+    Timeout(Box<TimeoutNode>),
 }
 
 /// The constructors, in [`Node::kind_index`] order.
-pub const KINDS: [&str; 8] = [
-    "call", "data", "seq", "conc", "promise", "defer", "delay", "void",
+pub const KINDS: [&str; 9] = [
+    "call", "data", "seq", "conc", "promise", "defer", "delay", "void", "timeout",
 ];
+
+#[derive(Debug)]
+pub struct TimeoutNode {
+    /// How long the inner message may take (ms).
+    pub duration: i64,
+    /// When this attempt times out ([`NOT_STARTED`] before its first step).
+    pub deadline: i64,
+    /// The message as given, to start again from on a retry.
+    pub original: Msg,
+    pub inner: Node,
+    /// Attempts that timed out so far.
+    pub attempts: u32,
+    /// While waiting out a backoff: not before this time.
+    pub not_before: i64,
+}
+
+impl TimeoutNode {
+    /// The inner work of a (fresh) attempt; `None` if there is nothing to
+    /// time. Leading data is not work: it goes to `lifted`.
+    pub fn fresh_inner(original: &Msg, lifted: &mut Vec<Node>) -> Option<Node> {
+        let mut nodes = Vec::new();
+        normalize(original, &mut nodes);
+        let mut rest = nodes.into_iter().peekable();
+        while let Some(Node::Data(_)) = rest.peek() {
+            lifted.extend(rest.next());
+        }
+        let mut work: Vec<Node> = rest.collect();
+        match work.len() {
+            0 => None,
+            1 => work.pop(),
+            _ => Some(Node::Seq(Box::new(work.into()))),
+        }
+    }
+}
 
 /// A delay's `until` before its first step.
 pub const NOT_STARTED: i64 = i64::MIN;
@@ -98,6 +133,7 @@ impl Node {
             Node::Defer(_) => 5,
             Node::Delay { .. } => 6,
             Node::Void(_) => 7,
+            Node::Timeout(_) => 8,
         }
     }
 
@@ -112,6 +148,7 @@ impl Node {
             Node::Defer(_) => "defer",
             Node::Delay { .. } => "delay",
             Node::Void(_) => "void",
+            Node::Timeout(_) => "timeout",
         }
     }
 
@@ -154,6 +191,8 @@ impl Node {
             // A started delay is requeued whole: the wait starts again.
             Node::Delay { duration, .. } => Message::Delay(*duration),
             Node::Void(inner) => Message::Void(Rc::new(inner.to_message())),
+            // Requeued, a timeout starts again from what is left of it.
+            Node::Timeout(t) => Message::Timeout(t.duration, Rc::new(t.inner.to_message())),
         }
     }
 
@@ -164,6 +203,7 @@ impl Node {
             Node::Seq(q) | Node::Conc(q) => q.iter().map(Node::count_calls).sum(),
             Node::Promise(p) => p.queue.iter().map(Node::count_calls).sum::<usize>() + 1,
             Node::Void(inner) => inner.count_calls(),
+            Node::Timeout(t) => t.inner.count_calls(),
             _ => 0,
         }
     }
@@ -226,6 +266,18 @@ pub fn normalize(m: &Msg, out: &mut Vec<Node>) {
             let mut children = Vec::new();
             normalize(inner, &mut children);
             wrap_void(children, out);
+        }
+        Message::Timeout(duration, inner) => {
+            if let Some(node) = TimeoutNode::fresh_inner(inner, out) {
+                out.push(Node::Timeout(Box::new(TimeoutNode {
+                    duration: *duration,
+                    deadline: NOT_STARTED,
+                    original: inner.clone(),
+                    inner: node,
+                    attempts: 0,
+                    not_before: i64::MIN,
+                })));
+            }
         }
     }
 }

@@ -100,6 +100,9 @@ pub fn message_to_json(m: &Message) -> Result<Json, String> {
         Message::Defer(t) => json!({ "defer": t }),
         Message::Delay(d) => json!({ "delay": d }),
         Message::Void(inner) => json!({ "void": message_to_json(inner)? }),
+        Message::Timeout(d, inner) => {
+            json!({ "timeout": { "duration": d, "message": message_to_json(inner)? } })
+        }
         Message::Noop => Json::String("noop".into()),
     })
 }
@@ -226,6 +229,14 @@ pub fn message_from_json(j: &Json, actions: ActionLookup) -> Result<Msg, String>
             Message::Delay(d)
         }
         "void" => Message::Void(message_from_json(body, actions)?),
+        "timeout" => {
+            let d = int(
+                body.get("duration").unwrap_or(&Json::Null),
+                "timeout duration",
+            )?;
+            let inner = message_from_json(body.get("message").unwrap_or(&Json::Null), actions)?;
+            Message::Timeout(d.max(0), inner)
+        }
         other => return Err(format!("`{other}` is not a message constructor")),
     };
     Ok(Rc::new(m))

@@ -670,7 +670,7 @@ where
 fn is_message_pattern(name: &str) -> bool {
     matches!(
         name,
-        "data" | "seq" | "conc" | "promise" | "defer" | "delay" | "void"
+        "data" | "seq" | "conc" | "promise" | "defer" | "delay" | "void" | "timeout"
     )
 }
 

@@ -92,4 +92,5 @@ pub mod codes {
     pub const PASS: &str = "E0305";
     pub const INTERRUPTED: &str = "E0306";
     pub const JOB: &str = "E0307";
+    pub const TIMEOUT: &str = "E0308";
 }

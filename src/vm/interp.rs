@@ -843,6 +843,7 @@ fn message_fields_hint(m: &Message) -> &'static str {
         Message::Defer(_) => "a defer has .op and .time",
         Message::Delay(_) => "a delay has .op and .duration",
         Message::Void(_) => "a void has .op and .inner",
+        Message::Timeout(..) => "a timeout has .op, .duration and .inner",
         Message::Noop => "noop has only .op",
     }
 }

@@ -25,6 +25,9 @@ pub enum Message {
     /// Completes a duration (ms) after it is first stepped.
     Delay(i64),
     Void(Msg),
+    /// Fails (retryably) if the message has not finished within the
+    /// duration (ms); its running native jobs are cancelled.
+    Timeout(i64, Msg),
     Noop,
 }
 
@@ -80,6 +83,7 @@ impl Message {
             Message::Defer(_) => "defer",
             Message::Delay(_) => "delay",
             Message::Void(_) => "void",
+            Message::Timeout(..) => "timeout",
             Message::Noop => "noop",
         }
     }
@@ -148,6 +152,13 @@ impl Message {
                 m.write_display(out, depth + 1);
                 out.push(')');
             }
+            Message::Timeout(d, m) => {
+                out.push_str("timeout(");
+                write_duration(out, *d);
+                out.push_str(", ");
+                m.write_display(out, depth + 1);
+                out.push(')');
+            }
             Message::Noop => out.push_str("noop"),
         }
     }
@@ -166,7 +177,8 @@ impl Message {
             ("callback", Message::Promise { callback, .. }) => callback.to_value(),
             ("time", Message::Defer(t)) => Value::Time(*t),
             ("duration", Message::Delay(d)) => Value::Duration(*d),
-            ("inner", Message::Void(m)) => Value::Message(m.clone()),
+            ("inner", Message::Void(m) | Message::Timeout(_, m)) => Value::Message(m.clone()),
+            ("duration", Message::Timeout(d, _)) => Value::Duration(*d),
             _ => return None,
         })
     }
@@ -201,6 +213,7 @@ impl PartialEq for Message {
                 a == b
             }
             (Message::Void(a), Message::Void(b)) => a == b,
+            (Message::Timeout(d1, a), Message::Timeout(d2, b)) => d1 == d2 && a == b,
             (Message::Noop, Message::Noop) => true,
             _ => false,
         }

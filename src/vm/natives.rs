@@ -99,6 +99,7 @@ natives! {
     "defer" (1, 1) defer: "defer(t): complete at time t";
     "delay" (1, 1) delay: "delay(d): complete d after first stepped";
     "void" (1, 1) void: "void(m): run m, discarding the data it yields";
+    "timeout" (2, 2) timeout: "timeout(d, m): fail (retryably) if m has not finished within d";
 }
 
 pub fn lookup(name: &str) -> Option<&'static NativeFn> {
@@ -554,6 +555,23 @@ fn delay(_: &mut dyn Host, args: &[Value]) -> NativeResult {
         ))),
         Value::Duration(d) => Ok(Value::message(Message::Delay(*d))),
         other => Err(type_error("delay", "a duration (e.g. 250ms)", other)),
+    }
+}
+
+fn timeout(_: &mut dyn Host, args: &[Value]) -> NativeResult {
+    let d = match &args[0] {
+        Value::Duration(d) if *d >= 0 => *d,
+        Value::Duration(_) => {
+            return Err(bad_message(format!(
+                "timeout of a negative duration ({})",
+                args[0].display()
+            )))
+        }
+        other => return Err(type_error("timeout", "a duration first (e.g. 30s)", other)),
+    };
+    match &args[1] {
+        Value::Message(m) => Ok(Value::message(Message::Timeout(d, m.clone()))),
+        other => Err(type_error("timeout", "a message second", other)),
     }
 }
 

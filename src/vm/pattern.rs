@@ -107,6 +107,10 @@ fn match_message(
         (MessagePattern::Void, Message::Void(inner)) => {
             matches(&Value::Message(inner.clone()), sub(0), slots)
         }
+        (MessagePattern::Timeout, Message::Timeout(d, inner)) => {
+            matches(&Value::Duration(*d), sub(0), slots)
+                && matches(&Value::Message(inner.clone()), sub(1), slots)
+        }
         (MessagePattern::Noop, Message::Noop) => true,
         _ => false,
     }
