@@ -199,3 +199,29 @@ fn a_malformed_requeue_file_is_reported_with_its_line() {
     assert_eq!(out.status.code(), Some(66));
     assert!(text(&out.stderr).contains("bad.jsonl:2: this script has no action `nope`"));
 }
+
+#[test]
+fn progress_is_a_live_line_on_a_terminal_and_off_otherwise() {
+    let dir = std::env::temp_dir().join(format!("voyager-progress-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("slow.vy");
+    std::fs::write(
+        &file,
+        "action log(x) { print(x) }\nseq([delay(300ms), call(sh, \"sleep 0.3\"), delay(300ms), call(log, \"done\")])\n",
+    )
+    .expect("write");
+    let command = format!(
+        "{} run --progress {}",
+        env!("CARGO_BIN_EXE_voyager"),
+        file.display()
+    );
+    let mut p = rexpect::spawn(&command, Some(10_000)).expect("spawns in a pty");
+    p.exp_regex(r"steps \(\d+/s\) \| queued \d+ \| timers \d+ \| topics 0 \| jobs \d+ \| dead 0")
+        .expect("a progress line");
+    p.exp_string("done").expect("the run finished");
+    p.exp_eof().expect("exits");
+    // Not a terminal: no progress line.
+    let out = voyager(&["run", "--progress", file.to_str().expect("path")], None);
+    assert_eq!(text(&out.stdout), "done\n");
+    assert!(!text(&out.stderr).contains("steps ("));
+}

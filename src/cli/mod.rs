@@ -120,6 +120,9 @@ pub struct RunArgs {
     /// (guards against a runaway loop). No limit by default.
     #[arg(long, value_name = "N")]
     pub max_instructions: Option<u64>,
+    /// A live line on stderr while running (only when stderr is a terminal).
+    #[arg(long)]
+    pub progress: bool,
     /// Most native jobs (commands, file reads and writes) in flight at once
     /// (default: the number of CPUs).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
@@ -326,6 +329,22 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         v.engine.trace_sink = Some(Box::new(|line: &str| eprintln!("trace: {line}")));
     }
     let started = std::time::Instant::now();
+    let show_progress = args.progress && std::io::stderr().is_terminal();
+    if show_progress {
+        v.engine.progress = Some(Box::new(move |p: &crate::engine::Progress| {
+            let secs = started.elapsed().as_secs_f64().max(0.001);
+            eprint!(
+                "\r\x1b[K{} steps ({:.0}/s) | queued {} | timers {} | topics {} | jobs {} | dead {}",
+                p.steps,
+                p.steps as f64 / secs,
+                p.queued,
+                p.on_timers,
+                p.in_topics,
+                p.running_jobs,
+                p.dead_letters
+            );
+        }));
+    }
     match v.load(&name, &text, dir.as_deref()) {
         Ok(()) => {}
         Err(LoadError::Compile(diags)) => {
@@ -349,6 +368,9 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         }
     }
     let finish = v.run();
+    if show_progress {
+        eprint!("\r\x1b[K");
+    }
     let elapsed = started.elapsed();
     let mut status = exit::OK;
     let mut unfinished_messages = Vec::new();

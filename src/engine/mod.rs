@@ -137,6 +137,9 @@ pub struct Engine {
     pub trace_sink: Option<TraceSink>,
     /// Set from outside (Ctrl-C in the REPL) to stop a run between steps.
     pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Called about ten times a second while running (`--progress`).
+    pub progress: Option<Box<dyn FnMut(&Progress)>>,
+    last_progress: Option<std::time::Instant>,
     /// The worker pool for native actions, started by the first job.
     jobs: Option<jobs::JobPool>,
     finished_jobs: std::collections::HashMap<u64, jobs::JobOutcome>,
@@ -145,6 +148,17 @@ pub struct Engine {
     /// Items waiting for a job (or for room on the pool), with the time
     /// they must wake at anyway (a timeout, a delay beside the job).
     parked: Vec<(Option<i64>, Item)>,
+}
+
+/// A snapshot of a run, for a progress line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub steps: u64,
+    pub queued: usize,
+    pub on_timers: usize,
+    pub in_topics: usize,
+    pub running_jobs: usize,
+    pub dead_letters: u64,
 }
 
 /// What a blocked item waits for: a time, a job, or both (whichever
@@ -200,6 +214,8 @@ impl Engine {
             next_id: 0,
             trace_sink: None,
             interrupt: None,
+            progress: None,
+            last_progress: None,
             jobs: None,
             finished_jobs: std::collections::HashMap::new(),
             cancelled_jobs: std::collections::HashSet::new(),
@@ -446,6 +462,9 @@ impl Engine {
             if !self.step_once() {
                 return Finish::Idle;
             }
+            if self.progress.is_some() && (self.stats.steps % 256 == 0 || self.main.is_empty()) {
+                self.report_progress();
+            }
         }
     }
 
@@ -492,6 +511,31 @@ impl Engine {
             return true;
         }
         false
+    }
+
+    fn report_progress(&mut self) {
+        if self.progress.is_none() {
+            return;
+        }
+        let now = std::time::Instant::now();
+        if self
+            .last_progress
+            .is_some_and(|t| now.duration_since(t) < std::time::Duration::from_millis(100))
+        {
+            return;
+        }
+        self.last_progress = Some(now);
+        let snapshot = Progress {
+            steps: self.stats.steps,
+            queued: self.main.len(),
+            on_timers: self.timers.len(),
+            in_topics: self.in_topics(),
+            running_jobs: self.jobs.as_ref().map_or(0, |p| p.in_flight()),
+            dead_letters: self.stats.dead_letters,
+        };
+        if let Some(report) = &mut self.progress {
+            report(&snapshot);
+        }
     }
 
     /// Takes finished jobs (waiting up to `wait` for the first) and wakes
