@@ -115,6 +115,9 @@ struct Topic {
     idle_rounds: u32,
 }
 
+/// Where progress snapshots go.
+pub type ProgressSink = Box<dyn FnMut(&Progress)>;
+
 /// Where `--trace` lines go.
 pub type TraceSink = Box<dyn FnMut(&str)>;
 
@@ -138,7 +141,7 @@ pub struct Engine {
     /// Set from outside (Ctrl-C in the REPL) to stop a run between steps.
     pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     /// Called about ten times a second while running (`--progress`).
-    pub progress: Option<Box<dyn FnMut(&Progress)>>,
+    pub progress: Option<ProgressSink>,
     last_progress: Option<std::time::Instant>,
     /// The worker pool for native actions, started by the first job.
     jobs: Option<jobs::JobPool>,
@@ -462,7 +465,9 @@ impl Engine {
             if !self.step_once() {
                 return Finish::Idle;
             }
-            if self.progress.is_some() && (self.stats.steps % 256 == 0 || self.main.is_empty()) {
+            if self.progress.is_some()
+                && (self.stats.steps.is_multiple_of(256) || self.main.is_empty())
+            {
                 self.report_progress();
             }
         }
