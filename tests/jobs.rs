@@ -156,3 +156,105 @@ fn a_timeout_cancels_its_command_and_kills_the_process() {
     }
     assert!(!marker.exists(), "the command ran to its end");
 }
+
+/// A tiny HTTP/1.1 server on loopback, for `count` requests: `/ok` says
+/// hello, `/flaky` fails with 503 the first time, `/missing` is a 404,
+/// `/echo` returns the method, a header and the body.
+fn serve(count: usize) -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let handle = std::thread::spawn(move || {
+        let mut flaky_failed = false;
+        for stream in listener.incoming().take(count) {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).expect("request line");
+            let mut length = 0;
+            let mut token = String::new();
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).expect("header");
+                let line = line.trim_end();
+                if line.is_empty() {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                if let Some(v) = lower.strip_prefix("x-token:") {
+                    token = v.trim().to_string();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).expect("body");
+            let mut parts = request_line.split_whitespace();
+            let method = parts.next().unwrap_or("").to_string();
+            let path = parts.next().unwrap_or("").to_string();
+            let (status, text) = match path.as_str() {
+                "/ok" => ("200 OK", "hello".to_string()),
+                "/flaky" if !flaky_failed => {
+                    flaky_failed = true;
+                    ("503 Service Unavailable", "try later".to_string())
+                }
+                "/flaky" => ("200 OK", "recovered".to_string()),
+                "/echo" => (
+                    "200 OK",
+                    format!("{method} {token} {}", String::from_utf8_lossy(&body)),
+                ),
+                _ => ("404 Not Found", "no such page".to_string()),
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                text.len()
+            );
+        }
+    });
+    (base, handle)
+}
+
+#[test]
+fn http_against_a_loopback_server() {
+    let (base, server) = serve(5);
+    let script = format!(
+        r#"
+action show(rs) {{ for r in rs {{ print("{{r.status}} {{r.body}} {{r.headers["content-type"]}}") }} }}
+seq([
+  promise([call(http, "{base}/ok")], show),
+  promise([call(http, {{method: "post", url: "{base}/echo", headers: {{"X-Token": "abc"}}, body: "payload"}})], show),
+  promise([call(http, "{base}/flaky")], show),
+  call(http, "{base}/missing"),
+])
+"#
+    );
+    let (out, err, code) = run(&script, &["--backoff", "10ms"]);
+    server.join().expect("server done");
+    assert_eq!(
+        out, "200 hello text/plain\n200 POST abc payload text/plain\n200 recovered text/plain\n",
+        "{err}"
+    );
+    // The 503 was retried; the 404 is fatal at once, with the status.
+    assert_eq!(code, 1);
+    assert!(err.contains("404 Not Found: no such page"), "{err}");
+    assert!(err.contains("(attempts: 1)"));
+}
+
+#[test]
+fn http_to_a_closed_port_is_a_retryable_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let script = format!("call(http, \"http://127.0.0.1:{port}/\")\ncall(http, \"not a url\")\n");
+    let (_, err, code) = run(&script, &["--max-attempts", "2", "--backoff", "10ms"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("gave up after 2 attempts: GET http://127.0.0.1"),
+        "{err}"
+    );
+    assert!(err.contains("GET not a url"), "{err}");
+}

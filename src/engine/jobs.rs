@@ -35,6 +35,12 @@ pub enum JobSpec {
     },
     ReadFile(String),
     WriteFile(String, String),
+    Http {
+        method: String,
+        url: String,
+        headers: Vec<(String, String)>,
+        body: Option<String>,
+    },
 }
 
 /// What a job yields, as plain data.
@@ -45,6 +51,8 @@ pub enum Plain {
     Bool(bool),
     Str(String),
     Record(Vec<(&'static str, Plain)>),
+    /// A record with keys known only at run time (HTTP headers).
+    Map(Vec<(String, String)>),
 }
 
 impl Plain {
@@ -54,6 +62,12 @@ impl Plain {
             Plain::Int(n) => Value::Int(n),
             Plain::Bool(b) => Value::Bool(b),
             Plain::Str(s) => Value::str(&s),
+            Plain::Map(pairs) => Value::record(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| (std::rc::Rc::from(k.as_str()), Value::str(&v)))
+                    .collect(),
+            ),
             Plain::Record(fields) => record(
                 fields
                     .into_iter()
@@ -211,7 +225,71 @@ fn run(spec: &JobSpec, cancel: &AtomicBool) -> JobOutcome {
         JobSpec::WriteFile(path, text) => std::fs::write(path, text)
             .map(|_| Plain::Nil)
             .map_err(|e| io_failure(&format!("cannot write {path}"), &e)),
+        JobSpec::Http {
+            method,
+            url,
+            headers,
+            body,
+        } => http(method, url, headers, body.as_deref()),
     }
+}
+
+/// One HTTP request on ureq (blocking, on the worker). A 5xx status or a
+/// connection error may pass (retryable); a 4xx or a bad URL will not.
+fn http(method: &str, url: &str, headers: &[(String, String)], body: Option<&str>) -> JobOutcome {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_connect(Some(Duration::from_secs(10)))
+        .timeout_global(Some(Duration::from_secs(120)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let what = format!("{method} {url}");
+    let mut request = ureq::http::Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        request = request.header(k.as_str(), v.as_str());
+    }
+    let request = request
+        .body(body.unwrap_or("").to_string())
+        .map_err(|e| JobFailure {
+            message: format!("{what}: {e}"),
+            retryable: false,
+        })?;
+    let mut response = agent.run(request).map_err(|e| {
+        let retryable = !matches!(e, ureq::Error::BadUri(_) | ureq::Error::Http(_));
+        JobFailure {
+            message: format!("{what}: {e}"),
+            retryable,
+        }
+    })?;
+    let status = response.status();
+    let mut header_fields = Vec::new();
+    for (name, value) in response.headers() {
+        if let Ok(v) = value.to_str() {
+            header_fields.push((name.as_str().to_string(), v.to_string()));
+        }
+    }
+    let (text, cut) = capped(response.body_mut().as_reader());
+    if status.is_client_error() || status.is_server_error() {
+        let mut message = format!("{what}: {status}");
+        let detail = tail(&text, 3);
+        if !detail.is_empty() {
+            message.push_str(": ");
+            message.push_str(&detail);
+        }
+        return Err(JobFailure {
+            message,
+            retryable: status.is_server_error(),
+        });
+    }
+    let mut fields = vec![
+        ("status", Plain::Int(status.as_u16() as i64)),
+        ("headers", Plain::Map(header_fields)),
+        ("body", Plain::Str(text)),
+    ];
+    if cut {
+        fields.push(("truncated", Plain::Bool(true)));
+    }
+    Ok(Plain::Record(fields))
 }
 
 /// A missing file or folder, or a permission problem, will not go away by
@@ -433,6 +511,76 @@ pub fn write_file_spec(args: &[Value]) -> Result<JobSpec, RuntimeError> {
     Ok(JobSpec::WriteFile(path, text))
 }
 
+/// `call(http, url)` (a GET) or `call(http, {method, url, headers, body})`.
+pub fn http_spec(args: &[Value]) -> Result<JobSpec, RuntimeError> {
+    let hint = "call(http, url) or call(http, {method, url, headers, body})";
+    match args.first() {
+        Some(Value::Str(url)) => Ok(JobSpec::Http {
+            method: "GET".into(),
+            url: url.to_string(),
+            headers: vec![],
+            body: None,
+        }),
+        Some(Value::Record(r)) => {
+            let r = r.borrow();
+            for key in r.keys() {
+                if !matches!(&**key, "url" | "method" | "headers" | "body") {
+                    return Err(
+                        RuntimeError::type_error(format!("http has no option `{key}`"))
+                            .with_hint(hint),
+                    );
+                }
+            }
+            let url = match r.get("url") {
+                Some(Value::Str(u)) => u.to_string(),
+                _ => {
+                    return Err(RuntimeError::type_error("http needs a url string").with_hint(hint))
+                }
+            };
+            let method = match r.get("method") {
+                Some(Value::Str(m)) => m.to_uppercase(),
+                None | Some(Value::Nil) => "GET".into(),
+                Some(other) => {
+                    return Err(RuntimeError::type_error(format!(
+                        "http method must be a string, got {}",
+                        other.repr()
+                    )))
+                }
+            };
+            let headers = match r.get("headers") {
+                Some(Value::Record(h)) => h
+                    .borrow()
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.display()))
+                    .collect(),
+                None | Some(Value::Nil) => vec![],
+                Some(other) => {
+                    return Err(RuntimeError::type_error(format!(
+                        "http headers must be a record, got {}",
+                        other.repr()
+                    )))
+                }
+            };
+            let body = match r.get("body") {
+                None | Some(Value::Nil) => None,
+                Some(Value::Str(s)) => Some(s.to_string()),
+                Some(other) => Some(other.display()),
+            };
+            Ok(JobSpec::Http {
+                method,
+                url,
+                headers,
+                body,
+            })
+        }
+        other => Err(RuntimeError::type_error(format!(
+            "http expects a url or a request record, got {}",
+            other.map_or("nothing".to_string(), Value::repr)
+        ))
+        .with_hint(hint)),
+    }
+}
+
 /// Builds a job from a call's arguments (on the interpreter thread).
 pub type JobBuilder = fn(&[Value]) -> Result<JobSpec, RuntimeError>;
 
@@ -441,4 +589,5 @@ pub const JOB_ACTIONS: &[(&str, usize, usize, JobBuilder)] = &[
     ("sh", 1, 2, sh_spec),
     ("read_file", 1, 1, read_file_spec),
     ("write_file", 2, 2, write_file_spec),
+    ("http", 1, 1, http_spec),
 ];
