@@ -378,8 +378,65 @@ impl Voyager {
             span: Default::default(),
         });
         let mut action = crate::vm::value::ActionDef::new(id, Rc::from(name), proto);
-        action.job = Some((builder, min, max));
+        action.job = Some(crate::engine::jobs::JobAction {
+            min,
+            max,
+            build: Rc::new(builder),
+        });
         let slot = self.declare_host_global(name, GlobalKind::Action(id, min));
+        self.engine.vm.globals[slot] = Value::Action(Rc::new(action));
+    }
+
+    /// Declares an action written in Rust that runs on the engine's worker
+    /// pool, off the interpreter thread, like `sh` and `http`: while it runs
+    /// its item is parked and the others go on. Arguments and result cross
+    /// threads as JSON (the form of `--dead-letters` files: plain values,
+    /// `{"$duration": ms}`, …); a function argument is refused. An `Err`
+    /// fails the call, retryably or not.
+    pub fn register_pool_action(
+        &mut self,
+        name: &str,
+        arity: usize,
+        func: impl Fn(Vec<serde_json::Value>) -> Result<serde_json::Value, crate::engine::jobs::JobFailure>
+            + Send
+            + Sync
+            + 'static,
+    ) {
+        let func: std::sync::Arc<crate::engine::jobs::CustomJob> = std::sync::Arc::new(func);
+        let action_name = name.to_string();
+        let build = move |args: &[Value]| {
+            let args = args
+                .iter()
+                .map(crate::engine::serial::value_to_json)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|why| {
+                    crate::vm::RuntimeError::type_error(format!("{action_name}: {why}"))
+                })?;
+            Ok(crate::engine::jobs::JobSpec::Custom(
+                crate::engine::jobs::Custom {
+                    func: func.clone(),
+                    args,
+                },
+            ))
+        };
+        let id = self.globals.next_action_id;
+        self.globals.next_action_id += 1;
+        let proto = Rc::new(crate::bytecode::chunk::FnProto {
+            name: name.to_string(),
+            kind: crate::bytecode::chunk::FnKind::Action,
+            arity,
+            chunk: Default::default(),
+            captures: vec![],
+            source: 0,
+            span: Default::default(),
+        });
+        let mut action = crate::vm::value::ActionDef::new(id, Rc::from(name), proto);
+        action.job = Some(crate::engine::jobs::JobAction {
+            min: arity,
+            max: arity,
+            build: Rc::new(build),
+        });
+        let slot = self.declare_host_global(name, GlobalKind::Action(id, arity));
         self.engine.vm.globals[slot] = Value::Action(Rc::new(action));
     }
 

@@ -102,3 +102,40 @@ fn stepping_from_rust() {
     assert_eq!(Voyager::take_output(&out), "2\n3\n");
     assert!(v.engine.is_idle());
 }
+
+#[test]
+fn pool_actions_from_rust_run_off_the_interpreter_thread_at_once() {
+    let (mut v, out) = Voyager::with_buffer(Config {
+        jobs: 4,
+        ..Config::default()
+    });
+    v.register_pool_action("slow_square", 1, |args| {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        match args[0].as_i64() {
+            Some(n) => Ok(serde_json::json!(n * n)),
+            None => Err(voyager::engine::jobs::JobFailure {
+                message: "slow_square needs an int".into(),
+                retryable: false,
+            }),
+        }
+    });
+    v.load(
+        "pool.vy",
+        "action total(xs) { print(sum(sort(xs))) }\npromise(map([1, 2, 3, 4], fn(n) { call(slow_square, n) }), total)\ncall(slow_square, \"x\")\n",
+        None,
+    )
+    .expect("loads");
+    let started = std::time::Instant::now();
+    v.run();
+    let took = started.elapsed();
+    assert_eq!(Voyager::take_output(&out), "30\n");
+    // Four 300ms jobs on four workers: well under the 1.2s they take in a row.
+    assert!(
+        took < std::time::Duration::from_millis(1000),
+        "took {took:?}"
+    );
+    let dead = v.engine.dead_letters();
+    assert_eq!(dead.len(), 1);
+    assert!(dead[0].error.message.contains("slow_square needs an int"));
+    assert_eq!(dead[0].attempts, 1);
+}

@@ -41,6 +41,33 @@ pub enum JobSpec {
         headers: Vec<(String, String)>,
         body: Option<String>,
     },
+    /// An action an embedding program registered for the pool.
+    Custom(Custom),
+}
+
+/// What an embedding program's pool action is.
+pub type CustomJob =
+    dyn Fn(Vec<serde_json::Value>) -> Result<serde_json::Value, JobFailure> + Send + Sync;
+
+#[derive(Clone)]
+pub struct Custom {
+    pub func: Arc<CustomJob>,
+    pub args: Vec<serde_json::Value>,
+}
+
+impl std::fmt::Debug for Custom {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "Custom({:?})", self.args)
+    }
+}
+
+/// How a native action makes its job from a call's arguments, and how
+/// many arguments it takes.
+#[derive(Clone)]
+pub struct JobAction {
+    pub min: usize,
+    pub max: usize,
+    pub build: std::rc::Rc<dyn Fn(&[Value]) -> Result<JobSpec, RuntimeError>>,
 }
 
 /// What a job yields, as plain data.
@@ -53,6 +80,8 @@ pub enum Plain {
     Record(Vec<(&'static str, Plain)>),
     /// A record with keys known only at run time (HTTP headers).
     Map(Vec<(String, String)>),
+    /// What an embedding program's pool action returned.
+    Json(serde_json::Value),
 }
 
 impl Plain {
@@ -62,6 +91,8 @@ impl Plain {
             Plain::Int(n) => Value::Int(n),
             Plain::Bool(b) => Value::Bool(b),
             Plain::Str(s) => Value::str(&s),
+            Plain::Json(j) => crate::engine::serial::value_from_json(&j, &|_| None)
+                .unwrap_or_else(|_| Value::str(&j.to_string())),
             Plain::Map(pairs) => Value::record(
                 pairs
                     .into_iter()
@@ -231,6 +262,7 @@ fn run(spec: &JobSpec, cancel: &AtomicBool) -> JobOutcome {
             headers,
             body,
         } => http(method, url, headers, body.as_deref()),
+        JobSpec::Custom(custom) => (custom.func)(custom.args.clone()).map(Plain::Json),
     }
 }
 

@@ -845,8 +845,8 @@ impl Engine {
 
     /// Runs a call whose earlier attempts (`attempts`) all failed retryably.
     fn run_call(&mut self, action: Rc<ActionDef>, args: Box<[Value]>, attempts: u32) -> Outcome {
-        if let Some((builder, min, max)) = action.job {
-            return self.start_job(action, args, attempts, builder, min, max);
+        if let Some(job) = action.job.clone() {
+            return self.start_job(action, args, attempts, &job);
         }
         let attempts = attempts + 1;
         let result = self.vm.call_action(&action, &args);
@@ -947,10 +947,9 @@ impl Engine {
         action: Rc<ActionDef>,
         args: Box<[Value]>,
         attempts: u32,
-        builder: jobs::JobBuilder,
-        min: usize,
-        max: usize,
+        job: &jobs::JobAction,
     ) -> Outcome {
+        let (min, max) = (job.min, job.max);
         if args.len() < min || args.len() > max {
             let e = RuntimeError::new(
                 codes::ARITY,
@@ -962,7 +961,7 @@ impl Engine {
             );
             return Outcome::Failed(Node::Call { action, args }, e, attempts + 1);
         }
-        let spec = match builder(&args) {
+        let spec = match (job.build)(&args) {
             Ok(spec) => spec,
             Err(e) => return Outcome::Failed(Node::Call { action, args }, e, attempts + 1),
         };
