@@ -61,13 +61,16 @@ impl std::fmt::Debug for Custom {
     }
 }
 
+/// Makes a job from a call's arguments (on the interpreter thread).
+pub type MakeJob = dyn Fn(&[Value]) -> Result<JobSpec, RuntimeError>;
+
 /// How a native action makes its job from a call's arguments, and how
 /// many arguments it takes.
 #[derive(Clone)]
 pub struct JobAction {
     pub min: usize,
     pub max: usize,
-    pub build: std::rc::Rc<dyn Fn(&[Value]) -> Result<JobSpec, RuntimeError>>,
+    pub build: std::rc::Rc<MakeJob>,
 }
 
 /// What a job yields, as plain data.
