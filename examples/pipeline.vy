@@ -3,8 +3,9 @@
 // Run it: cargo run --release -- run examples/pipeline.vy
 let dir = "/tmp/voyager-pipeline"
 
+// The checks run at once and finish in any order: sort what they said.
 action summarise(results) {
-  for r in results { print("  {trim(r.stdout)}") }
+  for line in sort(map(results, fn(r) { trim(r.stdout) })) { print("  {line}") }
   print("pipeline done: {len(results)} checks passed")
 }
 
@@ -22,6 +23,6 @@ seq([
     call(sh, "echo 'e2e: ok'"),
   ], summarise),
 ])
-// expect:   unit: main.c exists
 // expect:   e2e: ok
+// expect:   unit: main.c exists
 // expect: pipeline done: 2 checks passed
