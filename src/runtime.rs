@@ -341,21 +341,7 @@ impl Voyager {
         arity: usize,
         func: impl Fn(&[Value]) -> Result<Value, crate::vm::RuntimeError> + 'static,
     ) {
-        let id = self.globals.next_action_id;
-        self.globals.next_action_id += 1;
-        let proto = Rc::new(crate::bytecode::chunk::FnProto {
-            name: name.to_string(),
-            kind: crate::bytecode::chunk::FnKind::Action,
-            arity,
-            chunk: Default::default(),
-            captures: vec![],
-            source: 0,
-            span: Default::default(),
-        });
-        let mut action = crate::vm::value::ActionDef::new(id, Rc::from(name), proto);
-        action.native = Some(Rc::new(func));
-        let slot = self.declare_host_global(name, GlobalKind::Action(id, arity));
-        self.engine.vm.globals[slot] = Value::Action(Rc::new(action));
+        self.declare_native_action(name, arity, |action| action.native = Some(Rc::new(func)));
     }
 
     /// A native action that runs as a job on the worker pool.
@@ -366,25 +352,13 @@ impl Voyager {
         max: usize,
         builder: crate::engine::jobs::JobBuilder,
     ) {
-        let id = self.globals.next_action_id;
-        self.globals.next_action_id += 1;
-        let proto = Rc::new(crate::bytecode::chunk::FnProto {
-            name: name.to_string(),
-            kind: crate::bytecode::chunk::FnKind::Action,
-            arity: min,
-            chunk: Default::default(),
-            captures: vec![],
-            source: 0,
-            span: Default::default(),
+        self.declare_native_action(name, min, |action| {
+            action.job = Some(crate::engine::jobs::JobAction {
+                min,
+                max,
+                build: Rc::new(builder),
+            })
         });
-        let mut action = crate::vm::value::ActionDef::new(id, Rc::from(name), proto);
-        action.job = Some(crate::engine::jobs::JobAction {
-            min,
-            max,
-            build: Rc::new(builder),
-        });
-        let slot = self.declare_host_global(name, GlobalKind::Action(id, min));
-        self.engine.vm.globals[slot] = Value::Action(Rc::new(action));
     }
 
     /// Declares an action written in Rust that runs on the engine's worker
@@ -419,6 +393,22 @@ impl Voyager {
                 },
             ))
         };
+        self.declare_native_action(name, arity, |action| {
+            action.job = Some(crate::engine::jobs::JobAction {
+                min: arity,
+                max: arity,
+                build: Rc::new(build),
+            })
+        });
+    }
+
+    /// Declares an action whose body is Rust (`customize` sets how it runs).
+    fn declare_native_action(
+        &mut self,
+        name: &str,
+        arity: usize,
+        customize: impl FnOnce(&mut crate::vm::value::ActionDef),
+    ) {
         let id = self.globals.next_action_id;
         self.globals.next_action_id += 1;
         let proto = Rc::new(crate::bytecode::chunk::FnProto {
@@ -431,11 +421,7 @@ impl Voyager {
             span: Default::default(),
         });
         let mut action = crate::vm::value::ActionDef::new(id, Rc::from(name), proto);
-        action.job = Some(crate::engine::jobs::JobAction {
-            min: arity,
-            max: arity,
-            build: Rc::new(build),
-        });
+        customize(&mut action);
         let slot = self.declare_host_global(name, GlobalKind::Action(id, arity));
         self.engine.vm.globals[slot] = Value::Action(Rc::new(action));
     }

@@ -11,20 +11,8 @@ use voyager::vm::message::{Callback, Message, Msg};
 use voyager::vm::value::{ActionDef, Value};
 use voyager::Voyager;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+mod common;
+use common::Rng;
 
 const SCRIPT: &str = r#"
 let done = []

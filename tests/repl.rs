@@ -5,8 +5,13 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 fn transcript(input: &str) -> (String, String, i32) {
+    transcript_with(input, &[])
+}
+
+fn transcript_with(input: &str, extra: &[&str]) -> (String, String, i32) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_voyager"))
         .args(["--color", "never", "repl", "--clock", "virtual"])
+        .args(extra)
         .env(
             "VOYAGER_HISTORY",
             std::env::temp_dir().join("voyager-test-history"),
@@ -101,29 +106,10 @@ fn load_and_reset() {
 
 #[test]
 fn a_runaway_program_is_stopped_by_max_steps_and_the_session_goes_on() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_voyager"))
-        .args([
-            "--color",
-            "never",
-            "repl",
-            "--clock",
-            "virtual",
-            "--max-steps",
-            "100",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"action again() { call(again) }\ncall(again)\n1 + 1\n")
-        .expect("writes");
-    let out = child.wait_with_output().expect("finishes");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (stdout, _, _) = transcript_with(
+        "action again() { call(again) }\ncall(again)\n1 + 1\n",
+        &["--max-steps", "100"],
+    );
     assert!(
         stdout.contains("stopped at the step limit; 1 item(s) still waiting"),
         "{stdout}"
