@@ -62,7 +62,7 @@ impl Gen<'_> {
                 _ => self.call("ok"),
             };
         }
-        let n = self.rng.below(4) as usize;
+        let n = self.rng.below(4);
         let items: Box<[Msg]> = (0..n).map(|_| self.message(depth - 1)).collect();
         match self.rng.below(5) {
             0 => Rc::new(Message::Seq(items)),
