@@ -482,6 +482,15 @@ impl Engine {
             self.step_item(item);
             return true;
         }
+        // Jobs that finish together should feed one pass run, not one each:
+        // give running jobs a moment before the topics' passes run.
+        if self.in_topics() > 0 && self.jobs.as_ref().is_some_and(|p| p.in_flight() > 0) {
+            let parked = self.parked.len();
+            self.collect_jobs(Some(std::time::Duration::from_millis(20)));
+            if self.parked.len() < parked {
+                return true;
+            }
+        }
         if self.run_idle_passes() {
             return true;
         }
@@ -615,9 +624,12 @@ impl Engine {
                 }
                 if let Some(rest) = rest {
                     match rest {
+                        // A split conc's branches are new top-level
+                        // messages: routed (§6.3). The item itself, going
+                        // on, is not routed again.
                         Node::Conc(branches) => {
                             for b in *branches {
-                                self.push_item(b);
+                                self.enter(b, None);
                             }
                         }
                         other => self.main.push_back(Item { id, node: other }),

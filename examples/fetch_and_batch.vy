@@ -1,0 +1,27 @@
+// Fetch and batch: serve a few pages on a local HTTP server, fetch them
+// (each URL once however often it is asked for), and store what came back
+// in batched writes.
+// Run it: cargo run --release -- run examples/fetch_and_batch.vy
+import passes
+
+let dir = "/tmp/voyager-fetch-example"
+let port = 8765
+let base = "http://127.0.0.1:{port}"
+
+action store(row) { }
+action store_many(rows) { print("stored {len(rows)} pages in one write: {join(sort(rows), ", ")}") }
+action fetch(page) { promise([call(http, "{base}/{page}.txt")], call(keep, page)) }
+action keep(page, responses) { call(store, "{page}={trim(responses[0].body)}") }
+
+interest "fetches" when call(fetch, _)
+pass "fetches" (msgs) { passes.dedupe(msgs) }
+interest "stores" when call(store, _)
+pass "stores" (msgs) { passes.batch(msgs, store_many) }
+
+seq([
+  // A throwaway server: python's, stopped by `timeout` after a few seconds.
+  void(call(sh, "rm -rf {dir} && mkdir -p {dir} && for p in a b c; do echo page-$p > {dir}/$p.txt; done")),
+  void(call(sh, "cd {dir} && (timeout 5 python3 -m http.server {port} --bind 127.0.0.1 >/dev/null 2>&1 &) && sleep 0.7")),
+  conc(map(["a", "b", "a", "c", "b", "a"], fn(p) { call(fetch, p) })),
+])
+// expect: stored 3 pages in one write: a=page-a, b=page-b, c=page-c
