@@ -150,8 +150,7 @@ impl Session {
             self.run();
         } else {
             self.v.flush();
-            let queued =
-                self.v.engine.queued() + self.v.engine.waiting() + self.v.engine.in_topics();
+            let queued = self.v.engine.pending();
             if queued > 0 {
                 self.out(&format!("({queued} waiting: :step or :run)\n"));
             }
@@ -175,8 +174,7 @@ impl Session {
             }
             Finish::Interrupted => {
                 self.interrupt.store(false, Ordering::Relaxed);
-                let left =
-                    self.v.engine.queued() + self.v.engine.waiting() + self.v.engine.in_topics();
+                let left = self.v.engine.pending();
                 self.out(&format!(
                     "interrupted; {left} item(s) still waiting (:queue, :run)\n"
                 ));
@@ -297,7 +295,7 @@ impl Session {
             ":stats" => {
                 let s = &self.v.engine.stats;
                 let text = format!(
-                    "steps {}, items enqueued {}, retries {}, dead letters {}, peak queue {}\nwaiting: {} in the main queue, {} on timers, {} in topics\n",
+                    "steps {}, items enqueued {}, retries {}, dead letters {}, peak queue {}\nwaiting: {} in the main queue, {} on timers, {} in topics, {} on jobs\n",
                     s.steps,
                     s.enqueued,
                     s.retries,
@@ -305,7 +303,8 @@ impl Session {
                     s.peak_queue,
                     self.v.engine.queued(),
                     self.v.engine.waiting(),
-                    self.v.engine.in_topics()
+                    self.v.engine.in_topics(),
+                    self.v.engine.parked()
                 );
                 self.out(&text);
             }

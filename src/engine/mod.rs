@@ -285,6 +285,21 @@ impl Engine {
         self.parked.len()
     }
 
+    /// Everything not finished yet: queued, on timers, in topics, parked.
+    pub fn pending(&self) -> usize {
+        self.main.len() + self.timers.len() + self.in_topics() + self.parked.len()
+    }
+
+    /// The wait before attempt `attempts + 1` (`--backoff`, doubling,
+    /// capped at `max_backoff`).
+    fn backoff(&self, attempts: u32) -> i64 {
+        let exp = attempts.saturating_sub(1).min(30);
+        self.config
+            .backoff
+            .saturating_mul(1i64 << exp)
+            .min(self.config.max_backoff)
+    }
+
     /// A description of what waits where (the REPL's `:queue`).
     pub fn describe_queues(&self, limit: usize) -> String {
         let mut s = String::new();
@@ -302,6 +317,12 @@ impl Engine {
                 item.id,
                 item.node.to_message().display()
             );
+        }
+        if !self.parked.is_empty() {
+            let _ = writeln!(s, "on jobs: {} item(s)", self.parked.len());
+            for (_, item) in self.parked.iter().take(limit) {
+                let _ = writeln!(s, "  #{} {}", item.id, item.node.to_message().display());
+            }
         }
         for (name, topic) in &self.topics {
             let _ = writeln!(s, "topic \"{name}\": {} message(s)", topic.queue.len());
@@ -448,10 +469,7 @@ impl Engine {
             if let Some(limit) = self.config.max_steps {
                 if self.stats.steps >= limit {
                     return Finish::StepLimit {
-                        unfinished: self.main.len()
-                            + self.timers.len()
-                            + self.in_topics()
-                            + self.parked.len(),
+                        unfinished: self.pending(),
                     };
                 }
             }
@@ -917,12 +935,7 @@ impl Engine {
         crate::vm::value::write_duration(&mut shown, t.duration);
         let message = format!("timed out after {shown}: {}", t.original.display());
         if t.attempts < self.config.max_attempts {
-            let exp = (t.attempts - 1).min(30);
-            let wait = self
-                .config
-                .backoff
-                .saturating_mul(1i64 << exp)
-                .min(self.config.max_backoff);
+            let wait = self.backoff(t.attempts);
             self.stats.retries += 1;
             let attempt = t.attempts;
             self.trace(|| format!("retry {message} (attempt {attempt}); next in {wait}ms"));
@@ -1024,12 +1037,7 @@ impl Engine {
                 Outcome::Stepped { out, rest: None }
             }
             Err(e) if e.severity == Severity::Retryable && attempts < self.config.max_attempts => {
-                let exp = (attempts - 1).min(30);
-                let wait = self
-                    .config
-                    .backoff
-                    .saturating_mul(1i64 << exp)
-                    .min(self.config.max_backoff);
+                let wait = self.backoff(attempts);
                 let not_before = self.clock.now().saturating_add(wait);
                 self.stats.retries += 1;
                 let name = action.name.clone();

@@ -137,21 +137,6 @@ impl Node {
         }
     }
 
-    /// The constructor name, for traces and stats.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Node::Call { .. } | Node::Retry(_) | Node::Running(_) => "call",
-            Node::Data(_) => "data",
-            Node::Seq(_) => "seq",
-            Node::Conc(_) => "conc",
-            Node::Promise(_) => "promise",
-            Node::Defer(_) => "defer",
-            Node::Delay { .. } => "delay",
-            Node::Void(_) => "void",
-            Node::Timeout(_) => "timeout",
-        }
-    }
-
     /// The message this node stands for now (for dead letters, traces and
     /// requeueing). A promise's collected values go back in as `data` at
     /// the front of its queue, where they would be collected again.
@@ -193,18 +178,6 @@ impl Node {
             Node::Void(inner) => Message::Void(Rc::new(inner.to_message())),
             // Requeued, a timeout starts again from what is left of it.
             Node::Timeout(t) => Message::Timeout(t.duration, Rc::new(t.inner.to_message())),
-        }
-    }
-
-    /// How many messages this node holds, counting itself (for stats).
-    pub fn count_calls(&self) -> usize {
-        match self {
-            Node::Call { .. } | Node::Retry(_) | Node::Running(_) => 1,
-            Node::Seq(q) | Node::Conc(q) => q.iter().map(Node::count_calls).sum(),
-            Node::Promise(p) => p.queue.iter().map(Node::count_calls).sum::<usize>() + 1,
-            Node::Void(inner) => inner.count_calls(),
-            Node::Timeout(t) => t.inner.count_calls(),
-            _ => 0,
         }
     }
 }
