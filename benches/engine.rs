@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use voyager::engine::node::{normalize, Node};
 use voyager::engine::Config;
-use voyager::vm::message::{Message, Msg};
+use voyager::vm::message::{Args, Message, Msg};
 use voyager::vm::value::Value;
 use voyager::Voyager;
 
@@ -65,7 +65,7 @@ fn flat_calls(v: &Voyager, count: usize) -> Vec<Msg> {
         .map(|i| {
             Rc::new(Message::Call {
                 action: work.clone(),
-                args: Box::new([Value::Int(i as i64)]),
+                args: Args::One(Value::Int(i as i64)),
             })
         })
         .collect()
@@ -81,7 +81,7 @@ fn promise_seqs(v: &Voyager, branches: usize, steps: usize) -> Msg {
                 .map(|j| {
                     Rc::new(Message::Call {
                         action: step.clone(),
-                        args: Box::new([Value::Int(j as i64)]),
+                        args: Args::One(Value::Int(j as i64)),
                     })
                 })
                 .collect();
@@ -103,7 +103,7 @@ fn deep_tree(v: &Voyager, depth: usize, width: usize) -> Msg {
             .map(|i| {
                 Rc::new(Message::Call {
                     action: work.clone(),
-                    args: Box::new([Value::Int((d * width + i) as i64)]),
+                    args: Args::One(Value::Int((d * width + i) as i64)),
                 })
             })
             .collect();
@@ -249,7 +249,7 @@ fn routing(c: &mut Criterion) {
                         .map(|i| {
                             Rc::new(Message::Call {
                                 action: write.clone(),
-                                args: Box::new([Value::Int(i as i64)]),
+                                args: Args::One(Value::Int(i as i64)),
                             })
                         })
                         .collect();

@@ -15,7 +15,7 @@ use crate::engine::{Config, Engine, Finish};
 use crate::syntax::ast::{Stmt, StmtKind};
 use crate::syntax::{lexer, parser};
 use crate::vm::error::Loc;
-use crate::vm::message::Message;
+use crate::vm::message::{Args, Message};
 use crate::vm::natives::Host;
 use crate::vm::value::Value;
 use crate::vm::Vm;
@@ -450,7 +450,7 @@ impl Voyager {
         let action = self.action_named(action)?;
         Some(Rc::new(Message::Call {
             action,
-            args: args.into_boxed_slice(),
+            args: Args::from(args),
         }))
     }
 

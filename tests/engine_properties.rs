@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use voyager::engine::node::{normalize, Node};
 use voyager::engine::Config;
-use voyager::vm::message::{Callback, Message, Msg};
+use voyager::vm::message::{Args, Callback, Message, Msg};
 use voyager::vm::value::{ActionDef, Value};
 use voyager::Voyager;
 
@@ -42,7 +42,7 @@ impl Gen<'_> {
         self.next_id += 1;
         Rc::new(Message::Call {
             action: self.actions[name].clone(),
-            args: Box::new([Value::Int(self.next_id)]),
+            args: Args::One(Value::Int(self.next_id)),
         })
     }
 

@@ -36,6 +36,18 @@ macro_rules! opcodes {
             /// Every opcode, in byte order.
             pub const ALL: &'static [Op] = &[$(Op::$name),*];
 
+            /// Each opcode's size in bytes, indexed by its byte (a table,
+            /// so that the interpreter's loop finds it with one load).
+            pub const SIZES: [u8; 256] = {
+                let mut sizes = [0u8; 256];
+                let mut i = 0;
+                while i < Op::ALL.len() {
+                    sizes[i] = Op::ALL[i].size() as u8;
+                    i += 1;
+                }
+                sizes
+            };
+
             /// The mnemonic the disassembler prints.
             pub const fn name(self) -> &'static str {
                 match self { $(Op::$name => $mnemonic,)* }
@@ -198,5 +210,13 @@ mod tests {
             assert!(!op.name().is_empty());
         }
         assert_eq!(Op::IterNext.size(), 7);
+    }
+
+    #[test]
+    fn the_size_table_agrees_with_the_operands() {
+        for &op in Op::ALL {
+            assert_eq!(Op::SIZES[op as usize] as usize, op.size(), "{}", op.name());
+        }
+        assert!(Op::SIZES[Op::ALL.len()..].iter().all(|&s| s == 0));
     }
 }

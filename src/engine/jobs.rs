@@ -99,7 +99,7 @@ impl Plain {
             Plain::Map(pairs) => Value::record(
                 pairs
                     .into_iter()
-                    .map(|(k, v)| (std::rc::Rc::from(k.as_str()), Value::str(&v)))
+                    .map(|(k, v)| (crate::vm::value::Str::from(k), Value::str(&v)))
                     .collect(),
             ),
             Plain::Record(fields) => record(

@@ -18,7 +18,7 @@ use indexmap::IndexMap;
 use crate::compile::{FilterDef, PassDef};
 use crate::syntax::ast::FilterKind;
 use crate::vm::error::{codes, RuntimeError, Severity};
-use crate::vm::message::Msg;
+use crate::vm::message::{Args, Msg};
 use crate::vm::value::ActionDef;
 use crate::vm::value::Value;
 use crate::vm::Vm;
@@ -151,6 +151,8 @@ pub struct Engine {
     /// Items waiting for a job (or for room on the pool), with the time
     /// they must wake at anyway (a timeout, a delay beside the job).
     parked: Vec<(Option<i64>, Item)>,
+    /// Reused for the nodes a call's result becomes.
+    scratch: Vec<Node>,
 }
 
 /// A snapshot of a run, for a progress line.
@@ -223,6 +225,7 @@ impl Engine {
             finished_jobs: std::collections::HashMap::new(),
             cancelled_jobs: std::collections::HashSet::new(),
             parked: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 
@@ -494,8 +497,12 @@ impl Engine {
     /// Does one unit of work: steps an item, runs idle passes, or waits for
     /// the next timer. Returns false when there is no work at all.
     pub fn step_once(&mut self) -> bool {
-        self.collect_jobs(None);
-        self.release_due_timers();
+        if self.jobs.is_some() {
+            self.collect_jobs(None);
+        }
+        if !self.timers.is_empty() || !self.parked.is_empty() {
+            self.release_due_timers();
+        }
         if let Some(item) = self.main.pop_front() {
             self.step_item(item);
             return true;
@@ -620,13 +627,45 @@ impl Engine {
     fn step_item(&mut self, item: Item) {
         self.stats.steps += 1;
         self.stats.steps_by_kind[item.node.kind_index()] += 1;
-        let before = if self.config.trace {
-            Some(item.node.to_message().display())
-        } else {
-            None
-        };
-        let id = item.id;
-        match self.step(item.node) {
+        if self.config.trace {
+            let before = item.node.to_message().display();
+            let outcome = self.step(item.node);
+            self.apply(item.id, outcome, Some(before));
+            return;
+        }
+        let Item { id, node } = item;
+        match node {
+            // The hot path: a plain call at the top level. Its results
+            // enter directly, with no `Outcome` built.
+            Node::Call { action, args } if action.job.is_none() => {
+                match self.vm.call_action(&action, &args) {
+                    Ok(Value::Nil) => {}
+                    Ok(result) => {
+                        let mut out = std::mem::take(&mut self.scratch);
+                        result_messages(result, &mut out);
+                        for n in out.drain(..) {
+                            self.enter(n, None);
+                        }
+                        self.scratch = out;
+                    }
+                    Err(e) => {
+                        let outcome = self.call_finished(action, args, 1, Err(e));
+                        self.apply(id, outcome, None);
+                    }
+                }
+            }
+            node => {
+                let outcome = self.step(node);
+                self.apply(id, outcome, None);
+            }
+        }
+    }
+
+    /// Puts what a step did in place: new messages enter, what is left of
+    /// the item goes back on the queue, waits, or is a dead letter.
+    /// `before` is the item as it was, when tracing.
+    fn apply(&mut self, id: u64, outcome: Outcome, before: Option<String>) {
+        match outcome {
             Outcome::Stepped { out, rest } => {
                 if let Some(before) = before {
                     let mut shown: Vec<String> =
@@ -874,7 +913,7 @@ impl Engine {
     }
 
     /// Runs a call whose earlier attempts (`attempts`) all failed retryably.
-    fn run_call(&mut self, action: Rc<ActionDef>, args: Box<[Value]>, attempts: u32) -> Outcome {
+    fn run_call(&mut self, action: Rc<ActionDef>, args: Args, attempts: u32) -> Outcome {
         if let Some(job) = action.job.clone() {
             return self.start_job(action, args, attempts, &job);
         }
@@ -970,7 +1009,7 @@ impl Engine {
     fn start_job(
         &mut self,
         action: Rc<ActionDef>,
-        args: Box<[Value]>,
+        args: Args,
         attempts: u32,
         job: &jobs::JobAction,
     ) -> Outcome {
@@ -1026,7 +1065,7 @@ impl Engine {
     fn call_finished(
         &mut self,
         action: Rc<ActionDef>,
-        args: Box<[Value]>,
+        args: Args,
         attempts: u32,
         result: Result<Value, RuntimeError>,
     ) -> Outcome {
@@ -1140,12 +1179,9 @@ impl Engine {
                     }
                 }
             }
-            Err(error) => {
-                let error = RuntimeError {
-                    message: format!("pass \"{name}\" failed: {}", error.message),
-                    severity: Severity::Fatal,
-                    ..error
-                };
+            Err(mut error) => {
+                error.message = format!("pass \"{name}\" failed: {}", error.message);
+                error.severity = Severity::Fatal;
                 self.dead_batch(&batch, error);
             }
         }

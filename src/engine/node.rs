@@ -10,7 +10,7 @@
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use crate::vm::message::{Callback, Message, Msg};
+use crate::vm::message::{Args, Callback, Message, Msg};
 use crate::vm::value::{ActionDef, Value};
 
 /// Kept to 32 bytes: a queued `call(a, x)` is this plus its arguments.
@@ -19,7 +19,7 @@ pub enum Node {
     /// A call not yet run.
     Call {
         action: Rc<ActionDef>,
-        args: Box<[Value]>,
+        args: Args,
     },
     /// A call that failed retryably and waits out its backoff.
     Retry(Box<RetryNode>),
@@ -87,7 +87,7 @@ pub const NOT_STARTED: i64 = i64::MIN;
 pub struct RunningNode {
     pub job: u64,
     pub action: Rc<ActionDef>,
-    pub args: Box<[Value]>,
+    pub args: Args,
     /// Attempts made, this one included.
     pub attempts: u32,
 }
@@ -95,7 +95,7 @@ pub struct RunningNode {
 #[derive(Debug)]
 pub struct RetryNode {
     pub action: Rc<ActionDef>,
-    pub args: Box<[Value]>,
+    pub args: Args,
     /// Attempts already made.
     pub attempts: u32,
     /// Not to run again before this time.
@@ -118,7 +118,7 @@ pub struct PromiseNode {
 }
 
 impl Node {
-    pub fn call(action: Rc<ActionDef>, args: Box<[Value]>) -> Node {
+    pub fn call(action: Rc<ActionDef>, args: Args) -> Node {
         Node::Call { action, args }
     }
 

@@ -16,7 +16,7 @@ use std::rc::Rc;
 use indexmap::IndexMap;
 use serde_json::{json, Map, Value as Json};
 
-use crate::vm::message::{Callback, Message, Msg};
+use crate::vm::message::{Args, Callback, Message, Msg};
 use crate::vm::value::{ActionDef, Value};
 
 /// Finds an action by name when reading.
@@ -136,13 +136,14 @@ pub fn value_from_json(j: &Json, actions: ActionLookup) -> Result<Value, String>
                     _ => {}
                 }
             }
-            let mut fields: IndexMap<Rc<str>, Value> = IndexMap::with_capacity(map.len());
+            let mut fields: IndexMap<crate::vm::value::Str, Value> =
+                IndexMap::with_capacity(map.len());
             for (k, v) in map {
                 let key = k
                     .strip_prefix('$')
                     .filter(|rest| rest.starts_with('$'))
                     .unwrap_or(k);
-                fields.insert(Rc::from(key), value_from_json(v, actions)?);
+                fields.insert(key.into(), value_from_json(v, actions)?);
             }
             Value::record(fields)
         }
@@ -161,7 +162,7 @@ fn action(j: &Json, actions: ActionLookup) -> Result<Rc<ActionDef>, String> {
     actions(name).ok_or_else(|| format!("this script has no action `{name}`"))
 }
 
-fn call_parts(j: &Json, actions: ActionLookup) -> Result<(Rc<ActionDef>, Box<[Value]>), String> {
+fn call_parts(j: &Json, actions: ActionLookup) -> Result<(Rc<ActionDef>, Args), String> {
     let a = action(j.get("action").unwrap_or(&Json::Null), actions)?;
     let args = match j.get("args") {
         Some(Json::Array(items)) => items
@@ -171,7 +172,7 @@ fn call_parts(j: &Json, actions: ActionLookup) -> Result<(Rc<ActionDef>, Box<[Va
         None => vec![],
         Some(other) => return Err(format!("call args must be a list, got {other}")),
     };
-    Ok((a, args.into_boxed_slice()))
+    Ok((a, Args::from(args)))
 }
 
 pub fn message_from_json(j: &Json, actions: ActionLookup) -> Result<Msg, String> {

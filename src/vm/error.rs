@@ -26,8 +26,14 @@ pub struct TraceFrame {
     pub loc: Loc,
 }
 
+/// A runtime error. Boxed, so that the `Result`s of the interpreter's hot
+/// paths stay small (an error is rare; its fields are many).
 #[derive(Clone, Debug, PartialEq)]
-pub struct RuntimeError {
+pub struct RuntimeError(Box<ErrorInfo>);
+
+/// What a [`RuntimeError`] says; its fields are reached through it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ErrorInfo {
     pub code: &'static str,
     pub message: String,
     pub severity: Severity,
@@ -40,14 +46,19 @@ pub struct RuntimeError {
 
 impl RuntimeError {
     pub fn new(code: &'static str, message: impl Into<String>) -> RuntimeError {
-        RuntimeError {
+        RuntimeError(Box::new(ErrorInfo {
             code,
             message: message.into(),
             severity: Severity::Fatal,
             hint: None,
             loc: None,
             trace: Vec::new(),
-        }
+        }))
+    }
+
+    pub fn at(mut self, loc: Loc) -> RuntimeError {
+        self.loc = Some(loc);
+        self
     }
 
     pub fn retryable(mut self) -> RuntimeError {
@@ -62,6 +73,19 @@ impl RuntimeError {
 
     pub fn type_error(message: impl Into<String>) -> RuntimeError {
         RuntimeError::new(codes::TYPE, message)
+    }
+}
+
+impl std::ops::Deref for RuntimeError {
+    type Target = ErrorInfo;
+    fn deref(&self) -> &ErrorInfo {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for RuntimeError {
+    fn deref_mut(&mut self) -> &mut ErrorInfo {
+        &mut self.0
     }
 }
 

@@ -115,21 +115,19 @@ impl Vm {
             return native(args);
         }
         if args.len() != arity {
-            return Err(RuntimeError {
-                loc: Some(Loc {
-                    source: action.proto.source,
-                    span: action.proto.span,
-                }),
-                ..RuntimeError::new(
-                    codes::ARITY,
-                    format!(
-                        "`{}` takes {arity} argument{} but got {}",
-                        action.name,
-                        if arity == 1 { "" } else { "s" },
-                        args.len()
-                    ),
-                )
-            });
+            return Err(RuntimeError::new(
+                codes::ARITY,
+                format!(
+                    "`{}` takes {arity} argument{} but got {}",
+                    action.name,
+                    if arity == 1 { "" } else { "s" },
+                    args.len()
+                ),
+            )
+            .at(Loc {
+                source: action.proto.source,
+                span: action.proto.span,
+            }));
         }
         self.stack.push(Value::Nil);
         self.stack.extend_from_slice(args);
@@ -287,6 +285,8 @@ impl Vm {
         }
     }
 
+    /// The hot loop. Each arm is short; the opcodes a typical action body
+    /// rarely runs are in [`Vm::cold_op`], so this function stays small.
     fn dispatch(&mut self, stop_at: usize, op_ip: &mut usize) -> Result<Value, RuntimeError> {
         let frame = self.frames.last().expect("a frame to run");
         let mut closure = frame.closure.clone();
@@ -294,153 +294,61 @@ impl Vm {
         let mut base = frame.base;
         loop {
             let chunk = &closure.proto.chunk;
-            let code = &chunk.code;
-            *op_ip = ip;
-            let op = Op::ALL[code[ip] as usize];
-            let a = if ip + 2 < code.len() {
-                u16::from_le_bytes([code[ip + 1], code[ip + 2]]) as usize
-            } else {
-                0
-            };
-            ip += op.size();
+            let code = &chunk.code[..];
+            let at = ip;
+            *op_ip = at;
+            let byte = code[at];
+            let op = Op::ALL[byte as usize];
+            ip += Op::SIZES[byte as usize] as usize;
             match op {
-                Op::Const => self.stack.push(chunk.consts[a].clone()),
+                Op::Const => self.stack.push(chunk.consts[u16_at(code, at)].clone()),
                 Op::Nil => self.stack.push(Value::Nil),
                 Op::True => self.stack.push(Value::Bool(true)),
                 Op::False => self.stack.push(Value::Bool(false)),
-                Op::Pop => {
-                    self.stack.pop();
-                }
-                Op::Dup => {
-                    let v = self.top(0).clone();
-                    self.stack.push(v);
-                }
-                Op::Dup2 => {
-                    let (x, y) = (self.top(1).clone(), self.top(0).clone());
-                    self.stack.push(x);
-                    self.stack.push(y);
-                }
-                Op::PopN => {
-                    let n = self.stack.len() - a;
-                    self.stack.truncate(n);
-                }
-                Op::PopUnder => {
-                    let top = self.pop();
-                    let n = self.stack.len() - a;
-                    self.stack.truncate(n);
-                    self.stack.push(top);
-                }
+                Op::Pop => drop(self.stack.pop()),
                 Op::GetLocal => {
-                    let v = self.stack[base + a].clone();
+                    let v = self.stack[base + u16_at(code, at)].clone();
                     self.stack.push(v);
                 }
-                Op::SetLocal => {
-                    self.stack[base + a] = self.pop();
-                }
-                Op::GetCell => {
-                    let v = match &self.stack[base + a] {
-                        Value::Cell(cell) => cell.borrow().clone(),
-                        other => other.clone(),
-                    };
-                    self.stack.push(v);
-                }
-                Op::SetCell => {
-                    let v = self.pop();
-                    match &self.stack[base + a] {
-                        Value::Cell(cell) => *cell.borrow_mut() = v,
-                        _ => self.stack[base + a] = v,
-                    }
-                }
-                Op::MakeCell => {
-                    let slot = &mut self.stack[base + a];
-                    if !matches!(slot, Value::Cell(_)) {
-                        let v = std::mem::take(slot);
-                        *slot = Value::Cell(Rc::new(RefCell::new(v)));
-                    }
-                }
-                Op::GetUpval => self.stack.push(closure.captures[a].borrow().clone()),
-                Op::SetUpval => {
-                    let v = self.pop();
-                    *closure.captures[a].borrow_mut() = v;
-                }
-                Op::GetGlobal => self.stack.push(self.globals[a].clone()),
-                Op::SetGlobal => self.globals[a] = self.pop(),
-                Op::Closure => {
-                    let proto = chunk.protos[a].clone();
-                    let captures = proto
-                        .captures
-                        .iter()
-                        .map(|c| match *c {
-                            crate::bytecode::chunk::Capture::Local(slot) => {
-                                match &self.stack[base + slot as usize] {
-                                    Value::Cell(cell) => cell.clone(),
-                                    other => Rc::new(RefCell::new(other.clone())),
-                                }
-                            }
-                            crate::bytecode::chunk::Capture::Upval(i) => {
-                                closure.captures[i as usize].clone()
-                            }
-                        })
-                        .collect();
-                    self.stack
-                        .push(Value::Func(Rc::new(Closure { proto, captures })));
-                }
-                Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Rem => {
-                    let len = self.stack.len();
-                    // Fast path: int with int, in place.
-                    if let [.., Value::Int(x), Value::Int(y)] = &self.stack[..] {
-                        let (x, y) = (*x, *y);
-                        let fast = match op {
-                            Op::Add => x.checked_add(y),
-                            Op::Sub => x.checked_sub(y),
-                            Op::Mul => x.checked_mul(y),
-                            _ => None,
+                Op::SetLocal => self.stack[base + u16_at(code, at)] = self.pop(),
+                Op::GetGlobal => self.stack.push(self.globals[u16_at(code, at)].clone()),
+                Op::SetGlobal => self.globals[u16_at(code, at)] = self.pop(),
+                Op::Add | Op::Sub | Op::Mul => {
+                    // Int with int, in place; everything else in `arith`.
+                    if let [.., Value::Int(x), Value::Int(y)] = &mut self.stack[..] {
+                        let sum = match op {
+                            Op::Add => x.checked_add(*y),
+                            Op::Sub => x.checked_sub(*y),
+                            _ => x.checked_mul(*y),
                         };
-                        if let Some(v) = fast {
-                            self.stack.truncate(len - 1);
-                            self.stack[len - 2] = Value::Int(v);
+                        if let Some(v) = sum {
+                            *x = v;
+                            // The popped operand is an int: nothing to drop.
+                            std::mem::forget(self.stack.pop());
                             continue;
                         }
                     }
-                    let b = self.pop();
-                    let a = self.pop();
-                    let v = arith(op, a, b)?;
-                    self.stack.push(v);
+                    self.binary(op)?;
                 }
                 Op::Lt | Op::Le | Op::Gt | Op::Ge => {
-                    let b = self.pop();
-                    let a = self.pop();
-                    let v = ordering(op, &a, &b)?;
-                    self.stack.push(Value::Bool(v));
-                }
-                Op::Eq | Op::Ne => {
-                    let b = self.pop();
-                    let a = self.pop();
-                    self.stack.push(Value::Bool((a == b) == (op == Op::Eq)));
-                }
-                Op::Neg => {
-                    let v = match self.pop() {
-                        Value::Int(n) => Value::Int(n.checked_neg().ok_or_else(overflow)?),
-                        Value::Float(x) => Value::Float(-x),
-                        Value::Duration(d) => {
-                            Value::Duration(d.checked_neg().ok_or_else(overflow)?)
+                    if let [.., Value::Int(x), Value::Int(y)] = self.stack[..] {
+                        let v = match op {
+                            Op::Lt => x < y,
+                            Op::Le => x <= y,
+                            Op::Gt => x > y,
+                            _ => x >= y,
+                        };
+                        // Both operands are ints: nothing to drop.
+                        std::mem::forget(self.stack.pop());
+                        if let Some(Value::Int(_)) = self.stack.pop() {
+                            self.stack.push(Value::Bool(v));
                         }
-                        other => {
-                            return Err(RuntimeError::type_error(format!(
-                                "cannot negate {} `{}`",
-                                other.type_name(),
-                                other.repr()
-                            )))
-                        }
-                    };
-                    self.stack.push(v);
-                }
-                Op::Not => {
-                    let v = self.pop();
-                    self.stack.push(Value::Bool(!v.is_truthy()));
+                        continue;
+                    }
+                    self.binary(op)?;
                 }
                 Op::Jump => {
-                    let target = read_u32(code, ip - 4);
+                    let target = u32_at(code, at);
                     if target < ip {
                         self.burn_fuel()?;
                     }
@@ -448,26 +356,12 @@ impl Vm {
                 }
                 Op::JumpIfFalse => {
                     if !self.pop().is_truthy() {
-                        ip = read_u32(code, ip - 4);
-                    }
-                }
-                Op::AndJump => {
-                    if self.top(0).is_truthy() {
-                        self.stack.pop();
-                    } else {
-                        ip = read_u32(code, ip - 4);
-                    }
-                }
-                Op::OrJump => {
-                    if self.top(0).is_truthy() {
-                        ip = read_u32(code, ip - 4);
-                    } else {
-                        self.stack.pop();
+                        ip = u32_at(code, at);
                     }
                 }
                 Op::Call => {
                     self.burn_fuel()?;
-                    if self.call_value(a, Some(ip))? {
+                    if self.call_value(u16_at(code, at), Some(ip))? {
                         let frame = self.frames.last().expect("pushed frame");
                         closure = frame.closure.clone();
                         ip = 0;
@@ -487,118 +381,269 @@ impl Vm {
                     ip = frame.ip;
                     base = frame.base;
                 }
-                Op::List => {
-                    let items = self.stack.split_off(self.stack.len() - a);
-                    self.stack.push(Value::list(items));
-                }
-                Op::Record => {
-                    let items = self.stack.split_off(self.stack.len() - 2 * a);
-                    let mut map = indexmap::IndexMap::with_capacity(a);
-                    let mut items = items.into_iter();
-                    while let (Some(k), Some(v)) = (items.next(), items.next()) {
-                        if let Value::Str(k) = k {
-                            map.insert(k, v);
-                        }
-                    }
-                    self.stack.push(Value::record(map));
-                }
-                Op::Index => {
-                    let index = self.pop();
-                    let object = self.pop();
-                    self.stack.push(index_get(&object, &index)?);
-                }
-                Op::SetIndex => {
-                    let value = self.pop();
-                    let index = self.pop();
-                    let object = self.pop();
-                    index_set(&object, index, value)?;
-                }
-                Op::Field => {
-                    let object = self.pop();
-                    let Value::Str(name) = &chunk.consts[a] else {
-                        unreachable!("field names are string constants")
-                    };
-                    self.stack.push(field_get(&object, name)?);
-                }
-                Op::SetField => {
-                    let value = self.pop();
-                    let object = self.pop();
-                    let Value::Str(name) = &chunk.consts[a] else {
-                        unreachable!("field names are string constants")
-                    };
-                    match &object {
-                        Value::Record(r) => {
-                            r.borrow_mut().insert(name.clone(), value);
-                        }
-                        other => {
-                            return Err(RuntimeError::type_error(format!(
-                                "cannot set field `{name}` on {} `{}`",
-                                other.type_name(),
-                                other.repr()
-                            )))
-                        }
-                    }
-                }
-                Op::Interp => {
-                    let parts = self.stack.split_off(self.stack.len() - a);
-                    let mut s = String::new();
-                    for part in &parts {
-                        part.write_display(&mut s, false, 0);
-                    }
-                    self.stack.push(Value::str(&s));
-                }
-                Op::IterNext => {
-                    let target = read_u32(code, ip - 4);
-                    let next = match (&self.stack[base + a], &self.stack[base + a + 1]) {
-                        (Value::List(list), Value::Int(i)) => {
-                            list.borrow().get(*i as usize).cloned()
-                        }
-                        (other, _) => {
-                            return Err(RuntimeError::type_error(format!(
-                                "`for` goes over a list, not {} `{}`",
-                                other.type_name(),
-                                other.repr()
-                            ))
-                            .with_hint(match other {
-                                Value::Record(_) => "use keys(r) or values(r)",
-                                _ => "use range(a, b) for numbers",
-                            }))
-                        }
-                    };
-                    match next {
-                        Some(item) => {
-                            if let Value::Int(i) = &mut self.stack[base + a + 1] {
-                                *i += 1;
-                            }
-                            self.stack.push(item);
-                        }
-                        None => {
-                            ip = target;
-                        }
-                    }
-                }
-                Op::Match => {
-                    let p = read_u16(code, ip - 2) as usize;
-                    let scrutinee = self.stack[base + a].clone();
-                    let ok = matches(&scrutinee, &chunk.patterns[p], &mut self.stack[base..]);
-                    self.stack.push(Value::Bool(ok));
-                }
-                Op::NoMatch => {
-                    let v = &self.stack[base + a];
-                    return Err(RuntimeError::new(
-                        codes::NO_MATCH,
-                        format!("no arm of this match fits {} `{}`", v.type_name(), v.repr()),
-                    )
-                    .with_hint("add a last arm `_ => …`"));
-                }
-                Op::Emit => {
-                    let v = self.pop();
-                    if let Value::Message(_) = v {
-                        self.emitted.push(v);
+                _ => {
+                    if let Some(target) = self.cold_op(op, at, &closure, base)? {
+                        ip = target;
                     }
                 }
             }
         }
+    }
+
+    /// The two operands of a binary operator popped, the result pushed.
+    #[inline(never)]
+    fn binary(&mut self, op: Op) -> Result<(), RuntimeError> {
+        let b = self.pop();
+        let a = self.pop();
+        let v = match op {
+            Op::Lt | Op::Le | Op::Gt | Op::Ge => Value::Bool(ordering(op, &a, &b)?),
+            _ => arith(op, a, b)?,
+        };
+        self.stack.push(v);
+        Ok(())
+    }
+
+    /// Every opcode the hot loop does not handle itself. Returns the jump
+    /// target, for the ones that jump.
+    #[inline(never)]
+    fn cold_op(
+        &mut self,
+        op: Op,
+        at: usize,
+        closure: &Closure,
+        base: usize,
+    ) -> Result<Option<usize>, RuntimeError> {
+        let chunk = &closure.proto.chunk;
+        let code = &chunk.code[..];
+        let a = u16_at(code, at);
+        match op {
+            Op::Dup => {
+                let v = self.top(0).clone();
+                self.stack.push(v);
+            }
+            Op::Dup2 => {
+                let (x, y) = (self.top(1).clone(), self.top(0).clone());
+                self.stack.push(x);
+                self.stack.push(y);
+            }
+            Op::PopN => {
+                let n = self.stack.len() - a;
+                self.stack.truncate(n);
+            }
+            Op::PopUnder => {
+                let top = self.pop();
+                let n = self.stack.len() - a;
+                self.stack.truncate(n);
+                self.stack.push(top);
+            }
+            Op::GetCell => {
+                let v = match &self.stack[base + a] {
+                    Value::Cell(cell) => cell.borrow().clone(),
+                    other => other.clone(),
+                };
+                self.stack.push(v);
+            }
+            Op::SetCell => {
+                let v = self.pop();
+                match &self.stack[base + a] {
+                    Value::Cell(cell) => *cell.borrow_mut() = v,
+                    _ => self.stack[base + a] = v,
+                }
+            }
+            Op::MakeCell => {
+                let slot = &mut self.stack[base + a];
+                if !matches!(slot, Value::Cell(_)) {
+                    let v = std::mem::take(slot);
+                    *slot = Value::Cell(Rc::new(RefCell::new(v)));
+                }
+            }
+            Op::GetUpval => self.stack.push(closure.captures[a].borrow().clone()),
+            Op::SetUpval => {
+                let v = self.pop();
+                *closure.captures[a].borrow_mut() = v;
+            }
+            Op::Closure => {
+                let proto = chunk.protos[a].clone();
+                let captures = proto
+                    .captures
+                    .iter()
+                    .map(|c| match *c {
+                        crate::bytecode::chunk::Capture::Local(slot) => {
+                            match &self.stack[base + slot as usize] {
+                                Value::Cell(cell) => cell.clone(),
+                                other => Rc::new(RefCell::new(other.clone())),
+                            }
+                        }
+                        crate::bytecode::chunk::Capture::Upval(i) => {
+                            closure.captures[i as usize].clone()
+                        }
+                    })
+                    .collect();
+                self.stack
+                    .push(Value::Func(Rc::new(Closure { proto, captures })));
+            }
+            Op::Div | Op::Rem => self.binary(op)?,
+            Op::Eq | Op::Ne => {
+                let b = self.pop();
+                let a = self.pop();
+                self.stack.push(Value::Bool((a == b) == (op == Op::Eq)));
+            }
+            Op::Neg => {
+                let v = match self.pop() {
+                    Value::Int(n) => Value::Int(n.checked_neg().ok_or_else(overflow)?),
+                    Value::Float(x) => Value::Float(-x),
+                    Value::Duration(d) => Value::Duration(d.checked_neg().ok_or_else(overflow)?),
+                    other => {
+                        return Err(RuntimeError::type_error(format!(
+                            "cannot negate {} `{}`",
+                            other.type_name(),
+                            other.repr()
+                        )))
+                    }
+                };
+                self.stack.push(v);
+            }
+            Op::Not => {
+                let v = self.pop();
+                self.stack.push(Value::Bool(!v.is_truthy()));
+            }
+            Op::AndJump => {
+                if !self.top(0).is_truthy() {
+                    return Ok(Some(u32_at(code, at)));
+                }
+                self.stack.pop();
+            }
+            Op::OrJump => {
+                if self.top(0).is_truthy() {
+                    return Ok(Some(u32_at(code, at)));
+                }
+                self.stack.pop();
+            }
+            Op::List => {
+                let items = self.stack.split_off(self.stack.len() - a);
+                self.stack.push(Value::list(items));
+            }
+            Op::Record => {
+                let items = self.stack.split_off(self.stack.len() - 2 * a);
+                let mut map = indexmap::IndexMap::with_capacity(a);
+                let mut items = items.into_iter();
+                while let (Some(k), Some(v)) = (items.next(), items.next()) {
+                    if let Value::Str(k) = k {
+                        map.insert(k, v);
+                    }
+                }
+                self.stack.push(Value::record(map));
+            }
+            Op::Index => {
+                let index = self.pop();
+                let object = self.pop();
+                self.stack.push(index_get(&object, &index)?);
+            }
+            Op::SetIndex => {
+                let value = self.pop();
+                let index = self.pop();
+                let object = self.pop();
+                index_set(&object, index, value)?;
+            }
+            Op::Field => {
+                let object = self.pop();
+                let Value::Str(name) = &chunk.consts[a] else {
+                    unreachable!("field names are string constants")
+                };
+                self.stack.push(field_get(&object, name)?);
+            }
+            Op::SetField => {
+                let value = self.pop();
+                let object = self.pop();
+                let Value::Str(name) = &chunk.consts[a] else {
+                    unreachable!("field names are string constants")
+                };
+                match &object {
+                    Value::Record(r) => {
+                        r.borrow_mut().insert(name.clone(), value);
+                    }
+                    other => {
+                        return Err(RuntimeError::type_error(format!(
+                            "cannot set field `{name}` on {} `{}`",
+                            other.type_name(),
+                            other.repr()
+                        )))
+                    }
+                }
+            }
+            Op::Interp => {
+                let parts = self.stack.split_off(self.stack.len() - a);
+                let mut s = String::new();
+                for part in &parts {
+                    part.write_display(&mut s, false, 0);
+                }
+                self.stack.push(Value::str(&s));
+            }
+            Op::IterNext => {
+                let next = match (&self.stack[base + a], &self.stack[base + a + 1]) {
+                    (Value::List(list), Value::Int(i)) => list.borrow().get(*i as usize).cloned(),
+                    (other, _) => {
+                        return Err(RuntimeError::type_error(format!(
+                            "`for` goes over a list, not {} `{}`",
+                            other.type_name(),
+                            other.repr()
+                        ))
+                        .with_hint(match other {
+                            Value::Record(_) => "use keys(r) or values(r)",
+                            _ => "use range(a, b) for numbers",
+                        }))
+                    }
+                };
+                let Some(item) = next else {
+                    return Ok(Some(u32_at(code, at + 2)));
+                };
+                if let Value::Int(i) = &mut self.stack[base + a + 1] {
+                    *i += 1;
+                }
+                self.stack.push(item);
+            }
+            Op::Match => {
+                let p = u16_at(code, at + 2);
+                let scrutinee = self.stack[base + a].clone();
+                let ok = matches(&scrutinee, &chunk.patterns[p], &mut self.stack[base..]);
+                self.stack.push(Value::Bool(ok));
+            }
+            Op::NoMatch => {
+                let v = &self.stack[base + a];
+                return Err(RuntimeError::new(
+                    codes::NO_MATCH,
+                    format!("no arm of this match fits {} `{}`", v.type_name(), v.repr()),
+                )
+                .with_hint("add a last arm `_ => …`"));
+            }
+            Op::Emit => {
+                let v = self.pop();
+                if let Value::Message(_) = v {
+                    self.emitted.push(v);
+                }
+            }
+            Op::Const
+            | Op::Nil
+            | Op::True
+            | Op::False
+            | Op::Pop
+            | Op::GetLocal
+            | Op::SetLocal
+            | Op::GetGlobal
+            | Op::SetGlobal
+            | Op::Add
+            | Op::Sub
+            | Op::Mul
+            | Op::Lt
+            | Op::Le
+            | Op::Gt
+            | Op::Ge
+            | Op::Jump
+            | Op::JumpIfFalse
+            | Op::Call
+            | Op::Return => unreachable!("{op:?} runs in the hot loop"),
+        }
+        Ok(None)
     }
 
     fn pop(&mut self) -> Value {
@@ -620,12 +665,22 @@ fn display_name(proto: &FnProto) -> String {
     }
 }
 
-fn read_u16(code: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([code[at], code[at + 1]])
+/// The `u16` operand of the instruction at `at`.
+#[inline(always)]
+fn u16_at(code: &[u8], at: usize) -> usize {
+    match code.get(at + 1..at + 3) {
+        Some(&[lo, hi]) => u16::from_le_bytes([lo, hi]) as usize,
+        _ => 0,
+    }
 }
 
-fn read_u32(code: &[u8], at: usize) -> usize {
-    u32::from_le_bytes([code[at], code[at + 1], code[at + 2], code[at + 3]]) as usize
+/// The `u32` operand of the instruction at `at` (a jump target).
+#[inline(always)]
+fn u32_at(code: &[u8], at: usize) -> usize {
+    match code.get(at + 1..at + 5) {
+        Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]) as usize,
+        _ => 0,
+    }
 }
 
 fn overflow() -> RuntimeError {

@@ -7,11 +7,61 @@ use super::value::{write_duration, write_time, ActionDef, Value};
 
 pub type Msg = Rc<Message>;
 
+/// A call's arguments. One argument (the common case) is held inline, so
+/// a queued one-argument call allocates nothing beyond its node; other
+/// counts are a boxed slice (none allocates nothing either).
+#[derive(Clone, PartialEq)]
+pub enum Args {
+    One(Value),
+    Many(Box<[Value]>),
+}
+
+impl std::ops::Deref for Args {
+    type Target = [Value];
+    #[inline]
+    fn deref(&self) -> &[Value] {
+        match self {
+            Args::One(v) => std::slice::from_ref(v),
+            Args::Many(vs) => vs,
+        }
+    }
+}
+
+impl From<Vec<Value>> for Args {
+    fn from(mut values: Vec<Value>) -> Args {
+        match values.len() {
+            1 => Args::One(values.pop().unwrap_or_default()),
+            _ => Args::Many(values.into_boxed_slice()),
+        }
+    }
+}
+
+impl From<&[Value]> for Args {
+    fn from(values: &[Value]) -> Args {
+        match values {
+            [one] => Args::One(one.clone()),
+            _ => Args::Many(values.into()),
+        }
+    }
+}
+
+impl<const N: usize> From<[Value; N]> for Args {
+    fn from(values: [Value; N]) -> Args {
+        Args::from(Vec::from(values))
+    }
+}
+
+impl std::fmt::Debug for Args {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
 #[derive(Debug)]
 pub enum Message {
     Call {
         action: Rc<ActionDef>,
-        args: Box<[Value]>,
+        args: Args,
     },
     Data(Value),
     Seq(Box<[Msg]>),
@@ -37,7 +87,7 @@ pub enum Callback {
     /// `cb(values)`.
     Action(Rc<ActionDef>),
     /// `call(a, x, …)` becomes `call(a, x, …, values)`.
-    Call(Rc<ActionDef>, Box<[Value]>),
+    Call(Rc<ActionDef>, Args),
 }
 
 impl Callback {
@@ -46,7 +96,7 @@ impl Callback {
         match self {
             Callback::Action(action) => Message::Call {
                 action: action.clone(),
-                args: Box::new([Value::list(collected)]),
+                args: Args::One(Value::list(collected)),
             },
             Callback::Call(action, args) => {
                 let mut all = Vec::with_capacity(args.len() + 1);
@@ -54,7 +104,7 @@ impl Callback {
                 all.push(Value::list(collected));
                 Message::Call {
                     action: action.clone(),
-                    args: all.into_boxed_slice(),
+                    args: Args::from(all),
                 }
             }
         }

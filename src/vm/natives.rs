@@ -7,8 +7,8 @@ use std::rc::Rc;
 use indexmap::IndexMap;
 
 use super::error::{codes, RuntimeError};
-use super::message::{Callback, Message, Msg};
-use super::value::Value;
+use super::message::{Args, Callback, Message, Msg};
+use super::value::{Str, Value};
 
 /// What natives may ask of whoever runs them.
 pub trait Host {
@@ -476,7 +476,7 @@ fn call(_: &mut dyn Host, args: &[Value]) -> NativeResult {
     match &args[0] {
         Value::Action(action) => Ok(Value::message(Message::Call {
             action: action.clone(),
-            args: args[1..].to_vec().into_boxed_slice(),
+            args: Args::from(&args[1..]),
         })),
         other => Err(bad_message(format!(
             "call expects an action first, got {} `{}`",
@@ -584,6 +584,6 @@ fn void(_: &mut dyn Host, args: &[Value]) -> NativeResult {
 
 /// Builds a record value from pairs (used by natives and the engine).
 pub fn record(pairs: Vec<(&str, Value)>) -> Value {
-    let map: IndexMap<Rc<str>, Value> = pairs.into_iter().map(|(k, v)| (Rc::from(k), v)).collect();
+    let map: IndexMap<Str, Value> = pairs.into_iter().map(|(k, v)| (Str::from(k), v)).collect();
     Value::record(map)
 }

@@ -45,7 +45,7 @@ pub fn matches(value: &Value, pattern: &Pattern, slots: &mut [Value]) -> bool {
             };
             let record = record.borrow();
             (*open || record.len() == fields.len())
-                && fields.iter().all(|(k, p)| match record.get(k) {
+                && fields.iter().all(|(k, p)| match record.get(&**k) {
                     Some(v) => matches(v, p, slots),
                     None => false,
                 })
