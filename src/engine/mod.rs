@@ -121,11 +121,14 @@ pub type ProgressSink = Box<dyn FnMut(&Progress)>;
 /// Where `--trace` lines go.
 pub type TraceSink = Box<dyn FnMut(&str)>;
 
-pub struct Engine {
+/// The engine, over a main queue `Q` (the in-memory ring by default; the
+/// queue is a type parameter, not a trait object, so that pushing and
+/// popping inline on the hot path).
+pub struct Engine<Q: MainQueue = RingQueue> {
     pub vm: Vm,
     pub config: Config,
     pub clock: Clock,
-    main: Box<dyn MainQueue>,
+    main: Q,
     timers: Timers,
     filters: Vec<FilterDef>,
     /// Each filter's predicate, as a callable.
@@ -203,12 +206,20 @@ impl Wait {
 }
 
 impl Engine {
+    /// An engine over the in-memory ring-buffer queue.
     pub fn new(vm: Vm, clock: Clock, config: Config) -> Engine {
+        Engine::with_queue(vm, clock, config, RingQueue::default())
+    }
+}
+
+impl<Q: MainQueue> Engine<Q> {
+    /// An engine over another main queue.
+    pub fn with_queue(vm: Vm, clock: Clock, config: Config, main: Q) -> Engine<Q> {
         Engine {
             vm,
             config,
             clock,
-            main: Box::new(RingQueue::default()),
+            main,
             timers: Timers::default(),
             filters: Vec::new(),
             predicates: Vec::new(),
@@ -639,7 +650,7 @@ impl Engine {
             // enter directly, with no `Outcome` built.
             Node::Call { action, args } if action.job.is_none() => {
                 match self.vm.call_action(&action, &args) {
-                    Ok(Value::Nil) => {}
+                    Ok(Value::Nil) => discard_args(args),
                     Ok(result) => {
                         let mut out = std::mem::take(&mut self.scratch);
                         result_messages(result, &mut out);
@@ -1225,6 +1236,20 @@ impl Engine {
     }
 }
 
+/// Drops a finished call's arguments, in line when they hold nothing to
+/// free (a scalar argument, the common case).
+#[inline(always)]
+fn discard_args(args: Args) {
+    if matches!(
+        args,
+        Args::One(Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Float(_))
+    ) {
+        std::mem::forget(args);
+    } else {
+        drop(args);
+    }
+}
+
 fn split_rest(mut nodes: Vec<Node>) -> Outcome {
     let rest = match nodes.last() {
         Some(Node::Data(_)) | None => None,
@@ -1312,7 +1337,7 @@ fn pass_result(v: &Value) -> Result<(Vec<Msg>, Vec<Msg>), RuntimeError> {
     }
 }
 
-impl std::fmt::Debug for Engine {
+impl<Q: MainQueue> std::fmt::Debug for Engine<Q> {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         write!(
             f,

@@ -39,11 +39,13 @@ pub struct RingQueue {
 }
 
 impl MainQueue for RingQueue {
+    #[inline]
     fn push_back(&mut self, item: Item) {
         self.nodes.push_back(item.node);
         self.ids.push_back(item.id as u32);
     }
 
+    #[inline]
     fn pop_front(&mut self) -> Option<Item> {
         let node = self.nodes.pop_front()?;
         let id = self.ids.pop_front().unwrap_or_default() as u64;

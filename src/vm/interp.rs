@@ -130,7 +130,9 @@ impl Vm {
             }));
         }
         self.stack.push(Value::Nil);
-        self.stack.extend_from_slice(args);
+        for arg in args {
+            self.stack.push(dup(arg));
+        }
         self.frames.push(Frame {
             closure: action.body.clone(),
             ip: 0,
@@ -138,9 +140,10 @@ impl Vm {
         });
         let result = self.execute(stop_at);
         if result.is_err() {
+            // A return leaves the stack as it found it; an error does not.
             self.frames.truncate(stop_at);
+            self.stack.truncate(stack_at);
         }
-        self.stack.truncate(stack_at);
         result
     }
 
@@ -289,103 +292,124 @@ impl Vm {
     /// rarely runs are in [`Vm::cold_op`], so this function stays small.
     fn dispatch(&mut self, stop_at: usize, op_ip: &mut usize) -> Result<Value, RuntimeError> {
         let frame = self.frames.last().expect("a frame to run");
-        let mut closure = frame.closure.clone();
+        let mut next = frame.closure.clone();
         let mut ip = frame.ip;
         let mut base = frame.base;
-        loop {
+        // The outer loop runs once per change of frame, so the inner one
+        // reads its code and constants from locals.
+        'frames: loop {
+            let closure = next;
             let chunk = &closure.proto.chunk;
             let code = &chunk.code[..];
-            let at = ip;
-            *op_ip = at;
-            let byte = code[at];
-            let op = Op::ALL[byte as usize];
-            ip += Op::SIZES[byte as usize] as usize;
-            match op {
-                Op::Const => self.stack.push(chunk.consts[u16_at(code, at)].clone()),
-                Op::Nil => self.stack.push(Value::Nil),
-                Op::True => self.stack.push(Value::Bool(true)),
-                Op::False => self.stack.push(Value::Bool(false)),
-                Op::Pop => drop(self.stack.pop()),
-                Op::GetLocal => {
-                    let v = self.stack[base + u16_at(code, at)].clone();
-                    self.stack.push(v);
-                }
-                Op::SetLocal => self.stack[base + u16_at(code, at)] = self.pop(),
-                Op::GetGlobal => self.stack.push(self.globals[u16_at(code, at)].clone()),
-                Op::SetGlobal => self.globals[u16_at(code, at)] = self.pop(),
-                Op::Add | Op::Sub | Op::Mul => {
-                    // Int with int, in place; everything else in `arith`.
-                    if let [.., Value::Int(x), Value::Int(y)] = &mut self.stack[..] {
-                        let sum = match op {
-                            Op::Add => x.checked_add(*y),
-                            Op::Sub => x.checked_sub(*y),
-                            _ => x.checked_mul(*y),
-                        };
-                        if let Some(v) = sum {
-                            *x = v;
-                            // The popped operand is an int: nothing to drop.
+            let consts = &chunk.consts[..];
+            loop {
+                let at = ip;
+                *op_ip = at;
+                let byte = code[at];
+                let op = Op::ALL[byte as usize];
+                ip += Op::SIZES[byte as usize] as usize;
+                match op {
+                    Op::Const => self.stack.push(dup(&consts[u16_at(code, at)])),
+                    Op::Nil => self.stack.push(Value::Nil),
+                    Op::True => self.stack.push(Value::Bool(true)),
+                    Op::False => self.stack.push(Value::Bool(false)),
+                    Op::Pop => drop(self.stack.pop()),
+                    Op::GetLocal => {
+                        let v = dup(&self.stack[base + u16_at(code, at)]);
+                        self.stack.push(v);
+                    }
+                    Op::SetLocal => self.stack[base + u16_at(code, at)] = self.pop(),
+                    Op::GetGlobal => self.stack.push(dup(&self.globals[u16_at(code, at)])),
+                    Op::SetGlobal => {
+                        let v = self.pop();
+                        discard(std::mem::replace(&mut self.globals[u16_at(code, at)], v));
+                    }
+                    Op::Add | Op::Sub | Op::Mul => {
+                        // Int with int, in place; everything else in `arith`.
+                        if let [.., Value::Int(x), Value::Int(y)] = &mut self.stack[..] {
+                            let sum = match op {
+                                Op::Add => x.checked_add(*y),
+                                Op::Sub => x.checked_sub(*y),
+                                _ => x.checked_mul(*y),
+                            };
+                            if let Some(v) = sum {
+                                *x = v;
+                                // The popped operand is an int: nothing to drop.
+                                std::mem::forget(self.stack.pop());
+                                continue;
+                            }
+                        }
+                        self.binary(op)?;
+                    }
+                    Op::Lt | Op::Le | Op::Gt | Op::Ge => {
+                        if let [.., Value::Int(x), Value::Int(y)] = self.stack[..] {
+                            let v = match op {
+                                Op::Lt => x < y,
+                                Op::Le => x <= y,
+                                Op::Gt => x > y,
+                                _ => x >= y,
+                            };
+                            // Both operands are ints: nothing to drop.
                             std::mem::forget(self.stack.pop());
+                            if let Some(Value::Int(_)) = self.stack.pop() {
+                                self.stack.push(Value::Bool(v));
+                            }
                             continue;
                         }
+                        self.binary(op)?;
                     }
-                    self.binary(op)?;
-                }
-                Op::Lt | Op::Le | Op::Gt | Op::Ge => {
-                    if let [.., Value::Int(x), Value::Int(y)] = self.stack[..] {
-                        let v = match op {
-                            Op::Lt => x < y,
-                            Op::Le => x <= y,
-                            Op::Gt => x > y,
-                            _ => x >= y,
-                        };
-                        // Both operands are ints: nothing to drop.
-                        std::mem::forget(self.stack.pop());
-                        if let Some(Value::Int(_)) = self.stack.pop() {
-                            self.stack.push(Value::Bool(v));
+                    Op::Jump => {
+                        let target = u32_at(code, at);
+                        if target < ip {
+                            self.burn_fuel()?;
                         }
-                        continue;
-                    }
-                    self.binary(op)?;
-                }
-                Op::Jump => {
-                    let target = u32_at(code, at);
-                    if target < ip {
-                        self.burn_fuel()?;
-                    }
-                    ip = target;
-                }
-                Op::JumpIfFalse => {
-                    if !self.pop().is_truthy() {
-                        ip = u32_at(code, at);
-                    }
-                }
-                Op::Call => {
-                    self.burn_fuel()?;
-                    if self.call_value(u16_at(code, at), Some(ip))? {
-                        let frame = self.frames.last().expect("pushed frame");
-                        closure = frame.closure.clone();
-                        ip = 0;
-                        base = frame.base;
-                    }
-                }
-                Op::Return => {
-                    let result = self.pop();
-                    let frame = self.frames.pop().expect("a frame to return from");
-                    self.stack.truncate(frame.base - 1);
-                    if self.frames.len() == stop_at {
-                        return Ok(result);
-                    }
-                    self.stack.push(result);
-                    let frame = self.frames.last().expect("a caller frame");
-                    closure = frame.closure.clone();
-                    ip = frame.ip;
-                    base = frame.base;
-                }
-                _ => {
-                    if let Some(target) = self.cold_op(op, at, &closure, base)? {
                         ip = target;
                     }
+                    Op::JumpIfFalse => {
+                        if !self.pop().is_truthy() {
+                            ip = u32_at(code, at);
+                        }
+                    }
+                    Op::Call => {
+                        self.burn_fuel()?;
+                        if self.call_value(u16_at(code, at), Some(ip))? {
+                            let frame = self.frames.last().expect("pushed frame");
+                            next = frame.closure.clone();
+                            ip = 0;
+                            base = frame.base;
+                            continue 'frames;
+                        }
+                    }
+                    Op::Return => {
+                        let result = self.pop();
+                        let frame = self.frames.pop().expect("a frame to return from");
+                        self.truncate_stack(frame.base - 1);
+                        if self.frames.len() == stop_at {
+                            return Ok(result);
+                        }
+                        self.stack.push(result);
+                        let frame = self.frames.last().expect("a caller frame");
+                        next = frame.closure.clone();
+                        ip = frame.ip;
+                        base = frame.base;
+                        continue 'frames;
+                    }
+                    _ => {
+                        if let Some(target) = self.cold_op(op, at, &closure, base)? {
+                            ip = target;
+                        }
+                    }
                 }
+            }
+        }
+    }
+
+    /// Drops the values above `len` (cheaply when they hold nothing).
+    #[inline(always)]
+    fn truncate_stack(&mut self, len: usize) {
+        while self.stack.len() > len {
+            if let Some(v) = self.stack.pop() {
+                discard(v);
             }
         }
     }
@@ -662,6 +686,34 @@ fn display_name(proto: &FnProto) -> String {
         FnKind::Action => format!("action {}", proto.name),
         FnKind::Fn => format!("fn {}", proto.name),
         FnKind::Pass => proto.name.clone(),
+    }
+}
+
+/// A copy of a value: scalars are copied in line, only shared values go
+/// through `clone` (the hot loop copies values on most instructions).
+#[inline(always)]
+fn dup(v: &Value) -> Value {
+    match v {
+        Value::Nil => Value::Nil,
+        Value::Bool(b) => Value::Bool(*b),
+        Value::Int(n) => Value::Int(*n),
+        Value::Float(x) => Value::Float(*x),
+        other => other.clone(),
+    }
+}
+
+/// Drops a value, in line when it holds nothing to free.
+#[inline(always)]
+fn discard(v: Value) {
+    if matches!(
+        v,
+        Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Float(_)
+    ) {
+        // Nothing to free; `forget` keeps the compiler from calling the
+        // general drop.
+        std::mem::forget(v);
+    } else {
+        drop(v);
     }
 }
 
