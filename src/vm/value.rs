@@ -356,6 +356,18 @@ mod tests {
     }
 
     #[test]
+    fn a_value_is_two_words_and_a_failure_one() {
+        // The interpreter's stack, call arguments and queued nodes are sized
+        // by these; a wider variant would cost every message.
+        assert_eq!(std::mem::size_of::<Value>(), 16);
+        assert_eq!(
+            std::mem::size_of::<Result<Value, crate::vm::error::RuntimeError>>(),
+            16
+        );
+        assert_eq!(std::mem::size_of::<crate::vm::message::Args>(), 24);
+    }
+
+    #[test]
     fn durations_in_largest_exact_unit() {
         for (ms, shown) in [
             (1500, "1500ms"),
