@@ -1240,10 +1240,7 @@ impl<Q: MainQueue> Engine<Q> {
 /// free (a scalar argument, the common case).
 #[inline(always)]
 fn discard_args(args: Args) {
-    if matches!(
-        args,
-        Args::One(Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Float(_))
-    ) {
+    if matches!(&args, Args::One(v) if v.is_scalar()) {
         std::mem::forget(args);
     } else {
         drop(args);

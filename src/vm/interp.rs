@@ -705,10 +705,7 @@ fn dup(v: &Value) -> Value {
 /// Drops a value, in line when it holds nothing to free.
 #[inline(always)]
 fn discard(v: Value) {
-    if matches!(
-        v,
-        Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Float(_)
-    ) {
+    if v.is_scalar() {
         // Nothing to free; `forget` keeps the compiler from calling the
         // general drop.
         std::mem::forget(v);

@@ -118,6 +118,21 @@ impl Value {
         Value::Message(Rc::new(m))
     }
 
+    /// Whether the value holds nothing shared, so copying it is a copy of
+    /// its bits and dropping it frees nothing.
+    #[inline(always)]
+    pub fn is_scalar(&self) -> bool {
+        matches!(
+            self,
+            Value::Nil
+                | Value::Bool(_)
+                | Value::Int(_)
+                | Value::Float(_)
+                | Value::Duration(_)
+                | Value::Time(_)
+        )
+    }
+
     pub fn is_truthy(&self) -> bool {
         !matches!(self, Value::Nil | Value::Bool(false))
     }
