@@ -73,17 +73,20 @@ impl Chunk {
         self.code[at..at + 4].copy_from_slice(&value.to_le_bytes());
     }
 
+    #[inline]
     pub fn read_u16(&self, at: usize) -> u16 {
-        u16::from_le_bytes([self.code[at], self.code[at + 1]])
+        match self.code[at..at + 2] {
+            [lo, hi] => u16::from_le_bytes([lo, hi]),
+            _ => unreachable!("a two-byte slice"),
+        }
     }
 
+    #[inline]
     pub fn read_u32(&self, at: usize) -> u32 {
-        u32::from_le_bytes([
-            self.code[at],
-            self.code[at + 1],
-            self.code[at + 2],
-            self.code[at + 3],
-        ])
+        match self.code[at..at + 4] {
+            [a, b, c, d] => u32::from_le_bytes([a, b, c, d]),
+            _ => unreachable!("a four-byte slice"),
+        }
     }
 
     /// The span of the instruction at `offset`.

@@ -309,20 +309,27 @@ impl Vm {
                 let op = Op::ALL[byte as usize];
                 ip += Op::SIZES[byte as usize] as usize;
                 match op {
-                    Op::Const => self.stack.push(dup(&consts[u16_at(code, at)])),
+                    Op::Const => self
+                        .stack
+                        .push(dup(&consts[chunk.read_u16(at + 1) as usize])),
                     Op::Nil => self.stack.push(Value::Nil),
                     Op::True => self.stack.push(Value::Bool(true)),
                     Op::False => self.stack.push(Value::Bool(false)),
                     Op::Pop => drop(self.stack.pop()),
                     Op::GetLocal => {
-                        let v = dup(&self.stack[base + u16_at(code, at)]);
+                        let v = dup(&self.stack[base + chunk.read_u16(at + 1) as usize]);
                         self.stack.push(v);
                     }
-                    Op::SetLocal => self.stack[base + u16_at(code, at)] = self.pop(),
-                    Op::GetGlobal => self.stack.push(dup(&self.globals[u16_at(code, at)])),
+                    Op::SetLocal => self.stack[base + chunk.read_u16(at + 1) as usize] = self.pop(),
+                    Op::GetGlobal => self
+                        .stack
+                        .push(dup(&self.globals[chunk.read_u16(at + 1) as usize])),
                     Op::SetGlobal => {
                         let v = self.pop();
-                        discard(std::mem::replace(&mut self.globals[u16_at(code, at)], v));
+                        discard(std::mem::replace(
+                            &mut self.globals[chunk.read_u16(at + 1) as usize],
+                            v,
+                        ));
                     }
                     Op::Add | Op::Sub | Op::Mul => {
                         // Int with int, in place; everything else in `arith`.
@@ -359,7 +366,7 @@ impl Vm {
                         self.binary(op)?;
                     }
                     Op::Jump => {
-                        let target = u32_at(code, at);
+                        let target = chunk.read_u32(at + 1) as usize;
                         if target < ip {
                             self.burn_fuel()?;
                         }
@@ -367,12 +374,12 @@ impl Vm {
                     }
                     Op::JumpIfFalse => {
                         if !self.pop().is_truthy() {
-                            ip = u32_at(code, at);
+                            ip = chunk.read_u32(at + 1) as usize;
                         }
                     }
                     Op::Call => {
                         self.burn_fuel()?;
-                        if self.call_value(u16_at(code, at), Some(ip))? {
+                        if self.call_value(chunk.read_u16(at + 1) as usize, Some(ip))? {
                             let frame = self.frames.last().expect("pushed frame");
                             next = frame.closure.clone();
                             ip = 0;
@@ -438,8 +445,11 @@ impl Vm {
         base: usize,
     ) -> Result<Option<usize>, RuntimeError> {
         let chunk = &closure.proto.chunk;
-        let code = &chunk.code[..];
-        let a = u16_at(code, at);
+        // The first operand, for the opcodes that have one.
+        let a = match op.operands() {
+            [] => 0,
+            _ => chunk.read_u16(at + 1) as usize,
+        };
         match op {
             Op::Dup => {
                 let v = self.top(0).clone();
@@ -533,13 +543,13 @@ impl Vm {
             }
             Op::AndJump => {
                 if !self.top(0).is_truthy() {
-                    return Ok(Some(u32_at(code, at)));
+                    return Ok(Some(chunk.read_u32(at + 1) as usize));
                 }
                 self.stack.pop();
             }
             Op::OrJump => {
                 if self.top(0).is_truthy() {
-                    return Ok(Some(u32_at(code, at)));
+                    return Ok(Some(chunk.read_u32(at + 1) as usize));
                 }
                 self.stack.pop();
             }
@@ -619,7 +629,7 @@ impl Vm {
                     }
                 };
                 let Some(item) = next else {
-                    return Ok(Some(u32_at(code, at + 2)));
+                    return Ok(Some(chunk.read_u32(at + 3) as usize));
                 };
                 if let Value::Int(i) = &mut self.stack[base + a + 1] {
                     *i += 1;
@@ -627,7 +637,7 @@ impl Vm {
                 self.stack.push(item);
             }
             Op::Match => {
-                let p = u16_at(code, at + 2);
+                let p = chunk.read_u16(at + 3) as usize;
                 let scrutinee = self.stack[base + a].clone();
                 let ok = matches(&scrutinee, &chunk.patterns[p], &mut self.stack[base..]);
                 self.stack.push(Value::Bool(ok));
@@ -711,24 +721,6 @@ fn discard(v: Value) {
         std::mem::forget(v);
     } else {
         drop(v);
-    }
-}
-
-/// The `u16` operand of the instruction at `at`.
-#[inline(always)]
-fn u16_at(code: &[u8], at: usize) -> usize {
-    match code.get(at + 1..at + 3) {
-        Some(&[lo, hi]) => u16::from_le_bytes([lo, hi]) as usize,
-        _ => 0,
-    }
-}
-
-/// The `u32` operand of the instruction at `at` (a jump target).
-#[inline(always)]
-fn u32_at(code: &[u8], at: usize) -> usize {
-    match code.get(at + 1..at + 5) {
-        Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]) as usize,
-        _ => 0,
     }
 }
 
