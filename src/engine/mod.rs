@@ -366,24 +366,33 @@ impl<Q: MainQueue> Engine<Q> {
         }
     }
 
-    /// Routes one normalized top-level node (SPEC §6.3). `from_topic` is
-    /// the topic whose pass produced it: its own declarations are skipped.
+    /// Routes one normalized top-level node: a new message, or what is left
+    /// of an item after a step (`id` is then the item's own, kept if no
+    /// interest takes it; a `seq` stepped down to one `call` is that call,
+    /// so an interest on the call takes it). A `conc` splits into separate
+    /// items. `from_topic` is the topic whose pass produced the node: its
+    /// own declarations are skipped.
     fn enter(&mut self, n: Node, from_topic: Option<&Rc<str>>) {
+        self.enter_as(None, n, from_topic);
+    }
+
+    fn enter_as(&mut self, id: Option<u64>, n: Node, from_topic: Option<&Rc<str>>) {
         if let Node::Conc(branches) = n {
             for b in *branches {
-                self.enter(b, from_topic);
+                self.enter_as(None, b, from_topic);
             }
             return;
         }
         if !self.filters.is_empty() && self.route(&n, from_topic) {
             return;
         }
-        match n {
-            Node::Data(v) => {
+        match (n, id) {
+            (Node::Data(v), _) => {
                 self.stats.unclaimed_data += 1;
                 self.trace(|| format!("unclaimed data({})", v.repr()));
             }
-            other => self.push_item(other),
+            (node, Some(id)) => self.main.push_back(Item { id, node }),
+            (other, None) => self.push_item(other),
         }
     }
 
@@ -423,8 +432,10 @@ impl<Q: MainQueue> Engine<Q> {
     fn route(&mut self, n: &Node, from_topic: Option<&Rc<str>>) -> bool {
         let action = match n {
             Node::Call { action, .. } => Some(action.id),
-            Node::Retry(r) => Some(r.action.id),
-            Node::Running(r) => Some(r.action.id),
+            // A call waiting out its backoff, or running on the pool, is
+            // the same call still in progress, not a new message: routing
+            // it would restart it and forget its attempts.
+            Node::Retry(_) | Node::Running(_) => return false,
             _ => None,
         };
         let candidates = self.candidates(n.kind_index(), action);
@@ -467,10 +478,12 @@ impl<Q: MainQueue> Engine<Q> {
             });
             *self.stats.topic_in.entry(topic.clone()).or_default() += 1;
             self.topic(&topic).queue.push_back(m.clone());
+            // A full topic runs its pass at once, whether the message was
+            // taken or copied into it.
+            if self.topic(&topic).queue.len() >= self.config.batch {
+                self.run_pass(&topic);
+            }
             if take {
-                if self.topic(&topic).queue.len() >= self.config.batch {
-                    self.run_pass(&topic);
-                }
                 return true;
             }
         }
@@ -691,17 +704,7 @@ impl<Q: MainQueue> Engine<Q> {
                     self.enter(n, None);
                 }
                 if let Some(rest) = rest {
-                    match rest {
-                        // A split conc's branches are new top-level
-                        // messages: routed (§6.3). The item itself, going
-                        // on, is not routed again.
-                        Node::Conc(branches) => {
-                            for b in *branches {
-                                self.enter(b, None);
-                            }
-                        }
-                        other => self.main.push_back(Item { id, node: other }),
-                    }
+                    self.enter_as(Some(id), rest, None);
                 }
             }
             Outcome::Blocked(node, wait) => {

@@ -255,11 +255,35 @@ fn write_quoted(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Floats in the shortest form that reads back as the same `f64`, never
+/// looking like an int: `1.0`, `0.30000000000000004`; in exponent form
+/// when the decimal exponent is below -4 or at least 16 (`1e16`, `1.5e-7`);
+/// `NaN`, `inf`, `-inf`.
 fn write_float(out: &mut String, x: f64) {
-    if x.is_finite() && x == x.trunc() && x.abs() < 1e16 {
-        let _ = write!(out, "{x:.1}");
-    } else {
+    if !x.is_finite() {
+        out.push_str(if x.is_nan() {
+            "NaN"
+        } else if x > 0.0 {
+            "inf"
+        } else {
+            "-inf"
+        });
+        return;
+    }
+    let start = out.len();
+    // `{:e}` is Rust's shortest round-trip form with an exponent: `1e16`,
+    // `1.5e-7`, `-2.5e0`.
+    let _ = write!(out, "{x:e}");
+    let exponent: i32 = out[start..]
+        .rsplit_once('e')
+        .and_then(|(_, e)| e.parse().ok())
+        .unwrap_or(0);
+    if (-4..16).contains(&exponent) {
+        out.truncate(start);
         let _ = write!(out, "{x}");
+        if !out[start..].contains('.') {
+            out.push_str(".0");
+        }
     }
 }
 
