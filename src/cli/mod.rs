@@ -378,8 +378,13 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         status = exit::DEAD_LETTERS;
         eprintln!(
             "error[E0304]: stopped after {} steps (--max-steps); {unfinished} item(s) unfinished:",
-            v.engine.stats.steps
+            v.engine.stats.work()
         );
+        if let Some((pass, runs)) = v.engine.runaway_pass() {
+            eprintln!(
+                "  most of that work was passes: pass \"{pass}\" ran {runs} times (pass runs and the messages they return count as steps)"
+            );
+        }
         unfinished_messages = v.engine.drain_unfinished();
         for m in unfinished_messages.iter().take(20) {
             eprintln!("    {}", m.display());

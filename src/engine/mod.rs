@@ -40,8 +40,9 @@ pub struct Config {
     pub batch: usize,
     /// Stop after this many steps (`None`: no limit).
     pub max_steps: Option<u64>,
-    /// Rounds a pass may hand everything back as `further` without any
-    /// message becoming ready, before its batch is dead-lettered.
+    /// Rounds the passes may hand everything back as `further`, while
+    /// nothing else can make progress (no item ready, no job running, no
+    /// timer pending), before what the topics hold is dead-lettered.
     pub max_idle_pass_rounds: u32,
     pub trace: bool,
     /// Most native jobs (commands, file work) in flight at once.
@@ -84,6 +85,17 @@ pub struct Stats {
     pub peak_queue: usize,
     pub topic_in: IndexMap<Rc<str>, u64>,
     pub pass_runs: IndexMap<Rc<str>, (u64, std::time::Duration)>,
+    /// Pass runs plus the messages they returned: work that counts toward
+    /// `--max-steps` beside the steps, so runaway passes stop too.
+    pub pass_work: u64,
+}
+
+impl Stats {
+    /// What counts toward `--max-steps`: steps, pass runs and the messages
+    /// passes returned.
+    pub fn work(&self) -> u64 {
+        self.steps + self.pass_work
+    }
 }
 
 /// How a run ended.
@@ -112,7 +124,6 @@ enum Outcome {
 struct Topic {
     queue: VecDeque<Msg>,
     pass: Option<Rc<crate::bytecode::chunk::FnProto>>,
-    idle_rounds: u32,
 }
 
 /// Where progress snapshots go.
@@ -156,6 +167,14 @@ pub struct Engine<Q: MainQueue = RingQueue> {
     parked: Vec<(Option<i64>, Item)>,
     /// Reused for the nodes a call's result becomes.
     scratch: Vec<Node>,
+    /// True while a pass runs and its results are routed: a topic that
+    /// fills up meanwhile is noted in `full_topics` and its pass runs next,
+    /// instead of inside this one (passes that feed each other would
+    /// otherwise recurse without bound).
+    in_pass: bool,
+    full_topics: Vec<Rc<str>>,
+    /// Idle pass rounds in a row while nothing else could make progress.
+    stuck_rounds: u32,
 }
 
 /// A snapshot of a run, for a progress line.
@@ -237,6 +256,9 @@ impl<Q: MainQueue> Engine<Q> {
             cancelled_jobs: std::collections::HashSet::new(),
             parked: Vec::new(),
             scratch: Vec::new(),
+            in_pass: false,
+            full_topics: Vec::new(),
+            stuck_rounds: 0,
         }
     }
 
@@ -259,7 +281,6 @@ impl<Q: MainQueue> Engine<Q> {
         self.topics.entry(name.clone()).or_insert_with(|| Topic {
             queue: VecDeque::new(),
             pass: None,
-            idle_rounds: 0,
         })
     }
 
@@ -479,9 +500,13 @@ impl<Q: MainQueue> Engine<Q> {
             *self.stats.topic_in.entry(topic.clone()).or_default() += 1;
             self.topic(&topic).queue.push_back(m.clone());
             // A full topic runs its pass at once, whether the message was
-            // taken or copied into it.
+            // taken or copied into it (after the running pass, if one is).
             if self.topic(&topic).queue.len() >= self.config.batch {
-                self.run_pass(&topic);
+                if !self.in_pass {
+                    self.run_pass(&topic);
+                } else if !self.full_topics.contains(&topic) {
+                    self.full_topics.push(topic);
+                }
             }
             if take {
                 return true;
@@ -494,7 +519,7 @@ impl<Q: MainQueue> Engine<Q> {
     pub fn run(&mut self) -> Finish {
         loop {
             if let Some(limit) = self.config.max_steps {
-                if self.stats.steps >= limit {
+                if self.stats.work() >= limit {
                     return Finish::StepLimit {
                         unfinished: self.pending(),
                     };
@@ -527,7 +552,13 @@ impl<Q: MainQueue> Engine<Q> {
         if !self.timers.is_empty() || !self.parked.is_empty() {
             self.release_due_timers();
         }
+        if !self.full_topics.is_empty() {
+            let topic = self.full_topics.remove(0);
+            self.run_pass(&topic);
+            return true;
+        }
         if let Some(item) = self.main.pop_front() {
+            self.stuck_rounds = 0;
             self.step_item(item);
             return true;
         }
@@ -541,6 +572,7 @@ impl<Q: MainQueue> Engine<Q> {
             }
         }
         if self.run_idle_passes() {
+            self.stuck_rounds = 0;
             return true;
         }
         if self.jobs.as_ref().is_some_and(|p| p.in_flight() > 0) {
@@ -573,7 +605,54 @@ impl<Q: MainQueue> Engine<Q> {
             self.release_due_timers();
             return true;
         }
+        if self.in_topics() > 0 {
+            return self.passes_stuck();
+        }
         false
+    }
+
+    /// Only topics hold messages, their passes hand everything back as
+    /// `further`, and nothing else can make progress: no item is ready, no
+    /// job runs, no timer is pending. Such passes get a number of rounds
+    /// (a pass may look at globals an action changed, or the real clock),
+    /// then what the topics hold is dead-lettered.
+    fn passes_stuck(&mut self) -> bool {
+        self.stuck_rounds += 1;
+        if self.stuck_rounds <= self.config.max_idle_pass_rounds {
+            return true;
+        }
+        self.stuck_rounds = 0;
+        let rounds = self.config.max_idle_pass_rounds;
+        let names: Vec<Rc<str>> = self.topics.keys().cloned().collect();
+        for name in names {
+            let held: Vec<Msg> = self.topics[&name].queue.iter().cloned().collect();
+            self.topics[&name].queue.clear();
+            if held.is_empty() {
+                continue;
+            }
+            let error = RuntimeError::new(
+                codes::PASS,
+                format!(
+                    "pass \"{name}\" returned everything as `further` {rounds} times in a row while nothing else could run"
+                ),
+            )
+            .with_hint("a pass must eventually return some messages as `ready`");
+            self.dead_batch(&held, error);
+        }
+        true
+    }
+
+    /// The pass that did the most work, if passes did more work than the
+    /// steps: the one to name when `--max-steps` stops a run.
+    pub fn runaway_pass(&self) -> Option<(Rc<str>, u64)> {
+        if self.stats.pass_work <= self.stats.steps {
+            return None;
+        }
+        self.stats
+            .pass_runs
+            .iter()
+            .max_by_key(|(_, (runs, _))| *runs)
+            .map(|(name, (runs, _))| (name.clone(), *runs))
     }
 
     fn report_progress(&mut self) {
@@ -1130,14 +1209,16 @@ impl<Q: MainQueue> Engine<Q> {
             .filter(|(_, t)| !t.queue.is_empty())
             .map(|(name, _)| name.clone())
             .collect();
-        let mut ran = false;
+        let mut progress = false;
         for name in ready {
-            ran |= self.run_pass(&name);
+            progress |= self.run_pass(&name);
         }
-        ran
+        progress
     }
 
-    /// Runs a topic's pass over everything waiting in it (SPEC §6.6).
+    /// Runs a topic's pass over everything waiting in it. Returns whether
+    /// that made progress: messages became ready, were dropped or failed;
+    /// a run that hands its whole batch (or more) back as `further` did not.
     fn run_pass(&mut self, name: &Rc<str>) -> bool {
         let Some(topic) = self.topics.get_mut(name) else {
             return false;
@@ -1163,28 +1244,15 @@ impl<Q: MainQueue> Engine<Q> {
         let entry = self.stats.pass_runs.entry(name.clone()).or_default();
         entry.0 += 1;
         entry.1 += started.elapsed();
+        self.stats.pass_work += 1;
         match result.and_then(|v| pass_result(&v)) {
             Ok((ready, further)) => {
                 let (r, f) = (ready.len(), further.len());
                 self.trace(|| format!("pass \"{name}\" in {size} -> ready {r}, further {f}"));
-                let topic = self.topics.get_mut(name).expect("topic exists");
-                if ready.is_empty() && !further.is_empty() && self.main.is_empty() {
-                    topic.idle_rounds += 1;
-                } else {
-                    topic.idle_rounds = 0;
-                }
-                if topic.idle_rounds > self.config.max_idle_pass_rounds {
-                    topic.idle_rounds = 0;
-                    let rounds = self.config.max_idle_pass_rounds;
-                    let error = RuntimeError::new(
-                        codes::PASS,
-                        format!("pass \"{name}\" returned everything as `further` {rounds} times in a row"),
-                    )
-                    .with_hint("a pass must eventually return some messages as `ready`");
-                    self.dead_batch(&further, error);
-                    return true;
-                }
-                topic.queue.extend(further);
+                self.stats.pass_work += (r + f) as u64;
+                let progress = r > 0 || f < size;
+                self.topics[name].queue.extend(further);
+                let outer = std::mem::replace(&mut self.in_pass, true);
                 for m in ready {
                     let mut nodes = Vec::new();
                     node::normalize(&m, &mut nodes);
@@ -1192,14 +1260,16 @@ impl<Q: MainQueue> Engine<Q> {
                         self.enter(n, Some(name));
                     }
                 }
+                self.in_pass = outer;
+                progress
             }
             Err(mut error) => {
                 error.message = format!("pass \"{name}\" failed: {}", error.message);
                 error.severity = Severity::Fatal;
                 self.dead_batch(&batch, error);
+                true
             }
         }
-        true
     }
 
     fn dead_batch(&mut self, batch: &[Msg], error: RuntimeError) {
