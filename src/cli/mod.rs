@@ -419,6 +419,11 @@ fn run(args: &RunArgs, color: bool) -> u8 {
     if unclaimed > 0 {
         eprintln!("note: {unclaimed} unclaimed data message(s) dropped");
     }
+    for (topic, (n, first)) in &v.engine.stats.unrouted {
+        eprintln!(
+            "warning: {n} call(s) that interest \"{topic}\" matches ran without being routed, because they were nested in another message (first: {first})\n  help: interests see only top-level messages; put the calls at the top level or let an action return them"
+        );
+    }
     if args.stats {
         eprint!("{}", stats_text(&v, elapsed));
     }
@@ -544,6 +549,9 @@ fn stats_text(v: &Voyager, elapsed: std::time::Duration) -> String {
             "  topic \"{topic}\":  {n} in, {runs} pass run(s), {:.3}ms in passes",
             time.as_secs_f64() * 1000.0
         );
+    }
+    for (topic, (n, _)) in &s.unrouted {
+        let _ = writeln!(out, "  topic \"{topic}\":  {n} nested call(s) not routed");
     }
     let _ = writeln!(out, "  wall time:      {:.3}s", secs);
     let rate = if secs > 0.0 {

@@ -88,6 +88,10 @@ pub struct Stats {
     /// Pass runs plus the messages they returned: work that counts toward
     /// `--max-steps` beside the steps, so runaway passes stop too.
     pub pass_work: u64,
+    /// Calls an interest would have taken that ran without being routed,
+    /// because they were nested in another message (interests see only
+    /// top-level messages): by topic, with the first such call shown.
+    pub unrouted: IndexMap<Rc<str>, (u64, String)>,
 }
 
 impl Stats {
@@ -817,6 +821,47 @@ impl<Q: MainQueue> Engine<Q> {
         }
     }
 
+    /// Steps a node nested in another (a seq's head, a conc's branch, what
+    /// a promise, void or timeout holds). A call there is not routed: if an
+    /// interest would have taken it, that is counted, so the run can warn.
+    fn step_inner(&mut self, node: Node) -> Outcome {
+        if let Node::Call { action, .. } = &node {
+            if !self.filters.is_empty() {
+                let action = action.id;
+                self.note_unrouted(&node, action);
+            }
+        }
+        self.step(node)
+    }
+
+    fn note_unrouted(&mut self, n: &Node, action: u32) {
+        let candidates = self.candidates(n.kind_index(), Some(action));
+        let mut message = None;
+        for &i in candidates.iter() {
+            if self.filters[i].kind != FilterKind::Interest {
+                continue;
+            }
+            let m = message
+                .get_or_insert_with(|| Rc::new(n.to_message()))
+                .clone();
+            let predicate = self.predicates[i].clone();
+            let matched = self
+                .vm
+                .call(&predicate, &[Value::Message(m.clone())])
+                .is_ok_and(|v| v.is_truthy());
+            if matched {
+                let topic = self.filters[i].topic.clone();
+                let entry = self
+                    .stats
+                    .unrouted
+                    .entry(topic)
+                    .or_insert_with(|| (0, m.display()));
+                entry.0 += 1;
+                return;
+            }
+        }
+    }
+
     fn step(&mut self, node: Node) -> Outcome {
         match node {
             Node::Call { action, args } => self.run_call(action, args, 0),
@@ -885,16 +930,12 @@ impl<Q: MainQueue> Engine<Q> {
                         rest: None,
                     };
                 };
-                match self.step(head) {
+                match self.step_inner(head) {
                     Outcome::Stepped { out, rest } => {
                         // The head's results go to the front, in order.
                         for n in rest.into_iter().rev().chain(out.into_iter().rev()) {
                             match n {
-                                Node::Seq(inner) => {
-                                    for m in inner.into_iter().rev() {
-                                        queue.push_front(m);
-                                    }
-                                }
+                                Node::Seq(inner) => node::prepend(&mut queue, *inner),
                                 other => queue.push_front(other),
                             }
                         }
@@ -916,7 +957,7 @@ impl<Q: MainQueue> Engine<Q> {
                 let mut earliest = Wait::NEVER;
                 for _ in 0..queue.len() {
                     let Some(head) = queue.pop_front() else { break };
-                    match self.step(head) {
+                    match self.step_inner(head) {
                         Outcome::Stepped { out, rest } => {
                             let mut lifted = Vec::new();
                             for n in out.into_iter().chain(rest) {
@@ -960,7 +1001,7 @@ impl<Q: MainQueue> Engine<Q> {
                             rest: Some(Node::Promise(p)),
                         };
                     }
-                    match self.step(head) {
+                    match self.step_inner(head) {
                         Outcome::Stepped { out, rest } => {
                             for n in out.into_iter().chain(rest) {
                                 match n {
@@ -986,7 +1027,7 @@ impl<Q: MainQueue> Engine<Q> {
                 Outcome::Blocked(Node::Promise(p), earliest)
             }
             Node::Timeout(t) => self.step_timeout(t),
-            Node::Void(inner) => match self.step(*inner) {
+            Node::Void(inner) => match self.step_inner(*inner) {
                 Outcome::Stepped { out, rest } => {
                     let mut wrapped = Vec::new();
                     wrap_void(out, &mut wrapped);
@@ -1028,7 +1069,7 @@ impl<Q: MainQueue> Engine<Q> {
             return self.time_out(t, now);
         }
         let inner = std::mem::replace(&mut t.inner, Node::Defer(i64::MIN));
-        match self.step(inner) {
+        match self.step_inner(inner) {
             Outcome::Stepped { out, rest } => match rest {
                 Some(rest) => {
                     t.inner = rest;

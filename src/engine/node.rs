@@ -202,7 +202,7 @@ pub fn normalize(m: &Msg, out: &mut Vec<Node>) {
                 normalize(item, &mut children);
                 for child in children.drain(..) {
                     match child {
-                        Node::Seq(inner) => queue.extend(*inner),
+                        Node::Seq(inner) => append(&mut queue, *inner),
                         other => queue.push_back(other),
                     }
                 }
@@ -271,12 +271,34 @@ pub fn wrap_void(children: Vec<Node>, out: &mut Vec<Node>) {
 pub fn push_conc(queue: &mut VecDeque<Node>, node: Node, lifted: &mut Vec<Node>) {
     match node {
         d @ Node::Data(_) => lifted.push(d),
-        Node::Conc(inner) => {
-            for n in *inner {
-                push_conc(queue, n, lifted);
-            }
-        }
+        // A conc node is normalized already (no data, no nested conc).
+        Node::Conc(inner) => append(queue, *inner),
         other => queue.push_back(other),
+    }
+}
+
+/// Appends `tail` to `queue`, moving the shorter of the two: flattening a
+/// deeply nested seq or conc costs O(n log n) in all, not O(n²).
+pub fn append(queue: &mut VecDeque<Node>, mut tail: VecDeque<Node>) {
+    if tail.len() > queue.len() {
+        while let Some(n) = queue.pop_back() {
+            tail.push_front(n);
+        }
+        *queue = tail;
+    } else {
+        queue.extend(tail);
+    }
+}
+
+/// Puts `head` in front of `queue`, moving the shorter of the two.
+pub fn prepend(queue: &mut VecDeque<Node>, mut head: VecDeque<Node>) {
+    if head.len() > queue.len() {
+        head.extend(queue.drain(..));
+        *queue = head;
+    } else {
+        while let Some(n) = head.pop_back() {
+            queue.push_front(n);
+        }
     }
 }
 
