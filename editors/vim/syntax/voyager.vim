@@ -22,9 +22,11 @@ syn match voyagerFilter +\<\(interest\|observe\|pass\)\>\s\+"[^"]*"+ contains=vo
 syn keyword voyagerFilterWord interest observe pass contained
 
 syn keyword voyagerConstructor call data seq conc promise defer delay void timeout
-syn keyword voyagerBuiltin print len str int float type_of keys values get push pop range sort reverse slice join split contains upper lower trim starts_with ends_with replace abs min max now assert fail retry
+syn keyword voyagerBuiltin print len str int float type_of keys values get push pop range sort reverse slice join split upper lower trim starts_with ends_with replace abs min max now assert fail retry
 syn keyword voyagerBuiltin map filter reduce each any all find sum enumerate flat_map
 syn keyword voyagerBuiltin sh read_file write_file http
+" `contains` is an argument of :syn keyword, so it cannot be listed there.
+syn match voyagerBuiltin "\<contains\>"
 
 syn match voyagerDuration "\<\d[0-9_]*\(ms\|s\|m\|h\)\>"
 syn match voyagerNumber "\<0[xX][0-9a-fA-F_]\+\>"
