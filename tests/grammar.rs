@@ -3,11 +3,15 @@
 //! parser, and every keyword, constructor and prelude name appears in each
 //! editor grammar.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
-use voyager::syntax::lexer::{lex, KEYWORDS};
+use voyager::bytecode::chunk::MessagePattern;
+use voyager::cli::repl::{builtin_completions, highlight};
+use voyager::syntax::lexer::lex;
 use voyager::syntax::parser::parse;
-use voyager::vm::natives::NATIVES;
+use voyager::syntax::words::{Arity, CONSTRUCTORS, KEYWORDS};
+use voyager::vm::natives::{self, NATIVES};
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).expect(path)
@@ -62,8 +66,8 @@ fn a_broken_example_would_be_caught() {
 /// Every name a user can type that a grammar should colour.
 fn language_names() -> Vec<String> {
     let mut names: Vec<String> = KEYWORDS.iter().map(|k| k.to_string()).collect();
+    names.extend(CONSTRUCTORS.iter().map(|c| c.name.to_string()));
     names.extend(NATIVES.iter().map(|n| n.name.to_string()));
-    names.push("noop".into());
     names.extend(
         voyager::engine::jobs::JOB_ACTIONS
             .iter()
@@ -128,6 +132,162 @@ fn the_vscode_package_is_well_formed() {
         serde_json::from_str(&read("editors/vscode/syntaxes/voyager.tmLanguage.json"))
             .expect("JSON");
     assert_eq!(grammar["scopeName"], "source.voyager");
+}
+
+fn keywords() -> BTreeSet<String> {
+    KEYWORDS.iter().map(|k| k.to_string()).collect()
+}
+
+fn constructors() -> BTreeSet<String> {
+    CONSTRUCTORS.iter().map(|c| c.name.to_string()).collect()
+}
+
+/// The text between `open` and the next `close` after it.
+fn between<'t>(text: &'t str, open: &str, close: &str) -> &'t str {
+    let start = text.find(open).unwrap_or_else(|| panic!("no {open:?}")) + open.len();
+    let len = text[start..].find(close).expect("closed");
+    &text[start..start + len]
+}
+
+fn words_of(text: &str) -> BTreeSet<String> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_ebnf_lists_exactly_the_keywords_and_constructors() {
+    let ebnf = read("grammar/voyager.ebnf");
+    assert_eq!(words_of(between(&ebnf, "Keywords:", ".")), keywords());
+    assert_eq!(
+        words_of(between(&ebnf, "message constructors (", ")")),
+        constructors()
+    );
+    // Message patterns: `call(...)`, bare `noop`, and the rest by name.
+    let message_pat = between(&ebnf, "\nmessage_pat =", ";");
+    let mut patterns: BTreeSet<String> = message_pat
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|w| w.chars().all(|c| c.is_ascii_alphabetic()))
+        .map(str::to_string)
+        .collect();
+    patterns.insert("call".into());
+    patterns.insert("noop".into());
+    assert_eq!(patterns, constructors());
+}
+
+#[test]
+fn the_vscode_grammar_colours_exactly_the_keywords_and_constructors() {
+    let grammar: serde_json::Value =
+        serde_json::from_str(&read("editors/vscode/syntaxes/voyager.tmLanguage.json"))
+            .expect("JSON");
+    // Each rule is `\b(a|b|c)\b`, perhaps with a lookahead after it.
+    let words = |rule: &str| -> BTreeSet<String> {
+        let patterns = grammar["repository"][rule]["patterns"]
+            .as_array()
+            .unwrap_or_else(|| panic!("repository.{rule}.patterns"));
+        patterns
+            .iter()
+            .map(|p| p["match"].as_str().expect("match"))
+            .flat_map(|m| {
+                words_of(
+                    m.trim_start_matches("\\b")
+                        .split(")\\b")
+                        .next()
+                        .unwrap_or(m),
+                )
+            })
+            .filter(|w| w != "b")
+            .collect()
+    };
+    assert_eq!(words("keywords"), keywords());
+    assert_eq!(words("constructors"), constructors());
+}
+
+#[test]
+fn the_vim_syntax_colours_exactly_the_keywords_and_constructors() {
+    let vim = read("editors/vim/syntax/voyager.vim");
+    let groups = [
+        "voyagerConditional",
+        "voyagerRepeat",
+        "voyagerStatement",
+        "voyagerInclude",
+        "voyagerOperatorWord",
+        "voyagerBoolean",
+        "voyagerConstant",
+        "voyagerStorage",
+    ];
+    let mut seen_keywords = BTreeSet::new();
+    let mut seen_constructors = BTreeSet::new();
+    for line in vim.lines() {
+        let Some(rest) = line.strip_prefix("syn keyword ") else {
+            continue;
+        };
+        let mut parts = rest.split_whitespace();
+        let group = parts.next().unwrap_or_default();
+        // Options (`nextgroup=…`, `skipwhite`, `contained`) are not words.
+        let words = parts
+            .filter(|w| !w.contains('=') && !["skipwhite", "contained"].contains(w))
+            .map(str::to_string);
+        if groups.contains(&group) {
+            seen_keywords.extend(words);
+        } else if group == "voyagerConstructor" {
+            seen_constructors.extend(words);
+        }
+    }
+    assert_eq!(seen_keywords, keywords());
+    assert_eq!(seen_constructors, constructors());
+}
+
+#[test]
+fn the_repl_colours_and_completes_every_keyword_and_constructor() {
+    for k in KEYWORDS {
+        assert_eq!(highlight(k), format!("\x1b[35;1m{k}\x1b[0m"), "keyword {k}");
+    }
+    for c in CONSTRUCTORS {
+        let name = c.name;
+        assert_eq!(
+            highlight(name),
+            format!("\x1b[33m{name}\x1b[0m"),
+            "constructor {name}"
+        );
+    }
+    let completions = builtin_completions();
+    for word in KEYWORDS.iter().chain(CONSTRUCTORS.iter().map(|c| &c.name)) {
+        assert!(completions.contains(word), "Tab does not complete {word}");
+    }
+}
+
+/// The runtime's own lists (the natives that build messages, the message
+/// patterns the compiler knows) agree with the table, arity included.
+#[test]
+fn the_runtime_agrees_with_the_constructor_table() {
+    for c in CONSTRUCTORS {
+        let pattern = MessagePattern::from_name(c.name).map(|(_, n)| n);
+        match c.arity {
+            Arity::Bare => {
+                assert!(natives::lookup(c.name).is_none(), "{} is a value", c.name);
+                assert_eq!(pattern, Some(0), "{}", c.name);
+            }
+            Arity::Exactly(n) => {
+                let native = natives::lookup(c.name).expect(c.name);
+                assert_eq!((native.min, native.max), (n, n), "{}", c.name);
+                assert_eq!(pattern, Some(n), "{}", c.name);
+            }
+            Arity::AtLeast(n) => {
+                let native = natives::lookup(c.name).expect(c.name);
+                assert_eq!((native.min, native.max), (n, usize::MAX), "{}", c.name);
+            }
+        }
+    }
+    for kind in voyager::engine::node::KINDS {
+        assert!(
+            CONSTRUCTORS.iter().any(|c| c.name == kind),
+            "{kind} is missing from the table"
+        );
+    }
 }
 
 /// Whether vim can run here. Missing is a loud skip on a developer's
