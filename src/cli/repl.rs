@@ -19,7 +19,8 @@ use crate::bytecode::disasm::disassemble;
 use crate::engine::clock::Clock;
 use crate::engine::{Config, Finish};
 use crate::runtime::{LoadError, Options, Output, Voyager};
-use crate::syntax::lexer::{self, Token, KEYWORDS};
+use crate::syntax::lexer::{self, Token};
+use crate::syntax::words::{self, CONSTRUCTORS, KEYWORDS};
 use crate::vm::natives::NATIVES;
 use crate::vm::value::Value;
 
@@ -45,6 +46,22 @@ const COMMANDS: &[(&str, &str)] = &[
     (":stats", "what the engine has done"),
     (":quit", "leave (Ctrl-D too)"),
 ];
+
+/// What Tab completes before anything is declared: keywords, message
+/// constructors, prelude natives and `:` commands.
+pub fn builtin_completions() -> Vec<&'static str> {
+    let mut list: Vec<&'static str> = KEYWORDS.to_vec();
+    list.extend(CONSTRUCTORS.iter().map(|c| c.name));
+    list.extend(NATIVES.iter().map(|n| n.name));
+    list.extend(
+        COMMANDS
+            .iter()
+            .map(|(c, _)| c.split(' ').next().unwrap_or(c)),
+    );
+    list.sort_unstable();
+    list.dedup();
+    list
+}
 
 /// Settings of a session.
 pub struct ReplOptions {
@@ -90,14 +107,11 @@ impl Session {
     }
 
     fn refresh_names(&mut self) {
-        let mut names: Vec<String> = KEYWORDS.iter().map(|k| k.to_string()).collect();
-        names.extend(NATIVES.iter().map(|n| n.name.to_string()));
+        let mut names: Vec<String> = builtin_completions()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
         names.extend(self.v.globals().names.keys().cloned());
-        names.extend(
-            COMMANDS
-                .iter()
-                .map(|(c, _)| c.split(' ').next().unwrap_or(c).to_string()),
-        );
         names.sort();
         names.dedup();
         *self.names.borrow_mut() = names;
@@ -506,7 +520,7 @@ pub fn highlight(line: &str) -> String {
         let colour = match &token {
             Token::Str(_) | Token::StrStart(_) | Token::StrMid(_) | Token::StrEnd(_) => Some("32"),
             Token::Int(_) | Token::Float(_) | Token::Duration(_) => Some("36"),
-            Token::Ident(name) if is_constructor(name) => Some("33"),
+            Token::Ident(name) if words::is_constructor(name) => Some("33"),
             Token::Ident(_) => None,
             Token::Error => Some("31"),
             t if lexer::keyword_text(t).is_some() => Some("35;1"),
@@ -531,13 +545,6 @@ fn push_gap(out: &mut String, gap: &str) {
         }
         None => out.push_str(gap),
     }
-}
-
-fn is_constructor(name: &str) -> bool {
-    matches!(
-        name,
-        "call" | "data" | "seq" | "conc" | "promise" | "defer" | "delay" | "void" | "noop"
-    )
 }
 
 /// Where history is kept: `$VOYAGER_HISTORY`, or the user's data folder.

@@ -4,5 +4,6 @@ pub mod ast;
 pub mod lexer;
 pub mod parser;
 pub mod span;
+pub mod words;
 
 pub use span::Span;

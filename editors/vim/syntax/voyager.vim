@@ -1,7 +1,7 @@
 " Vim syntax file
 " Language: Voyager (.vy)
-" Keep in step with src/syntax/lexer.rs (a test checks every keyword and
-" prelude name is here).
+" Keep in step with src/syntax/words.rs (tests/grammar.rs checks the
+" keywords and constructors here against it, and every prelude name).
 
 if exists("b:current_syntax")
   finish
@@ -13,7 +13,7 @@ syn keyword voyagerStatement return break continue
 syn keyword voyagerInclude import
 syn keyword voyagerOperatorWord and or not
 syn keyword voyagerBoolean true false
-syn keyword voyagerConstant nil noop
+syn keyword voyagerConstant nil
 syn keyword voyagerStorage let fn action interest observe pass nextgroup=voyagerDeclName skipwhite
 
 syn match voyagerDeclName "\<[A-Za-z_][A-Za-z0-9_]*\>" contained
@@ -21,10 +21,12 @@ syn match voyagerTopic +"[^"]*"+ contained
 syn match voyagerFilter +\<\(interest\|observe\|pass\)\>\s\+"[^"]*"+ contains=voyagerFilterWord,voyagerTopic
 syn keyword voyagerFilterWord interest observe pass contained
 
-syn keyword voyagerConstructor call data seq conc promise defer delay void timeout
-syn keyword voyagerBuiltin print len str int float type_of keys values get push pop range sort reverse slice join split contains upper lower trim starts_with ends_with replace abs min max now assert fail retry
+syn keyword voyagerConstructor call data seq conc promise defer delay void timeout noop
+syn keyword voyagerBuiltin print len str int float type_of keys values get push pop range sort reverse slice join split upper lower trim starts_with ends_with replace abs min max now assert fail retry
 syn keyword voyagerBuiltin map filter reduce each any all find sum enumerate flat_map
 syn keyword voyagerBuiltin sh read_file write_file http
+" `contains` is an argument of :syn keyword, so it cannot be listed there.
+syn match voyagerBuiltin "\<contains\>"
 
 syn match voyagerDuration "\<\d[0-9_]*\(ms\|s\|m\|h\)\>"
 syn match voyagerNumber "\<0[xX][0-9a-fA-F_]\+\>"
