@@ -21,7 +21,9 @@ pass "stores" (msgs) { passes.batch(msgs, store_many) }
 seq([
   // A throwaway server: python's, stopped by `timeout` after a few seconds.
   void(call(sh, "rm -rf {dir} && mkdir -p {dir} && for p in a b c; do echo page-$p > {dir}/$p.txt; done")),
-  void(call(sh, "cd {dir} && (timeout 5 python3 -m http.server {port} --bind 127.0.0.1 >/dev/null 2>&1 &) && sleep 0.7")),
+  // Any server left from an earlier run is stopped first; then wait until
+  // the new one answers (python can take a while to start on a busy machine).
+  void(call(sh, "kill $(cat {dir}.pid 2>/dev/null) 2>/dev/null; cd {dir} && (timeout 5 python3 -m http.server {port} --bind 127.0.0.1 >/dev/null 2>&1 & echo $! > {dir}.pid) && for i in $(seq 100); do python3 -c 'import urllib.request; urllib.request.urlopen(\"{base}/a.txt\")' 2>/dev/null && break; sleep 0.1; done")),
   conc(map(["a", "b", "a", "c", "b", "a"], fn(p) { call(fetch, p) })),
 ])
 // expect: stored 3 pages in one write: a=page-a, b=page-b, c=page-c

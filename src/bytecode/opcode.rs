@@ -169,6 +169,10 @@ opcodes! {
     /// [] -> [x] or jump to t: locals s, s+1 hold a list and an index; push
     /// the next item, or jump to t when the list is done
     IterNext = "ITER_NEXT" [U16, U32];
+    /// [] -> [i] or jump to t: locals s, s+1 hold the next int and the end
+    /// of a `for … in range(a, b)`; push the next and count up, or jump to t
+    /// at the end (no list is built)
+    RangeNext = "RANGE_NEXT" [U16, U32];
     /// [] -> [bool]  match local s (the scrutinee) against pattern p, binding
     /// into the locals that follow the scrutinee
     Match = "MATCH" [U16, U16];
@@ -196,7 +200,7 @@ mod tests {
             assert_eq!(Op::from_byte(op as u8), Some(op));
         }
         assert_eq!(Op::from_byte(Op::ALL.len() as u8), None);
-        assert_eq!(Op::ALL.len(), 49);
+        assert_eq!(Op::ALL.len(), 50);
     }
 
     #[test]

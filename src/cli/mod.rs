@@ -120,6 +120,11 @@ pub struct RunArgs {
     /// (guards against a runaway loop). No limit by default.
     #[arg(long, value_name = "N")]
     pub max_instructions: Option<u64>,
+    /// Growing a value past this much heap is a runtime error (E0211)
+    /// instead of an abort: e.g. 512MiB, 4GiB; `none` for no limit
+    /// (default: half of the machine's memory).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<usize>,
     /// A live line on stderr while running (only when stderr is a terminal).
     #[arg(long)]
     pub progress: bool,
@@ -144,6 +149,31 @@ pub enum ClockChoice {
 }
 
 /// `250ms`, `2s`, `5m`, `1h` (or a bare number of milliseconds).
+/// A size for `--max-memory`: a number of bytes with an optional unit (`KiB`,
+/// `MiB`, `GiB`, or `K`, `M`, `G` for the same), or `none` (`usize::MAX`).
+fn parse_size(text: &str) -> Result<usize, String> {
+    if text == "none" {
+        return Ok(usize::MAX);
+    }
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let number: usize = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (try 512MiB, 4GiB or none)"))?;
+    let scale: usize = match unit {
+        "" | "B" => 1,
+        "K" | "KiB" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        "G" | "GiB" => 1 << 30,
+        _ => return Err(format!("unknown unit `{unit}` (use B, KiB, MiB or GiB)")),
+    };
+    number
+        .checked_mul(scale)
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
 fn parse_duration(s: &str) -> Result<i64, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
@@ -325,6 +355,9 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         output: Output::Stdout(std::io::BufWriter::new(std::io::stdout())),
     });
     v.engine.vm.fuel_limit = args.max_instructions;
+    if let Some(limit) = args.max_memory {
+        crate::memory::set_limit((limit != usize::MAX).then_some(limit));
+    }
     if args.trace {
         v.engine.trace_sink = Some(Box::new(|line: &str| eprintln!("trace: {line}")));
     }
@@ -578,6 +611,7 @@ pub fn start() -> ExitCode {
             });
         }
     };
+    crate::memory::set_limit(Some(crate::memory::default_limit()));
     let worker = std::thread::Builder::new()
         .name("voyager".into())
         .stack_size(256 << 20)

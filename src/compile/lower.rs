@@ -861,14 +861,30 @@ impl Compiler<'_> {
 
     fn for_loop(&mut self, name: &Name, iter: &Expr, body: &Block, span: Span) {
         self.begin_scope();
-        self.expr(iter);
-        let list_slot = self.f().depth - 1;
-        self.hidden_local(list_slot, iter.span);
-        self.emit_const(Value::Int(0), iter.span);
+        // `for i in range(a, b)` (the prelude's range) counts in two hidden
+        // locals instead of building the list; anything else is walked as
+        // a list with an index.
+        let (next, next_span) = if let Some((from, to)) = self.prelude_range(iter) {
+            match from {
+                Some(from) => self.expr(from),
+                None => self.emit_const(Value::Int(0), iter.span),
+            }
+            let from_slot = self.f().depth - 1;
+            self.hidden_local(from_slot, iter.span);
+            self.expr(to);
+            (Op::RangeNext, iter.span)
+        } else {
+            self.expr(iter);
+            let list_slot = self.f().depth - 1;
+            self.hidden_local(list_slot, iter.span);
+            self.emit_const(Value::Int(0), iter.span);
+            (Op::IterNext, name.1)
+        };
+        let list_slot = self.f().depth - 2;
         self.hidden_local(list_slot + 1, iter.span);
         let start = self.at();
         let depth = self.f().depth;
-        let at = self.emit(Op::IterNext, name.1, &[list_slot as u32, 0], 1);
+        let at = self.emit(next, next_span, &[list_slot as u32, 0], 1);
         let exit = at + 3;
         self.f().loops.push(LoopCtx {
             start,
@@ -894,6 +910,27 @@ impl Compiler<'_> {
         let n = self.f().locals.len() - start_locals;
         self.f().locals.truncate(start_locals);
         self.emit(Op::PopN, span, &[n as u32], -(n as isize));
+    }
+
+    /// The bounds of `range(b)` or `range(a, b)` when `range` is the
+    /// prelude's (not a name the script declared).
+    fn prelude_range<'e>(&mut self, iter: &'e Expr) -> Option<(Option<&'e Expr>, &'e Expr)> {
+        let ExprKind::Call(callee, args) = &iter.kind else {
+            return None;
+        };
+        let ExprKind::Name(name) = &callee.kind else {
+            return None;
+        };
+        if name != "range"
+            || !matches!(self.resolve(name), Some(Resolved::Native(n)) if n.name == "range")
+        {
+            return None;
+        }
+        match &args[..] {
+            [to] => Some((None, to)),
+            [from, to] => Some((Some(from), to)),
+            _ => None,
+        }
     }
 
     fn hidden_local(&mut self, slot: usize, span: Span) {

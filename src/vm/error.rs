@@ -108,6 +108,7 @@ pub mod codes {
     pub const NOT_CALLABLE: &str = "E0208";
     pub const NO_MATCH: &str = "E0209";
     pub const VALUE: &str = "E0210";
+    pub const MEMORY: &str = "E0211";
     pub const FAIL: &str = "E0300";
     pub const RETRY: &str = "E0301";
     pub const BAD_RESULT: &str = "E0302";

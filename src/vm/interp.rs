@@ -110,6 +110,11 @@ impl Vm {
         if stop_at == 0 {
             self.fuel = self.fuel_limit.unwrap_or(u64::MAX);
         }
+        // Queued work grows memory too (an action that returns two copies
+        // of itself): past the limit, every call fails until it is freed.
+        if crate::memory::exceeded(0) {
+            return Err(memory_error());
+        }
         let arity = action.proto.arity;
         if let (Some(native), true) = (&action.native, args.len() == arity) {
             return native(args);
@@ -266,6 +271,9 @@ impl Vm {
                 ));
             }
         }
+        if crate::memory::exceeded(0) {
+            return Err(memory_error());
+        }
         if self.fuel == 0 {
             return Err(RuntimeError::new(
                 codes::MAX_STEPS,
@@ -371,6 +379,22 @@ impl Vm {
                             self.burn_fuel()?;
                         }
                         ip = target;
+                    }
+                    Op::RangeNext => {
+                        let slot = base + chunk.read_u16(at + 1) as usize;
+                        match &mut self.stack[slot..slot + 2] {
+                            [Value::Int(i), Value::Int(end)] => {
+                                if *i >= *end {
+                                    ip = chunk.read_u32(at + 3) as usize;
+                                } else {
+                                    let v = *i;
+                                    *i += 1;
+                                    self.stack.push(Value::Int(v));
+                                }
+                            }
+                            [a, b] => return Err(range_bound_error(a, b)),
+                            _ => unreachable!("two slots"),
+                        }
                     }
                     Op::JumpIfFalse => {
                         if !self.pop().is_truthy() {
@@ -674,6 +698,7 @@ impl Vm {
             | Op::Ge
             | Op::Jump
             | Op::JumpIfFalse
+            | Op::RangeNext
             | Op::Call
             | Op::Return => unreachable!("{op:?} runs in the hot loop"),
         }
@@ -774,12 +799,19 @@ fn arith(op: Op, a: Value, b: Value) -> Result<Value, RuntimeError> {
             })
         }
         (Op::Add, Str(x), Str(y)) => {
+            if crate::memory::exceeded(x.len() + y.len()) {
+                return Err(memory_error());
+            }
             let mut s = String::with_capacity(x.len() + y.len());
             s.push_str(x);
             s.push_str(y);
             Value::str(&s)
         }
         (Op::Add, List(x), List(y)) => {
+            let len = x.borrow().len() + y.borrow().len();
+            if crate::memory::exceeded(len * std::mem::size_of::<Value>()) {
+                return Err(memory_error());
+            }
             let mut items = x.borrow().clone();
             items.extend(y.borrow().iter().cloned());
             Value::list(items)
@@ -804,6 +836,27 @@ fn arith(op: Op, a: Value, b: Value) -> Result<Value, RuntimeError> {
         (Op::Div, Duration(x), Duration(y)) if *y != 0 => Float(*x as f64 / *y as f64),
         _ => return Err(bad_operands(op, &a, &b)),
     })
+}
+
+/// `for … in range(a, b)` with a bound that is not an int: the error the
+/// `range` function gives.
+fn range_bound_error(a: &Value, b: &Value) -> RuntimeError {
+    let bad = if matches!(a, Value::Int(_)) { b } else { a };
+    RuntimeError::type_error(format!(
+        "range expects an int, got {} `{}`",
+        bad.type_name(),
+        bad.repr()
+    ))
+}
+
+/// Growing a value would pass the memory limit (`--max-memory`).
+pub(crate) fn memory_error() -> RuntimeError {
+    let limit = crate::memory::limit().unwrap_or(0) >> 20;
+    RuntimeError::new(
+        codes::MEMORY,
+        format!("out of memory: the program would use more than the limit of {limit} MiB"),
+    )
+    .with_hint("look for a value that grows without end, or raise --max-memory")
 }
 
 fn as_f64(v: &Value) -> f64 {

@@ -266,6 +266,10 @@ fn range(_: &mut dyn Host, args: &[Value]) -> NativeResult {
             format!("range: {a}..{b} has more than {MAX_RANGE} items"),
         ));
     }
+    let len = b.saturating_sub(a).max(0) as usize;
+    if crate::memory::exceeded(len * std::mem::size_of::<Value>()) {
+        return Err(super::interp::memory_error());
+    }
     Ok(Value::list((a..b.max(a)).map(Value::Int).collect()))
 }
 

@@ -1,0 +1,110 @@
+//! The memory limit: how much heap the process may use before growing a
+//! value is a runtime error (`E0211`) instead of an abort.
+//!
+//! The `voyager` binary installs [`Counting`] as its global allocator, which
+//! keeps a running total of the bytes in use. The interpreter checks the
+//! total where programs grow without bound — on every loop iteration and
+//! call (with the instruction budget), and before joining two strings or
+//! lists — so a runaway string, list or queue ends in an error with a code,
+//! and the item becomes a dead letter. A program that embeds the library
+//! without the allocator has no limit: [`in_use`] then reports nothing.
+//!
+//! The limit is process-wide, as the allocator is: [`set_limit`].
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+
+static IN_USE: AtomicUsize = AtomicUsize::new(0);
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static LIMIT: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+/// The system allocator, counting the bytes in use.
+pub struct Counting;
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract for `alloc` is passed on unchanged.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            IN_USE.fetch_add(layout.size(), Relaxed);
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as for `alloc`.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            IN_USE.fetch_add(layout.size(), Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from this allocator (that is, from `System`)
+        // with this layout.
+        unsafe { System.dealloc(ptr, layout) };
+        IN_USE.fetch_sub(layout.size(), Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as for `dealloc`, and `new_size` is the caller's.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            if new_size >= layout.size() {
+                IN_USE.fetch_add(new_size - layout.size(), Relaxed);
+            } else {
+                IN_USE.fetch_sub(layout.size() - new_size, Relaxed);
+            }
+        }
+        p
+    }
+}
+
+impl Counting {
+    /// Turns the count on; the binary calls this first thing.
+    pub fn start(&self) {
+        COUNTING.store(true, Relaxed);
+    }
+}
+
+/// Bytes of heap in use, when the counting allocator is installed.
+pub fn in_use() -> Option<usize> {
+    COUNTING.load(Relaxed).then(|| IN_USE.load(Relaxed))
+}
+
+/// Sets the limit in bytes (`None`: no limit).
+pub fn set_limit(bytes: Option<usize>) {
+    LIMIT.store(bytes.unwrap_or(usize::MAX), Relaxed);
+}
+
+/// The limit in bytes, if one is set.
+pub fn limit() -> Option<usize> {
+    let limit = LIMIT.load(Relaxed);
+    (limit != usize::MAX).then_some(limit)
+}
+
+/// Whether `more` bytes on top of what is in use would pass the limit
+/// (never, without the counting allocator).
+#[inline]
+pub fn exceeded(more: usize) -> bool {
+    let limit = LIMIT.load(Relaxed);
+    limit != usize::MAX && IN_USE.load(Relaxed).saturating_add(more) > limit
+}
+
+/// The default limit: half of the machine's physical memory (4 GiB where
+/// it cannot be read).
+pub fn default_limit() -> usize {
+    // SAFETY: sysconf only reads system configuration.
+    let (pages, size) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
+    if pages > 0 && size > 0 {
+        (pages as usize).saturating_mul(size as usize) / 2
+    } else {
+        4 << 30
+    }
+}
