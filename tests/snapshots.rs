@@ -73,6 +73,15 @@ fn interest_without_a_pass() {
 }
 
 #[test]
+fn unknown_name_in_a_match_guard() {
+    // A one-letter name is one edit from the compiler's unnamed locals, and
+    // from no name here: no "did you mean ``".
+    insta::assert_snapshot!(diagnostics(
+        "action write(val) { }\nfn kind(msg) {\n  match msg {\n    call(write, val) if q > 1 => 1,\n    _ => 2\n  }\n}\n"
+    ));
+}
+
+#[test]
 fn runtime_error_with_trace() {
     insta::assert_snapshot!(runtime_error(
         "fn half(x) { x / 0 }\nfn twice(x) { half(x) + half(x) }\nprint(twice(4))\n"

@@ -1190,6 +1190,7 @@ impl Compiler<'_> {
                 .label("not in the module");
                 d = match did_you_mean(&field.0, members.iter().map(String::as_str)) {
                     Some(s) => d.hint(format!("did you mean `{module}.{s}`?")),
+                    None if members.is_empty() => d,
                     None => d.hint(format!("it has: {}", members.join(", "))),
                 };
                 self.error(d);
