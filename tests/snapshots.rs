@@ -82,6 +82,19 @@ fn unknown_name_in_a_match_guard() {
 }
 
 #[test]
+fn assigning_a_builtin() {
+    // `sh` and `noop` are built in: no place in any file is theirs.
+    insta::assert_snapshot!(diagnostics("sh = 1\nnoop = 2\n"));
+}
+
+#[test]
+fn declared_in_the_prelude() {
+    // The second snippet is in std/prelude.vy, after non-ASCII comments:
+    // its header must give the line and column of `reduce` there.
+    insta::assert_snapshot!(diagnostics("reduce = 1\n"));
+}
+
+#[test]
 fn runtime_error_with_trace() {
     insta::assert_snapshot!(runtime_error(
         "fn half(x) { x / 0 }\nfn twice(x) { half(x) + half(x) }\nprint(twice(4))\n"

@@ -273,7 +273,7 @@ impl Compiler<'_> {
         let global = Global {
             slot,
             kind,
-            loc: self.loc(name.1),
+            loc: Some(self.loc(name.1)),
         };
         self.globals.names.insert(key, global);
         slot
@@ -984,7 +984,7 @@ impl Compiler<'_> {
                             self.loc(span),
                         )
                         .label("assigned here")
-                        .also(g.loc, "declared here")
+                        .declared(name, g.loc, "declared here")
                         .hint(format!(
                             "use a `let` for a value that changes: `let my_{name} = …`"
                         )),
@@ -1261,7 +1261,7 @@ impl Compiler<'_> {
                             self.loc(span),
                         )
                         .label(format!("{} argument{}", args.len(), plural(args.len())))
-                        .also(g.loc, "declared here"),
+                        .declared(name, g.loc, "declared here"),
                     );
                 }
                 GlobalKind::Action(..) => {
@@ -1273,7 +1273,7 @@ impl Compiler<'_> {
                             self.loc(name_span),
                         )
                         .label("called like a function")
-                        .also(g.loc, "declared as an action here")
+                        .declared(name, g.loc, "declared as an action here")
                         .hint(format!(
                             "write `call({name}{}{shown})` to make the message",
                             if args.is_empty() { "" } else { ", " }
@@ -1324,7 +1324,7 @@ impl Compiler<'_> {
                 kind: GlobalKind::Fn(_),
                 loc,
                 ..
-            })) => Some((format!("`{name}` is a function, not an action"), Some(loc))),
+            })) => Some((format!("`{name}` is a function, not an action"), loc)),
             Some(Resolved::Native(_)) => Some((
                 format!("`{name}` is a prelude function, not an action"),
                 None,
@@ -1507,7 +1507,7 @@ impl Compiler<'_> {
                                         self.loc(p.span),
                                     )
                                     .label(format!("{} argument pattern{}", args.len(), plural(args.len())))
-                                    .also(loc, "declared here")
+                                    .declared(name, loc, "declared here")
                                     .hint("end the pattern with `..` to match any number of arguments"),
                                 );
                                 }

@@ -40,7 +40,9 @@ pub enum GlobalKind {
 pub struct Global {
     pub slot: u16,
     pub kind: GlobalKind,
-    pub loc: Loc,
+    /// Where it is declared; `None` for what the runtime provides itself
+    /// (`noop`, native actions), which no file declares.
+    pub loc: Option<Loc>,
 }
 
 /// Every global the compiler has handed out, by name (later declarations of
