@@ -1316,6 +1316,7 @@ impl Compiler<'_> {
 
     /// `call(x, …)` needs `x` to be an action, or a value that may hold one.
     fn check_call_target(&mut self, target: &Expr) {
+        self.check_not_a_literal(target);
         let ExprKind::Name(name) = &target.kind else {
             return;
         };
@@ -1353,6 +1354,46 @@ impl Compiler<'_> {
             None => d.hint(format!("declare it: `action {name}(…) {{ … }}`")),
         };
         self.error(d);
+    }
+
+    /// A literal (`"greet"`, `42`, `[…]`…) where an action belongs can never
+    /// be one.
+    fn check_not_a_literal(&mut self, target: &Expr) {
+        let what = match &target.kind {
+            ExprKind::Nil => "`nil`",
+            ExprKind::Bool(_) => "A bool",
+            ExprKind::Int(_) => "An int",
+            ExprKind::Float(_) => "A float",
+            ExprKind::Duration(_) => "A duration",
+            ExprKind::Str(_) | ExprKind::Interp(_) => "A string",
+            ExprKind::List(_) => "A list",
+            ExprKind::Record(_) => "A record",
+            ExprKind::Lambda(_) => "A function",
+            _ => return,
+        };
+        let mut d = Diagnostic::error(
+            codes::NOT_AN_ACTION,
+            format!("{what} is not an action"),
+            self.loc(target.span),
+        )
+        .label("call(...) needs an action here");
+        d = match &target.kind {
+            ExprKind::Str(text) if self.is_action(text) => {
+                d.hint(format!("name the action itself, without quotes: `{text}`"))
+            }
+            _ => d.hint("name an action declared with `action name(…) { … }`"),
+        };
+        self.error(d);
+    }
+
+    fn is_action(&mut self, name: &str) -> bool {
+        matches!(
+            self.resolve_global(name),
+            Some(Resolved::Global(Global {
+                kind: GlobalKind::Action(..),
+                ..
+            }))
+        )
     }
 
     fn match_expr(&mut self, scrutinee: &Expr, arms: &[MatchArm], span: Span) {
