@@ -266,11 +266,12 @@ pub fn from_runtime_error(e: &RuntimeError, sources: &Sources) -> Diagnostic {
         level: Level::Error,
         title: e.message.clone(),
         loc: e.loc,
-        label: match e.trace.first() {
-            Some(frame) => format!("in {}", frame.name),
-            None => String::new(),
+        label: match (e.trace.first(), &e.label) {
+            (Some(frame), _) => format!("in {}", frame.name),
+            (None, Some(label)) => label.clone(),
+            (None, None) => String::new(),
         },
-        secondary: vec![],
+        secondary: e.also.clone(),
         hint: e.hint.clone(),
         notes: vec![],
     };

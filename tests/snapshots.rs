@@ -95,6 +95,13 @@ fn declared_in_the_prelude() {
 }
 
 #[test]
+fn runtime_arity_of_a_function_in_a_variable() {
+    insta::assert_snapshot!(runtime_error(
+        "fn square(x) { x * x }\nlet f = square\nprint(f(1, 2))\n"
+    ));
+}
+
+#[test]
 fn runtime_error_with_trace() {
     insta::assert_snapshot!(runtime_error(
         "fn half(x) { x / 0 }\nfn twice(x) { half(x) + half(x) }\nprint(twice(4))\n"

@@ -127,7 +127,12 @@ impl Vm {
             .at(Loc {
                 source: action.proto.source,
                 span: action.proto.span,
-            }));
+            })
+            .label(format!(
+                "`{}` is declared here with {arity} parameter{}",
+                action.name,
+                if arity == 1 { "" } else { "s" }
+            )));
         }
         self.stack.push(Value::Nil);
         for arg in args {
@@ -157,6 +162,8 @@ impl Vm {
                 let closure = closure.clone();
                 let arity = closure.proto.arity;
                 if argc != arity {
+                    // The error points at this call; the declaration is
+                    // the second place.
                     return Err(RuntimeError::new(
                         codes::ARITY,
                         format!(
@@ -164,6 +171,13 @@ impl Vm {
                             closure.proto.name,
                             if arity == 1 { "" } else { "s" }
                         ),
+                    )
+                    .also(
+                        Loc {
+                            source: closure.proto.source,
+                            span: closure.proto.span,
+                        },
+                        format!("`{}` is declared here", closure.proto.name),
                     ));
                 }
                 if self.frames.len() >= MAX_FRAMES {
