@@ -143,21 +143,25 @@ pub enum ClockChoice {
     Virtual,
 }
 
-/// `250ms`, `2s`, `5m`, `1h` (or a bare number of milliseconds).
+/// A duration as the language writes one: `250ms`, `2s`, `5m`, `1h`. A bare
+/// number is refused: `5` could mean any unit.
 fn parse_duration(s: &str) -> Result<i64, String> {
     let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '_'))
+        .unwrap_or(s.len());
     let (digits, unit) = s.split_at(split);
     let n: i64 = digits
+        .replace('_', "")
         .parse()
-        .map_err(|_| format!("`{s}` is not a duration (try 100ms, 2s, 5m, 1h)"))?;
-    let scale = match unit {
-        "" | "ms" => 1,
-        "s" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        _ => return Err(format!("`{unit}` is not a duration unit (ms, s, m, h)")),
-    };
+        .map_err(|_| format!("`{s}` is not a duration (write one as 250ms, 2s, 5m or 1h)"))?;
+    if unit.is_empty() {
+        return Err(format!(
+            "`{s}` has no unit (write {s}ms, {s}s, {s}m or {s}h)"
+        ));
+    }
+    let scale = crate::syntax::lexer::duration_unit(unit)
+        .ok_or_else(|| format!("`{unit}` is not a duration unit (ms, s, m or h)"))?;
     n.checked_mul(scale)
         .ok_or_else(|| format!("`{s}` is too long"))
 }
