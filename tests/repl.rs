@@ -91,6 +91,28 @@ fn commands() {
 }
 
 #[test]
+fn disasm_names_the_globals_it_reads_and_writes() {
+    let (out, err, _) = transcript(
+        "let total = 0\nfn sq(x) { x * x }\nfn add(n) { total = total + sq(n) }\n:disasm add\n",
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.contains("GET_GLOBAL") && l.ends_with("; total")),
+        "{out}{err}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.contains("SET_GLOBAL") && l.ends_with("; total")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.contains("GET_GLOBAL") && l.ends_with("; sq")),
+        "{out}"
+    );
+}
+
+#[test]
 fn load_and_reset() {
     let dir = std::env::temp_dir().join(format!("voyager-repl-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");

@@ -28,10 +28,11 @@ fn disasm(src: &str) -> String {
     let units = v.compile("test.vy", src, None).expect("compiles");
     let unit = units.last().expect("a unit");
     let mut out = String::new();
-    disassemble(&unit.script, "test.vy", src, &mut out);
+    let globals = v.globals().slot_names();
+    disassemble(&unit.script, "test.vy", src, &globals, &mut out);
     for action in &unit.actions {
         out.push('\n');
-        disassemble(&action.proto, &action.name, src, &mut out);
+        disassemble(&action.proto, &action.name, src, &globals, &mut out);
     }
     out
 }

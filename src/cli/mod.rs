@@ -285,18 +285,25 @@ fn disasm(file: &Path, color: bool) -> u8 {
         return exit::OK;
     };
     let mut out = String::new();
-    disassemble(&unit.script, &name, &text, &mut out);
+    let globals = v.globals().slot_names();
+    disassemble(&unit.script, &name, &text, &globals, &mut out);
     for action in &unit.actions {
         out.push('\n');
-        disassemble(&action.proto, &action.name, &text, &mut out);
+        disassemble(&action.proto, &action.name, &text, &globals, &mut out);
     }
     for filter in &unit.filters {
         out.push('\n');
-        disassemble(&filter.predicate, &filter.predicate.name, &text, &mut out);
+        disassemble(
+            &filter.predicate,
+            &filter.predicate.name,
+            &text,
+            &globals,
+            &mut out,
+        );
     }
     for pass in &unit.passes {
         out.push('\n');
-        disassemble(&pass.body, &pass.body.name, &text, &mut out);
+        disassemble(&pass.body, &pass.body.name, &text, &globals, &mut out);
     }
     print!("{out}");
     exit::OK

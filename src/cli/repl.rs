@@ -340,7 +340,8 @@ impl Session {
             Some(proto) => {
                 let mut text = String::new();
                 let source = self.v.sources.text(proto.source).to_string();
-                disassemble(&proto, name, &source, &mut text);
+                let globals = self.v.globals().slot_names();
+                disassemble(&proto, name, &source, &globals, &mut text);
                 self.out(&text);
             }
             None => {

@@ -62,6 +62,18 @@ impl Globals {
     pub fn lookup(&self, name: &str) -> Option<&Global> {
         self.names.get(name)
     }
+
+    /// The name of each global slot, by slot; empty for a slot no name
+    /// holds any more (its name was declared again in a later unit).
+    pub fn slot_names(&self) -> Vec<&str> {
+        let mut names = vec![""; self.slots];
+        for (name, g) in &self.names {
+            if let Some(at) = names.get_mut(g.slot as usize) {
+                *at = name.as_str();
+            }
+        }
+        names
+    }
 }
 
 /// A compiled `interest` or `observe`: a predicate over one message.
