@@ -153,8 +153,11 @@ fn terminal_session() {
     p.exp_string("vy> ").expect("prompt");
     settle();
     p.send_line("action greet(who) {").expect("send");
+    p.exp_string("...> ")
+        .expect("a continuation prompt for the unfinished input");
     settle();
     p.send_line("  print(\"hello, {who}\")").expect("send");
+    p.exp_string("...> ").expect("still unfinished");
     settle();
     p.send_line("}").expect("send");
     p.exp_string("vy> ")
