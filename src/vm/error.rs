@@ -136,22 +136,32 @@ pub fn promise_callback_arity(action: &ActionDef, written: usize) -> Option<Runt
     } else {
         format!("the {written} written in `call({name}, …)` and the list the promise collected")
     };
-    let hint = if given > max {
+    let built_in = action.native.is_some() || action.job.is_some();
+    let hint = if given > max && built_in {
+        format!("a promise appends the list it collected as the callback's last argument: write one argument fewer in `call({name}, …)`")
+    } else if given > max {
         format!("a promise appends the list it collected as the callback's last argument: give `{name}` a parameter for it")
     } else {
         format!("a promise passes only the arguments written in `call({name}, …)` and then the list it collected")
     };
+    let e = RuntimeError::new(
+        codes::ARITY,
+        format!("The promise's callback `{name}` takes {takes} but would get {given}: {from}"),
+    )
+    .with_hint(hint);
+    // A built-in action has no declaration to point at.
+    if built_in {
+        return Some(e);
+    }
     Some(
-        RuntimeError::new(
-            codes::ARITY,
-            format!("The promise's callback `{name}` takes {takes} but would get {given}: {from}"),
-        )
-        .at(Loc {
+        e.at(Loc {
             source: action.proto.source,
             span: action.proto.span,
         })
-        .label(format!("the callback, declared with {takes}"))
-        .with_hint(hint),
+        .label(format!(
+            "the callback `{name}`, declared with {min} parameter{}",
+            if min == 1 { "" } else { "s" }
+        )),
     )
 }
 

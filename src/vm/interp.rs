@@ -115,7 +115,7 @@ impl Vm {
             return native(args);
         }
         if args.len() != arity {
-            return Err(RuntimeError::new(
+            let e = RuntimeError::new(
                 codes::ARITY,
                 format!(
                     "`{}` takes {arity} argument{} but got {}",
@@ -123,16 +123,21 @@ impl Vm {
                     if arity == 1 { "" } else { "s" },
                     args.len()
                 ),
-            )
-            .at(Loc {
-                source: action.proto.source,
-                span: action.proto.span,
-            })
-            .label(format!(
-                "`{}` is declared here with {arity} parameter{}",
-                action.name,
-                if arity == 1 { "" } else { "s" }
-            )));
+            );
+            // A native action has no declaration to point at.
+            if action.native.is_some() {
+                return Err(e);
+            }
+            return Err(e
+                .at(Loc {
+                    source: action.proto.source,
+                    span: action.proto.span,
+                })
+                .label(format!(
+                    "`{}` is declared here with {arity} parameter{}",
+                    action.name,
+                    if arity == 1 { "" } else { "s" }
+                )));
         }
         self.stack.push(Value::Nil);
         for arg in args {
