@@ -91,6 +91,15 @@ fn commands() {
 }
 
 #[test]
+fn a_mistyped_command_gets_a_suggestion() {
+    let (_, err, _) = transcript("fn sq(x) { x * x }\n:disasn sq\n");
+    assert!(
+        err.contains("unknown command :disasn; did you mean :disasm?"),
+        "{err}"
+    );
+}
+
+#[test]
 fn disasm_names_the_globals_it_reads_and_writes() {
     let (out, err, _) = transcript(
         "let total = 0\nfn sq(x) { x * x }\nfn add(n) { total = total + sq(n) }\n:disasm add\n",

@@ -309,12 +309,14 @@ impl Session {
             }
             other => {
                 self.errors += 1;
+                // Compared without the `:`, which no name has.
                 let known: Vec<&str> = COMMANDS
                     .iter()
-                    .map(|(c, _)| c.split(' ').next().unwrap_or(c))
+                    .map(|(c, _)| c.split(' ').next().unwrap_or(c).trim_start_matches(':'))
                     .collect();
-                match crate::compile::did_you_mean(other, known.iter().copied()) {
-                    Some(s) => eprintln!("error: unknown command {other}; did you mean {s}?"),
+                let typed = other.trim_start_matches(':');
+                match crate::compile::did_you_mean(typed, known.iter().copied()) {
+                    Some(s) => eprintln!("error: unknown command {other}; did you mean :{s}?"),
                     None => eprintln!("error: unknown command {other}; :help lists them"),
                 }
             }
