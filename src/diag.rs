@@ -70,6 +70,20 @@ impl Diagnostic {
         self
     }
 
+    /// Points at where a name is declared; what no file declares (a native
+    /// action, `noop`) is named as built in instead.
+    pub fn declared(self, name: &str, at: Option<Loc>, label: impl Into<String>) -> Diagnostic {
+        match at {
+            Some(loc) => self.also(loc, label),
+            None => self.note(format!("`{name}` is built in: no file declares it")),
+        }
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Diagnostic {
+        self.notes.push(note.into());
+        self
+    }
+
     pub fn is_error(&self) -> bool {
         self.level == Level::Error
     }
@@ -252,11 +266,12 @@ pub fn from_runtime_error(e: &RuntimeError, sources: &Sources) -> Diagnostic {
         level: Level::Error,
         title: e.message.clone(),
         loc: e.loc,
-        label: match e.trace.first() {
-            Some(frame) => format!("in {}", frame.name),
-            None => String::new(),
+        label: match (e.trace.first(), &e.label) {
+            (Some(frame), _) => format!("in {}", frame.name),
+            (None, Some(label)) => label.clone(),
+            (None, None) => String::new(),
         },
-        secondary: vec![],
+        secondary: e.also.clone(),
         hint: e.hint.clone(),
         notes: vec![],
     };
@@ -300,27 +315,37 @@ pub fn render(d: &Diagnostic, sources: &Sources, color: bool) -> String {
     match d.loc {
         Some(loc) => {
             let name = sources.name(loc.source).to_string();
-            let span = clamp(loc.span, sources.text(loc.source));
-            let mut report = Report::build(kind, (name.clone(), span.range()))
+            let span = char_range(loc.span, sources.text(loc.source));
+            let mut report = Report::build(kind, (name.clone(), span.clone()))
                 .with_config(
                     Config::default()
                         .with_color(color)
-                        .with_index_type(IndexType::Byte),
+                        .with_index_type(IndexType::Char),
                 )
                 .with_code(d.code)
-                .with_message(&d.title)
-                .with_label(
-                    Label::new((name.clone(), span.range()))
-                        .with_message(&d.label)
-                        .with_color(Color::Red),
-                );
+                .with_message(&d.title);
+            // Ariadne starts a new snippet whenever a label sits above the
+            // one before it, and heads a second snippet of the main file with
+            // the main place's line. So labels go in file order: the main
+            // file first, then each other file, each in the order of the text.
+            let mut labels = vec![(loc, d.label.clone(), Color::Red)];
             for (other, label) in &d.secondary {
-                let other_name = sources.name(other.source).to_string();
-                let span = clamp(other.span, sources.text(other.source));
+                // A place in another file (the prelude, say) says which.
+                let label = if other.source == loc.source {
+                    label.clone()
+                } else {
+                    format!("{label} (in {})", sources.name(other.source))
+                };
+                labels.push((*other, label, Color::Blue));
+            }
+            labels.sort_by_key(|(at, _, _)| (at.source != loc.source, at.source, at.span.start));
+            for (at, label, color) in labels {
+                let at_name = sources.name(at.source).to_string();
+                let span = char_range(at.span, sources.text(at.source));
                 report = report.with_label(
-                    Label::new((other_name, span.range()))
+                    Label::new((at_name, span))
                         .with_message(label)
-                        .with_color(Color::Blue),
+                        .with_color(color),
                 );
             }
             if let Some(hint) = &d.hint {
@@ -361,6 +386,18 @@ impl std::fmt::Write for StringWriter<'_> {
         self.0.extend_from_slice(s.as_bytes());
         Ok(())
     }
+}
+
+/// A byte span as the character range ariadne is given. Ariadne 0.6 takes
+/// byte offsets for labels, but heads the snippet of a second file with a
+/// character offset read as a byte offset, so the header's line and column
+/// go wrong after any non-ASCII text; character offsets keep every part of
+/// the report consistent.
+fn char_range(span: Span, text: &str) -> std::ops::Range<usize> {
+    let span = clamp(span, text);
+    let start = text[..span.start as usize].chars().count();
+    let len = text[span.start as usize..span.end as usize].chars().count();
+    start..start + len
 }
 
 /// Keeps a span inside its text and on character boundaries, so rendering

@@ -118,10 +118,7 @@ impl Voyager {
             Global {
                 slot: noop_slot,
                 kind: GlobalKind::Const,
-                loc: Loc {
-                    source: 0,
-                    span: Default::default(),
-                },
+                loc: None,
             },
         );
         let mut v = Voyager {
@@ -221,10 +218,10 @@ impl Voyager {
                 Global {
                     slot,
                     kind: GlobalKind::Module,
-                    loc: Loc {
+                    loc: Some(Loc {
                         source,
                         span: Default::default(),
-                    },
+                    }),
                 },
             );
             let options = UnitOptions {
@@ -434,10 +431,7 @@ impl Voyager {
             Global {
                 slot: slot as u16,
                 kind,
-                loc: Loc {
-                    source: 0,
-                    span: Default::default(),
-                },
+                loc: None,
             },
         );
         self.engine.vm.ensure_globals(self.globals.slots);

@@ -91,6 +91,37 @@ fn commands() {
 }
 
 #[test]
+fn a_mistyped_command_gets_a_suggestion() {
+    let (_, err, _) = transcript("fn sq(x) { x * x }\n:disasn sq\n");
+    assert!(
+        err.contains("unknown command :disasn; did you mean :disasm?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn disasm_names_the_globals_it_reads_and_writes() {
+    let (out, err, _) = transcript(
+        "let total = 0\nfn sq(x) { x * x }\nfn add(n) { total = total + sq(n) }\n:disasm add\n",
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.contains("GET_GLOBAL") && l.ends_with("; total")),
+        "{out}{err}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.contains("SET_GLOBAL") && l.ends_with("; total")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.contains("GET_GLOBAL") && l.ends_with("; sq")),
+        "{out}"
+    );
+}
+
+#[test]
 fn load_and_reset() {
     let dir = std::env::temp_dir().join(format!("voyager-repl-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
@@ -131,8 +162,11 @@ fn terminal_session() {
     p.exp_string("vy> ").expect("prompt");
     settle();
     p.send_line("action greet(who) {").expect("send");
+    p.exp_string("...> ")
+        .expect("a continuation prompt for the unfinished input");
     settle();
     p.send_line("  print(\"hello, {who}\")").expect("send");
+    p.exp_string("...> ").expect("still unfinished");
     settle();
     p.send_line("}").expect("send");
     p.exp_string("vy> ")

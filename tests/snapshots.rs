@@ -28,10 +28,11 @@ fn disasm(src: &str) -> String {
     let units = v.compile("test.vy", src, None).expect("compiles");
     let unit = units.last().expect("a unit");
     let mut out = String::new();
-    disassemble(&unit.script, "test.vy", src, &mut out);
+    let globals = v.globals().slot_names();
+    disassemble(&unit.script, "test.vy", src, &globals, &mut out);
     for action in &unit.actions {
         out.push('\n');
-        disassemble(&action.proto, &action.name, src, &mut out);
+        disassemble(&action.proto, &action.name, src, &globals, &mut out);
     }
     out
 }
@@ -69,6 +70,35 @@ fn several_syntax_errors_in_one_run() {
 fn interest_without_a_pass() {
     insta::assert_snapshot!(diagnostics(
         "action write(x) { }\ninterest \"w\" when call(write, _)\n"
+    ));
+}
+
+#[test]
+fn unknown_name_in_a_match_guard() {
+    // A one-letter name is one edit from the compiler's unnamed locals, and
+    // from no name here: no "did you mean ``".
+    insta::assert_snapshot!(diagnostics(
+        "action write(val) { }\nfn kind(msg) {\n  match msg {\n    call(write, val) if q > 1 => 1,\n    _ => 2\n  }\n}\n"
+    ));
+}
+
+#[test]
+fn assigning_a_builtin() {
+    // `sh` and `noop` are built in: no place in any file is theirs.
+    insta::assert_snapshot!(diagnostics("sh = 1\nnoop = 2\n"));
+}
+
+#[test]
+fn declared_in_the_prelude() {
+    // The second snippet is in std/prelude.vy, after non-ASCII comments:
+    // its header must give the line and column of `reduce` there.
+    insta::assert_snapshot!(diagnostics("reduce = 1\n"));
+}
+
+#[test]
+fn runtime_arity_of_a_function_in_a_variable() {
+    insta::assert_snapshot!(runtime_error(
+        "fn square(x) { x * x }\nlet f = square\nprint(f(1, 2))\n"
     ));
 }
 

@@ -8,8 +8,10 @@ use super::opcode::{Op, Width};
 use crate::vm::value::Value;
 
 /// Disassembles a function and, after it, every function nested in it.
-/// `source` is the text the function was compiled from.
-pub fn disassemble(proto: &FnProto, title: &str, source: &str, out: &mut String) {
+/// `source` is the text the function was compiled from; `globals` names the
+/// global slots, by slot (see `Globals::slot_names`), so that an access to
+/// one shows its name.
+pub fn disassemble(proto: &FnProto, title: &str, source: &str, globals: &[&str], out: &mut String) {
     let kind = match proto.kind {
         FnKind::Script => "script",
         FnKind::Fn => "fn",
@@ -44,7 +46,7 @@ pub fn disassemble(proto: &FnProto, title: &str, source: &str, out: &mut String)
         }
         let shown: Vec<String> = operands.iter().map(u32::to_string).collect();
         let _ = write!(out, "{ip:04}  {:<14}{:<10}", op.name(), shown.join(" "));
-        if let Some(note) = annotate(op, &operands, proto) {
+        if let Some(note) = annotate(op, &operands, proto, globals) {
             let _ = write!(out, "; {note}");
         }
         let _ = writeln!(out);
@@ -58,14 +60,18 @@ pub fn disassemble(proto: &FnProto, title: &str, source: &str, out: &mut String)
             &proto.name
         };
         let name = format!("{} (#{i} in {parent})", nested.name);
-        disassemble(nested, &name, source, out);
+        disassemble(nested, &name, source, globals, out);
     }
 }
 
-fn annotate(op: Op, operands: &[u32], proto: &FnProto) -> Option<String> {
+fn annotate(op: Op, operands: &[u32], proto: &FnProto, globals: &[&str]) -> Option<String> {
     let chunk = &proto.chunk;
     let first = *operands.first()? as usize;
     match op {
+        Op::GetGlobal | Op::SetGlobal => globals
+            .get(first)
+            .filter(|name| !name.is_empty())
+            .map(|name| name.to_string()),
         Op::Const | Op::Field | Op::SetField => chunk.consts.get(first).map(show_const),
         Op::Closure => chunk.protos.get(first).map(|p| format!("<fn {}>", p.name)),
         Op::Match => chunk.patterns.get(operands[1] as usize).map(show_pattern),

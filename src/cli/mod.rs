@@ -148,7 +148,6 @@ pub enum ClockChoice {
     Virtual,
 }
 
-/// `250ms`, `2s`, `5m`, `1h` (or a bare number of milliseconds).
 /// A size for `--max-memory`: a number of bytes with an optional unit (`KiB`,
 /// `MiB`, `GiB`, or `K`, `M`, `G` for the same), or `none` (`usize::MAX`).
 fn parse_size(text: &str) -> Result<usize, String> {
@@ -174,20 +173,25 @@ fn parse_size(text: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("`{text}` is too large"))
 }
 
+/// A duration as the language writes one: `250ms`, `2s`, `5m`, `1h`. A bare
+/// number is refused: `5` could mean any unit.
 fn parse_duration(s: &str) -> Result<i64, String> {
     let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '_'))
+        .unwrap_or(s.len());
     let (digits, unit) = s.split_at(split);
     let n: i64 = digits
+        .replace('_', "")
         .parse()
-        .map_err(|_| format!("`{s}` is not a duration (try 100ms, 2s, 5m, 1h)"))?;
-    let scale = match unit {
-        "" | "ms" => 1,
-        "s" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        _ => return Err(format!("`{unit}` is not a duration unit (ms, s, m, h)")),
-    };
+        .map_err(|_| format!("`{s}` is not a duration (write one as 250ms, 2s, 5m or 1h)"))?;
+    if unit.is_empty() {
+        return Err(format!(
+            "`{s}` has no unit (write {s}ms, {s}s, {s}m or {s}h)"
+        ));
+    }
+    let scale = crate::syntax::lexer::duration_unit(unit)
+        .ok_or_else(|| format!("`{unit}` is not a duration unit (ms, s, m or h)"))?;
     n.checked_mul(scale)
         .ok_or_else(|| format!("`{s}` is too long"))
 }
@@ -311,18 +315,25 @@ fn disasm(file: &Path, color: bool) -> u8 {
         return exit::OK;
     };
     let mut out = String::new();
-    disassemble(&unit.script, &name, &text, &mut out);
+    let globals = v.globals().slot_names();
+    disassemble(&unit.script, &name, &text, &globals, &mut out);
     for action in &unit.actions {
         out.push('\n');
-        disassemble(&action.proto, &action.name, &text, &mut out);
+        disassemble(&action.proto, &action.name, &text, &globals, &mut out);
     }
     for filter in &unit.filters {
         out.push('\n');
-        disassemble(&filter.predicate, &filter.predicate.name, &text, &mut out);
+        disassemble(
+            &filter.predicate,
+            &filter.predicate.name,
+            &text,
+            &globals,
+            &mut out,
+        );
     }
     for pass in &unit.passes {
         out.push('\n');
-        disassemble(&pass.body, &pass.body.name, &text, &mut out);
+        disassemble(&pass.body, &pass.body.name, &text, &globals, &mut out);
     }
     print!("{out}");
     exit::OK

@@ -12,8 +12,7 @@ use std::sync::Arc;
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::{CmdKind, Highlighter};
-use rustyline::validate::{ValidationContext, ValidationResult, Validator};
-use rustyline::{Context, Editor, Helper, Hinter};
+use rustyline::{Context, Editor, Helper, Hinter, Validator};
 
 use crate::bytecode::disasm::disassemble;
 use crate::engine::clock::Clock;
@@ -324,12 +323,14 @@ impl Session {
             }
             other => {
                 self.errors += 1;
+                // Compared without the `:`, which no name has.
                 let known: Vec<&str> = COMMANDS
                     .iter()
-                    .map(|(c, _)| c.split(' ').next().unwrap_or(c))
+                    .map(|(c, _)| c.split(' ').next().unwrap_or(c).trim_start_matches(':'))
                     .collect();
-                match crate::compile::did_you_mean(other, known.iter().copied()) {
-                    Some(s) => eprintln!("error: unknown command {other}; did you mean {s}?"),
+                let typed = other.trim_start_matches(':');
+                match crate::compile::did_you_mean(typed, known.iter().copied()) {
+                    Some(s) => eprintln!("error: unknown command {other}; did you mean :{s}?"),
                     None => eprintln!("error: unknown command {other}; :help lists them"),
                 }
             }
@@ -354,7 +355,8 @@ impl Session {
             Some(proto) => {
                 let mut text = String::new();
                 let source = self.v.sources.text(proto.source).to_string();
-                disassemble(&proto, name, &source, &mut text);
+                let globals = self.v.globals().slot_names();
+                disassemble(&proto, name, &source, &globals, &mut text);
                 self.out(&text);
             }
             None => {
@@ -442,21 +444,12 @@ pub fn is_incomplete(input: &str) -> bool {
     )
 }
 
-#[derive(Helper, Hinter)]
+/// An unfinished input is read line by line in `terminal` (so that its
+/// continuation lines get their own prompt), not by a validator.
+#[derive(Helper, Hinter, Validator)]
 struct ReplHelper {
     names: Rc<RefCell<Vec<String>>>,
     color: bool,
-}
-
-impl Validator for ReplHelper {
-    fn validate(&self, ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
-        let input = ctx.input();
-        if !input.trim_start().starts_with(':') && is_incomplete(input) {
-            Ok(ValidationResult::Incomplete)
-        } else {
-            Ok(ValidationResult::Valid(None))
-        }
-    }
 }
 
 impl Completer for ReplHelper {
@@ -585,7 +578,6 @@ fn terminal(
     let history = options.history.clone();
     let mut session = Session::new(options, interrupt, names.clone());
     let config = rustyline::Config::builder()
-        .auto_add_history(true)
         .completion_type(rustyline::CompletionType::List)
         .build();
     let mut editor: Editor<ReplHelper, rustyline::history::DefaultHistory> =
@@ -604,19 +596,31 @@ fn terminal(
         "Voyager {} — :help for commands, Ctrl-D to leave",
         env!("CARGO_PKG_VERSION")
     );
+    // The lines of an input that is not finished yet (an open bracket, a
+    // trailing operator).
+    let mut buffer = String::new();
     loop {
-        let prompt = if color {
-            "\x1b[1;34mvy>\x1b[0m "
-        } else {
-            "vy> "
+        let prompt = match (buffer.is_empty(), color) {
+            (true, true) => "\x1b[1;34mvy>\x1b[0m ",
+            (true, false) => "vy> ",
+            (false, true) => "\x1b[1;34m...>\x1b[0m ",
+            (false, false) => "...> ",
         };
         match editor.readline(prompt) {
             Ok(line) => {
-                if !session.handle(&line) {
+                buffer.push_str(&line);
+                buffer.push('\n');
+                if !buffer.trim_start().starts_with(':') && is_incomplete(&buffer) {
+                    continue;
+                }
+                let input = std::mem::take(&mut buffer);
+                let _ = editor.add_history_entry(input.trim_end());
+                if !session.handle(&input) {
                     break;
                 }
             }
-            Err(ReadlineError::Interrupted) => continue,
+            // Ctrl-C drops the whole unfinished input.
+            Err(ReadlineError::Interrupted) => buffer.clear(),
             Err(ReadlineError::Eof) => break,
             Err(e) => {
                 eprintln!("error: {e}");

@@ -273,7 +273,7 @@ impl Compiler<'_> {
         let global = Global {
             slot,
             kind,
-            loc: self.loc(name.1),
+            loc: Some(self.loc(name.1)),
         };
         self.globals.names.insert(key, global);
         slot
@@ -1021,7 +1021,7 @@ impl Compiler<'_> {
                             self.loc(span),
                         )
                         .label("assigned here")
-                        .also(g.loc, "declared here")
+                        .declared(name, g.loc, "declared here")
                         .hint(format!(
                             "use a `let` for a value that changes: `let my_{name} = …`"
                         )),
@@ -1227,6 +1227,7 @@ impl Compiler<'_> {
                 .label("not in the module");
                 d = match did_you_mean(&field.0, members.iter().map(String::as_str)) {
                     Some(s) => d.hint(format!("did you mean `{module}.{s}`?")),
+                    None if members.is_empty() => d,
                     None => d.hint(format!("it has: {}", members.join(", "))),
                 };
                 self.error(d);
@@ -1297,7 +1298,7 @@ impl Compiler<'_> {
                             self.loc(span),
                         )
                         .label(format!("{} argument{}", args.len(), plural(args.len())))
-                        .also(g.loc, "declared here"),
+                        .declared(name, g.loc, "declared here"),
                     );
                 }
                 GlobalKind::Action(..) => {
@@ -1309,7 +1310,7 @@ impl Compiler<'_> {
                             self.loc(name_span),
                         )
                         .label("called like a function")
-                        .also(g.loc, "declared as an action here")
+                        .declared(name, g.loc, "declared as an action here")
                         .hint(format!(
                             "write `call({name}{}{shown})` to make the message",
                             if args.is_empty() { "" } else { ", " }
@@ -1352,6 +1353,7 @@ impl Compiler<'_> {
 
     /// `call(x, …)` needs `x` to be an action, or a value that may hold one.
     fn check_call_target(&mut self, target: &Expr) {
+        self.check_not_a_literal(target);
         let ExprKind::Name(name) = &target.kind else {
             return;
         };
@@ -1360,7 +1362,7 @@ impl Compiler<'_> {
                 kind: GlobalKind::Fn(_),
                 loc,
                 ..
-            })) => Some((format!("`{name}` is a function, not an action"), Some(loc))),
+            })) => Some((format!("`{name}` is a function, not an action"), loc)),
             Some(Resolved::Native(_)) => Some((
                 format!("`{name}` is a prelude function, not an action"),
                 None,
@@ -1389,6 +1391,46 @@ impl Compiler<'_> {
             None => d.hint(format!("declare it: `action {name}(…) {{ … }}`")),
         };
         self.error(d);
+    }
+
+    /// A literal (`"greet"`, `42`, `[…]`…) where an action belongs can never
+    /// be one.
+    fn check_not_a_literal(&mut self, target: &Expr) {
+        let what = match &target.kind {
+            ExprKind::Nil => "`nil`",
+            ExprKind::Bool(_) => "A bool",
+            ExprKind::Int(_) => "An int",
+            ExprKind::Float(_) => "A float",
+            ExprKind::Duration(_) => "A duration",
+            ExprKind::Str(_) | ExprKind::Interp(_) => "A string",
+            ExprKind::List(_) => "A list",
+            ExprKind::Record(_) => "A record",
+            ExprKind::Lambda(_) => "A function",
+            _ => return,
+        };
+        let mut d = Diagnostic::error(
+            codes::NOT_AN_ACTION,
+            format!("{what} is not an action"),
+            self.loc(target.span),
+        )
+        .label("call(...) needs an action here");
+        d = match &target.kind {
+            ExprKind::Str(text) if self.is_action(text) => {
+                d.hint(format!("name the action itself, without quotes: `{text}`"))
+            }
+            _ => d.hint("name an action declared with `action name(…) { … }`"),
+        };
+        self.error(d);
+    }
+
+    fn is_action(&mut self, name: &str) -> bool {
+        matches!(
+            self.resolve_global(name),
+            Some(Resolved::Global(Global {
+                kind: GlobalKind::Action(..),
+                ..
+            }))
+        )
     }
 
     fn match_expr(&mut self, scrutinee: &Expr, arms: &[MatchArm], span: Span) {
@@ -1543,7 +1585,7 @@ impl Compiler<'_> {
                                         self.loc(p.span),
                                     )
                                     .label(format!("{} argument pattern{}", args.len(), plural(args.len())))
-                                    .also(loc, "declared here")
+                                    .declared(name, loc, "declared here")
                                     .hint("end the pattern with `..` to match any number of arguments"),
                                 );
                                 }

@@ -40,7 +40,9 @@ pub enum GlobalKind {
 pub struct Global {
     pub slot: u16,
     pub kind: GlobalKind,
-    pub loc: Loc,
+    /// Where it is declared; `None` for what the runtime provides itself
+    /// (`noop`, native actions), which no file declares.
+    pub loc: Option<Loc>,
 }
 
 /// Every global the compiler has handed out, by name (later declarations of
@@ -59,6 +61,18 @@ pub struct Globals {
 impl Globals {
     pub fn lookup(&self, name: &str) -> Option<&Global> {
         self.names.get(name)
+    }
+
+    /// The name of each global slot, by slot; empty for a slot no name
+    /// holds any more (its name was declared again in a later unit).
+    pub fn slot_names(&self) -> Vec<&str> {
+        let mut names = vec![""; self.slots];
+        for (name, g) in &self.names {
+            if let Some(at) = names.get_mut(g.slot as usize) {
+                *at = name.as_str();
+            }
+        }
+        names
     }
 }
 
@@ -113,14 +127,24 @@ pub struct UnitOptions {
 }
 
 /// Finds the closest name within a small edit distance (for "did you mean").
+/// Only names a user could write are offered: the compiler's hidden locals
+/// have empty names, and `module.member` keys are not plain names.
 pub fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
     let max = (name.chars().count() / 3).max(1);
     candidates
-        .filter(|c| *c != name && !c.contains('.'))
+        .filter(|c| *c != name && is_plain_name(c))
         .map(|c| (edit_distance(name, c), c))
         .filter(|(d, _)| *d <= max)
         .min()
         .map(|(_, c)| c.to_string())
+}
+
+fn is_plain_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -158,5 +182,8 @@ mod tests {
             Some("print".into())
         );
         assert_eq!(did_you_mean("xyz", names.iter().copied()), None);
+        // A one-letter name is one edit away from the empty name of a
+        // hidden local: that is no suggestion.
+        assert_eq!(did_you_mean("y", ["", "passes.x"].into_iter()), None);
     }
 }

@@ -984,6 +984,16 @@ impl<Q: MainQueue> Engine<Q> {
             }
             Node::Promise(mut p) => {
                 if p.queue.is_empty() {
+                    use crate::vm::message::Callback;
+                    let (action, written) = match &p.callback {
+                        Callback::Action(a) => (a, 0),
+                        Callback::Call(a, args) => (a, args.len()),
+                    };
+                    // Fail here, where the promise can be named, rather
+                    // than in the call it would make.
+                    if let Some(e) = crate::vm::error::promise_callback_arity(action, written) {
+                        return Outcome::Failed(Node::Promise(p), e, 1);
+                    }
                     let call = p.callback.into_call(std::mem::take(&mut p.collected));
                     let mut out = Vec::new();
                     node::normalize(&Rc::new(call), &mut out);

@@ -136,6 +136,18 @@ fn block_comment(lex: &mut logos::Lexer<Raw>) -> logos::FilterResult<(), LexErro
     logos::FilterResult::Error(LexErrorKind::UnterminatedComment)
 }
 
+/// The units of duration literals and the milliseconds in one of each; the
+/// command line's durations take the same units.
+const DURATION_UNITS: [(&str, i64); 4] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000)];
+
+/// Milliseconds in one `unit`, if it is a duration unit.
+pub fn duration_unit(unit: &str) -> Option<i64> {
+    DURATION_UNITS
+        .iter()
+        .find(|(name, _)| *name == unit)
+        .map(|&(_, ms)| ms)
+}
+
 /// Integers (`42`, `1_000`, `0xff`) and durations (`250ms`, `2s`, `5m`, `1h`).
 fn number(lex: &mut logos::Lexer<Raw>) -> Result<Num, LexErrorKind> {
     let text = lex.slice();
@@ -154,16 +166,15 @@ fn number(lex: &mut logos::Lexer<Raw>) -> Result<Num, LexErrorKind> {
     let (digits, unit) = text.split_at(split);
     let digits: String = digits.chars().filter(|&c| c != '_').collect();
     let value: i64 = digits.parse().map_err(|_| LexErrorKind::NumberTooLarge)?;
-    let scale = match unit {
-        "" => return Ok(Num::Int(value)),
-        "ms" => 1,
-        "s" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        _ if unit.starts_with(|c: char| c.is_ascii_alphabetic()) => {
-            return Err(LexErrorKind::UnknownDurationUnit(unit.to_string()))
-        }
-        _ => return Err(LexErrorKind::InvalidNumber(text.to_string())),
+    if unit.is_empty() {
+        return Ok(Num::Int(value));
+    }
+    let Some(scale) = duration_unit(unit) else {
+        return Err(if unit.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            LexErrorKind::UnknownDurationUnit(unit.to_string())
+        } else {
+            LexErrorKind::InvalidNumber(text.to_string())
+        });
     };
     value
         .checked_mul(scale)

@@ -3,6 +3,7 @@
 
 use crate::bytecode::chunk::SourceId;
 use crate::syntax::Span;
+use crate::vm::value::ActionDef;
 
 /// Whether the engine may run the failing call again (SPEC §6.5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -42,6 +43,10 @@ pub struct ErrorInfo {
     pub loc: Option<Loc>,
     /// Innermost frame first.
     pub trace: Vec<TraceFrame>,
+    /// What to say at `loc` when no frame was running there.
+    pub label: Option<String>,
+    /// Other places worth pointing at (a declaration).
+    pub also: Vec<(Loc, String)>,
 }
 
 impl RuntimeError {
@@ -53,7 +58,20 @@ impl RuntimeError {
             hint: None,
             loc: None,
             trace: Vec::new(),
+            label: None,
+            also: Vec::new(),
         }))
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> RuntimeError {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Adds a secondary place, such as where the callee is declared.
+    pub fn also(mut self, loc: Loc, label: impl Into<String>) -> RuntimeError {
+        self.also.push((loc, label.into()));
+        self
     }
 
     pub fn at(mut self, loc: Loc) -> RuntimeError {
@@ -93,6 +111,58 @@ impl std::fmt::Display for RuntimeError {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         write!(f, "[{}] {}", self.code, self.message)
     }
+}
+
+/// The error of a promise whose callback cannot take what the promise
+/// passes it: the arguments written in `call(cb, …)` (`written`, none for a
+/// bare action) and, appended, the list of values the promise collected.
+pub fn promise_callback_arity(action: &ActionDef, written: usize) -> Option<RuntimeError> {
+    let given = written + 1;
+    let (min, max) = match &action.job {
+        Some(job) => (job.min, job.max),
+        None => (action.proto.arity, action.proto.arity),
+    };
+    if (min..=max).contains(&given) {
+        return None;
+    }
+    let takes = if min == max {
+        format!("{min} argument{}", if min == 1 { "" } else { "s" })
+    } else {
+        format!("{min} to {max} arguments")
+    };
+    let name = &action.name;
+    let from = if written == 0 {
+        "the list the promise collected".to_string()
+    } else {
+        format!("the {written} written in `call({name}, …)` and the list the promise collected")
+    };
+    let built_in = action.native.is_some() || action.job.is_some();
+    let hint = if given > max && built_in {
+        format!("a promise appends the list it collected as the callback's last argument: write one argument fewer in `call({name}, …)`")
+    } else if given > max {
+        format!("a promise appends the list it collected as the callback's last argument: give `{name}` a parameter for it")
+    } else {
+        format!("a promise passes only the arguments written in `call({name}, …)` and then the list it collected")
+    };
+    let e = RuntimeError::new(
+        codes::ARITY,
+        format!("The promise's callback `{name}` takes {takes} but would get {given}: {from}"),
+    )
+    .with_hint(hint);
+    // A built-in action has no declaration to point at.
+    if built_in {
+        return Some(e);
+    }
+    Some(
+        e.at(Loc {
+            source: action.proto.source,
+            span: action.proto.span,
+        })
+        .label(format!(
+            "the callback `{name}`, declared with {min} parameter{}",
+            if min == 1 { "" } else { "s" }
+        )),
+    )
 }
 
 /// The stable codes of runtime errors.

@@ -120,7 +120,7 @@ impl Vm {
             return native(args);
         }
         if args.len() != arity {
-            return Err(RuntimeError::new(
+            let e = RuntimeError::new(
                 codes::ARITY,
                 format!(
                     "`{}` takes {arity} argument{} but got {}",
@@ -128,11 +128,21 @@ impl Vm {
                     if arity == 1 { "" } else { "s" },
                     args.len()
                 ),
-            )
-            .at(Loc {
-                source: action.proto.source,
-                span: action.proto.span,
-            }));
+            );
+            // A native action has no declaration to point at.
+            if action.native.is_some() {
+                return Err(e);
+            }
+            return Err(e
+                .at(Loc {
+                    source: action.proto.source,
+                    span: action.proto.span,
+                })
+                .label(format!(
+                    "`{}` is declared here with {arity} parameter{}",
+                    action.name,
+                    if arity == 1 { "" } else { "s" }
+                )));
         }
         self.stack.push(Value::Nil);
         for arg in args {
@@ -162,6 +172,8 @@ impl Vm {
                 let closure = closure.clone();
                 let arity = closure.proto.arity;
                 if argc != arity {
+                    // The error points at this call; the declaration is
+                    // the second place.
                     return Err(RuntimeError::new(
                         codes::ARITY,
                         format!(
@@ -169,6 +181,13 @@ impl Vm {
                             closure.proto.name,
                             if arity == 1 { "" } else { "s" }
                         ),
+                    )
+                    .also(
+                        Loc {
+                            source: closure.proto.source,
+                            span: closure.proto.span,
+                        },
+                        format!("`{}` is declared here", closure.proto.name),
                     ));
                 }
                 if self.frames.len() >= MAX_FRAMES {

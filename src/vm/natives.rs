@@ -162,12 +162,45 @@ fn str(_: &mut dyn Host, args: &[Value]) -> NativeResult {
 fn int(_: &mut dyn Host, args: &[Value]) -> NativeResult {
     Ok(Value::Int(match &args[0] {
         Value::Int(n) => *n,
-        Value::Float(x) if x.is_finite() && x.abs() < 9.2e18 => x.trunc() as i64,
+        // Every float below 2^63 in size truncates to an int; 2^63 itself
+        // is one past the largest.
+        Value::Float(x) if x.is_finite() && x.abs() < 9_223_372_036_854_775_808.0 => {
+            x.trunc() as i64
+        }
+        Value::Float(x) if x.is_nan() => {
+            return Err(RuntimeError::new(codes::VALUE, "int: NaN has no int value"))
+        }
+        Value::Float(x) => {
+            return Err(RuntimeError::new(
+                codes::OVERFLOW,
+                format!(
+                    "int: {} is outside the int range, {} to {}",
+                    format_args!("{x:e}"),
+                    i64::MIN,
+                    i64::MAX
+                ),
+            )
+            .with_hint("an int is 64 bits; keep the value a float"))
+        }
         Value::Bool(b) => *b as i64,
         Value::Duration(ms) | Value::Time(ms) => *ms,
-        Value::Str(s) => s.trim().replace('_', "").parse().map_err(|_| {
-            RuntimeError::new(codes::VALUE, format!("int: `{s}` is not an integer"))
-        })?,
+        Value::Str(s) => {
+            let digits = s.trim().replace('_', "");
+            digits.parse().map_err(|e: std::num::ParseIntError| {
+                use std::num::IntErrorKind::{NegOverflow, PosOverflow};
+                match e.kind() {
+                    PosOverflow | NegOverflow => RuntimeError::new(
+                        codes::OVERFLOW,
+                        format!(
+                            "int: `{s}` is outside the int range, {} to {}",
+                            i64::MIN,
+                            i64::MAX
+                        ),
+                    ),
+                    _ => RuntimeError::new(codes::VALUE, format!("int: `{s}` is not an integer")),
+                }
+            })?
+        }
         other => {
             return Err(type_error(
                 "int",

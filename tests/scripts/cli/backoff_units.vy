@@ -1,0 +1,2 @@
+// args: --backoff 1_500ms
+print("ran")   // expect: ran
