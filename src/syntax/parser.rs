@@ -146,6 +146,16 @@ where
     select! { Token::Str(s) = e => (s, Span::from(e.span())) }.labelled("a topic string")
 }
 
+/// A closing bracket. One missing at the end of the input is reported and
+/// taken as read, so that every bracket still open there ends in one step
+/// instead of each failing and being re-parsed by its enclosing rule.
+fn close<'t, 's: 't, I>(token: Token<'s>) -> impl Parser<'t, I, (), Extra<'t, 's>> + Clone
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    just(token).ignored().recover_with(via_parser(end()))
+}
+
 fn separators<'t, 's: 't, I>() -> impl Parser<'t, I, (), Extra<'t, 's>> + Clone
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
@@ -188,7 +198,7 @@ where
                 .allow_trailing()
                 .collect::<Vec<Stmt>>(),
         )
-        .then_ignore(just(Token::RBrace))
+        .then_ignore(close(Token::RBrace))
         .map_with(|stmts, e| Block {
             stmts,
             span: Span::from(e.span()),
@@ -212,7 +222,7 @@ where
         .separated_by(just(Token::Comma))
         .allow_trailing()
         .collect::<Vec<_>>()
-        .delimited_by(just(Token::LParen), just(Token::RParen))
+        .delimited_by(just(Token::LParen), close(Token::RParen))
         .labelled("parameters");
 
     let lambda = just(Token::Fn)
@@ -274,7 +284,7 @@ where
                 .allow_leading()
                 .allow_trailing()
                 .collect::<Vec<_>>()
-                .delimited_by(just(Token::LBrace), just(Token::RBrace)),
+                .delimited_by(just(Token::LBrace), close(Token::RBrace)),
         )
         .map(|(scrutinee, arms)| ExprKind::Match(Box::new(scrutinee), arms));
 
@@ -286,7 +296,7 @@ where
 
     let list = items
         .clone()
-        .delimited_by(just(Token::LBracket), just(Token::RBracket))
+        .delimited_by(just(Token::LBracket), close(Token::RBracket))
         .map(ExprKind::List);
 
     let key = ident().or(string_lit());
@@ -298,7 +308,7 @@ where
         .at_least(1)
         .collect::<Vec<_>>()
         .or(empty().to(vec![]))
-        .delimited_by(just(Token::LBrace), just(Token::RBrace))
+        .delimited_by(just(Token::LBrace), close(Token::RBrace))
         .map(ExprKind::Record);
 
     let interp = select! { Token::StrStart(s) => s }
@@ -343,7 +353,7 @@ where
         record,
         block.clone().map(ExprKind::Block),
         expr.clone()
-            .delimited_by(just(Token::LParen), just(Token::RParen))
+            .delimited_by(just(Token::LParen), close(Token::RParen))
             .map(|e: Expr| e.kind),
     ))
     .map_with(|kind, e| Expr {
@@ -385,10 +395,10 @@ where
     let postfix_op = choice((
         items
             .clone()
-            .delimited_by(just(Token::LParen), just(Token::RParen))
+            .delimited_by(just(Token::LParen), close(Token::RParen))
             .map(Postfix::Call),
         expr.clone()
-            .delimited_by(just(Token::LBracket), just(Token::RBracket))
+            .delimited_by(just(Token::LBracket), close(Token::RBracket))
             .map(Postfix::Index),
         just(Token::Dot)
             .ignore_then(field_name())
@@ -484,7 +494,7 @@ where
 
     let pass = just(Token::Pass)
         .ignore_then(string_lit())
-        .then(ident().delimited_by(just(Token::LParen), just(Token::RParen)))
+        .then(ident().delimited_by(just(Token::LParen), close(Token::RParen)))
         .then(block.clone())
         .map_with(|((topic, param), body), e| {
             StmtKind::Pass(PassDecl {
@@ -545,14 +555,55 @@ where
                 kind,
                 span: Span::from(e.span()),
             })
-            .recover_with(skip_then_retry_until(
-                any().ignored(),
-                one_of([Token::Newline, Token::RBrace]).rewind().ignored(),
-            ))
+            .recover_with(via_parser(rest_of_statement().map_with(|(), e| Stmt {
+                kind: StmtKind::Error,
+                span: Span::from(e.span()),
+            })))
             .labelled("a statement")
             .boxed(),
     );
     (stmt.boxed(), pattern.boxed())
+}
+
+/// Error recovery for a statement that failed to parse: skips to the end of
+/// its line (or to the `}` that closes its block), stepping over bracketed
+/// groups whole. It looks at each token once, so recovery stays linear; it
+/// consumes at least one token, or fails.
+fn rest_of_statement<'t, 's: 't, I>() -> impl Parser<'t, I, (), Extra<'t, 's>> + Clone
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    custom(|inp| {
+        let start = inp.cursor();
+        let mut depth = 0usize;
+        let mut skipped = false;
+        loop {
+            let at_boundary = match inp.peek() {
+                None => true,
+                Some(Token::Newline | Token::RBrace) if depth == 0 => true,
+                Some(Token::LParen | Token::LBracket | Token::LBrace | Token::StrStart(_)) => {
+                    depth += 1;
+                    false
+                }
+                Some(Token::RParen | Token::RBracket | Token::RBrace | Token::StrEnd(_)) => {
+                    depth = depth.saturating_sub(1);
+                    false
+                }
+                Some(_) => false,
+            };
+            if at_boundary {
+                break;
+            }
+            inp.skip();
+            skipped = true;
+        }
+        if skipped {
+            Ok(())
+        } else {
+            // The statement's own error is the one reported.
+            Err(Rich::custom(inp.span_since(&start), "a statement"))
+        }
+    })
 }
 
 fn pattern_parser<'t, 's: 't, I>() -> Boxed<'t, 's, I, Pattern>
@@ -595,7 +646,7 @@ where
             .collect::<Vec<Pattern>>()
             .then(rest.clone().map(Some))
             .or(items.clone().map(|items| (items, None)))
-            .delimited_by(just(Token::LBracket), just(Token::RBracket))
+            .delimited_by(just(Token::LBracket), close(Token::RBracket))
             .map(|(items, rest)| PatternKind::List(items, rest));
 
         let key = ident().or(string_lit());
@@ -628,7 +679,7 @@ where
                 .allow_trailing()
                 .collect::<Vec<_>>()
                 .map(|fields| PatternKind::Record(fields, false)))
-            .delimited_by(just(Token::LBrace), just(Token::RBrace));
+            .delimited_by(just(Token::LBrace), close(Token::RBrace));
 
         let call = just(Token::Ident("call"))
             .ignore_then(
@@ -642,13 +693,13 @@ where
                     )
                     .then(just(Token::Comma).ignore_then(just(Token::DotDot)).or_not())
                     .then_ignore(just(Token::Comma).or_not())
-                    .delimited_by(just(Token::LParen), just(Token::RParen)),
+                    .delimited_by(just(Token::LParen), close(Token::RParen)),
             )
             .map(|((action, args), rest)| PatternKind::Call(action, args, rest.is_some()));
 
         let constructor =
             select! { Token::Ident(name) if is_message_pattern(name) => name.to_string() }
-                .then(items.delimited_by(just(Token::LParen), just(Token::RParen)))
+                .then(items.delimited_by(just(Token::LParen), close(Token::RParen)))
                 .map(|(name, args)| PatternKind::Message(name, args));
 
         let name = select! { Token::Ident(name) => name }.map(|name: &str| match name {
