@@ -638,20 +638,18 @@ where
             .allow_trailing()
             .collect::<Vec<Pattern>>();
 
+        // Each bracketed pattern is read in one pass (items, then an optional
+        // `..`): trying "items then `..`" and then "items alone" re-read every
+        // nested pattern twice, which is exponential in the nesting.
         let rest = just(Token::DotDot).ignore_then(ident().or_not());
-        let list = pattern
+        let list = items
             .clone()
-            .then_ignore(just(Token::Comma))
-            .repeated()
-            .collect::<Vec<Pattern>>()
-            .then(rest.clone().map(Some))
-            .or(items.clone().map(|items| (items, None)))
+            .then(rest.or_not())
             .delimited_by(just(Token::LBracket), close(Token::RBracket))
             .map(|(items, rest)| PatternKind::List(items, rest));
 
         let key = ident().or(string_lit());
         let field = key
-            .clone()
             .then(just(Token::Colon).ignore_then(pattern.clone()).or_not())
             .map(|(key, pat)| {
                 let pat = pat.unwrap_or_else(|| Pattern {
@@ -661,25 +659,12 @@ where
                 (key, pat)
             });
         let record = field
-            .then_ignore(just(Token::Comma))
-            .repeated()
+            .separated_by(just(Token::Comma))
+            .allow_trailing()
             .collect::<Vec<_>>()
-            .then_ignore(just(Token::DotDot))
-            .map(|fields| PatternKind::Record(fields, true))
-            .or(key
-                .then(just(Token::Colon).ignore_then(pattern.clone()).or_not())
-                .map(|(key, pat)| {
-                    let pat = pat.unwrap_or_else(|| Pattern {
-                        kind: PatternKind::Bind(key.0.clone()),
-                        span: key.1,
-                    });
-                    (key, pat)
-                })
-                .separated_by(just(Token::Comma))
-                .allow_trailing()
-                .collect::<Vec<_>>()
-                .map(|fields| PatternKind::Record(fields, false)))
-            .delimited_by(just(Token::LBrace), close(Token::RBrace));
+            .then(just(Token::DotDot).or_not())
+            .delimited_by(just(Token::LBrace), close(Token::RBrace))
+            .map(|(fields, open)| PatternKind::Record(fields, open.is_some()));
 
         let call = just(Token::Ident("call"))
             .ignore_then(
