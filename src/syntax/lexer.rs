@@ -18,6 +18,9 @@ pub enum LexErrorKind {
     UnterminatedString,
     UnterminatedComment,
     InvalidEscape(char),
+    /// A `\u{…}` escape that is not 1 to 6 hex digits naming a character;
+    /// holds what was written.
+    InvalidUnicodeEscape(String),
     InvalidNumber(String),
     UnknownDurationUnit(String),
     NumberTooLarge,
@@ -364,9 +367,11 @@ pub fn lex(src: &str) -> (Vec<Spanned<Token<'_>>>, Vec<LexError>) {
         lex: Raw::lexer(src),
         tokens: Vec::new(),
         errors: Vec::new(),
+        cut_line: false,
+        line_cuts: Vec::new(),
     };
     driver.run();
-    let tokens = significant_newlines(driver.tokens);
+    let tokens = significant_newlines(driver.tokens, &driver.line_cuts);
     (tokens, driver.errors)
 }
 
@@ -374,6 +379,11 @@ struct Driver<'src> {
     lex: logos::Lexer<'src, Raw>,
     tokens: Vec<Spanned<Token<'src>>>,
     errors: Vec<LexError>,
+    /// Set by an unterminated string: the newline that ends its line ends
+    /// the statement too, whatever brackets the string left open.
+    cut_line: bool,
+    /// Where those newlines are (byte offsets, ascending).
+    line_cuts: Vec<u32>,
 }
 
 /// Where a string scan stopped.
@@ -388,8 +398,9 @@ enum StrStop {
 
 impl<'src> Driver<'src> {
     fn run(&mut self) {
-        // For each open interpolation, how many `{` are open inside it.
-        let mut interp_depths: Vec<usize> = Vec::new();
+        // For each open interpolation, how many `{` are open inside it and
+        // where its string starts.
+        let mut interp_depths: Vec<(usize, usize)> = Vec::new();
         while let Some(raw) = self.lex.next() {
             let span = Span::from(self.lex.span());
             let token = match raw {
@@ -398,25 +409,50 @@ impl<'src> Driver<'src> {
                     Token::Error
                 }
                 Ok(Raw::Quote) => {
-                    self.string(span.start as usize, false, &mut interp_depths);
+                    let start = span.start as usize;
+                    self.string(start, start, false, &mut interp_depths);
                     continue;
                 }
-                Ok(Raw::RBrace) if interp_depths.last() == Some(&0) => {
-                    interp_depths.pop();
-                    self.string(span.start as usize, true, &mut interp_depths);
+                Ok(Raw::RBrace) if interp_depths.last().is_some_and(|&(d, _)| d == 0) => {
+                    let (_, start) = interp_depths.pop().unwrap_or_default();
+                    self.string(start, span.start as usize, true, &mut interp_depths);
                     continue;
                 }
                 Ok(Raw::LBrace) => {
-                    if let Some(depth) = interp_depths.last_mut() {
+                    if let Some((depth, _)) = interp_depths.last_mut() {
                         *depth += 1;
                     }
                     Token::LBrace
                 }
                 Ok(Raw::RBrace) => {
-                    if let Some(depth) = interp_depths.last_mut() {
+                    if let Some((depth, _)) = interp_depths.last_mut() {
                         *depth -= 1;
                     }
                     Token::RBrace
+                }
+                Ok(Raw::Newline) if !interp_depths.is_empty() => {
+                    // A string ends on its line, interpolations included: the
+                    // open ones are reported once and closed here, so that the
+                    // lines after them are read as code again.
+                    let at = span.start as usize;
+                    let start = interp_depths[0].1;
+                    self.errors.push(LexError {
+                        kind: LexErrorKind::UnterminatedString,
+                        span: Span::new(start, start + 1),
+                    });
+                    for _ in interp_depths.drain(..) {
+                        self.tokens
+                            .push((Token::StrEnd(String::new()), Span::new(at, at)));
+                    }
+                    self.tokens.push((Token::Error, Span::new(at, at)));
+                    self.line_cuts.push(span.start);
+                    self.cut_line = false;
+                    Token::Newline
+                }
+                Ok(Raw::Newline) if self.cut_line => {
+                    self.line_cuts.push(span.start);
+                    self.cut_line = false;
+                    Token::Newline
                 }
                 Ok(raw) => plain(raw, self.lex.slice()),
             };
@@ -433,8 +469,15 @@ impl<'src> Driver<'src> {
     }
 
     /// Scans string text from just after `"` (or the `}` that closed an
-    /// interpolation, when `resumed`) and pushes the token for it.
-    fn string(&mut self, start: usize, resumed: bool, interp_depths: &mut Vec<usize>) {
+    /// interpolation, when `resumed`) and pushes the token for it. `opening`
+    /// is where the whole string starts, `start` where this piece does.
+    fn string(
+        &mut self,
+        opening: usize,
+        start: usize,
+        resumed: bool,
+        interp_depths: &mut Vec<(usize, usize)>,
+    ) {
         let rest = self.lex.remainder();
         let mut text = String::new();
         let mut stop = StrStop::Eof;
@@ -459,6 +502,24 @@ impl<'src> Driver<'src> {
                     break;
                 }
                 '\\' => match chars.next() {
+                    Some((u, 'u')) => {
+                        let (len, decoded) = unicode_escape(&rest[u + 1..]);
+                        for _ in rest[u + 1..u + 1 + len].chars() {
+                            chars.next();
+                        }
+                        match decoded {
+                            Some(c) => text.push(c),
+                            None => {
+                                let at = self.lex.span().end + i;
+                                self.errors.push(LexError {
+                                    kind: LexErrorKind::InvalidUnicodeEscape(
+                                        rest[i..u + 1 + len].to_string(),
+                                    ),
+                                    span: Span::new(at, at + 2 + len),
+                                });
+                            }
+                        }
+                    }
                     Some((_, e)) => match e {
                         'n' => text.push('\n'),
                         't' => text.push('\t'),
@@ -484,18 +545,46 @@ impl<'src> Driver<'src> {
             (false, StrStop::Interp) => Token::StrStart(text),
             (true, StrStop::Interp) => Token::StrMid(text),
             (true, StrStop::Quote) => Token::StrEnd(text),
-            (_, StrStop::Eof) => {
+            (resumed, StrStop::Eof) => {
                 self.errors.push(LexError {
                     kind: LexErrorKind::UnterminatedString,
-                    span: Span::new(start, start + 1),
+                    span: Span::new(opening, opening + 1),
                 });
+                // After an interpolation the string still ends here, so that
+                // what follows is read as code, not as the string's inside.
+                self.cut_line = true;
+                if resumed {
+                    self.tokens.push((Token::StrEnd(text), span));
+                }
                 Token::Error
             }
         };
         if matches!(stop, StrStop::Interp) {
-            interp_depths.push(0);
+            interp_depths.push((0, opening));
         }
         self.tokens.push((token, span));
+    }
+}
+
+/// Reads the `{hex}` of a `\u{hex}` escape at the start of `after_u`:
+/// how many bytes it takes and the character, if it names one. A malformed
+/// escape takes up to its `}`, but never the string's closing quote or the
+/// line end, so that one bad escape is one error.
+fn unicode_escape(after_u: &str) -> (usize, Option<char>) {
+    let Some(body) = after_u.strip_prefix('{') else {
+        return (0, None);
+    };
+    match body.find(['}', '"', '\n']) {
+        Some(end) if body[end..].starts_with('}') => {
+            let digits = &body[..end];
+            let c = Some(digits)
+                .filter(|d| (1..=6).contains(&d.len()) && d.chars().all(|c| c.is_ascii_hexdigit()))
+                .and_then(|d| u32::from_str_radix(d, 16).ok())
+                .and_then(char::from_u32);
+            (end + 2, c)
+        }
+        Some(end) => (end + 1, None),
+        None => (after_u.len(), None),
     }
 }
 
@@ -574,7 +663,15 @@ fn continues_after(token: &Token) -> bool {
 /// Keeps a newline (or `;`) only where it ends a statement: not inside `( )`
 /// or `[ ]` or an interpolation, not after an operator or `,`, not before
 /// `}`, `else` or `.`, and never two in a row.
-fn significant_newlines(tokens: Vec<Spanned<Token<'_>>>) -> Vec<Spanned<Token<'_>>> {
+///
+/// A newline in `line_cuts` (after an unterminated string) always ends the
+/// statement and closes the `( )`, `[ ]` and interpolations left open on
+/// its line: the string most likely swallowed their closing brackets, and
+/// one error is enough.
+fn significant_newlines<'src>(
+    tokens: Vec<Spanned<Token<'src>>>,
+    line_cuts: &[u32],
+) -> Vec<Spanned<Token<'src>>> {
     #[derive(PartialEq)]
     enum Open {
         Paren,
@@ -585,6 +682,13 @@ fn significant_newlines(tokens: Vec<Spanned<Token<'_>>>) -> Vec<Spanned<Token<'_
     let mut open: Vec<Open> = Vec::new();
     let mut pending_newline: Option<Span> = None;
     for (token, span) in tokens {
+        if token == Token::Newline && line_cuts.binary_search(&span.start).is_ok() {
+            while matches!(open.last(), Some(Open::Paren | Open::Interp)) {
+                open.pop();
+            }
+            pending_newline.get_or_insert(span);
+            continue;
+        }
         if token == Token::Newline {
             let in_braces = matches!(open.last(), None | Some(Open::Brace));
             let after_continuation = out.last().is_none_or(|(t, _)| continues_after(t));
@@ -707,6 +811,47 @@ mod tests {
         assert_eq!(errors(r#""abc"#), vec![LexErrorKind::UnterminatedString]);
         assert_eq!(errors(r#""a\qb""#), vec![LexErrorKind::InvalidEscape('q')]);
         assert_eq!(errors(r#""a {x"#), vec![LexErrorKind::UnterminatedString]);
+    }
+
+    #[test]
+    fn unicode_escapes() {
+        use Token::*;
+        assert_eq!(kinds(r#""caf\u{e9}\u{1F600}""#), vec![Str("café😀".into())]);
+        assert_eq!(
+            errors(r#""a \u{zz} b" + 1"#),
+            vec![LexErrorKind::InvalidUnicodeEscape(r"\u{zz}".into())]
+        );
+        assert_eq!(
+            errors(r#""\u{110000}" "\u0041" "\u{41""#),
+            vec![
+                LexErrorKind::InvalidUnicodeEscape(r"\u{110000}".into()),
+                LexErrorKind::InvalidUnicodeEscape(r"\u".into()),
+                LexErrorKind::InvalidUnicodeEscape(r"\u{41".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unterminated_string_ends_its_statement() {
+        use Token::*;
+        let (tokens, errs) = lex("f(\"a {x})\ng()");
+        assert_eq!(errs.len(), 1);
+        let kinds: Vec<Token> = tokens.into_iter().map(|(t, _)| t).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                Ident("f"),
+                LParen,
+                StrStart("a ".into()),
+                Ident("x"),
+                StrEnd(")".into()),
+                Error,
+                Newline,
+                Ident("g"),
+                LParen,
+                RParen
+            ]
+        );
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub struct ParseError {
     pub expected: Vec<String>,
     /// What the parser was reading when it failed (`"a match arm"`).
     pub context: Option<String>,
+    /// A reserved word found where a name was being bound (`let when = 1`).
+    pub reserved: Option<String>,
 }
 
 /// How deep brackets may nest before the parser refuses the file.
@@ -33,6 +35,7 @@ pub fn parse<'s>(tokens: &[Spanned<Token<'s>>], src_len: usize) -> (Vec<Stmt>, V
             found: None,
             expected: vec![],
             context: Some(format!("brackets nested more than {MAX_NESTING} deep")),
+            reserved: None,
         };
         return (vec![], vec![error]);
     }
@@ -88,11 +91,16 @@ fn to_parse_error(e: &Rich<Token, SimpleSpan>) -> ParseError {
         chumsky::error::RichReason::Custom(msg) => Some(msg.to_string()),
         _ => None,
     };
+    let reserved = custom
+        .as_deref()
+        .and_then(|msg| msg.strip_prefix(RESERVED))
+        .map(str::to_string);
     ParseError {
         span: Span::from(e.span().into_range()),
         found: e.found().map(|t| t.to_string()),
         expected,
         context: custom.or(context),
+        reserved,
     }
 }
 
@@ -123,6 +131,28 @@ where
     select! { Token::Ident(name) = e => (name.to_string(), Span::from(e.span())) }
         .labelled("a name")
 }
+
+/// A name being bound (`let`, `fn`, `action`, parameters, `for`). A
+/// reserved word there is reported as such and read as the name, so that
+/// parsing goes on as the writer meant.
+fn binding<'t, 's: 't, I>() -> impl Parser<'t, I, Name, Extra<'t, 's>> + Clone
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    ident()
+        .or(any()
+            .filter(|t: &Token| keyword_text(t).is_some())
+            .validate(|t: Token, e, emitter| {
+                let word = keyword_text(&t).unwrap_or_default();
+                emitter.emit(Rich::custom(e.span(), format!("{RESERVED}{word}")));
+                (word.to_string(), Span::from(e.span()))
+            }))
+        .labelled("a name")
+}
+
+/// Marks the custom error [`binding`] raises, so that it becomes
+/// [`ParseError::reserved`].
+const RESERVED: &str = "reserved word: ";
 
 /// A field name: any name, keywords included (`m.action`).
 fn field_name<'t, 's: 't, I>() -> impl Parser<'t, I, Name, Extra<'t, 's>> + Clone
@@ -218,7 +248,7 @@ where
         .labelled("a block")
         .boxed();
 
-    let params = ident()
+    let params = binding()
         .separated_by(just(Token::Comma))
         .allow_trailing()
         .collect::<Vec<_>>()
@@ -457,14 +487,14 @@ where
     expr.define(operators.labelled("an expression").boxed());
 
     let let_stmt = just(Token::Let)
-        .ignore_then(ident())
+        .ignore_then(binding())
         .then_ignore(just(Token::Assign))
         .then(expr.clone())
         .map(|(name, value)| StmtKind::Let(name, value));
 
     let fn_decl = |keyword: Token<'s>| {
         just(keyword)
-            .ignore_then(ident())
+            .ignore_then(binding())
             .then(params.clone())
             .then(block.clone())
             .map_with(|((name, params), body), e| FnDecl {
@@ -494,7 +524,7 @@ where
 
     let pass = just(Token::Pass)
         .ignore_then(string_lit())
-        .then(ident().delimited_by(just(Token::LParen), close(Token::RParen)))
+        .then(binding().delimited_by(just(Token::LParen), close(Token::RParen)))
         .then(block.clone())
         .map_with(|((topic, param), body), e| {
             StmtKind::Pass(PassDecl {
@@ -511,7 +541,7 @@ where
         .map(|(cond, body)| StmtKind::While(cond, body));
 
     let for_stmt = just(Token::For)
-        .ignore_then(ident())
+        .ignore_then(binding())
         .then_ignore(just(Token::In))
         .then(expr.clone())
         .then(block.clone())
