@@ -153,6 +153,13 @@ pub fn from_lex_error(source: SourceId, e: &LexError) -> Diagnostic {
                 .label("the string starts here")
                 .hint("close it with `\"` on the same line")
         }
+        LexErrorKind::UnterminatedRawString => Diagnostic::error(
+            codes::UNTERMINATED_STRING,
+            "This multi-line string never ends",
+            loc,
+        )
+        .label("the string starts here")
+        .hint("close it with `\"\"\"`"),
         LexErrorKind::UnterminatedComment => Diagnostic::error(
             codes::UNTERMINATED_COMMENT,
             "This block comment never ends",

@@ -120,3 +120,10 @@ fn reserved_word_as_a_name() {
         "let when = 1\nfn match() { 2 }\nfn f(in) { 3 }\nfor pass in [1] { }\n"
     ));
 }
+
+#[test]
+fn unterminated_multiline_string() {
+    insta::assert_snapshot!(diagnostics(
+        "let help = \"\"\"\n  usage: deploy\nprint(help)\n"
+    ));
+}

@@ -16,6 +16,8 @@ pub enum LexErrorKind {
     #[default]
     UnexpectedChar,
     UnterminatedString,
+    /// A `"""` string with no closing `"""`.
+    UnterminatedRawString,
     UnterminatedComment,
     InvalidEscape(char),
     /// A `\u{…}` escape that is not 1 to 6 hex digits naming a character;
@@ -46,6 +48,8 @@ enum Raw {
     Newline,
     #[token("\"")]
     Quote,
+    #[token("\"\"\"")]
+    TripleQuote,
 
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*")]
     Ident,
@@ -408,6 +412,10 @@ impl<'src> Driver<'src> {
                     self.errors.push(LexError { kind, span });
                     Token::Error
                 }
+                Ok(Raw::TripleQuote) => {
+                    self.raw_string(span.start as usize);
+                    continue;
+                }
                 Ok(Raw::Quote) => {
                     let start = span.start as usize;
                     self.string(start, start, false, &mut interp_depths);
@@ -466,6 +474,28 @@ impl<'src> Driver<'src> {
             });
             self.tokens.push((Token::Error, Span::new(end, end)));
         }
+    }
+
+    /// Scans a `"""` string from just after its opening quotes. One that
+    /// never closes runs to the end of the input: a line end can't end it.
+    fn raw_string(&mut self, start: usize) {
+        let rest = self.lex.remainder();
+        let token = match rest.find("\"\"\"") {
+            Some(end) => {
+                self.lex.bump(end + 3);
+                Token::Str(dedent(&rest[..end]))
+            }
+            None => {
+                self.lex.bump(rest.len());
+                self.errors.push(LexError {
+                    kind: LexErrorKind::UnterminatedRawString,
+                    span: Span::new(start, start + 3),
+                });
+                Token::Error
+            }
+        };
+        self.tokens
+            .push((token, Span::new(start, self.lex.span().end)));
     }
 
     /// Scans string text from just after `"` (or the `}` that closed an
@@ -566,6 +596,32 @@ impl<'src> Driver<'src> {
     }
 }
 
+/// The text of a `"""` string: taken as written (no escapes, no
+/// interpolation), except that a line break right after the opening `"""`
+/// and a last line holding only white space (the closing `"""` on its own
+/// line) are dropped, and the indentation common to the non-blank lines is
+/// removed.
+fn dedent(raw: &str) -> String {
+    let raw = raw.replace("\r\n", "\n");
+    let body = raw.strip_prefix('\n').unwrap_or(&raw);
+    let mut lines: Vec<&str> = body.split('\n').collect();
+    if lines.len() > 1 && lines.last().is_some_and(|l| l.trim().is_empty()) {
+        lines.pop();
+    }
+    let indent_of = |line: &str| line.len() - line.trim_start_matches([' ', '\t']).len();
+    let common = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| indent_of(l))
+        .min()
+        .unwrap_or(0);
+    let dedented: Vec<&str> = lines
+        .iter()
+        .map(|l| &l[common.min(indent_of(l))..])
+        .collect();
+    dedented.join("\n")
+}
+
 /// Reads the `{hex}` of a `\u{hex}` escape at the start of `after_u`:
 /// how many bytes it takes and the character, if it names one. A malformed
 /// escape takes up to its `}`, but never the string's closing quote or the
@@ -620,7 +676,7 @@ fn plain(raw: Raw, slice: &str) -> Token<'_> {
         Raw::Star => Token::Star,
         Raw::Slash => Token::Slash,
         Raw::Percent => Token::Percent,
-        Raw::LineComment | Raw::BlockComment | Raw::Quote => Token::Error,
+        Raw::LineComment | Raw::BlockComment | Raw::Quote | Raw::TripleQuote => Token::Error,
     }
 }
 
@@ -811,6 +867,26 @@ mod tests {
         assert_eq!(errors(r#""abc"#), vec![LexErrorKind::UnterminatedString]);
         assert_eq!(errors(r#""a\qb""#), vec![LexErrorKind::InvalidEscape('q')]);
         assert_eq!(errors(r#""a {x"#), vec![LexErrorKind::UnterminatedString]);
+    }
+
+    #[test]
+    fn triple_quoted_strings_are_raw_and_dedented() {
+        use Token::*;
+        assert_eq!(
+            kinds("let s = \"\"\"\n    a \\n {b}\n      \"c\"\n\n    d\n    \"\"\""),
+            vec![
+                Let,
+                Ident("s"),
+                Assign,
+                Str("a \\n {b}\n  \"c\"\n\nd".into())
+            ]
+        );
+        assert_eq!(kinds(r#""""one "line""""#), vec![Str("one \"line".into())]);
+        assert_eq!(kinds(r#""" " ""#), vec![Str("".into()), Str(" ".into())]);
+        assert_eq!(
+            errors("\"\"\"\nnever closed\n"),
+            vec![LexErrorKind::UnterminatedRawString]
+        );
     }
 
     #[test]
