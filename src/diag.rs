@@ -98,6 +98,7 @@ pub mod codes {
     pub const INVALID_NUMBER: &str = "E0005";
     pub const UNEXPECTED_CHAR: &str = "E0006";
     pub const TOO_DEEP: &str = "E0007";
+    pub const RESERVED_WORD: &str = "E0008";
     pub const UNKNOWN_NAME: &str = "E0100";
     pub const NOT_AN_ACTION: &str = "E0101";
     pub const ARITY: &str = "E0102";
@@ -166,6 +167,13 @@ pub fn from_lex_error(source: SourceId, e: &LexError) -> Diagnostic {
                 .label("the string starts here")
                 .hint("close it with `\"` on the same line")
         }
+        LexErrorKind::UnterminatedRawString => Diagnostic::error(
+            codes::UNTERMINATED_STRING,
+            "This multi-line string never ends",
+            loc,
+        )
+        .label("the string starts here")
+        .hint("close it with `\"\"\"`"),
         LexErrorKind::UnterminatedComment => Diagnostic::error(
             codes::UNTERMINATED_COMMENT,
             "This block comment never ends",
@@ -179,7 +187,16 @@ pub fn from_lex_error(source: SourceId, e: &LexError) -> Diagnostic {
             loc,
         )
         .label("unknown escape")
-        .hint("the escapes are \\n \\t \\r \\\\ \\\" \\{ \\}"),
+        .hint("the escapes are \\n \\t \\r \\\\ \\\" \\{ \\} \\u{hex}"),
+        LexErrorKind::InvalidUnicodeEscape(text) => Diagnostic::error(
+            codes::INVALID_ESCAPE,
+            format!("`{text}` is not a character escape"),
+            loc,
+        )
+        .label("not a character")
+        .hint(
+            "write a character as \\u{hex} with 1 to 6 hex digits, such as \\u{e9} or \\u{1F600}",
+        ),
         LexErrorKind::InvalidNumber(text) => Diagnostic::error(
             codes::INVALID_NUMBER,
             format!("`{text}` is not a number"),
@@ -206,6 +223,17 @@ pub fn from_parse_error(source: SourceId, e: &ParseError) -> Diagnostic {
         source,
         span: e.span,
     };
+    if let Some(word) = &e.reserved {
+        return Diagnostic::error(
+            codes::RESERVED_WORD,
+            format!("`{word}` is a reserved word, so it can't be a name"),
+            loc,
+        )
+        .label("reserved word")
+        .hint(format!(
+            "pick another name, such as `{word}_` or `my_{word}`"
+        ));
+    }
     if e.found.is_none() && e.expected.is_empty() {
         if let Some(context) = &e.context {
             if context.contains("nested") {

@@ -5,6 +5,8 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
 
 use voyager::engine::Config;
 use voyager::{LoadError, Voyager};
@@ -224,32 +226,41 @@ fn seeds() -> Vec<String> {
     out
 }
 
-/// Runs `f` on a thread with a large stack, as the CLI does.
-fn on_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+/// How long one small input may take to check and run (a debug build on a
+/// busy machine). Far more than any input needs, far less than a parser that
+/// backtracks exponentially would take.
+const BUDGET: Duration = Duration::from_secs(2);
+
+/// Runs `f(src)` on a thread with a large stack (as the CLI does) and gives
+/// up waiting after `budget`, so that a hang fails the test with the input
+/// instead of stalling it.
+fn within(budget: Duration, src: String, f: fn(&str) -> Result<(), String>) -> Result<(), String> {
+    let (done, result) = mpsc::channel();
     std::thread::Builder::new()
         .stack_size(256 << 20)
-        .spawn(f)
-        .expect("thread")
-        .join()
-        .expect("no panic escapes")
+        .spawn(move || {
+            let _ = done.send(f(&src));
+        })
+        .expect("thread");
+    match result.recv_timeout(budget) {
+        Ok(outcome) => outcome,
+        Err(_) => Err(format!("took more than {budget:?}")),
+    }
 }
 
 #[test]
 fn thousands_of_mutated_scripts() {
-    let failures = on_big_stack(|| {
-        let seeds: Vec<Vec<String>> = seeds().iter().map(|s| tokens(s)).collect();
-        assert!(seeds.len() > 20);
-        let mut rng = Rng(0x5EED_1234_ABCD_0001);
-        let mut failures = Vec::new();
-        for _ in 0..3_000 {
-            let seed = &seeds[rng.below(seeds.len())];
-            let src = mutate(seed, &mut rng);
-            if let Err(why) = exercise(&src) {
-                failures.push(format!("{why}\n--- script\n{src}"));
-            }
+    let seeds: Vec<Vec<String>> = seeds().iter().map(|s| tokens(s)).collect();
+    assert!(seeds.len() > 20);
+    let mut rng = Rng(0x5EED_1234_ABCD_0001);
+    let mut failures = Vec::new();
+    for _ in 0..3_000 {
+        let seed = &seeds[rng.below(seeds.len())];
+        let src = mutate(seed, &mut rng);
+        if let Err(why) = within(BUDGET, src.clone(), exercise) {
+            failures.push(format!("{why}\n--- script\n{src}"));
         }
-        failures
-    });
+    }
     assert!(
         failures.is_empty(),
         "{} scripts failed; first:\n{}",
@@ -276,15 +287,102 @@ fn pathological_nesting_and_size() {
         format!("print(\"{}\")", "x".repeat(1_000_000)),
         "match".repeat(10_000),
     ];
-    let failures = on_big_stack(move || {
-        cases
-            .iter()
-            .filter_map(|src| {
-                exercise(src)
-                    .err()
-                    .map(|e| format!("{e}: {}…", &src[..40.min(src.len())]))
-            })
-            .collect::<Vec<_>>()
-    });
+    // These are large; the bound only has to tell "slow" from "never ends".
+    let failures: Vec<String> = cases
+        .into_iter()
+        .filter_map(|src| {
+            let head: String = src.chars().take(40).collect();
+            within(Duration::from_secs(60), src, exercise)
+                .err()
+                .map(|e| format!("{e}: {head}…"))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Unclosed brackets once made error recovery backtrack exponentially (20
+/// `{` took seconds, 40 never finished), and so did nested list and record
+/// patterns. Each of these must take well under the budget of a small input.
+#[test]
+fn nesting_does_not_backtrack() {
+    let body = "x\n1\n".repeat(2_000);
+    let cases: Vec<String> = vec![
+        "{".repeat(20),
+        "{".repeat(40),
+        "{".repeat(200),
+        "({".repeat(12),
+        "({".repeat(100),
+        "[{(".repeat(60),
+        "f(".repeat(100),
+        format!("{}x\n{body}", "{".repeat(150)),
+        format!("{}x\n{body}", "({[".repeat(60)),
+        format!("{}x\n{body}", "{ a b ".repeat(60)),
+        "fn f() { let = ".repeat(60),
+        format!("match x {{ {}", "[{".repeat(60)),
+        format!("let x = {}1", "-".repeat(2_000)),
+        format!("match 1 {{ {}x{} => 1 }}", "[".repeat(30), "]".repeat(30)),
+        format!(
+            "match 1 {{ {}x{} => 1 }}",
+            "{a: ".repeat(30),
+            "}".repeat(30)
+        ),
+    ];
+    let failures: Vec<String> = cases
+        .into_iter()
+        .filter_map(|src| {
+            let head: String = src.chars().take(40).collect();
+            within(BUDGET, src, exercise)
+                .err()
+                .map(|e| format!("{e}: {head}…"))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Checks a large input: it must be refused with a coded diagnostic (only the
+/// first is rendered: rendering is not what is measured here).
+fn check_large(src: &str) -> Result<(), String> {
+    let (mut checker, _) = Voyager::with_buffer(Config::default());
+    match checker.compile("large.vy", src, None) {
+        Ok(_) => Ok(()),
+        Err(diags) => match diags.first() {
+            Some(d) if d.code.len() == 5 && d.loc.is_some() => {
+                let _ = checker.render(d, false);
+                Ok(())
+            }
+            other => Err(format!("no coded diagnostic: {other:?}")),
+        },
+    }
+}
+
+/// A megabyte of noise or of brackets is checked in bounded time (the bound
+/// is for a debug build on a shared machine; the point is that it ends).
+#[test]
+fn a_megabyte_of_noise_or_brackets_is_checked_in_bounded_time() {
+    const MB: usize = 1 << 20;
+    let mut rng = Rng(0xB1B_BEEF_0000_0001);
+    let noise: Vec<u8> = (0..MB).map(|_| rng.next() as u8).collect();
+    let printable: String = (0..MB)
+        .map(|_| match rng.below(20) {
+            0 => '\n',
+            _ => (b' ' + rng.below(95) as u8) as char,
+        })
+        .collect();
+    let cases = vec![
+        String::from_utf8_lossy(&noise).into_owned(),
+        printable,
+        "{".repeat(MB),
+        "({".repeat(MB / 2),
+        "[".repeat(MB),
+    ];
+    let failures: Vec<String> = cases
+        .into_iter()
+        .filter_map(|src| {
+            let head: String = src.chars().take(20).collect();
+            within(Duration::from_secs(60), src, check_large)
+                .err()
+                .map(|e| format!("{e}: {head:?}…"))
+        })
+        .collect();
     assert!(failures.is_empty(), "{failures:#?}");
 }

@@ -129,3 +129,31 @@ fn disasm_match() {
         "action w(x) { }\nfn kind(m) {\n  match m {\n    call(w, x) if x > 1 => \"big\",\n    [a, ..rest] => a,\n    _ => nil\n  }\n}\n"
     ));
 }
+
+#[test]
+fn bad_unicode_escape_is_one_error() {
+    insta::assert_snapshot!(diagnostics(
+        "print(\"caf\\u{e9} \\u{zz} and \\u{110000}\")\nlet x = {a: 1}\nprint(x.a)\n"
+    ));
+}
+
+#[test]
+fn unterminated_string_is_one_error() {
+    insta::assert_snapshot!(diagnostics(
+        "let who = \"A\"\nprint(\"hello {who})\nfn f(x) { [x, x + 1] }\nlet r = {a: f(1), b: \"ok\"}\nprint(r)\n"
+    ));
+}
+
+#[test]
+fn reserved_word_as_a_name() {
+    insta::assert_snapshot!(diagnostics(
+        "let when = 1\nfn match() { 2 }\nfn f(in) { 3 }\nfor pass in [1] { }\n"
+    ));
+}
+
+#[test]
+fn unterminated_multiline_string() {
+    insta::assert_snapshot!(diagnostics(
+        "let help = \"\"\"\n  usage: deploy\nprint(help)\n"
+    ));
+}

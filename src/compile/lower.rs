@@ -1142,10 +1142,22 @@ impl Compiler<'_> {
                 };
                 self.op(code, span, 0);
             }
-            ExprKind::Binary(op, a, b) => {
-                self.expr(a);
-                self.expr(b);
-                self.op(binop_code(*op), span, -1);
+            ExprKind::Binary(_, a, _) => {
+                // `1 + 2 + … + n` leans left and reads as flat: walk its left
+                // spine in a loop, so that its length is not nesting depth.
+                let mut spine = vec![e];
+                let mut leftmost: &Expr = a;
+                while let ExprKind::Binary(_, l, _) = &leftmost.kind {
+                    spine.push(leftmost);
+                    leftmost = l;
+                }
+                self.expr(leftmost);
+                for node in spine.iter().rev() {
+                    if let ExprKind::Binary(op, _, b) = &node.kind {
+                        self.expr(b);
+                        self.op(binop_code(*op), node.span, -1);
+                    }
+                }
             }
             ExprKind::And(a, b) | ExprKind::Or(a, b) => {
                 self.expr(a);

@@ -16,8 +16,13 @@ pub enum LexErrorKind {
     #[default]
     UnexpectedChar,
     UnterminatedString,
+    /// A `"""` string with no closing `"""`.
+    UnterminatedRawString,
     UnterminatedComment,
     InvalidEscape(char),
+    /// A `\u{…}` escape that is not 1 to 6 hex digits naming a character;
+    /// holds what was written.
+    InvalidUnicodeEscape(String),
     InvalidNumber(String),
     UnknownDurationUnit(String),
     NumberTooLarge,
@@ -43,6 +48,8 @@ enum Raw {
     Newline,
     #[token("\"")]
     Quote,
+    #[token("\"\"\"")]
+    TripleQuote,
 
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*")]
     Ident,
@@ -375,9 +382,11 @@ pub fn lex(src: &str) -> (Vec<Spanned<Token<'_>>>, Vec<LexError>) {
         lex: Raw::lexer(src),
         tokens: Vec::new(),
         errors: Vec::new(),
+        cut_line: false,
+        line_cuts: Vec::new(),
     };
     driver.run();
-    let tokens = significant_newlines(driver.tokens);
+    let tokens = significant_newlines(driver.tokens, &driver.line_cuts);
     (tokens, driver.errors)
 }
 
@@ -385,6 +394,11 @@ struct Driver<'src> {
     lex: logos::Lexer<'src, Raw>,
     tokens: Vec<Spanned<Token<'src>>>,
     errors: Vec<LexError>,
+    /// Set by an unterminated string: the newline that ends its line ends
+    /// the statement too, whatever brackets the string left open.
+    cut_line: bool,
+    /// Where those newlines are (byte offsets, ascending).
+    line_cuts: Vec<u32>,
 }
 
 /// Where a string scan stopped.
@@ -399,8 +413,9 @@ enum StrStop {
 
 impl<'src> Driver<'src> {
     fn run(&mut self) {
-        // For each open interpolation, how many `{` are open inside it.
-        let mut interp_depths: Vec<usize> = Vec::new();
+        // For each open interpolation, how many `{` are open inside it and
+        // where its string starts.
+        let mut interp_depths: Vec<(usize, usize)> = Vec::new();
         while let Some(raw) = self.lex.next() {
             let span = Span::from(self.lex.span());
             let token = match raw {
@@ -408,26 +423,55 @@ impl<'src> Driver<'src> {
                     self.errors.push(LexError { kind, span });
                     Token::Error
                 }
-                Ok(Raw::Quote) => {
-                    self.string(span.start as usize, false, &mut interp_depths);
+                Ok(Raw::TripleQuote) => {
+                    self.raw_string(span.start as usize);
                     continue;
                 }
-                Ok(Raw::RBrace) if interp_depths.last() == Some(&0) => {
-                    interp_depths.pop();
-                    self.string(span.start as usize, true, &mut interp_depths);
+                Ok(Raw::Quote) => {
+                    let start = span.start as usize;
+                    self.string(start, start, false, &mut interp_depths);
+                    continue;
+                }
+                Ok(Raw::RBrace) if interp_depths.last().is_some_and(|&(d, _)| d == 0) => {
+                    let (_, start) = interp_depths.pop().unwrap_or_default();
+                    self.string(start, span.start as usize, true, &mut interp_depths);
                     continue;
                 }
                 Ok(Raw::LBrace) => {
-                    if let Some(depth) = interp_depths.last_mut() {
+                    if let Some((depth, _)) = interp_depths.last_mut() {
                         *depth += 1;
                     }
                     Token::LBrace
                 }
                 Ok(Raw::RBrace) => {
-                    if let Some(depth) = interp_depths.last_mut() {
+                    if let Some((depth, _)) = interp_depths.last_mut() {
                         *depth -= 1;
                     }
                     Token::RBrace
+                }
+                Ok(Raw::Newline) if !interp_depths.is_empty() => {
+                    // A string ends on its line, interpolations included: the
+                    // open ones are reported once and closed here, so that the
+                    // lines after them are read as code again.
+                    let at = span.start as usize;
+                    let start = interp_depths[0].1;
+                    self.errors.push(LexError {
+                        kind: LexErrorKind::UnterminatedString,
+                        span: Span::new(start, start + 1),
+                    });
+                    for _ in interp_depths.drain(..) {
+                        self.tokens
+                            .push((Token::StrEnd(String::new()), Span::new(at, at)));
+                    }
+                    self.tokens.push((Token::Error, Span::new(at, at)));
+                    self.line_cuts.push(span.start);
+                    self.cut_line = false;
+                    Token::Newline
+                }
+                Ok(Raw::Newline) if self.cut_line => {
+                    self.line_cuts.push(span.start);
+                    self.cut_line = false;
+                    Token::Newline
                 }
                 Ok(raw) => plain(raw, self.lex.slice()),
             };
@@ -443,9 +487,38 @@ impl<'src> Driver<'src> {
         }
     }
 
+    /// Scans a `"""` string from just after its opening quotes. One that
+    /// never closes runs to the end of the input: a line end can't end it.
+    fn raw_string(&mut self, start: usize) {
+        let rest = self.lex.remainder();
+        let token = match rest.find("\"\"\"") {
+            Some(end) => {
+                self.lex.bump(end + 3);
+                Token::Str(dedent(&rest[..end]))
+            }
+            None => {
+                self.lex.bump(rest.len());
+                self.errors.push(LexError {
+                    kind: LexErrorKind::UnterminatedRawString,
+                    span: Span::new(start, start + 3),
+                });
+                Token::Error
+            }
+        };
+        self.tokens
+            .push((token, Span::new(start, self.lex.span().end)));
+    }
+
     /// Scans string text from just after `"` (or the `}` that closed an
-    /// interpolation, when `resumed`) and pushes the token for it.
-    fn string(&mut self, start: usize, resumed: bool, interp_depths: &mut Vec<usize>) {
+    /// interpolation, when `resumed`) and pushes the token for it. `opening`
+    /// is where the whole string starts, `start` where this piece does.
+    fn string(
+        &mut self,
+        opening: usize,
+        start: usize,
+        resumed: bool,
+        interp_depths: &mut Vec<(usize, usize)>,
+    ) {
         let rest = self.lex.remainder();
         let mut text = String::new();
         let mut stop = StrStop::Eof;
@@ -470,6 +543,24 @@ impl<'src> Driver<'src> {
                     break;
                 }
                 '\\' => match chars.next() {
+                    Some((u, 'u')) => {
+                        let (len, decoded) = unicode_escape(&rest[u + 1..]);
+                        for _ in rest[u + 1..u + 1 + len].chars() {
+                            chars.next();
+                        }
+                        match decoded {
+                            Some(c) => text.push(c),
+                            None => {
+                                let at = self.lex.span().end + i;
+                                self.errors.push(LexError {
+                                    kind: LexErrorKind::InvalidUnicodeEscape(
+                                        rest[i..u + 1 + len].to_string(),
+                                    ),
+                                    span: Span::new(at, at + 2 + len),
+                                });
+                            }
+                        }
+                    }
                     Some((_, e)) => match e {
                         'n' => text.push('\n'),
                         't' => text.push('\t'),
@@ -495,18 +586,72 @@ impl<'src> Driver<'src> {
             (false, StrStop::Interp) => Token::StrStart(text),
             (true, StrStop::Interp) => Token::StrMid(text),
             (true, StrStop::Quote) => Token::StrEnd(text),
-            (_, StrStop::Eof) => {
+            (resumed, StrStop::Eof) => {
                 self.errors.push(LexError {
                     kind: LexErrorKind::UnterminatedString,
-                    span: Span::new(start, start + 1),
+                    span: Span::new(opening, opening + 1),
                 });
+                // After an interpolation the string still ends here, so that
+                // what follows is read as code, not as the string's inside.
+                self.cut_line = true;
+                if resumed {
+                    self.tokens.push((Token::StrEnd(text), span));
+                }
                 Token::Error
             }
         };
         if matches!(stop, StrStop::Interp) {
-            interp_depths.push(0);
+            interp_depths.push((0, opening));
         }
         self.tokens.push((token, span));
+    }
+}
+
+/// The text of a `"""` string: taken as written (no escapes, no
+/// interpolation), except that a line break right after the opening `"""`
+/// and a last line holding only white space (the closing `"""` on its own
+/// line) are dropped, and the indentation common to the non-blank lines is
+/// removed.
+fn dedent(raw: &str) -> String {
+    let raw = raw.replace("\r\n", "\n");
+    let body = raw.strip_prefix('\n').unwrap_or(&raw);
+    let mut lines: Vec<&str> = body.split('\n').collect();
+    if lines.len() > 1 && lines.last().is_some_and(|l| l.trim().is_empty()) {
+        lines.pop();
+    }
+    let indent_of = |line: &str| line.len() - line.trim_start_matches([' ', '\t']).len();
+    let common = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| indent_of(l))
+        .min()
+        .unwrap_or(0);
+    let dedented: Vec<&str> = lines
+        .iter()
+        .map(|l| &l[common.min(indent_of(l))..])
+        .collect();
+    dedented.join("\n")
+}
+
+/// Reads the `{hex}` of a `\u{hex}` escape at the start of `after_u`:
+/// how many bytes it takes and the character, if it names one. A malformed
+/// escape takes up to its `}`, but never the string's closing quote or the
+/// line end, so that one bad escape is one error.
+fn unicode_escape(after_u: &str) -> (usize, Option<char>) {
+    let Some(body) = after_u.strip_prefix('{') else {
+        return (0, None);
+    };
+    match body.find(['}', '"', '\n']) {
+        Some(end) if body[end..].starts_with('}') => {
+            let digits = &body[..end];
+            let c = Some(digits)
+                .filter(|d| (1..=6).contains(&d.len()) && d.chars().all(|c| c.is_ascii_hexdigit()))
+                .and_then(|d| u32::from_str_radix(d, 16).ok())
+                .and_then(char::from_u32);
+            (end + 2, c)
+        }
+        Some(end) => (end + 1, None),
+        None => (after_u.len(), None),
     }
 }
 
@@ -542,7 +687,7 @@ fn plain(raw: Raw, slice: &str) -> Token<'_> {
         Raw::Star => Token::Star,
         Raw::Slash => Token::Slash,
         Raw::Percent => Token::Percent,
-        Raw::LineComment | Raw::BlockComment | Raw::Quote => Token::Error,
+        Raw::LineComment | Raw::BlockComment | Raw::Quote | Raw::TripleQuote => Token::Error,
     }
 }
 
@@ -585,7 +730,15 @@ fn continues_after(token: &Token) -> bool {
 /// Keeps a newline (or `;`) only where it ends a statement: not inside `( )`
 /// or `[ ]` or an interpolation, not after an operator or `,`, not before
 /// `}`, `else` or `.`, and never two in a row.
-fn significant_newlines(tokens: Vec<Spanned<Token<'_>>>) -> Vec<Spanned<Token<'_>>> {
+///
+/// A newline in `line_cuts` (after an unterminated string) always ends the
+/// statement and closes the `( )`, `[ ]` and interpolations left open on
+/// its line: the string most likely swallowed their closing brackets, and
+/// one error is enough.
+fn significant_newlines<'src>(
+    tokens: Vec<Spanned<Token<'src>>>,
+    line_cuts: &[u32],
+) -> Vec<Spanned<Token<'src>>> {
     #[derive(PartialEq)]
     enum Open {
         Paren,
@@ -596,6 +749,13 @@ fn significant_newlines(tokens: Vec<Spanned<Token<'_>>>) -> Vec<Spanned<Token<'_
     let mut open: Vec<Open> = Vec::new();
     let mut pending_newline: Option<Span> = None;
     for (token, span) in tokens {
+        if token == Token::Newline && line_cuts.binary_search(&span.start).is_ok() {
+            while matches!(open.last(), Some(Open::Paren | Open::Interp)) {
+                open.pop();
+            }
+            pending_newline.get_or_insert(span);
+            continue;
+        }
         if token == Token::Newline {
             let in_braces = matches!(open.last(), None | Some(Open::Brace));
             let after_continuation = out.last().is_none_or(|(t, _)| continues_after(t));
@@ -718,6 +878,67 @@ mod tests {
         assert_eq!(errors(r#""abc"#), vec![LexErrorKind::UnterminatedString]);
         assert_eq!(errors(r#""a\qb""#), vec![LexErrorKind::InvalidEscape('q')]);
         assert_eq!(errors(r#""a {x"#), vec![LexErrorKind::UnterminatedString]);
+    }
+
+    #[test]
+    fn triple_quoted_strings_are_raw_and_dedented() {
+        use Token::*;
+        assert_eq!(
+            kinds("let s = \"\"\"\n    a \\n {b}\n      \"c\"\n\n    d\n    \"\"\""),
+            vec![
+                Let,
+                Ident("s"),
+                Assign,
+                Str("a \\n {b}\n  \"c\"\n\nd".into())
+            ]
+        );
+        assert_eq!(kinds(r#""""one "line""""#), vec![Str("one \"line".into())]);
+        assert_eq!(kinds(r#""" " ""#), vec![Str("".into()), Str(" ".into())]);
+        assert_eq!(
+            errors("\"\"\"\nnever closed\n"),
+            vec![LexErrorKind::UnterminatedRawString]
+        );
+    }
+
+    #[test]
+    fn unicode_escapes() {
+        use Token::*;
+        assert_eq!(kinds(r#""caf\u{e9}\u{1F600}""#), vec![Str("café😀".into())]);
+        assert_eq!(
+            errors(r#""a \u{zz} b" + 1"#),
+            vec![LexErrorKind::InvalidUnicodeEscape(r"\u{zz}".into())]
+        );
+        assert_eq!(
+            errors(r#""\u{110000}" "\u0041" "\u{41""#),
+            vec![
+                LexErrorKind::InvalidUnicodeEscape(r"\u{110000}".into()),
+                LexErrorKind::InvalidUnicodeEscape(r"\u".into()),
+                LexErrorKind::InvalidUnicodeEscape(r"\u{41".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unterminated_string_ends_its_statement() {
+        use Token::*;
+        let (tokens, errs) = lex("f(\"a {x})\ng()");
+        assert_eq!(errs.len(), 1);
+        let kinds: Vec<Token> = tokens.into_iter().map(|(t, _)| t).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                Ident("f"),
+                LParen,
+                StrStart("a ".into()),
+                Ident("x"),
+                StrEnd(")".into()),
+                Error,
+                Newline,
+                Ident("g"),
+                LParen,
+                RParen
+            ]
+        );
     }
 
     #[test]

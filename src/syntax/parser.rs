@@ -18,6 +18,8 @@ pub struct ParseError {
     pub expected: Vec<String>,
     /// What the parser was reading when it failed (`"a match arm"`).
     pub context: Option<String>,
+    /// A reserved word found where a name was being bound (`let when = 1`).
+    pub reserved: Option<String>,
 }
 
 /// How deep brackets may nest before the parser refuses the file.
@@ -33,6 +35,7 @@ pub fn parse<'s>(tokens: &[Spanned<Token<'s>>], src_len: usize) -> (Vec<Stmt>, V
             found: None,
             expected: vec![],
             context: Some(format!("brackets nested more than {MAX_NESTING} deep")),
+            reserved: None,
         };
         return (vec![], vec![error]);
     }
@@ -88,11 +91,16 @@ fn to_parse_error(e: &Rich<Token, SimpleSpan>) -> ParseError {
         chumsky::error::RichReason::Custom(msg) => Some(msg.to_string()),
         _ => None,
     };
+    let reserved = custom
+        .as_deref()
+        .and_then(|msg| msg.strip_prefix(RESERVED))
+        .map(str::to_string);
     ParseError {
         span: Span::from(e.span().into_range()),
         found: e.found().map(|t| t.to_string()),
         expected,
         context: custom.or(context),
+        reserved,
     }
 }
 
@@ -124,6 +132,28 @@ where
         .labelled("a name")
 }
 
+/// A name being bound (`let`, `fn`, `action`, parameters, `for`). A
+/// reserved word there is reported as such and read as the name, so that
+/// parsing goes on as the writer meant.
+fn binding<'t, 's: 't, I>() -> impl Parser<'t, I, Name, Extra<'t, 's>> + Clone
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    ident()
+        .or(any()
+            .filter(|t: &Token| keyword_text(t).is_some())
+            .validate(|t: Token, e, emitter| {
+                let word = keyword_text(&t).unwrap_or_default();
+                emitter.emit(Rich::custom(e.span(), format!("{RESERVED}{word}")));
+                (word.to_string(), Span::from(e.span()))
+            }))
+        .labelled("a name")
+}
+
+/// Marks the custom error [`binding`] raises, so that it becomes
+/// [`ParseError::reserved`].
+const RESERVED: &str = "reserved word: ";
+
 /// A field name: any name, keywords included (`m.action`).
 fn field_name<'t, 's: 't, I>() -> impl Parser<'t, I, Name, Extra<'t, 's>> + Clone
 where
@@ -144,6 +174,16 @@ where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
 {
     select! { Token::Str(s) = e => (s, Span::from(e.span())) }.labelled("a topic string")
+}
+
+/// A closing bracket. One missing at the end of the input is reported and
+/// taken as read, so that every bracket still open there ends in one step
+/// instead of each failing and being re-parsed by its enclosing rule.
+fn close<'t, 's: 't, I>(token: Token<'s>) -> impl Parser<'t, I, (), Extra<'t, 's>> + Clone
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    just(token).ignored().recover_with(via_parser(end()))
 }
 
 fn separators<'t, 's: 't, I>() -> impl Parser<'t, I, (), Extra<'t, 's>> + Clone
@@ -188,7 +228,7 @@ where
                 .allow_trailing()
                 .collect::<Vec<Stmt>>(),
         )
-        .then_ignore(just(Token::RBrace))
+        .then_ignore(close(Token::RBrace))
         .map_with(|stmts, e| Block {
             stmts,
             span: Span::from(e.span()),
@@ -208,11 +248,11 @@ where
         .labelled("a block")
         .boxed();
 
-    let params = ident()
+    let params = binding()
         .separated_by(just(Token::Comma))
         .allow_trailing()
         .collect::<Vec<_>>()
-        .delimited_by(just(Token::LParen), just(Token::RParen))
+        .delimited_by(just(Token::LParen), close(Token::RParen))
         .labelled("parameters");
 
     let lambda = just(Token::Fn)
@@ -274,7 +314,7 @@ where
                 .allow_leading()
                 .allow_trailing()
                 .collect::<Vec<_>>()
-                .delimited_by(just(Token::LBrace), just(Token::RBrace)),
+                .delimited_by(just(Token::LBrace), close(Token::RBrace)),
         )
         .map(|(scrutinee, arms)| ExprKind::Match(Box::new(scrutinee), arms));
 
@@ -286,7 +326,7 @@ where
 
     let list = items
         .clone()
-        .delimited_by(just(Token::LBracket), just(Token::RBracket))
+        .delimited_by(just(Token::LBracket), close(Token::RBracket))
         .map(ExprKind::List);
 
     let key = ident().or(string_lit());
@@ -298,7 +338,7 @@ where
         .at_least(1)
         .collect::<Vec<_>>()
         .or(empty().to(vec![]))
-        .delimited_by(just(Token::LBrace), just(Token::RBrace))
+        .delimited_by(just(Token::LBrace), close(Token::RBrace))
         .map(ExprKind::Record);
 
     let interp = select! { Token::StrStart(s) => s }
@@ -343,7 +383,7 @@ where
         record,
         block.clone().map(ExprKind::Block),
         expr.clone()
-            .delimited_by(just(Token::LParen), just(Token::RParen))
+            .delimited_by(just(Token::LParen), close(Token::RParen))
             .map(|e: Expr| e.kind),
     ))
     .map_with(|kind, e| Expr {
@@ -385,10 +425,10 @@ where
     let postfix_op = choice((
         items
             .clone()
-            .delimited_by(just(Token::LParen), just(Token::RParen))
+            .delimited_by(just(Token::LParen), close(Token::RParen))
             .map(Postfix::Call),
         expr.clone()
-            .delimited_by(just(Token::LBracket), just(Token::RBracket))
+            .delimited_by(just(Token::LBracket), close(Token::RBracket))
             .map(Postfix::Index),
         just(Token::Dot)
             .ignore_then(field_name())
@@ -447,14 +487,14 @@ where
     expr.define(operators.labelled("an expression").boxed());
 
     let let_stmt = just(Token::Let)
-        .ignore_then(ident())
+        .ignore_then(binding())
         .then_ignore(just(Token::Assign))
         .then(expr.clone())
         .map(|(name, value)| StmtKind::Let(name, value));
 
     let fn_decl = |keyword: Token<'s>| {
         just(keyword)
-            .ignore_then(ident())
+            .ignore_then(binding())
             .then(params.clone())
             .then(block.clone())
             .map_with(|((name, params), body), e| FnDecl {
@@ -484,7 +524,7 @@ where
 
     let pass = just(Token::Pass)
         .ignore_then(string_lit())
-        .then(ident().delimited_by(just(Token::LParen), just(Token::RParen)))
+        .then(binding().delimited_by(just(Token::LParen), close(Token::RParen)))
         .then(block.clone())
         .map_with(|((topic, param), body), e| {
             StmtKind::Pass(PassDecl {
@@ -501,7 +541,7 @@ where
         .map(|(cond, body)| StmtKind::While(cond, body));
 
     let for_stmt = just(Token::For)
-        .ignore_then(ident())
+        .ignore_then(binding())
         .then_ignore(just(Token::In))
         .then(expr.clone())
         .then(block.clone())
@@ -545,14 +585,55 @@ where
                 kind,
                 span: Span::from(e.span()),
             })
-            .recover_with(skip_then_retry_until(
-                any().ignored(),
-                one_of([Token::Newline, Token::RBrace]).rewind().ignored(),
-            ))
+            .recover_with(via_parser(rest_of_statement().map_with(|(), e| Stmt {
+                kind: StmtKind::Error,
+                span: Span::from(e.span()),
+            })))
             .labelled("a statement")
             .boxed(),
     );
     (stmt.boxed(), pattern.boxed())
+}
+
+/// Error recovery for a statement that failed to parse: skips to the end of
+/// its line (or to the `}` that closes its block), stepping over bracketed
+/// groups whole. It looks at each token once, so recovery stays linear; it
+/// consumes at least one token, or fails.
+fn rest_of_statement<'t, 's: 't, I>() -> impl Parser<'t, I, (), Extra<'t, 's>> + Clone
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    custom(|inp| {
+        let start = inp.cursor();
+        let mut depth = 0usize;
+        let mut skipped = false;
+        loop {
+            let at_boundary = match inp.peek() {
+                None => true,
+                Some(Token::Newline | Token::RBrace) if depth == 0 => true,
+                Some(Token::LParen | Token::LBracket | Token::LBrace | Token::StrStart(_)) => {
+                    depth += 1;
+                    false
+                }
+                Some(Token::RParen | Token::RBracket | Token::RBrace | Token::StrEnd(_)) => {
+                    depth = depth.saturating_sub(1);
+                    false
+                }
+                Some(_) => false,
+            };
+            if at_boundary {
+                break;
+            }
+            inp.skip();
+            skipped = true;
+        }
+        if skipped {
+            Ok(())
+        } else {
+            // The statement's own error is the one reported.
+            Err(Rich::custom(inp.span_since(&start), "a statement"))
+        }
+    })
 }
 
 fn pattern_parser<'t, 's: 't, I>() -> Boxed<'t, 's, I, Pattern>
@@ -587,20 +668,18 @@ where
             .allow_trailing()
             .collect::<Vec<Pattern>>();
 
+        // Each bracketed pattern is read in one pass (items, then an optional
+        // `..`): trying "items then `..`" and then "items alone" re-read every
+        // nested pattern twice, which is exponential in the nesting.
         let rest = just(Token::DotDot).ignore_then(ident().or_not());
-        let list = pattern
+        let list = items
             .clone()
-            .then_ignore(just(Token::Comma))
-            .repeated()
-            .collect::<Vec<Pattern>>()
-            .then(rest.clone().map(Some))
-            .or(items.clone().map(|items| (items, None)))
-            .delimited_by(just(Token::LBracket), just(Token::RBracket))
+            .then(rest.or_not())
+            .delimited_by(just(Token::LBracket), close(Token::RBracket))
             .map(|(items, rest)| PatternKind::List(items, rest));
 
         let key = ident().or(string_lit());
         let field = key
-            .clone()
             .then(just(Token::Colon).ignore_then(pattern.clone()).or_not())
             .map(|(key, pat)| {
                 let pat = pat.unwrap_or_else(|| Pattern {
@@ -610,25 +689,12 @@ where
                 (key, pat)
             });
         let record = field
-            .then_ignore(just(Token::Comma))
-            .repeated()
+            .separated_by(just(Token::Comma))
+            .allow_trailing()
             .collect::<Vec<_>>()
-            .then_ignore(just(Token::DotDot))
-            .map(|fields| PatternKind::Record(fields, true))
-            .or(key
-                .then(just(Token::Colon).ignore_then(pattern.clone()).or_not())
-                .map(|(key, pat)| {
-                    let pat = pat.unwrap_or_else(|| Pattern {
-                        kind: PatternKind::Bind(key.0.clone()),
-                        span: key.1,
-                    });
-                    (key, pat)
-                })
-                .separated_by(just(Token::Comma))
-                .allow_trailing()
-                .collect::<Vec<_>>()
-                .map(|fields| PatternKind::Record(fields, false)))
-            .delimited_by(just(Token::LBrace), just(Token::RBrace));
+            .then(just(Token::DotDot).or_not())
+            .delimited_by(just(Token::LBrace), close(Token::RBrace))
+            .map(|(fields, open)| PatternKind::Record(fields, open.is_some()));
 
         let call = just(Token::Ident("call"))
             .ignore_then(
@@ -642,13 +708,13 @@ where
                     )
                     .then(just(Token::Comma).ignore_then(just(Token::DotDot)).or_not())
                     .then_ignore(just(Token::Comma).or_not())
-                    .delimited_by(just(Token::LParen), just(Token::RParen)),
+                    .delimited_by(just(Token::LParen), close(Token::RParen)),
             )
             .map(|((action, args), rest)| PatternKind::Call(action, args, rest.is_some()));
 
         let constructor =
             select! { Token::Ident(name) if is_message_pattern(name) => name.to_string() }
-                .then(items.delimited_by(just(Token::LParen), just(Token::RParen)))
+                .then(items.delimited_by(just(Token::LParen), close(Token::RParen)))
                 .map(|(name, args)| PatternKind::Message(name, args));
 
         let name = select! { Token::Ident(name) => name }.map(|name: &str| match name {

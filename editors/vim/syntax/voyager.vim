@@ -38,10 +38,12 @@ syn match voyagerOperator "=>\|==\|!=\|<=\|>=\|+=\|-=\|\.\.\|[-+*/%<>=]"
 
 " Strings end at their line (as the language's do), so an unterminated one
 " colours no further. Interpolations hold expressions.
-syn match voyagerEscape +\\[ntr\\"{}]+ contained
 syn match voyagerBadEscape +\\[^ntr\\"{}]+ contained
+syn match voyagerEscape +\\[ntr\\"{}]\|\\u{\x\{1,6}}+ contained
 syn region voyagerInterpolation matchgroup=voyagerInterpDelim start=+{+ end=+}+ contained oneline contains=TOP
 syn region voyagerString start=+"+ skip=+\\\\\|\\"+ end=+"+ end=+$+ oneline contains=voyagerEscape,voyagerBadEscape,voyagerInterpolation
+" Triple-quoted strings span lines and are raw: no escapes, no interpolation.
+syn region voyagerString start=+"""+ end=+"""+
 
 syn keyword voyagerTodo TODO FIXME XXX NOTE contained
 syn match voyagerLineComment "//.*$" contains=voyagerTodo
