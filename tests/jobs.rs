@@ -258,3 +258,24 @@ fn http_to_a_closed_port_is_a_retryable_error() {
     );
     assert!(err.contains("GET not a url"), "{err}");
 }
+
+/// The step count `--stats` reports.
+fn steps_of(stderr: &str) -> u64 {
+    stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("steps:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no step count in {stderr}"))
+}
+
+#[test]
+fn a_finished_job_wakes_only_its_own_item() {
+    // Each item takes a step to start its job (one more if it found the
+    // pool full) and one to finish: about three steps a job, not one step
+    // of every parked item each time a job finishes.
+    let script = "conc(map(range(0, 400), fn(i) { call(sh, \"true\") }))\n";
+    let (_, err, code) = run(script, &["--stats", "--jobs", "4"]);
+    assert_eq!(code, 0, "{err}");
+    let steps = steps_of(&err);
+    assert!(steps < 4 * 400, "{steps} steps for 400 jobs");
+}

@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod jobs;
 pub mod node;
+mod parked;
 pub mod queue;
 pub mod serial;
 
@@ -151,9 +152,12 @@ pub struct Engine<Q: MainQueue = RingQueue> {
     finished_jobs: std::collections::HashMap<u64, jobs::JobOutcome>,
     /// Jobs a timeout cancelled: their outcomes are dropped when they come.
     cancelled_jobs: std::collections::HashSet<u64>,
-    /// Items waiting for a job (or for room on the pool), with the time
-    /// they must wake at anyway (a timeout, a delay beside the job).
-    parked: Vec<(Option<i64>, Item)>,
+    /// Items waiting for a job (or for room on the pool).
+    parked: parked::Parked,
+    /// The item being stepped (the owner of any job it starts).
+    stepping: u64,
+    /// Set when the step found the pool full.
+    wants_room: bool,
     /// Reused for the nodes a call's result becomes.
     scratch: Vec<Node>,
 }
@@ -235,7 +239,9 @@ impl<Q: MainQueue> Engine<Q> {
             jobs: None,
             finished_jobs: std::collections::HashMap::new(),
             cancelled_jobs: std::collections::HashSet::new(),
-            parked: Vec::new(),
+            parked: parked::Parked::default(),
+            stepping: 0,
+            wants_room: false,
             scratch: Vec::new(),
         }
     }
@@ -334,7 +340,7 @@ impl<Q: MainQueue> Engine<Q> {
         }
         if !self.parked.is_empty() {
             let _ = writeln!(s, "on jobs: {} item(s)", self.parked.len());
-            for (_, item) in self.parked.iter().take(limit) {
+            for item in self.parked.sorted().into_iter().take(limit) {
                 let _ = writeln!(s, "  #{} {}", item.id, item.node.to_message().display());
             }
         }
@@ -597,23 +603,40 @@ impl<Q: MainQueue> Engine<Q> {
         while let Some((id, outcome)) = pool.next_done(timeout.take()) {
             if !self.cancelled_jobs.remove(&id) {
                 self.finished_jobs.insert(id, outcome);
+                if let Some(item) = self.parked.wake_owner(id) {
+                    self.main.push_back(item);
+                }
             }
             any = true;
         }
         if any {
-            self.unpark();
+            self.wake_for_room();
+        }
+    }
+
+    /// Wakes as many items waiting for room as the pool has free slots.
+    fn wake_for_room(&mut self) {
+        let free = self
+            .jobs
+            .as_ref()
+            .map_or(0, |p| p.capacity.saturating_sub(p.in_flight()));
+        for _ in 0..free {
+            match self.parked.wake_for_room() {
+                Some(item) => self.main.push_back(item),
+                None => break,
+            }
         }
     }
 
     fn unpark(&mut self) {
-        for (_, item) in self.parked.drain(..) {
+        for item in self.parked.drain() {
             self.main.push_back(item);
         }
     }
 
     /// The earliest time a parked item must wake at.
     fn parked_deadline(&self) -> Option<i64> {
-        self.parked.iter().filter_map(|(d, _)| *d).min()
+        self.parked.next_deadline()
     }
 
     fn release_due_timers(&mut self) {
@@ -621,14 +644,8 @@ impl<Q: MainQueue> Engine<Q> {
             return;
         }
         let now = self.clock.now();
-        if self.parked.iter().any(|(d, _)| d.is_some_and(|d| d <= now)) {
-            let (due, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.parked)
-                .into_iter()
-                .partition(|(d, _)| d.is_some_and(|d| d <= now));
-            self.parked = waiting;
-            for (_, item) in due {
-                self.main.push_back(item);
-            }
+        while let Some(item) = self.parked.wake_due(now) {
+            self.main.push_back(item);
         }
         while let Some(item) = self.timers.pop_due(now) {
             self.main.push_back(item);
@@ -636,6 +653,7 @@ impl<Q: MainQueue> Engine<Q> {
     }
 
     fn step_item(&mut self, item: Item) {
+        self.stepping = item.id;
         self.stats.steps += 1;
         self.stats.steps_by_kind[item.node.kind_index()] += 1;
         if self.config.trace {
@@ -672,6 +690,20 @@ impl<Q: MainQueue> Engine<Q> {
         }
     }
 
+    /// Enters a branch of a split conc as a new item; the jobs running in
+    /// it now belong to that item.
+    fn enter_branch(&mut self, branch: Node) {
+        let mut running = Vec::new();
+        running_jobs(&branch, &mut running);
+        let before = self.next_id;
+        self.enter(branch, None);
+        if self.next_id > before {
+            for job in running {
+                self.parked.own(job, self.next_id);
+            }
+        }
+    }
+
     /// Puts what a step did in place: new messages enter, what is left of
     /// the item goes back on the queue, waits, or is a dead letter.
     /// `before` is the item as it was, when tracing.
@@ -697,7 +729,7 @@ impl<Q: MainQueue> Engine<Q> {
                         // on, is not routed again.
                         Node::Conc(branches) => {
                             for b in *branches {
-                                self.enter(b, None);
+                                self.enter_branch(b);
                             }
                         }
                         other => self.main.push_back(Item { id, node: other }),
@@ -716,7 +748,8 @@ impl<Q: MainQueue> Engine<Q> {
                 }
                 if wait.job {
                     let deadline = (wait.until != i64::MAX).then_some(wait.until);
-                    self.parked.push((deadline, Item { id, node }));
+                    let wants_room = std::mem::take(&mut self.wants_room);
+                    self.parked.park(deadline, Item { id, node }, wants_room);
                 } else {
                     self.timers.push(wait.until, Item { id, node });
                 }
@@ -978,6 +1011,7 @@ impl<Q: MainQueue> Engine<Q> {
             for job in running {
                 pool.cancel(job);
                 self.cancelled_jobs.insert(job);
+                self.parked.disown(job);
             }
         }
         t.attempts += 1;
@@ -1055,9 +1089,11 @@ impl<Q: MainQueue> Engine<Q> {
                     not_before: i64::MIN,
                 }))
             };
+            self.wants_room = true;
             return Outcome::Blocked(node, Wait::JOB);
         }
         let job = pool.submit(spec);
+        self.parked.own(job, self.stepping);
         let name = action.name.clone();
         self.trace(|| format!("job {job} started: {name}"));
         Outcome::Blocked(
@@ -1220,8 +1256,9 @@ impl<Q: MainQueue> Engine<Q> {
             .collect();
         all.extend(
             self.parked
-                .drain(..)
-                .map(|(_, i)| Rc::new(i.node.to_message())),
+                .drain()
+                .into_iter()
+                .map(|i| Rc::new(i.node.to_message())),
         );
         all.extend(
             self.timers
