@@ -279,3 +279,35 @@ fn a_finished_job_wakes_only_its_own_item() {
     let steps = steps_of(&err);
     assert!(steps < 4 * 400, "{steps} steps for 400 jobs");
 }
+
+/// Processes whose command line contains `pattern` (by `pgrep -f`).
+fn processes(pattern: &str) -> String {
+    Command::new("pgrep")
+        .args(["-f", pattern])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_background_child_holding_the_output_neither_blocks_nor_outlives_the_run() {
+    let script = r#"
+action show(rs) { print(trim(rs[0].stdout)) }
+promise([timeout(5s, call(sh, "sleep 101.7 & echo hi"))], show)
+promise([call(sh, "setsid sleep 102.3 & echo away")], show)
+"#;
+    let started = std::time::Instant::now();
+    let (out, err, code) = run(script, &["--max-attempts", "1"]);
+    let took = started.elapsed();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "hi\naway\n");
+    // Generous bound: the children would take 100 seconds.
+    assert!(took < std::time::Duration::from_secs(4), "took {took:?}");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(
+        processes("sleep 101.7"),
+        "",
+        "the background child survived"
+    );
+    assert_eq!(processes("sleep 102.3"), "", "the setsid child survived");
+}

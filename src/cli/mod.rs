@@ -319,6 +319,7 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         ClockChoice::Real => Clock::real(),
         ClockChoice::Virtual => Clock::virtual_at_epoch(),
     };
+    crate::engine::jobs::become_subreaper();
     let mut v = Voyager::new(Options {
         clock,
         config,

@@ -47,6 +47,8 @@ pub struct Config {
     pub trace: bool,
     /// Most native jobs (commands, file work) in flight at once.
     pub jobs: usize,
+    /// Bounds on what jobs read and how long requests wait.
+    pub job_limits: jobs::Limits,
 }
 
 impl Default for Config {
@@ -60,6 +62,7 @@ impl Default for Config {
             max_idle_pass_rounds: 100,
             trace: false,
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            job_limits: jobs::Limits::default(),
         }
     }
 }
@@ -1074,10 +1077,10 @@ impl<Q: MainQueue> Engine<Q> {
             Ok(spec) => spec,
             Err(e) => return Outcome::Failed(Node::Call { action, args }, e, attempts + 1),
         };
-        let capacity = self.config.jobs;
+        let (capacity, limits) = (self.config.jobs, self.config.job_limits);
         let pool = self
             .jobs
-            .get_or_insert_with(|| jobs::JobPool::new(capacity));
+            .get_or_insert_with(|| jobs::JobPool::new(capacity, limits));
         if !pool.has_room() {
             let node = if attempts == 0 {
                 Node::Call { action, args }
