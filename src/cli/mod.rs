@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub mod repl;
+mod signals;
 
 use crate::bytecode::disasm::disassemble;
 use crate::diag::Diagnostic;
@@ -22,6 +23,10 @@ pub mod exit {
     pub const COMPILE: u8 = 65;
     pub const UNREADABLE: u8 = 66;
     pub const INTERNAL: u8 = 70;
+    /// Stopped by SIGINT (Ctrl-C).
+    pub const INTERRUPTED: u8 = 130;
+    /// Stopped by SIGTERM.
+    pub const TERMINATED: u8 = 143;
 }
 
 const AFTER_HELP: &str = "\
@@ -34,7 +39,8 @@ Examples:
   voyager                                   an interactive session (:help)
 
 Exit status: 0 done, 1 dead letters or a runtime error, 2 bad command line,
-65 the script does not compile, 66 the script cannot be read, 70 internal error.";
+65 the script does not compile, 66 the script cannot be read, 70 internal error,
+130 stopped by SIGINT (Ctrl-C), 143 stopped by SIGTERM.";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -326,6 +332,9 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         output: Output::Stdout(std::io::BufWriter::new(std::io::stdout())),
     });
     v.engine.vm.fuel_limit = args.max_instructions;
+    let interrupt = signals::install();
+    v.engine.interrupt = Some(interrupt.clone());
+    v.engine.vm.interrupt = Some(interrupt);
     if args.trace {
         v.engine.trace_sink = Some(Box::new(|line: &str| eprintln!("trace: {line}")));
     }
@@ -375,6 +384,10 @@ fn run(args: &RunArgs, color: bool) -> u8 {
     let elapsed = started.elapsed();
     let mut status = exit::OK;
     let mut unfinished_messages = Vec::new();
+    let mut unfinished_why = (
+        "E0304",
+        "unfinished when --max-steps stopped the run".to_string(),
+    );
     if let Finish::StepLimit { unfinished } = finish {
         status = exit::DEAD_LETTERS;
         eprintln!(
@@ -382,22 +395,30 @@ fn run(args: &RunArgs, color: bool) -> u8 {
             v.engine.stats.steps
         );
         unfinished_messages = v.engine.drain_unfinished();
-        for m in unfinished_messages.iter().take(20) {
-            eprintln!("    {}", m.display());
-        }
-        if unfinished > 20 {
-            eprintln!("    … and {} more", unfinished - 20);
-        }
+        list_unfinished(&unfinished_messages);
+    }
+    if finish == Finish::Interrupted {
+        let signal = signals::received().unwrap_or(libc::SIGINT);
+        status = signals::exit_status(signal);
+        let name = signals::name(signal);
+        v.engine.end_jobs();
+        unfinished_messages = v.engine.drain_unfinished();
+        eprintln!(
+            "error[E0306]: stopped by {name}; {} item(s) unfinished:",
+            unfinished_messages.len()
+        );
+        list_unfinished(&unfinished_messages);
+        unfinished_why = ("E0306", format!("unfinished when {name} stopped the run"));
     }
     let dead = v.engine.take_dead_letters();
     if let Some(path) = &args.dead_letters {
-        if let Err(e) = write_dead_letters(&v, path, &dead, &unfinished_messages) {
+        if let Err(e) = write_dead_letters(&v, path, &dead, &unfinished_messages, &unfinished_why) {
             eprintln!("error: cannot write {}: {e}", path.display());
-            status = exit::DEAD_LETTERS;
+            status = status.max(exit::DEAD_LETTERS);
         }
     }
     if !dead.is_empty() {
-        status = exit::DEAD_LETTERS;
+        status = status.max(exit::DEAD_LETTERS);
         eprintln!("{} dead letter(s):", dead.len());
         for (i, d) in dead.iter().enumerate() {
             eprintln!(
@@ -421,6 +442,16 @@ fn run(args: &RunArgs, color: bool) -> u8 {
     status
 }
 
+/// The first 20 unfinished items, on stderr.
+fn list_unfinished(messages: &[crate::vm::message::Msg]) {
+    for m in messages.iter().take(20) {
+        eprintln!("    {}", m.display());
+    }
+    if messages.len() > 20 {
+        eprintln!("    … and {} more", messages.len() - 20);
+    }
+}
+
 /// One JSON object a line: the message (as `--requeue` reads it), its
 /// display form, the error, the attempts and where it failed.
 fn write_dead_letters(
@@ -428,6 +459,7 @@ fn write_dead_letters(
     path: &Path,
     dead: &[crate::engine::DeadLetter],
     unfinished: &[crate::vm::message::Msg],
+    (unfinished_code, unfinished_why): &(&str, String),
 ) -> std::io::Result<()> {
     use crate::engine::serial::message_to_json;
     use std::io::Write as _;
@@ -462,8 +494,8 @@ fn write_dead_letters(
     }
     for m in unfinished {
         let error = serde_json::json!({
-            "code": "E0304",
-            "message": "unfinished when --max-steps stopped the run",
+            "code": unfinished_code,
+            "message": unfinished_why,
             "severity": "fatal",
         });
         writeln!(out, "{}", line(m, error, 0, None))?;

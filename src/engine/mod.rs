@@ -1249,6 +1249,15 @@ impl<Q: MainQueue> Engine<Q> {
         }
     }
 
+    /// Ends every running job: commands' process groups get SIGTERM, then
+    /// SIGKILL after a short grace; other work is abandoned. Their items
+    /// stay where they are, unfinished.
+    pub fn end_jobs(&mut self) {
+        if let Some(pool) = &mut self.jobs {
+            pool.shutdown();
+        }
+    }
+
     /// Takes out everything still waiting (after a step limit), oldest first.
     pub fn drain_unfinished(&mut self) -> Vec<Msg> {
         let mut all: Vec<Msg> = self

@@ -1,0 +1,98 @@
+//! SIGINT and SIGTERM during `voyager run`: running commands are ended,
+//! the unfinished work is listed and saved, and the status says which.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Starts a script that runs a long command (which first touches a marker
+/// file) beside a long delay, sends `signal` once the command runs, and
+/// returns the exit status, stderr and the dead-letters file.
+fn interrupt_with(signal: i32, tag: &str) -> (Option<i32>, String, String) {
+    let dir = std::env::temp_dir().join(format!("voyager-signals-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let marker = dir.join("started");
+    let _ = std::fs::remove_file(&marker);
+    let script = dir.join("long.vy");
+    std::fs::write(
+        &script,
+        format!(
+            "action log(x) {{ print(x) }}\n\
+             call(sh, \"touch {}; sleep 104.{tag}\")\n\
+             seq([delay(1h), call(log, \"never\")])\n",
+            marker.display()
+        ),
+    )
+    .expect("write");
+    let dead = dir.join("dead.jsonl");
+    let child = Command::new(env!("CARGO_BIN_EXE_voyager"))
+        .args(["--color", "never", "run", "--dead-letters"])
+        .arg(&dead)
+        .arg(&script)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("voyager starts");
+    let started = Instant::now();
+    while !marker.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the command never ran"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = i32::try_from(child.id()).expect("pid");
+    // SAFETY: signals the child process this test started.
+    unsafe {
+        libc::kill(pid, signal);
+    }
+    let out = child.wait_with_output().expect("voyager finishes");
+    // Generous bound: the command and the delay would take far longer.
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    let left = Command::new("pgrep")
+        .args(["-f", &format!("sleep 104.{tag}")])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    assert_eq!(left, "", "the command still runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        std::fs::read_to_string(&dead).unwrap_or_default(),
+    )
+}
+
+#[test]
+fn sigint_ends_commands_saves_the_unfinished_work_and_exits_130() {
+    let (code, err, dead) = interrupt_with(libc::SIGINT, "1");
+    assert_eq!(code, Some(130), "{err}");
+    assert!(
+        err.contains("stopped by SIGINT; 2 item(s) unfinished:"),
+        "{err}"
+    );
+    assert!(err.contains("call(sh, "), "{err}");
+    assert!(
+        err.contains("seq([delay(1h), call(log, \"never\")])"),
+        "{err}"
+    );
+    assert_eq!(dead.lines().count(), 2, "{dead}");
+    assert!(
+        dead.contains("unfinished when SIGINT stopped the run"),
+        "{dead}"
+    );
+}
+
+#[test]
+fn sigterm_does_the_same_and_exits_143() {
+    let (code, err, dead) = interrupt_with(libc::SIGTERM, "2");
+    assert_eq!(code, Some(143), "{err}");
+    assert!(
+        err.contains("stopped by SIGTERM; 2 item(s) unfinished:"),
+        "{err}"
+    );
+    assert_eq!(dead.lines().count(), 2, "{dead}");
+}
