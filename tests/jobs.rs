@@ -311,3 +311,96 @@ promise([call(sh, "setsid sleep 102.3 & echo away")], show)
     );
     assert_eq!(processes("sleep 102.3"), "", "the setsid child survived");
 }
+
+/// A loopback server that accepts connections and never answers; it
+/// holds them until the test process ends.
+fn silent_server() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    base
+}
+
+#[test]
+fn a_timeout_abandons_a_blocked_file_read_and_a_silent_server() {
+    let dir = std::env::temp_dir().join(format!("voyager-fifo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let fifo = dir.join("nobody-writes");
+    let _ = std::fs::remove_file(&fifo);
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let base = silent_server();
+    let script = format!(
+        "action log(x) {{ print(x) }}\n\
+         timeout(300ms, call(read_file, \"{}\"))\n\
+         timeout(300ms, call(http, \"{base}/never\"))\n\
+         call(log, \"others go on\")\n",
+        fifo.display()
+    );
+    let started = std::time::Instant::now();
+    let (out, err, code) = run(&script, &["--max-attempts", "1"]);
+    let took = started.elapsed();
+    assert_eq!(out, "others go on\n");
+    assert_eq!(code, 1);
+    assert!(err.contains("2 dead letter(s)"), "{err}");
+    assert!(
+        err.contains("timed out after 300ms: call(read_file"),
+        "{err}"
+    );
+    assert!(err.contains("timed out after 300ms: call(http"), "{err}");
+    // Generous bound: the read never ends, and ureq would wait 120 s.
+    assert!(took < std::time::Duration::from_secs(5), "took {took:?}");
+}
+
+#[test]
+fn http_read_timeouts_per_call_and_per_run() {
+    let base = silent_server();
+    let per_call = format!("call(http, {{url: \"{base}/a\", read_timeout: 200ms}})\n");
+    let started = std::time::Instant::now();
+    let (_, err, code) = run(&per_call, &["--max-attempts", "2", "--backoff", "10ms"]);
+    assert_eq!(code, 1);
+    // A read timeout may pass: retried, then given up.
+    assert!(err.contains("gave up after 2 attempts: GET"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let per_run = format!("call(http, \"{base}/b\")\n");
+    let started = std::time::Instant::now();
+    let (_, err, code) = run(
+        &per_run,
+        &["--max-attempts", "1", "--http-read-timeout", "200ms"],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("GET"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let (_, err, code) = run(
+        &format!("call(http, {{url: \"{base}/c\", read_timeout: 3}})\n"),
+        &[],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("http read_timeout must be a positive duration"),
+        "{err}"
+    );
+}
+
+#[test]
+fn read_file_stops_at_max_read_with_a_fatal_error() {
+    let script = "call(read_file, \"/dev/zero\")\n";
+    let started = std::time::Instant::now();
+    let (_, err, code) = run(script, &["--max-read", "1MiB", "--max-attempts", "3"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("cannot read /dev/zero: it is larger than 1 MiB (--max-read)"),
+        "{err}"
+    );
+    assert!(err.contains("(attempts: 1)"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    // The default (64 MiB) stops it too, without a flag.
+    let (_, err, code) = run(script, &[]);
+    assert_eq!(code, 1);
+    assert!(err.contains("it is larger than 64 MiB"), "{err}");
+}

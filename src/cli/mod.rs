@@ -133,6 +133,18 @@ pub struct RunArgs {
     /// (default: the number of CPUs).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub jobs: Option<u64>,
+    /// The longest an HTTP request may take to connect (per call:
+    /// `connect_timeout` in the request record).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_positive_duration)]
+    pub http_connect_timeout: i64,
+    /// The longest an HTTP response may go without sending anything (per
+    /// call: `read_timeout` in the request record).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_positive_duration)]
+    pub http_read_timeout: i64,
+    /// The largest file `read_file` reads (larger is a fatal error), in
+    /// bytes or with a unit: 64MiB, 512KiB, 1GiB.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub max_read: u64,
     /// Also write the dead letters (and any unfinished items) to FILE, one
     /// JSON object a line.
     #[arg(long, value_name = "FILE")]
@@ -166,6 +178,32 @@ fn parse_duration(s: &str) -> Result<i64, String> {
     };
     n.checked_mul(scale)
         .ok_or_else(|| format!("`{s}` is too long"))
+}
+
+fn parse_positive_duration(s: &str) -> Result<i64, String> {
+    match parse_duration(s)? {
+        0 => Err("the duration must be more than 0".into()),
+        n => Ok(n),
+    }
+}
+
+/// `4096`, `512KiB`, `64MiB`, `1GiB` (KB, MB and GB are taken as the same).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (try 4096, 512KiB, 64MiB)"))?;
+    let shift = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("`{unit}` is not a size unit (KiB, MiB, GiB)")),
+    };
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{s}` is too large"))
 }
 
 /// Runs the command line; returns the exit status.
@@ -319,6 +357,11 @@ fn run(args: &RunArgs, color: bool) -> u8 {
     };
     let config = Config {
         jobs: args.jobs.map_or(config.jobs, |n| n as usize),
+        job_limits: crate::engine::jobs::Limits {
+            max_read: args.max_read,
+            http_connect: std::time::Duration::from_millis(args.http_connect_timeout as u64),
+            http_read: std::time::Duration::from_millis(args.http_read_timeout as u64),
+        },
         ..config
     };
     let clock = match args.clock {
