@@ -404,3 +404,84 @@ fn read_file_stops_at_max_read_with_a_fatal_error() {
     assert_eq!(code, 1);
     assert!(err.contains("it is larger than 64 MiB"), "{err}");
 }
+
+/// A loopback server whose every response is cut off: `/short` announces
+/// more than it sends, `/reset` resets the connection mid-body, `/chunked`
+/// ends a chunked body without its last chunk.
+fn cutting_server() -> String {
+    use std::io::{BufRead, BufReader, Write};
+    use std::os::fd::AsRawFd;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut request_line = String::new();
+            let _ = reader.read_line(&mut request_line);
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+            }
+            let path = request_line.split_whitespace().nth(1).unwrap_or("");
+            let head = "HTTP/1.1 200 OK\r\nConnection: close\r\n";
+            match path {
+                "/short" => {
+                    let _ = write!(stream, "{head}Content-Length: 100\r\n\r\nonly ten b");
+                }
+                "/reset" => {
+                    let _ = write!(stream, "{head}Content-Length: 100\r\n\r\npartial");
+                    let _ = stream.flush();
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    // SO_LINGER with a zero timeout: close sends RST.
+                    let linger = libc::linger {
+                        l_onoff: 1,
+                        l_linger: 0,
+                    };
+                    // SAFETY: setsockopt on a socket we own, with a local struct.
+                    unsafe {
+                        libc::setsockopt(
+                            stream.as_raw_fd(),
+                            libc::SOL_SOCKET,
+                            libc::SO_LINGER,
+                            (&linger as *const libc::linger).cast(),
+                            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+                        );
+                    }
+                }
+                _ => {
+                    let _ = write!(
+                        stream,
+                        "{head}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+                    );
+                }
+            }
+        }
+    });
+    base
+}
+
+#[test]
+fn an_http_body_cut_off_is_a_retryable_error_not_a_success() {
+    let base = cutting_server();
+    let script = format!(
+        "action show(rs) {{ print(rs) }}\n\
+         promise([call(http, \"{base}/short\")], show)\n\
+         promise([call(http, \"{base}/reset\")], show)\n\
+         promise([call(http, \"{base}/chunked\")], show)\n"
+    );
+    let (out, err, code) = run(&script, &["--max-attempts", "2", "--backoff", "10ms"]);
+    assert_eq!(out, "", "{err}");
+    assert_eq!(code, 1);
+    assert!(err.contains("3 dead letter(s)"), "{err}");
+    for path in ["short", "reset", "chunked"] {
+        assert!(
+            err.contains(&format!(
+                "gave up after 2 attempts: GET {base}/{path}: the response body was cut off"
+            )),
+            "{path}: {err}"
+        );
+    }
+}
