@@ -485,3 +485,24 @@ fn an_http_body_cut_off_is_a_retryable_error_not_a_success() {
         );
     }
 }
+
+#[test]
+fn virtual_time_passes_at_real_speed_while_jobs_run() {
+    let script = "timeout(1s, call(sh, \"sleep 3\"))\n";
+    for clock in ["real", "virtual"] {
+        let started = std::time::Instant::now();
+        let (_, err, code) = run(script, &["--clock", clock, "--max-attempts", "1"]);
+        assert_eq!(code, 1, "--clock {clock}: {err}");
+        assert!(
+            err.contains("gave up after 1 attempts: timed out after 1s"),
+            "--clock {clock}: {err}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    }
+    // With no job out, virtual time still jumps: an hour's delay is instant.
+    let script = "action log(x) { print(x) }\nseq([delay(1h), call(log, \"later\")])\n";
+    let started = std::time::Instant::now();
+    let (out, _, code) = run(script, &["--clock", "virtual"]);
+    assert_eq!((out.as_str(), code), ("later\n", 0));
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+}

@@ -546,9 +546,10 @@ impl<Q: MainQueue> Engine<Q> {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
+            // (Virtual time passes at real speed while jobs are out.)
             let wait = match next {
-                Some(at) if !self.clock.is_virtual() => (at - self.clock.now()).clamp(0, 100),
-                _ => 100,
+                Some(at) => (at - self.clock.now()).clamp(0, 100),
+                None => 100,
             };
             self.collect_jobs(Some(std::time::Duration::from_millis(wait as u64)));
             return true;
@@ -613,6 +614,8 @@ impl<Q: MainQueue> Engine<Q> {
             any = true;
         }
         if any {
+            let running = pool.in_flight() > 0;
+            self.clock.set_jobs_running(running);
             self.wake_for_room();
         }
     }
@@ -1016,6 +1019,7 @@ impl<Q: MainQueue> Engine<Q> {
                 self.cancelled_jobs.insert(job);
                 self.parked.disown(job);
             }
+            self.clock.set_jobs_running(pool.in_flight() > 0);
         }
         t.attempts += 1;
         let mut shown = String::new();
@@ -1096,6 +1100,7 @@ impl<Q: MainQueue> Engine<Q> {
             return Outcome::Blocked(node, Wait::JOB);
         }
         let job = pool.submit(spec);
+        self.clock.set_jobs_running(true);
         self.parked.own(job, self.stepping);
         let name = action.name.clone();
         self.trace(|| format!("job {job} started: {name}"));
@@ -1256,6 +1261,7 @@ impl<Q: MainQueue> Engine<Q> {
         if let Some(pool) = &mut self.jobs {
             pool.shutdown();
         }
+        self.clock.set_jobs_running(false);
     }
 
     /// Takes out everything still waiting (after a step limit), oldest first.
