@@ -506,3 +506,24 @@ fn virtual_time_passes_at_real_speed_while_jobs_run() {
     assert_eq!((out.as_str(), code), ("later\n", 0));
     assert!(started.elapsed() < std::time::Duration::from_secs(3));
 }
+
+#[test]
+fn a_fan_out_of_a_few_commands_runs_at_once_by_default() {
+    // Whatever the CPU count (the machine may have only one or two), four
+    // commands all start before any of them ends.
+    let script = r#"
+action report(results) { for r in results { print(trim(r.stdout)) } }
+let cmd = "date +%s%N; sleep 1; date +%s%N"
+promise([call(sh, cmd), call(sh, cmd), call(sh, cmd), call(sh, cmd)], report)
+"#;
+    let (out, err, code) = run(script, &[]);
+    assert_eq!(code, 0, "{err}");
+    let times: Vec<u128> = out
+        .split_whitespace()
+        .map(|t| t.parse().expect("a time"))
+        .collect();
+    assert_eq!(times.len(), 8, "{out}");
+    let last_start = times.iter().step_by(2).max();
+    let first_end = times.iter().skip(1).step_by(2).min();
+    assert!(last_start < first_end, "{times:?}");
+}

@@ -129,8 +129,9 @@ pub struct RunArgs {
     /// A live line on stderr while running (only when stderr is a terminal).
     #[arg(long)]
     pub progress: bool,
-    /// Most native jobs (commands, file reads and writes) in flight at once
-    /// (default: the number of CPUs).
+    /// Most native jobs (commands, file reads and writes, requests) in
+    /// flight at once (default: 64, whatever the CPU count: jobs mostly
+    /// wait; lower it for CPU-heavy commands).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub jobs: Option<u64>,
     /// The longest an HTTP request may take to connect (per call:

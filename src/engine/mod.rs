@@ -51,6 +51,12 @@ pub struct Config {
     pub job_limits: jobs::Limits,
 }
 
+/// Native jobs in flight at once by default. Jobs mostly wait (on a
+/// process, a disk, a server), not compute, so the CPU count would make a
+/// fan-out of a few commands wait in line; 64 runs typical fan-outs at
+/// once, and a thread exists only while its job runs.
+pub const DEFAULT_JOBS: usize = 64;
+
 impl Default for Config {
     fn default() -> Config {
         Config {
@@ -61,7 +67,7 @@ impl Default for Config {
             max_steps: None,
             max_idle_pass_rounds: 100,
             trace: false,
-            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            jobs: DEFAULT_JOBS,
             job_limits: jobs::Limits::default(),
         }
     }
