@@ -527,3 +527,16 @@ promise([call(sh, cmd), call(sh, cmd), call(sh, cmd), call(sh, cmd)], report)
     let first_end = times.iter().skip(1).step_by(2).min();
     assert!(last_start < first_end, "{times:?}");
 }
+
+#[test]
+fn a_missing_cwd_folder_is_named_as_such() {
+    let script = "call(sh, \"echo hi\", {cwd: \"/no/such/folder\"})\n";
+    let (_, err, code) = run(script, &["--max-attempts", "3"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("cannot run `echo hi`: its folder (cwd) /no/such/folder does not exist"),
+        "{err}"
+    );
+    assert!(err.contains("(attempts: 1)"), "{err}");
+    assert!(!err.contains("not found"), "{err}");
+}
