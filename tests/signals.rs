@@ -96,3 +96,51 @@ fn sigterm_does_the_same_and_exits_143() {
     );
     assert_eq!(dead.lines().count(), 2, "{dead}");
 }
+
+/// In the REPL, Ctrl-C during a command stops the command, and its call
+/// stays queued for `:run`.
+#[test]
+fn repl_ctrl_c_stops_a_command_and_keeps_its_call_queued() {
+    let dir = std::env::temp_dir().join(format!("voyager-signals-{}-repl", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let marker = dir.join("started");
+    let _ = std::fs::remove_file(&marker);
+    let command = format!(
+        "{} --color never repl --history {}",
+        env!("CARGO_BIN_EXE_voyager"),
+        dir.join("history").display()
+    );
+    let mut p = rexpect::spawn(&command, Some(10_000)).expect("spawns in a pty");
+    p.exp_string("vy> ").expect("prompt");
+    std::thread::sleep(Duration::from_millis(150));
+    p.send_line(&format!(
+        "call(sh, \"touch {}; sleep 106.3\")",
+        marker.display()
+    ))
+    .expect("send");
+    let started = Instant::now();
+    while !marker.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the command never ran"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    p.send_control('c').expect("ctrl-c");
+    p.exp_string("interrupted; 1 item(s) still waiting")
+        .expect("the run stopped");
+    p.exp_string("vy> ").expect("prompt");
+    let left = Command::new("pgrep")
+        .args(["-f", "sleep 106.3"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    assert_eq!(left, "", "the command still runs");
+    std::thread::sleep(Duration::from_millis(150));
+    p.send_line(":queue").expect("send");
+    p.exp_string("main queue: 1 item(s)").expect("still queued");
+    p.exp_string("sleep 106.3").expect("the call itself");
+    std::thread::sleep(Duration::from_millis(150));
+    p.send_control('d').expect("ctrl-d");
+    p.exp_eof().expect("exits");
+}

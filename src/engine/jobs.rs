@@ -269,8 +269,9 @@ impl JobPool {
 
     /// Ends every job: running commands' process groups, and what commands
     /// left running, get SIGTERM, then SIGKILL after [`KILL_GRACE`]. Other
-    /// work is abandoned. Returns once the processes are gone (or killed).
-    pub fn shutdown(&mut self) {
+    /// work is abandoned. Returns once the processes are gone (or killed),
+    /// with the ids of the jobs whose outcomes will not be collected.
+    pub fn shutdown(&mut self) -> Vec<u64> {
         self.running.extend(self.cancelled.drain());
         let mut groups: Vec<i32> = self
             .running
@@ -320,13 +321,13 @@ impl JobPool {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        self.running.clear();
+        self.running.drain().map(|(id, _)| id).collect()
     }
 }
 
 impl Drop for JobPool {
     fn drop(&mut self) {
-        self.shutdown();
+        let _ = self.shutdown();
     }
 }
 

@@ -1265,9 +1265,20 @@ impl<Q: MainQueue> Engine<Q> {
     /// stay where they are, unfinished.
     pub fn end_jobs(&mut self) {
         if let Some(pool) = &mut self.jobs {
-            pool.shutdown();
+            self.cancelled_jobs.extend(pool.shutdown());
         }
         self.clock.set_jobs_running(false);
+    }
+
+    /// Ends every running job (as [`Engine::end_jobs`]) and puts the items
+    /// that waited for them back on the main queue, each call that started
+    /// a job ready to run again: an interrupted session keeps its work.
+    pub fn requeue_jobs(&mut self) {
+        self.end_jobs();
+        for mut item in self.parked.drain() {
+            unstart_jobs(&mut item.node);
+            self.main.push_back(item);
+        }
     }
 
     /// Takes out everything still waiting (after a step limit), oldest first.
@@ -1324,6 +1335,39 @@ fn running_jobs(node: &Node, out: &mut Vec<u64>) {
         Node::Promise(p) => p.queue.iter().for_each(|n| running_jobs(n, out)),
         Node::Void(inner) => running_jobs(inner, out),
         Node::Timeout(t) => running_jobs(&t.inner, out),
+        _ => {}
+    }
+}
+
+/// Turns each running job inside a node back into the call that started
+/// it, to run again (the interrupted attempt does not count).
+fn unstart_jobs(node: &mut Node) {
+    match node {
+        Node::Running(_) => {
+            let Node::Running(r) = std::mem::replace(node, Node::Defer(i64::MIN)) else {
+                unreachable!("matched above")
+            };
+            let node::RunningNode {
+                action,
+                args,
+                attempts,
+                ..
+            } = *r;
+            *node = if attempts <= 1 {
+                Node::Call { action, args }
+            } else {
+                Node::Retry(Box::new(RetryNode {
+                    action,
+                    args,
+                    attempts: attempts - 1,
+                    not_before: i64::MIN,
+                }))
+            };
+        }
+        Node::Seq(q) | Node::Conc(q) => q.iter_mut().for_each(unstart_jobs),
+        Node::Promise(p) => p.queue.iter_mut().for_each(unstart_jobs),
+        Node::Void(inner) => unstart_jobs(inner),
+        Node::Timeout(t) => unstart_jobs(&mut t.inner),
         _ => {}
     }
 }
