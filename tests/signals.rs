@@ -144,3 +144,64 @@ fn repl_ctrl_c_stops_a_command_and_keeps_its_call_queued() {
     p.send_control('d').expect("ctrl-d");
     p.exp_eof().expect("exits");
 }
+
+/// A second SIGINT does not wait for the first one's clean-up (here a
+/// command that ignores SIGTERM holds it up for the grace before SIGKILL).
+#[test]
+fn a_second_sigint_exits_at_once() {
+    let dir = std::env::temp_dir().join(format!("voyager-signals-{}-twice", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let marker = dir.join("started");
+    let _ = std::fs::remove_file(&marker);
+    let script = dir.join("stubborn.vy");
+    std::fs::write(
+        &script,
+        format!(
+            "call(sh, \"trap '' TERM; touch {}; while :; do sleep 0.05; done; echo 107.5\")\n",
+            marker.display()
+        ),
+    )
+    .expect("write");
+    let child = Command::new(env!("CARGO_BIN_EXE_voyager"))
+        .args(["--color", "never", "run"])
+        .arg(&script)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("voyager starts");
+    let started = Instant::now();
+    while !marker.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the command never ran"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = i32::try_from(child.id()).expect("pid");
+    // SAFETY: signals the child process this test started.
+    unsafe {
+        libc::kill(pid, libc::SIGINT);
+        std::thread::sleep(Duration::from_millis(150));
+        libc::kill(pid, libc::SIGINT);
+    }
+    let out = child.wait_with_output().expect("voyager finishes");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    // It left before reporting: no summary.
+    assert!(!err.contains("stopped by SIGINT"), "{err}");
+    // The command it left behind is this test's to end.
+    let left = Command::new("pgrep")
+        .args(["-f", "echo 107.5"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    for pid in left
+        .split_whitespace()
+        .filter_map(|p| p.parse::<i32>().ok())
+    {
+        // SAFETY: ends a shell this test's script started.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+        }
+    }
+}
