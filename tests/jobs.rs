@@ -540,3 +540,32 @@ fn a_missing_cwd_folder_is_named_as_such() {
     assert!(err.contains("(attempts: 1)"), "{err}");
     assert!(!err.contains("not found"), "{err}");
 }
+
+#[test]
+fn an_endless_http_body_stops_at_the_cap() {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+            }
+            let _ = write!(stream, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+            let chunk = [b'x'; 8192];
+            while stream.write_all(&chunk).is_ok() {}
+        }
+    });
+    let script = format!(
+        "action size(rs) {{ print(\"{{len(rs[0].body)}} {{rs[0].truncated}}\") }}\n\
+         promise([call(http, \"{base}/endless\")], size)\n"
+    );
+    let (out, err, code) = run(&script, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "1048576 true\n");
+}

@@ -566,13 +566,13 @@ fn io_failure(what: &str, e: &std::io::Error) -> JobFailure {
     }
 }
 
-/// Reads a stream to its end, keeping at most [`MAX_OUTPUT`] bytes. A read
-/// error (a connection reset, a body shorter than announced) is an error,
-/// never the end of the text.
+/// Reads a stream to its end, or to just past [`MAX_OUTPUT`] bytes (an
+/// endless body stops there, cut). A read error (a connection reset, a body
+/// shorter than announced) is an error, never the end of the text.
 fn capped(mut stream: impl Read) -> std::io::Result<(String, bool)> {
     let mut kept = Output::default();
     let mut buf = [0u8; 8192];
-    loop {
+    while !kept.cut {
         match stream.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => kept.push(&buf[..n]),
