@@ -411,7 +411,7 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         Err(LoadError::Runtime(d)) => {
             v.flush();
             report(&v, &[*d], color);
-            return exit::DEAD_LETTERS;
+            return signals::received().map_or(exit::DEAD_LETTERS, signals::exit_status);
         }
     }
     let warnings = v.warnings.clone();

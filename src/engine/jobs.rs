@@ -739,10 +739,17 @@ fn sh(job: &ShJob, control: &Control, lingering: &Mutex<Vec<i32>>) -> JobOutcome
             });
         }
         let mut fds = [out.poll_fd(), err.poll_fd()];
+        // Once both pipes are closed only the exit is awaited: look often,
+        // so a short command's job ends soon after it.
+        let wait_ms = if out.file.is_none() && err.file.is_none() {
+            5
+        } else {
+            20
+        };
         // SAFETY: poll over two pollfd structs we own (a negative fd is
-        // ignored); 20ms at most, so the cancel flag is seen.
+        // ignored), for a bounded time, so the cancel flag is seen.
         unsafe {
-            libc::poll(fds.as_mut_ptr(), 2, 20);
+            libc::poll(fds.as_mut_ptr(), 2, wait_ms);
         }
         out.drain();
         err.drain();
