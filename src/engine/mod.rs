@@ -702,20 +702,6 @@ impl<Q: MainQueue> Engine<Q> {
         }
     }
 
-    /// Enters a branch of a split conc as a new item; the jobs running in
-    /// it now belong to that item.
-    fn enter_branch(&mut self, branch: Node) {
-        let mut running = Vec::new();
-        running_jobs(&branch, &mut running);
-        let before = self.next_id;
-        self.enter(branch, None);
-        if self.next_id > before {
-            for job in running {
-                self.parked.own(job, self.next_id);
-            }
-        }
-    }
-
     /// Puts what a step did in place: new messages enter, what is left of
     /// the item goes back on the queue, waits, or is a dead letter.
     /// `before` is the item as it was, when tracing.
@@ -741,7 +727,7 @@ impl<Q: MainQueue> Engine<Q> {
                         // on, is not routed again.
                         Node::Conc(branches) => {
                             for b in *branches {
-                                self.enter_branch(b);
+                                self.enter(b, None);
                             }
                         }
                         other => self.main.push_back(Item { id, node: other }),
@@ -796,7 +782,13 @@ impl<Q: MainQueue> Engine<Q> {
                         .map_err(jobs::JobFailure::into_error);
                     self.call_finished(action, args, attempts, result)
                 }
-                None => Outcome::Blocked(Node::Running(r), Wait::JOB),
+                None => {
+                    // An item parks only after a step that visited every
+                    // job it runs, so the owners are current even when a
+                    // split conc made its branches new items.
+                    self.parked.own(r.job, self.stepping);
+                    Outcome::Blocked(Node::Running(r), Wait::JOB)
+                }
             },
             Node::Retry(r) => {
                 if self.clock.now() < r.not_before {
