@@ -569,3 +569,29 @@ fn an_endless_http_body_stops_at_the_cap() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "1048576 true\n");
 }
+
+#[test]
+fn an_abandoned_job_frees_its_place_on_the_pool() {
+    // With one place, a read that never ends holds it until its timeout;
+    // then the next job runs at once, not when the read would end.
+    let dir = std::env::temp_dir().join(format!("voyager-fifo-room-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let fifo = dir.join("nobody-writes");
+    let _ = std::fs::remove_file(&fifo);
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo")
+        .success());
+    let script = format!(
+        "action show(rs) {{ print(trim(rs[0].stdout)) }}\n\
+         timeout(300ms, call(read_file, \"{}\"))\n\
+         promise([call(sh, \"echo next\")], show)\n",
+        fifo.display()
+    );
+    let started = std::time::Instant::now();
+    let (out, err, code) = run(&script, &["--jobs", "1", "--max-attempts", "1"]);
+    assert_eq!(out, "next\n", "{err}");
+    assert_eq!(code, 1);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}

@@ -1019,6 +1019,8 @@ impl<Q: MainQueue> Engine<Q> {
             }
             self.clock.set_jobs_running(pool.in_flight() > 0);
         }
+        // The cancelled jobs' places are free at once.
+        self.wake_for_room();
         t.attempts += 1;
         let mut shown = String::new();
         crate::vm::value::write_duration(&mut shown, t.duration);
