@@ -293,8 +293,10 @@ fn processes(pattern: &str) -> String {
 fn a_background_child_holding_the_output_neither_blocks_nor_outlives_the_run() {
     let script = r#"
 action show(rs) { print(trim(rs[0].stdout)) }
-promise([timeout(5s, call(sh, "sleep 101.7 & echo hi"))], show)
-promise([call(sh, "setsid sleep 102.3 & echo away")], show)
+seq([
+  promise([timeout(5s, call(sh, "sleep 101.7 & echo hi"))], show),
+  promise([call(sh, "setsid sleep 102.3 & echo away")], show),
+])
 "#;
     let started = std::time::Instant::now();
     let (out, err, code) = run(script, &["--max-attempts", "1"]);
