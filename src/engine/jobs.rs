@@ -671,7 +671,8 @@ fn end_group(child: &mut std::process::Child, group: i32) {
     signal_group(group, libc::SIGTERM);
     let deadline = std::time::Instant::now() + KILL_GRACE;
     while std::time::Instant::now() < deadline {
-        if matches!(child.try_wait(), Ok(Some(_))) {
+        // An error: the shutdown's reaping of adopted children took it.
+        if !matches!(child.try_wait(), Ok(None)) {
             break;
         }
         std::thread::sleep(Duration::from_millis(5));
