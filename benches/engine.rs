@@ -269,5 +269,39 @@ fn routing(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(engine_benches, benches, routing);
+/// Many short native jobs in one `conc`: a pool action that returns at
+/// once, so what is timed is the engine's bookkeeping around jobs (start,
+/// park, collect, wake) rather than the work itself.
+fn short_jobs(c: &mut Criterion) {
+    let count = size(20_000, 500);
+    let mut group = c.benchmark_group("jobs");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(count as u64));
+    group.bench_function(format!("conc_of_{count}_short_jobs"), |b| {
+        b.iter_batched(
+            || {
+                let (mut v, _) = Voyager::with_buffer(Config::default());
+                v.register_pool_action("quick", 1, |args| Ok(args[0].clone()));
+                let calls: Box<[Msg]> = (0..count)
+                    .map(|i| {
+                        v.call_message("quick", vec![Value::Int(i as i64)])
+                            .expect("quick is registered")
+                    })
+                    .collect();
+                let m = Rc::new(Message::Void(Rc::new(Message::Conc(calls))));
+                v.engine.enqueue(&m);
+                v
+            },
+            |mut v| {
+                v.run();
+                assert!(v.engine.is_idle());
+                v
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(engine_benches, benches, routing, short_jobs);
 criterion_main!(engine_benches);

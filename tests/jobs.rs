@@ -258,3 +258,342 @@ fn http_to_a_closed_port_is_a_retryable_error() {
     );
     assert!(err.contains("GET not a url"), "{err}");
 }
+
+/// The step count `--stats` reports.
+fn steps_of(stderr: &str) -> u64 {
+    stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("steps:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no step count in {stderr}"))
+}
+
+#[test]
+fn a_finished_job_wakes_only_its_own_item() {
+    // Each item takes a step to start its job (one more if it found the
+    // pool full) and one to finish: about three steps a job, not one step
+    // of every parked item each time a job finishes.
+    let script = "conc(map(range(0, 400), fn(i) { call(sh, \"true\") }))\n";
+    let (_, err, code) = run(script, &["--stats", "--jobs", "4"]);
+    assert_eq!(code, 0, "{err}");
+    let steps = steps_of(&err);
+    assert!(steps < 4 * 400, "{steps} steps for 400 jobs");
+}
+
+/// Processes whose command line contains `pattern` (by `pgrep -f`).
+fn processes(pattern: &str) -> String {
+    Command::new("pgrep")
+        .args(["-f", pattern])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_background_child_holding_the_output_neither_blocks_nor_outlives_the_run() {
+    let script = r#"
+action show(rs) { print(trim(rs[0].stdout)) }
+seq([
+  promise([timeout(5s, call(sh, "sleep 101.7 & echo hi"))], show),
+  promise([call(sh, "setsid sleep 102.3 & echo away")], show),
+])
+"#;
+    let started = std::time::Instant::now();
+    let (out, err, code) = run(script, &["--max-attempts", "1"]);
+    let took = started.elapsed();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "hi\naway\n");
+    // Generous bound: the children would take 100 seconds.
+    assert!(took < std::time::Duration::from_secs(4), "took {took:?}");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(
+        processes("sleep 101.7"),
+        "",
+        "the background child survived"
+    );
+    assert_eq!(processes("sleep 102.3"), "", "the setsid child survived");
+}
+
+/// A loopback server that accepts connections and never answers; it
+/// holds them until the test process ends.
+fn silent_server() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    base
+}
+
+#[test]
+fn a_timeout_abandons_a_blocked_file_read_and_a_silent_server() {
+    let dir = std::env::temp_dir().join(format!("voyager-fifo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let fifo = dir.join("nobody-writes");
+    let _ = std::fs::remove_file(&fifo);
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let base = silent_server();
+    let script = format!(
+        "action log(x) {{ print(x) }}\n\
+         timeout(300ms, call(read_file, \"{}\"))\n\
+         timeout(300ms, call(http, \"{base}/never\"))\n\
+         call(log, \"others go on\")\n",
+        fifo.display()
+    );
+    let started = std::time::Instant::now();
+    let (out, err, code) = run(&script, &["--max-attempts", "1"]);
+    let took = started.elapsed();
+    assert_eq!(out, "others go on\n");
+    assert_eq!(code, 1);
+    assert!(err.contains("2 dead letter(s)"), "{err}");
+    assert!(
+        err.contains("timed out after 300ms: call(read_file"),
+        "{err}"
+    );
+    assert!(err.contains("timed out after 300ms: call(http"), "{err}");
+    // Generous bound: the read never ends, and ureq would wait 120 s.
+    assert!(took < std::time::Duration::from_secs(5), "took {took:?}");
+}
+
+#[test]
+fn http_read_timeouts_per_call_and_per_run() {
+    let base = silent_server();
+    let per_call = format!("call(http, {{url: \"{base}/a\", read_timeout: 200ms}})\n");
+    let started = std::time::Instant::now();
+    let (_, err, code) = run(&per_call, &["--max-attempts", "2", "--backoff", "10ms"]);
+    assert_eq!(code, 1);
+    // A read timeout may pass: retried, then given up.
+    assert!(err.contains("gave up after 2 attempts: GET"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let per_run = format!("call(http, \"{base}/b\")\n");
+    let started = std::time::Instant::now();
+    let (_, err, code) = run(
+        &per_run,
+        &["--max-attempts", "1", "--http-read-timeout", "200ms"],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("GET"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let (_, err, code) = run(
+        &format!("call(http, {{url: \"{base}/c\", read_timeout: 3}})\n"),
+        &[],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("http read_timeout must be a positive duration"),
+        "{err}"
+    );
+}
+
+#[test]
+fn read_file_stops_at_max_read_with_a_fatal_error() {
+    let script = "call(read_file, \"/dev/zero\")\n";
+    let started = std::time::Instant::now();
+    let (_, err, code) = run(script, &["--max-read", "1MiB", "--max-attempts", "3"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("cannot read /dev/zero: it is larger than 1 MiB (--max-read)"),
+        "{err}"
+    );
+    assert!(err.contains("(attempts: 1)"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    // The default (64 MiB) stops it too, without a flag.
+    let (_, err, code) = run(script, &[]);
+    assert_eq!(code, 1);
+    assert!(err.contains("it is larger than 64 MiB"), "{err}");
+}
+
+/// A loopback server whose every response is cut off: `/short` announces
+/// more than it sends, `/reset` resets the connection mid-body, `/chunked`
+/// ends a chunked body without its last chunk.
+fn cutting_server() -> String {
+    use std::io::{BufRead, BufReader, Write};
+    use std::os::fd::AsRawFd;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut request_line = String::new();
+            let _ = reader.read_line(&mut request_line);
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+            }
+            let path = request_line.split_whitespace().nth(1).unwrap_or("");
+            let head = "HTTP/1.1 200 OK\r\nConnection: close\r\n";
+            match path {
+                "/short" => {
+                    let _ = write!(stream, "{head}Content-Length: 100\r\n\r\nonly ten b");
+                }
+                "/reset" => {
+                    let _ = write!(stream, "{head}Content-Length: 100\r\n\r\npartial");
+                    let _ = stream.flush();
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    // SO_LINGER with a zero timeout: close sends RST.
+                    let linger = libc::linger {
+                        l_onoff: 1,
+                        l_linger: 0,
+                    };
+                    // SAFETY: setsockopt on a socket we own, with a local struct.
+                    unsafe {
+                        libc::setsockopt(
+                            stream.as_raw_fd(),
+                            libc::SOL_SOCKET,
+                            libc::SO_LINGER,
+                            (&linger as *const libc::linger).cast(),
+                            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+                        );
+                    }
+                }
+                _ => {
+                    let _ = write!(
+                        stream,
+                        "{head}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+                    );
+                }
+            }
+        }
+    });
+    base
+}
+
+#[test]
+fn an_http_body_cut_off_is_a_retryable_error_not_a_success() {
+    let base = cutting_server();
+    let script = format!(
+        "action show(rs) {{ print(rs) }}\n\
+         promise([call(http, \"{base}/short\")], show)\n\
+         promise([call(http, \"{base}/reset\")], show)\n\
+         promise([call(http, \"{base}/chunked\")], show)\n"
+    );
+    let (out, err, code) = run(&script, &["--max-attempts", "2", "--backoff", "10ms"]);
+    assert_eq!(out, "", "{err}");
+    assert_eq!(code, 1);
+    assert!(err.contains("3 dead letter(s)"), "{err}");
+    for path in ["short", "reset", "chunked"] {
+        assert!(
+            err.contains(&format!(
+                "gave up after 2 attempts: GET {base}/{path}: the response body was cut off"
+            )),
+            "{path}: {err}"
+        );
+    }
+}
+
+#[test]
+fn virtual_time_passes_at_real_speed_while_jobs_run() {
+    let script = "timeout(1s, call(sh, \"sleep 3\"))\n";
+    for clock in ["real", "virtual"] {
+        let started = std::time::Instant::now();
+        let (_, err, code) = run(script, &["--clock", clock, "--max-attempts", "1"]);
+        assert_eq!(code, 1, "--clock {clock}: {err}");
+        assert!(
+            err.contains("gave up after 1 attempts: timed out after 1s"),
+            "--clock {clock}: {err}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    }
+    // With no job out, virtual time still jumps: an hour's delay is instant.
+    let script = "action log(x) { print(x) }\nseq([delay(1h), call(log, \"later\")])\n";
+    let started = std::time::Instant::now();
+    let (out, _, code) = run(script, &["--clock", "virtual"]);
+    assert_eq!((out.as_str(), code), ("later\n", 0));
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+}
+
+#[test]
+fn a_fan_out_of_a_few_commands_runs_at_once_by_default() {
+    // Whatever the CPU count (the machine may have only one or two), four
+    // commands all start before any of them ends.
+    let script = r#"
+action report(results) { for r in results { print(trim(r.stdout)) } }
+let cmd = "date +%s%N; sleep 1; date +%s%N"
+promise([call(sh, cmd), call(sh, cmd), call(sh, cmd), call(sh, cmd)], report)
+"#;
+    let (out, err, code) = run(script, &[]);
+    assert_eq!(code, 0, "{err}");
+    let times: Vec<u128> = out
+        .split_whitespace()
+        .map(|t| t.parse().expect("a time"))
+        .collect();
+    assert_eq!(times.len(), 8, "{out}");
+    let last_start = times.iter().step_by(2).max();
+    let first_end = times.iter().skip(1).step_by(2).min();
+    assert!(last_start < first_end, "{times:?}");
+}
+
+#[test]
+fn a_missing_cwd_folder_is_named_as_such() {
+    let script = "call(sh, \"echo hi\", {cwd: \"/no/such/folder\"})\n";
+    let (_, err, code) = run(script, &["--max-attempts", "3"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("cannot run `echo hi`: its folder (cwd) /no/such/folder does not exist"),
+        "{err}"
+    );
+    assert!(err.contains("(attempts: 1)"), "{err}");
+    assert!(!err.contains("not found"), "{err}");
+}
+
+#[test]
+fn an_endless_http_body_stops_at_the_cap() {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+            }
+            let _ = write!(stream, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+            let chunk = [b'x'; 8192];
+            while stream.write_all(&chunk).is_ok() {}
+        }
+    });
+    let script = format!(
+        "action size(rs) {{ print(\"{{len(rs[0].body)}} {{rs[0].truncated}}\") }}\n\
+         promise([call(http, \"{base}/endless\")], size)\n"
+    );
+    let (out, err, code) = run(&script, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "1048576 true\n");
+}
+
+#[test]
+fn an_abandoned_job_frees_its_place_on_the_pool() {
+    // With one place, a read that never ends holds it until its timeout;
+    // then the next job runs at once, not when the read would end.
+    let dir = std::env::temp_dir().join(format!("voyager-fifo-room-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let fifo = dir.join("nobody-writes");
+    let _ = std::fs::remove_file(&fifo);
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo")
+        .success());
+    let script = format!(
+        "action show(rs) {{ print(trim(rs[0].stdout)) }}\n\
+         timeout(300ms, call(read_file, \"{}\"))\n\
+         promise([call(sh, \"echo next\")], show)\n",
+        fifo.display()
+    );
+    let started = std::time::Instant::now();
+    let (out, err, code) = run(&script, &["--jobs", "1", "--max-attempts", "1"]);
+    assert_eq!(out, "next\n", "{err}");
+    assert_eq!(code, 1);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}

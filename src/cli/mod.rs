@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub mod repl;
+mod signals;
 
 use crate::bytecode::disasm::disassemble;
 use crate::diag::Diagnostic;
@@ -22,6 +23,10 @@ pub mod exit {
     pub const COMPILE: u8 = 65;
     pub const UNREADABLE: u8 = 66;
     pub const INTERNAL: u8 = 70;
+    /// Stopped by SIGINT (Ctrl-C).
+    pub const INTERRUPTED: u8 = 130;
+    /// Stopped by SIGTERM.
+    pub const TERMINATED: u8 = 143;
 }
 
 const AFTER_HELP: &str = "\
@@ -34,7 +39,8 @@ Examples:
   voyager                                   an interactive session (:help)
 
 Exit status: 0 done, 1 dead letters or a runtime error, 2 bad command line,
-65 the script does not compile, 66 the script cannot be read, 70 internal error.";
+65 the script does not compile, 66 the script cannot be read, 70 internal error,
+130 stopped by SIGINT (Ctrl-C), 143 stopped by SIGTERM.";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -123,15 +129,28 @@ pub struct RunArgs {
     /// Growing a value past this much heap is a runtime error (E0211)
     /// instead of an abort: e.g. 512MiB, 4GiB; `none` for no limit
     /// (default: half of the machine's memory).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory_limit)]
     pub max_memory: Option<usize>,
     /// A live line on stderr while running (only when stderr is a terminal).
     #[arg(long)]
     pub progress: bool,
-    /// Most native jobs (commands, file reads and writes) in flight at once
-    /// (default: the number of CPUs).
+    /// Most native jobs (commands, file reads and writes, requests) in
+    /// flight at once (default: 64, whatever the CPU count: jobs mostly
+    /// wait; lower it for CPU-heavy commands).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub jobs: Option<u64>,
+    /// The longest an HTTP request may take to connect (per call:
+    /// `connect_timeout` in the request record).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_positive_duration)]
+    pub http_connect_timeout: i64,
+    /// The longest an HTTP response may go without sending anything (per
+    /// call: `read_timeout` in the request record).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_positive_duration)]
+    pub http_read_timeout: i64,
+    /// The largest file `read_file` reads (larger is a fatal error), in
+    /// bytes or with a unit: 64MiB, 512KiB, 1GiB.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub max_read: u64,
     /// Also write the dead letters (and any unfinished items) to FILE, one
     /// JSON object a line.
     #[arg(long, value_name = "FILE")]
@@ -148,29 +167,12 @@ pub enum ClockChoice {
     Virtual,
 }
 
-/// A size for `--max-memory`: a number of bytes with an optional unit (`KiB`,
-/// `MiB`, `GiB`, or `K`, `M`, `G` for the same), or `none` (`usize::MAX`).
-fn parse_size(text: &str) -> Result<usize, String> {
-    if text == "none" {
+/// `--max-memory`: a size as for `--max-read`, or `none` (`usize::MAX`).
+fn parse_memory_limit(text: &str) -> Result<usize, String> {
+    if text.trim() == "none" {
         return Ok(usize::MAX);
     }
-    let digits = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(digits);
-    let number: usize = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a size (try 512MiB, 4GiB or none)"))?;
-    let scale: usize = match unit {
-        "" | "B" => 1,
-        "K" | "KiB" => 1 << 10,
-        "M" | "MiB" => 1 << 20,
-        "G" | "GiB" => 1 << 30,
-        _ => return Err(format!("unknown unit `{unit}` (use B, KiB, MiB or GiB)")),
-    };
-    number
-        .checked_mul(scale)
-        .ok_or_else(|| format!("`{text}` is too large"))
+    parse_size(text).map(|n| usize::try_from(n).unwrap_or(usize::MAX))
 }
 
 /// A duration as the language writes one: `250ms`, `2s`, `5m`, `1h`. A bare
@@ -194,6 +196,32 @@ fn parse_duration(s: &str) -> Result<i64, String> {
         .ok_or_else(|| format!("`{unit}` is not a duration unit (ms, s, m or h)"))?;
     n.checked_mul(scale)
         .ok_or_else(|| format!("`{s}` is too long"))
+}
+
+fn parse_positive_duration(s: &str) -> Result<i64, String> {
+    match parse_duration(s)? {
+        0 => Err("the duration must be more than 0".into()),
+        n => Ok(n),
+    }
+}
+
+/// `4096`, `512KiB`, `64MiB`, `1GiB` (KB, MB and GB are taken as the same).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (try 4096, 512KiB, 64MiB)"))?;
+    let shift = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("`{unit}` is not a size unit (KiB, MiB, GiB)")),
+    };
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{s}` is too large"))
 }
 
 /// Runs the command line; returns the exit status.
@@ -354,12 +382,18 @@ fn run(args: &RunArgs, color: bool) -> u8 {
     };
     let config = Config {
         jobs: args.jobs.map_or(config.jobs, |n| n as usize),
+        job_limits: crate::engine::jobs::Limits {
+            max_read: args.max_read,
+            http_connect: std::time::Duration::from_millis(args.http_connect_timeout as u64),
+            http_read: std::time::Duration::from_millis(args.http_read_timeout as u64),
+        },
         ..config
     };
     let clock = match args.clock {
         ClockChoice::Real => Clock::real(),
         ClockChoice::Virtual => Clock::virtual_at_epoch(),
     };
+    crate::engine::jobs::become_subreaper();
     let mut v = Voyager::new(Options {
         clock,
         config,
@@ -369,6 +403,9 @@ fn run(args: &RunArgs, color: bool) -> u8 {
     if let Some(limit) = args.max_memory {
         crate::memory::set_limit((limit != usize::MAX).then_some(limit));
     }
+    let interrupt = signals::install();
+    v.engine.interrupt = Some(interrupt.clone());
+    v.engine.vm.interrupt = Some(interrupt);
     if args.trace {
         v.engine.trace_sink = Some(Box::new(|line: &str| eprintln!("trace: {line}")));
     }
@@ -401,7 +438,7 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         Err(LoadError::Runtime(d)) => {
             v.flush();
             report(&v, &[*d], color);
-            return exit::DEAD_LETTERS;
+            return signals::received().map_or(exit::DEAD_LETTERS, signals::exit_status);
         }
     }
     let warnings = v.warnings.clone();
@@ -418,6 +455,10 @@ fn run(args: &RunArgs, color: bool) -> u8 {
     let elapsed = started.elapsed();
     let mut status = exit::OK;
     let mut unfinished_messages = Vec::new();
+    let mut unfinished_why = (
+        "E0304",
+        "unfinished when --max-steps stopped the run".to_string(),
+    );
     if let Finish::StepLimit { unfinished } = finish {
         status = exit::DEAD_LETTERS;
         eprintln!(
@@ -430,22 +471,30 @@ fn run(args: &RunArgs, color: bool) -> u8 {
             );
         }
         unfinished_messages = v.engine.drain_unfinished();
-        for m in unfinished_messages.iter().take(20) {
-            eprintln!("    {}", m.display());
-        }
-        if unfinished > 20 {
-            eprintln!("    … and {} more", unfinished - 20);
-        }
+        list_unfinished(&unfinished_messages);
+    }
+    if finish == Finish::Interrupted {
+        let signal = signals::received().unwrap_or(libc::SIGINT);
+        status = signals::exit_status(signal);
+        let name = signals::name(signal);
+        v.engine.end_jobs();
+        unfinished_messages = v.engine.drain_unfinished();
+        eprintln!(
+            "error[E0306]: stopped by {name}; {} item(s) unfinished:",
+            unfinished_messages.len()
+        );
+        list_unfinished(&unfinished_messages);
+        unfinished_why = ("E0306", format!("unfinished when {name} stopped the run"));
     }
     let dead = v.engine.take_dead_letters();
     if let Some(path) = &args.dead_letters {
-        if let Err(e) = write_dead_letters(&v, path, &dead, &unfinished_messages) {
+        if let Err(e) = write_dead_letters(&v, path, &dead, &unfinished_messages, &unfinished_why) {
             eprintln!("error: cannot write {}: {e}", path.display());
-            status = exit::DEAD_LETTERS;
+            status = status.max(exit::DEAD_LETTERS);
         }
     }
     if !dead.is_empty() {
-        status = exit::DEAD_LETTERS;
+        status = status.max(exit::DEAD_LETTERS);
         eprintln!("{} dead letter(s):", dead.len());
         for (i, d) in dead.iter().enumerate() {
             eprintln!(
@@ -474,6 +523,16 @@ fn run(args: &RunArgs, color: bool) -> u8 {
     status
 }
 
+/// The first 20 unfinished items, on stderr.
+fn list_unfinished(messages: &[crate::vm::message::Msg]) {
+    for m in messages.iter().take(20) {
+        eprintln!("    {}", m.display());
+    }
+    if messages.len() > 20 {
+        eprintln!("    … and {} more", messages.len() - 20);
+    }
+}
+
 /// One JSON object a line: the message (as `--requeue` reads it), its
 /// display form, the error, the attempts and where it failed.
 fn write_dead_letters(
@@ -481,6 +540,7 @@ fn write_dead_letters(
     path: &Path,
     dead: &[crate::engine::DeadLetter],
     unfinished: &[crate::vm::message::Msg],
+    (unfinished_code, unfinished_why): &(&str, String),
 ) -> std::io::Result<()> {
     use crate::engine::serial::message_to_json;
     use std::io::Write as _;
@@ -515,8 +575,8 @@ fn write_dead_letters(
     }
     for m in unfinished {
         let error = serde_json::json!({
-            "code": "E0304",
-            "message": "unfinished when --max-steps stopped the run",
+            "code": unfinished_code,
+            "message": unfinished_why,
             "severity": "fatal",
         });
         writeln!(out, "{}", line(m, error, 0, None))?;

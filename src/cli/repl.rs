@@ -187,6 +187,8 @@ impl Session {
             }
             Finish::Interrupted => {
                 self.interrupt.store(false, Ordering::Relaxed);
+                // Running commands stop too; their calls wait for :run.
+                self.v.engine.requeue_jobs();
                 let left = self.v.engine.pending();
                 self.out(&format!(
                     "interrupted; {left} item(s) still waiting (:queue, :run)\n"

@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod jobs;
 pub mod node;
+mod parked;
 pub mod queue;
 pub mod serial;
 
@@ -47,7 +48,15 @@ pub struct Config {
     pub trace: bool,
     /// Most native jobs (commands, file work) in flight at once.
     pub jobs: usize,
+    /// Bounds on what jobs read and how long requests wait.
+    pub job_limits: jobs::Limits,
 }
+
+/// Native jobs in flight at once by default. Jobs mostly wait (on a
+/// process, a disk, a server), not compute, so the CPU count would make a
+/// fan-out of a few commands wait in line; 64 runs typical fan-outs at
+/// once, and a thread exists only while its job runs.
+pub const DEFAULT_JOBS: usize = 64;
 
 impl Default for Config {
     fn default() -> Config {
@@ -59,7 +68,8 @@ impl Default for Config {
             max_steps: None,
             max_idle_pass_rounds: 100,
             trace: false,
-            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            jobs: DEFAULT_JOBS,
+            job_limits: jobs::Limits::default(),
         }
     }
 }
@@ -166,9 +176,12 @@ pub struct Engine<Q: MainQueue = RingQueue> {
     finished_jobs: std::collections::HashMap<u64, jobs::JobOutcome>,
     /// Jobs a timeout cancelled: their outcomes are dropped when they come.
     cancelled_jobs: std::collections::HashSet<u64>,
-    /// Items waiting for a job (or for room on the pool), with the time
-    /// they must wake at anyway (a timeout, a delay beside the job).
-    parked: Vec<(Option<i64>, Item)>,
+    /// Items waiting for a job (or for room on the pool).
+    parked: parked::Parked,
+    /// The item being stepped (the owner of any job it starts).
+    stepping: u64,
+    /// Set when the step found the pool full.
+    wants_room: bool,
     /// Reused for the nodes a call's result becomes.
     scratch: Vec<Node>,
     /// True while a pass runs and its results are routed: a topic that
@@ -258,7 +271,9 @@ impl<Q: MainQueue> Engine<Q> {
             jobs: None,
             finished_jobs: std::collections::HashMap::new(),
             cancelled_jobs: std::collections::HashSet::new(),
-            parked: Vec::new(),
+            parked: parked::Parked::default(),
+            stepping: 0,
+            wants_room: false,
             scratch: Vec::new(),
             in_pass: false,
             full_topics: Vec::new(),
@@ -359,7 +374,7 @@ impl<Q: MainQueue> Engine<Q> {
         }
         if !self.parked.is_empty() {
             let _ = writeln!(s, "on jobs: {} item(s)", self.parked.len());
-            for (_, item) in self.parked.iter().take(limit) {
+            for item in self.parked.sorted().into_iter().take(limit) {
                 let _ = writeln!(s, "  #{} {}", item.id, item.node.to_message().display());
             }
         }
@@ -586,9 +601,10 @@ impl<Q: MainQueue> Engine<Q> {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
+            // (Virtual time passes at real speed while jobs are out.)
             let wait = match next {
-                Some(at) if !self.clock.is_virtual() => (at - self.clock.now()).clamp(0, 100),
-                _ => 100,
+                Some(at) => (at - self.clock.now()).clamp(0, 100),
+                None => 100,
             };
             self.collect_jobs(Some(std::time::Duration::from_millis(wait as u64)));
             return true;
@@ -693,23 +709,42 @@ impl<Q: MainQueue> Engine<Q> {
         while let Some((id, outcome)) = pool.next_done(timeout.take()) {
             if !self.cancelled_jobs.remove(&id) {
                 self.finished_jobs.insert(id, outcome);
+                if let Some(item) = self.parked.wake_owner(id) {
+                    self.main.push_back(item);
+                }
             }
             any = true;
         }
         if any {
-            self.unpark();
+            let running = pool.in_flight() > 0;
+            self.clock.set_jobs_running(running);
+            self.wake_for_room();
+        }
+    }
+
+    /// Wakes as many items waiting for room as the pool has free slots.
+    fn wake_for_room(&mut self) {
+        let free = self
+            .jobs
+            .as_ref()
+            .map_or(0, |p| p.capacity.saturating_sub(p.in_flight()));
+        for _ in 0..free {
+            match self.parked.wake_for_room() {
+                Some(item) => self.main.push_back(item),
+                None => break,
+            }
         }
     }
 
     fn unpark(&mut self) {
-        for (_, item) in self.parked.drain(..) {
+        for item in self.parked.drain() {
             self.main.push_back(item);
         }
     }
 
     /// The earliest time a parked item must wake at.
     fn parked_deadline(&self) -> Option<i64> {
-        self.parked.iter().filter_map(|(d, _)| *d).min()
+        self.parked.next_deadline()
     }
 
     fn release_due_timers(&mut self) {
@@ -717,14 +752,8 @@ impl<Q: MainQueue> Engine<Q> {
             return;
         }
         let now = self.clock.now();
-        if self.parked.iter().any(|(d, _)| d.is_some_and(|d| d <= now)) {
-            let (due, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.parked)
-                .into_iter()
-                .partition(|(d, _)| d.is_some_and(|d| d <= now));
-            self.parked = waiting;
-            for (_, item) in due {
-                self.main.push_back(item);
-            }
+        while let Some(item) = self.parked.wake_due(now) {
+            self.main.push_back(item);
         }
         while let Some(item) = self.timers.pop_due(now) {
             self.main.push_back(item);
@@ -732,6 +761,7 @@ impl<Q: MainQueue> Engine<Q> {
     }
 
     fn step_item(&mut self, item: Item) {
+        self.stepping = item.id;
         self.stats.steps += 1;
         self.stats.steps_by_kind[item.node.kind_index()] += 1;
         if self.config.trace {
@@ -802,7 +832,8 @@ impl<Q: MainQueue> Engine<Q> {
                 }
                 if wait.job {
                     let deadline = (wait.until != i64::MAX).then_some(wait.until);
-                    self.parked.push((deadline, Item { id, node }));
+                    let wants_room = std::mem::take(&mut self.wants_room);
+                    self.parked.park(deadline, Item { id, node }, wants_room);
                 } else {
                     self.timers.push(wait.until, Item { id, node });
                 }
@@ -878,7 +909,13 @@ impl<Q: MainQueue> Engine<Q> {
                         .map_err(jobs::JobFailure::into_error);
                     self.call_finished(action, args, attempts, result)
                 }
-                None => Outcome::Blocked(Node::Running(r), Wait::JOB),
+                None => {
+                    // An item parks only after a step that visited every
+                    // job it runs, so the owners are current even when a
+                    // split conc made its branches new items.
+                    self.parked.own(r.job, self.stepping);
+                    Outcome::Blocked(Node::Running(r), Wait::JOB)
+                }
             },
             Node::Retry(r) => {
                 if self.clock.now() < r.not_before {
@@ -1111,8 +1148,12 @@ impl<Q: MainQueue> Engine<Q> {
             for job in running {
                 pool.cancel(job);
                 self.cancelled_jobs.insert(job);
+                self.parked.disown(job);
             }
+            self.clock.set_jobs_running(pool.in_flight() > 0);
         }
+        // The cancelled jobs' places are free at once.
+        self.wake_for_room();
         t.attempts += 1;
         let mut shown = String::new();
         crate::vm::value::write_duration(&mut shown, t.duration);
@@ -1173,10 +1214,10 @@ impl<Q: MainQueue> Engine<Q> {
             Ok(spec) => spec,
             Err(e) => return Outcome::Failed(Node::Call { action, args }, e, attempts + 1),
         };
-        let capacity = self.config.jobs;
+        let (capacity, limits) = (self.config.jobs, self.config.job_limits);
         let pool = self
             .jobs
-            .get_or_insert_with(|| jobs::JobPool::new(capacity));
+            .get_or_insert_with(|| jobs::JobPool::new(capacity, limits));
         if !pool.has_room() {
             let node = if attempts == 0 {
                 Node::Call { action, args }
@@ -1188,9 +1229,12 @@ impl<Q: MainQueue> Engine<Q> {
                     not_before: i64::MIN,
                 }))
             };
+            self.wants_room = true;
             return Outcome::Blocked(node, Wait::JOB);
         }
         let job = pool.submit(spec);
+        self.clock.set_jobs_running(true);
+        self.parked.own(job, self.stepping);
         let name = action.name.clone();
         self.trace(|| format!("job {job} started: {name}"));
         Outcome::Blocked(
@@ -1334,6 +1378,27 @@ impl<Q: MainQueue> Engine<Q> {
         }
     }
 
+    /// Ends every running job: commands' process groups get SIGTERM, then
+    /// SIGKILL after a short grace; other work is abandoned. Their items
+    /// stay where they are, unfinished.
+    pub fn end_jobs(&mut self) {
+        if let Some(pool) = &mut self.jobs {
+            self.cancelled_jobs.extend(pool.shutdown());
+        }
+        self.clock.set_jobs_running(false);
+    }
+
+    /// Ends every running job (as [`Engine::end_jobs`]) and puts the items
+    /// that waited for them back on the main queue, each call that started
+    /// a job ready to run again: an interrupted session keeps its work.
+    pub fn requeue_jobs(&mut self) {
+        self.end_jobs();
+        for mut item in self.parked.drain() {
+            unstart_jobs(&mut item.node);
+            self.main.push_back(item);
+        }
+    }
+
     /// Takes out everything still waiting (after a step limit), oldest first.
     pub fn drain_unfinished(&mut self) -> Vec<Msg> {
         let mut all: Vec<Msg> = self
@@ -1344,8 +1409,9 @@ impl<Q: MainQueue> Engine<Q> {
             .collect();
         all.extend(
             self.parked
-                .drain(..)
-                .map(|(_, i)| Rc::new(i.node.to_message())),
+                .drain()
+                .into_iter()
+                .map(|i| Rc::new(i.node.to_message())),
         );
         all.extend(
             self.timers
@@ -1387,6 +1453,39 @@ fn running_jobs(node: &Node, out: &mut Vec<u64>) {
         Node::Promise(p) => p.queue.iter().for_each(|n| running_jobs(n, out)),
         Node::Void(inner) => running_jobs(inner, out),
         Node::Timeout(t) => running_jobs(&t.inner, out),
+        _ => {}
+    }
+}
+
+/// Turns each running job inside a node back into the call that started
+/// it, to run again (the interrupted attempt does not count).
+fn unstart_jobs(node: &mut Node) {
+    match node {
+        Node::Running(_) => {
+            let Node::Running(r) = std::mem::replace(node, Node::Defer(i64::MIN)) else {
+                unreachable!("matched above")
+            };
+            let node::RunningNode {
+                action,
+                args,
+                attempts,
+                ..
+            } = *r;
+            *node = if attempts <= 1 {
+                Node::Call { action, args }
+            } else {
+                Node::Retry(Box::new(RetryNode {
+                    action,
+                    args,
+                    attempts: attempts - 1,
+                    not_before: i64::MIN,
+                }))
+            };
+        }
+        Node::Seq(q) | Node::Conc(q) => q.iter_mut().for_each(unstart_jobs),
+        Node::Promise(p) => p.queue.iter_mut().for_each(unstart_jobs),
+        Node::Void(inner) => unstart_jobs(inner),
+        Node::Timeout(t) => unstart_jobs(&mut t.inner),
         _ => {}
     }
 }

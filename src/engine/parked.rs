@@ -1,0 +1,110 @@
+//! Items parked while their native jobs run, or while they wait for room on
+//! the pool.
+//!
+//! A finished job wakes only the item that started it, and a freed slot on
+//! the pool wakes only as many items waiting for room as there are free
+//! slots: with thousands of jobs in flight, each one costs a step or two,
+//! never a step of every parked item.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+
+use super::queue::Item;
+
+#[derive(Default)]
+pub struct Parked {
+    /// By item id: the time it must wake at anyway (a timeout, a delay
+    /// beside the job), and the item.
+    items: HashMap<u64, (Option<i64>, Item)>,
+    /// The items' wake-up times, earliest first. An entry whose item has
+    /// woken since is skipped when it comes up.
+    deadlines: BinaryHeap<Reverse<(i64, u64)>>,
+    /// Which item started each running job.
+    owners: HashMap<u64, u64>,
+    /// Items that found the pool full, in the order they asked.
+    wanting_room: VecDeque<u64>,
+}
+
+impl Parked {
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Parks an item until one of its jobs finishes, a slot frees (when
+    /// `wants_room`), or `deadline`.
+    pub fn park(&mut self, deadline: Option<i64>, item: Item, wants_room: bool) {
+        if let Some(at) = deadline {
+            self.deadlines.push(Reverse((at, item.id)));
+        }
+        if wants_room {
+            self.wanting_room.push_back(item.id);
+        }
+        self.items.insert(item.id, (deadline, item));
+    }
+
+    /// Records that item `owner` started `job`.
+    pub fn own(&mut self, job: u64, owner: u64) {
+        self.owners.insert(job, owner);
+    }
+
+    /// Forgets a job that will not be collected (a timeout cancelled it).
+    pub fn disown(&mut self, job: u64) {
+        self.owners.remove(&job);
+    }
+
+    /// The item that started `job`, if it is parked: taken out to run.
+    pub fn wake_owner(&mut self, job: u64) -> Option<Item> {
+        let owner = self.owners.remove(&job)?;
+        self.items.remove(&owner).map(|(_, item)| item)
+    }
+
+    /// The oldest item waiting for room on the pool, if any.
+    pub fn wake_for_room(&mut self) -> Option<Item> {
+        while let Some(id) = self.wanting_room.pop_front() {
+            if let Some((_, item)) = self.items.remove(&id) {
+                return Some(item);
+            }
+        }
+        None
+    }
+
+    /// The earliest time an item must wake at.
+    pub fn next_deadline(&self) -> Option<i64> {
+        self.deadlines.peek().map(|Reverse((at, _))| *at)
+    }
+
+    /// An item whose time has come (at or before `now`).
+    pub fn wake_due(&mut self, now: i64) -> Option<Item> {
+        while let Some(&Reverse((at, id))) = self.deadlines.peek() {
+            if at > now {
+                return None;
+            }
+            self.deadlines.pop();
+            if self.items.get(&id).is_some_and(|(d, _)| *d == Some(at)) {
+                return self.items.remove(&id).map(|(_, item)| item);
+            }
+        }
+        None
+    }
+
+    /// Every parked item, oldest first (the rest of the bookkeeping goes).
+    pub fn drain(&mut self) -> Vec<Item> {
+        let mut all: Vec<Item> = self.items.drain().map(|(_, (_, item))| item).collect();
+        all.sort_by_key(|i| i.id);
+        self.deadlines.clear();
+        self.owners.clear();
+        self.wanting_room.clear();
+        all
+    }
+
+    /// The parked items, oldest first.
+    pub fn sorted(&self) -> Vec<&Item> {
+        let mut all: Vec<&Item> = self.items.values().map(|(_, item)| item).collect();
+        all.sort_by_key(|i| i.id);
+        all
+    }
+}
