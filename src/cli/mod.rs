@@ -1,10 +1,28 @@
 //! The `voyager` command line: a thin shell over [`crate::Voyager`].
 
+use std::cell::RefCell;
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::rc::Rc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+// The command line's `print!`, `eprint!` and `eprintln!` (they shadow std's
+// here and in the modules below): a closed standard output or error (`voyager
+// check x.vy 2>&1 | head -1`) ends the process quietly, as it would a Unix
+// tool, instead of panicking.
+macro_rules! print {
+    ($($arg:tt)*) => { $crate::cli::write_out(&mut std::io::stdout(), format_args!($($arg)*)) };
+}
+macro_rules! eprint {
+    ($($arg:tt)*) => { $crate::cli::write_out(&mut std::io::stderr(), format_args!($($arg)*)) };
+}
+macro_rules! eprintln {
+    () => { eprint!("\n") };
+    ($($arg:tt)*) => { eprint!("{}\n", format_args!($($arg)*)) };
+}
 
 pub mod repl;
 
@@ -12,7 +30,7 @@ use crate::bytecode::disasm::disassemble;
 use crate::diag::Diagnostic;
 use crate::engine::clock::Clock;
 use crate::engine::{Config, Finish};
-use crate::runtime::{LoadError, Options, Output, Voyager};
+use crate::runtime::{LoadError, Options, Output, StdoutSink, Voyager};
 
 /// Exit statuses (SPEC §6.7).
 pub mod exit {
@@ -22,6 +40,32 @@ pub mod exit {
     pub const COMPILE: u8 = 65;
     pub const UNREADABLE: u8 = 66;
     pub const INTERNAL: u8 = 70;
+    /// Program output could not be written (sysexits' EX_IOERR).
+    pub const OUTPUT: u8 = 74;
+    /// Standard output or error was closed by its reader.
+    pub const BROKEN_PIPE: u8 = crate::runtime::EXIT_BROKEN_PIPE;
+}
+
+/// Writes to standard output or error for `print!` and `eprint!`. A closed
+/// pipe ends the process (status 141); another failure is ignored, since a
+/// diagnostic that cannot be written has nowhere else to go (a failed write
+/// of the program's own output is reported: see [`output_status`]).
+pub(crate) fn write_out(out: &mut impl std::io::Write, args: std::fmt::Arguments) {
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+        crate::runtime::exit_if_broken_pipe(&e);
+    }
+}
+
+/// The exit status once the program's output is accounted for: a failed
+/// write of it is an error of its own (74), reported on standard error.
+fn output_status(v: &mut Voyager, status: u8) -> u8 {
+    match v.take_write_error() {
+        Some(e) => {
+            eprintln!("error: cannot write standard output: {e} (later output was lost)");
+            exit::OUTPUT
+        }
+        None => status,
+    }
 }
 
 const AFTER_HELP: &str = "\
@@ -34,7 +78,8 @@ Examples:
   voyager                                   an interactive session (:help)
 
 Exit status: 0 done, 1 dead letters or a runtime error, 2 bad command line,
-65 the script does not compile, 66 the script cannot be read, 70 internal error.";
+65 the script does not compile, 66 the script cannot be read, 70 internal error,
+74 output could not be written, 141 standard output or error was closed.";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -319,22 +364,34 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         ClockChoice::Real => Clock::real(),
         ClockChoice::Virtual => Clock::virtual_at_epoch(),
     };
+    let started = std::time::Instant::now();
+    let show_progress = args.progress && std::io::stderr().is_terminal();
+    // On a terminal shared with standard output, printed lines go above the
+    // live line: the sink clears it before each print and draws it again.
+    let progress_line = Rc::new(RefCell::new(String::new()));
+    let output = if show_progress && std::io::stdout().is_terminal() {
+        Output::Stdout(StdoutSink::with_progress_line(progress_line.clone()))
+    } else {
+        Output::stdout()
+    };
     let mut v = Voyager::new(Options {
         clock,
         config,
-        output: Output::Stdout(std::io::BufWriter::new(std::io::stdout())),
+        output,
     });
     v.engine.vm.fuel_limit = args.max_instructions;
     if args.trace {
         v.engine.trace_sink = Some(Box::new(|line: &str| eprintln!("trace: {line}")));
     }
-    let started = std::time::Instant::now();
-    let show_progress = args.progress && std::io::stderr().is_terminal();
     if show_progress {
+        let progress_line = progress_line.clone();
         v.engine.progress = Some(Box::new(move |p: &crate::engine::Progress| {
             let secs = started.elapsed().as_secs_f64().max(0.001);
-            eprint!(
-                "\r\x1b[K{} steps ({:.0}/s) | queued {} | timers {} | topics {} | jobs {} | dead {}",
+            let mut line = progress_line.borrow_mut();
+            line.clear();
+            let _ = write!(
+                line,
+                "{} steps ({:.0}/s) | queued {} | timers {} | topics {} | jobs {} | dead {}",
                 p.steps,
                 p.steps as f64 / secs,
                 p.queued,
@@ -343,6 +400,7 @@ fn run(args: &RunArgs, color: bool) -> u8 {
                 p.running_jobs,
                 p.dead_letters
             );
+            eprint!("\r\x1b[K{line}");
         }));
     }
     match v.load(&name, &text, dir.as_deref()) {
@@ -357,7 +415,7 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         Err(LoadError::Runtime(d)) => {
             v.flush();
             report(&v, &[*d], color);
-            return exit::DEAD_LETTERS;
+            return output_status(&mut v, exit::DEAD_LETTERS);
         }
     }
     let warnings = v.warnings.clone();
@@ -369,6 +427,7 @@ fn run(args: &RunArgs, color: bool) -> u8 {
     }
     let finish = v.run();
     if show_progress {
+        progress_line.borrow_mut().clear();
         eprint!("\r\x1b[K");
     }
     let elapsed = started.elapsed();
@@ -417,7 +476,7 @@ fn run(args: &RunArgs, color: bool) -> u8 {
     if args.stats {
         eprint!("{}", stats_text(&v, elapsed));
     }
-    status
+    output_status(&mut v, status)
 }
 
 /// One JSON object a line: the message (as `--requeue` reads it), its
