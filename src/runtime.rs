@@ -192,6 +192,11 @@ pub struct Voyager {
     modules: HashSet<String>,
     /// Warnings from the last compile.
     pub warnings: Vec<Diagnostic>,
+    /// Whether the messages a script's top level makes are enqueued (true
+    /// by default; `--requeue` runs only the requeued items).
+    pub enqueue_top_level: bool,
+    /// Top-level messages not enqueued because `enqueue_top_level` is off.
+    pub skipped_top_level: usize,
 }
 
 /// Options for a new instance.
@@ -239,6 +244,8 @@ impl Voyager {
             globals,
             modules: HashSet::new(),
             warnings: Vec::new(),
+            enqueue_top_level: true,
+            skipped_top_level: 0,
         };
         v.engine.vm.ensure_globals(1);
         v.engine.vm.globals[noop_slot as usize] = Value::message(Message::Noop);
@@ -389,7 +396,11 @@ impl Voyager {
             Ok(value) => {
                 for m in emitted {
                     if let Value::Message(m) = m {
-                        self.engine.enqueue(&m);
+                        if self.enqueue_top_level {
+                            self.engine.enqueue(&m);
+                        } else {
+                            self.skipped_top_level += 1;
+                        }
                     }
                 }
                 Ok(value)
@@ -589,6 +600,13 @@ impl Voyager {
             Value::Action(a) => Some(a.clone()),
             _ => None,
         }
+    }
+
+    /// The value a top-level name stands for now (an action, a function,
+    /// …), for `--requeue` files.
+    pub fn global_named(&self, name: &str) -> Option<Value> {
+        let global = self.globals.lookup(name)?;
+        self.engine.vm.globals.get(global.slot as usize).cloned()
     }
 
     pub fn globals(&self) -> &Globals {

@@ -24,6 +24,7 @@ macro_rules! eprintln {
     ($($arg:tt)*) => { eprint!("{}\n", format_args!($($arg)*)) };
 }
 
+mod dead_letters;
 pub mod repl;
 
 use crate::bytecode::disasm::disassemble;
@@ -176,7 +177,9 @@ pub struct RunArgs {
     /// JSON object a line.
     #[arg(long, value_name = "FILE")]
     pub dead_letters: Option<PathBuf>,
-    /// Enqueue the messages of a dead-letters FILE after the script's top level.
+    /// Run the items of a dead-letters FILE: the script's declarations and
+    /// top-level code run, but not the messages its top level makes. The
+    /// file is trusted input (its items may call any action, `sh` included).
     #[arg(long, value_name = "FILE")]
     pub requeue: Option<PathBuf>,
 }
@@ -379,6 +382,8 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         config,
         output,
     });
+    // A requeue reruns what failed, not the whole workflow.
+    v.enqueue_top_level = args.requeue.is_none();
     v.engine.vm.fuel_limit = args.max_instructions;
     if args.trace {
         v.engine.trace_sink = Some(Box::new(|line: &str| eprintln!("trace: {line}")));
@@ -420,9 +425,20 @@ fn run(args: &RunArgs, color: bool) -> u8 {
     }
     let warnings = v.warnings.clone();
     report(&v, &warnings, color);
+    let mut skipped = Vec::new();
     if let Some(path) = &args.requeue {
-        if let Err(code) = requeue(&mut v, path) {
-            return code;
+        if v.skipped_top_level > 0 {
+            eprintln!(
+                "note: --requeue runs only the file's messages: the script's {} top-level message(s) were not enqueued",
+                v.skipped_top_level
+            );
+        }
+        match dead_letters::requeue(&mut v, path) {
+            Ok(lines) => skipped = lines,
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", path.display());
+                return exit::UNREADABLE;
+            }
         }
     }
     let finish = v.run();
@@ -449,25 +465,25 @@ fn run(args: &RunArgs, color: bool) -> u8 {
     }
     let dead = v.engine.take_dead_letters();
     if let Some(path) = &args.dead_letters {
-        if let Err(e) = write_dead_letters(&v, path, &dead, &unfinished_messages) {
+        if let Err(e) = dead_letters::write(&v, path, &dead, &unfinished_messages, &skipped) {
             eprintln!("error: cannot write {}: {e}", path.display());
             status = exit::DEAD_LETTERS;
         }
     }
     if !dead.is_empty() {
         status = exit::DEAD_LETTERS;
-        eprintln!("{} dead letter(s):", dead.len());
-        for (i, d) in dead.iter().enumerate() {
-            eprintln!(
-                "dead letter {} of {}: {} (attempts: {})",
-                i + 1,
-                dead.len(),
-                d.message.display(),
-                d.attempts
-            );
-            let diag = crate::diag::from_runtime_error(&d.error, &v.sources);
-            eprint!("{}", v.render(&diag, color));
-        }
+        dead_letters::list(&v, &dead, color);
+    }
+    if !skipped.is_empty() {
+        status = exit::DEAD_LETTERS;
+        let kept = match &args.dead_letters {
+            Some(path) => format!(" (kept in {})", path.display()),
+            None => String::new(),
+        };
+        eprintln!(
+            "error: {} line(s) of the requeue file were skipped{kept}",
+            skipped.len()
+        );
     }
     let unclaimed = v.engine.stats.unclaimed_data;
     if unclaimed > 0 {
@@ -477,99 +493,6 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         eprint!("{}", stats_text(&v, elapsed));
     }
     output_status(&mut v, status)
-}
-
-/// One JSON object a line: the message (as `--requeue` reads it), its
-/// display form, the error, the attempts and where it failed.
-fn write_dead_letters(
-    v: &Voyager,
-    path: &Path,
-    dead: &[crate::engine::DeadLetter],
-    unfinished: &[crate::vm::message::Msg],
-) -> std::io::Result<()> {
-    use crate::engine::serial::message_to_json;
-    use std::io::Write as _;
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
-    let line = |m: &crate::vm::message::Msg,
-                error: serde_json::Value,
-                attempts: u32,
-                at: Option<String>| {
-        let mut record = serde_json::json!({
-            "shown": m.display(),
-            "error": error,
-            "attempts": attempts,
-            "at": at,
-        });
-        match message_to_json(m) {
-            Ok(j) => record["message"] = j,
-            Err(why) => {
-                record["message"] = serde_json::Value::Null;
-                record["unwritable"] = serde_json::Value::String(why);
-            }
-        }
-        record
-    };
-    for d in dead {
-        let error = serde_json::json!({
-            "code": d.error.code,
-            "message": d.error.message,
-            "severity": d.error.severity,
-        });
-        let at = d.error.loc.map(|l| v.sources.position(l));
-        writeln!(out, "{}", line(&d.message, error, d.attempts, at))?;
-    }
-    for m in unfinished {
-        let error = serde_json::json!({
-            "code": "E0304",
-            "message": "unfinished when --max-steps stopped the run",
-            "severity": "fatal",
-        });
-        writeln!(out, "{}", line(m, error, 0, None))?;
-    }
-    out.flush()
-}
-
-/// Reads a dead-letters file and enqueues its messages.
-fn requeue(v: &mut Voyager, path: &Path) -> Result<(), u8> {
-    use crate::engine::serial::message_from_json;
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        eprintln!("error: cannot read {}: {e}", path.display());
-        exit::UNREADABLE
-    })?;
-    let mut messages = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let bad = |why: String| {
-            eprintln!("error: {}:{}: {why}", path.display(), i + 1);
-            exit::UNREADABLE
-        };
-        let record: serde_json::Value =
-            serde_json::from_str(line).map_err(|e| bad(format!("not JSON: {e}")))?;
-        let message = match record.get("message") {
-            Some(serde_json::Value::Null) => {
-                eprintln!(
-                    "warning: {}:{}: skipped: {}",
-                    path.display(),
-                    i + 1,
-                    record
-                        .get("unwritable")
-                        .and_then(|w| w.as_str())
-                        .unwrap_or("no message")
-                );
-                continue;
-            }
-            Some(m) => m.clone(),
-            None => record,
-        };
-        let lookup = |name: &str| v.action_named(name);
-        messages.push(message_from_json(&message, &lookup).map_err(bad)?);
-    }
-    for m in &messages {
-        v.engine.enqueue(m);
-    }
-    Ok(())
 }
 
 fn stats_text(v: &Voyager, elapsed: std::time::Duration) -> String {
