@@ -33,9 +33,114 @@ pub fn std_module(name: &str) -> Option<&'static str> {
 
 /// Where `print` writes.
 pub enum Output {
-    Stdout(std::io::BufWriter<std::io::Stdout>),
+    /// The process's standard output (see [`StdoutSink`]).
+    Stdout(StdoutSink),
     /// Kept in memory (tests, embedding).
     Buffer(Rc<RefCell<String>>),
+}
+
+impl Output {
+    pub fn stdout() -> Output {
+        Output::Stdout(StdoutSink::default())
+    }
+}
+
+/// What `print` writes to standard output. On a terminal or a pipe each
+/// print goes out as it is made, in one write for its whole text, so the
+/// reader sees every line as soon as it is printed. Into a regular file
+/// prints are buffered (a write per line costs several times the run of a
+/// print-heavy script), and the engine flushes the buffer before it waits
+/// on a timer or a job and at the end of a run: someone tailing the file
+/// sees every line before anything that happens after it.
+///
+/// A failed write is kept (see [`Host::take_write_error`]) and later output is
+/// dropped, except a closed pipe (`voyager run x | head -1`): then the
+/// process ends at once, quietly, with status 141 (128 + SIGPIPE), as a
+/// Unix tool killed by SIGPIPE would.
+pub struct StdoutSink {
+    out: std::io::BufWriter<std::io::Stdout>,
+    /// Not a regular file: write each print as it is made.
+    per_print: bool,
+    error: Option<std::io::Error>,
+    /// A live line on the same terminal (`--progress`), cleared before each
+    /// print and drawn again after it; empty while it is not shown.
+    progress: Option<Rc<RefCell<String>>>,
+}
+
+impl Default for StdoutSink {
+    fn default() -> StdoutSink {
+        use std::os::fd::AsFd;
+        let stdout = std::io::stdout();
+        let is_file = stdout
+            .as_fd()
+            .try_clone_to_owned()
+            .and_then(|fd| std::fs::File::from(fd).metadata())
+            .is_ok_and(|m| m.is_file());
+        StdoutSink {
+            out: std::io::BufWriter::new(stdout),
+            per_print: !is_file,
+            error: None,
+            progress: None,
+        }
+    }
+}
+
+/// The exit status of a process whose standard output or error was closed
+/// by its reader (the status a shell shows for a process killed by SIGPIPE).
+pub const EXIT_BROKEN_PIPE: u8 = 141;
+
+/// Ends the process quietly if `e` says the reader of our output has gone.
+pub fn exit_if_broken_pipe(e: &std::io::Error) {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(i32::from(EXIT_BROKEN_PIPE));
+    }
+}
+
+impl StdoutSink {
+    /// A sink that keeps `line` — a live line on standard error, on the same
+    /// terminal — off the printed lines.
+    pub fn with_progress_line(line: Rc<RefCell<String>>) -> StdoutSink {
+        StdoutSink {
+            progress: Some(line),
+            ..StdoutSink::default()
+        }
+    }
+
+    fn write(&mut self, text: &str) {
+        if self.error.is_some() {
+            return;
+        }
+        let progress = self.progress.as_ref().map(|p| p.borrow());
+        let shown = progress.as_deref().filter(|line| !line.is_empty());
+        if shown.is_some() {
+            let _ = std::io::stderr().write_all(b"\r\x1b[K");
+        }
+        // The buffer is empty before a print, so the flush is one write.
+        let mut written = self.out.write_all(text.as_bytes());
+        if self.per_print {
+            written = written.and_then(|()| self.out.flush());
+        }
+        if let Some(line) = shown {
+            let _ = std::io::stderr().write_all(line.as_bytes());
+        }
+        drop(progress);
+        if let Err(e) = written {
+            self.failed(e);
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.error.is_none() {
+            if let Err(e) = self.out.flush() {
+                self.failed(e);
+            }
+        }
+    }
+
+    fn failed(&mut self, e: std::io::Error) {
+        exit_if_broken_pipe(&e);
+        self.error = Some(e);
+    }
 }
 
 struct EngineHost {
@@ -46,10 +151,7 @@ struct EngineHost {
 impl Host for EngineHost {
     fn print(&mut self, text: &str) {
         match &mut self.out {
-            Output::Stdout(w) => {
-                // A closed pipe (`voyager run x | head`) is not an error of the script.
-                let _ = w.write_all(text.as_bytes());
-            }
+            Output::Stdout(sink) => sink.write(text),
             Output::Buffer(b) => b.borrow_mut().push_str(text),
         }
     }
@@ -59,8 +161,15 @@ impl Host for EngineHost {
     }
 
     fn flush(&mut self) {
-        if let Output::Stdout(w) = &mut self.out {
-            let _ = w.flush();
+        if let Output::Stdout(sink) = &mut self.out {
+            sink.flush();
+        }
+    }
+
+    fn take_write_error(&mut self) -> Option<std::io::Error> {
+        match &mut self.out {
+            Output::Stdout(sink) => sink.error.take(),
+            Output::Buffer(_) => None,
         }
     }
 }
@@ -83,6 +192,11 @@ pub struct Voyager {
     modules: HashSet<String>,
     /// Warnings from the last compile.
     pub warnings: Vec<Diagnostic>,
+    /// Whether the messages a script's top level makes are enqueued (true
+    /// by default; `--requeue` runs only the requeued items).
+    pub enqueue_top_level: bool,
+    /// Top-level messages not enqueued because `enqueue_top_level` is off.
+    pub skipped_top_level: usize,
 }
 
 /// Options for a new instance.
@@ -97,7 +211,7 @@ impl Default for Options {
         Options {
             clock: Clock::real(),
             config: Config::default(),
-            output: Output::Stdout(std::io::BufWriter::new(std::io::stdout())),
+            output: Output::stdout(),
         }
     }
 }
@@ -127,6 +241,8 @@ impl Voyager {
             globals,
             modules: HashSet::new(),
             warnings: Vec::new(),
+            enqueue_top_level: true,
+            skipped_top_level: 0,
         };
         v.engine.vm.ensure_globals(1);
         v.engine.vm.globals[noop_slot as usize] = Value::message(Message::Noop);
@@ -277,7 +393,11 @@ impl Voyager {
             Ok(value) => {
                 for m in emitted {
                     if let Value::Message(m) = m {
-                        self.engine.enqueue(&m);
+                        if self.enqueue_top_level {
+                            self.engine.enqueue(&m);
+                        } else {
+                            self.skipped_top_level += 1;
+                        }
                     }
                 }
                 Ok(value)
@@ -304,6 +424,12 @@ impl Voyager {
 
     pub fn flush(&mut self) {
         self.engine.vm.host.flush();
+    }
+
+    /// The first failed write of program output since the last call (the
+    /// rest of the output was dropped after it).
+    pub fn take_write_error(&mut self) -> Option<std::io::Error> {
+        self.engine.vm.host.take_write_error()
     }
 
     /// Makes a Rust function callable from scripts loaded after it, as
@@ -468,6 +594,13 @@ impl Voyager {
             Value::Action(a) => Some(a.clone()),
             _ => None,
         }
+    }
+
+    /// The value a top-level name stands for now (an action, a function,
+    /// …), for `--requeue` files.
+    pub fn global_named(&self, name: &str) -> Option<Value> {
+        let global = self.globals.lookup(name)?;
+        self.engine.vm.globals.get(global.slot as usize).cloned()
     }
 
     pub fn globals(&self) -> &Globals {

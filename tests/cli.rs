@@ -196,8 +196,10 @@ fn a_malformed_requeue_file_is_reported_with_its_line() {
         &["run", "--requeue", file.to_str().expect("path"), "-"],
         Some("action work() { print(1) }\n"),
     );
-    assert_eq!(out.status.code(), Some(66));
+    // The line is reported and skipped; the others still run.
+    assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("bad.jsonl:2: this script has no action `nope`"));
+    assert_eq!(text(&out.stdout), "1\n");
 }
 
 #[test]

@@ -1,11 +1,30 @@
 //! The `voyager` command line: a thin shell over [`crate::Voyager`].
 
+use std::cell::RefCell;
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::rc::Rc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+// The command line's `print!`, `eprint!` and `eprintln!` (they shadow std's
+// here and in the modules below): a closed standard output or error (`voyager
+// check x.vy 2>&1 | head -1`) ends the process quietly, as it would a Unix
+// tool, instead of panicking.
+macro_rules! print {
+    ($($arg:tt)*) => { $crate::cli::write_out(&mut std::io::stdout(), format_args!($($arg)*)) };
+}
+macro_rules! eprint {
+    ($($arg:tt)*) => { $crate::cli::write_out(&mut std::io::stderr(), format_args!($($arg)*)) };
+}
+macro_rules! eprintln {
+    () => { eprint!("\n") };
+    ($($arg:tt)*) => { eprint!("{}\n", format_args!($($arg)*)) };
+}
+
+mod dead_letters;
 pub mod repl;
 mod signals;
 
@@ -13,7 +32,7 @@ use crate::bytecode::disasm::disassemble;
 use crate::diag::Diagnostic;
 use crate::engine::clock::Clock;
 use crate::engine::{Config, Finish};
-use crate::runtime::{LoadError, Options, Output, Voyager};
+use crate::runtime::{LoadError, Options, Output, StdoutSink, Voyager};
 
 /// Exit statuses (SPEC §6.7).
 pub mod exit {
@@ -27,6 +46,32 @@ pub mod exit {
     pub const INTERRUPTED: u8 = 130;
     /// Stopped by SIGTERM.
     pub const TERMINATED: u8 = 143;
+    /// Program output could not be written (sysexits' EX_IOERR).
+    pub const OUTPUT: u8 = 74;
+    /// Standard output or error was closed by its reader.
+    pub const BROKEN_PIPE: u8 = crate::runtime::EXIT_BROKEN_PIPE;
+}
+
+/// Writes to standard output or error for `print!` and `eprint!`. A closed
+/// pipe ends the process (status 141); another failure is ignored, since a
+/// diagnostic that cannot be written has nowhere else to go (a failed write
+/// of the program's own output is reported: see [`output_status`]).
+pub(crate) fn write_out(out: &mut impl std::io::Write, args: std::fmt::Arguments) {
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+        crate::runtime::exit_if_broken_pipe(&e);
+    }
+}
+
+/// The exit status once the program's output is accounted for: a failed
+/// write of it is an error of its own (74), reported on standard error.
+fn output_status(v: &mut Voyager, status: u8) -> u8 {
+    match v.take_write_error() {
+        Some(e) => {
+            eprintln!("error: cannot write standard output: {e} (later output was lost)");
+            exit::OUTPUT
+        }
+        None => status,
+    }
 }
 
 const AFTER_HELP: &str = "\
@@ -40,7 +85,8 @@ Examples:
 
 Exit status: 0 done, 1 dead letters or a runtime error, 2 bad command line,
 65 the script does not compile, 66 the script cannot be read, 70 internal error,
-130 stopped by SIGINT (Ctrl-C), 143 stopped by SIGTERM.";
+74 output could not be written, 130 stopped by SIGINT (Ctrl-C),
+141 standard output or error was closed, 143 stopped by SIGTERM.";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -155,7 +201,9 @@ pub struct RunArgs {
     /// JSON object a line.
     #[arg(long, value_name = "FILE")]
     pub dead_letters: Option<PathBuf>,
-    /// Enqueue the messages of a dead-letters FILE after the script's top level.
+    /// Run the items of a dead-letters FILE: the script's declarations and
+    /// top-level code run, but not the messages its top level makes. The
+    /// file is trusted input (its items may call any action, `sh` included).
     #[arg(long, value_name = "FILE")]
     pub requeue: Option<PathBuf>,
 }
@@ -394,11 +442,23 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         ClockChoice::Virtual => Clock::virtual_at_epoch(),
     };
     crate::engine::jobs::become_subreaper();
+    let started = std::time::Instant::now();
+    let show_progress = args.progress && std::io::stderr().is_terminal();
+    // On a terminal shared with standard output, printed lines go above the
+    // live line: the sink clears it before each print and draws it again.
+    let progress_line = Rc::new(RefCell::new(String::new()));
+    let output = if show_progress && std::io::stdout().is_terminal() {
+        Output::Stdout(StdoutSink::with_progress_line(progress_line.clone()))
+    } else {
+        Output::stdout()
+    };
     let mut v = Voyager::new(Options {
         clock,
         config,
-        output: Output::Stdout(std::io::BufWriter::new(std::io::stdout())),
+        output,
     });
+    // A requeue reruns what failed, not the whole workflow.
+    v.enqueue_top_level = args.requeue.is_none();
     v.engine.vm.fuel_limit = args.max_instructions;
     if let Some(limit) = args.max_memory {
         crate::memory::set_limit((limit != usize::MAX).then_some(limit));
@@ -409,13 +469,15 @@ fn run(args: &RunArgs, color: bool) -> u8 {
     if args.trace {
         v.engine.trace_sink = Some(Box::new(|line: &str| eprintln!("trace: {line}")));
     }
-    let started = std::time::Instant::now();
-    let show_progress = args.progress && std::io::stderr().is_terminal();
     if show_progress {
+        let progress_line = progress_line.clone();
         v.engine.progress = Some(Box::new(move |p: &crate::engine::Progress| {
             let secs = started.elapsed().as_secs_f64().max(0.001);
-            eprint!(
-                "\r\x1b[K{} steps ({:.0}/s) | queued {} | timers {} | topics {} | jobs {} | dead {}",
+            let mut line = progress_line.borrow_mut();
+            line.clear();
+            let _ = write!(
+                line,
+                "{} steps ({:.0}/s) | queued {} | timers {} | topics {} | jobs {} | dead {}",
                 p.steps,
                 p.steps as f64 / secs,
                 p.queued,
@@ -424,6 +486,7 @@ fn run(args: &RunArgs, color: bool) -> u8 {
                 p.running_jobs,
                 p.dead_letters
             );
+            eprint!("\r\x1b[K{line}");
         }));
     }
     match v.load(&name, &text, dir.as_deref()) {
@@ -438,18 +501,31 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         Err(LoadError::Runtime(d)) => {
             v.flush();
             report(&v, &[*d], color);
-            return signals::received().map_or(exit::DEAD_LETTERS, signals::exit_status);
+            let status = signals::received().map_or(exit::DEAD_LETTERS, signals::exit_status);
+            return output_status(&mut v, status);
         }
     }
     let warnings = v.warnings.clone();
     report(&v, &warnings, color);
+    let mut skipped = Vec::new();
     if let Some(path) = &args.requeue {
-        if let Err(code) = requeue(&mut v, path) {
-            return code;
+        if v.skipped_top_level > 0 {
+            eprintln!(
+                "note: --requeue runs only the file's messages: the script's {} top-level message(s) were not enqueued",
+                v.skipped_top_level
+            );
+        }
+        match dead_letters::requeue(&mut v, path) {
+            Ok(lines) => skipped = lines,
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", path.display());
+                return exit::UNREADABLE;
+            }
         }
     }
     let finish = v.run();
     if show_progress {
+        progress_line.borrow_mut().clear();
         eprint!("\r\x1b[K");
     }
     let elapsed = started.elapsed();
@@ -488,25 +564,32 @@ fn run(args: &RunArgs, color: bool) -> u8 {
     }
     let dead = v.engine.take_dead_letters();
     if let Some(path) = &args.dead_letters {
-        if let Err(e) = write_dead_letters(&v, path, &dead, &unfinished_messages, &unfinished_why) {
+        if let Err(e) = dead_letters::write(
+            &v,
+            path,
+            &dead,
+            &unfinished_messages,
+            &unfinished_why,
+            &skipped,
+        ) {
             eprintln!("error: cannot write {}: {e}", path.display());
             status = status.max(exit::DEAD_LETTERS);
         }
     }
     if !dead.is_empty() {
         status = status.max(exit::DEAD_LETTERS);
-        eprintln!("{} dead letter(s):", dead.len());
-        for (i, d) in dead.iter().enumerate() {
-            eprintln!(
-                "dead letter {} of {}: {} (attempts: {})",
-                i + 1,
-                dead.len(),
-                d.message.display(),
-                d.attempts
-            );
-            let diag = crate::diag::from_runtime_error(&d.error, &v.sources);
-            eprint!("{}", v.render(&diag, color));
-        }
+        dead_letters::list(&v, &dead, color);
+    }
+    if !skipped.is_empty() {
+        status = status.max(exit::DEAD_LETTERS);
+        let kept = match &args.dead_letters {
+            Some(path) => format!(" (kept in {})", path.display()),
+            None => String::new(),
+        };
+        eprintln!(
+            "error: {} line(s) of the requeue file were skipped{kept}",
+            skipped.len()
+        );
     }
     let unclaimed = v.engine.stats.unclaimed_data;
     if unclaimed > 0 {
@@ -514,13 +597,13 @@ fn run(args: &RunArgs, color: bool) -> u8 {
     }
     for (topic, (n, first)) in &v.engine.stats.unrouted {
         eprintln!(
-            "warning: {n} call(s) that interest \"{topic}\" matches ran without being routed, because they were nested in another message (first: {first})\n  help: interests see only top-level messages; put the calls at the top level or let an action return them"
+            "warning: {n} call(s) that interest \"{topic}\" matches ran without being routed, because they were nested in another message (first: {first})\n  help: interests see only top-level messages: a nested call runs where it is (see \"Interests and passes\" in the README)"
         );
     }
     if args.stats {
         eprint!("{}", stats_text(&v, elapsed));
     }
-    status
+    output_status(&mut v, status)
 }
 
 /// The first 20 unfinished items, on stderr.
@@ -531,100 +614,6 @@ fn list_unfinished(messages: &[crate::vm::message::Msg]) {
     if messages.len() > 20 {
         eprintln!("    … and {} more", messages.len() - 20);
     }
-}
-
-/// One JSON object a line: the message (as `--requeue` reads it), its
-/// display form, the error, the attempts and where it failed.
-fn write_dead_letters(
-    v: &Voyager,
-    path: &Path,
-    dead: &[crate::engine::DeadLetter],
-    unfinished: &[crate::vm::message::Msg],
-    (unfinished_code, unfinished_why): &(&str, String),
-) -> std::io::Result<()> {
-    use crate::engine::serial::message_to_json;
-    use std::io::Write as _;
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
-    let line = |m: &crate::vm::message::Msg,
-                error: serde_json::Value,
-                attempts: u32,
-                at: Option<String>| {
-        let mut record = serde_json::json!({
-            "shown": m.display(),
-            "error": error,
-            "attempts": attempts,
-            "at": at,
-        });
-        match message_to_json(m) {
-            Ok(j) => record["message"] = j,
-            Err(why) => {
-                record["message"] = serde_json::Value::Null;
-                record["unwritable"] = serde_json::Value::String(why);
-            }
-        }
-        record
-    };
-    for d in dead {
-        let error = serde_json::json!({
-            "code": d.error.code,
-            "message": d.error.message,
-            "severity": d.error.severity,
-        });
-        let at = d.error.loc.map(|l| v.sources.position(l));
-        writeln!(out, "{}", line(&d.message, error, d.attempts, at))?;
-    }
-    for m in unfinished {
-        let error = serde_json::json!({
-            "code": unfinished_code,
-            "message": unfinished_why,
-            "severity": "fatal",
-        });
-        writeln!(out, "{}", line(m, error, 0, None))?;
-    }
-    out.flush()
-}
-
-/// Reads a dead-letters file and enqueues its messages.
-fn requeue(v: &mut Voyager, path: &Path) -> Result<(), u8> {
-    use crate::engine::serial::message_from_json;
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        eprintln!("error: cannot read {}: {e}", path.display());
-        exit::UNREADABLE
-    })?;
-    let mut messages = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let bad = |why: String| {
-            eprintln!("error: {}:{}: {why}", path.display(), i + 1);
-            exit::UNREADABLE
-        };
-        let record: serde_json::Value =
-            serde_json::from_str(line).map_err(|e| bad(format!("not JSON: {e}")))?;
-        let message = match record.get("message") {
-            Some(serde_json::Value::Null) => {
-                eprintln!(
-                    "warning: {}:{}: skipped: {}",
-                    path.display(),
-                    i + 1,
-                    record
-                        .get("unwritable")
-                        .and_then(|w| w.as_str())
-                        .unwrap_or("no message")
-                );
-                continue;
-            }
-            Some(m) => m.clone(),
-            None => record,
-        };
-        let lookup = |name: &str| v.action_named(name);
-        messages.push(message_from_json(&message, &lookup).map_err(bad)?);
-    }
-    for m in &messages {
-        v.engine.enqueue(m);
-    }
-    Ok(())
 }
 
 fn stats_text(v: &Voyager, elapsed: std::time::Duration) -> String {

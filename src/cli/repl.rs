@@ -389,7 +389,7 @@ fn new_instance(
         config,
         // Unbuffered here: what the program prints and the session's own
         // lines (values, traces) reach the terminal in order.
-        output: Output::Stdout(std::io::BufWriter::with_capacity(0, std::io::stdout())),
+        output: Output::stdout(),
     });
     v.engine.interrupt = Some(interrupt.clone());
     v.engine.vm.interrupt = Some(interrupt.clone());

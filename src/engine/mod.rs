@@ -585,6 +585,7 @@ impl<Q: MainQueue> Engine<Q> {
         // give running jobs a moment before the topics' passes run.
         if self.in_topics() > 0 && self.jobs.as_ref().is_some_and(|p| p.in_flight() > 0) {
             let parked = self.parked.len();
+            self.vm.host.flush();
             self.collect_jobs(Some(std::time::Duration::from_millis(20)));
             if self.parked.len() < parked {
                 return true;
@@ -606,6 +607,7 @@ impl<Q: MainQueue> Engine<Q> {
                 Some(at) => (at - self.clock.now()).clamp(0, 100),
                 None => 100,
             };
+            self.vm.host.flush();
             self.collect_jobs(Some(std::time::Duration::from_millis(wait as u64)));
             return true;
         }
@@ -621,6 +623,7 @@ impl<Q: MainQueue> Engine<Q> {
             } else {
                 at
             };
+            self.vm.host.flush();
             self.clock.wait_until(slice);
             self.release_due_timers();
             return true;

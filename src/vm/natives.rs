@@ -16,8 +16,13 @@ pub trait Host {
     fn print(&mut self, text: &str);
     /// The current time, ms since the Unix epoch (virtual or real).
     fn now(&self) -> i64;
-    /// Pushes buffered output out (before diagnostics are written).
+    /// Pushes buffered output out (before diagnostics are written, and
+    /// before the engine waits on a timer or a job).
     fn flush(&mut self) {}
+    /// The first write of output that failed, if one did since the last call.
+    fn take_write_error(&mut self) -> Option<std::io::Error> {
+        None
+    }
 }
 
 type NativeResult = Result<Value, RuntimeError>;
