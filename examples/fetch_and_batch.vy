@@ -1,12 +1,14 @@
 // Fetch and batch: serve a few pages on a local HTTP server, fetch them
 // (each URL once however often it is asked for), and store what came back
-// in batched writes.
+// in one batched write: the "stores" pass holds the rows back (`further`)
+// until every page is in, however the fetches' timings fall.
 // Run it: cargo run --release -- run examples/fetch_and_batch.vy
 import passes
 
 let dir = "/tmp/voyager-fetch-example"
 let port = 8765
 let base = "http://127.0.0.1:{port}"
+let pages = ["a", "b", "c"]
 
 action store(row) { }
 action store_many(rows) { print("stored {len(rows)} pages in one write: {join(sort(rows), ", ")}") }
@@ -16,11 +18,13 @@ action keep(page, responses) { call(store, "{page}={trim(responses[0].body)}") }
 interest "fetches" when call(fetch, _)
 pass "fetches" (msgs) { passes.dedupe(msgs) }
 interest "stores" when call(store, _)
-pass "stores" (msgs) { passes.batch(msgs, store_many) }
+pass "stores" (msgs) {
+  if len(msgs) < len(pages) { {ready: [], further: msgs} } else { passes.batch(msgs, store_many) }
+}
 
 seq([
   // A throwaway server: python's, stopped by `timeout` after a few seconds.
-  void(call(sh, "rm -rf {dir} && mkdir -p {dir} && for p in a b c; do echo page-$p > {dir}/$p.txt; done")),
+  void(call(sh, "rm -rf {dir} && mkdir -p {dir} && for p in {join(pages, " ")}; do echo page-$p > {dir}/$p.txt; done")),
   // Any server left from an earlier run is stopped first; then wait until
   // the new one answers (python can take a while to start on a busy machine).
   void(call(sh, "kill $(cat {dir}.pid 2>/dev/null) 2>/dev/null; cd {dir} && (timeout 5 python3 -m http.server {port} --bind 127.0.0.1 >/dev/null 2>&1 & echo $! > {dir}.pid) && for i in $(seq 100); do python3 -c 'import urllib.request; urllib.request.urlopen(\"{base}/a.txt\")' 2>/dev/null && break; sleep 0.1; done")),

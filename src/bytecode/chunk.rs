@@ -7,9 +7,7 @@ use super::opcode::Op;
 use crate::syntax::Span;
 use crate::vm::value::Value;
 
-/// Which source file a function came from (0 is the user's script; the
-/// embedded std files and REPL inputs get their own).
-pub type SourceId = u16;
+pub use crate::syntax::span::SourceId;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FnKind {

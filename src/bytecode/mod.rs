@@ -3,3 +3,4 @@
 pub mod chunk;
 pub mod disasm;
 pub mod opcode;
+pub mod program;

@@ -438,9 +438,7 @@ impl Compiler<'_> {
 
     fn check_topics(&mut self, unit: &Unit) {
         for filter in &unit.filters {
-            if filter.kind == FilterKind::Interest
-                && !self.globals.passes.contains_key(&*filter.topic)
-            {
+            if filter.take && !self.globals.passes.contains_key(&*filter.topic) {
                 self.error(
                     Diagnostic::error(
                         codes::NO_PASS,
@@ -568,7 +566,7 @@ impl Compiler<'_> {
         let predicate = self.finish_fn();
         let (constructor, action) = self.index_key(&filter.pattern);
         FilterDef {
-            kind: filter.kind,
+            take: filter.kind == FilterKind::Interest,
             topic: Rc::from(filter.topic.0.as_str()),
             predicate,
             loc: self.loc(filter.topic.1),

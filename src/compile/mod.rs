@@ -13,8 +13,8 @@ use std::rc::Rc;
 use indexmap::IndexMap;
 
 use crate::bytecode::chunk::{FnProto, SourceId};
+pub use crate::bytecode::program::{FilterDef, PassDef};
 use crate::diag::Diagnostic;
-use crate::syntax::ast::FilterKind;
 use crate::syntax::Span;
 use crate::vm::error::Loc;
 use crate::vm::value::{ActionDef, Value};
@@ -74,27 +74,6 @@ impl Globals {
         }
         names
     }
-}
-
-/// A compiled `interest` or `observe`: a predicate over one message.
-#[derive(Debug, Clone)]
-pub struct FilterDef {
-    pub kind: FilterKind,
-    pub topic: Rc<str>,
-    pub predicate: Rc<FnProto>,
-    pub loc: Loc,
-    /// For indexing: the message constructor the pattern needs (`"call"`…),
-    /// and for `call` patterns the action id.
-    pub constructor: Option<&'static str>,
-    pub action: Option<u32>,
-}
-
-/// A compiled `pass "topic" (msgs) { … }`.
-#[derive(Debug, Clone)]
-pub struct PassDef {
-    pub topic: Rc<str>,
-    pub body: Rc<FnProto>,
-    pub loc: Loc,
 }
 
 /// The output of compiling one unit (a file, a std module, a REPL input).

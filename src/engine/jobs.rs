@@ -14,67 +14,13 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::vm::error::{codes, RuntimeError};
+use crate::vm::error::RuntimeError;
+pub use crate::vm::job::{Custom, CustomJob, JobAction, JobFailure, JobSpec, MakeJob};
 use crate::vm::natives::record;
 use crate::vm::value::Value;
 
 /// Output beyond this many bytes (per stream) is cut, and the result says so.
 pub const MAX_OUTPUT: usize = 1 << 20;
-
-/// What a job does, as plain data that can cross threads.
-#[derive(Debug, Clone)]
-pub enum JobSpec {
-    Sh {
-        command: String,
-        cwd: Option<String>,
-        env: Vec<(String, String)>,
-        stdin: Option<String>,
-        /// A non-zero exit fails the call (retryably).
-        check: bool,
-    },
-    ReadFile(String),
-    WriteFile(String, String),
-    Http {
-        method: String,
-        url: String,
-        headers: Vec<(String, String)>,
-        body: Option<String>,
-        /// Overrides the run's [`Limits::http_connect`].
-        connect_timeout: Option<Duration>,
-        /// Overrides the run's [`Limits::http_read`].
-        read_timeout: Option<Duration>,
-    },
-    /// An action an embedding program registered for the pool.
-    Custom(Custom),
-}
-
-/// What an embedding program's pool action is.
-pub type CustomJob =
-    dyn Fn(Vec<serde_json::Value>) -> Result<serde_json::Value, JobFailure> + Send + Sync;
-
-#[derive(Clone)]
-pub struct Custom {
-    pub func: Arc<CustomJob>,
-    pub args: Vec<serde_json::Value>,
-}
-
-impl std::fmt::Debug for Custom {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        write!(f, "Custom({:?})", self.args)
-    }
-}
-
-/// Makes a job from a call's arguments (on the interpreter thread).
-pub type MakeJob = dyn Fn(&[Value]) -> Result<JobSpec, RuntimeError>;
-
-/// How a native action makes its job from a call's arguments, and how
-/// many arguments it takes.
-#[derive(Clone)]
-pub struct JobAction {
-    pub min: usize,
-    pub max: usize,
-    pub build: std::rc::Rc<MakeJob>,
-}
 
 /// What a job yields, as plain data.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,23 +62,6 @@ impl Plain {
 }
 
 /// A job's failure: what happened, and whether trying again may help.
-#[derive(Debug, Clone, PartialEq)]
-pub struct JobFailure {
-    pub message: String,
-    pub retryable: bool,
-}
-
-impl JobFailure {
-    pub fn into_error(self) -> RuntimeError {
-        let e = RuntimeError::new(codes::JOB, self.message);
-        if self.retryable {
-            e.retryable()
-        } else {
-            e
-        }
-    }
-}
-
 pub type JobOutcome = Result<Plain, JobFailure>;
 
 /// How a run's jobs are bounded (`voyager run --max-read`, `--http-connect-timeout`,

@@ -16,8 +16,7 @@ use std::rc::Rc;
 
 use indexmap::IndexMap;
 
-use crate::compile::{FilterDef, PassDef};
-use crate::syntax::ast::FilterKind;
+use crate::bytecode::program::{FilterDef, PassDef};
 use crate::vm::error::{codes, RuntimeError, Severity};
 use crate::vm::message::{Args, Msg};
 use crate::vm::value::ActionDef;
@@ -508,7 +507,7 @@ impl<Q: MainQueue> Engine<Q> {
             }
             let f = &self.filters[i];
             let topic = f.topic.clone();
-            let take = f.kind == FilterKind::Interest;
+            let take = f.take;
             self.trace(|| {
                 format!(
                     "route {} {} topic \"{topic}\"",
@@ -872,7 +871,7 @@ impl<Q: MainQueue> Engine<Q> {
         let candidates = self.candidates(n.kind_index(), Some(action));
         let mut message = None;
         for &i in candidates.iter() {
-            if self.filters[i].kind != FilterKind::Interest {
+            if !self.filters[i].take {
                 continue;
             }
             let m = message

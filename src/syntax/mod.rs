@@ -6,4 +6,4 @@ pub mod parser;
 pub mod span;
 pub mod words;
 
-pub use span::Span;
+pub use span::{Loc, SourceId, Span};

@@ -2,6 +2,17 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Which source file a span is in (0 is the user's script; the embedded
+/// std files and REPL inputs get their own).
+pub type SourceId = u16;
+
+/// A place in a program: which file, which bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Loc {
+    pub source: SourceId,
+    pub span: Span,
+}
+
 /// A half-open byte range `start..end` into the source text.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Span {

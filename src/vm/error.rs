@@ -1,8 +1,7 @@
 //! Runtime errors: data, with a code, a span and a call-stack trace.
 //! `crate::diag` renders them.
 
-use crate::bytecode::chunk::SourceId;
-use crate::syntax::Span;
+pub use crate::syntax::span::Loc;
 use crate::vm::value::ActionDef;
 
 /// Whether the engine may run the failing call again (SPEC §6.5).
@@ -11,13 +10,6 @@ use crate::vm::value::ActionDef;
 pub enum Severity {
     Fatal,
     Retryable,
-}
-
-/// A place in a program: which file, which bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Loc {
-    pub source: SourceId,
-    pub span: Span,
 }
 
 /// One frame of a trace: the function or action that was running, and where.

@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod interp;
+pub mod job;
 pub mod message;
 pub mod natives;
 pub mod pattern;

@@ -75,7 +75,7 @@ pub struct ActionDef {
     pub native: Option<Rc<HostCallable>>,
     /// Set for a native action that runs as a job on the worker pool:
     /// how to build the job, and the fewest and most arguments.
-    pub job: Option<crate::engine::jobs::JobAction>,
+    pub job: Option<super::job::JobAction>,
 }
 
 impl ActionDef {
