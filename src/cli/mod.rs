@@ -75,6 +75,8 @@ pub enum Command {
     /// An interactive session (also plain `voyager`). Reads statements from
     /// standard input, without prompts, when it is not a terminal.
     Repl(ReplArgs),
+    /// A language server over standard input and output, for editors.
+    Lsp,
 }
 
 #[derive(Args, Debug, Default)]
@@ -211,6 +213,7 @@ pub fn main(cli: Cli) -> u8 {
         Some(Command::Check { file }) => check(&file, color),
         Some(Command::Disasm { file }) => disasm(&file, color),
         Some(Command::Repl(args)) => repl_session(&args, color),
+        Some(Command::Lsp) => crate::lsp::serve(),
         None => repl_session(&ReplArgs::default(), color),
     }
 }
