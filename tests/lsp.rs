@@ -325,6 +325,11 @@ fn bad_requests_get_errors_and_the_server_stays_up() {
     assert_eq!(response["error"]["code"], -32602, "{response}");
     let response = client.request("voyager/unknown", json!({}));
     assert_eq!(response["error"]["code"], -32601, "{response}");
+    // Not JSON at all: a parse error with a null id, and the server reads on.
+    client.send_raw("{oops");
+    let response = client.recv();
+    assert_eq!(response["id"], Value::Null, "{response}");
+    assert_eq!(response["error"]["code"], -32700, "{response}");
     // A notification that cannot be read is ignored.
     client.notify("textDocument/didOpen", json!({"textDocument": 7}));
     // A document the server has not seen: no answer, not an error.

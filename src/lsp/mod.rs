@@ -9,6 +9,7 @@
 
 pub mod index;
 pub mod text;
+pub mod transport;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -36,7 +37,7 @@ use text::LineIndex;
 /// Runs the server until the client says `exit`; returns the exit status
 /// (0 after a `shutdown`, 1 otherwise, as the protocol asks).
 pub fn serve() -> u8 {
-    let (connection, io_threads) = Connection::stdio();
+    let (connection, writer) = transport::stdio();
     let status = match initialize(&connection) {
         Ok(()) => main_loop(&connection),
         Err(why) => {
@@ -45,8 +46,8 @@ pub fn serve() -> u8 {
         }
     };
     drop(connection);
-    if let Err(e) = io_threads.join() {
-        eprintln!("voyager lsp: {e}");
+    // The writer ends once every answer is out.
+    if writer.join().is_err() {
         return 1;
     }
     status
