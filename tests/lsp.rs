@@ -318,6 +318,32 @@ fn hover_on_prelude_functions_written_in_voyager_and_native_actions() {
 }
 
 #[test]
+fn an_imported_module_s_functions_on_hover_and_after_the_dot() {
+    let mut client = Client::start();
+    client.initialize();
+    let text = "import passes\naction a(x) { print(x) }\ninterest \"t\" when call(a, _)\npass \"t\" (msgs) { passes.dedupe(msgs) }\n";
+    let published = open(&mut client, text);
+    assert_eq!(published["diagnostics"], json!([]), "{published}");
+    // `dedupe` in `passes.dedupe(msgs)` on line 3.
+    let hover = client.result("textDocument/hover", position(3, 27));
+    let value = hover["contents"]["value"].as_str().expect("markdown");
+    assert!(value.contains("fn passes.dedupe(msgs)"), "{value}");
+    let items = client.result("textDocument/completion", position(3, 25));
+    let labels: Vec<&str> = items
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|i| i["label"].as_str().expect("a label"))
+        .collect();
+    assert!(
+        labels.contains(&"dedupe") && labels.contains(&"batch"),
+        "{labels:?}"
+    );
+    assert!(!labels.contains(&"print"), "{labels:?}");
+    assert_eq!(client.shut_down(), 0);
+}
+
+#[test]
 fn bad_requests_get_errors_and_the_server_stays_up() {
     let mut client = Client::start();
     client.initialize();

@@ -60,10 +60,19 @@ pub struct Use {
     pub def: Option<usize>,
 }
 
+/// `module.name`, where `module` is a plain name (perhaps an import).
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub module: String,
+    pub name: String,
+    pub span: Span,
+}
+
 #[derive(Debug, Default)]
 pub struct Index {
     pub defs: Vec<Def>,
     pub uses: Vec<Use>,
+    pub members: Vec<Member>,
 }
 
 impl Index {
@@ -103,6 +112,20 @@ impl Index {
             .iter()
             .find(|d| d.is_name() && inside(d.span))
             .map(|d| (d.name.as_str(), d.span))
+    }
+
+    /// The `module.name` whose name is at this offset.
+    pub fn member_at(&self, offset: usize) -> Option<&Member> {
+        self.members
+            .iter()
+            .find(|m| (m.span.start as usize) <= offset && offset <= m.span.end as usize)
+    }
+
+    /// Whether a name, where it is used at this offset, is an import.
+    pub fn is_import(&self, name: &str) -> bool {
+        self.defs
+            .iter()
+            .any(|d| d.kind == DefKind::Import && d.name == name)
     }
 
     /// Every use of a declaration.
@@ -367,7 +390,17 @@ impl Walker<'_> {
             }
             ExprKind::List(items) => items.iter().for_each(|e| self.expr(e)),
             ExprKind::Record(fields) => fields.iter().for_each(|(_, e)| self.expr(e)),
-            ExprKind::Unary(_, e) | ExprKind::Field(e, _) => self.expr(e),
+            ExprKind::Field(e, (name, span)) => {
+                if let ExprKind::Name(module) = &e.kind {
+                    self.index.members.push(Member {
+                        module: module.clone(),
+                        name: name.clone(),
+                        span: *span,
+                    });
+                }
+                self.expr(e);
+            }
+            ExprKind::Unary(_, e) => self.expr(e),
             ExprKind::Binary(_, a, b)
             | ExprKind::And(a, b)
             | ExprKind::Or(a, b)

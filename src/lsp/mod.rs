@@ -234,6 +234,25 @@ impl Server<'_> {
         let lines = LineIndex::new(&doc.text);
         let index = Index::of(&doc.text);
         let offset = lines.offset(at.position);
+        if let Some(member) = index.member_at(offset) {
+            let dir = file_path(&at.text_document.uri);
+            let dir = dir.as_deref().and_then(Path::parent);
+            let module = module_index(&index, &member.module, dir)?;
+            let def = module
+                .defs
+                .iter()
+                .find(|d| d.visible.start == 0 && d.name == member.name)?;
+            return Some(hover(
+                &lines,
+                member.span,
+                def.signature.replacen(
+                    &format!(" {}(", def.name),
+                    &format!(" {}.{}(", member.module, def.name),
+                    1,
+                ),
+                def.doc.clone(),
+            ));
+        }
         let (name, span) = index.name_at(offset)?;
         let (signature, about) = match index.def_at(offset) {
             Some(def) => {
@@ -245,18 +264,7 @@ impl Server<'_> {
                 (builtin.signature.clone(), builtin.doc.clone())
             }
         };
-        let mut value = format!("```voyager\n{signature}\n```");
-        if let Some(about) = about.filter(|a| !a.is_empty()) {
-            value.push_str("\n\n");
-            value.push_str(&about);
-        }
-        Some(Hover {
-            contents: HoverContents::Markup(MarkupContent {
-                kind: MarkupKind::Markdown,
-                value,
-            }),
-            range: Some(lines.range(span)),
-        })
+        Some(hover(&lines, span, signature, about))
     }
 
     fn definition(&self, p: GotoDefinitionParams) -> Option<Location> {
@@ -304,6 +312,27 @@ impl Server<'_> {
                 items.push(item);
             }
         };
+        if let Some(module) = member_prefix(&doc.text[..offset]) {
+            // After `passes.`: the module's functions. After any other
+            // `x.`, the fields depend on the value, which is not known here.
+            let dir = file_path(&at.text_document.uri);
+            let dir = dir.as_deref().and_then(Path::parent);
+            let Some(module) = module_index(&index, module, dir) else {
+                return Some(Vec::new());
+            };
+            let top = module.defs.iter().filter(|d| d.visible.start == 0);
+            return Some(
+                top.filter(|d| d.kind == DefKind::Function || d.kind == DefKind::Action)
+                    .map(|d| CompletionItem {
+                        label: d.name.clone(),
+                        kind: Some(completion_kind(d.kind)),
+                        detail: Some(d.signature.clone()),
+                        documentation: d.doc.clone().map(lsp_types::Documentation::String),
+                        ..CompletionItem::default()
+                    })
+                    .collect(),
+            );
+        }
         let actions_only = in_call_head(&doc.text[..offset]);
         for def in index.visible_at(offset) {
             if actions_only && def.kind != DefKind::Action {
@@ -381,6 +410,50 @@ impl Server<'_> {
             .collect();
         Some(symbols)
     }
+}
+
+fn hover(
+    lines: &LineIndex,
+    span: crate::syntax::Span,
+    signature: String,
+    about: Option<String>,
+) -> Hover {
+    let mut value = format!("```voyager\n{signature}\n```");
+    if let Some(about) = about.filter(|a| !a.is_empty()) {
+        value.push_str("\n\n");
+        value.push_str(&about);
+    }
+    Hover {
+        contents: HoverContents::Markup(MarkupContent {
+            kind: MarkupKind::Markdown,
+            value,
+        }),
+        range: Some(lines.range(span)),
+    }
+}
+
+/// The declarations of an imported module: a std module, or `name.vy`
+/// next to the document.
+fn module_index(index: &Index, module: &str, dir: Option<&Path>) -> Option<Index> {
+    if !index.is_import(module) {
+        return None;
+    }
+    match crate::runtime::std_module(module) {
+        Some(text) => Some(Index::of(text)),
+        None => {
+            let text = std::fs::read_to_string(dir?.join(format!("{module}.vy"))).ok()?;
+            Some(Index::of(&text))
+        }
+    }
+}
+
+/// The `x` of `x.` (or `x.na`) just before the cursor.
+fn member_prefix(before: &str) -> Option<&str> {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let before = before.trim_end_matches(is_word).strip_suffix('.')?;
+    let start = before.trim_end_matches(is_word).len();
+    let word = &before[start..];
+    (!word.is_empty() && !word.starts_with(|c: char| c.is_ascii_digit())).then_some(word)
 }
 
 /// Whether the cursor is on the first argument of `call(`, where only an
@@ -594,6 +667,14 @@ mod tests {
         assert!(!in_call_head("recall(gre"));
         assert!(!in_call_head("call(greet, "));
         assert!(!in_call_head("print(gre"));
+    }
+
+    #[test]
+    fn a_member_prefix_is_the_word_before_the_dot() {
+        assert_eq!(member_prefix("passes."), Some("passes"));
+        assert_eq!(member_prefix("x = passes.ba"), Some("passes"));
+        assert_eq!(member_prefix("1.5"), None);
+        assert_eq!(member_prefix("passes"), None);
     }
 
     #[test]
