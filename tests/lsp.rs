@@ -181,7 +181,7 @@ fn open(client: &mut Client, text: &str) -> Value {
 }
 
 #[test]
-fn diagnostics_as_you_type_then_cleared_when_fixed() {
+fn diagnostics_as_you_type_cleared_when_fixed_and_pointing_at_both_places() {
     let mut client = Client::start();
     client.initialize();
     let published = open(&mut client, BROKEN);
@@ -204,14 +204,36 @@ fn diagnostics_as_you_type_then_cleared_when_fixed() {
     );
     assert!(message.contains("help: did you mean `greet`?"), "{message}");
 
-    let fixed = BROKEN.replace("gret,", "greet,");
+    // A change with a range (the server asks for full text, but copes):
+    // `gret` becomes `greet` by inserting one `e`.
     client.notify(
         "textDocument/didChange",
-        json!({"textDocument": {"uri": URI, "version": 2}, "contentChanges": [{"text": fixed}]}),
+        json!({"textDocument": {"uri": URI, "version": 2}, "contentChanges": [{
+            "range": {"start": {"line": 5, "character": 21}, "end": {"line": 5, "character": 21}},
+            "text": "e"
+        }]}),
     );
     let published = client.diagnostics();
     assert_eq!(published["diagnostics"], json!([]), "{published}");
     assert_eq!(published["version"], 2);
+
+    // Full text: a name declared twice points at both places.
+    let fixed = BROKEN.replace("gret,", "greet,") + "fn shout(t) { t }\n";
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": URI, "version": 3}, "contentChanges": [{"text": fixed}]}),
+    );
+    let published = client.diagnostics();
+    let d = &published["diagnostics"][0];
+    assert_eq!(d["code"], "E0103", "{published}");
+    assert_eq!(d["range"]["start"], json!({"line": 6, "character": 3}));
+    let related = &d["relatedInformation"][0];
+    assert_eq!(related["location"]["uri"], URI);
+    assert_eq!(
+        related["location"]["range"],
+        json!({"start": {"line": 2, "character": 3}, "end": {"line": 2, "character": 8}})
+    );
+    assert_eq!(published["version"], 3);
     assert_eq!(client.shut_down(), 0);
 }
 

@@ -185,10 +185,25 @@ impl Server<'_> {
             }
             DidChangeTextDocument::METHOD => {
                 if let Ok(p) = serde_json::from_value::<DidChangeTextDocumentParams>(note.params) {
-                    // Full sync: the last change holds the whole text.
-                    if let Some(change) = p.content_changes.into_iter().last() {
-                        self.open(p.text_document.uri, change.text, p.text_document.version);
+                    let uri = p.text_document.uri;
+                    let Some(doc) = self.documents.get(uri.as_str()) else {
+                        return;
+                    };
+                    // The server asks for full sync (a change without a
+                    // range), but applies ranges too, in order.
+                    let mut text = doc.text.clone();
+                    for change in p.content_changes {
+                        match change.range {
+                            Some(range) => {
+                                let lines = LineIndex::new(&text);
+                                let start = lines.offset(range.start);
+                                let end = lines.offset(range.end).max(start);
+                                text.replace_range(start..end, &change.text);
+                            }
+                            None => text = change.text,
+                        }
                     }
+                    self.open(uri, text, p.text_document.version);
                 }
             }
             DidCloseTextDocument::METHOD => {
