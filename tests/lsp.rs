@@ -401,3 +401,53 @@ fn exit_without_shutdown_is_status_1() {
     }
     panic!("the server did not exit");
 }
+
+/// Every cut of the examples (half-typed programs, unclosed strings and
+/// brackets), asked everything at many places: each request is answered,
+/// none with an error.
+#[test]
+fn half_typed_programs_get_answers_everywhere() {
+    let mut client = Client::start();
+    client.initialize();
+    open(&mut client, "");
+    let mut version = 1;
+    for example in ["tour.vy", "workflow.vy", "batching.vy"] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(example);
+        let full = std::fs::read_to_string(path).expect("the example");
+        let cuts: Vec<usize> = (1..8)
+            .map(|i| full.len() * i / 8)
+            .filter(|&c| full.is_char_boundary(c))
+            .collect();
+        for cut in cuts {
+            let text = &full[..cut];
+            version += 1;
+            client.notify(
+                "textDocument/didChange",
+                json!({"textDocument": {"uri": URI, "version": version}, "contentChanges": [{"text": text}]}),
+            );
+            client.diagnostics();
+            let lines = text.lines().count() as u32;
+            for line in (0..=lines).step_by(3) {
+                for character in [0, 3, 9, 20, 200] {
+                    for method in [
+                        "textDocument/hover",
+                        "textDocument/definition",
+                        "textDocument/completion",
+                    ] {
+                        client.result(method, position(line, character));
+                    }
+                    let mut params = position(line, character);
+                    params["context"] = json!({"includeDeclaration": true});
+                    client.result("textDocument/references", params);
+                }
+            }
+            client.result(
+                "textDocument/documentSymbol",
+                json!({"textDocument": {"uri": URI}}),
+            );
+        }
+    }
+    assert_eq!(client.shut_down(), 0);
+}
