@@ -227,8 +227,16 @@ pub fn render(e: &Explanation) -> String {
     )
 }
 
-/// `voyager explain CODE`; returns the exit status.
-pub fn main(code: &str) -> u8 {
+/// `voyager explain CODE`, or the list of codes without one; returns the
+/// exit status.
+pub fn main(code: Option<&str>) -> u8 {
+    let Some(code) = code else {
+        for e in EXPLANATIONS {
+            println!("{}  {}", e.code, e.title);
+        }
+        println!("\n`voyager explain CODE` tells more about one.");
+        return 0;
+    };
     match lookup(code) {
         Some(e) => {
             print!("{}", render(e));

@@ -141,7 +141,7 @@ fn each_example_gets_its_code_and_each_fix_does_not() {
 }
 
 #[test]
-fn explain_prints_the_explanation_and_an_unknown_code_is_status_2() {
+fn explain_prints_the_explanation_or_the_list_and_an_unknown_code_is_status_2() {
     let out = Command::new(env!("CARGO_BIN_EXE_voyager"))
         .args(["explain", "e0100"])
         .output()
@@ -153,6 +153,23 @@ fn explain_prints_the_explanation_and_an_unknown_code_is_status_2() {
     assert!(
         text.contains("Fixed:\n\n    let total = 1\n    print(total)\n"),
         "{text}"
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_voyager"))
+        .arg("explain")
+        .output()
+        .expect("voyager runs");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("E0001  a token where the grammar does not allow it\n"),
+        "{text}"
+    );
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.starts_with('E') || l.starts_with('W'))
+            .count(),
+        EXPLANATIONS.len()
     );
 
     let out = Command::new(env!("CARGO_BIN_EXE_voyager"))

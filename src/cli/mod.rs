@@ -77,10 +77,11 @@ pub enum Command {
     Repl(ReplArgs),
     /// A language server over standard input and output, for editors.
     Lsp,
-    /// Explain an error code, with an example and its fix (`voyager explain E0100`).
+    /// Explain an error code, with an example and its fix (`voyager explain E0100`);
+    /// without a code, list them all.
     Explain {
         /// The code, as diagnostics show it: E0100, W0001, …
-        code: String,
+        code: Option<String>,
     },
 }
 
@@ -219,7 +220,7 @@ pub fn main(cli: Cli) -> u8 {
         Some(Command::Disasm { file }) => disasm(&file, color),
         Some(Command::Repl(args)) => repl_session(&args, color),
         Some(Command::Lsp) => crate::lsp::serve(),
-        Some(Command::Explain { code }) => crate::explain::main(&code),
+        Some(Command::Explain { code }) => crate::explain::main(code.as_deref()),
         None => repl_session(&ReplArgs::default(), color),
     }
 }
