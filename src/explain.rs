@@ -228,23 +228,28 @@ pub fn render(e: &Explanation) -> String {
 }
 
 /// `voyager explain CODE`, or the list of codes without one; returns the
-/// exit status.
+/// exit status. A closed standard output (`voyager explain | head`) is not
+/// an error.
 pub fn main(code: Option<&str>) -> u8 {
+    use std::io::Write as _;
     let Some(code) = code else {
-        for e in EXPLANATIONS {
-            println!("{}  {}", e.code, e.title);
-        }
-        println!("\n`voyager explain CODE` tells more about one.");
+        let mut text: String = EXPLANATIONS
+            .iter()
+            .map(|e| format!("{}  {}\n", e.code, e.title))
+            .collect();
+        text.push_str("\n`voyager explain CODE` tells more about one.\n");
+        let _ = std::io::stdout().write_all(text.as_bytes());
         return 0;
     };
     match lookup(code) {
         Some(e) => {
-            print!("{}", render(e));
+            let _ = std::io::stdout().write_all(render(e).as_bytes());
             0
         }
         None => {
             let codes: Vec<&str> = EXPLANATIONS.iter().map(|e| e.code).collect();
-            eprintln!(
+            let _ = writeln!(
+                std::io::stderr(),
                 "error: there is no error code `{code}`\n  the codes are: {}",
                 codes.join(", ")
             );

@@ -12,6 +12,7 @@ pub mod text;
 pub mod transport;
 
 use std::collections::HashMap;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
@@ -41,7 +42,8 @@ pub fn serve() -> u8 {
     let status = match initialize(&connection) {
         Ok(()) => main_loop(&connection),
         Err(why) => {
-            eprintln!("voyager lsp: {why}");
+            // Standard error may be closed too: nothing more to do then.
+            let _ = writeln!(std::io::stderr(), "voyager lsp: {why}");
             1
         }
     };
