@@ -73,6 +73,8 @@ pub mod cli;
 pub mod compile;
 pub mod diag;
 pub mod engine;
+pub mod explain;
+pub mod lsp;
 pub mod memory;
 pub mod runtime;
 pub mod syntax;

@@ -127,6 +127,14 @@ pub enum Command {
     /// An interactive session (also plain `voyager`). Reads statements from
     /// standard input, without prompts, when it is not a terminal.
     Repl(ReplArgs),
+    /// A language server over standard input and output, for editors.
+    Lsp,
+    /// Explain an error code, with an example and its fix (`voyager explain E0100`);
+    /// without a code, list them all.
+    Explain {
+        /// The code, as diagnostics show it: E0100, W0001, …
+        code: Option<String>,
+    },
 }
 
 #[derive(Args, Debug, Default)]
@@ -287,6 +295,8 @@ pub fn main(cli: Cli) -> u8 {
         Some(Command::Check { file }) => check(&file, color),
         Some(Command::Disasm { file }) => disasm(&file, color),
         Some(Command::Repl(args)) => repl_session(&args, color),
+        Some(Command::Lsp) => crate::lsp::serve(),
+        Some(Command::Explain { code }) => crate::explain::main(code.as_deref()),
         None => repl_session(&ReplArgs::default(), color),
     }
 }

@@ -1,0 +1,183 @@
+//! `voyager explain`: every error code the sources use has an explanation,
+//! each example really gets its code from the real binary, and each fix
+//! does not.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use voyager::explain::{Reproduce, EXPLANATIONS};
+
+/// Every `"E0123"` or `"W0123"` literal in src/ (outside the explanations).
+fn codes_in_sources() -> BTreeSet<String> {
+    fn walk(dir: &Path, codes: &mut BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).expect("src/ is readable") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                walk(&path, codes);
+            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("explain.rs") {
+                let text = std::fs::read_to_string(&path).expect("a source file");
+                let bytes = text.as_bytes();
+                for (i, _) in text.match_indices('"') {
+                    let Some(word) = bytes.get(i + 1..i + 7) else {
+                        continue;
+                    };
+                    if (word[0] == b'E' || word[0] == b'W')
+                        && word[1..5].iter().all(u8::is_ascii_digit)
+                        && word[5] == b'"'
+                    {
+                        codes.insert(String::from_utf8_lossy(&word[..5]).into_owned());
+                    }
+                }
+            }
+        }
+    }
+    let mut codes = BTreeSet::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut codes,
+    );
+    codes
+}
+
+#[test]
+fn every_code_has_an_explanation_and_every_explanation_a_code() {
+    let used = codes_in_sources();
+    assert!(used.len() > 30, "the scan found too few codes: {used:?}");
+    let explained: BTreeSet<String> = EXPLANATIONS.iter().map(|e| e.code.to_string()).collect();
+    let missing: Vec<_> = used.difference(&explained).collect();
+    assert!(
+        missing.is_empty(),
+        "codes without an explanation: {missing:?}"
+    );
+    let stale: Vec<_> = explained.difference(&used).collect();
+    assert!(
+        stale.is_empty(),
+        "explanations of codes nothing emits: {stale:?}"
+    );
+    assert_eq!(
+        explained.len(),
+        EXPLANATIONS.len(),
+        "a code explained twice"
+    );
+}
+
+/// Runs the binary on a program; returns its standard error (and output).
+fn voyager(args: &[&str], program: &str, dir: &Path, name: &str) -> String {
+    let file = dir.join(name);
+    std::fs::write(&file, program).expect("the temp dir is writable");
+    // Into a file, not a pipe: a report of a huge line would fill a pipe
+    // that nobody reads while the child is waited for.
+    let log = dir.join("output.txt");
+    let out_file = std::fs::File::create(&log).expect("the temp dir is writable");
+    let err_file = out_file.try_clone().expect("a second handle");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_voyager"))
+        .args(args)
+        .arg(&file)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(out_file)
+        .stderr(err_file)
+        .spawn()
+        .expect("voyager starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().expect("wait works").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("voyager {args:?} did not finish on:\n{}", shorten(program));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    String::from_utf8_lossy(&std::fs::read(&log).expect("the output")).into_owned()
+}
+
+/// A program or output short enough for a failure message.
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(2000) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
+#[test]
+fn each_example_gets_its_code_and_each_fix_does_not() {
+    let dir = std::env::temp_dir().join(format!("voyager-explain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let mut unreproduced = Vec::new();
+    for e in EXPLANATIONS {
+        let mut args = vec!["--color", "never"];
+        match e.reproduce {
+            Reproduce::Check => args.push("check"),
+            Reproduce::Run(options) => {
+                args.extend(["run", "--clock", "virtual"]);
+                args.extend(options);
+            }
+            Reproduce::Not(_) => {
+                unreproduced.push(e.code);
+                continue;
+            }
+        }
+        let example = e.generate.map_or_else(|| e.example.to_string(), |g| g());
+        let out = voyager(&args, &example, &dir, "example.vy");
+        assert!(
+            out.contains(e.code),
+            "{}'s example does not get it:\n{}\n---\n{}",
+            e.code,
+            shorten(&example),
+            shorten(&out)
+        );
+        let out = voyager(&args, e.fix, &dir, "fixed.vy");
+        assert!(
+            !out.contains(e.code),
+            "{}'s fix still gets it:\n{}\n---\n{}",
+            e.code,
+            e.fix,
+            shorten(&out)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(unreproduced, ["E0306"], "only Ctrl-C has no example run");
+}
+
+#[test]
+fn explain_prints_the_explanation_or_the_list_and_an_unknown_code_is_status_2() {
+    let out = Command::new(env!("CARGO_BIN_EXE_voyager"))
+        .args(["explain", "e0100"])
+        .output()
+        .expect("voyager runs");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("E0100: an unknown name\n"), "{text}");
+    assert!(text.contains("    print(totl)\n"), "{text}");
+    assert!(
+        text.contains("Fixed:\n\n    let total = 1\n    print(total)\n"),
+        "{text}"
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_voyager"))
+        .arg("explain")
+        .output()
+        .expect("voyager runs");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("E0001  a token where the grammar does not allow it\n"),
+        "{text}"
+    );
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.starts_with('E') || l.starts_with('W'))
+            .count(),
+        EXPLANATIONS.len()
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_voyager"))
+        .args(["explain", "E9999"])
+        .output()
+        .expect("voyager runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("there is no error code `E9999`"), "{text}");
+}
