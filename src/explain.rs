@@ -83,6 +83,9 @@ pub static EXPLANATIONS: &[Explanation] = &[
       "More brackets are open at once than the parser allows. Split the expression with\n`let` or functions. (The example is 300 nested lists.)",
       "let x = [[[[ … 300 levels … 1 ]]]]", "let inner = [[1]]\nlet x = [[inner]]", Check)
     },
+    e("E0008", "a reserved word used as a name",
+      "Keywords (`let`, `fn`, `action`, `when`, `match`, `in`, …) cannot name a variable,\nparameter, function or action. Pick another name, such as `when_` or `at`.",
+      "let when = 1\nprint(when)", "let at = 1\nprint(at)", Check),
     e("E0100", "an unknown name",
       "A name is used that no declaration, parameter, `let` in scope, import or prelude\nfunction defines. Names are resolved when the script is checked, before it runs; the\nhint suggests a close name when there is one.",
       "let total = 1\nprint(totl)", "let total = 1\nprint(total)", Check),
