@@ -66,7 +66,9 @@ fn annotate(op: Op, operands: &[u32], proto: &FnProto) -> Option<String> {
     let chunk = &proto.chunk;
     let first = *operands.first()? as usize;
     match op {
-        Op::Const | Op::Field | Op::SetField => chunk.consts.get(first).map(show_const),
+        Op::Const | Op::AddConst | Op::SubConst | Op::Field | Op::SetField => {
+            chunk.consts.get(first).map(show_const)
+        }
         Op::Closure => chunk.protos.get(first).map(|p| format!("<fn {}>", p.name)),
         Op::Match => chunk.patterns.get(operands[1] as usize).map(show_pattern),
         _ => None,

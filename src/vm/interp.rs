@@ -202,7 +202,7 @@ impl Vm {
                     ));
                 }
                 let result = (f.func)(&self.stack[callee_at + 1..])?;
-                self.stack.truncate(callee_at);
+                self.truncate_stack(callee_at);
                 self.stack.push(result);
                 Ok(false)
             }
@@ -219,7 +219,7 @@ impl Vm {
                     ));
                 }
                 let result = (native.func)(&mut *self.host, &self.stack[callee_at + 1..])?;
-                self.stack.truncate(callee_at);
+                self.truncate_stack(callee_at);
                 self.stack.push(result);
                 Ok(false)
             }
@@ -262,7 +262,20 @@ impl Vm {
         e
     }
 
+    /// Counts one backward jump or call against the budget. The interrupt
+    /// flag and the memory limit are looked at once every 256 (they are
+    /// for runaway loops, which make thousands).
+    #[inline(always)]
     fn burn_fuel(&mut self) -> Result<(), RuntimeError> {
+        if self.fuel & 0xff == 0 {
+            self.poll()?;
+        }
+        self.fuel -= 1;
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn poll(&mut self) -> Result<(), RuntimeError> {
         if let Some(flag) = &self.interrupt {
             if flag.load(std::sync::atomic::Ordering::Relaxed) {
                 return Err(RuntimeError::new(
@@ -281,7 +294,6 @@ impl Vm {
             )
             .with_hint("raise --max-instructions, or look for a loop that never ends"));
         }
-        self.fuel -= 1;
         Ok(())
     }
 
@@ -324,6 +336,10 @@ impl Vm {
                     Op::True => self.stack.push(Value::Bool(true)),
                     Op::False => self.stack.push(Value::Bool(false)),
                     Op::Pop => drop(self.stack.pop()),
+                    Op::PopN => {
+                        let n = self.stack.len() - chunk.read_u16(at + 1) as usize;
+                        self.truncate_stack(n);
+                    }
                     Op::GetLocal => {
                         let v = dup(&self.stack[base + chunk.read_u16(at + 1) as usize]);
                         self.stack.push(v);
@@ -373,6 +389,46 @@ impl Vm {
                         }
                         self.binary(op)?;
                     }
+                    Op::AddConst | Op::SubConst => {
+                        let k = &consts[chunk.read_u16(at + 1) as usize];
+                        if let (Some(Value::Int(x)), Value::Int(y)) = (self.stack.last_mut(), k) {
+                            let sum = match op {
+                                Op::AddConst => x.checked_add(*y),
+                                _ => x.checked_sub(*y),
+                            };
+                            if let Some(v) = sum {
+                                *x = v;
+                                continue;
+                            }
+                        }
+                        self.stack.push(dup(k));
+                        self.binary(if op == Op::AddConst { Op::Add } else { Op::Sub })?;
+                    }
+                    Op::LtJump | Op::LeJump | Op::GtJump | Op::GeJump => {
+                        let holds = if let [.., Value::Int(x), Value::Int(y)] = self.stack[..] {
+                            // Both operands are ints: nothing to drop.
+                            std::mem::forget(self.stack.pop());
+                            std::mem::forget(self.stack.pop());
+                            match op {
+                                Op::LtJump => x < y,
+                                Op::LeJump => x <= y,
+                                Op::GtJump => x > y,
+                                _ => x >= y,
+                            }
+                        } else {
+                            let compare = match op {
+                                Op::LtJump => Op::Lt,
+                                Op::LeJump => Op::Le,
+                                Op::GtJump => Op::Gt,
+                                _ => Op::Ge,
+                            };
+                            self.binary(compare)?;
+                            self.pop().is_truthy()
+                        };
+                        if !holds {
+                            ip = chunk.read_u32(at + 1) as usize;
+                        }
+                    }
                     Op::Jump => {
                         let target = chunk.read_u32(at + 1) as usize;
                         if target < ip {
@@ -403,7 +459,28 @@ impl Vm {
                     }
                     Op::Call => {
                         self.burn_fuel()?;
-                        if self.call_value(chunk.read_u16(at + 1) as usize, Some(ip))? {
+                        let argc = chunk.read_u16(at + 1) as usize;
+                        let callee_at = self.stack.len() - argc - 1;
+                        // A script function with the right arity: push its
+                        // frame here; everything else in `call_value`.
+                        if let Value::Func(callee) = &self.stack[callee_at] {
+                            if callee.proto.arity == argc && self.frames.len() < MAX_FRAMES {
+                                let callee = callee.clone();
+                                if let Some(frame) = self.frames.last_mut() {
+                                    frame.ip = ip;
+                                }
+                                self.frames.push(Frame {
+                                    closure: callee.clone(),
+                                    ip: 0,
+                                    base: callee_at + 1,
+                                });
+                                next = callee;
+                                ip = 0;
+                                base = callee_at + 1;
+                                continue 'frames;
+                            }
+                        }
+                        if self.call_value(argc, Some(ip))? {
                             let frame = self.frames.last().expect("pushed frame");
                             next = frame.closure.clone();
                             ip = 0;
@@ -483,10 +560,6 @@ impl Vm {
                 let (x, y) = (self.top(1).clone(), self.top(0).clone());
                 self.stack.push(x);
                 self.stack.push(y);
-            }
-            Op::PopN => {
-                let n = self.stack.len() - a;
-                self.stack.truncate(n);
             }
             Op::PopUnder => {
                 let top = self.pop();
@@ -685,6 +758,7 @@ impl Vm {
             | Op::True
             | Op::False
             | Op::Pop
+            | Op::PopN
             | Op::GetLocal
             | Op::SetLocal
             | Op::GetGlobal
@@ -692,6 +766,12 @@ impl Vm {
             | Op::Add
             | Op::Sub
             | Op::Mul
+            | Op::AddConst
+            | Op::SubConst
+            | Op::LtJump
+            | Op::LeJump
+            | Op::GtJump
+            | Op::GeJump
             | Op::Lt
             | Op::Le
             | Op::Gt
