@@ -1,6 +1,7 @@
 -- W2 as a Lua user would write it: 1,000 branches, each a sequence of 100
 -- queued calls whose results are collected and then summed by a callback;
 -- the branches run round-robin, then report.
+local unpack = table.unpack or unpack
 local total = 0
 local function step(b, k) return b * 100 + k end
 local function reduce(xs, init, f)
@@ -29,7 +30,7 @@ while head <= tail do
   head = head + 1
   local m = br.steps[br.next]
   br.next = br.next + 1
-  local v = m.action(table.unpack(m.args))
+  local v = m.action(unpack(m.args))
   if v ~= nil then br.collected[#br.collected + 1] = v end
   if br.next <= #br.steps then
     tail = tail + 1; queue[tail] = br
