@@ -72,7 +72,9 @@ fn annotate(op: Op, operands: &[u32], proto: &FnProto, globals: &[&str]) -> Opti
             .get(first)
             .filter(|name| !name.is_empty())
             .map(|name| name.to_string()),
-        Op::Const | Op::Field | Op::SetField => chunk.consts.get(first).map(show_const),
+        Op::Const | Op::AddConst | Op::SubConst | Op::Field | Op::SetField => {
+            chunk.consts.get(first).map(show_const)
+        }
         Op::Closure => chunk.protos.get(first).map(|p| format!("<fn {}>", p.name)),
         Op::Match => chunk.patterns.get(operands[1] as usize).map(show_pattern),
         _ => None,

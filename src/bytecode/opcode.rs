@@ -124,6 +124,10 @@ opcodes! {
     Div = "DIV" [];
     /// [a b] -> [a%b]
     Rem = "REM" [];
+    /// [a] -> [a+k]  add constant k (an int literal on the right of `+`)
+    AddConst = "ADD_CONST" [U16];
+    /// [a] -> [a-k]  subtract constant k (an int literal on the right of `-`)
+    SubConst = "SUB_CONST" [U16];
     /// [a] -> [-a]
     Neg = "NEG" [];
     /// [a] -> [not a]
@@ -144,6 +148,14 @@ opcodes! {
     Jump = "JUMP" [U32];
     /// [c] -> []  jump to t if c is falsy
     JumpIfFalse = "JUMP_IF_FALSE" [U32];
+    /// [a b] -> []  jump to t unless a<b (a condition's LT and JUMP_IF_FALSE)
+    LtJump = "LT_JUMP" [U32];
+    /// [a b] -> []  jump to t unless a<=b
+    LeJump = "LE_JUMP" [U32];
+    /// [a b] -> []  jump to t unless a>b
+    GtJump = "GT_JUMP" [U32];
+    /// [a b] -> []  jump to t unless a>=b
+    GeJump = "GE_JUMP" [U32];
     /// [c] -> [c] if c is falsy (and jump to t), else [c] -> []  (for `and`)
     AndJump = "AND_JUMP" [U32];
     /// [c] -> [c] if c is truthy (and jump to t), else [c] -> []  (for `or`)
@@ -200,7 +212,7 @@ mod tests {
             assert_eq!(Op::from_byte(op as u8), Some(op));
         }
         assert_eq!(Op::from_byte(Op::ALL.len() as u8), None);
-        assert_eq!(Op::ALL.len(), 50);
+        assert_eq!(Op::ALL.len(), 56);
     }
 
     #[test]

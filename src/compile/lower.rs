@@ -33,6 +33,7 @@ pub fn compile_unit(
         nesting: 0,
         reported: HashSet::new(),
         too_large_reported: false,
+        fuse: std::env::var_os("VOYAGER_NO_FUSE").is_none(),
     };
     let unit = c.unit(stmts);
     if c.errors.is_empty() {
@@ -53,6 +54,10 @@ struct Compiler<'g> {
     /// Names already reported at these spans (so one mistake is one error).
     reported: HashSet<Span>,
     too_large_reported: bool,
+    /// Whether to emit the fused instructions (ADD_CONST, LT_JUMP, …).
+    /// `VOYAGER_NO_FUSE=1` turns them off, so that a test can check that
+    /// a program does the same with and without them.
+    fuse: bool,
 }
 
 /// Constants that are shared within a function's pool.
@@ -762,8 +767,7 @@ impl Compiler<'_> {
             StmtKind::Assign(target, op, value) => self.assign(target, *op, value, span),
             StmtKind::While(cond, body) => {
                 let start = self.at();
-                self.expr(cond);
-                let exit = self.jump(Op::JumpIfFalse, cond.span, -1);
+                let exit = self.jump_unless(cond);
                 let depth = self.f().depth;
                 self.f().loops.push(LoopCtx {
                     start,
@@ -1152,8 +1156,21 @@ impl Compiler<'_> {
                 self.expr(leftmost);
                 for node in spine.iter().rev() {
                     if let ExprKind::Binary(op, _, b) = &node.kind {
-                        self.expr(b);
-                        self.op(binop_code(*op), node.span, -1);
+                        match (op, &b.kind) {
+                            // `x + 1`: one instruction instead of CONST and ADD.
+                            (BinOp::Add | BinOp::Sub, ExprKind::Int(n)) if self.fuse => {
+                                let k = self.constant(Value::Int(*n), b.span);
+                                let code = match op {
+                                    BinOp::Add => Op::AddConst,
+                                    _ => Op::SubConst,
+                                };
+                                self.emit(code, node.span, &[k as u32], 0);
+                            }
+                            _ => {
+                                self.expr(b);
+                                self.op(binop_code(*op), node.span, -1);
+                            }
+                        }
                     }
                 }
             }
@@ -1187,8 +1204,7 @@ impl Compiler<'_> {
             }
             ExprKind::Lambda(f) => self.closure(f, FnKind::Fn),
             ExprKind::If(cond, then, otherwise) => {
-                self.expr(cond);
-                let else_jump = self.jump(Op::JumpIfFalse, cond.span, -1);
+                let else_jump = self.jump_unless(cond);
                 self.block(then);
                 let end_jump = self.jump(Op::Jump, span, 0);
                 self.patch_here(else_jump);
@@ -1202,6 +1218,28 @@ impl Compiler<'_> {
             ExprKind::Match(scrutinee, arms) => self.match_expr(scrutinee, arms, span),
             ExprKind::Block(b) => self.block(b),
         }
+    }
+
+    /// Emits a condition and a jump taken when it is falsy; returns where
+    /// to patch the target. A comparison jumps in the same instruction.
+    fn jump_unless(&mut self, cond: &Expr) -> usize {
+        if let ExprKind::Binary(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge), a, b) =
+            &cond.kind
+        {
+            if self.fuse {
+                self.expr(a);
+                self.expr(b);
+                let code = match op {
+                    BinOp::Lt => Op::LtJump,
+                    BinOp::Le => Op::LeJump,
+                    BinOp::Gt => Op::GtJump,
+                    _ => Op::GeJump,
+                };
+                return self.jump(code, cond.span, -2);
+            }
+        }
+        self.expr(cond);
+        self.jump(Op::JumpIfFalse, cond.span, -1)
     }
 
     fn is_module(&mut self, name: &str) -> bool {

@@ -17,11 +17,33 @@ use crate::bytecode::opcode::Op;
 /// "stack overflow" error.
 pub const MAX_FRAMES: usize = 10_000;
 
+/// An active call. Its closure is the `Value::Func` in the stack slot just
+/// below `base` (the callee's slot), so a frame is two numbers: pushing
+/// one is a single 8-byte store, and a call makes no reference-count
+/// traffic for it. Code offsets are `u32` already; the value stack never
+/// holds 2^32 values.
+#[derive(Clone, Copy)]
 struct Frame {
-    closure: Rc<Closure>,
-    ip: usize,
+    ip: u32,
     /// Stack index of local slot 0 (the callee sits just below).
-    base: usize,
+    base: u32,
+}
+
+impl Frame {
+    fn new(base: usize) -> Frame {
+        Frame {
+            ip: 0,
+            base: base as u32,
+        }
+    }
+
+    fn ip(self) -> usize {
+        self.ip as usize
+    }
+
+    fn base(self) -> usize {
+        self.base as usize
+    }
 }
 
 pub struct Vm {
@@ -144,15 +166,12 @@ impl Vm {
                     if arity == 1 { "" } else { "s" }
                 )));
         }
-        self.stack.push(Value::Nil);
+        // The callee's slot holds the body, as for any call.
+        self.stack.push(Value::Func(action.body.clone()));
         for arg in args {
             self.stack.push(dup(arg));
         }
-        self.frames.push(Frame {
-            closure: action.body.clone(),
-            ip: 0,
-            base: stack_at + 1,
-        });
+        self.frames.push(Frame::new(stack_at + 1));
         let result = self.execute(stop_at);
         if result.is_err() {
             // A return leaves the stack as it found it; an error does not.
@@ -169,7 +188,6 @@ impl Vm {
         let callee_at = self.stack.len() - argc - 1;
         match &self.stack[callee_at] {
             Value::Func(closure) => {
-                let closure = closure.clone();
                 let arity = closure.proto.arity;
                 if argc != arity {
                     // The error points at this call; the declaration is
@@ -199,14 +217,10 @@ impl Vm {
                 }
                 if let Some(ip) = caller_ip {
                     if let Some(frame) = self.frames.last_mut() {
-                        frame.ip = ip;
+                        frame.ip = ip as u32;
                     }
                 }
-                self.frames.push(Frame {
-                    closure,
-                    ip: 0,
-                    base: callee_at + 1,
-                });
+                self.frames.push(Frame::new(callee_at + 1));
                 Ok(true)
             }
             Value::HostFn(f) => {
@@ -221,7 +235,7 @@ impl Vm {
                     ));
                 }
                 let result = (f.func)(&self.stack[callee_at + 1..])?;
-                self.stack.truncate(callee_at);
+                self.truncate_stack(callee_at);
                 self.stack.push(result);
                 Ok(false)
             }
@@ -238,7 +252,7 @@ impl Vm {
                     ));
                 }
                 let result = (native.func)(&mut *self.host, &self.stack[callee_at + 1..])?;
-                self.stack.truncate(callee_at);
+                self.truncate_stack(callee_at);
                 self.stack.push(result);
                 Ok(false)
             }
@@ -254,15 +268,24 @@ impl Vm {
         }
     }
 
+    /// The closure of the frame whose locals start at `base`: the callee's
+    /// slot just below them holds it while the frame runs.
+    fn closure_at(&self, base: usize) -> &Rc<Closure> {
+        match &self.stack[base - 1] {
+            Value::Func(closure) => closure,
+            _ => unreachable!("a frame's callee slot holds its closure"),
+        }
+    }
+
     /// The runtime error with its place and the call-stack trace filled in.
     fn locate(&self, mut e: RuntimeError, op_ip: usize) -> RuntimeError {
         let mut trace = Vec::new();
         for (i, frame) in self.frames.iter().rev().enumerate() {
-            let proto = &frame.closure.proto;
+            let proto = &self.closure_at(frame.base()).proto;
             let at = if i == 0 {
                 op_ip
             } else {
-                frame.ip.saturating_sub(1)
+                frame.ip().saturating_sub(1)
             };
             trace.push(TraceFrame {
                 name: display_name(proto),
@@ -281,7 +304,20 @@ impl Vm {
         e
     }
 
+    /// Counts one backward jump or call against the budget. The interrupt
+    /// flag and the memory limit are looked at once every 256 (they are
+    /// for runaway loops, which make thousands).
+    #[inline(always)]
     fn burn_fuel(&mut self) -> Result<(), RuntimeError> {
+        if self.fuel & 0xff == 0 {
+            self.poll()?;
+        }
+        self.fuel -= 1;
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn poll(&mut self) -> Result<(), RuntimeError> {
         if let Some(flag) = &self.interrupt {
             if flag.load(std::sync::atomic::Ordering::Relaxed) {
                 return Err(RuntimeError::new(
@@ -300,7 +336,6 @@ impl Vm {
             )
             .with_hint("raise --max-instructions, or look for a loop that never ends"));
         }
-        self.fuel -= 1;
         Ok(())
     }
 
@@ -318,10 +353,10 @@ impl Vm {
     /// The hot loop. Each arm is short; the opcodes a typical action body
     /// rarely runs are in [`Vm::cold_op`], so this function stays small.
     fn dispatch(&mut self, stop_at: usize, op_ip: &mut usize) -> Result<Value, RuntimeError> {
-        let frame = self.frames.last().expect("a frame to run");
-        let mut next = frame.closure.clone();
-        let mut ip = frame.ip;
-        let mut base = frame.base;
+        let frame = *self.frames.last().expect("a frame to run");
+        let mut next = self.closure_at(frame.base()).clone();
+        let mut ip = frame.ip();
+        let mut base = frame.base();
         // The outer loop runs once per change of frame, so the inner one
         // reads its code and constants from locals.
         'frames: loop {
@@ -336,21 +371,34 @@ impl Vm {
                 let op = Op::ALL[byte as usize];
                 ip += Op::SIZES[byte as usize] as usize;
                 match op {
-                    Op::Const => self
-                        .stack
-                        .push(dup(&consts[chunk.read_u16(at + 1) as usize])),
+                    Op::Const => {
+                        push_copy(&mut self.stack, &consts[chunk.read_u16(at + 1) as usize])
+                    }
                     Op::Nil => self.stack.push(Value::Nil),
                     Op::True => self.stack.push(Value::Bool(true)),
                     Op::False => self.stack.push(Value::Bool(false)),
                     Op::Pop => drop(self.stack.pop()),
+                    Op::PopN => {
+                        let n = self.stack.len() - chunk.read_u16(at + 1) as usize;
+                        self.truncate_stack(n);
+                    }
                     Op::GetLocal => {
-                        let v = dup(&self.stack[base + chunk.read_u16(at + 1) as usize]);
-                        self.stack.push(v);
+                        let slot = base + chunk.read_u16(at + 1) as usize;
+                        match self.stack[slot] {
+                            // Ints are most locals: pushed without a
+                            // temporary (see `push_copy`).
+                            Value::Int(n) => self.stack.push(Value::Int(n)),
+                            ref v => {
+                                let v = dup(v);
+                                self.stack.push(v);
+                            }
+                        }
                     }
                     Op::SetLocal => self.stack[base + chunk.read_u16(at + 1) as usize] = self.pop(),
-                    Op::GetGlobal => self
-                        .stack
-                        .push(dup(&self.globals[chunk.read_u16(at + 1) as usize])),
+                    Op::GetGlobal => push_copy(
+                        &mut self.stack,
+                        &self.globals[chunk.read_u16(at + 1) as usize],
+                    ),
                     Op::SetGlobal => {
                         let v = self.pop();
                         discard(std::mem::replace(
@@ -392,6 +440,46 @@ impl Vm {
                         }
                         self.binary(op)?;
                     }
+                    Op::AddConst | Op::SubConst => {
+                        let k = &consts[chunk.read_u16(at + 1) as usize];
+                        if let (Some(Value::Int(x)), Value::Int(y)) = (self.stack.last_mut(), k) {
+                            let sum = match op {
+                                Op::AddConst => x.checked_add(*y),
+                                _ => x.checked_sub(*y),
+                            };
+                            if let Some(v) = sum {
+                                *x = v;
+                                continue;
+                            }
+                        }
+                        self.stack.push(dup(k));
+                        self.binary(if op == Op::AddConst { Op::Add } else { Op::Sub })?;
+                    }
+                    Op::LtJump | Op::LeJump | Op::GtJump | Op::GeJump => {
+                        let holds = if let [.., Value::Int(x), Value::Int(y)] = self.stack[..] {
+                            // Both operands are ints: nothing to drop.
+                            std::mem::forget(self.stack.pop());
+                            std::mem::forget(self.stack.pop());
+                            match op {
+                                Op::LtJump => x < y,
+                                Op::LeJump => x <= y,
+                                Op::GtJump => x > y,
+                                _ => x >= y,
+                            }
+                        } else {
+                            let compare = match op {
+                                Op::LtJump => Op::Lt,
+                                Op::LeJump => Op::Le,
+                                Op::GtJump => Op::Gt,
+                                _ => Op::Ge,
+                            };
+                            self.binary(compare)?;
+                            self.pop().is_truthy()
+                        };
+                        if !holds {
+                            ip = chunk.read_u32(at + 1) as usize;
+                        }
+                    }
                     Op::Jump => {
                         let target = chunk.read_u32(at + 1) as usize;
                         if target < ip {
@@ -422,26 +510,43 @@ impl Vm {
                     }
                     Op::Call => {
                         self.burn_fuel()?;
-                        if self.call_value(chunk.read_u16(at + 1) as usize, Some(ip))? {
-                            let frame = self.frames.last().expect("pushed frame");
-                            next = frame.closure.clone();
+                        let argc = chunk.read_u16(at + 1) as usize;
+                        let callee_at = self.stack.len() - argc - 1;
+                        // A script function with the right arity: push its
+                        // frame here; everything else in `call_value`.
+                        if let Value::Func(callee) = &self.stack[callee_at] {
+                            if callee.proto.arity == argc && self.frames.len() < MAX_FRAMES {
+                                let callee = callee.clone();
+                                if let Some(frame) = self.frames.last_mut() {
+                                    frame.ip = ip as u32;
+                                }
+                                self.frames.push(Frame::new(callee_at + 1));
+                                next = callee;
+                                ip = 0;
+                                base = callee_at + 1;
+                                continue 'frames;
+                            }
+                        }
+                        if self.call_value(argc, Some(ip))? {
+                            let frame = *self.frames.last().expect("pushed frame");
+                            next = self.closure_at(frame.base()).clone();
                             ip = 0;
-                            base = frame.base;
+                            base = frame.base();
                             continue 'frames;
                         }
                     }
                     Op::Return => {
                         let result = self.pop();
                         let frame = self.frames.pop().expect("a frame to return from");
-                        self.truncate_stack(frame.base - 1);
+                        self.truncate_stack(frame.base() - 1);
                         if self.frames.len() == stop_at {
                             return Ok(result);
                         }
                         self.stack.push(result);
-                        let frame = self.frames.last().expect("a caller frame");
-                        next = frame.closure.clone();
-                        ip = frame.ip;
-                        base = frame.base;
+                        let frame = *self.frames.last().expect("a caller frame");
+                        next = self.closure_at(frame.base()).clone();
+                        ip = frame.ip();
+                        base = frame.base();
                         continue 'frames;
                     }
                     _ => {
@@ -458,8 +563,14 @@ impl Vm {
     #[inline(always)]
     fn truncate_stack(&mut self, len: usize) {
         while self.stack.len() > len {
-            if let Some(v) = self.stack.pop() {
-                discard(v);
+            // Look before taking the value off: a scalar is forgotten
+            // without being moved out (a move of a 16-byte enum through
+            // memory, written in two parts and read in one, stalls the
+            // store buffer: this loop was a third of fib's time).
+            if self.stack.last().is_some_and(Value::is_scalar) {
+                std::mem::forget(self.stack.pop());
+            } else {
+                drop(self.stack.pop());
             }
         }
     }
@@ -502,10 +613,6 @@ impl Vm {
                 let (x, y) = (self.top(1).clone(), self.top(0).clone());
                 self.stack.push(x);
                 self.stack.push(y);
-            }
-            Op::PopN => {
-                let n = self.stack.len() - a;
-                self.stack.truncate(n);
             }
             Op::PopUnder => {
                 let top = self.pop();
@@ -704,6 +811,7 @@ impl Vm {
             | Op::True
             | Op::False
             | Op::Pop
+            | Op::PopN
             | Op::GetLocal
             | Op::SetLocal
             | Op::GetGlobal
@@ -711,6 +819,12 @@ impl Vm {
             | Op::Add
             | Op::Sub
             | Op::Mul
+            | Op::AddConst
+            | Op::SubConst
+            | Op::LtJump
+            | Op::LeJump
+            | Op::GtJump
+            | Op::GeJump
             | Op::Lt
             | Op::Le
             | Op::Gt
@@ -753,6 +867,21 @@ fn dup(v: &Value) -> Value {
         Value::Int(n) => Value::Int(*n),
         Value::Float(x) => Value::Float(*x),
         other => other.clone(),
+    }
+}
+
+/// Pushes a copy of a value, scalars and functions without a call to
+/// `Value::clone`.
+#[inline(always)]
+fn push_copy(stack: &mut Vec<Value>, v: &Value) {
+    match *v {
+        Value::Int(n) => stack.push(Value::Int(n)),
+        Value::Nil => stack.push(Value::Nil),
+        Value::Bool(b) => stack.push(Value::Bool(b)),
+        Value::Float(x) => stack.push(Value::Float(x)),
+        // A function, the callee of most calls.
+        Value::Func(ref f) => stack.push(Value::Func(f.clone())),
+        ref other => stack.push(other.clone()),
     }
 }
 
