@@ -73,6 +73,7 @@ pub mod cli;
 pub mod compile;
 pub mod diag;
 pub mod engine;
+pub mod fmt;
 pub mod memory;
 pub mod runtime;
 pub mod syntax;

@@ -75,6 +75,16 @@ pub enum Command {
     /// An interactive session (also plain `voyager`). Reads statements from
     /// standard input, without prompts, when it is not a terminal.
     Repl(ReplArgs),
+    /// Rewrite scripts in the canonical layout (`-` formats standard input
+    /// to standard output).
+    Fmt {
+        /// Only list the files that would change; exit 1 if any would.
+        #[arg(long)]
+        check: bool,
+        /// The scripts.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug, Default)]
@@ -211,6 +221,7 @@ pub fn main(cli: Cli) -> u8 {
         Some(Command::Check { file }) => check(&file, color),
         Some(Command::Disasm { file }) => disasm(&file, color),
         Some(Command::Repl(args)) => repl_session(&args, color),
+        Some(Command::Fmt { check, files }) => crate::fmt::run(&files, check, color),
         None => repl_session(&ReplArgs::default(), color),
     }
 }
