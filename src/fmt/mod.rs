@@ -245,7 +245,7 @@ fn roles(toks: &[Tok]) -> Roles {
                         .collect();
                     let keyed = next.len() == 2
                         && matches!(next[0].kind, Kind::Word | Kind::Str)
-                        && is(next[1], ":");
+                        && (is(next[1], ":") || next[0].kind == Kind::Word && is(next[1], ","));
                     let closes = next.first().is_some_and(|t| is(t, "}") || is(t, ".."));
                     let in_args = prev
                         .is_some_and(|p| matches!(toks[p].text.as_str(), "(" | "[" | "," | ":"));
@@ -327,7 +327,9 @@ fn render(toks: &[Tok]) -> Vec<Line> {
                     && comments[lines.len() - 1].is_none()
             });
             let next_closes = toks.get(end + 1).is_none_or(|t| t.kind == Kind::Close);
-            let last_blank = lines.last().is_some_and(|l| l.text.is_empty());
+            let last_blank = lines
+                .last()
+                .is_some_and(|l| !l.has_code && comments[lines.len() - 1].is_none());
             if !after_open && !next_closes && !last_blank && end < toks.len() {
                 lines.push(Line {
                     text: String::new(),
