@@ -228,3 +228,28 @@ fn odd_input_does_not_panic() {
         let _ = format_source("t.vy", src, false);
     }
 }
+
+/// CI runs `cargo test`: this keeps the repository's own scripts formatted.
+/// The editors' grammar tests are left out: they assert colours by column
+/// (`//   ^^ keyword`), so their layout is part of what they test.
+#[test]
+fn the_repository_is_formatted() {
+    let mut unformatted = Vec::new();
+    for path in repository_scripts() {
+        if path.components().any(|c| c.as_os_str() == "editors") {
+            continue;
+        }
+        let name = path.display().to_string();
+        let src = std::fs::read_to_string(&path).expect("readable");
+        if let Ok(formatted) = format_source(&name, &src, false) {
+            if formatted != src {
+                unformatted.push(name);
+            }
+        }
+    }
+    assert!(
+        unformatted.is_empty(),
+        "run `voyager fmt` on these:\n{}",
+        unformatted.join("\n")
+    );
+}
