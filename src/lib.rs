@@ -74,6 +74,7 @@ pub mod compile;
 pub mod diag;
 pub mod engine;
 pub mod fmt;
+pub mod graph;
 pub mod memory;
 pub mod runtime;
 pub mod syntax;

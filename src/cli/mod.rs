@@ -85,6 +85,20 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Draw a script's top-level messages as a flowchart.
+    Graph {
+        /// The script (`-` for standard input).
+        file: PathBuf,
+        /// `mermaid` (a `flowchart TD`, as GitHub renders) or Graphviz `dot`.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
 }
 
 #[derive(Args, Debug, Default)]
@@ -222,6 +236,14 @@ pub fn main(cli: Cli) -> u8 {
         Some(Command::Disasm { file }) => disasm(&file, color),
         Some(Command::Repl(args)) => repl_session(&args, color),
         Some(Command::Fmt { check, files }) => crate::fmt::run(&files, check, color),
+        Some(Command::Graph { file, format }) => crate::graph::run(
+            &file,
+            match format {
+                GraphFormat::Mermaid => crate::graph::Format::Mermaid,
+                GraphFormat::Dot => crate::graph::Format::Dot,
+            },
+            color,
+        ),
         None => repl_session(&ReplArgs::default(), color),
     }
 }
