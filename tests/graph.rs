@@ -129,3 +129,14 @@ fn the_command_line() {
     let out = voyager(&["--color", "never", "graph", "-"], "while true { }\n");
     assert_eq!(out.status.code(), Some(1), "a runaway top level is stopped");
 }
+
+#[test]
+fn the_readme_shows_what_hello_draws() {
+    let readme = include_str!("../README.md");
+    let block = readme
+        .split("```mermaid\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README has a mermaid block");
+    assert_eq!(block, graph("hello.vy", Format::Mermaid));
+}
