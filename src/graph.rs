@@ -21,6 +21,8 @@ use crate::Voyager;
 const MAX_ITEMS: usize = 8;
 /// Labels longer than this (in characters) are cut short.
 const MAX_LABEL: usize = 48;
+/// Messages nested deeper than this are drawn as one "…" node.
+const MAX_DEPTH: usize = 32;
 /// Instructions the top level may run before it is stopped.
 const FUEL: u64 = 10_000_000;
 
@@ -77,6 +79,8 @@ struct Graph {
     current: Option<usize>,
     /// Call nodes, with their action's name.
     calls: Vec<(usize, String)>,
+    /// How deep in the message being drawn we are.
+    depth: usize,
 }
 
 /// Why a graph could not be drawn, as text for stderr, and the exit status.
@@ -225,6 +229,16 @@ impl Graph {
 
     /// Draws a message; returns its entry and exit nodes.
     fn message(&mut self, m: &Msg) -> (Vec<usize>, Vec<usize>) {
+        if self.depth >= MAX_DEPTH {
+            return self.single("… nested deeper", Shape::More);
+        }
+        self.depth += 1;
+        let ends = self.message_parts(m);
+        self.depth -= 1;
+        ends
+    }
+
+    fn message_parts(&mut self, m: &Msg) -> (Vec<usize>, Vec<usize>) {
         match &**m {
             Message::Call { action, args } => {
                 let args: Vec<String> = args.iter().map(value_label).collect();

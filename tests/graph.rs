@@ -140,3 +140,14 @@ fn the_readme_shows_what_hello_draws() {
         .expect("the README has a mermaid block");
     assert_eq!(block, graph("hello.vy", Format::Mermaid));
 }
+
+#[test]
+fn deeply_nested_messages_are_cut_short() {
+    let src = "action a(x) { }\n\
+               let m = call(a, 0)\n\
+               for i in range(0, 5000) { m = seq([m, call(a, i)]) }\n\
+               m\n";
+    let graph = graph_source("deep.vy", src, None, Format::Mermaid, false).expect("draws");
+    assert!(graph.contains("… nested deeper"), "{graph}");
+    assert!(graph.lines().count() < 200, "{graph}");
+}

@@ -91,16 +91,21 @@ fn is(tok: &Tok, text: &str) -> bool {
 
 /// Lays out a token stream: one statement per line, then long lists broken
 /// up, then rendered.
-fn layout(toks: Vec<Tok>, break_lists: bool) -> String {
+fn layout(toks: Vec<Tok>, breaking: bool) -> String {
     let mut toks = split_statements(toks);
-    if break_lists {
-        // Each round breaks one list; a file has fewer lists than tokens.
+    if breaking {
+        // Each round breaks the outermost too-wide list of every line; the
+        // lists inside them get their turn in the next round.
         for _ in 0..toks.len() {
             let lines = render(&toks);
-            match lines.iter().find_map(|line| breakable_list(&toks, line)) {
-                Some((name, close)) => toks = break_list(toks, name, close),
-                None => break,
+            let found: Vec<(usize, usize)> = lines
+                .iter()
+                .filter_map(|line| breakable_list(&toks, line))
+                .collect();
+            if found.is_empty() {
+                break;
             }
+            toks = break_lists(toks, &found);
         }
     }
     let lines = render(&toks);
@@ -464,12 +469,22 @@ fn breakable_list(toks: &[Tok], line: &Line) -> Option<(usize, usize)> {
     })
 }
 
-/// Puts each element of the list `toks[name + 2 ..= close]` on its own line,
-/// each followed by a comma.
-fn break_list(toks: Vec<Tok>, name: usize, close: usize) -> Vec<Tok> {
-    let mut out = Vec::with_capacity(toks.len() + 8);
+/// Puts each element of each list `toks[name + 2 ..= close]` on its own
+/// line, each followed by a comma. The lists are in order and disjoint.
+fn break_lists(toks: Vec<Tok>, lists: &[(usize, usize)]) -> Vec<Tok> {
+    let mut out = Vec::with_capacity(toks.len() + 8 * lists.len());
+    let mut lists = lists.iter().peekable();
+    let mut current: Option<(usize, usize)> = None;
     let mut depth = 0usize;
     for (i, tok) in toks.into_iter().enumerate() {
+        if current.is_none() && lists.peek().is_some_and(|&&(name, _)| name == i) {
+            current = lists.next().copied();
+            depth = 0;
+        }
+        let Some((name, close)) = current else {
+            out.push(tok);
+            continue;
+        };
         if i == close {
             if out.last().is_some_and(|t: &Tok| t.kind != Kind::Newline) {
                 if out.last().is_some_and(|t: &Tok| !is(t, ",")) {
@@ -482,9 +497,10 @@ fn break_list(toks: Vec<Tok>, name: usize, close: usize) -> Vec<Tok> {
                 out.push(newline());
             }
             out.push(tok);
+            current = None;
             continue;
         }
-        let inside = i > name + 2 && i < close;
+        let inside = i > name + 2;
         if inside {
             match tok.kind {
                 Kind::Open => depth += 1,
