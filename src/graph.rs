@@ -84,6 +84,7 @@ struct Graph {
 }
 
 /// Why a graph could not be drawn, as text for stderr, and the exit status.
+#[derive(Debug)]
 pub struct GraphError {
     pub message: String,
     pub status: u8,
