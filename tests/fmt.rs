@@ -138,6 +138,17 @@ fn canonical_layout() {
 }
 
 #[test]
+fn comments_stay_where_they_were() {
+    let src = "action f(x) {   // the action\n\n  let y = /* inline */ x-1\n\
+               /* a block\n     comment kept as is */\n}\n\
+               fn g(  ) { /* nothing */ }\n// end\n";
+    let want = "action f(x) {  // the action\n  let y = /* inline */ x - 1\n  \
+                /* a block\n     comment kept as is */\n}\n\
+                fn g() { /* nothing */ }\n// end\n";
+    assert_eq!(format_source("t.vy", src, false).expect("formats"), want);
+}
+
+#[test]
 fn long_message_lists_go_one_element_per_line() {
     let src = "action step(n) { }\n\
                seq([call(step, 1111111111), call(step, 2222222222), conc([call(step, 3333333333), call(step, 4444444444)]), call(step, 5)])\n";

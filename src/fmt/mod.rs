@@ -251,7 +251,7 @@ fn roles(toks: &[Tok]) -> Roles {
                     let keyed = next.len() == 2
                         && matches!(next[0].kind, Kind::Word | Kind::Str)
                         && (is(next[1], ":") || next[0].kind == Kind::Word && is(next[1], ","));
-                    let closes = next.first().is_some_and(|t| is(t, "}") || is(t, ".."));
+                    let closes = toks.get(i + 1).is_some_and(|t| is(t, "}") || is(t, ".."));
                     let in_args = prev
                         .is_some_and(|p| matches!(toks[p].text.as_str(), "(" | "[" | "," | ":"));
                     roles.record[i] = keyed || closes || in_args;
@@ -278,7 +278,9 @@ fn space_between(toks: &[Tok], roles: &Roles, a: usize, b: usize) -> bool {
         return true;
     }
     if x.kind == Kind::BlockComment || y.kind == Kind::BlockComment {
-        return !(x.kind == Kind::Open || y.kind == Kind::Close || is(y, ","));
+        let tight_open = x.kind == Kind::Open && !(is(x, "{") && !roles.record[a]);
+        let tight_close = y.kind == Kind::Close && !(is(y, "}") && !roles.record[b]);
+        return !(tight_open || tight_close || is(y, ","));
     }
     if x.kind == Kind::Open {
         return is(x, "{") && !roles.record[a] && y.kind != Kind::Close;
@@ -326,11 +328,9 @@ fn render(toks: &[Tok]) -> Vec<Line> {
         i += 1;
         let line = &toks[start..end];
         if line.is_empty() {
-            let after_open = lines.last().is_none_or(|l| {
-                l.end > l.start
-                    && toks[l.end - 1].kind == Kind::Open
-                    && comments[lines.len() - 1].is_none()
-            });
+            let after_open = lines
+                .last()
+                .is_none_or(|l| l.end > l.start && toks[l.end - 1].kind == Kind::Open);
             let next_closes = toks.get(end + 1).is_none_or(|t| t.kind == Kind::Close);
             let last_blank = lines
                 .last()
