@@ -278,8 +278,10 @@ fn space_between(toks: &[Tok], roles: &Roles, a: usize, b: usize) -> bool {
         return true;
     }
     if x.kind == Kind::BlockComment || y.kind == Kind::BlockComment {
-        let tight_open = x.kind == Kind::Open && !(is(x, "{") && !roles.record[a]);
-        let tight_close = y.kind == Kind::Close && !(is(y, "}") && !roles.record[b]);
+        // Only a block's braces keep a space from what they hold.
+        let block_brace = |k: usize| matches!(toks[k].text.as_str(), "{" | "}") && !roles.record[k];
+        let tight_open = x.kind == Kind::Open && !block_brace(a);
+        let tight_close = y.kind == Kind::Close && !block_brace(b);
         return !(tight_open || tight_close || is(y, ","));
     }
     if x.kind == Kind::Open {
