@@ -7,7 +7,7 @@ import passes
 let writes = 0
 let fetches = 0
 
-action write(row) { }
+action write(row) {}
 action write_many(rows) {
   writes += 1
   print("write batch {writes}: {len(rows)} rows, {rows[0]}..{rows[len(rows) - 1]}")

@@ -10,7 +10,7 @@ let port = 8765
 let base = "http://127.0.0.1:{port}"
 let pages = ["a", "b", "c"]
 
-action store(row) { }
+action store(row) {}
 action store_many(rows) { print("stored {len(rows)} pages in one write: {join(sort(rows), ", ")}") }
 action fetch(page) { promise([call(http, "{base}/{page}.txt")], call(keep, page)) }
 action keep(page, responses) { call(store, "{page}={trim(responses[0].body)}") }

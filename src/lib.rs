@@ -74,6 +74,8 @@ pub mod compile;
 pub mod diag;
 pub mod engine;
 pub mod explain;
+pub mod fmt;
+pub mod graph;
 pub mod lsp;
 pub mod memory;
 pub mod runtime;

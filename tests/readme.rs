@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 const README: &str = include_str!("../README.md");
 
-const SUBCOMMANDS: [&str; 4] = ["run", "check", "disasm", "repl"];
+const SUBCOMMANDS: [&str; 6] = ["run", "check", "disasm", "repl", "fmt", "graph"];
 
 /// How `cargo run` spells the binary in the set-up commands.
 const CARGO_RUN: &str = "cargo run --release -- ";

@@ -135,6 +135,30 @@ pub enum Command {
         /// The code, as diagnostics show it: E0100, W0001, …
         code: Option<String>,
     },
+    /// Rewrite scripts in the canonical layout (`-` formats standard input
+    /// to standard output).
+    Fmt {
+        /// Only list the files that would change; exit 1 if any would.
+        #[arg(long)]
+        check: bool,
+        /// The scripts.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Draw a script's top-level messages as a flowchart.
+    Graph {
+        /// The script (`-` for standard input).
+        file: PathBuf,
+        /// `mermaid` (a `flowchart TD`, as GitHub renders) or Graphviz `dot`.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
 }
 
 #[derive(Args, Debug, Default)]
@@ -297,6 +321,15 @@ pub fn main(cli: Cli) -> u8 {
         Some(Command::Repl(args)) => repl_session(&args, color),
         Some(Command::Lsp) => crate::lsp::serve(),
         Some(Command::Explain { code }) => crate::explain::main(code.as_deref()),
+        Some(Command::Fmt { check, files }) => crate::fmt::run(&files, check, color),
+        Some(Command::Graph { file, format }) => crate::graph::run(
+            &file,
+            match format {
+                GraphFormat::Mermaid => crate::graph::Format::Mermaid,
+                GraphFormat::Dot => crate::graph::Format::Dot,
+            },
+            color,
+        ),
         None => repl_session(&ReplArgs::default(), color),
     }
 }

@@ -1,2 +1,2 @@
 // args: --backoff 1_500ms
-print("ran")   // expect: ran
+print("ran")  // expect: ran

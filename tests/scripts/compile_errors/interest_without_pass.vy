@@ -1,4 +1,4 @@
-action write(x) { }
+action write(x) {}
 interest "writes" when call(write, _)
 // error: E0109
 // error: Topic "writes" has no pass

@@ -1,5 +1,5 @@
 fn f() {
-  action inner() { }
+  action inner() {}
   return 1
 }
 break

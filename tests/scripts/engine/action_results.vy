@@ -6,7 +6,13 @@ action many() { [call(log, "m1"), call(log, "m2")] }
 action none() { [] }
 action value() { 42 }
 action collect(xs) { print(xs) }
-seq([call(one), call(many), call(none), call(log, "after"), promise([call(value), call(none)], collect)])
+seq([
+  call(one),
+  call(many),
+  call(none),
+  call(log, "after"),
+  promise([call(value), call(none)], collect),
+])
 // expect: one
 // expect: m1
 // expect: m2

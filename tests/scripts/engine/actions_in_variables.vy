@@ -2,4 +2,4 @@
 action hi(x) { print("hi {x}") }
 let target = hi
 fn send(a, x) { call(a, x) }
-send(target, 1)   // expect: hi 1
+send(target, 1)  // expect: hi 1

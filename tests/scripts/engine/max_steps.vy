@@ -1,5 +1,8 @@
 // args: --max-steps 5
-action again(n) { print(n); call(again, n + 1) }
+action again(n) {
+  print(n)
+  call(again, n + 1)
+}
 call(again, 0)
 // expect: 0
 // expect: 1

@@ -4,7 +4,7 @@ action one(a) { print(a) }
 action two(a, b) { print(b) }
 promise([data(1)], call(one, 5))
 promise([data(2)], two)
-promise([data(3)], call(two, 7))   // expect: [3]
+promise([data(3)], call(two, 7))  // expect: [3]
 promise([data(4)], call(sh, "true", {}))
 // expect runtime error: E0207
 // expect runtime error: The promise's callback `one` takes 1 argument but would get 2: the 1 written in `call(one, …)` and the list the promise collected

@@ -1,4 +1,7 @@
-action fetch(n) { print("fetch {n}"); n }
+action fetch(n) {
+  print("fetch {n}")
+  n
+}
 action done(values) { print("done {values}") }
 promise([seq([call(fetch, 1), call(fetch, 2)]), call(fetch, 3)], done)
 // expect: fetch 1

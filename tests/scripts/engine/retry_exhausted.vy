@@ -1,5 +1,8 @@
 // args: --max-attempts 3 --backoff 1s
-action never() { print("attempt at {now()}"); retry("service down") }
+action never() {
+  print("attempt at {now()}")
+  retry("service down")
+}
 call(never)
 // expect: attempt at 1970-01-01T00:00:00Z
 // expect: attempt at 1970-01-01T00:00:01Z

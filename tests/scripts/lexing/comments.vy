@@ -1,7 +1,7 @@
 // a line comment
 /* a block /* nested */ comment */
-print(1) /* trailing */ // expect: 1
+print(1) /* trailing */  // expect: 1
 /*
   multi-line
 */
-print(2) // expect: 2
+print(2)  // expect: 2

@@ -12,7 +12,7 @@ print(usage())
 // expect: usage: deploy TARGET
 // expect:   --dry-run   print the steps, run nothing
 // expect: "quotes", \n and {braces} stay as written
-print("""one line""")     // expect: one line
+print("""one line""")       // expect: one line
 print(len("""
   ab
-  """))                   // expect: 2
+  """))  // expect: 2

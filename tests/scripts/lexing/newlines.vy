@@ -12,7 +12,9 @@ print(xs)  // expect: [1, 2]
 print(max(
   3,
   4))  // expect: 4
-let a = 1; let b = 2; print(a + b)  // expect: 3
+let a = 1
+let b = 2
+print(a + b)  // expect: 3
 let r = {
   k: 1,
   j: 2

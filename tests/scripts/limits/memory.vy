@@ -1,8 +1,14 @@
 // args: --max-memory 64MiB
 // Growing a value past --max-memory is a runtime error with a code, not an
 // abort: the item becomes a dead letter and the rest of the run goes on.
-action grow() { let s = "x"; while true { s = s + s } }
-action grow_list() { let xs = [1]; while true { xs = xs + xs } }
+action grow() {
+  let s = "x"
+  while true { s = s + s }
+}
+action grow_list() {
+  let xs = [1]
+  while true { xs = xs + xs }
+}
 action big_range() { len(range(0, 50000000)) }
 action ok() { print("the rest goes on") }
 conc([call(grow), call(grow_list), call(big_range), call(ok)])

@@ -1,5 +1,5 @@
 fn f(x) { x }
-action a(x) { }
+action a(x) {}
 let m = match 1 {
   call(f, _) => 1,
   call(a, _, _) => 2,

@@ -1,5 +1,5 @@
-action greet(who) { }
-action write(x) { }
+action greet(who) {}
+action write(x) {}
 fn kind(m) {
   match m {
     call(greet, who) => "greet {who}",
@@ -16,14 +16,14 @@ fn kind(m) {
     _ => "other"
   }
 }
-print(kind(call(greet, "A")))             // expect: greet A
-print(kind(call(write, 1)))               // expect: some write
-print(kind(data({n: 3})))                 // expect: data n=3
-print(kind(data(1)))                      // expect: data 1
-print(kind(seq([call(write, 1), data(2)]))) // expect: seq starting call(write, 1)
+print(kind(call(greet, "A")))                        // expect: greet A
+print(kind(call(write, 1)))                          // expect: some write
+print(kind(data({n: 3})))                            // expect: data n=3
+print(kind(data(1)))                                 // expect: data 1
+print(kind(seq([call(write, 1), data(2)])))          // expect: seq starting call(write, 1)
 print(kind(conc([call(write, 1), call(write, 2)])))  // expect: conc of 2
-print(kind(promise([], greet)))           // expect: promise to greet
-print(kind(delay(2s)))                    // expect: delay 2s
-print(kind(void(data(1))))                // expect: void data(1)
-print(kind(noop))                         // expect: noop
-print(kind(5))                            // expect: other
+print(kind(promise([], greet)))                      // expect: promise to greet
+print(kind(delay(2s)))                               // expect: delay 2s
+print(kind(void(data(1))))                           // expect: void data(1)
+print(kind(noop))                                    // expect: noop
+print(kind(5))                                       // expect: other

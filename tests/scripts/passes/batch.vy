@@ -1,5 +1,5 @@
 import passes
-action write(x) { }
+action write(x) {}
 action write_many(xs) { print("write_many {xs}") }
 interest "writes" when call(write, _)
 pass "writes" (msgs) { passes.batch(msgs, write_many) }

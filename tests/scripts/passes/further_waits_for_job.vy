@@ -3,7 +3,10 @@
 // longer than a hundred quick rounds of the pass would take).
 let gate = false
 action job(x) { print("job {x}") }
-action opened(out) { print("open"); gate = true }
+action opened(out) {
+  print("open")
+  gate = true
+}
 interest "jobs" when call(job, _)
 pass "jobs" (msgs) { if gate { msgs } else { {ready: [], further: msgs} } }
 call(job, 1)

@@ -3,7 +3,10 @@
 // the action it leads to opens the gate.
 let gate = false
 action job(x) { print("job {x}") }
-action open() { print("open"); gate = true }
+action open() {
+  print("open")
+  gate = true
+}
 interest "jobs" when call(job, _)
 pass "jobs" (msgs) { if gate { msgs } else { {ready: [], further: msgs} } }
 call(job, 1)

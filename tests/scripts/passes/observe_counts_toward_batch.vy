@@ -3,7 +3,10 @@
 // pass runs as soon as the copy lands, before the next branch steps.
 action p(x) { print(x) }
 observe "seen" when data(_)
-pass "seen" (msgs) { print("seen {map(msgs, fn(m) { m.value })}"); [] }
+pass "seen" (msgs) {
+  print("seen {map(msgs, fn(m) { m.value })}")
+  []
+}
 conc([data(1), call(p, "x")])
 // expect: seen [1]
 // expect: x

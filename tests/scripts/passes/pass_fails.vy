@@ -1,4 +1,4 @@
-action job(x) { }
+action job(x) {}
 interest "jobs" when call(job, _)
 pass "jobs" (msgs) { fail("pass broke") }
 conc([call(job, 1), call(job, 2)])

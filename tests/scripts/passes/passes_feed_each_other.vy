@@ -1,8 +1,8 @@
 // args: --max-steps 500 --batch 1
 // Two passes that hand a message back and forth never finish; --max-steps
 // stops them (and the engine does not recurse into one pass from another).
-action a(x) { }
-action b(x) { }
+action a(x) {}
+action b(x) {}
 interest "as" when call(a, _)
 interest "bs" when call(b, _)
 pass "as" (msgs) { map(msgs, fn(m) { call(b, m.args[0]) }) }

@@ -7,6 +7,6 @@ let deep = [[[[[[[[[[[[[[[[[[[[[[[[7]]]]]]]]]]]]]]]]]]]]]]]]
 print(match deep { [[[[[[[[[[[[[[[[[[[[[[[[x]]]]]]]]]]]]]]]]]]]]]]]] => x, _ => 0 })  // expect: 7
 let rec = {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: 7}}}}}}}}}}}}}}}}}}}}}}}}
 print(match rec { {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: x}}}}}}}}}}}}}}}}}}}}}}}} => x, _ => 0 })  // expect: 7
-print(match [1, 2, 3] { [a, ..rest] => rest, _ => 0 })  // expect: [2, 3]
-print(match {a: 1, b: 2} { {a, ..} => a, _ => 0 })  // expect: 1
-print(match {a: 1, b: 2} { {a} => a, _ => 0 })  // expect: 0
+print(match [1, 2, 3] { [a, ..rest] => rest, _ => 0 })                                                                                                       // expect: [2, 3]
+print(match {a: 1, b: 2} { {a, ..} => a, _ => 0 })                                                                                                           // expect: 1
+print(match {a: 1, b: 2} { { a } => a, _ => 0 })                                                                                                             // expect: 0

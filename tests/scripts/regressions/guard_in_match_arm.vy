@@ -6,6 +6,6 @@ fn f(x) {
     _ => "other"
   }
 }
-print(f([2, 1]))   // expect: desc
-print(f([1, 2]))   // expect: asc 1 2
-print(f(1))        // expect: other
+print(f([2, 1]))  // expect: desc
+print(f([1, 2]))  // expect: asc 1 2
+print(f(1))       // expect: other

@@ -1,5 +1,5 @@
 // args: --max-instructions 10000
-action spin() { while true { } }
+action spin() { while true {} }
 action log(x) { print(x) }
 call(spin)
 call(log, "others still run")

@@ -1,4 +1,4 @@
-print("before")   // expect: before
+print("before")  // expect: before
 let x = [1][3]
 print("never")
 // expect runtime error: E0203
