@@ -529,28 +529,11 @@ fn dot_text(s: &str) -> String {
 
 /// `voyager graph FILE [--format mermaid|dot]`: the exit status.
 pub fn run(file: &Path, format: Format, color: bool) -> u8 {
-    use std::io::Read;
-    let stdin = file == Path::new("-");
-    let name = if stdin {
-        "<stdin>".to_string()
-    } else {
-        file.display().to_string()
+    let (name, text, dir) = match crate::cli::read_script(file) {
+        Ok(read) => read,
+        Err(code) => return code,
     };
-    let text = if stdin {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).map(|_| text)
-    } else {
-        std::fs::read_to_string(file)
-    };
-    let text = match text {
-        Ok(text) => text,
-        Err(e) => {
-            eprintln!("error: cannot read {name}: {e}");
-            return crate::cli::exit::UNREADABLE;
-        }
-    };
-    let dir = if stdin { None } else { file.parent() };
-    match graph_source(&name, &text, dir, format, color) {
+    match graph_source(&name, &text, dir.as_deref(), format, color) {
         Ok(graph) => {
             print!("{graph}");
             crate::cli::exit::OK

@@ -344,7 +344,7 @@ fn repl_session(args: &ReplArgs, color: bool) -> u8 {
 }
 
 /// Reads a script: its display name, its text, and its folder (for imports).
-fn read_script(file: &Path) -> Result<(String, String, Option<PathBuf>), u8> {
+pub(crate) fn read_script(file: &Path) -> Result<(String, String, Option<PathBuf>), u8> {
     if file == Path::new("-") {
         let mut text = String::new();
         return match std::io::stdin().read_to_string(&mut text) {

@@ -13,7 +13,7 @@
 
 pub mod scan;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 
 use crate::diag::{self, Sources};
@@ -545,22 +545,10 @@ pub fn run(files: &[std::path::PathBuf], check: bool, color: bool) -> u8 {
     };
     for file in files {
         let stdin = file == Path::new("-");
-        let name = if stdin {
-            "<stdin>".to_string()
-        } else {
-            file.display().to_string()
-        };
-        let text = if stdin {
-            let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).map(|_| text)
-        } else {
-            std::fs::read_to_string(file)
-        };
-        let text = match text {
-            Ok(text) => text,
-            Err(e) => {
-                eprintln!("error: cannot read {name}: {e}");
-                status = worse(status, exit::UNREADABLE);
+        let (name, text) = match crate::cli::read_script(file) {
+            Ok((name, text, _)) => (name, text),
+            Err(code) => {
+                status = worse(status, code);
                 continue;
             }
         };
