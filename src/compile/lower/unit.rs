@@ -1,0 +1,395 @@
+//! Units and declarations: hoisting a unit's top-level declarations into
+//! globals, compiling functions, actions and filters into prototypes, and
+//! checking that every topic a `pass` names is fed.
+
+use std::collections::HashSet;
+use std::rc::Rc;
+
+use super::*;
+
+impl Compiler<'_> {
+    pub(super) fn qualified(&self, name: &str) -> String {
+        match &self.opts.module {
+            Some(module) => format!("{module}.{name}"),
+            None => name.to_string(),
+        }
+    }
+
+    pub(super) fn declare_global(
+        &mut self,
+        name: &Name,
+        kind: GlobalKind,
+        seen: &mut HashMap<String, Span>,
+    ) -> u16 {
+        if let Some(first) = seen.get(&name.0) {
+            let first = *first;
+            self.error(
+                Diagnostic::error(
+                    codes::DUPLICATE,
+                    format!("`{}` is declared twice", name.0),
+                    self.loc(name.1),
+                )
+                .label("declared again here")
+                .also(self.loc(first), "first declared here")
+                .hint("rename one of them"),
+            );
+        }
+        seen.insert(name.0.clone(), name.1);
+        let key = self.qualified(&name.0);
+        let reuse = match self.globals.lookup(&key) {
+            Some(g) if self.opts.repl && self.globals.repl_names.contains(&key) => Some(g.slot),
+            _ => None,
+        };
+        if self.opts.repl {
+            self.globals.repl_names.insert(key.clone());
+        }
+        let slot = match reuse {
+            Some(slot) => slot,
+            None => {
+                let slot = self.globals.slots;
+                self.globals.slots += 1;
+                self.check_u16(slot, "globals", name.1)
+            }
+        };
+        let global = Global {
+            slot,
+            kind,
+            loc: Some(self.loc(name.1)),
+        };
+        self.globals.names.insert(key, global);
+        slot
+    }
+
+    pub(super) fn unit(&mut self, stmts: &[Stmt]) -> Unit {
+        let whole = Block {
+            stmts: stmts.to_vec(),
+            span: Span::default(),
+        };
+        let boxed = names_used_by_closures(&whole);
+        self.fns.push(FnState::new(
+            "<script>",
+            FnKind::Script,
+            0,
+            Span::default(),
+            boxed,
+        ));
+
+        // Hoist: every top-level declaration is known before any body.
+        let mut seen = HashMap::new();
+        let mut fn_slots = Vec::new();
+        let mut action_slots = Vec::new();
+        for stmt in stmts {
+            match &stmt.kind {
+                StmtKind::Fn(f) => {
+                    let slot =
+                        self.declare_global(&f.name, GlobalKind::Fn(f.params.len()), &mut seen);
+                    fn_slots.push((f, slot));
+                }
+                StmtKind::Action(f) => {
+                    let id = self.globals.next_action_id;
+                    self.globals.next_action_id += 1;
+                    let kind = GlobalKind::Action(id, f.params.len());
+                    let slot = self.declare_global(&f.name, kind, &mut seen);
+                    action_slots.push((f, slot, id));
+                }
+                StmtKind::Let(name, _) => {
+                    self.declare_global(name, GlobalKind::Let, &mut seen);
+                }
+                StmtKind::Pass(p) => {
+                    let topic = p.topic.0.clone();
+                    if let Some(first) = self.globals.passes.get(&topic).copied() {
+                        self.error(
+                            Diagnostic::error(
+                                codes::DUPLICATE,
+                                format!("Topic \"{topic}\" has two passes"),
+                                self.loc(p.topic.1),
+                            )
+                            .label("second pass")
+                            .also(first, "first pass"),
+                        );
+                    }
+                    let l = self.loc(p.topic.1);
+                    self.globals.passes.insert(topic, l);
+                }
+                _ => {}
+            }
+        }
+
+        let mut unit = Unit {
+            script: Rc::new(FnProto {
+                name: String::new(),
+                kind: FnKind::Script,
+                arity: 0,
+                chunk: Chunk::default(),
+                captures: vec![],
+                source: self.opts.source,
+                span: Span::default(),
+            }),
+            actions: vec![],
+            filters: vec![],
+            passes: vec![],
+            constants: vec![],
+            warnings: vec![],
+        };
+
+        for (f, slot) in fn_slots {
+            self.closure(f, FnKind::Fn);
+            self.emit(Op::SetGlobal, f.name.1, &[slot as u32], -1);
+        }
+        for (f, slot, id) in action_slots {
+            let proto = self.function(f, FnKind::Action);
+            let action = Rc::new(ActionDef::new(
+                id,
+                Rc::from(self.qualified(&f.name.0)),
+                proto,
+            ));
+            unit.constants.push((slot, Value::Action(action.clone())));
+            unit.actions.push(action);
+        }
+
+        let last = stmts.len().saturating_sub(1);
+        for (i, stmt) in stmts.iter().enumerate() {
+            match &stmt.kind {
+                StmtKind::Expr(e) if self.opts.repl && i == last => {
+                    // The REPL shows this value; a message is still enqueued.
+                    self.expr(e);
+                    self.op(Op::Dup, e.span, 1);
+                    self.op(Op::Emit, e.span, -1);
+                    self.op(Op::Return, e.span, -1);
+                }
+                StmtKind::Fn(_) | StmtKind::Action(_) => {}
+                StmtKind::Let(name, value) => {
+                    self.expr(value);
+                    let slot = self
+                        .globals
+                        .lookup(&self.qualified(&name.0))
+                        .map(|g| g.slot);
+                    self.emit(Op::SetGlobal, name.1, &[slot.unwrap_or(0) as u32], -1);
+                }
+                StmtKind::Expr(e) => {
+                    self.expr(e);
+                    self.op(Op::Emit, e.span, -1);
+                }
+                StmtKind::Import(name) => {
+                    if !matches!(
+                        self.globals.lookup(&name.0).map(|g| &g.kind),
+                        Some(GlobalKind::Module)
+                    ) {
+                        self.error(
+                            Diagnostic::error(
+                                codes::UNKNOWN_MODULE,
+                                format!("There is no module `{}`", name.0),
+                                self.loc(name.1),
+                            )
+                            .label("not found")
+                            .hint("`import passes` loads std/passes.vy; `import x` loads ./x.vy"),
+                        );
+                    }
+                }
+                StmtKind::Filter(filter) => {
+                    let def = self.filter(filter, stmt.span);
+                    unit.filters.push(def);
+                }
+                StmtKind::Pass(p) => {
+                    let decl = FnDecl {
+                        name: (format!("pass \"{}\"", p.topic.0), p.topic.1),
+                        params: vec![p.param.clone()],
+                        body: p.body.clone(),
+                        span: p.span,
+                    };
+                    let body = self.function(&decl, FnKind::Pass);
+                    unit.passes.push(PassDef {
+                        topic: Rc::from(p.topic.0.as_str()),
+                        body,
+                        loc: self.loc(p.topic.1),
+                    });
+                }
+                _ => self.stmt(stmt),
+            }
+        }
+        self.op(Op::Nil, Span::default(), 1);
+        self.op(Op::Return, Span::default(), -1);
+
+        self.check_topics(&unit);
+        let script = self.finish_fn();
+        unit.script = script;
+        unit.warnings = std::mem::take(&mut self.warnings);
+        unit
+    }
+
+    pub(super) fn check_topics(&mut self, unit: &Unit) {
+        for filter in &unit.filters {
+            if filter.take && !self.globals.passes.contains_key(&*filter.topic) {
+                self.error(
+                    Diagnostic::error(
+                        codes::NO_PASS,
+                        format!("Topic \"{}\" has no pass", filter.topic),
+                        filter.loc,
+                    )
+                    .label("messages taken here would wait forever")
+                    .hint(format!(
+                        "add `pass \"{}\" (msgs) {{ msgs }}`, or use `observe` to only copy",
+                        filter.topic
+                    )),
+                );
+            }
+        }
+        if self.opts.warn_unfed_passes {
+            for pass in &unit.passes {
+                if !unit.filters.iter().any(|f| f.topic == pass.topic) {
+                    self.warnings.push(
+                        Diagnostic::warning(
+                            codes::PASS_UNFED,
+                            format!("No interest or observe feeds topic \"{}\"", pass.topic),
+                            pass.loc,
+                        )
+                        .label("this pass never runs")
+                        .hint(format!("add `interest \"{}\" when <pattern>`", pass.topic)),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Compiles a function body into a proto (no closure is made).
+    pub(super) fn function(&mut self, f: &FnDecl, kind: FnKind) -> Rc<FnProto> {
+        let boxed = names_used_by_closures(&f.body);
+        let name = match kind {
+            FnKind::Action | FnKind::Fn if self.fns.len() == 1 => self.qualified(&f.name.0),
+            _ => f.name.0.clone(),
+        };
+        self.fns
+            .push(FnState::new(&name, kind, f.params.len(), f.span, boxed));
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for param in &f.params {
+            if let Some(first) = seen.insert(&param.0, param.1) {
+                self.error(
+                    Diagnostic::error(
+                        codes::DUPLICATE,
+                        format!("Parameter `{}` is declared twice", param.0),
+                        self.loc(param.1),
+                    )
+                    .label("again here")
+                    .also(self.loc(first), "first here"),
+                );
+            }
+            self.f().depth += 1;
+            self.declare_local(param);
+        }
+        self.block(&f.body);
+        self.op(Op::Return, f.body.span, -1);
+        self.finish_fn()
+    }
+
+    /// Compiles a nested function and emits the closure that makes it.
+    pub(super) fn closure(&mut self, f: &FnDecl, kind: FnKind) {
+        let proto = self.function(f, kind);
+        let index = self.f().chunk.protos.len();
+        self.f().chunk.protos.push(proto);
+        let index = self.check_u16(index, "nested functions", f.span);
+        self.emit(Op::Closure, f.span, &[index as u32], 1);
+    }
+
+    pub(super) fn finish_fn(&mut self) -> Rc<FnProto> {
+        let f = self.fns.pop().expect("a function is being compiled");
+        Rc::new(FnProto {
+            name: f.name,
+            kind: f.kind,
+            arity: f.arity,
+            chunk: f.chunk,
+            captures: f.captures,
+            source: self.opts.source,
+            span: f.span,
+        })
+    }
+
+    /// An `interest`/`observe` becomes a predicate: `fn(msg) { match msg {
+    /// pattern if guard => true, _ => false } }`.
+    pub(super) fn filter(&mut self, filter: &ast::Filter, span: Span) -> FilterDef {
+        let mut boxed = HashSet::new();
+        if let Some(guard) = &filter.guard {
+            let b = Block {
+                stmts: vec![Stmt {
+                    kind: StmtKind::Expr(guard.clone()),
+                    span: guard.span,
+                }],
+                span: guard.span,
+            };
+            boxed = names_used_by_closures(&b);
+        }
+        let name = format!(
+            "{} \"{}\"",
+            match filter.kind {
+                FilterKind::Interest => "interest",
+                FilterKind::Observe => "observe",
+            },
+            filter.topic.0
+        );
+        self.fns
+            .push(FnState::new(&name, FnKind::Fn, 1, span, boxed));
+        self.f().depth = 1;
+        self.f().locals.push(Local {
+            name: String::new(),
+            slot: 0,
+            cell: false,
+            span,
+        });
+        let fail = self.match_arm_test(0, &filter.pattern, filter.guard.as_ref());
+        self.op(Op::Pop, span, -1);
+        self.op(Op::True, span, 1);
+        self.op(Op::Return, span, -1);
+        for at in fail {
+            self.patch_here(at);
+        }
+        self.f().depth = 1;
+        self.op(Op::False, span, 1);
+        self.op(Op::Return, span, -1);
+        let predicate = self.finish_fn();
+        let (constructor, action) = self.index_key(&filter.pattern);
+        FilterDef {
+            take: filter.kind == FilterKind::Interest,
+            topic: Rc::from(filter.topic.0.as_str()),
+            predicate,
+            loc: self.loc(filter.topic.1),
+            constructor,
+            action,
+        }
+    }
+
+    /// What a filter's pattern needs of a message's top level, for indexing.
+    pub(super) fn index_key(&self, p: &ast::Pattern) -> (Option<&'static str>, Option<u32>) {
+        match &p.kind {
+            PatternKind::Call(action, _, _) => {
+                let id = action.as_ref().and_then(|(name, _)| {
+                    match self
+                        .globals
+                        .lookup(&self.qualified(name))
+                        .or_else(|| self.globals.lookup(name))
+                    {
+                        Some(Global {
+                            kind: GlobalKind::Action(id, _),
+                            ..
+                        }) => Some(*id),
+                        _ => None,
+                    }
+                });
+                (Some("call"), id)
+            }
+            PatternKind::Message(name, _) => (
+                MessagePattern::from_name(name).map(|(m, _)| match m {
+                    MessagePattern::Data => "data",
+                    MessagePattern::Seq => "seq",
+                    MessagePattern::Conc => "conc",
+                    MessagePattern::Promise => "promise",
+                    MessagePattern::Defer => "defer",
+                    MessagePattern::Delay => "delay",
+                    MessagePattern::Void => "void",
+                    MessagePattern::Timeout => "timeout",
+                    MessagePattern::Noop => "noop",
+                }),
+                None,
+            ),
+            _ => (None, None),
+        }
+    }
+}
