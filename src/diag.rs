@@ -89,31 +89,8 @@ impl Diagnostic {
     }
 }
 
-/// The stable codes of compile-time diagnostics.
-pub mod codes {
-    pub const UNEXPECTED_TOKEN: &str = "E0001";
-    pub const UNTERMINATED_STRING: &str = "E0002";
-    pub const UNTERMINATED_COMMENT: &str = "E0003";
-    pub const INVALID_ESCAPE: &str = "E0004";
-    pub const INVALID_NUMBER: &str = "E0005";
-    pub const UNEXPECTED_CHAR: &str = "E0006";
-    pub const TOO_DEEP: &str = "E0007";
-    pub const RESERVED_WORD: &str = "E0008";
-    pub const UNKNOWN_NAME: &str = "E0100";
-    pub const NOT_AN_ACTION: &str = "E0101";
-    pub const ARITY: &str = "E0102";
-    pub const DUPLICATE: &str = "E0103";
-    pub const BAD_ASSIGN: &str = "E0104";
-    pub const OUTSIDE_LOOP: &str = "E0105";
-    pub const OUTSIDE_FN: &str = "E0106";
-    pub const MISPLACED_DECL: &str = "E0107";
-    pub const UNKNOWN_MODULE: &str = "E0108";
-    pub const NO_PASS: &str = "E0109";
-    pub const ACTION_CALLED: &str = "E0110";
-    pub const TOO_LARGE: &str = "E0111";
-    pub const BAD_PATTERN: &str = "E0112";
-    pub const PASS_UNFED: &str = "W0001";
-}
+/// The codes, from the one table of them.
+pub use crate::codes;
 
 /// The source files a run knows, by [`SourceId`].
 #[derive(Clone, Debug, Default)]

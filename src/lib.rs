@@ -48,12 +48,13 @@
 //! A failing action becomes a dead letter, with its error:
 //!
 //! ```
+//! use voyager::codes;
 //! use voyager::engine::Config;
 //! use voyager::vm::{RuntimeError, Value};
 //! use voyager::Voyager;
 //!
 //! let (mut v, _) = Voyager::with_buffer(Config { max_attempts: 2, ..Config::default() });
-//! v.register_action("flaky", 0, |_| Err(RuntimeError::new("E0301", "service down").retryable()));
+//! v.register_action("flaky", 0, |_| Err(RuntimeError::new(codes::RETRY, "service down").retryable()));
 //! v.load("jobs.vy", "call(flaky)", None).expect("loads");
 //! v.run();
 //! let dead = v.engine.dead_letters();
@@ -70,6 +71,7 @@
 
 pub mod bytecode;
 pub mod cli;
+pub mod codes;
 pub mod compile;
 pub mod diag;
 pub mod engine;

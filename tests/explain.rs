@@ -9,58 +9,81 @@ use std::time::{Duration, Instant};
 
 use voyager::explain::{Reproduce, EXPLANATIONS};
 
-/// Every `"E0123"` or `"W0123"` literal in src/ (outside the explanations).
-fn codes_in_sources() -> BTreeSet<String> {
-    fn walk(dir: &Path, codes: &mut BTreeSet<String>) {
+/// The text of every source file in src/ but the table itself, by path.
+fn sources() -> Vec<(String, String)> {
+    fn walk(dir: &Path, files: &mut Vec<(String, String)>) {
         for entry in std::fs::read_dir(dir).expect("src/ is readable") {
             let path = entry.expect("an entry").path();
             if path.is_dir() {
-                walk(&path, codes);
-            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("explain.rs") {
+                walk(&path, files);
+            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("src/codes.rs")
+            {
                 let text = std::fs::read_to_string(&path).expect("a source file");
-                let bytes = text.as_bytes();
-                for (i, _) in text.match_indices('"') {
-                    let Some(word) = bytes.get(i + 1..i + 7) else {
-                        continue;
-                    };
-                    if (word[0] == b'E' || word[0] == b'W')
-                        && word[1..5].iter().all(u8::is_ascii_digit)
-                        && word[5] == b'"'
-                    {
-                        codes.insert(String::from_utf8_lossy(&word[..5]).into_owned());
-                    }
-                }
+                files.push((path.display().to_string(), text));
             }
         }
     }
-    let mut codes = BTreeSet::new();
+    let mut files = Vec::new();
     walk(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-        &mut codes,
+        &mut files,
     );
+    files
+}
+
+/// Every `"E0123"` or `"W0123"` literal in a text.
+fn code_literals(text: &str) -> BTreeSet<String> {
+    let bytes = text.as_bytes();
+    let mut codes = BTreeSet::new();
+    for (i, _) in text.match_indices('"') {
+        let Some(word) = bytes.get(i + 1..i + 7) else {
+            continue;
+        };
+        if (word[0] == b'E' || word[0] == b'W')
+            && word[1..5].iter().all(u8::is_ascii_digit)
+            && word[5] == b'"'
+        {
+            codes.insert(String::from_utf8_lossy(&word[..5]).into_owned());
+        }
+    }
     codes
 }
 
 #[test]
-fn every_code_has_an_explanation_and_every_explanation_a_code() {
-    let used = codes_in_sources();
-    assert!(used.len() > 30, "the scan found too few codes: {used:?}");
-    let explained: BTreeSet<String> = EXPLANATIONS.iter().map(|e| e.code.to_string()).collect();
-    let missing: Vec<_> = used.difference(&explained).collect();
+fn codes_are_spelled_only_in_the_table() {
+    let spelled: Vec<String> = sources()
+        .iter()
+        .filter_map(|(path, text)| {
+            let codes = code_literals(text);
+            (!codes.is_empty()).then(|| format!("{path}: {codes:?}"))
+        })
+        .collect();
     assert!(
-        missing.is_empty(),
-        "codes without an explanation: {missing:?}"
+        spelled.is_empty(),
+        "codes written out of src/codes.rs (use its constants): {spelled:?}"
     );
-    let stale: Vec<_> = explained.difference(&used).collect();
-    assert!(
-        stale.is_empty(),
-        "explanations of codes nothing emits: {stale:?}"
-    );
-    assert_eq!(
-        explained.len(),
-        EXPLANATIONS.len(),
-        "a code explained twice"
-    );
+}
+
+#[test]
+fn every_code_in_the_table_is_used_once_declared_once() {
+    let files = sources();
+    let unused: Vec<&str> = EXPLANATIONS
+        .iter()
+        .map(|e| e.name)
+        .filter(|name| {
+            let path = format!("codes::{name}");
+            !files.iter().any(|(_, text)| {
+                text.match_indices(&path).any(|(at, _)| {
+                    !text[at + path.len()..]
+                        .starts_with(|c: char| c == '_' || c.is_ascii_alphanumeric())
+                })
+            })
+        })
+        .collect();
+    assert!(unused.is_empty(), "codes nothing emits: {unused:?}");
+    let codes: BTreeSet<&str> = EXPLANATIONS.iter().map(|e| e.code).collect();
+    assert_eq!(codes.len(), EXPLANATIONS.len(), "a code explained twice");
+    assert!(EXPLANATIONS.len() > 30, "the table lost its rows");
 }
 
 /// Runs the binary on a program; returns its standard error (and output).

@@ -12,6 +12,7 @@ use std::path::Path;
 /// lower layer.
 const LAYERS: &[(&str, u32)] = &[
     ("memory", 0),
+    ("codes", 0),
     ("syntax", 1),
     ("bytecode", 2),
     ("vm", 3),

@@ -575,13 +575,14 @@ fn run(args: &RunArgs, color: bool) -> u8 {
     let mut status = exit::OK;
     let mut unfinished_messages = Vec::new();
     let mut unfinished_why = (
-        "E0304",
+        crate::codes::MAX_STEPS,
         "unfinished when --max-steps stopped the run".to_string(),
     );
     if let Finish::StepLimit { unfinished } = finish {
         status = exit::DEAD_LETTERS;
         eprintln!(
-            "error[E0304]: stopped after {} steps (--max-steps); {unfinished} item(s) unfinished:",
+            "error[{}]: stopped after {} steps (--max-steps); {unfinished} item(s) unfinished:",
+            crate::codes::MAX_STEPS,
             v.engine.stats.work()
         );
         if let Some((pass, runs)) = v.engine.runaway_pass() {
@@ -599,11 +600,15 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         v.engine.end_jobs();
         unfinished_messages = v.engine.drain_unfinished();
         eprintln!(
-            "error[E0306]: stopped by {name}; {} item(s) unfinished:",
+            "error[{}]: stopped by {name}; {} item(s) unfinished:",
+            crate::codes::INTERRUPTED,
             unfinished_messages.len()
         );
         list_unfinished(&unfinished_messages);
-        unfinished_why = ("E0306", format!("unfinished when {name} stopped the run"));
+        unfinished_why = (
+            crate::codes::INTERRUPTED,
+            format!("unfinished when {name} stopped the run"),
+        );
     }
     let dead = v.engine.take_dead_letters();
     if let Some(path) = &args.dead_letters {

@@ -1,6 +1,7 @@
 //! Runtime errors: data, with a code, a span and a call-stack trace.
 //! `crate::diag` renders them.
 
+pub use crate::codes;
 pub use crate::syntax::span::Loc;
 use crate::vm::value::ActionDef;
 
@@ -155,29 +156,4 @@ pub fn promise_callback_arity(action: &ActionDef, written: usize) -> Option<Runt
             if min == 1 { "" } else { "s" }
         )),
     )
-}
-
-/// The stable codes of runtime errors.
-pub mod codes {
-    pub const TYPE: &str = "E0200";
-    pub const OVERFLOW: &str = "E0201";
-    pub const DIVISION_BY_ZERO: &str = "E0202";
-    pub const INDEX: &str = "E0203";
-    pub const MISSING_KEY: &str = "E0204";
-    pub const STACK_OVERFLOW: &str = "E0205";
-    pub const ASSERTION: &str = "E0206";
-    pub const ARITY: &str = "E0207";
-    pub const NOT_CALLABLE: &str = "E0208";
-    pub const NO_MATCH: &str = "E0209";
-    pub const VALUE: &str = "E0210";
-    pub const MEMORY: &str = "E0211";
-    pub const FAIL: &str = "E0300";
-    pub const RETRY: &str = "E0301";
-    pub const BAD_RESULT: &str = "E0302";
-    pub const BAD_MESSAGE: &str = "E0303";
-    pub const MAX_STEPS: &str = "E0304";
-    pub const PASS: &str = "E0305";
-    pub const INTERRUPTED: &str = "E0306";
-    pub const JOB: &str = "E0307";
-    pub const TIMEOUT: &str = "E0308";
 }

@@ -275,7 +275,7 @@ impl Compiler<'_> {
                 GlobalKind::Fn(arity) if arity != args.len() => {
                     self.error(
                         Diagnostic::error(
-                            codes::ARITY,
+                            codes::FN_ARITY,
                             format!(
                                 "`{name}` takes {arity} argument{} but {} {} given",
                                 plural(arity),
@@ -310,7 +310,7 @@ impl Compiler<'_> {
                 if args.len() < native.min || args.len() > native.max {
                     self.error(
                         Diagnostic::error(
-                            codes::ARITY,
+                            codes::FN_ARITY,
                             format!(
                                 "`{name}` takes {} argument{} but {} {} given",
                                 native.arity_text(),

@@ -1,0 +1,228 @@
+//! Every error code, once: its code, the name the sources use for it, a
+//! title and the long explanation `voyager explain` prints, with a small
+//! program that gets it and the same program fixed. Compile errors
+//! (`crate::diag`), runtime errors (`crate::vm::error`) and the command line
+//! all name their codes through the constants this table yields;
+//! tests/explain.rs checks that every code is used and no other file spells
+//! one.
+
+/// How an example shows its code.
+#[derive(Clone, Copy, Debug)]
+pub enum Reproduce {
+    /// `voyager check` reports it.
+    Check,
+    /// `voyager run --clock virtual` with these extra options reports it.
+    Run(&'static [&'static str]),
+    /// Not by a short program; the reason is shown.
+    Not(&'static str),
+}
+
+pub struct Explanation {
+    /// The constant the sources use (`UNKNOWN_NAME`).
+    pub name: &'static str,
+    pub code: &'static str,
+    pub title: &'static str,
+    pub text: &'static str,
+    pub example: &'static str,
+    pub fix: &'static str,
+    pub reproduce: Reproduce,
+    /// For a code only a large program gets: builds one (the example then
+    /// describes it).
+    pub generate: Option<fn() -> String>,
+}
+
+const fn e(
+    code: &'static str,
+    title: &'static str,
+    text: &'static str,
+    example: &'static str,
+    fix: &'static str,
+    reproduce: Reproduce,
+) -> Explanation {
+    Explanation {
+        name: "",
+        code,
+        title,
+        text,
+        example,
+        fix,
+        reproduce,
+        generate: None,
+    }
+}
+
+use Reproduce::{Check, Run};
+
+const RUN: Reproduce = Run(&[]);
+
+fn deep_nesting() -> String {
+    format!("let x = {}1{}", "[".repeat(300), "]".repeat(300))
+}
+
+fn many_constants() -> String {
+    let items: Vec<String> = (0..70_000).map(|i| format!("\"s{i}\"")).collect();
+    format!("let xs = [{}]", items.join(", "))
+}
+
+/// Declares the table: each row `NAME = explanation` yields the constant
+/// `NAME` (the code's text, such as `"E0100"`) and a row of [`TABLE`].
+macro_rules! codes {
+    ($($name:ident = $row:expr,)*) => {
+        $(pub const $name: &str = $row.code;)*
+
+        /// Every code, in order.
+        pub static TABLE: &[Explanation] = &[$(Explanation {
+            name: stringify!($name),
+            ..$row
+        }),*];
+    };
+}
+
+codes! {
+    UNEXPECTED_TOKEN = e("E0001", "a token where the grammar does not allow it",
+      "The parser found a word or symbol it did not expect at that point: often a missing\n`)`, `]` or `}`, an operator with nothing after it, or a statement that a newline\nended early. The label says what was expected instead.",
+      "print(1 +)", "print(1 + 2)", Check),
+    UNTERMINATED_STRING = e("E0002", "a string that never ends",
+      "A string opened with `\"` has no closing `\"` on the same line.",
+      "print(\"hello)", "print(\"hello\")", Check),
+    UNTERMINATED_COMMENT = e("E0003", "a block comment that never ends",
+      "A `/*` has no matching `*/`. Block comments nest, so each inner `/*` needs its own `*/`.",
+      "/* a note\nprint(1)", "/* a note */\nprint(1)", Check),
+    INVALID_ESCAPE = e("E0004", "an unknown escape in a string",
+      "The escapes are \\n \\t \\r \\\\ \\\" \\{ \\}. A backslash before any other character is an error.",
+      "print(\"a\\qb\")", "print(\"a\\\\qb\")", Check),
+    INVALID_NUMBER = e("E0005", "a malformed number or duration",
+      "A number that does not read as one (`0xzz`), that does not fit in 64 bits, or a\nduration with an unknown unit (`5y`). Durations are written 250ms, 2s, 5m or 1h.",
+      "let n = 99999999999999999999", "let n = 9999999999", Check),
+    UNEXPECTED_CHAR = e("E0006", "a character that is not part of the language",
+      "The lexer found a character that starts no token, such as `#` or `@` outside a string\nor comment. Comments start with `//`.",
+      "let x = 1 # one", "let x = 1 // one", Check),
+    TOO_DEEP = Explanation {
+        generate: Some(deep_nesting),
+        ..e("E0007", "a program nested too deeply",
+      "More brackets are open at once than the parser allows. Split the expression with\n`let` or functions. (The example is 300 nested lists.)",
+      "let x = [[[[ … 300 levels … 1 ]]]]", "let inner = [[1]]\nlet x = [[inner]]", Check)
+    },
+    RESERVED_WORD = e("E0008", "a reserved word used as a name",
+      "Keywords (`let`, `fn`, `action`, `when`, `match`, `in`, …) cannot name a variable,\nparameter, function or action. Pick another name, such as `when_` or `at`.",
+      "let when = 1\nprint(when)", "let at = 1\nprint(at)", Check),
+    UNKNOWN_NAME = e("E0100", "an unknown name",
+      "A name is used that no declaration, parameter, `let` in scope, import or prelude\nfunction defines. Names are resolved when the script is checked, before it runs; the\nhint suggests a close name when there is one.",
+      "let total = 1\nprint(totl)", "let total = 1\nprint(total)", Check),
+    NOT_AN_ACTION = e("E0101", "`call(...)` of something that is not an action",
+      "The first argument of `call` must be a declared action (or a value that may hold one).\nA `fn` is called directly; an `action` runs through a message.",
+      "fn greet(who) { print(who) }\ncall(greet, \"A\")", "action greet(who) { print(who) }\ncall(greet, \"A\")", Check),
+    FN_ARITY = e("E0102", "a function called with the wrong number of arguments",
+      "A declared `fn` (or prelude function) is called with more or fewer arguments than it\ntakes. (For actions the count is checked when the call runs: see E0207.)",
+      "fn square(x) { x * x }\nprint(square(1, 2))", "fn square(x) { x * x }\nprint(square(2))", Check),
+    DUPLICATE = e("E0103", "a name declared twice",
+      "Two top-level declarations use the same name, or two passes serve the same topic.\nDeclarations are hoisted, so their order does not make either one win.",
+      "action greet() { print(1) }\naction greet() { print(2) }", "action greet() { print(1) }\naction greet_again() { print(2) }", Check),
+    BAD_ASSIGN = e("E0104", "an assignment to something that cannot be assigned",
+      "Only a variable, a field (`r.k = v`) or an item (`xs[i] = v`) can be assigned, and\nnot a function, an action, a module or a built-in.",
+      "let x = 1\n1 = x", "let x = 1\nx = 2", Check),
+    OUTSIDE_LOOP = e("E0105", "`break` or `continue` outside a loop",
+      "`break` and `continue` only make sense inside `for` or `while`.",
+      "break", "for i in range(3) { if i == 1 { break } }", Check),
+    OUTSIDE_FN = e("E0106", "`return` outside a function",
+      "`return` ends a `fn`, an action or a lambda; the top level has nothing to return from.",
+      "return 1", "fn one() { return 1 }\nprint(one())", Check),
+    MISPLACED_DECL = e("E0107", "a declaration that must be at the top level",
+      "`action`, `interest`, `observe`, `pass` and `import` declare things for the whole\nprogram, so they cannot be inside a function or block.",
+      "fn setup() { action go() { print(1) } }", "action go() { print(1) }\nfn setup() { call(go) }", Check),
+    UNKNOWN_MODULE = e("E0108", "an unknown module",
+      "`import name` finds `std/name.vy` (embedded in the binary, such as `passes`) or\n`name.vy` next to the script. Neither exists.",
+      "import nowhere", "import passes", Check),
+    NO_PASS = e("E0109", "an interest whose topic has no pass",
+      "An `interest` takes matching messages into its topic; without a `pass` for that topic\nnothing would ever take them out again.",
+      "interest \"w\" when call(_, ..)", "interest \"w\" when call(_, ..)\npass \"w\" (msgs) { msgs }", Check),
+    ACTION_CALLED = e("E0110", "an action called like a function",
+      "An action runs through a message, which the engine runs later: write\n`call(name, args…)` and let it be enqueued (or returned), not `name(args…)`.",
+      "action greet(who) { print(who) }\ngreet(\"A\")", "action greet(who) { print(who) }\ncall(greet, \"A\")", Check),
+    TOO_LARGE = Explanation {
+        generate: Some(many_constants),
+        ..e("E0111", "a function too large for the bytecode",
+      "One function (or the top level) needs more than 65535 constants, locals or jump\ndistance. Split it into smaller functions, or read large data from a file.\n(The example is a list literal of 70,000 different strings.)",
+      "let xs = [\"s0\", \"s1\", … \"s69999\"]", "let xs = map(range(70000), fn(i) { \"s{i}\" })", Check)
+    },
+    BAD_PATTERN = e("E0112", "a pattern that can never match",
+      "A `call(action, …)` pattern names an action with a different number of parameters, or\nnames something that is not an action. End the pattern with `..` to match any count.",
+      "action greet(who) { print(who) }\ninterest \"t\" when call(greet, a, b)\npass \"t\" (msgs) { msgs }",
+      "action greet(who) { print(who) }\ninterest \"t\" when call(greet, a)\npass \"t\" (msgs) { msgs }", Check),
+    PASS_UNFED = e("W0001", "a pass that nothing feeds (a warning)",
+      "A `pass` serves a topic that no `interest` or `observe` sends messages to, so it never runs.",
+      "pass \"t\" (msgs) { msgs }", "observe \"t\" when data(_)\npass \"t\" (msgs) { [] }", Check),
+    TYPE = e("E0200", "a value of the wrong type",
+      "An operator or built-in got a value of a type it does not take, such as `1 + \"a\"`.\nConvert first with `str`, `int` or `float`.",
+      "print(1 + \"a\")", "print(str(1) + \"a\")", RUN),
+    OVERFLOW = e("E0201", "integer overflow",
+      "Ints are 64-bit; an operation whose result does not fit is an error rather than a\nwrap-around. Use floats for values that large.",
+      "print(9223372036854775807 + 1)", "print(9223372036854775807.0 + 1)", RUN),
+    DIVISION_BY_ZERO = e("E0202", "division by zero",
+      "`/` or `%` of an int by zero. Check the divisor first.",
+      "let n = 0\nprint(10 / n)", "let n = 0\nprint(if n == 0 { 0 } else { 10 / n })", RUN),
+    INDEX = e("E0203", "an index out of range",
+      "`xs[i]` with `i` outside the list (or string). Check `len(xs)` first.",
+      "print([1, 2][5])", "let xs = [1, 2]\nprint(if len(xs) > 5 { xs[5] } else { nil })", RUN),
+    MISSING_KEY = e("E0204", "a missing record key",
+      "`r.k` or `r[\"k\"]` where the record has no such key. `get(r, k, default)` gives a\ndefault instead of an error.",
+      "print({a: 1}.b)", "print(get({a: 1}, \"b\", 0))", RUN),
+    STACK_OVERFLOW = e("E0205", "too deep a recursion",
+      "The call stack grew past its limit, usually through a recursion without a base case.",
+      "fn f(n) { f(n + 1) }\nprint(f(0))", "fn f(n) { if n > 10 { n } else { f(n + 1) } }\nprint(f(0))", RUN),
+    ASSERTION = e("E0206", "a failed assertion",
+      "`assert(c, msg)` found `c` falsy. It fails fatally, with `msg`.",
+      "assert(1 == 2, \"math\")", "assert(1 + 1 == 2, \"math\")", RUN),
+    ARITY = e("E0207", "an action run with the wrong number of arguments",
+      "A `call(action, …)` message holds more or fewer arguments than the action takes. This\nis checked when the call runs, since a promise appends its collected values to its\ncallback's arguments.",
+      "action greet(who) { print(who) }\ncall(greet)", "action greet(who) { print(who) }\ncall(greet, \"A\")", RUN),
+    NOT_CALLABLE = e("E0208", "a call of something that is not a function",
+      "Only functions (and lambdas) can be called with `f(…)`.",
+      "let x = 1\nx()", "let x = fn() { 1 }\nprint(x())", RUN),
+    NO_MATCH = e("E0209", "no arm of a `match` matched",
+      "A `match` has no arm for the value. End it with `_ => …` to catch the rest.",
+      "print(match 3 { 1 => \"one\" })", "print(match 3 { 1 => \"one\", _ => \"other\" })", RUN),
+    VALUE = e("E0210", "a value a built-in cannot take",
+      "The type is right but the value is not: `int(\"abc\")`, `replace(s, \"\", t)`.",
+      "print(int(\"abc\"))", "print(int(\"42\"))", RUN),
+    MEMORY = e("E0211", "out of memory (--max-memory)",
+      "A value grew past the heap limit (`--max-memory`, by default half of the machine's\nmemory). It is an error of the action, not a crash. The example doubles a list forever\nunder `--max-memory 16MiB`.",
+      "let xs = [\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"]\nwhile true { xs = xs + xs }",
+      "let xs = [\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"]\nfor i in range(10) { xs = xs + xs }", Run(&["--max-memory", "16MiB"])),
+    FAIL = e("E0300", "fail(reason)",
+      "An action called `fail(reason)`: a fatal error. Its whole item becomes a dead letter,\nlisted at the end of the run (exit status 1).",
+      "action deploy() { fail(\"no target\") }\ncall(deploy)", "action deploy() { print(\"deployed\") }\ncall(deploy)", RUN),
+    RETRY = e("E0301", "retry(reason), out of attempts",
+      "An action called `retry(reason)`: the call runs again after a backoff (5 attempts in\nall by default: `--max-attempts`, `--backoff`); when the attempts are used up the\nerror is fatal and the item becomes a dead letter.",
+      "action flaky() { retry(\"service down\") }\ncall(flaky)", "let tries = 0\naction flaky() { tries = tries + 1; if tries < 3 { retry(\"service down\") } }\ncall(flaky)", RUN),
+    BAD_RESULT = e("E0302", "a pass that returned something else than messages",
+      "A pass must return a list of messages, or `{ready: […], further: […]}` of them.",
+      "action a(x) { print(x) }\ninterest \"t\" when call(a, _)\npass \"t\" (msgs) { [1] }\ncall(a, 1)",
+      "action a(x) { print(x) }\ninterest \"t\" when call(a, _)\npass \"t\" (msgs) { msgs }\ncall(a, 1)", RUN),
+    BAD_MESSAGE = e("E0303", "a message built from values that are not messages",
+      "`seq`, `conc` and `promise` take lists of messages, `call` an action first, and a\npromise's callback is an action or a `call(...)`. Wrap plain values in `data(...)`.",
+      "seq([1, 2])", "seq([data(1), data(2)])", RUN),
+    MAX_STEPS = e("E0304", "stopped by --max-steps",
+      "The run took more steps than `--max-steps` allows: a runaway program, such as an\naction that always calls itself. The unfinished items are listed, not lost.",
+      "action spin() { call(spin) }\ncall(spin)", "action spin(n) { if n > 0 { call(spin, n - 1) } }\ncall(spin, 3)", Run(&["--max-steps", "10"])),
+    PASS = e("E0305", "a pass that never lets anything through",
+      "A pass returned every message as `further` round after round while nothing else could\nrun, so the run could never end; its messages become dead letters.",
+      "action a(x) { print(x) }\ninterest \"t\" when call(a, _)\npass \"t\" (msgs) { {ready: [], further: msgs} }\ncall(a, 1)",
+      "action a(x) { print(x) }\ninterest \"t\" when call(a, _)\npass \"t\" (msgs) { {ready: msgs, further: []} }\ncall(a, 1)", RUN),
+    INTERRUPTED = e("E0306", "interrupted (Ctrl-C)",
+      "The run was interrupted with Ctrl-C while an action was running; what was running is\nreported as interrupted.",
+      "action spin() { while true { } }\ncall(spin)", "action spin() { for i in range(10) { } }\ncall(spin)", Reproduce::Not("it needs a Ctrl-C")),
+    JOB = e("E0307", "a native job failed",
+      "A command (`sh`), a file read or write, or an HTTP request failed: a non-zero exit\nstatus, an I/O error, a bad status. Most are retried; the last error is in the dead\nletter. `call(sh, cmd, {check: false})` yields the exit code instead of failing.",
+      "call(sh, \"exit 3\")", "call(sh, \"exit 3\", {check: false})", Run(&["--max-attempts", "1"])),
+    TIMEOUT = e("E0308", "timeout(d, m) ran out of time",
+      "The message inside `timeout(d, m)` did not finish within `d`. It is retried from the\nstart after a backoff, then fatal when the attempts are used up.",
+      "timeout(10ms, delay(1s))", "timeout(2s, delay(1s))", Run(&["--max-attempts", "1"])),
+}
+
+/// The explanation of a code (`E0100`, or `e0100`).
+pub fn lookup(code: &str) -> Option<&'static Explanation> {
+    TABLE
+        .iter()
+        .find(|e| e.code.eq_ignore_ascii_case(code.trim()))
+}
