@@ -1,7 +1,11 @@
 // Fetch and batch: serve a few pages on a local HTTP server, fetch them
 // (each URL once however often it is asked for), and store what came back
 // in one batched write: the "stores" pass holds the rows back (`further`)
-// until every page is in, however the fetches' timings fall.
+// until every page is in, however the fetches' timings fall. The report
+// that follows the write comes out of the pass too: a `call(report)` after
+// the `conc` of fetches in the top-level `seq` would nest the fetches, and
+// interests see top-level messages only (the run would warn that no fetch
+// and no store was routed).
 // Run it: cargo run --release -- run examples/fetch_and_batch.vy
 import passes
 
@@ -13,13 +17,18 @@ let pages = ["a", "b", "c"]
 action store(row) {}
 action store_many(rows) { print("stored {len(rows)} pages in one write: {join(sort(rows), ", ")}") }
 action fetch(page) { promise([call(http, "{base}/{page}.txt")], call(keep, page)) }
+action report() { print("report: every page is stored") }
 action keep(page, responses) { call(store, "{page}={trim(responses[0].body)}") }
 
 interest "fetches" when call(fetch, _)
 pass "fetches" (msgs) { passes.dedupe(msgs) }
 interest "stores" when call(store, _)
 pass "stores" (msgs) {
-  if len(msgs) < len(pages) { {ready: [], further: msgs} } else { passes.batch(msgs, store_many) }
+  if len(msgs) < len(pages) {
+    {ready: [], further: msgs}
+  } else {
+    [seq(passes.batch(msgs, store_many) + [call(report)])]
+  }
 }
 
 seq([
@@ -31,3 +40,4 @@ seq([
   conc(map(["a", "b", "a", "c", "b", "a"], fn(p) { call(fetch, p) })),
 ])
 // expect: stored 3 pages in one write: a=page-a, b=page-b, c=page-c
+// expect: report: every page is stored

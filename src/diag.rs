@@ -271,9 +271,9 @@ pub fn from_runtime_error(e: &RuntimeError, sources: &Sources) -> Diagnostic {
         level: Level::Error,
         title: e.message.clone(),
         loc: e.loc,
-        label: match (e.trace.first(), &e.label) {
-            (Some(frame), _) => format!("in {}", frame.name),
-            (None, Some(label)) => label.clone(),
+        label: match (&e.label, e.trace.first()) {
+            (Some(label), _) => label.clone(),
+            (None, Some(frame)) => format!("in {}", frame.name),
             (None, None) => String::new(),
         },
         secondary: e.also.clone(),

@@ -49,7 +49,7 @@ fn host_functions_and_actions_are_checked_and_fail_like_script_code() {
     });
     v.load(
         "host.vy",
-        "action report(results) { print(results) }\nprint(double(21))\npromise([call(upload, \"a.txt\")], report)\ncall(upload, 1, 2)\n",
+        "action report(results) { print(results) }\nprint(double(21))\npromise([call(upload, \"a.txt\")], report)\ncall(upload)\n",
         None,
     )
     .expect("loads");
@@ -57,13 +57,22 @@ fn host_functions_and_actions_are_checked_and_fail_like_script_code() {
     assert_eq!(Voyager::take_output(&out), "42\n[\"uploaded a.txt\"]\n");
     assert_eq!(*tries.borrow(), 3);
     assert_eq!(v.engine.stats.retries, 2);
-    // The wrong number of arguments to a native action is a dead letter.
+    // One argument short (right only for a promise's callback) is a dead
+    // letter when the call runs.
     let dead = v.engine.dead_letters();
     assert_eq!(dead.len(), 1);
     assert!(dead[0]
         .error
         .message
-        .contains("`upload` takes 1 argument but got 2"));
+        .contains("`upload` takes 1 argument but got 0"));
+    // A count no run can take fails where `call` is written.
+    match v.load("extra.vy", "call(upload, 1, 2)", None) {
+        Err(LoadError::Runtime(d)) => {
+            assert_eq!(d.title, "`upload` takes 1 argument but `call` gives it 2");
+            assert_eq!(d.loc.map(|l| l.span.start), Some(0));
+        }
+        other => panic!("expected a runtime error, got {other:?}"),
+    }
 
     // A host function's error is a runtime error with the script's place.
     match v.load("bad.vy", "double(\"x\")", None) {

@@ -164,6 +164,7 @@ fn normalization_cases() {
     let src = r#"
 action a() { }
 action b() { }
+action done(values) { }
 let cases = [
   seq([seq([call(a), call(b)]), call(a)]),
   seq([data(1), data(2), call(a), data(3)]),
@@ -174,7 +175,7 @@ let cases = [
   conc([]),
   void(seq([data(1), call(a)])),
   void(data(1)),
-  promise([seq([data(1), call(a)]), noop], a),
+  promise([seq([data(1), call(a)]), noop], done),
 ]
 "#;
     // What each case normalizes to (` | ` between separate messages).
@@ -188,7 +189,7 @@ let cases = [
         "",
         "void(call(a))",
         "",
-        "promise([data(1), call(a)], a)",
+        "promise([data(1), call(a)], done)",
     ];
     let (mut v, _) = Voyager::with_buffer(Config::default());
     v.load("cases.vy", src, None).expect("loads");

@@ -282,3 +282,54 @@ fn the_flag_check_would_catch_a_flag_on_the_wrong_command() {
         ["voyager repl --history F", "```voyager", "--x"]
     );
 }
+
+/// Every ```voyager block in the README passes `voyager check`, except a
+/// block quoting an example (its first line `// from examples/NAME.vy`),
+/// which must appear in that file word for word.
+#[test]
+fn every_voyager_block_in_the_readme_checks_or_quotes_its_example() {
+    let mut blocks: Vec<String> = Vec::new();
+    let mut current: Option<String> = None;
+    for line in README.lines() {
+        match (fence(line), current.as_mut()) {
+            (Some("voyager"), None) => current = Some(String::new()),
+            (Some(_), Some(_)) => blocks.extend(current.take()),
+            (None, Some(block)) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            _ => {}
+        }
+    }
+    assert!(blocks.len() >= 5, "only {} voyager blocks", blocks.len());
+    let mut quoted = 0;
+    for block in &blocks {
+        if let Some(rest) = block.strip_prefix("// from ") {
+            let (file, body) = rest.split_once('\n').expect("a quote has a body");
+            let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file))
+                .unwrap_or_else(|e| panic!("{file}: {e}"));
+            assert!(
+                text.contains(body),
+                "{file} does not hold the README's quote:\n{body}"
+            );
+            quoted += 1;
+            continue;
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_voyager"))
+            .args(["--color", "never", "check", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("voyager check");
+        std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), block.as_bytes())
+            .expect("write");
+        let out = child.wait_with_output().expect("check finishes");
+        assert!(
+            out.status.success(),
+            "a README block does not check:\n{block}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(quoted >= 1);
+}

@@ -188,6 +188,14 @@ fn examples_check_disasm_and_run() {
             path.display(),
             String::from_utf8_lossy(&out.stderr)
         );
+        // An example shows a working form: no call an interest matches
+        // runs nested, out of its topic's reach.
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("without being routed"),
+            "{}: {stderr}",
+            path.display()
+        );
         if !want.stdout.is_empty() {
             let stdout = String::from_utf8_lossy(&out.stdout);
             assert_eq!(

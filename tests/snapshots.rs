@@ -157,3 +157,64 @@ fn unterminated_multiline_string() {
         "let help = \"\"\"\n  usage: deploy\nprint(help)\n"
     ));
 }
+
+// Issue 14's diagnostics, each as a newcomer meets it.
+
+#[test]
+fn a_string_where_an_action_belongs() {
+    insta::assert_snapshot!(diagnostics(
+        "action greet(who) { print(who) }\ncall(\"greet\")\n"
+    ));
+}
+
+#[test]
+fn call_with_a_count_its_action_never_takes() {
+    insta::assert_snapshot!(diagnostics(
+        "action deploy(target, region) { print(target) }\ncall(deploy, \"web\", \"eu\", \"now\")\n"
+    ));
+}
+
+#[test]
+fn call_one_argument_short_is_a_warning() {
+    insta::assert_snapshot!(diagnostics(
+        "action deploy(target, region) { print(target) }\ncall(deploy, \"web\")\n"
+    ));
+}
+
+#[test]
+fn promise_callback_with_the_wrong_arity() {
+    insta::assert_snapshot!(diagnostics(
+        "action report(results) { print(results) }\naction notify(channel, results) { print(channel) }\npromise([data(1)], notify)\npromise([data(2)], call(report, \"ops\"))\n"
+    ));
+}
+
+#[test]
+fn promise_callback_in_a_variable_with_the_wrong_arity() {
+    insta::assert_snapshot!(runtime_error(
+        "action report(results) { print(results) }\nlet cb = report\npromise([data(1)], call(cb, \"ops\"))\n"
+    ));
+}
+
+#[test]
+fn call_of_an_action_in_a_variable_with_too_many_arguments() {
+    insta::assert_snapshot!(runtime_error(
+        "action deploy(target) { print(target) }\nlet step = deploy\ncall(step, \"web\", \"eu\")\n"
+    ));
+}
+
+#[test]
+fn int_of_a_float_outside_the_int_range() {
+    insta::assert_snapshot!(runtime_error("let big = 1e300\nprint(int(big))\n"));
+}
+
+#[test]
+fn syntax_errors_after_an_unterminated_string_are_still_found() {
+    insta::assert_snapshot!(diagnostics(
+        "print(\"hello {who})\nlet total = 1 + * 2\nlet xs = [1, 2\nprint(xs)\n"
+    ));
+}
+
+#[test]
+fn syntax_errors_after_a_bad_unicode_escape_are_still_found() {
+    insta::assert_snapshot!(diagnostics("print(\"caf\\u{zz}\")\nlet total = 1 + * 2\n"));
+}

@@ -33,7 +33,7 @@ pub fn list(v: &Voyager, dead: &[DeadLetter], color: bool) {
 }
 
 /// The text cut at [`SHOWN_CHARS`] characters, saying how long it was.
-fn shorten(text: &str) -> String {
+pub(crate) fn shorten(text: &str) -> String {
     match text.char_indices().nth(SHOWN_CHARS) {
         None => text.to_string(),
         Some((end, _)) => format!(

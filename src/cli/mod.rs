@@ -644,6 +644,7 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         eprintln!("note: {unclaimed} unclaimed data message(s) dropped");
     }
     for (topic, (n, first)) in &v.engine.stats.unrouted {
+        let first = dead_letters::shorten(first);
         eprintln!(
             "warning: {n} call(s) that interest \"{topic}\" matches ran without being routed, because they were nested in another message (first: {first})\n  help: interests see only top-level messages: a nested call runs where it is (see \"Interests and passes\" in the README)"
         );

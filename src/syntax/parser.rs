@@ -423,10 +423,27 @@ where
         Field(Name),
     }
     let postfix_op = choice((
+        // Arguments that do not parse (a string that never ends, a stray
+        // character) are stepped over to the `)`, so that the statement, and
+        // the lines after it, are still read.
         items
             .clone()
             .delimited_by(just(Token::LParen), close(Token::RParen))
-            .map(Postfix::Call),
+            .map(Postfix::Call)
+            .recover_with(via_parser(nested_delimiters(
+                Token::LParen,
+                Token::RParen,
+                [
+                    (Token::LBracket, Token::RBracket),
+                    (Token::LBrace, Token::RBrace),
+                ],
+                |span: SimpleSpan| {
+                    Postfix::Call(vec![Expr {
+                        kind: ExprKind::Error,
+                        span: Span::from(span),
+                    }])
+                },
+            ))),
         expr.clone()
             .delimited_by(just(Token::LBracket), close(Token::RBracket))
             .map(Postfix::Index),
@@ -579,8 +596,21 @@ where
         expr_or_assign,
     ));
 
+    // A statement ends at a newline (or `;`), at the `}` of its block or at
+    // the end of the input. Checking it here makes a statement followed by
+    // more (`let t = 1 + * 2` reads `let t = 1`, then meets `+`) fail as a
+    // statement, and so recover at its line's end, rather than end the
+    // program's list of statements and lose every line after it.
+    let statement_end = choice((
+        just(Token::Newline).ignored(),
+        just(Token::RBrace).ignored(),
+        end(),
+    ))
+    .rewind();
+
     stmt.define(
         stmt_kind
+            .then_ignore(statement_end)
             .map_with(|kind, e| Stmt {
                 kind,
                 span: Span::from(e.span()),

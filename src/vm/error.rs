@@ -36,7 +36,8 @@ pub struct ErrorInfo {
     pub loc: Option<Loc>,
     /// Innermost frame first.
     pub trace: Vec<TraceFrame>,
-    /// What to say at `loc` when no frame was running there.
+    /// What to say at `loc` (without one, the frame running there is
+    /// named).
     pub label: Option<String>,
     /// Other places worth pointing at (a declaration).
     pub also: Vec<(Loc, String)>,
@@ -106,15 +107,84 @@ impl std::fmt::Display for RuntimeError {
     }
 }
 
+/// The fewest and most arguments an action takes.
+fn arity_range(action: &ActionDef) -> (usize, usize) {
+    match &action.job {
+        Some(job) => (job.min, job.max),
+        None => (action.proto.arity, action.proto.arity),
+    }
+}
+
+/// The error of `call(action, args…)` evaluated with a count of arguments
+/// no run can accept: more than the action takes, or fewer by two or more
+/// (one fewer may be a promise's callback, which gets the collected list
+/// appended). Raised where `call` is evaluated, so it points there; `None`
+/// when the count may do.
+#[inline]
+pub fn call_arity(action: &ActionDef, given: usize) -> Option<RuntimeError> {
+    let (min, max) = arity_range(action);
+    if given <= max && given + 1 >= min {
+        return None;
+    }
+    Some(call_arity_error(action, given, min, max))
+}
+
+#[cold]
+fn call_arity_error(action: &ActionDef, given: usize, min: usize, max: usize) -> RuntimeError {
+    let name = &action.name;
+    let takes = if min == max {
+        format!("{min} argument{}", if min == 1 { "" } else { "s" })
+    } else {
+        format!("{min} to {max} arguments")
+    };
+    let e = RuntimeError::new(
+        codes::ARITY,
+        format!("`{name}` takes {takes} but `call` gives it {given}"),
+    )
+    .label(format!("{given} argument{}", if given == 1 { "" } else { "s" }))
+    .with_hint(if given > max {
+        let extra = given - max;
+        format!("remove the extra argument{}", if extra == 1 { "" } else { "s" })
+    } else {
+        format!("pass `{name}` all its arguments (a promise's callback is the one call written with one fewer)")
+    });
+    if action.native.is_some() || action.job.is_some() {
+        return e;
+    }
+    e.also(
+        Loc {
+            source: action.proto.source,
+            span: action.proto.span,
+        },
+        format!(
+            "`{name}` is declared here with {min} parameter{}",
+            if min == 1 { "" } else { "s" }
+        ),
+    )
+}
+
 /// The error of a promise whose callback cannot take what the promise
 /// passes it: the arguments written in `call(cb, …)` (`written`, none for a
 /// bare action) and, appended, the list of values the promise collected.
+/// Pointed at the callback's declaration: for a promise that was built
+/// elsewhere (a requeued item, an embedding program).
 pub fn promise_callback_arity(action: &ActionDef, written: usize) -> Option<RuntimeError> {
+    callback_error(action, written, true)
+}
+
+/// The same error where `promise(…)` is evaluated, which it points at
+/// (the declaration is the second place), before any of its work runs.
+pub fn promise_callback_arity_here(action: &ActionDef, written: usize) -> Option<RuntimeError> {
+    callback_error(action, written, false)
+}
+
+fn callback_error(
+    action: &ActionDef,
+    written: usize,
+    at_declaration: bool,
+) -> Option<RuntimeError> {
     let given = written + 1;
-    let (min, max) = match &action.job {
-        Some(job) => (job.min, job.max),
-        None => (action.proto.arity, action.proto.arity),
-    };
+    let (min, max) = arity_range(action);
     if (min..=max).contains(&given) {
         return None;
     }
@@ -142,18 +212,25 @@ pub fn promise_callback_arity(action: &ActionDef, written: usize) -> Option<Runt
         format!("The promise's callback `{name}` takes {takes} but would get {given}: {from}"),
     )
     .with_hint(hint);
+    let here = format!(
+        "its callback would get {given} argument{}",
+        if given == 1 { "" } else { "s" }
+    );
     // A built-in action has no declaration to point at.
     if built_in {
-        return Some(e);
+        return Some(if at_declaration { e } else { e.label(here) });
     }
-    Some(
-        e.at(Loc {
-            source: action.proto.source,
-            span: action.proto.span,
-        })
-        .label(format!(
-            "the callback `{name}`, declared with {min} parameter{}",
-            if min == 1 { "" } else { "s" }
-        )),
-    )
+    let declaration = Loc {
+        source: action.proto.source,
+        span: action.proto.span,
+    };
+    let declared = format!(
+        "the callback `{name}`, declared with {min} parameter{}",
+        if min == 1 { "" } else { "s" }
+    );
+    Some(if at_declaration {
+        e.at(declaration).label(declared)
+    } else {
+        e.label(here).also(declaration, declared)
+    })
 }

@@ -200,6 +200,10 @@ impl Vm {
                             if arity == 1 { "" } else { "s" }
                         ),
                     )
+                    .label(format!(
+                        "{argc} argument{}",
+                        if argc == 1 { "" } else { "s" }
+                    ))
                     .also(
                         Loc {
                             source: closure.proto.source,

@@ -516,10 +516,16 @@ fn bad_message(message: String) -> RuntimeError {
 
 fn call(_: &mut dyn Host, args: &[Value]) -> NativeResult {
     match &args[0] {
-        Value::Action(action) => Ok(Value::message(Message::Call {
-            action: action.clone(),
-            args: Args::from(&args[1..]),
-        })),
+        Value::Action(action) => {
+            // A count no run can accept fails here, where it was written.
+            if let Some(e) = crate::vm::error::call_arity(action, args.len() - 1) {
+                return Err(e);
+            }
+            Ok(Value::message(Message::Call {
+                action: action.clone(),
+                args: Args::from(&args[1..]),
+            }))
+        }
         other => Err(bad_message(format!(
             "call expects an action first, got {} `{}`",
             other.type_name(),
@@ -579,6 +585,15 @@ fn promise(_: &mut dyn Host, args: &[Value]) -> NativeResult {
             )))
         }
     };
+    // A callback that cannot take what the promise passes fails here,
+    // before any of the promise's work runs.
+    let (action, written) = match &callback {
+        Callback::Action(a) => (a, 0),
+        Callback::Call(a, args) => (a, args.len()),
+    };
+    if let Some(e) = crate::vm::error::promise_callback_arity_here(action, written) {
+        return Err(e);
+    }
     Ok(Value::message(Message::Promise { items, callback }))
 }
 

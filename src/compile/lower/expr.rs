@@ -331,6 +331,12 @@ impl Compiler<'_> {
                 if native.name == "call" {
                     if let Some(first) = args.first() {
                         self.check_call_target(first);
+                        self.check_action_arity(first, args.len() - 1, span);
+                    }
+                }
+                if native.name == "promise" {
+                    if let Some(callback) = args.get(1) {
+                        self.check_promise_callback(callback);
                     }
                 }
             }
@@ -377,6 +383,136 @@ impl Compiler<'_> {
             Some(s) => d.hint(format!("did you mean `{s}`?")),
             None => d.hint(format!("declare it: `action {name}(…) {{ … }}`")),
         };
+        self.error(d);
+    }
+
+    /// The action a name declares in the script, with its parameter count
+    /// (not a built-in action, whose count may vary, nor a local).
+    fn declared_action(&mut self, target: &Expr) -> Option<(String, usize, crate::syntax::Loc)> {
+        let ExprKind::Name(name) = &target.kind else {
+            return None;
+        };
+        match self.resolve(name) {
+            Some(Resolved::Global(Global {
+                kind: GlobalKind::Action(_, arity),
+                loc: Some(loc),
+                ..
+            })) => Some((name.clone(), arity, loc)),
+            _ => None,
+        }
+    }
+
+    /// `call(a, x, …)` of a declared action: a count of arguments that no
+    /// run can accept is an error at the call. One fewer than the action
+    /// takes is right only for a promise's callback (the promise appends
+    /// the list it collected): in a promise, a wrong count is an error;
+    /// elsewhere, one fewer is a warning.
+    fn check_action_arity(&mut self, target: &Expr, given: usize, span: Span) {
+        let Some((name, arity, declared)) = self.declared_action(target) else {
+            return;
+        };
+        let takes = format!("{arity} argument{}", plural(arity));
+        let label = format!("{given} argument{}", plural(given));
+        let declared_label = format!(
+            "`{name}` is declared here with {arity} parameter{}",
+            plural(arity)
+        );
+        if self.callbacks.contains(&span) {
+            if given + 1 != arity {
+                let d = Diagnostic::error(
+                    codes::ACTION_ARITY,
+                    format!(
+                        "The promise's callback `{name}` takes {takes} but would get {}: {}",
+                        given + 1,
+                        if given == 0 {
+                            "the list the promise collected".to_string()
+                        } else {
+                            format!("the {given} written here and the list the promise collected")
+                        }
+                    ),
+                    self.loc(span),
+                )
+                .label(format!("{label}, then the collected list"))
+                .also(declared, declared_label)
+                .hint(if given + 1 > arity {
+                    format!("a promise appends the list it collected as the callback's last argument: give `{name}` a parameter for it")
+                } else {
+                    format!("a promise passes only the arguments written in `call({name}, …)` and then the list it collected")
+                });
+                self.error(d);
+            }
+            return;
+        }
+        if given == arity {
+            return;
+        }
+        if given + 1 == arity {
+            self.warnings.push(
+                Diagnostic::warning(
+                    codes::CALL_ONE_SHORT,
+                    format!("`call({name}, …)` gives `{name}` {label}, but it takes {arity}"),
+                    self.loc(span),
+                )
+                .label(label)
+                .also(declared, declared_label)
+                .hint(format!(
+                    "add the missing argument; only a promise's callback gets one fewer (the promise adds the list it collected), written in the promise: `promise([…], call({name}, …))`"
+                )),
+            );
+            return;
+        }
+        let d = Diagnostic::error(
+            codes::ACTION_ARITY,
+            format!("`{name}` takes {takes} but `call` gives it {given}"),
+            self.loc(span),
+        )
+        .label(label)
+        .also(declared, declared_label)
+        .hint(if given > arity {
+            format!("remove the extra argument{}", plural(given - arity))
+        } else {
+            format!("pass `{name}` all its {takes}")
+        });
+        self.error(d);
+    }
+
+    /// `promise(items, cb)`: a declared action as the callback gets one
+    /// argument, the collected list; a `call(cb, …)` is marked, so that
+    /// [`Self::check_action_arity`] counts the list in.
+    fn check_promise_callback(&mut self, callback: &Expr) {
+        if let ExprKind::Call(callee, args) = &callback.kind {
+            if matches!(&callee.kind, ExprKind::Name(n) if n == "call")
+                && matches!(self.resolve("call"), Some(Resolved::Native(_)))
+                && !args.is_empty()
+            {
+                self.callbacks.insert(callback.span);
+            }
+            return;
+        }
+        let Some((name, arity, declared)) = self.declared_action(callback) else {
+            return;
+        };
+        if arity == 1 {
+            return;
+        }
+        let d = Diagnostic::error(
+            codes::ACTION_ARITY,
+            format!(
+                "The promise's callback `{name}` takes {arity} argument{} but would get 1: the list the promise collected",
+                plural(arity)
+            ),
+            self.loc(callback.span),
+        )
+        .label("gets the collected list")
+        .also(
+            declared,
+            format!("`{name}` is declared here with {arity} parameter{}", plural(arity)),
+        )
+        .hint(if arity == 0 {
+            format!("give `{name}` a parameter for the list the promise collected")
+        } else {
+            format!("pass the other arguments in the callback: `promise([…], call({name}, …))`")
+        });
         self.error(d);
     }
 

@@ -48,6 +48,7 @@ pub fn compile_unit(
         fns: Vec::new(),
         nesting: 0,
         reported: HashSet::new(),
+        callbacks: HashSet::new(),
         too_large_reported: false,
         fuse: std::env::var_os("VOYAGER_NO_FUSE").is_none(),
     };
@@ -69,6 +70,8 @@ struct Compiler<'g> {
     nesting: usize,
     /// Names already reported at these spans (so one mistake is one error).
     reported: HashSet<Span>,
+    /// `call(…)` expressions written as a promise's callback.
+    callbacks: HashSet<Span>,
     too_large_reported: bool,
     /// Whether to emit the fused instructions (ADD_CONST, LT_JUMP, …).
     /// `VOYAGER_NO_FUSE=1` turns them off, so that a test can check that

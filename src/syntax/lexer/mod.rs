@@ -273,7 +273,9 @@ mod tests {
             vec![Let, Ident("x"), Assign, Not, True, And, Nil]
         );
         for kw in KEYWORDS {
-            assert!(keyword(kw).is_some(), "{kw} is not lexed as a keyword");
+            let token = keyword(kw).unwrap_or_else(|| panic!("{kw} is not lexed as a keyword"));
+            // Each word has a token of its own, which reads back as the word.
+            assert_eq!(keyword_text(&token), Some(*kw), "{kw}");
         }
     }
 
@@ -366,6 +368,8 @@ mod tests {
                 Ident("x"),
                 StrEnd(")".into()),
                 Error,
+                // The `(` the string left open is closed at the line's end.
+                RParen,
                 Newline,
                 Ident("g"),
                 LParen,

@@ -45,7 +45,9 @@ fn continues_after(token: &Token) -> bool {
 /// A newline in `line_cuts` (after an unterminated string) always ends the
 /// statement and closes the `( )`, `[ ]` and interpolations left open on
 /// its line: the string most likely swallowed their closing brackets, and
-/// one error is enough.
+/// one error is enough. The closing tokens are put in the stream, so that
+/// the parser's recovery, which steps over bracketed groups, stops at the
+/// line's end too and reads the following lines as statements.
 pub(super) fn significant_newlines<'src>(
     tokens: Vec<Spanned<Token<'src>>>,
     line_cuts: &[u32],
@@ -53,6 +55,7 @@ pub(super) fn significant_newlines<'src>(
     #[derive(PartialEq)]
     enum Open {
         Paren,
+        Bracket,
         Brace,
         Interp,
     }
@@ -61,7 +64,14 @@ pub(super) fn significant_newlines<'src>(
     let mut pending_newline: Option<Span> = None;
     for (token, span) in tokens {
         if token == Token::Newline && line_cuts.binary_search(&span.start).is_ok() {
-            while matches!(open.last(), Some(Open::Paren | Open::Interp)) {
+            let at = Span::new(span.start as usize, span.start as usize);
+            while let Some(o @ (Open::Paren | Open::Bracket | Open::Interp)) = open.last() {
+                let closing = match o {
+                    Open::Paren => Token::RParen,
+                    Open::Bracket => Token::RBracket,
+                    _ => Token::StrEnd(String::new()),
+                };
+                out.push((closing, at));
                 open.pop();
             }
             pending_newline.get_or_insert(span);
@@ -81,7 +91,8 @@ pub(super) fn significant_newlines<'src>(
             }
         }
         match token {
-            Token::LParen | Token::LBracket => open.push(Open::Paren),
+            Token::LParen => open.push(Open::Paren),
+            Token::LBracket => open.push(Open::Bracket),
             Token::LBrace => open.push(Open::Brace),
             Token::StrStart(_) => open.push(Open::Interp),
             Token::RParen | Token::RBracket | Token::RBrace | Token::StrEnd(_) => {
