@@ -763,11 +763,12 @@ where
     .boxed()
 }
 
+/// A constructor written with parentheses and a fixed count in a pattern
+/// (`data(x)`, `timeout(d, m)`…): `call` has its own rule, `noop` is bare.
 fn is_message_pattern(name: &str) -> bool {
-    matches!(
-        name,
-        "data" | "seq" | "conc" | "promise" | "defer" | "delay" | "void" | "timeout"
-    )
+    super::words::CONSTRUCTORS
+        .iter()
+        .any(|c| c.name == name && matches!(c.arity, super::words::Arity::Exactly(_)))
 }
 
 #[cfg(test)]
