@@ -103,3 +103,15 @@ fn repl_disasm_names_globals() {
         .collect();
     insta::assert_snapshot!(out.join("\n"));
 }
+
+#[test]
+fn call_of_an_action_in_a_variable_one_argument_short() {
+    // One short may be a promise's callback, so `call` lets it through; it
+    // fails when it runs, and the listing shows the call that failed.
+    let (_, err, code) = voyager(
+        &["run", "--clock", "virtual", "-"],
+        "action deploy(target, region) { print(target) }\nlet step = deploy\nseq([call(step, \"web\", \"eu\"), call(step, \"db\")])\n",
+    );
+    assert_eq!(code, 1);
+    insta::assert_snapshot!(err);
+}

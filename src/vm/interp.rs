@@ -151,6 +151,16 @@ impl Vm {
                     args.len()
                 ),
             );
+            // One short is how a promise's callback is written (the promise
+            // appends its list); this call ran on its own.
+            let e = if args.len() + 1 == arity {
+                e.with_hint(format!(
+                    "a call one argument short is a promise's callback, to which the promise appends the list it collected; on its own, `{}` needs all {arity}",
+                    action.name
+                ))
+            } else {
+                e
+            };
             // A native action has no declaration to point at.
             if action.native.is_some() {
                 return Err(e);
