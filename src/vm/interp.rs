@@ -11,6 +11,7 @@ use super::natives::{compare, Host};
 use super::pattern::matches;
 use super::value::{ActionDef, Closure, Value};
 use crate::bytecode::chunk::FnProto;
+use crate::bytecode::constant::Const;
 use crate::bytecode::opcode::Op;
 
 /// How many calls may be active at once before the script gets a
@@ -371,9 +372,9 @@ impl Vm {
                 let op = Op::ALL[byte as usize];
                 ip += Op::SIZES[byte as usize] as usize;
                 match op {
-                    Op::Const => {
-                        push_copy(&mut self.stack, &consts[chunk.read_u16(at + 1) as usize])
-                    }
+                    Op::Const => self
+                        .stack
+                        .push(Value::of_const(&consts[chunk.read_u16(at + 1) as usize])),
                     Op::Nil => self.stack.push(Value::Nil),
                     Op::True => self.stack.push(Value::Bool(true)),
                     Op::False => self.stack.push(Value::Bool(false)),
@@ -442,7 +443,7 @@ impl Vm {
                     }
                     Op::AddConst | Op::SubConst => {
                         let k = &consts[chunk.read_u16(at + 1) as usize];
-                        if let (Some(Value::Int(x)), Value::Int(y)) = (self.stack.last_mut(), k) {
+                        if let (Some(Value::Int(x)), Const::Int(y)) = (self.stack.last_mut(), k) {
                             let sum = match op {
                                 Op::AddConst => x.checked_add(*y),
                                 _ => x.checked_sub(*y),
@@ -452,7 +453,7 @@ impl Vm {
                                 continue;
                             }
                         }
-                        self.stack.push(dup(k));
+                        self.stack.push(Value::of_const(k));
                         self.binary(if op == Op::AddConst { Op::Add } else { Op::Sub })?;
                     }
                     Op::LtJump | Op::LeJump | Op::GtJump | Op::GeJump => {
@@ -711,10 +712,17 @@ impl Vm {
                 let items = self.stack.split_off(self.stack.len() - 2 * a);
                 let mut map = indexmap::IndexMap::with_capacity(a);
                 let mut items = items.into_iter();
+                // Keys are names or string literals, so always strings; a
+                // key of another type is refused, never dropped.
                 while let (Some(k), Some(v)) = (items.next(), items.next()) {
-                    if let Value::Str(k) = k {
-                        map.insert(k, v);
-                    }
+                    let Value::Str(k) = k else {
+                        return Err(RuntimeError::type_error(format!(
+                            "a record key must be a string, not {} `{}`",
+                            k.type_name(),
+                            k.repr()
+                        )));
+                    };
+                    map.insert(k, v);
                 }
                 self.stack.push(Value::record(map));
             }
@@ -731,7 +739,7 @@ impl Vm {
             }
             Op::Field => {
                 let object = self.pop();
-                let Value::Str(name) = &chunk.consts[a] else {
+                let Const::Str(name) = &chunk.consts[a] else {
                     unreachable!("field names are string constants")
                 };
                 self.stack.push(field_get(&object, name)?);
@@ -739,7 +747,7 @@ impl Vm {
             Op::SetField => {
                 let value = self.pop();
                 let object = self.pop();
-                let Value::Str(name) = &chunk.consts[a] else {
+                let Const::Str(name) = &chunk.consts[a] else {
                     unreachable!("field names are string constants")
                 };
                 match &object {
