@@ -27,6 +27,7 @@ macro_rules! eprintln {
 mod dead_letters;
 pub mod repl;
 mod signals;
+mod tools;
 
 use crate::bytecode::disasm::disassemble;
 use crate::diag::Diagnostic;
@@ -34,7 +35,7 @@ use crate::engine::clock::Clock;
 use crate::engine::{Config, Finish};
 use crate::runtime::{LoadError, Options, Output, StdoutSink, Voyager};
 
-/// Exit statuses (SPEC §6.7).
+/// Exit statuses, as the README lists them.
 pub mod exit {
     pub const OK: u8 = 0;
     pub const DEAD_LETTERS: u8 = 1;
@@ -321,8 +322,8 @@ pub fn main(cli: Cli) -> u8 {
         Some(Command::Repl(args)) => repl_session(&args, color),
         Some(Command::Lsp) => crate::lsp::serve(),
         Some(Command::Explain { code }) => crate::explain::main(code.as_deref()),
-        Some(Command::Fmt { check, files }) => crate::fmt::run(&files, check, color),
-        Some(Command::Graph { file, format }) => crate::graph::run(
+        Some(Command::Fmt { check, files }) => tools::fmt_files(&files, check, color),
+        Some(Command::Graph { file, format }) => tools::graph_file(
             &file,
             match format {
                 GraphFormat::Mermaid => crate::graph::Format::Mermaid,
