@@ -5,7 +5,8 @@ pub use crate::codes;
 pub use crate::syntax::span::Loc;
 use crate::vm::value::ActionDef;
 
-/// Whether the engine may run the failing call again (SPEC §6.5).
+/// Whether the engine may run the failing call again: a retryable error
+/// is retried up to the run's attempt limit, with backoff.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
