@@ -43,7 +43,27 @@ pub struct ErrorInfo {
     pub also: Vec<(Loc, String)>,
 }
 
+/// How many arguments a function or action takes, as the arity messages
+/// word it: "1 argument", "2 arguments", "1 to 3 arguments", "at least 1
+/// argument" (`max` is `usize::MAX` for any number).
+pub fn takes(min: usize, max: usize) -> String {
+    let (count, last) = match (min, max) {
+        (a, b) if a == b => (format!("{a}"), a),
+        (a, usize::MAX) => (format!("at least {a}"), a),
+        (a, b) => (format!("{a} to {b}"), b),
+    };
+    format!("{count} argument{}", if last == 1 { "" } else { "s" })
+}
+
 impl RuntimeError {
+    /// `name` was called with `got` arguments but takes `min` to `max`.
+    pub fn arity(name: &str, min: usize, max: usize, got: usize) -> RuntimeError {
+        RuntimeError::new(
+            codes::ARITY,
+            format!("`{name}` takes {} but got {got}", takes(min, max)),
+        )
+    }
+
     pub fn new(code: &'static str, message: impl Into<String>) -> RuntimeError {
         RuntimeError(Box::new(ErrorInfo {
             code,
@@ -119,11 +139,7 @@ pub fn promise_callback_arity(action: &ActionDef, written: usize) -> Option<Runt
     if (min..=max).contains(&given) {
         return None;
     }
-    let takes = if min == max {
-        format!("{min} argument{}", if min == 1 { "" } else { "s" })
-    } else {
-        format!("{min} to {max} arguments")
-    };
+    let takes = takes(min, max);
     let name = &action.name;
     let from = if written == 0 {
         "the list the promise collected".to_string()

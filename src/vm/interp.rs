@@ -143,15 +143,7 @@ impl Vm {
             return native(args);
         }
         if args.len() != arity {
-            let e = RuntimeError::new(
-                codes::ARITY,
-                format!(
-                    "`{}` takes {arity} argument{} but got {}",
-                    action.name,
-                    if arity == 1 { "" } else { "s" },
-                    args.len()
-                ),
-            );
+            let e = RuntimeError::arity(&action.name, arity, arity, args.len());
             // A native action has no declaration to point at.
             if action.native.is_some() {
                 return Err(e);
@@ -193,21 +185,15 @@ impl Vm {
                 if argc != arity {
                     // The error points at this call; the declaration is
                     // the second place.
-                    return Err(RuntimeError::new(
-                        codes::ARITY,
-                        format!(
-                            "`{}` takes {arity} argument{} but got {argc}",
-                            closure.proto.name,
-                            if arity == 1 { "" } else { "s" }
+                    return Err(
+                        RuntimeError::arity(&closure.proto.name, arity, arity, argc).also(
+                            Loc {
+                                source: closure.proto.source,
+                                span: closure.proto.span,
+                            },
+                            format!("`{}` is declared here", closure.proto.name),
                         ),
-                    )
-                    .also(
-                        Loc {
-                            source: closure.proto.source,
-                            span: closure.proto.span,
-                        },
-                        format!("`{}` is declared here", closure.proto.name),
-                    ));
+                    );
                 }
                 if self.frames.len() >= MAX_FRAMES {
                     return Err(RuntimeError::new(
@@ -227,13 +213,7 @@ impl Vm {
             Value::HostFn(f) => {
                 let f = f.clone();
                 if argc < f.min || argc > f.max {
-                    return Err(RuntimeError::new(
-                        codes::ARITY,
-                        format!(
-                            "`{}` takes {} to {} arguments but got {argc}",
-                            f.name, f.min, f.max
-                        ),
-                    ));
+                    return Err(RuntimeError::arity(&f.name, f.min, f.max, argc));
                 }
                 let result = (f.func)(&self.stack[callee_at + 1..])?;
                 self.truncate_stack(callee_at);
@@ -243,13 +223,11 @@ impl Vm {
             Value::Native(native) => {
                 let native = *native;
                 if argc < native.min || argc > native.max {
-                    return Err(RuntimeError::new(
-                        codes::ARITY,
-                        format!(
-                            "`{}` takes {} arguments but got {argc}",
-                            native.name,
-                            native.arity_text()
-                        ),
+                    return Err(RuntimeError::arity(
+                        native.name,
+                        native.min,
+                        native.max,
+                        argc,
                     ));
                 }
                 let result = (native.func)(&mut *self.host, &self.stack[callee_at + 1..])?;

@@ -287,8 +287,8 @@ impl Compiler<'_> {
                         Diagnostic::error(
                             codes::FN_ARITY,
                             format!(
-                                "`{name}` takes {arity} argument{} but {} {} given",
-                                plural(arity),
+                                "`{name}` takes {} but {} {} given",
+                                takes(arity, arity),
                                 args.len(),
                                 if args.len() == 1 { "was" } else { "were" }
                             ),
@@ -322,13 +322,8 @@ impl Compiler<'_> {
                         Diagnostic::error(
                             codes::FN_ARITY,
                             format!(
-                                "`{name}` takes {} argument{} but {} {} given",
-                                native.arity_text(),
-                                plural(native.min.max(if native.max == native.min {
-                                    native.max
-                                } else {
-                                    2
-                                })),
+                                "`{name}` takes {} but {} {} given",
+                                takes(native.min, native.max),
                                 args.len(),
                                 if args.len() == 1 { "was" } else { "were" }
                             ),

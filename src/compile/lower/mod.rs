@@ -29,6 +29,7 @@ use crate::bytecode::opcode::Op;
 use crate::diag::{codes, Diagnostic};
 use crate::syntax::ast::{self, *};
 use crate::syntax::Span;
+use crate::vm::error::takes;
 use crate::vm::natives::{self, NativeFn};
 use crate::vm::value::{ActionDef, Value};
 

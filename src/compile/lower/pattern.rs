@@ -157,8 +157,8 @@ impl Compiler<'_> {
                                     Diagnostic::error(
                                         codes::BAD_PATTERN,
                                         format!(
-                                            "This pattern can never match: `{name}` takes {arity} argument{}",
-                                            plural(arity)
+                                            "This pattern can never match: `{name}` takes {}",
+                                            takes(arity, arity)
                                         ),
                                         self.loc(p.span),
                                     )
