@@ -464,7 +464,11 @@ impl Voyager {
         arity: usize,
         func: impl Fn(&[Value]) -> Result<Value, crate::vm::RuntimeError> + 'static,
     ) {
-        self.declare_native_action(name, arity, |action| action.native = Some(Rc::new(func)));
+        let body = crate::vm::value::ActionBody::Host {
+            arity,
+            func: Rc::new(func),
+        };
+        self.declare_native_action(name, arity, body);
     }
 
     /// A native action that runs as a job on the worker pool.
@@ -475,13 +479,12 @@ impl Voyager {
         max: usize,
         builder: crate::engine::jobs::JobBuilder,
     ) {
-        self.declare_native_action(name, min, |action| {
-            action.job = Some(crate::engine::jobs::JobAction {
-                min,
-                max,
-                build: Rc::new(builder),
-            })
-        });
+        let job = crate::engine::jobs::JobAction {
+            min,
+            max,
+            build: Rc::new(builder),
+        };
+        self.declare_native_action(name, min, crate::vm::value::ActionBody::Job(job));
     }
 
     /// Declares an action written in Rust that runs on the engine's worker
@@ -516,35 +519,28 @@ impl Voyager {
                 },
             ))
         };
-        self.declare_native_action(name, arity, |action| {
-            action.job = Some(crate::engine::jobs::JobAction {
-                min: arity,
-                max: arity,
-                build: Rc::new(build),
-            })
-        });
+        let job = crate::engine::jobs::JobAction {
+            min: arity,
+            max: arity,
+            build: Rc::new(build),
+        };
+        self.declare_native_action(name, arity, crate::vm::value::ActionBody::Job(job));
     }
 
-    /// Declares an action whose body is Rust (`customize` sets how it runs).
+    /// Declares an action whose body is Rust: a host function or a job.
     fn declare_native_action(
         &mut self,
         name: &str,
         arity: usize,
-        customize: impl FnOnce(&mut crate::vm::value::ActionDef),
+        body: crate::vm::value::ActionBody,
     ) {
         let id = self.globals.next_action_id;
         self.globals.next_action_id += 1;
-        let proto = Rc::new(crate::bytecode::chunk::FnProto {
-            name: name.to_string(),
-            kind: crate::bytecode::chunk::FnKind::Action,
-            arity,
-            chunk: Default::default(),
-            captures: vec![],
-            source: 0,
-            span: Default::default(),
-        });
-        let mut action = crate::vm::value::ActionDef::new(id, Rc::from(name), proto);
-        customize(&mut action);
+        let action = crate::vm::value::ActionDef {
+            id,
+            name: Rc::from(name),
+            body,
+        };
         let slot = self.declare_host_global(name, GlobalKind::Action(id, arity));
         self.engine.vm.globals[slot] = Value::Action(Rc::new(action));
     }

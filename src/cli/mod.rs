@@ -438,8 +438,10 @@ fn disasm(file: &Path, color: bool) -> u8 {
     let globals = v.globals().slot_names();
     disassemble(&unit.script, &name, &text, &globals, &mut out);
     for action in &unit.actions {
-        out.push('\n');
-        disassemble(&action.proto, &action.name, &text, &globals, &mut out);
+        if let Some(proto) = action.proto() {
+            out.push('\n');
+            disassemble(proto, &action.name, &text, &globals, &mut out);
+        }
     }
     for filter in &unit.filters {
         out.push('\n');

@@ -25,7 +25,7 @@ impl<Q: MainQueue> Engine<Q> {
 
     /// Runs a call whose earlier attempts (`attempts`) all failed retryably.
     pub(super) fn run_call(&mut self, action: Rc<ActionDef>, args: Args, attempts: u32) -> Outcome {
-        if let Some(job) = action.job.clone() {
+        if let Some(job) = action.job().cloned() {
             return self.start_job(action, args, attempts, &job);
         }
         let attempts = attempts + 1;

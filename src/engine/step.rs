@@ -28,7 +28,7 @@ impl<Q: MainQueue> Engine<Q> {
         match node {
             // The hot path: a plain call at the top level. Its results
             // enter directly, with no `Outcome` built.
-            Node::Call { action, args } if action.job.is_none() => {
+            Node::Call { action, args } if action.job().is_none() => {
                 match self.vm.call_action(&action, &args) {
                     Ok(Value::Nil) => discard_args(args),
                     Ok(result) => {

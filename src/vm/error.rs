@@ -132,10 +132,7 @@ impl std::fmt::Display for RuntimeError {
 /// bare action) and, appended, the list of values the promise collected.
 pub fn promise_callback_arity(action: &ActionDef, written: usize) -> Option<RuntimeError> {
     let given = written + 1;
-    let (min, max) = match &action.job {
-        Some(job) => (job.min, job.max),
-        None => (action.proto.arity, action.proto.arity),
-    };
+    let (min, max) = action.arity();
     if (min..=max).contains(&given) {
         return None;
     }
@@ -146,7 +143,8 @@ pub fn promise_callback_arity(action: &ActionDef, written: usize) -> Option<Runt
     } else {
         format!("the {written} written in `call({name}, …)` and the list the promise collected")
     };
-    let built_in = action.native.is_some() || action.job.is_some();
+    let declared_at = action.declared_at();
+    let built_in = declared_at.is_none();
     let hint = if given > max && built_in {
         format!("a promise appends the list it collected as the callback's last argument: write one argument fewer in `call({name}, …)`")
     } else if given > max {
@@ -160,17 +158,11 @@ pub fn promise_callback_arity(action: &ActionDef, written: usize) -> Option<Runt
     )
     .with_hint(hint);
     // A built-in action has no declaration to point at.
-    if built_in {
+    let Some(loc) = declared_at else {
         return Some(e);
-    }
-    Some(
-        e.at(Loc {
-            source: action.proto.source,
-            span: action.proto.span,
-        })
-        .label(format!(
-            "the callback `{name}`, declared with {min} parameter{}",
-            if min == 1 { "" } else { "s" }
-        )),
-    )
+    };
+    Some(e.at(loc).label(format!(
+        "the callback `{name}`, declared with {min} parameter{}",
+        if min == 1 { "" } else { "s" }
+    )))
 }

@@ -9,7 +9,7 @@ use super::error::{codes, Loc, RuntimeError, TraceFrame};
 use super::message::Message;
 use super::natives::{compare, Host};
 use super::pattern::matches;
-use super::value::{ActionDef, Closure, Value};
+use super::value::{ActionBody, ActionDef, Closure, Value};
 use crate::bytecode::chunk::FnProto;
 use crate::bytecode::constant::Const;
 use crate::bytecode::opcode::Op;
@@ -138,29 +138,20 @@ impl Vm {
         if crate::memory::exceeded(0) {
             return Err(memory_error());
         }
-        let arity = action.proto.arity;
-        if let (Some(native), true) = (&action.native, args.len() == arity) {
-            return native(args);
-        }
-        if args.len() != arity {
-            let e = RuntimeError::arity(&action.name, arity, arity, args.len());
-            // A native action has no declaration to point at.
-            if action.native.is_some() {
-                return Err(e);
+        let body = match &action.body {
+            ActionBody::Script(body) if body.proto.arity == args.len() => body,
+            ActionBody::Host { arity, func } if *arity == args.len() => return func(args),
+            // The engine hands these to its worker pool; nothing else runs them.
+            ActionBody::Job(_) => {
+                return Err(RuntimeError::type_error(format!(
+                    "`{}` runs as a job on the engine's worker pool, not on the interpreter",
+                    action.name
+                )))
             }
-            return Err(e
-                .at(Loc {
-                    source: action.proto.source,
-                    span: action.proto.span,
-                })
-                .label(format!(
-                    "`{}` is declared here with {arity} parameter{}",
-                    action.name,
-                    if arity == 1 { "" } else { "s" }
-                )));
-        }
+            _ => return Err(call_arity_error(action, args.len())),
+        };
         // The callee's slot holds the body, as for any call.
-        self.stack.push(Value::Func(action.body.clone()));
+        self.stack.push(Value::Func(body.clone()));
         for arg in args {
             self.stack.push(dup(arg));
         }
@@ -868,6 +859,22 @@ fn push_copy(stack: &mut Vec<Value>, v: &Value) {
         // A function, the callee of most calls.
         Value::Func(ref f) => stack.push(Value::Func(f.clone())),
         ref other => stack.push(other.clone()),
+    }
+}
+
+/// A call of `action` with the wrong number of arguments (`got`): for an
+/// action a script declares, the declaration is shown too.
+#[cold]
+fn call_arity_error(action: &ActionDef, got: usize) -> RuntimeError {
+    let (min, max) = action.arity();
+    let e = RuntimeError::arity(&action.name, min, max, got);
+    match action.declared_at() {
+        Some(loc) => e.at(loc).label(format!(
+            "`{}` is declared here with {min} parameter{}",
+            action.name,
+            if min == 1 { "" } else { "s" }
+        )),
+        None => e,
     }
 }
 

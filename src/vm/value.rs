@@ -69,30 +69,70 @@ pub struct ActionDef {
     /// Unique within one engine; patterns and equality compare by it.
     pub id: u32,
     pub name: Rc<str>,
-    /// The body (for a native action: empty, with the arity).
-    pub proto: Rc<FnProto>,
-    /// The body as a callable, made once (calls are the hot path).
-    pub body: Rc<Closure>,
-    /// Set for an action written in Rust by an embedding program.
-    pub native: Option<Rc<HostCallable>>,
-    /// Set for a native action that runs as a job on the worker pool:
-    /// how to build the job, and the fewest and most arguments.
-    pub job: Option<super::job::JobAction>,
+    pub body: ActionBody,
+}
+
+/// What runs when an action is called.
+pub enum ActionBody {
+    /// Written in Voyager: the compiled body as a callable, made once
+    /// (calls are the hot path).
+    Script(Rc<Closure>),
+    /// Written in Rust by an embedding program, run on the interpreter's
+    /// thread.
+    Host {
+        arity: usize,
+        func: Rc<HostCallable>,
+    },
+    /// A native job (a command, a file, an HTTP request, a registered pool
+    /// action) that the engine's worker pool runs: how to describe the job
+    /// from the arguments, and how many it takes.
+    Job(super::job::JobAction),
 }
 
 impl ActionDef {
-    pub fn new(id: u32, name: Rc<str>, proto: Rc<FnProto>) -> ActionDef {
+    /// An action declared in a script, with its compiled body.
+    pub fn script(id: u32, name: Rc<str>, proto: Rc<FnProto>) -> ActionDef {
         let body = Rc::new(Closure {
-            proto: proto.clone(),
+            proto,
             captures: Box::new([]),
         });
         ActionDef {
             id,
             name,
-            proto,
-            body,
-            native: None,
-            job: None,
+            body: ActionBody::Script(body),
+        }
+    }
+
+    /// The fewest and most arguments it takes.
+    pub fn arity(&self) -> (usize, usize) {
+        match &self.body {
+            ActionBody::Script(body) => (body.proto.arity, body.proto.arity),
+            ActionBody::Host { arity, .. } => (*arity, *arity),
+            ActionBody::Job(job) => (job.min, job.max),
+        }
+    }
+
+    /// The compiled body of an action written in Voyager.
+    pub fn proto(&self) -> Option<&Rc<FnProto>> {
+        match &self.body {
+            ActionBody::Script(body) => Some(&body.proto),
+            _ => None,
+        }
+    }
+
+    /// Where a script declares it (`None` for an action written in Rust).
+    pub fn declared_at(&self) -> Option<super::error::Loc> {
+        self.proto().map(|p| super::error::Loc {
+            source: p.source,
+            span: p.span,
+        })
+    }
+
+    /// The job description of a native job action.
+    pub fn job(&self) -> Option<&super::job::JobAction> {
+        match &self.body {
+            ActionBody::Job(job) => Some(job),
+            _ => None,
         }
     }
 }
