@@ -338,6 +338,12 @@ impl Compiler<'_> {
                         self.check_call_target(first);
                     }
                 }
+                if matches!(native.name, "param" | "flag" | "env" | "args") {
+                    let source = self.opts.source;
+                    if let Err(d) = self.globals.params.declare(native.name, args, source, span) {
+                        self.error(*d);
+                    }
+                }
             }
             _ => {}
         }
