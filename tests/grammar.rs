@@ -421,6 +421,33 @@ fn vim_colours_known_positions_of_hello() {
 }
 
 #[test]
+fn vim_colours_a_triple_quoted_string_over_its_lines_without_interpolation() {
+    if !vim_available() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("voyager-vim-raw-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("raw.vy");
+    std::fs::write(
+        &file,
+        "let help = \"\"\"\n  usage: {who} \\q\n\"\"\"\nlet after = 1\n",
+    )
+    .expect("write");
+    // Line 2 is inside the string: `{who}` is text, `\q` no bad escape;
+    // line 4 is code again.
+    let probe = "echo synIDattr(synID(1, 12, 1), 'name') synIDattr(synID(2, 10, 1), 'name') \
+        synIDattr(synID(2, 16, 1), 'name') synIDattr(synID(3, 1, 1), 'name') \
+        synIDattr(synID(4, 1, 1), 'name')";
+    let (errors, seen) = vim_open(&file, probe);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(
+        seen,
+        "voyagerString voyagerString voyagerString voyagerString voyagerStorage"
+    );
+}
+
+#[test]
 fn vim_colours_contains_and_stops_an_unterminated_string_at_its_line() {
     if !vim_available() {
         return;

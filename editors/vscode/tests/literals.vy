@@ -27,3 +27,14 @@ let n = "sum {f("x") + 1} done"
 //              ^^^ string.quoted.double.voyager
 //                   ^ keyword.operator.arithmetic.voyager
 //                        ^^^^ string.quoted.double.voyager
+// A triple-quoted string spans lines and is raw: no escapes, no interpolation.
+let help = """
+//         ^^^ punctuation.definition.string.begin.voyager
+  usage: {who} \n
+//^^^^^^^^^^^^^^^ string.quoted.triple.voyager
+//       ^^^^^ - meta.interpolation.voyager
+//             ^^ - constant.character.escape.voyager
+"""
+// <--- punctuation.definition.string.end.voyager
+let after = 1
+// <--- storage.type.let.voyager

@@ -75,48 +75,55 @@ pub enum Token<'src> {
     Error,
 }
 
-/// Every keyword, as written. The editor grammars are tested against this list.
+/// Every keyword, as written: the one list of them. The lexer reads its
+/// keyword tokens from it (in [`KEYWORD_TOKENS`], in the same order), and
+/// the REPL, the language server, the formatter and the editor grammars are
+/// tested against it.
 pub const KEYWORDS: &[&str] = &[
     "let", "fn", "action", "interest", "observe", "pass", "when", "if", "else", "match", "for",
     "in", "while", "return", "break", "continue", "import", "true", "false", "nil", "and", "or",
     "not",
 ];
 
+/// The token of each of [`KEYWORDS`], in its order: the array's length is
+/// the list's, so a keyword cannot be added to one and not the other.
+const KEYWORD_TOKENS: [Token<'static>; KEYWORDS.len()] = [
+    Token::Let,
+    Token::Fn,
+    Token::Action,
+    Token::Interest,
+    Token::Observe,
+    Token::Pass,
+    Token::When,
+    Token::If,
+    Token::Else,
+    Token::Match,
+    Token::For,
+    Token::In,
+    Token::While,
+    Token::Return,
+    Token::Break,
+    Token::Continue,
+    Token::Import,
+    Token::True,
+    Token::False,
+    Token::Nil,
+    Token::And,
+    Token::Or,
+    Token::Not,
+];
+
 pub(super) fn keyword(word: &str) -> Option<Token<'static>> {
-    Some(match word {
-        "let" => Token::Let,
-        "fn" => Token::Fn,
-        "action" => Token::Action,
-        "interest" => Token::Interest,
-        "observe" => Token::Observe,
-        "pass" => Token::Pass,
-        "when" => Token::When,
-        "if" => Token::If,
-        "else" => Token::Else,
-        "match" => Token::Match,
-        "for" => Token::For,
-        "in" => Token::In,
-        "while" => Token::While,
-        "return" => Token::Return,
-        "break" => Token::Break,
-        "continue" => Token::Continue,
-        "import" => Token::Import,
-        "true" => Token::True,
-        "false" => Token::False,
-        "nil" => Token::Nil,
-        "and" => Token::And,
-        "or" => Token::Or,
-        "not" => Token::Not,
-        _ => return None,
-    })
+    let i = KEYWORDS.iter().position(|k| *k == word)?;
+    Some(KEYWORD_TOKENS[i].clone())
 }
 
 /// The text of a keyword token (`m.action` uses a keyword as a field name).
 pub fn keyword_text(token: &Token) -> Option<&'static str> {
-    KEYWORDS
+    KEYWORD_TOKENS
         .iter()
-        .copied()
-        .find(|kw| keyword(kw).as_ref() == Some(token))
+        .position(|t| t == token)
+        .map(|i| KEYWORDS[i])
 }
 
 impl fmt::Display for Token<'_> {
