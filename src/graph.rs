@@ -83,11 +83,12 @@ struct Graph {
     depth: usize,
 }
 
-/// Why a graph could not be drawn, as text for stderr, and the exit status.
+/// Why a graph could not be drawn, as text for stderr.
 #[derive(Debug)]
 pub struct GraphError {
     pub message: String,
-    pub status: u8,
+    /// The script compiled, but running its top level failed.
+    pub failed_to_run: bool,
 }
 
 /// The flowchart of a script's top-level messages.
@@ -98,11 +99,10 @@ pub fn graph_source(
     format: Format,
     color: bool,
 ) -> Result<String, GraphError> {
-    use crate::cli::exit;
     let (mut v, _output) = Voyager::with_buffer(Config::default());
     let units = v.compile(name, text, dir).map_err(|diags| GraphError {
         message: diags.iter().map(|d| v.render(d, color)).collect(),
-        status: exit::COMPILE,
+        failed_to_run: false,
     })?;
     let mut messages = Vec::new();
     for unit in units {
@@ -117,7 +117,7 @@ pub fn graph_source(
             let d = crate::diag::from_runtime_error(&e, &v.sources);
             return Err(GraphError {
                 message: v.render(&d, color),
-                status: exit::DEAD_LETTERS,
+                failed_to_run: true,
             });
         }
         messages.extend(emitted.into_iter().filter_map(|m| match m {
@@ -400,14 +400,25 @@ impl Graph {
         out
     }
 
-    fn mermaid_group(&self, group: Option<usize>, depth: usize, out: &mut String) {
-        let pad = "  ".repeat(depth);
-        for (i, n) in self
-            .nodes
+    /// The nodes drawn directly in `group` (`None`: the top level).
+    fn nodes_in(&self, group: Option<usize>) -> impl Iterator<Item = (usize, &Node)> {
+        self.nodes
             .iter()
             .enumerate()
-            .filter(|(_, n)| n.group == group)
-        {
+            .filter(move |(_, n)| n.group == group)
+    }
+
+    /// The groups drawn directly in `group`.
+    fn groups_in(&self, group: Option<usize>) -> impl Iterator<Item = (usize, &Group)> {
+        self.groups
+            .iter()
+            .enumerate()
+            .filter(move |(_, g)| g.parent == group)
+    }
+
+    fn mermaid_group(&self, group: Option<usize>, depth: usize, out: &mut String) {
+        let pad = "  ".repeat(depth);
+        for (i, n) in self.nodes_in(group) {
             let text = mermaid_text(&n.label);
             let shape = match n.shape {
                 Shape::Start | Shape::Join => format!("((\"{text}\"))"),
@@ -421,12 +432,7 @@ impl Graph {
             };
             let _ = writeln!(out, "{pad}n{i}{shape}");
         }
-        for (i, g) in self
-            .groups
-            .iter()
-            .enumerate()
-            .filter(|(_, g)| g.parent == group)
-        {
+        for (i, g) in self.groups_in(group) {
             let _ = writeln!(out, "{pad}subgraph g{i} [\"{}\"]", mermaid_text(&g.label));
             self.mermaid_group(Some(i), depth + 1, out);
             let _ = writeln!(out, "{pad}end");
@@ -459,12 +465,7 @@ impl Graph {
 
     fn dot_group(&self, group: Option<usize>, depth: usize, out: &mut String) {
         let pad = "  ".repeat(depth);
-        for (i, n) in self
-            .nodes
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| n.group == group)
-        {
+        for (i, n) in self.nodes_in(group) {
             let shape = match n.shape {
                 Shape::Start | Shape::Join => "circle",
                 Shape::Call => "box",
@@ -481,12 +482,7 @@ impl Graph {
                 dot_text(&n.label)
             );
         }
-        for (i, g) in self
-            .groups
-            .iter()
-            .enumerate()
-            .filter(|(_, g)| g.parent == group)
-        {
+        for (i, g) in self.groups_in(group) {
             let _ = writeln!(out, "{pad}subgraph cluster_{i} {{");
             let _ = writeln!(out, "{pad}  label=\"{}\";", dot_text(&g.label));
             let _ = writeln!(out, "{pad}  style=dashed;");
@@ -525,22 +521,4 @@ fn dot_text(s: &str) -> String {
         }
     }
     out
-}
-
-/// `voyager graph FILE [--format mermaid|dot]`: the exit status.
-pub fn run(file: &Path, format: Format, color: bool) -> u8 {
-    let (name, text, dir) = match crate::cli::read_script(file) {
-        Ok(read) => read,
-        Err(code) => return code,
-    };
-    match graph_source(&name, &text, dir.as_deref(), format, color) {
-        Ok(graph) => {
-            print!("{graph}");
-            crate::cli::exit::OK
-        }
-        Err(e) => {
-            eprint!("{}", e.message);
-            e.status
-        }
-    }
 }

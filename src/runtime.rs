@@ -7,6 +7,8 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use crate::compile::{compile_unit, Global, GlobalKind, Globals, Unit, UnitOptions};
 use crate::diag::{self, Diagnostic, Sources};
@@ -16,7 +18,7 @@ use crate::syntax::ast::{Stmt, StmtKind};
 use crate::syntax::{lexer, parser};
 use crate::vm::error::Loc;
 use crate::vm::message::{Args, Message};
-use crate::vm::natives::Host;
+use crate::vm::natives::{Host, ScriptArgs};
 use crate::vm::value::Value;
 use crate::vm::Vm;
 
@@ -146,6 +148,17 @@ impl StdoutSink {
 struct EngineHost {
     out: Output,
     clock: Clock,
+    shared: Rc<Shared>,
+}
+
+/// What an instance and its host share: the run's words once bound, and
+/// what `exit(n)` asked for.
+#[derive(Default)]
+struct Shared {
+    args: RefCell<Option<Rc<ScriptArgs>>>,
+    exit: std::cell::Cell<Option<u8>>,
+    /// The engine's interrupt flag: `exit(n)` sets it to end the run.
+    stop: RefCell<Option<Arc<AtomicBool>>>,
 }
 
 impl Host for EngineHost {
@@ -172,6 +185,22 @@ impl Host for EngineHost {
             Output::Buffer(_) => None,
         }
     }
+
+    fn script_args(&self) -> Option<Rc<ScriptArgs>> {
+        self.shared.args.borrow().clone()
+    }
+
+    fn exit(&mut self, code: u8) -> bool {
+        let stop = self.shared.stop.borrow();
+        let Some(flag) = stop.as_ref() else {
+            return false;
+        };
+        if self.shared.exit.get().is_none() {
+            self.shared.exit.set(Some(code));
+        }
+        flag.store(true, Ordering::SeqCst);
+        true
+    }
 }
 
 /// Why a script could not be loaded.
@@ -197,6 +226,7 @@ pub struct Voyager {
     pub enqueue_top_level: bool,
     /// Top-level messages not enqueued because `enqueue_top_level` is off.
     pub skipped_top_level: usize,
+    shared: Rc<Shared>,
 }
 
 /// Options for a new instance.
@@ -218,9 +248,11 @@ impl Default for Options {
 
 impl Voyager {
     pub fn new(options: Options) -> Voyager {
+        let shared = Rc::new(Shared::default());
         let host = EngineHost {
             out: options.output,
             clock: options.clock.clone(),
+            shared: shared.clone(),
         };
         let vm = Vm::new(Box::new(host));
         let engine = Engine::new(vm, options.clock, options.config);
@@ -243,6 +275,7 @@ impl Voyager {
             warnings: Vec::new(),
             enqueue_top_level: true,
             skipped_top_level: 0,
+            shared,
         };
         v.engine.vm.ensure_globals(1);
         v.engine.vm.globals[noop_slot as usize] = Value::message(Message::Noop);
@@ -355,10 +388,47 @@ impl Voyager {
     /// top level runs, and the messages it produced are enqueued.
     pub fn load(&mut self, name: &str, text: &str, dir: Option<&Path>) -> Result<(), LoadError> {
         let units = self.compile(name, text, dir).map_err(LoadError::Compile)?;
+        self.install_units(units)
+    }
+
+    /// Loads what [`Voyager::compile`] made: declarations join the
+    /// instance, top levels run, their messages are enqueued.
+    pub fn install_units(&mut self, units: Vec<Unit>) -> Result<(), LoadError> {
         for unit in units {
             self.install(unit)?;
         }
         Ok(())
+    }
+
+    /// Binds a run's words (`voyager run FILE -- words…`) to the `param`,
+    /// `flag` and `env` reads of what was compiled so far, checking them
+    /// all before anything runs. `script` names the file in the usage line.
+    pub fn bind_params(&mut self, words: &[String], script: &str) -> Result<(), Box<Diagnostic>> {
+        let args = self
+            .globals
+            .params
+            .bind(words, script, &|name| std::env::var(name).ok())?;
+        *self.shared.args.borrow_mut() = Some(Rc::new(args));
+        Ok(())
+    }
+
+    /// What the compiled scripts take, as a usage line.
+    pub fn params_usage(&self, script: &str) -> String {
+        self.globals.params.usage(script)
+    }
+
+    /// Makes `flag` the engine's and the interpreter's interrupt flag (set by
+    /// Ctrl-C, say), which `exit(n)` sets too: without one, `exit` cannot end
+    /// a run.
+    pub fn set_interrupt(&mut self, flag: Arc<AtomicBool>) {
+        self.engine.interrupt = Some(flag.clone());
+        self.engine.vm.interrupt = Some(flag.clone());
+        *self.shared.stop.borrow_mut() = Some(flag);
+    }
+
+    /// The status `exit(n)` asked for, if a script called it.
+    pub fn exit_requested(&self) -> Option<u8> {
+        self.shared.exit.get()
     }
 
     /// Evaluates one REPL input: like [`Voyager::load`], but names an
@@ -464,7 +534,11 @@ impl Voyager {
         arity: usize,
         func: impl Fn(&[Value]) -> Result<Value, crate::vm::RuntimeError> + 'static,
     ) {
-        self.declare_native_action(name, arity, |action| action.native = Some(Rc::new(func)));
+        let body = crate::vm::value::ActionBody::Host {
+            arity,
+            func: Rc::new(func),
+        };
+        self.declare_native_action(name, arity, body);
     }
 
     /// A native action that runs as a job on the worker pool.
@@ -475,13 +549,12 @@ impl Voyager {
         max: usize,
         builder: crate::engine::jobs::JobBuilder,
     ) {
-        self.declare_native_action(name, min, |action| {
-            action.job = Some(crate::engine::jobs::JobAction {
-                min,
-                max,
-                build: Rc::new(builder),
-            })
-        });
+        let job = crate::engine::jobs::JobAction {
+            min,
+            max,
+            build: Rc::new(builder),
+        };
+        self.declare_native_action(name, min, crate::vm::value::ActionBody::Job(job));
     }
 
     /// Declares an action written in Rust that runs on the engine's worker
@@ -516,35 +589,28 @@ impl Voyager {
                 },
             ))
         };
-        self.declare_native_action(name, arity, |action| {
-            action.job = Some(crate::engine::jobs::JobAction {
-                min: arity,
-                max: arity,
-                build: Rc::new(build),
-            })
-        });
+        let job = crate::engine::jobs::JobAction {
+            min: arity,
+            max: arity,
+            build: Rc::new(build),
+        };
+        self.declare_native_action(name, arity, crate::vm::value::ActionBody::Job(job));
     }
 
-    /// Declares an action whose body is Rust (`customize` sets how it runs).
+    /// Declares an action whose body is Rust: a host function or a job.
     fn declare_native_action(
         &mut self,
         name: &str,
         arity: usize,
-        customize: impl FnOnce(&mut crate::vm::value::ActionDef),
+        body: crate::vm::value::ActionBody,
     ) {
         let id = self.globals.next_action_id;
         self.globals.next_action_id += 1;
-        let proto = Rc::new(crate::bytecode::chunk::FnProto {
-            name: name.to_string(),
-            kind: crate::bytecode::chunk::FnKind::Action,
-            arity,
-            chunk: Default::default(),
-            captures: vec![],
-            source: 0,
-            span: Default::default(),
-        });
-        let mut action = crate::vm::value::ActionDef::new(id, Rc::from(name), proto);
-        customize(&mut action);
+        let action = crate::vm::value::ActionDef {
+            id,
+            name: Rc::from(name),
+            body,
+        };
         let slot = self.declare_host_global(name, GlobalKind::Action(id, arity));
         self.engine.vm.globals[slot] = Value::Action(Rc::new(action));
     }

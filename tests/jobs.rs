@@ -159,7 +159,9 @@ fn a_timeout_cancels_its_command_and_kills_the_process() {
 
 /// A tiny HTTP/1.1 server on loopback, for `count` requests: `/ok` says
 /// hello, `/flaky` fails with 503 the first time, `/missing` is a 404,
-/// `/echo` returns the method, a header and the body.
+/// `/echo` returns the method, a header and the body; `/json` returns a JSON
+/// body as JSON (a 415 unless the request said it sent JSON), `/bad-json`
+/// text that says it is JSON but is not.
 fn serve(count: usize) -> (String, std::thread::JoinHandle<()>) {
     use std::io::{BufRead, BufReader, Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
@@ -173,6 +175,7 @@ fn serve(count: usize) -> (String, std::thread::JoinHandle<()>) {
             reader.read_line(&mut request_line).expect("request line");
             let mut length = 0;
             let mut token = String::new();
+            let mut sent_json = false;
             loop {
                 let mut line = String::new();
                 reader.read_line(&mut line).expect("header");
@@ -187,13 +190,26 @@ fn serve(count: usize) -> (String, std::thread::JoinHandle<()>) {
                 if let Some(v) = lower.strip_prefix("x-token:") {
                     token = v.trim().to_string();
                 }
+                if lower.starts_with("content-type:") {
+                    sent_json |= lower.ends_with("application/json");
+                }
             }
             let mut body = vec![0; length];
             reader.read_exact(&mut body).expect("body");
             let mut parts = request_line.split_whitespace();
             let method = parts.next().unwrap_or("").to_string();
             let path = parts.next().unwrap_or("").to_string();
+            let mut content_type = "text/plain";
             let (status, text) = match path.as_str() {
+                "/json" if sent_json => {
+                    content_type = "application/json; charset=utf-8";
+                    ("200 OK", String::from_utf8_lossy(&body).into_owned())
+                }
+                "/json" => ("415 Unsupported Media Type", "send JSON".to_string()),
+                "/bad-json" => {
+                    content_type = "application/json";
+                    ("200 OK", "{oops".to_string())
+                }
                 "/ok" => ("200 OK", "hello".to_string()),
                 "/flaky" if !flaky_failed => {
                     flaky_failed = true;
@@ -208,7 +224,7 @@ fn serve(count: usize) -> (String, std::thread::JoinHandle<()>) {
             };
             let _ = write!(
                 stream,
-                "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
                 text.len()
             );
         }
@@ -240,6 +256,49 @@ seq([
     assert_eq!(code, 1);
     assert!(err.contains("404 Not Found: no such page"), "{err}");
     assert!(err.contains("(attempts: 1)"));
+}
+
+#[test]
+fn http_sends_and_reads_json() {
+    let (base, server) = serve(2);
+    let script = format!(
+        r#"
+action show(rs) {{
+  let r = rs[0]
+  print(r.json.hosts[1])
+  print(r.json == {{hosts: ["a", "b"], ratio: 1.5, on: nil}})
+}}
+seq([
+  promise([call(http, {{method: "post", url: "{base}/json", json: {{hosts: ["a", "b"], ratio: 1.5, on: nil}}}})], show),
+  call(http, "{base}/bad-json"),
+])
+"#
+    );
+    let (out, err, code) = run(&script, &["--max-attempts", "1"]);
+    server.join().expect("server done");
+    assert_eq!(out, "b\ntrue\n", "{err}");
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("the response says it is JSON but is not, at line 1, column 2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn http_json_needs_a_json_form_and_no_body() {
+    let (_, err, code) = run(
+        "call(http, {url: \"http://127.0.0.1:9/\", json: {wait: 5s}})\ncall(http, {url: \"http://127.0.0.1:9/\", json: 1, body: \"x\"})\n",
+        &[],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("http json: a duration has no JSON form (at .wait)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("http takes a body or a json, not both"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -154,6 +154,12 @@ fn options_of(sub: Option<&str>) -> BTreeSet<String> {
 
 /// The `--flags` in a piece of text.
 fn flags_in(text: &str) -> Vec<String> {
+    // After a lone `--` the words are the script's own (its parameters).
+    let text = if text.starts_with("-- ") {
+        ""
+    } else {
+        text.split(" -- ").next().unwrap_or(text)
+    };
     text.match_indices("--")
         .filter(|(i, _)| *i == 0 || text.as_bytes()[i - 1] == b' ')
         .map(|(i, _)| {

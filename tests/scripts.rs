@@ -8,7 +8,9 @@
 //! - `// stderr: TEXT` — stderr contains TEXT (whatever the exit status);
 //! - `// exit: N` — the exit status;
 //! - `// args: …` — extra arguments to `voyager run` (before the file);
-//! - `// command: check|disasm` — run that subcommand instead of `run`.
+//! - `// command: check|disasm` — run that subcommand instead of `run`;
+//! - `// params: …` — words after the file and `--` (the script's parameters);
+//! - `// env: NAME=VALUE` — an environment variable for the run.
 //!
 //! Scripts run with `--clock virtual` so delays are instant and repeatable.
 
@@ -21,6 +23,8 @@ struct Expectations {
     exit: i32,
     args: Vec<String>,
     command: String,
+    params: Option<Vec<String>>,
+    env: Vec<(String, String)>,
 }
 
 fn expectations(source: &str) -> Expectations {
@@ -29,6 +33,8 @@ fn expectations(source: &str) -> Expectations {
     let mut exit = None;
     let mut args = Vec::new();
     let mut command = "run".to_string();
+    let mut params = None;
+    let mut env = Vec::new();
     let mut compile_error = false;
     let mut runtime_error = false;
     for line in source.lines() {
@@ -52,6 +58,13 @@ fn expectations(source: &str) -> Expectations {
             args.extend(text.split_whitespace().map(str::to_string));
         } else if let Some(text) = comment.strip_prefix("command: ") {
             command = text.trim().to_string();
+        } else if let Some(text) = comment.strip_prefix("params:") {
+            params = Some(text.split_whitespace().map(str::to_string).collect());
+        } else if let Some((name, value)) = comment
+            .strip_prefix("env: ")
+            .and_then(|t| t.trim().split_once('='))
+        {
+            env.push((name.to_string(), value.to_string()));
         }
     }
     let exit = exit.unwrap_or(if compile_error {
@@ -67,6 +80,8 @@ fn expectations(source: &str) -> Expectations {
         exit,
         args,
         command,
+        params,
+        env,
     }
 }
 
@@ -95,6 +110,10 @@ fn check_script(path: &Path) -> Result<(), String> {
         cmd.arg("--clock").arg("virtual");
     }
     cmd.args(&want.args).arg(path);
+    if let Some(params) = &want.params {
+        cmd.arg("--").args(params);
+    }
+    cmd.envs(want.env.iter().map(|(k, v)| (k, v)));
     let output = cmd.output().map_err(|e| e.to_string())?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -31,8 +31,9 @@ fn disasm(src: &str) -> String {
     let globals = v.globals().slot_names();
     disassemble(&unit.script, "test.vy", src, &globals, &mut out);
     for action in &unit.actions {
+        let proto = action.proto().expect("a script's actions have bodies");
         out.push('\n');
-        disassemble(&action.proto, &action.name, src, &globals, &mut out);
+        disassemble(proto, &action.name, src, &globals, &mut out);
     }
     out
 }

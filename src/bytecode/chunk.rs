@@ -3,9 +3,9 @@
 
 use std::rc::Rc;
 
+use super::constant::Const;
 use super::opcode::Op;
 use crate::syntax::Span;
-use crate::vm::value::Value;
 
 pub use crate::syntax::span::SourceId;
 
@@ -41,7 +41,7 @@ pub struct FnProto {
 #[derive(Debug, Default)]
 pub struct Chunk {
     pub code: Vec<u8>,
-    pub consts: Vec<Value>,
+    pub consts: Vec<Const>,
     /// `(offset, span)`: the span of every instruction from `offset` up to the
     /// next entry. Stored only where it changes.
     pub spans: Vec<(u32, Span)>,
@@ -104,7 +104,7 @@ pub enum Pattern {
     Any,
     /// Binds the value to a local slot.
     Bind(u16),
-    Literal(Value),
+    Literal(Const),
     /// Items, then the rest: `None` when the length must be exact,
     /// `Some(None)` for a bare `..`, `Some(Some(slot))` to bind the rest.
     List(Vec<Pattern>, Option<Option<u16>>),

@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 
 use super::chunk::{FnKind, FnProto, Pattern};
+use super::constant::Const;
 use super::opcode::{Op, Width};
-use crate::vm::value::Value;
 
 /// Disassembles a function and, after it, every function nested in it.
 /// `source` is the text the function was compiled from; `globals` names the
@@ -81,7 +81,7 @@ fn annotate(op: Op, operands: &[u32], proto: &FnProto, globals: &[&str]) -> Opti
     }
 }
 
-fn show_const(v: &Value) -> String {
+fn show_const(v: &Const) -> String {
     let s = v.repr();
     if s.chars().count() > 40 {
         let cut: String = s.chars().take(37).collect();

@@ -27,6 +27,7 @@ macro_rules! eprintln {
 mod dead_letters;
 pub mod repl;
 mod signals;
+mod tools;
 
 use crate::bytecode::disasm::disassemble;
 use crate::diag::Diagnostic;
@@ -34,7 +35,7 @@ use crate::engine::clock::Clock;
 use crate::engine::{Config, Finish};
 use crate::runtime::{LoadError, Options, Output, StdoutSink, Voyager};
 
-/// Exit statuses (SPEC §6.7).
+/// Exit statuses, as the README lists them.
 pub mod exit {
     pub const OK: u8 = 0;
     pub const DEAD_LETTERS: u8 = 1;
@@ -118,6 +119,9 @@ pub enum Command {
     Check {
         /// The script (`-` for standard input).
         file: PathBuf,
+        /// Words to check against the script's parameters, as `run` takes them.
+        #[arg(last = true, value_name = "WORDS")]
+        params: Vec<String>,
     },
     /// Print a script's bytecode with its source lines.
     Disasm {
@@ -238,6 +242,10 @@ pub struct RunArgs {
     /// file is trusted input (its items may call any action, `sh` included).
     #[arg(long, value_name = "FILE")]
     pub requeue: Option<PathBuf>,
+    /// The script's parameters, after `--`: words for `param`, `--name VALUE`
+    /// for `flag`, the rest for `args()` (`-- --help` lists them).
+    #[arg(last = true, value_name = "WORDS")]
+    pub params: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq, Default)]
@@ -316,13 +324,13 @@ pub fn main(cli: Cli) -> u8 {
     };
     match cli.command {
         Some(Command::Run(args)) => run(&args, color),
-        Some(Command::Check { file }) => check(&file, color),
+        Some(Command::Check { file, params }) => check(&file, &params, color),
         Some(Command::Disasm { file }) => disasm(&file, color),
         Some(Command::Repl(args)) => repl_session(&args, color),
         Some(Command::Lsp) => crate::lsp::serve(),
         Some(Command::Explain { code }) => crate::explain::main(code.as_deref()),
-        Some(Command::Fmt { check, files }) => crate::fmt::run(&files, check, color),
-        Some(Command::Graph { file, format }) => crate::graph::run(
+        Some(Command::Fmt { check, files }) => tools::fmt_files(&files, check, color),
+        Some(Command::Graph { file, format }) => tools::graph_file(
             &file,
             match format {
                 GraphFormat::Mermaid => crate::graph::Format::Mermaid,
@@ -395,7 +403,7 @@ fn summary_line(diags: &[Diagnostic]) -> Option<String> {
     (errors > 1).then(|| format!("{errors} errors"))
 }
 
-fn check(file: &Path, color: bool) -> u8 {
+fn check(file: &Path, params: &[String], color: bool) -> u8 {
     let (name, text, dir) = match read_script(file) {
         Ok(s) => s,
         Err(code) => return code,
@@ -405,6 +413,12 @@ fn check(file: &Path, color: bool) -> u8 {
         Ok(_) => {
             let warnings = v.warnings.clone();
             report(&v, &warnings, color);
+            if !params.is_empty() {
+                if let Err(d) = v.bind_params(params, &name) {
+                    report(&v, &[*d], color);
+                    return exit::USAGE;
+                }
+            }
             exit::OK
         }
         Err(diags) => {
@@ -437,8 +451,10 @@ fn disasm(file: &Path, color: bool) -> u8 {
     let globals = v.globals().slot_names();
     disassemble(&unit.script, &name, &text, &globals, &mut out);
     for action in &unit.actions {
-        out.push('\n');
-        disassemble(&action.proto, &action.name, &text, &globals, &mut out);
+        if let Some(proto) = action.proto() {
+            out.push('\n');
+            disassemble(proto, &action.name, &text, &globals, &mut out);
+        }
     }
     for filter in &unit.filters {
         out.push('\n');
@@ -506,9 +522,7 @@ fn run(args: &RunArgs, color: bool) -> u8 {
     if let Some(limit) = args.max_memory {
         crate::memory::set_limit((limit != usize::MAX).then_some(limit));
     }
-    let interrupt = signals::install();
-    v.engine.interrupt = Some(interrupt.clone());
-    v.engine.vm.interrupt = Some(interrupt);
+    v.set_interrupt(signals::install());
     if args.trace {
         v.engine.trace_sink = Some(Box::new(|line: &str| eprintln!("trace: {line}")));
     }
@@ -532,7 +546,14 @@ fn run(args: &RunArgs, color: bool) -> u8 {
             eprint!("\r\x1b[K{line}");
         }));
     }
-    match v.load(&name, &text, dir.as_deref()) {
+    let loaded = match v.compile(&name, &text, dir.as_deref()) {
+        Ok(units) => match params_status(&mut v, &args.params, &name, color) {
+            Some(status) => return status,
+            None => v.install_units(units),
+        },
+        Err(diags) => Err(LoadError::Compile(diags)),
+    };
+    match loaded {
         Ok(()) => {}
         Err(LoadError::Compile(diags)) => {
             report(&v, &diags, color);
@@ -540,6 +561,17 @@ fn run(args: &RunArgs, color: bool) -> u8 {
                 eprintln!("{line}");
             }
             return exit::COMPILE;
+        }
+        Err(LoadError::Runtime(d)) if v.exit_requested().is_some() => {
+            v.flush();
+            let code = v.exit_requested().unwrap_or(exit::OK);
+            if let Some(dropped) = d.notes.first() {
+                eprintln!(
+                    "note[{}]: exit({code}) ended the run in its top level: {dropped}",
+                    crate::codes::EXIT
+                );
+            }
+            return output_status(&mut v, code);
         }
         Err(LoadError::Runtime(d)) => {
             v.flush();
@@ -593,7 +625,16 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         unfinished_messages = v.engine.drain_unfinished();
         list_unfinished(&unfinished_messages);
     }
-    if finish == Finish::Interrupted {
+    let exited = v.exit_requested();
+    if let Some(code) = exited {
+        status = code;
+        v.engine.end_jobs();
+        unfinished_messages = v.engine.drain_unfinished();
+        unfinished_why = (
+            crate::codes::EXIT,
+            format!("unfinished when exit({code}) ended the run"),
+        );
+    } else if finish == Finish::Interrupted {
         let signal = signals::received().unwrap_or(libc::SIGINT);
         status = signals::exit_status(signal);
         let name = signals::name(signal);
@@ -610,7 +651,32 @@ fn run(args: &RunArgs, color: bool) -> u8 {
             format!("unfinished when {name} stopped the run"),
         );
     }
-    let dead = v.engine.take_dead_letters();
+    let mut dead = v.engine.take_dead_letters();
+    if let Some(code) = exited {
+        // The item whose action called exit(n) ended there; a pass's batch
+        // that did never ran, so it is unfinished.
+        let before = dead.len();
+        let mut batch = Vec::new();
+        dead.retain(|d| {
+            if d.error.code != crate::codes::EXIT {
+                return true;
+            }
+            if d.attempts == 0 {
+                batch.push(d.message.clone());
+            }
+            false
+        });
+        v.engine.stats.dead_letters -= (before - dead.len()) as u64;
+        unfinished_messages.extend(batch);
+        if !unfinished_messages.is_empty() {
+            eprintln!(
+                "note[{}]: exit({code}) ended the run; {} item(s) left unfinished:",
+                crate::codes::EXIT,
+                unfinished_messages.len()
+            );
+            list_unfinished(&unfinished_messages);
+        }
+    }
     if let Some(path) = &args.dead_letters {
         if let Err(e) = dead_letters::write(
             &v,
@@ -653,6 +719,25 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         eprint!("{}", stats_text(&v, elapsed));
     }
     output_status(&mut v, status)
+}
+
+/// Binds the words after `--` to the script's parameters before anything
+/// runs; `Some(status)` when the run ends here (`-- --help`, or words that
+/// do not fit).
+fn params_status(v: &mut Voyager, words: &[String], name: &str, color: bool) -> Option<u8> {
+    let reads_help = v.globals().params.items.iter().any(|d| d.name == "help");
+    let mut before_end = words.iter().take_while(|w| *w != "--");
+    if !reads_help && before_end.any(|w| w == "--help") {
+        print!("{}\n", v.params_usage(name));
+        return Some(exit::OK);
+    }
+    match v.bind_params(words, name) {
+        Ok(()) => None,
+        Err(d) => {
+            report(v, &[*d], color);
+            Some(exit::USAGE)
+        }
+    }
 }
 
 /// The first 20 unfinished items, on stderr.

@@ -350,7 +350,7 @@ impl Session {
             .map(|g| g.slot as usize)
             .and_then(|slot| match self.v.engine.vm.globals.get(slot) {
                 Some(Value::Func(f)) => Some(f.proto.clone()),
-                Some(Value::Action(a)) => Some(a.proto.clone()),
+                Some(Value::Action(a)) => a.proto().cloned(),
                 _ => None,
             });
         match proto {

@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 
 use crate::syntax::ast::*;
+use crate::syntax::visit::{walk_expr, walk_stmt, Visit};
 
 /// Every name used inside functions nested in `body`, at any depth.
 pub fn names_used_by_closures(body: &Block) -> HashSet<String> {
@@ -25,107 +26,34 @@ struct Walker<'a> {
     inside_closure: bool,
 }
 
-impl Walker<'_> {
-    fn nested(&mut self, f: &FnDecl) {
+impl Visit for Walker<'_> {
+    fn function(&mut self, f: &FnDecl) {
         let was = std::mem::replace(&mut self.inside_closure, true);
         self.block(&f.body);
         self.inside_closure = was;
     }
 
-    fn block(&mut self, b: &Block) {
-        for s in &b.stmts {
-            self.stmt(s);
-        }
-    }
-
     fn stmt(&mut self, s: &Stmt) {
         match &s.kind {
-            StmtKind::Expr(e) | StmtKind::Let(_, e) => self.expr(e),
-            StmtKind::Assign(target, _, value) => {
-                self.expr(target);
-                self.expr(value);
-            }
             StmtKind::Fn(f) => {
                 if self.inside_closure {
                     self.found.insert(f.name.0.clone());
                 }
-                self.nested(f)
+                self.function(f)
             }
-            StmtKind::While(c, b) => {
-                self.expr(c);
-                self.block(b);
-            }
-            StmtKind::For(_, iter, b) => {
-                self.expr(iter);
-                self.block(b);
-            }
-            StmtKind::Return(Some(e)) => self.expr(e),
             // Declarations that only stand at the top level have no locals
             // around them to capture.
-            StmtKind::Action(_)
-            | StmtKind::Filter(_)
-            | StmtKind::Pass(_)
-            | StmtKind::Import(_)
-            | StmtKind::Return(None)
-            | StmtKind::Break
-            | StmtKind::Continue
-            | StmtKind::Error => {}
+            StmtKind::Action(_) | StmtKind::Filter(_) | StmtKind::Pass(_) => {}
+            _ => walk_stmt(self, s),
         }
     }
 
     fn expr(&mut self, e: &Expr) {
         match &e.kind {
-            ExprKind::Name(name) => {
-                if self.inside_closure {
-                    self.found.insert(name.clone());
-                }
+            ExprKind::Name(name) if self.inside_closure => {
+                self.found.insert(name.clone());
             }
-            ExprKind::Interp(parts) => {
-                for part in parts {
-                    if let StrPart::Expr(e) = part {
-                        self.expr(e);
-                    }
-                }
-            }
-            ExprKind::List(items) => items.iter().for_each(|e| self.expr(e)),
-            ExprKind::Record(fields) => fields.iter().for_each(|(_, e)| self.expr(e)),
-            ExprKind::Unary(_, x) | ExprKind::Field(x, _) => self.expr(x),
-            ExprKind::Binary(_, a, b)
-            | ExprKind::And(a, b)
-            | ExprKind::Or(a, b)
-            | ExprKind::Index(a, b) => {
-                self.expr(a);
-                self.expr(b);
-            }
-            ExprKind::Call(f, args) => {
-                self.expr(f);
-                args.iter().for_each(|e| self.expr(e));
-            }
-            ExprKind::Lambda(f) => self.nested(f),
-            ExprKind::If(c, then, otherwise) => {
-                self.expr(c);
-                self.block(then);
-                if let Some(e) = otherwise {
-                    self.expr(e);
-                }
-            }
-            ExprKind::Match(scrutinee, arms) => {
-                self.expr(scrutinee);
-                for arm in arms {
-                    if let Some(g) = &arm.guard {
-                        self.expr(g);
-                    }
-                    self.expr(&arm.body);
-                }
-            }
-            ExprKind::Block(b) => self.block(b),
-            ExprKind::Nil
-            | ExprKind::Bool(_)
-            | ExprKind::Int(_)
-            | ExprKind::Float(_)
-            | ExprKind::Duration(_)
-            | ExprKind::Str(_)
-            | ExprKind::Error => {}
+            _ => walk_expr(self, e),
         }
     }
 }

@@ -7,6 +7,7 @@
 
 mod captures;
 mod lower;
+pub mod params;
 
 use std::rc::Rc;
 
@@ -56,6 +57,8 @@ pub struct Globals {
     pub passes: IndexMap<String, Loc>,
     /// Names declared by REPL inputs (which a later input may redeclare).
     pub repl_names: std::collections::HashSet<String>,
+    /// The parameters the scripts read (`param`, `flag`, `env`, `args`).
+    pub params: params::ParamTable,
 }
 
 impl Globals {

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::vm::error::RuntimeError;
+mod files;
 pub use crate::vm::job::{Custom, CustomJob, JobAction, JobFailure, JobSpec, MakeJob};
 use crate::vm::natives::record;
 use crate::vm::value::Value;
@@ -34,6 +35,8 @@ pub enum Plain {
     Map(Vec<(String, String)>),
     /// What an embedding program's pool action returned.
     Json(serde_json::Value),
+    /// A JSON document, as `json_decode` reads one (an HTTP response).
+    Document(serde_json::Value),
 }
 
 impl Plain {
@@ -43,6 +46,7 @@ impl Plain {
             Plain::Int(n) => Value::Int(n),
             Plain::Bool(b) => Value::Bool(b),
             Plain::Str(s) => Value::str(&s),
+            Plain::Document(j) => crate::vm::natives::from_json(&j),
             Plain::Json(j) => crate::engine::serial::value_from_json(&j, &|_| None)
                 .unwrap_or_else(|_| Value::str(&j.to_string())),
             Plain::Map(pairs) => Value::record(
@@ -368,6 +372,7 @@ fn run(
             connect_timeout.unwrap_or(limits.http_connect),
             read_timeout.unwrap_or(limits.http_read),
         ),
+        JobSpec::File(op) => files::run(op),
         JobSpec::Custom(custom) => (custom.func)(custom.args.clone()).map(Plain::Json),
     }
 }
@@ -470,11 +475,34 @@ fn http(
             retryable: status.is_server_error(),
         });
     }
+    let is_json = header_fields.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("content-type") && {
+            let media = v.split(';').next().unwrap_or("").trim();
+            media.eq_ignore_ascii_case("application/json") || media.ends_with("+json")
+        }
+    });
+    // A JSON response comes decoded as well; a cut body is no document.
+    let document = if is_json && !cut && !text.trim().is_empty() {
+        let json = serde_json::from_str(&text).map_err(|e| JobFailure {
+            message: format!(
+                "{what}: the response says it is JSON but is not, at line {}, column {}",
+                e.line(),
+                e.column()
+            ),
+            retryable: false,
+        })?;
+        Some(Plain::Document(json))
+    } else {
+        None
+    };
     let mut fields = vec![
         ("status", Plain::Int(status.as_u16() as i64)),
         ("headers", Plain::Map(header_fields)),
         ("body", Plain::Str(text)),
     ];
+    if let Some(document) = document {
+        fields.push(("json", document));
+    }
     if cut {
         fields.push(("truncated", Plain::Bool(true)));
     }
@@ -818,7 +846,7 @@ pub fn write_file_spec(args: &[Value]) -> Result<JobSpec, RuntimeError> {
 
 /// `call(http, url)` (a GET) or `call(http, {method, url, headers, body})`.
 pub fn http_spec(args: &[Value]) -> Result<JobSpec, RuntimeError> {
-    let hint = "call(http, url) or call(http, {method, url, headers, body, connect_timeout, read_timeout})";
+    let hint = "call(http, url) or call(http, {method, url, headers, body, json, connect_timeout, read_timeout})";
     match args.first() {
         Some(Value::Str(url)) => Ok(JobSpec::Http {
             method: "GET".into(),
@@ -833,7 +861,13 @@ pub fn http_spec(args: &[Value]) -> Result<JobSpec, RuntimeError> {
             for key in r.keys() {
                 if !matches!(
                     &**key,
-                    "url" | "method" | "headers" | "body" | "connect_timeout" | "read_timeout"
+                    "url"
+                        | "method"
+                        | "headers"
+                        | "body"
+                        | "json"
+                        | "connect_timeout"
+                        | "read_timeout"
                 ) {
                     return Err(
                         RuntimeError::type_error(format!("http has no option `{key}`"))
@@ -857,7 +891,7 @@ pub fn http_spec(args: &[Value]) -> Result<JobSpec, RuntimeError> {
                     )))
                 }
             };
-            let headers = match r.get("headers") {
+            let mut headers: Vec<(String, String)> = match r.get("headers") {
                 Some(Value::Record(h)) => h
                     .borrow()
                     .iter()
@@ -871,11 +905,30 @@ pub fn http_spec(args: &[Value]) -> Result<JobSpec, RuntimeError> {
                     )))
                 }
             };
-            let body = match r.get("body") {
+            let mut body = match r.get("body") {
                 None | Some(Value::Nil) => None,
                 Some(Value::Str(s)) => Some(s.to_string()),
                 Some(other) => Some(other.display()),
             };
+            if let Some(value) = r.get("json") {
+                if body.is_some() {
+                    return Err(
+                        RuntimeError::type_error("http takes a body or a json, not both")
+                            .with_hint(hint),
+                    );
+                }
+                let json = crate::vm::natives::to_json(value)
+                    .map_err(|why| RuntimeError::type_error(format!("http json: {why}")))?;
+                body = Some(json.to_string());
+                for (name, value) in [
+                    ("content-type", "application/json"),
+                    ("accept", "application/json"),
+                ] {
+                    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name)) {
+                        headers.push((name.to_string(), value.to_string()));
+                    }
+                }
+            }
             let timeout = |key: &str| match r.get(key) {
                 None | Some(Value::Nil) => Ok(None),
                 Some(Value::Duration(ms)) if *ms > 0 => Ok(Some(Duration::from_millis(*ms as u64))),
@@ -910,4 +963,11 @@ pub const JOB_ACTIONS: &[(&str, usize, usize, JobBuilder)] = &[
     ("read_file", 1, 1, read_file_spec),
     ("write_file", 2, 2, write_file_spec),
     ("http", 1, 1, http_spec),
+    ("list_dir", 1, 1, files::list_dir_spec),
+    ("glob", 1, 1, files::glob_spec),
+    ("path_exists", 1, 1, files::path_exists_spec),
+    ("append_file", 2, 2, files::append_file_spec),
+    ("make_dir", 1, 1, files::make_dir_spec),
+    ("remove_file", 1, 1, files::remove_file_spec),
+    ("remove_dir", 1, 1, files::remove_dir_spec),
 ];

@@ -13,9 +13,6 @@
 
 pub mod scan;
 
-use std::io::Write;
-use std::path::Path;
-
 use crate::diag::{self, Sources};
 use scan::{Kind, Tok};
 
@@ -517,68 +514,4 @@ fn break_lists(toks: Vec<Tok>, lists: &[(usize, usize)]) -> Vec<Tok> {
         }
     }
     out
-}
-
-/// `voyager fmt [--check] FILE…`: the exit status.
-pub fn run(files: &[std::path::PathBuf], check: bool, color: bool) -> u8 {
-    use crate::cli::exit;
-    let mut status = exit::OK;
-    let worse = |now: u8, code: u8| {
-        // The most serious outcome wins: unreadable, then syntax, then changes.
-        let rank = |c: u8| {
-            [
-                exit::OK,
-                exit::DEAD_LETTERS,
-                exit::COMPILE,
-                exit::INTERNAL,
-                exit::UNREADABLE,
-            ]
-            .iter()
-            .position(|&x| x == c)
-            .unwrap_or(0)
-        };
-        if rank(code) > rank(now) {
-            code
-        } else {
-            now
-        }
-    };
-    for file in files {
-        let stdin = file == Path::new("-");
-        let (name, text) = match crate::cli::read_script(file) {
-            Ok((name, text, _)) => (name, text),
-            Err(code) => {
-                status = worse(status, code);
-                continue;
-            }
-        };
-        let formatted = match format_source(&name, &text, color) {
-            Ok(formatted) => formatted,
-            Err(FmtError::Syntax(diags)) => {
-                eprint!("{diags}");
-                eprintln!("error: {name} does not parse; it was left as it is");
-                status = worse(status, exit::COMPILE);
-                continue;
-            }
-            Err(FmtError::Internal(why)) => {
-                eprintln!("error: {name}: {why}");
-                status = worse(status, exit::INTERNAL);
-                continue;
-            }
-        };
-        if check {
-            if formatted != text {
-                println!("{name}");
-                status = worse(status, exit::DEAD_LETTERS);
-            }
-        } else if stdin {
-            let _ = std::io::stdout().write_all(formatted.as_bytes());
-        } else if formatted != text {
-            if let Err(e) = std::fs::write(file, formatted) {
-                eprintln!("error: cannot write {name}: {e}");
-                status = worse(status, exit::UNREADABLE);
-            }
-        }
-    }
-    status
 }

@@ -7,8 +7,9 @@
 use std::collections::HashMap;
 
 use crate::syntax::ast::{
-    Block, Expr, ExprKind, FilterKind, FnDecl, Pattern, PatternKind, Stmt, StmtKind, StrPart,
+    Block, Expr, ExprKind, FilterKind, FnDecl, MatchArm, Pattern, PatternKind, Stmt, StmtKind,
 };
+use crate::syntax::visit::{walk_expr, Visit};
 use crate::syntax::{lexer, parser, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,7 +88,7 @@ impl Index {
         };
         walker.declare_top_level(&stmts);
         for stmt in &stmts {
-            walker.stmt(stmt, Span::new(0, text.len()));
+            walker.statement(stmt, Span::new(0, text.len()));
         }
         walker.index
     }
@@ -281,26 +282,7 @@ impl Walker<'_> {
         }
     }
 
-    fn block(&mut self, block: &Block) {
-        self.scopes.push(Vec::new());
-        for stmt in &block.stmts {
-            self.stmt(stmt, block.span);
-        }
-        self.scopes.pop();
-    }
-
-    /// A function's or action's parameters and body.
-    fn function(&mut self, decl: &FnDecl) {
-        self.scopes.push(Vec::new());
-        for (name, span) in &decl.params {
-            let signature = format!("{name}: a parameter of {}", decl.name.0);
-            self.bind(name, *span, DefKind::Parameter, signature, decl.body.span);
-        }
-        self.block(&decl.body);
-        self.scopes.pop();
-    }
-
-    fn stmt(&mut self, stmt: &Stmt, enclosing: Span) {
+    fn statement(&mut self, stmt: &Stmt, enclosing: Span) {
         let top = self.scopes.is_empty();
         let rest = Span::new(stmt.span.end as usize, enclosing.end as usize);
         match &stmt.kind {
@@ -378,72 +360,6 @@ impl Walker<'_> {
         }
     }
 
-    fn expr(&mut self, expr: &Expr) {
-        match &expr.kind {
-            ExprKind::Name(name) => self.use_name(name, expr.span),
-            ExprKind::Interp(parts) => {
-                for part in parts {
-                    if let StrPart::Expr(e) = part {
-                        self.expr(e);
-                    }
-                }
-            }
-            ExprKind::List(items) => items.iter().for_each(|e| self.expr(e)),
-            ExprKind::Record(fields) => fields.iter().for_each(|(_, e)| self.expr(e)),
-            ExprKind::Field(e, (name, span)) => {
-                if let ExprKind::Name(module) = &e.kind {
-                    self.index.members.push(Member {
-                        module: module.clone(),
-                        name: name.clone(),
-                        span: *span,
-                    });
-                }
-                self.expr(e);
-            }
-            ExprKind::Unary(_, e) => self.expr(e),
-            ExprKind::Binary(_, a, b)
-            | ExprKind::And(a, b)
-            | ExprKind::Or(a, b)
-            | ExprKind::Index(a, b) => {
-                self.expr(a);
-                self.expr(b);
-            }
-            ExprKind::Call(callee, args) => {
-                self.expr(callee);
-                args.iter().for_each(|e| self.expr(e));
-            }
-            ExprKind::Lambda(decl) => self.function(decl),
-            ExprKind::If(cond, then, otherwise) => {
-                self.expr(cond);
-                self.block(then);
-                if let Some(e) = otherwise {
-                    self.expr(e);
-                }
-            }
-            ExprKind::Match(scrutinee, arms) => {
-                self.expr(scrutinee);
-                for arm in arms {
-                    self.scopes.push(Vec::new());
-                    let arm_span = arm.body.span.join(arm.pattern.span);
-                    self.pattern(&arm.pattern, arm_span);
-                    if let Some(guard) = &arm.guard {
-                        self.expr(guard);
-                    }
-                    self.expr(&arm.body);
-                    self.scopes.pop();
-                }
-            }
-            ExprKind::Block(block) => self.block(block),
-            ExprKind::Nil
-            | ExprKind::Bool(_)
-            | ExprKind::Int(_)
-            | ExprKind::Float(_)
-            | ExprKind::Duration(_)
-            | ExprKind::Str(_)
-            | ExprKind::Error => {}
-        }
-    }
-
     /// Binds a pattern's names (visible in `visible`) and records the action
     /// names of its `call(...)` patterns as uses.
     fn pattern(&mut self, pattern: &Pattern, visible: Span) {
@@ -474,6 +390,56 @@ impl Walker<'_> {
             }
             PatternKind::Message(_, args) => args.iter().for_each(|p| self.pattern(p, visible)),
             PatternKind::Wildcard | PatternKind::Error => {}
+        }
+    }
+}
+
+/// The tree walk: scopes open at blocks, functions and match arms.
+impl Visit for Walker<'_> {
+    fn block(&mut self, block: &Block) {
+        self.scopes.push(Vec::new());
+        for stmt in &block.stmts {
+            self.statement(stmt, block.span);
+        }
+        self.scopes.pop();
+    }
+
+    /// A function's or action's parameters and body.
+    fn function(&mut self, decl: &FnDecl) {
+        self.scopes.push(Vec::new());
+        for (name, span) in &decl.params {
+            let signature = format!("{name}: a parameter of {}", decl.name.0);
+            self.bind(name, *span, DefKind::Parameter, signature, decl.body.span);
+        }
+        self.block(&decl.body);
+        self.scopes.pop();
+    }
+
+    fn arm(&mut self, arm: &MatchArm) {
+        self.scopes.push(Vec::new());
+        let arm_span = arm.body.span.join(arm.pattern.span);
+        self.pattern(&arm.pattern, arm_span);
+        if let Some(guard) = &arm.guard {
+            self.expr(guard);
+        }
+        self.expr(&arm.body);
+        self.scopes.pop();
+    }
+
+    fn expr(&mut self, expr: &Expr) {
+        match &expr.kind {
+            ExprKind::Name(name) => self.use_name(name, expr.span),
+            ExprKind::Field(e, (name, span)) => {
+                if let ExprKind::Name(module) = &e.kind {
+                    self.index.members.push(Member {
+                        module: module.clone(),
+                        name: name.clone(),
+                        span: *span,
+                    });
+                }
+                self.expr(e);
+            }
+            _ => walk_expr(self, expr),
         }
     }
 }

@@ -514,7 +514,14 @@ const NATIVE_ACTIONS: &[(&str, &str, &str)] = &[
     ("sh", "action sh(command, options)", "Runs a command through `/bin/sh -c` on the worker pool; yields `data({code, stdout, stderr})`. Options: `{cwd, env, stdin, check}`. A failing command is retryable."),
     ("read_file", "action read_file(path)", "Reads a file on the worker pool; yields its text. A missing file is fatal, another I/O error retryable."),
     ("write_file", "action write_file(path, text)", "Writes `text` to a file on the worker pool."),
-    ("http", "action http(request)", "Makes an HTTP request: a URL, or `{method, url, headers, body}`; yields `data({status, headers, body})`. A 5xx or connection error is retryable, a 4xx fatal."),
+    ("http", "action http(request)", "Makes an HTTP request: a URL, or `{method, url, headers, body, json}`; yields `data({status, headers, body})`, and `json` for a JSON response. A 5xx or connection error is retryable, a 4xx fatal."),
+    ("list_dir", "action list_dir(path)", "Lists a folder on the worker pool; yields its entries' names, sorted."),
+    ("glob", "action glob(pattern)", "Yields the paths that match a glob pattern (`*`, `?`, `**`, `[a-z]`), sorted."),
+    ("path_exists", "action path_exists(path)", "Yields whether a path exists."),
+    ("append_file", "action append_file(path, text)", "Appends `text` to a file (made if missing)."),
+    ("make_dir", "action make_dir(path)", "Makes a folder and any missing parents."),
+    ("remove_file", "action remove_file(path)", "Removes a file. A missing file is fatal."),
+    ("remove_dir", "action remove_dir(path)", "Removes a folder and everything in it."),
 ];
 
 impl Builtins {

@@ -4,6 +4,7 @@ pub mod ast;
 pub mod lexer;
 pub mod parser;
 pub mod span;
+pub mod visit;
 pub mod words;
 
 pub use span::{Loc, SourceId, Span};

@@ -5,7 +5,8 @@ pub use crate::codes;
 pub use crate::syntax::span::Loc;
 use crate::vm::value::ActionDef;
 
-/// Whether the engine may run the failing call again (SPEC §6.5).
+/// Whether the engine may run the failing call again: a retryable error
+/// is retried up to the run's attempt limit, with backoff.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -43,7 +44,27 @@ pub struct ErrorInfo {
     pub also: Vec<(Loc, String)>,
 }
 
+/// How many arguments a function or action takes, as the arity messages
+/// word it: "1 argument", "2 arguments", "1 to 3 arguments", "at least 1
+/// argument" (`max` is `usize::MAX` for any number).
+pub fn takes(min: usize, max: usize) -> String {
+    let (count, last) = match (min, max) {
+        (a, b) if a == b => (format!("{a}"), a),
+        (a, usize::MAX) => (format!("at least {a}"), a),
+        (a, b) => (format!("{a} to {b}"), b),
+    };
+    format!("{count} argument{}", if last == 1 { "" } else { "s" })
+}
+
 impl RuntimeError {
+    /// `name` was called with `got` arguments but takes `min` to `max`.
+    pub fn arity(name: &str, min: usize, max: usize, got: usize) -> RuntimeError {
+        RuntimeError::new(
+            codes::ARITY,
+            format!("`{name}` takes {} but got {got}", takes(min, max)),
+        )
+    }
+
     pub fn new(code: &'static str, message: impl Into<String>) -> RuntimeError {
         RuntimeError(Box::new(ErrorInfo {
             code,
@@ -107,14 +128,6 @@ impl std::fmt::Display for RuntimeError {
     }
 }
 
-/// The fewest and most arguments an action takes.
-fn arity_range(action: &ActionDef) -> (usize, usize) {
-    match &action.job {
-        Some(job) => (job.min, job.max),
-        None => (action.proto.arity, action.proto.arity),
-    }
-}
-
 /// The error of `call(action, args…)` evaluated with a count of arguments
 /// no run can accept: more than the action takes, or fewer by two or more
 /// (one fewer may be a promise's callback, which gets the collected list
@@ -122,7 +135,7 @@ fn arity_range(action: &ActionDef) -> (usize, usize) {
 /// when the count may do.
 #[inline]
 pub fn call_arity(action: &ActionDef, given: usize) -> Option<RuntimeError> {
-    let (min, max) = arity_range(action);
+    let (min, max) = action.arity();
     if given <= max && given + 1 >= min {
         return None;
     }
@@ -132,14 +145,9 @@ pub fn call_arity(action: &ActionDef, given: usize) -> Option<RuntimeError> {
 #[cold]
 fn call_arity_error(action: &ActionDef, given: usize, min: usize, max: usize) -> RuntimeError {
     let name = &action.name;
-    let takes = if min == max {
-        format!("{min} argument{}", if min == 1 { "" } else { "s" })
-    } else {
-        format!("{min} to {max} arguments")
-    };
     let e = RuntimeError::new(
         codes::ARITY,
-        format!("`{name}` takes {takes} but `call` gives it {given}"),
+        format!("`{name}` takes {} but `call` gives it {given}", takes(min, max)),
     )
     .label(format!("{given} argument{}", if given == 1 { "" } else { "s" }))
     .with_hint(if given > max {
@@ -148,14 +156,12 @@ fn call_arity_error(action: &ActionDef, given: usize, min: usize, max: usize) ->
     } else {
         format!("pass `{name}` all its arguments (a promise's callback is the one call written with one fewer)")
     });
-    if action.native.is_some() || action.job.is_some() {
+    // A built-in action has no declaration to point at.
+    let Some(declaration) = action.declared_at() else {
         return e;
-    }
+    };
     e.also(
-        Loc {
-            source: action.proto.source,
-            span: action.proto.span,
-        },
+        declaration,
         format!(
             "`{name}` is declared here with {min} parameter{}",
             if min == 1 { "" } else { "s" }
@@ -184,22 +190,19 @@ fn callback_error(
     at_declaration: bool,
 ) -> Option<RuntimeError> {
     let given = written + 1;
-    let (min, max) = arity_range(action);
+    let (min, max) = action.arity();
     if (min..=max).contains(&given) {
         return None;
     }
-    let takes = if min == max {
-        format!("{min} argument{}", if min == 1 { "" } else { "s" })
-    } else {
-        format!("{min} to {max} arguments")
-    };
+    let takes = takes(min, max);
     let name = &action.name;
     let from = if written == 0 {
         "the list the promise collected".to_string()
     } else {
         format!("the {written} written in `call({name}, …)` and the list the promise collected")
     };
-    let built_in = action.native.is_some() || action.job.is_some();
+    let declared_at = action.declared_at();
+    let built_in = declared_at.is_none();
     let hint = if given > max && built_in {
         format!("a promise appends the list it collected as the callback's last argument: write one argument fewer in `call({name}, …)`")
     } else if given > max {
@@ -217,12 +220,8 @@ fn callback_error(
         if given == 1 { "" } else { "s" }
     );
     // A built-in action has no declaration to point at.
-    if built_in {
+    let Some(declaration) = declared_at else {
         return Some(if at_declaration { e } else { e.label(here) });
-    }
-    let declaration = Loc {
-        source: action.proto.source,
-        span: action.proto.span,
     };
     let declared = format!(
         "the callback `{name}`, declared with {min} parameter{}",

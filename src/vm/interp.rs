@@ -9,8 +9,9 @@ use super::error::{codes, Loc, RuntimeError, TraceFrame};
 use super::message::Message;
 use super::natives::{compare, Host};
 use super::pattern::matches;
-use super::value::{ActionDef, Closure, Value};
+use super::value::{ActionBody, ActionDef, Closure, Value};
 use crate::bytecode::chunk::FnProto;
+use crate::bytecode::constant::Const;
 use crate::bytecode::opcode::Op;
 
 /// How many calls may be active at once before the script gets a
@@ -137,47 +138,20 @@ impl Vm {
         if crate::memory::exceeded(0) {
             return Err(memory_error());
         }
-        let arity = action.proto.arity;
-        if let (Some(native), true) = (&action.native, args.len() == arity) {
-            return native(args);
-        }
-        if args.len() != arity {
-            let e = RuntimeError::new(
-                codes::ARITY,
-                format!(
-                    "`{}` takes {arity} argument{} but got {}",
-                    action.name,
-                    if arity == 1 { "" } else { "s" },
-                    args.len()
-                ),
-            );
-            // One short is how a promise's callback is written (the promise
-            // appends its list); this call ran on its own.
-            let e = if args.len() + 1 == arity {
-                e.with_hint(format!(
-                    "a call one argument short is a promise's callback, to which the promise appends the list it collected; on its own, `{}` needs all {arity}",
+        let body = match &action.body {
+            ActionBody::Script(body) if body.proto.arity == args.len() => body,
+            ActionBody::Host { arity, func } if *arity == args.len() => return func(args),
+            // The engine hands these to its worker pool; nothing else runs them.
+            ActionBody::Job(_) => {
+                return Err(RuntimeError::type_error(format!(
+                    "`{}` runs as a job on the engine's worker pool, not on the interpreter",
                     action.name
-                ))
-            } else {
-                e
-            };
-            // A native action has no declaration to point at.
-            if action.native.is_some() {
-                return Err(e);
+                )))
             }
-            return Err(e
-                .at(Loc {
-                    source: action.proto.source,
-                    span: action.proto.span,
-                })
-                .label(format!(
-                    "`{}` is declared here with {arity} parameter{}",
-                    action.name,
-                    if arity == 1 { "" } else { "s" }
-                )));
-        }
+            _ => return Err(call_arity_error(action, args.len())),
+        };
         // The callee's slot holds the body, as for any call.
-        self.stack.push(Value::Func(action.body.clone()));
+        self.stack.push(Value::Func(body.clone()));
         for arg in args {
             self.stack.push(dup(arg));
         }
@@ -202,25 +176,18 @@ impl Vm {
                 if argc != arity {
                     // The error points at this call; the declaration is
                     // the second place.
-                    return Err(RuntimeError::new(
-                        codes::ARITY,
-                        format!(
-                            "`{}` takes {arity} argument{} but got {argc}",
-                            closure.proto.name,
-                            if arity == 1 { "" } else { "s" }
-                        ),
-                    )
-                    .label(format!(
-                        "{argc} argument{}",
-                        if argc == 1 { "" } else { "s" }
-                    ))
-                    .also(
-                        Loc {
-                            source: closure.proto.source,
-                            span: closure.proto.span,
-                        },
-                        format!("`{}` is declared here", closure.proto.name),
-                    ));
+                    return Err(RuntimeError::arity(&closure.proto.name, arity, arity, argc)
+                        .label(format!(
+                            "{argc} argument{}",
+                            if argc == 1 { "" } else { "s" }
+                        ))
+                        .also(
+                            Loc {
+                                source: closure.proto.source,
+                                span: closure.proto.span,
+                            },
+                            format!("`{}` is declared here", closure.proto.name),
+                        ));
                 }
                 if self.frames.len() >= MAX_FRAMES {
                     return Err(RuntimeError::new(
@@ -240,13 +207,7 @@ impl Vm {
             Value::HostFn(f) => {
                 let f = f.clone();
                 if argc < f.min || argc > f.max {
-                    return Err(RuntimeError::new(
-                        codes::ARITY,
-                        format!(
-                            "`{}` takes {} to {} arguments but got {argc}",
-                            f.name, f.min, f.max
-                        ),
-                    ));
+                    return Err(RuntimeError::arity(&f.name, f.min, f.max, argc));
                 }
                 let result = (f.func)(&self.stack[callee_at + 1..])?;
                 self.truncate_stack(callee_at);
@@ -256,13 +217,11 @@ impl Vm {
             Value::Native(native) => {
                 let native = *native;
                 if argc < native.min || argc > native.max {
-                    return Err(RuntimeError::new(
-                        codes::ARITY,
-                        format!(
-                            "`{}` takes {} arguments but got {argc}",
-                            native.name,
-                            native.arity_text()
-                        ),
+                    return Err(RuntimeError::arity(
+                        native.name,
+                        native.min,
+                        native.max,
+                        argc,
                     ));
                 }
                 let result = (native.func)(&mut *self.host, &self.stack[callee_at + 1..])?;
@@ -385,9 +344,9 @@ impl Vm {
                 let op = Op::ALL[byte as usize];
                 ip += Op::SIZES[byte as usize] as usize;
                 match op {
-                    Op::Const => {
-                        push_copy(&mut self.stack, &consts[chunk.read_u16(at + 1) as usize])
-                    }
+                    Op::Const => self
+                        .stack
+                        .push(Value::of_const(&consts[chunk.read_u16(at + 1) as usize])),
                     Op::Nil => self.stack.push(Value::Nil),
                     Op::True => self.stack.push(Value::Bool(true)),
                     Op::False => self.stack.push(Value::Bool(false)),
@@ -456,7 +415,7 @@ impl Vm {
                     }
                     Op::AddConst | Op::SubConst => {
                         let k = &consts[chunk.read_u16(at + 1) as usize];
-                        if let (Some(Value::Int(x)), Value::Int(y)) = (self.stack.last_mut(), k) {
+                        if let (Some(Value::Int(x)), Const::Int(y)) = (self.stack.last_mut(), k) {
                             let sum = match op {
                                 Op::AddConst => x.checked_add(*y),
                                 _ => x.checked_sub(*y),
@@ -466,7 +425,7 @@ impl Vm {
                                 continue;
                             }
                         }
-                        self.stack.push(dup(k));
+                        self.stack.push(Value::of_const(k));
                         self.binary(if op == Op::AddConst { Op::Add } else { Op::Sub })?;
                     }
                     Op::LtJump | Op::LeJump | Op::GtJump | Op::GeJump => {
@@ -725,10 +684,17 @@ impl Vm {
                 let items = self.stack.split_off(self.stack.len() - 2 * a);
                 let mut map = indexmap::IndexMap::with_capacity(a);
                 let mut items = items.into_iter();
+                // Keys are names or string literals, so always strings; a
+                // key of another type is refused, never dropped.
                 while let (Some(k), Some(v)) = (items.next(), items.next()) {
-                    if let Value::Str(k) = k {
-                        map.insert(k, v);
-                    }
+                    let Value::Str(k) = k else {
+                        return Err(RuntimeError::type_error(format!(
+                            "a record key must be a string, not {} `{}`",
+                            k.type_name(),
+                            k.repr()
+                        )));
+                    };
+                    map.insert(k, v);
                 }
                 self.stack.push(Value::record(map));
             }
@@ -745,7 +711,7 @@ impl Vm {
             }
             Op::Field => {
                 let object = self.pop();
-                let Value::Str(name) = &chunk.consts[a] else {
+                let Const::Str(name) = &chunk.consts[a] else {
                     unreachable!("field names are string constants")
                 };
                 self.stack.push(field_get(&object, name)?);
@@ -753,7 +719,7 @@ impl Vm {
             Op::SetField => {
                 let value = self.pop();
                 let object = self.pop();
-                let Value::Str(name) = &chunk.consts[a] else {
+                let Const::Str(name) = &chunk.consts[a] else {
                     unreachable!("field names are string constants")
                 };
                 match &object {
@@ -896,6 +862,30 @@ fn push_copy(stack: &mut Vec<Value>, v: &Value) {
         // A function, the callee of most calls.
         Value::Func(ref f) => stack.push(Value::Func(f.clone())),
         ref other => stack.push(other.clone()),
+    }
+}
+
+/// A call of `action` with the wrong number of arguments (`got`): for an
+/// action a script declares, the declaration is shown too.
+#[cold]
+fn call_arity_error(action: &ActionDef, got: usize) -> RuntimeError {
+    let (min, max) = action.arity();
+    let mut e = RuntimeError::arity(&action.name, min, max, got);
+    // One short is how a promise's callback is written (the promise
+    // appends its list), so `call` let it through; this call ran on its own.
+    if got + 1 == min {
+        e = e.with_hint(format!(
+            "a call one argument short is a promise's callback, to which the promise appends the list it collected; on its own, `{}` needs all {min}",
+            action.name
+        ));
+    }
+    match action.declared_at() {
+        Some(loc) => e.at(loc).label(format!(
+            "`{}` is declared here with {min} parameter{}",
+            action.name,
+            if min == 1 { "" } else { "s" }
+        )),
+        None => e,
     }
 }
 

@@ -32,8 +32,23 @@ pub enum JobSpec {
         /// Overrides the run's read timeout.
         read_timeout: Option<Duration>,
     },
+    /// A file operation beside reading and writing.
+    File(FileOp),
     /// An action an embedding program registered for the pool.
     Custom(Custom),
+}
+
+/// `list_dir`, `glob`, `path_exists`, `append_file`, `make_dir`,
+/// `remove_file`, `remove_dir`.
+#[derive(Debug, Clone)]
+pub enum FileOp {
+    List(String),
+    Glob(String),
+    Exists(String),
+    Append(String, String),
+    MakeDir(String),
+    RemoveFile(String),
+    RemoveDir(String),
 }
 
 /// What an embedding program's pool action is.

@@ -1,4 +1,4 @@
-//! Message values: what the eight constructors build (SPEC §6.1). Immutable
+//! Message values: what the constructors build. Immutable
 //! and shared: a message is an `Rc<Message>` and its parts are shared too.
 
 use std::rc::Rc;
@@ -213,7 +213,7 @@ impl Message {
         }
     }
 
-    /// `m.field` for the message accessors (SPEC §7).
+    /// `m.field`: the message accessors (`m.action`, `m.args`, `m.items`…).
     pub fn field(&self, name: &str) -> Option<Value> {
         let items =
             |items: &[Msg]| Value::list(items.iter().map(|m| Value::Message(m.clone())).collect());

@@ -10,6 +10,13 @@ use super::error::{codes, RuntimeError};
 use super::message::{Args, Callback, Message, Msg};
 use super::value::{Str, Value};
 
+mod json;
+mod params;
+mod text;
+
+pub use json::{from_json, to_json};
+pub use params::{convert as convert_param, wanted as wanted_param, ScriptArgs};
+
 /// What natives may ask of whoever runs them.
 pub trait Host {
     /// Writes program output (what `print` prints).
@@ -22,6 +29,22 @@ pub trait Host {
     /// The first write of output that failed, if one did since the last call.
     fn take_write_error(&mut self) -> Option<std::io::Error> {
         None
+    }
+    /// The words the run was given (`voyager run FILE -- …`), once bound.
+    fn script_args(&self) -> Option<Rc<ScriptArgs>> {
+        None
+    }
+    /// Writes to standard error (what `eprint` prints), after the output
+    /// printed so far.
+    fn eprint(&mut self, text: &str) {
+        use std::io::Write;
+        self.flush();
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    }
+    /// Asks the run to end with exit status `code` once the running step
+    /// is over. Returns whether something will end it (not in a REPL).
+    fn exit(&mut self, _code: u8) -> bool {
+        false
     }
 }
 
@@ -54,7 +77,7 @@ impl NativeFn {
 }
 
 macro_rules! natives {
-    ($( $name:literal ($min:expr, $max:expr) $func:ident : $doc:literal ;)*) => {
+    ($( $name:literal ($min:expr, $max:expr) $func:path : $doc:literal ;)*) => {
         /// Every native function of the prelude.
         pub static NATIVES: &[NativeFn] = &[
             $( NativeFn { name: $name, min: $min, max: $max, func: $func, doc: $doc }, )*
@@ -105,6 +128,21 @@ natives! {
     "delay" (1, 1) delay: "delay(d): complete d after first stepped";
     "void" (1, 1) void: "void(m): run m, discarding the data it yields";
     "timeout" (2, 2) timeout: "timeout(d, m): fail (retryably) if m has not finished within d";
+    // Parameters, JSON, and the process (issue 22).
+    "args" (0, 0) params::args: "args(): the words after `--` (voyager run FILE -- …) that are not flags";
+    "param" (1, 2) params::param: "param(name, default): the next word after `--`, as <name> (required without a default)";
+    "flag" (1, 2) params::flag: "flag(name, default): --name VALUE after `--` (a bool default: --name alone is true)";
+    "env" (1, 2) params::env: "env(name, default): an environment variable, converted like default";
+    "json_encode" (1, 2) json::encode: "json_encode(v, pretty): v as JSON text (pretty: indented)";
+    "json_decode" (1, 1) json::decode: "json_decode(text): the value JSON text stands for";
+    "eprint" (1, 1) eprint: "eprint(v): write v's display form and a newline to stderr";
+    "exit" (1, 1) exit: "exit(n): end the run with status n after this step; queued work is left unfinished";
+    "uuid" (0, 0) uuid: "uuid(): a random (version 4) UUID string";
+    "regex_match" (2, 2) text::regex_match: "regex_match(s, pattern): whether pattern matches somewhere in s";
+    "regex_find" (2, 2) text::regex_find: "regex_find(s, pattern): the first match {text, start, end, groups, named}, or nil";
+    "regex_find_all" (2, 2) text::regex_find_all: "regex_find_all(s, pattern): every match, as regex_find gives one";
+    "regex_replace" (3, 3) text::regex_replace: "regex_replace(s, pattern, with): every match replaced ($1, ${name} for groups)";
+    "regex_split" (2, 2) text::regex_split: "regex_split(s, pattern): s cut at every match";
 }
 
 pub fn lookup(name: &str) -> Option<&'static NativeFn> {
@@ -145,6 +183,36 @@ fn print(host: &mut dyn Host, args: &[Value]) -> NativeResult {
     text.push('\n');
     host.print(&text);
     Ok(Value::Nil)
+}
+
+fn eprint(host: &mut dyn Host, args: &[Value]) -> NativeResult {
+    let mut text = args[0].display();
+    text.push('\n');
+    host.eprint(&text);
+    Ok(Value::Nil)
+}
+
+fn exit(host: &mut dyn Host, args: &[Value]) -> NativeResult {
+    let code = match &args[0] {
+        Value::Int(n) => u8::try_from(*n).map_err(|_| {
+            RuntimeError::new(
+                codes::VALUE,
+                format!("exit: the status must be 0 to 255, got {n}"),
+            )
+        })?,
+        other => return Err(type_error("exit", "an int status (0 to 255)", other)),
+    };
+    let ends = host.exit(code);
+    let e = RuntimeError::new(codes::EXIT, format!("exit({code}) ended the run"));
+    Err(if ends {
+        e
+    } else {
+        e.with_hint("exit(n) ends a `voyager run`; here there is no run to end")
+    })
+}
+
+fn uuid(_: &mut dyn Host, _: &[Value]) -> NativeResult {
+    Ok(Value::str(&::uuid::Uuid::new_v4().to_string()))
 }
 
 fn len(_: &mut dyn Host, args: &[Value]) -> NativeResult {

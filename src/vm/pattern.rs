@@ -1,4 +1,4 @@
-//! Matching a value against a compiled pattern (SPEC §5).
+//! Matching a value against a compiled pattern.
 
 use std::rc::Rc;
 
@@ -16,7 +16,7 @@ pub fn matches(value: &Value, pattern: &Pattern, slots: &mut [Value]) -> bool {
             slots[*slot as usize] = value.clone();
             true
         }
-        Pattern::Literal(lit) => value == lit,
+        Pattern::Literal(lit) => *value == Value::of_const(lit),
         Pattern::List(items, rest) => {
             let Value::List(list) = value else {
                 return false;

@@ -1,4 +1,4 @@
-//! Runtime values, their equality, and their display form (SPEC §3).
+//! Runtime values, their equality, and their display form.
 
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};
@@ -9,6 +9,8 @@ use indexmap::IndexMap;
 use super::message::Message;
 use super::natives::NativeFn;
 use crate::bytecode::chunk::FnProto;
+pub use crate::bytecode::constant::write_duration;
+use crate::bytecode::constant::{write_float, write_quoted, Const};
 
 pub type List = Rc<RefCell<Vec<Value>>>;
 pub type Record = Rc<RefCell<IndexMap<Str, Value>>>;
@@ -16,7 +18,7 @@ pub type Record = Rc<RefCell<IndexMap<Str, Value>>>;
 /// A string value and a record key: immutable, shared, and one pointer wide
 /// (length and count live with the bytes), so that a [`Value`] is 16 bytes
 /// and moves in two registers.
-pub type Str = arcstr::ArcStr;
+pub type Str = crate::bytecode::constant::Str;
 
 #[derive(Clone, Default)]
 pub enum Value {
@@ -67,30 +69,70 @@ pub struct ActionDef {
     /// Unique within one engine; patterns and equality compare by it.
     pub id: u32,
     pub name: Rc<str>,
-    /// The body (for a native action: empty, with the arity).
-    pub proto: Rc<FnProto>,
-    /// The body as a callable, made once (calls are the hot path).
-    pub body: Rc<Closure>,
-    /// Set for an action written in Rust by an embedding program.
-    pub native: Option<Rc<HostCallable>>,
-    /// Set for a native action that runs as a job on the worker pool:
-    /// how to build the job, and the fewest and most arguments.
-    pub job: Option<super::job::JobAction>,
+    pub body: ActionBody,
+}
+
+/// What runs when an action is called.
+pub enum ActionBody {
+    /// Written in Voyager: the compiled body as a callable, made once
+    /// (calls are the hot path).
+    Script(Rc<Closure>),
+    /// Written in Rust by an embedding program, run on the interpreter's
+    /// thread.
+    Host {
+        arity: usize,
+        func: Rc<HostCallable>,
+    },
+    /// A native job (a command, a file, an HTTP request, a registered pool
+    /// action) that the engine's worker pool runs: how to describe the job
+    /// from the arguments, and how many it takes.
+    Job(super::job::JobAction),
 }
 
 impl ActionDef {
-    pub fn new(id: u32, name: Rc<str>, proto: Rc<FnProto>) -> ActionDef {
+    /// An action declared in a script, with its compiled body.
+    pub fn script(id: u32, name: Rc<str>, proto: Rc<FnProto>) -> ActionDef {
         let body = Rc::new(Closure {
-            proto: proto.clone(),
+            proto,
             captures: Box::new([]),
         });
         ActionDef {
             id,
             name,
-            proto,
-            body,
-            native: None,
-            job: None,
+            body: ActionBody::Script(body),
+        }
+    }
+
+    /// The fewest and most arguments it takes.
+    pub fn arity(&self) -> (usize, usize) {
+        match &self.body {
+            ActionBody::Script(body) => (body.proto.arity, body.proto.arity),
+            ActionBody::Host { arity, .. } => (*arity, *arity),
+            ActionBody::Job(job) => (job.min, job.max),
+        }
+    }
+
+    /// The compiled body of an action written in Voyager.
+    pub fn proto(&self) -> Option<&Rc<FnProto>> {
+        match &self.body {
+            ActionBody::Script(body) => Some(&body.proto),
+            _ => None,
+        }
+    }
+
+    /// Where a script declares it (`None` for an action written in Rust).
+    pub fn declared_at(&self) -> Option<super::error::Loc> {
+        self.proto().map(|p| super::error::Loc {
+            source: p.source,
+            span: p.span,
+        })
+    }
+
+    /// The job description of a native job action.
+    pub fn job(&self) -> Option<&super::job::JobAction> {
+        match &self.body {
+            ActionBody::Job(job) => Some(job),
+            _ => None,
         }
     }
 }
@@ -102,6 +144,20 @@ impl fmt::Debug for ActionDef {
 }
 
 impl Value {
+    /// The runtime value of a compiled constant.
+    #[inline(always)]
+    pub fn of_const(k: &Const) -> Value {
+        match *k {
+            Const::Int(n) => Value::Int(n),
+            Const::Float(x) => Value::Float(x),
+            Const::Nil => Value::Nil,
+            Const::Bool(b) => Value::Bool(b),
+            Const::Duration(ms) => Value::Duration(ms),
+            Const::Str(ref s) => Value::Str(s.clone()),
+            Const::Native { index, .. } => Value::Native(&super::natives::NATIVES[index as usize]),
+        }
+    }
+
     pub fn str(s: &str) -> Value {
         Value::Str(Str::from(s))
     }
@@ -156,7 +212,7 @@ impl Value {
         }
     }
 
-    /// The display form: strings raw (SPEC §3).
+    /// The display form: strings raw, everything else as `repr` writes it.
     pub fn display(&self) -> String {
         let mut out = String::new();
         self.write_display(&mut out, false, 0);
@@ -236,71 +292,6 @@ fn is_identifier(s: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-fn write_quoted(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '{' => out.push_str("\\{"),
-            '}' => out.push_str("\\}"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-/// Floats in the shortest form that reads back as the same `f64`, never
-/// looking like an int: `1.0`, `0.30000000000000004`; in exponent form
-/// when the decimal exponent is below -4 or at least 16 (`1e16`, `1.5e-7`);
-/// `NaN`, `inf`, `-inf`.
-fn write_float(out: &mut String, x: f64) {
-    if !x.is_finite() {
-        out.push_str(if x.is_nan() {
-            "NaN"
-        } else if x > 0.0 {
-            "inf"
-        } else {
-            "-inf"
-        });
-        return;
-    }
-    let start = out.len();
-    // `{:e}` is Rust's shortest round-trip form with an exponent: `1e16`,
-    // `1.5e-7`, `-2.5e0`.
-    let _ = write!(out, "{x:e}");
-    let exponent: i32 = out[start..]
-        .rsplit_once('e')
-        .and_then(|(_, e)| e.parse().ok())
-        .unwrap_or(0);
-    if (-4..16).contains(&exponent) {
-        out.truncate(start);
-        let _ = write!(out, "{x}");
-        if !out[start..].contains('.') {
-            out.push_str(".0");
-        }
-    }
-}
-
-/// Durations in the largest exact unit: `1500ms`, `2s`, `2m`, `1h`; `0ms`.
-pub fn write_duration(out: &mut String, ms: i64) {
-    let (value, unit) = if ms == 0 {
-        (0, "ms")
-    } else if ms % 3_600_000 == 0 {
-        (ms / 3_600_000, "h")
-    } else if ms % 60_000 == 0 {
-        (ms / 60_000, "m")
-    } else if ms % 1_000 == 0 {
-        (ms / 1_000, "s")
-    } else {
-        (ms, "ms")
-    };
-    let _ = write!(out, "{value}{unit}");
 }
 
 /// Times as RFC 3339 in UTC, with milliseconds only when there are some.

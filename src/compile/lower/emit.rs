@@ -46,14 +46,14 @@ impl Compiler<'_> {
         self.f().chunk.patch_u32(operand_at, target as u32);
     }
 
-    pub(super) fn constant(&mut self, value: Value, span: Span) -> u16 {
+    pub(super) fn constant(&mut self, value: Const, span: Span) -> u16 {
         let key = match &value {
-            Value::Int(n) => Some(ConstKey::Int(*n)),
-            Value::Float(x) => Some(ConstKey::Float(x.to_bits())),
-            Value::Duration(d) => Some(ConstKey::Duration(*d)),
-            Value::Str(s) => Some(ConstKey::Str(s.to_string())),
-            Value::Native(n) => Some(ConstKey::Native(n.name)),
-            _ => None,
+            Const::Int(n) => Some(ConstKey::Int(*n)),
+            Const::Float(x) => Some(ConstKey::Float(x.to_bits())),
+            Const::Duration(d) => Some(ConstKey::Duration(*d)),
+            Const::Str(s) => Some(ConstKey::Str(s.to_string())),
+            Const::Native { name, .. } => Some(ConstKey::Native(name)),
+            Const::Nil | Const::Bool(_) => None,
         };
         let f = self.f();
         if let Some(&index) = key.as_ref().and_then(|k| f.const_index.get(k)) {
@@ -68,7 +68,7 @@ impl Compiler<'_> {
         index
     }
 
-    pub(super) fn emit_const(&mut self, value: Value, span: Span) {
+    pub(super) fn emit_const(&mut self, value: Const, span: Span) {
         let k = self.constant(value, span);
         self.emit(Op::Const, span, &[k as u32], 1);
     }

@@ -33,14 +33,14 @@ impl Compiler<'_> {
             ExprKind::Nil | ExprKind::Error => self.op(Op::Nil, span, 1),
             ExprKind::Bool(true) => self.op(Op::True, span, 1),
             ExprKind::Bool(false) => self.op(Op::False, span, 1),
-            ExprKind::Int(n) => self.emit_const(Value::Int(*n), span),
-            ExprKind::Float(x) => self.emit_const(Value::Float(*x), span),
-            ExprKind::Duration(ms) => self.emit_const(Value::Duration(*ms), span),
-            ExprKind::Str(s) => self.emit_const(Value::str(s), span),
+            ExprKind::Int(n) => self.emit_const(Const::Int(*n), span),
+            ExprKind::Float(x) => self.emit_const(Const::Float(*x), span),
+            ExprKind::Duration(ms) => self.emit_const(Const::Duration(*ms), span),
+            ExprKind::Str(s) => self.emit_const(Const::str(s), span),
             ExprKind::Interp(parts) => {
                 for part in parts {
                     match part {
-                        StrPart::Text(t) => self.emit_const(Value::str(t), span),
+                        StrPart::Text(t) => self.emit_const(Const::str(t), span),
                         StrPart::Expr(e) => self.expr(e),
                     }
                 }
@@ -69,7 +69,7 @@ impl Compiler<'_> {
                             .also(self.loc(first), "first here"),
                         );
                     }
-                    self.emit_const(Value::str(key), *key_span);
+                    self.emit_const(Const::str(key), *key_span);
                     self.expr(value);
                 }
                 let n = self.check_u16(fields.len(), "record fields", span);
@@ -98,7 +98,7 @@ impl Compiler<'_> {
                         match (op, &b.kind) {
                             // `x + 1`: one instruction instead of CONST and ADD.
                             (BinOp::Add | BinOp::Sub, ExprKind::Int(n)) if self.fuse => {
-                                let k = self.constant(Value::Int(*n), b.span);
+                                let k = self.constant(Const::Int(*n), b.span);
                                 let code = match op {
                                     BinOp::Add => Op::AddConst,
                                     _ => Op::SubConst,
@@ -138,7 +138,7 @@ impl Compiler<'_> {
                     }
                 }
                 self.expr(x);
-                let k = self.constant(Value::str(&field.0), field.1);
+                let k = self.constant(Const::str(&field.0), field.1);
                 self.emit(Op::Field, field.1, &[k as u32], 0);
             }
             ExprKind::Lambda(f) => self.closure(f, FnKind::Fn),
@@ -247,7 +247,17 @@ impl Compiler<'_> {
                 self.emit(Op::GetGlobal, span, &[g.slot as u32], 1);
             }
             Some(Resolved::Native(n)) => {
-                self.emit_const(Value::Native(n), span);
+                let index = natives::NATIVES
+                    .iter()
+                    .position(|m| std::ptr::eq(m, n))
+                    .expect("a native resolves into the table");
+                self.emit_const(
+                    Const::Native {
+                        index: index as u16,
+                        name: n.name,
+                    },
+                    span,
+                );
             }
             None => {
                 self.unknown_name(name, span);
@@ -277,8 +287,8 @@ impl Compiler<'_> {
                         Diagnostic::error(
                             codes::FN_ARITY,
                             format!(
-                                "`{name}` takes {arity} argument{} but {} {} given",
-                                plural(arity),
+                                "`{name}` takes {} but {} {} given",
+                                takes(arity, arity),
                                 args.len(),
                                 if args.len() == 1 { "was" } else { "were" }
                             ),
@@ -312,13 +322,8 @@ impl Compiler<'_> {
                         Diagnostic::error(
                             codes::FN_ARITY,
                             format!(
-                                "`{name}` takes {} argument{} but {} {} given",
-                                native.arity_text(),
-                                plural(native.min.max(if native.max == native.min {
-                                    native.max
-                                } else {
-                                    2
-                                })),
+                                "`{name}` takes {} but {} {} given",
+                                takes(native.min, native.max),
                                 args.len(),
                                 if args.len() == 1 { "was" } else { "were" }
                             ),
@@ -337,6 +342,12 @@ impl Compiler<'_> {
                 if native.name == "promise" {
                     if let Some(callback) = args.get(1) {
                         self.check_promise_callback(callback);
+                    }
+                }
+                if matches!(native.name, "param" | "flag" | "env" | "args") {
+                    let source = self.opts.source;
+                    if let Err(d) = self.globals.params.declare(native.name, args, source, span) {
+                        self.error(*d);
                     }
                 }
             }

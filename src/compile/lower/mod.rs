@@ -24,10 +24,12 @@ use super::{
     did_you_mean, loc, FilterDef, Global, GlobalKind, Globals, PassDef, Unit, UnitOptions,
 };
 use crate::bytecode::chunk::{Capture, Chunk, FnKind, FnProto, MessagePattern, Pattern};
+use crate::bytecode::constant::Const;
 use crate::bytecode::opcode::Op;
 use crate::diag::{codes, Diagnostic};
 use crate::syntax::ast::{self, *};
 use crate::syntax::Span;
+use crate::vm::error::takes;
 use crate::vm::natives::{self, NativeFn};
 use crate::vm::value::{ActionDef, Value};
 

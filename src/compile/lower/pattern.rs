@@ -113,12 +113,12 @@ impl Compiler<'_> {
         match &p.kind {
             PatternKind::Wildcard | PatternKind::Error => Pattern::Any,
             PatternKind::Literal(e) => Pattern::Literal(match &e.kind {
-                ExprKind::Int(n) => Value::Int(*n),
-                ExprKind::Float(x) => Value::Float(*x),
-                ExprKind::Duration(d) => Value::Duration(*d),
-                ExprKind::Str(s) => Value::str(s),
-                ExprKind::Bool(b) => Value::Bool(*b),
-                _ => Value::Nil,
+                ExprKind::Int(n) => Const::Int(*n),
+                ExprKind::Float(x) => Const::Float(*x),
+                ExprKind::Duration(d) => Const::Duration(*d),
+                ExprKind::Str(s) => Const::str(s),
+                ExprKind::Bool(b) => Const::Bool(*b),
+                _ => Const::Nil,
             }),
             PatternKind::Bind(name) => Pattern::Bind(self.bind(name, p.span, base, binds)),
             PatternKind::List(items, rest) => {
@@ -157,8 +157,8 @@ impl Compiler<'_> {
                                     Diagnostic::error(
                                         codes::BAD_PATTERN,
                                         format!(
-                                            "This pattern can never match: `{name}` takes {arity} argument{}",
-                                            plural(arity)
+                                            "This pattern can never match: `{name}` takes {}",
+                                            takes(arity, arity)
                                         ),
                                         self.loc(p.span),
                                     )

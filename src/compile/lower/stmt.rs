@@ -45,13 +45,7 @@ impl Compiler<'_> {
                 });
                 self.block(body);
                 self.op(Op::Pop, body.span, -1);
-                let j = self.jump(Op::Jump, span, 0);
-                self.patch_to(j, start);
-                self.patch_here(exit);
-                let ctx = self.f().loops.pop().expect("loop context");
-                for b in ctx.breaks {
-                    self.patch_here(b);
-                }
+                self.close_loop(start, exit, span);
             }
             StmtKind::For(name, iter, body) => self.for_loop(name, iter, body, span),
             StmtKind::Break | StmtKind::Continue => {
@@ -130,6 +124,18 @@ impl Compiler<'_> {
         );
     }
 
+    /// Ends a loop: jumps back to `start`, and points the exit test's jump
+    /// and every `break` past the loop.
+    fn close_loop(&mut self, start: usize, exit: usize, span: Span) {
+        let j = self.jump(Op::Jump, span, 0);
+        self.patch_to(j, start);
+        self.patch_here(exit);
+        let ctx = self.f().loops.pop().expect("loop context");
+        for b in ctx.breaks {
+            self.patch_here(b);
+        }
+    }
+
     pub(super) fn for_loop(&mut self, name: &Name, iter: &Expr, body: &Block, span: Span) {
         self.begin_scope();
         // `for i in range(a, b)` (the prelude's range) counts in two hidden
@@ -138,7 +144,7 @@ impl Compiler<'_> {
         let (next, next_span) = if let Some((from, to)) = self.prelude_range(iter) {
             match from {
                 Some(from) => self.expr(from),
-                None => self.emit_const(Value::Int(0), iter.span),
+                None => self.emit_const(Const::Int(0), iter.span),
             }
             let from_slot = self.f().depth - 1;
             self.hidden_local(from_slot, iter.span);
@@ -148,7 +154,7 @@ impl Compiler<'_> {
             self.expr(iter);
             let list_slot = self.f().depth - 1;
             self.hidden_local(list_slot, iter.span);
-            self.emit_const(Value::Int(0), iter.span);
+            self.emit_const(Const::Int(0), iter.span);
             (Op::IterNext, name.1)
         };
         let list_slot = self.f().depth - 2;
@@ -170,13 +176,7 @@ impl Compiler<'_> {
         let n = self.f().locals.len() - start_locals;
         self.f().locals.truncate(start_locals);
         self.emit(Op::PopN, span, &[n as u32], -(n as isize));
-        let j = self.jump(Op::Jump, span, 0);
-        self.patch_to(j, start);
-        self.patch_here(exit);
-        let ctx = self.f().loops.pop().expect("loop context");
-        for b in ctx.breaks {
-            self.patch_here(b);
-        }
+        self.close_loop(start, exit, span);
         let start_locals = self.f().scopes.pop().unwrap_or(0);
         let n = self.f().locals.len() - start_locals;
         self.f().locals.truncate(start_locals);
@@ -233,7 +233,7 @@ impl Compiler<'_> {
             }
             ExprKind::Field(object, field) => {
                 self.expr(object);
-                let k = self.constant(Value::str(&field.0), field.1);
+                let k = self.constant(Const::str(&field.0), field.1);
                 if op.is_some() {
                     self.op(Op::Dup, span, 1);
                     self.emit(Op::Field, field.1, &[k as u32], 0);

@@ -138,7 +138,7 @@ impl Compiler<'_> {
         }
         for (f, slot, id) in action_slots {
             let proto = self.function(f, FnKind::Action);
-            let action = Rc::new(ActionDef::new(
+            let action = Rc::new(ActionDef::script(
                 id,
                 Rc::from(self.qualified(&f.name.0)),
                 proto,

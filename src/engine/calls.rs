@@ -1,0 +1,227 @@
+//! Calls: running an action (in line, or as a native job on the pool),
+//! timeouts, and retries with backoff.
+
+use std::rc::Rc;
+
+use super::jobs;
+use super::node::{self, result_messages, Node, RetryNode, NOT_STARTED};
+use super::queue::MainQueue;
+use super::run::running_jobs;
+use super::{Engine, Outcome, Wait};
+use crate::vm::error::{codes, RuntimeError, Severity};
+use crate::vm::message::Args;
+use crate::vm::value::{ActionDef, Value};
+
+impl<Q: MainQueue> Engine<Q> {
+    /// The wait before attempt `attempts + 1` (`--backoff`, doubling,
+    /// capped at `max_backoff`).
+    pub(super) fn backoff(&self, attempts: u32) -> i64 {
+        let exp = attempts.saturating_sub(1).min(30);
+        self.config
+            .backoff
+            .saturating_mul(1i64 << exp)
+            .min(self.config.max_backoff)
+    }
+
+    /// Runs a call whose earlier attempts (`attempts`) all failed retryably.
+    pub(super) fn run_call(&mut self, action: Rc<ActionDef>, args: Args, attempts: u32) -> Outcome {
+        if let Some(job) = action.job().cloned() {
+            return self.start_job(action, args, attempts, &job);
+        }
+        let attempts = attempts + 1;
+        let result = self.vm.call_action(&action, &args);
+        self.call_finished(action, args, attempts, result)
+    }
+
+    pub(super) fn step_timeout(&mut self, mut t: Box<node::TimeoutNode>) -> Outcome {
+        let now = self.clock.now();
+        if now < t.not_before {
+            let at = t.not_before;
+            return Outcome::Blocked(Node::Timeout(t), Wait::until(at));
+        }
+        if t.deadline == NOT_STARTED {
+            t.deadline = now.saturating_add(t.duration);
+        }
+        if now >= t.deadline {
+            return self.time_out(t, now);
+        }
+        let inner = std::mem::replace(&mut t.inner, Node::Defer(i64::MIN));
+        match self.step_inner(inner) {
+            Outcome::Stepped { out, rest } => match rest {
+                Some(rest) => {
+                    t.inner = rest;
+                    Outcome::Stepped {
+                        out,
+                        rest: Some(Node::Timeout(t)),
+                    }
+                }
+                None => Outcome::Stepped { out, rest: None },
+            },
+            Outcome::Blocked(inner, wait) => {
+                t.inner = inner;
+                let deadline = t.deadline;
+                Outcome::Blocked(Node::Timeout(t), wait.min(Wait::until(deadline)))
+            }
+            Outcome::Failed(inner, e, attempts) => {
+                t.inner = inner;
+                Outcome::Failed(Node::Timeout(t), e, attempts)
+            }
+        }
+    }
+
+    /// A timeout's attempt ran out: its jobs are cancelled, and it starts
+    /// again after a backoff, or gives up.
+    pub(super) fn time_out(&mut self, mut t: Box<node::TimeoutNode>, now: i64) -> Outcome {
+        let mut running = Vec::new();
+        running_jobs(&t.inner, &mut running);
+        if let Some(pool) = &mut self.jobs {
+            for job in running {
+                pool.cancel(job);
+                self.cancelled_jobs.insert(job);
+                self.parked.disown(job);
+            }
+            self.clock.set_jobs_running(pool.in_flight() > 0);
+        }
+        // The cancelled jobs' places are free at once.
+        self.wake_for_room();
+        t.attempts += 1;
+        let mut shown = String::new();
+        crate::vm::value::write_duration(&mut shown, t.duration);
+        let message = format!("timed out after {shown}: {}", t.original.display());
+        if t.attempts < self.config.max_attempts {
+            let wait = self.backoff(t.attempts);
+            self.stats.retries += 1;
+            let attempt = t.attempts;
+            self.trace(|| format!("retry {message} (attempt {attempt}); next in {wait}ms"));
+            let mut lifted = Vec::new();
+            match node::TimeoutNode::fresh_inner(&t.original, &mut lifted) {
+                Some(inner) => {
+                    t.inner = inner;
+                    t.deadline = NOT_STARTED;
+                    t.not_before = now.saturating_add(wait);
+                    Outcome::Stepped {
+                        out: vec![],
+                        rest: Some(Node::Timeout(t)),
+                    }
+                }
+                None => Outcome::Stepped {
+                    out: vec![],
+                    rest: None,
+                },
+            }
+        } else {
+            let attempts = t.attempts;
+            let e = RuntimeError::new(
+                codes::TIMEOUT,
+                format!("gave up after {attempts} attempts: {message}"),
+            );
+            Outcome::Failed(Node::Timeout(t), e, attempts)
+        }
+    }
+
+    /// Starts a native action's job on the pool (or waits for room); the
+    /// item is parked until the job is done.
+    pub(super) fn start_job(
+        &mut self,
+        action: Rc<ActionDef>,
+        args: Args,
+        attempts: u32,
+        job: &jobs::JobAction,
+    ) -> Outcome {
+        let (min, max) = (job.min, job.max);
+        if args.len() < min || args.len() > max {
+            let e = RuntimeError::new(
+                codes::ARITY,
+                format!(
+                    "`{}` takes {min} to {max} arguments but got {}",
+                    action.name,
+                    args.len()
+                ),
+            );
+            return Outcome::Failed(Node::Call { action, args }, e, attempts + 1);
+        }
+        let spec = match (job.build)(&args) {
+            Ok(spec) => spec,
+            Err(e) => return Outcome::Failed(Node::Call { action, args }, e, attempts + 1),
+        };
+        let (capacity, limits) = (self.config.jobs, self.config.job_limits);
+        let pool = self
+            .jobs
+            .get_or_insert_with(|| jobs::JobPool::new(capacity, limits));
+        if !pool.has_room() {
+            let node = if attempts == 0 {
+                Node::Call { action, args }
+            } else {
+                Node::Retry(Box::new(RetryNode {
+                    action,
+                    args,
+                    attempts,
+                    not_before: i64::MIN,
+                }))
+            };
+            self.wants_room = true;
+            return Outcome::Blocked(node, Wait::JOB);
+        }
+        let job = pool.submit(spec);
+        self.clock.set_jobs_running(true);
+        self.parked.own(job, self.stepping);
+        let name = action.name.clone();
+        self.trace(|| format!("job {job} started: {name}"));
+        Outcome::Blocked(
+            Node::Running(Box::new(node::RunningNode {
+                job,
+                action,
+                args,
+                attempts: attempts + 1,
+            })),
+            Wait::JOB,
+        )
+    }
+
+    /// What a call's run (or job) ended in: its results, a retry after a
+    /// backoff, or a fatal error.
+    pub(super) fn call_finished(
+        &mut self,
+        action: Rc<ActionDef>,
+        args: Args,
+        attempts: u32,
+        result: Result<Value, RuntimeError>,
+    ) -> Outcome {
+        match result {
+            Ok(result) => {
+                let mut out = Vec::new();
+                result_messages(result, &mut out);
+                Outcome::Stepped { out, rest: None }
+            }
+            Err(e) if e.severity == Severity::Retryable && attempts < self.config.max_attempts => {
+                let wait = self.backoff(attempts);
+                let not_before = self.clock.now().saturating_add(wait);
+                self.stats.retries += 1;
+                let name = action.name.clone();
+                self.trace(|| {
+                    format!(
+                        "retry call({name}, …) attempt {attempts} failed: {}; next in {wait}ms",
+                        e.message
+                    )
+                });
+                let retry = RetryNode {
+                    action,
+                    args,
+                    attempts,
+                    not_before,
+                };
+                Outcome::Stepped {
+                    out: vec![],
+                    rest: Some(Node::Retry(Box::new(retry))),
+                }
+            }
+            Err(mut e) => {
+                if e.severity == Severity::Retryable {
+                    e.message = format!("gave up after {attempts} attempts: {}", e.message);
+                    e.severity = Severity::Fatal;
+                }
+                Outcome::Failed(Node::Call { action, args }, e, attempts)
+            }
+        }
+    }
+}

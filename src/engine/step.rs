@@ -1,0 +1,340 @@
+//! Stepping: one item (or a node nested in one) advanced by one step, and
+//! what the step did put in place.
+
+use std::rc::Rc;
+
+use super::jobs;
+use super::node::{
+    self, finish_conc, finish_seq, push_conc, result_messages, wrap_void, Node, RetryNode,
+    NOT_STARTED,
+};
+use super::queue::{Item, MainQueue};
+use super::{DeadLetter, Engine, Outcome, Wait};
+use crate::vm::message::Args;
+use crate::vm::value::Value;
+
+impl<Q: MainQueue> Engine<Q> {
+    pub(super) fn step_item(&mut self, item: Item) {
+        self.stepping = item.id;
+        self.stats.steps += 1;
+        self.stats.steps_by_kind[item.node.kind_index()] += 1;
+        if self.config.trace {
+            let before = item.node.to_message().display();
+            let outcome = self.step(item.node);
+            self.apply(item.id, outcome, Some(before));
+            return;
+        }
+        let Item { id, node } = item;
+        match node {
+            // The hot path: a plain call at the top level. Its results
+            // enter directly, with no `Outcome` built.
+            Node::Call { action, args } if action.job().is_none() => {
+                match self.vm.call_action(&action, &args) {
+                    Ok(Value::Nil) => discard_args(args),
+                    Ok(result) => {
+                        let mut out = std::mem::take(&mut self.scratch);
+                        result_messages(result, &mut out);
+                        for n in out.drain(..) {
+                            self.enter(n, None);
+                        }
+                        self.scratch = out;
+                    }
+                    Err(e) => {
+                        let outcome = self.call_finished(action, args, 1, Err(e));
+                        self.apply(id, outcome, None);
+                    }
+                }
+            }
+            node => {
+                let outcome = self.step(node);
+                self.apply(id, outcome, None);
+            }
+        }
+    }
+
+    /// Puts what a step did in place: new messages enter, what is left of
+    /// the item goes back on the queue, waits, or is a dead letter.
+    /// `before` is the item as it was, when tracing.
+    pub(super) fn apply(&mut self, id: u64, outcome: Outcome, before: Option<String>) {
+        match outcome {
+            Outcome::Stepped { out, rest } => {
+                if let Some(before) = before {
+                    let mut shown: Vec<String> =
+                        out.iter().map(|n| n.to_message().display()).collect();
+                    if let Some(r) = &rest {
+                        shown.push(format!("(continues) {}", r.to_message().display()));
+                    }
+                    let n = self.stats.steps;
+                    self.trace(|| format!("step {n} #{id} {before} -> [{}]", shown.join(", ")));
+                }
+                for n in out {
+                    self.enter(n, None);
+                }
+                if let Some(rest) = rest {
+                    self.enter_as(Some(id), rest, None);
+                }
+            }
+            Outcome::Blocked(node, wait) => {
+                if let Some(before) = before {
+                    let mut when = String::new();
+                    if wait.until != i64::MAX {
+                        when.push_str(" until ");
+                        crate::vm::value::write_time(&mut when, wait.until);
+                    }
+                    let job = if wait.job { " on a job" } else { "" };
+                    self.trace(|| format!("wait #{id} {before}{job}{when}"));
+                }
+                if wait.job {
+                    let deadline = (wait.until != i64::MAX).then_some(wait.until);
+                    let wants_room = std::mem::take(&mut self.wants_room);
+                    self.parked.park(deadline, Item { id, node }, wants_room);
+                } else {
+                    self.timers.push(wait.until, Item { id, node });
+                }
+            }
+            Outcome::Failed(node, error, attempts) => {
+                if let Some(before) = before {
+                    self.trace(|| format!("dead #{id} {before}: {}", error.message));
+                }
+                self.dead.push(DeadLetter {
+                    message: Rc::new(node.to_message()),
+                    error,
+                    attempts,
+                });
+                self.stats.dead_letters += 1;
+            }
+        }
+    }
+
+    /// Steps a node nested in another (a seq's head, a conc's branch, what
+    /// a promise, void or timeout holds). A call there is not routed: if an
+    /// interest would have taken it, that is counted, so the run can warn.
+    pub(super) fn step_inner(&mut self, node: Node) -> Outcome {
+        if let Node::Call { action, .. } = &node {
+            if !self.filters.is_empty() {
+                let action = action.id;
+                self.note_unrouted(&node, action);
+            }
+        }
+        self.step(node)
+    }
+
+    pub(super) fn step(&mut self, node: Node) -> Outcome {
+        match node {
+            Node::Call { action, args } => self.run_call(action, args, 0),
+            Node::Running(r) => match self.finished_jobs.remove(&r.job) {
+                Some(outcome) => {
+                    let node::RunningNode {
+                        action,
+                        args,
+                        attempts,
+                        ..
+                    } = *r;
+                    let result = outcome
+                        .map(jobs::Plain::into_value)
+                        .map_err(jobs::JobFailure::into_error);
+                    self.call_finished(action, args, attempts, result)
+                }
+                None => {
+                    // An item parks only after a step that visited every
+                    // job it runs, so the owners are current even when a
+                    // split conc made its branches new items.
+                    self.parked.own(r.job, self.stepping);
+                    Outcome::Blocked(Node::Running(r), Wait::JOB)
+                }
+            },
+            Node::Retry(r) => {
+                if self.clock.now() < r.not_before {
+                    let at = r.not_before;
+                    return Outcome::Blocked(Node::Retry(r), Wait::until(at));
+                }
+                let RetryNode {
+                    action,
+                    args,
+                    attempts,
+                    ..
+                } = *r;
+                self.run_call(action, args, attempts)
+            }
+            Node::Data(v) => Outcome::Stepped {
+                out: vec![Node::Data(v)],
+                rest: None,
+            },
+            Node::Defer(at) => {
+                if self.clock.now() >= at {
+                    Outcome::Stepped {
+                        out: vec![],
+                        rest: None,
+                    }
+                } else {
+                    Outcome::Blocked(Node::Defer(at), Wait::until(at))
+                }
+            }
+            Node::Delay { duration, until } => {
+                let now = self.clock.now();
+                let until = if until == NOT_STARTED {
+                    now.saturating_add(duration)
+                } else {
+                    until
+                };
+                if now >= until {
+                    Outcome::Stepped {
+                        out: vec![],
+                        rest: None,
+                    }
+                } else {
+                    Outcome::Blocked(Node::Delay { duration, until }, Wait::until(until))
+                }
+            }
+            Node::Seq(mut queue) => {
+                let Some(head) = queue.pop_front() else {
+                    return Outcome::Stepped {
+                        out: vec![],
+                        rest: None,
+                    };
+                };
+                match self.step_inner(head) {
+                    Outcome::Stepped { out, rest } => {
+                        // The head's results go to the front, in order.
+                        for n in rest.into_iter().rev().chain(out.into_iter().rev()) {
+                            match n {
+                                Node::Seq(inner) => node::prepend(&mut queue, *inner),
+                                other => queue.push_front(other),
+                            }
+                        }
+                        let mut out = Vec::new();
+                        finish_seq(*queue, &mut out);
+                        split_rest(out)
+                    }
+                    Outcome::Blocked(head, at) => {
+                        queue.push_front(head);
+                        Outcome::Blocked(Node::Seq(queue), at)
+                    }
+                    Outcome::Failed(head, e, attempts) => {
+                        queue.push_front(head);
+                        Outcome::Failed(Node::Seq(queue), e, attempts)
+                    }
+                }
+            }
+            Node::Conc(mut queue) => {
+                let mut earliest = Wait::NEVER;
+                for _ in 0..queue.len() {
+                    let Some(head) = queue.pop_front() else { break };
+                    match self.step_inner(head) {
+                        Outcome::Stepped { out, rest } => {
+                            let mut lifted = Vec::new();
+                            for n in out.into_iter().chain(rest) {
+                                push_conc(&mut queue, n, &mut lifted);
+                            }
+                            let mut remaining = Vec::new();
+                            finish_conc(*queue, &mut remaining);
+                            return Outcome::Stepped {
+                                out: lifted,
+                                rest: remaining.pop(),
+                            };
+                        }
+                        Outcome::Blocked(head, at) => {
+                            queue.push_back(head);
+                            earliest = earliest.min(at);
+                        }
+                        Outcome::Failed(head, e, attempts) => {
+                            queue.push_front(head);
+                            return Outcome::Failed(Node::Conc(queue), e, attempts);
+                        }
+                    }
+                }
+                Outcome::Blocked(Node::Conc(queue), earliest)
+            }
+            Node::Promise(mut p) => {
+                if p.queue.is_empty() {
+                    use crate::vm::message::Callback;
+                    let (action, written) = match &p.callback {
+                        Callback::Action(a) => (a, 0),
+                        Callback::Call(a, args) => (a, args.len()),
+                    };
+                    // Fail here, where the promise can be named, rather
+                    // than in the call it would make.
+                    if let Some(e) = crate::vm::error::promise_callback_arity(action, written) {
+                        return Outcome::Failed(Node::Promise(p), e, 1);
+                    }
+                    let call = p.callback.into_call(std::mem::take(&mut p.collected));
+                    let mut out = Vec::new();
+                    node::normalize(&Rc::new(call), &mut out);
+                    return Outcome::Stepped { out, rest: None };
+                }
+                let mut earliest = Wait::NEVER;
+                for _ in 0..p.queue.len() {
+                    let Some(head) = p.queue.pop_front() else {
+                        break;
+                    };
+                    if let Node::Data(v) = head {
+                        p.collected.push(v);
+                        return Outcome::Stepped {
+                            out: vec![],
+                            rest: Some(Node::Promise(p)),
+                        };
+                    }
+                    match self.step_inner(head) {
+                        Outcome::Stepped { out, rest } => {
+                            for n in out.into_iter().chain(rest) {
+                                match n {
+                                    Node::Data(v) => p.collected.push(v),
+                                    other => p.queue.push_back(other),
+                                }
+                            }
+                            return Outcome::Stepped {
+                                out: vec![],
+                                rest: Some(Node::Promise(p)),
+                            };
+                        }
+                        Outcome::Blocked(head, at) => {
+                            p.queue.push_back(head);
+                            earliest = earliest.min(at);
+                        }
+                        Outcome::Failed(head, e, attempts) => {
+                            p.queue.push_front(head);
+                            return Outcome::Failed(Node::Promise(p), e, attempts);
+                        }
+                    }
+                }
+                Outcome::Blocked(Node::Promise(p), earliest)
+            }
+            Node::Timeout(t) => self.step_timeout(t),
+            Node::Void(inner) => match self.step_inner(*inner) {
+                Outcome::Stepped { out, rest } => {
+                    let mut wrapped = Vec::new();
+                    wrap_void(out, &mut wrapped);
+                    let mut rest_wrapped = Vec::new();
+                    wrap_void(rest.into_iter().collect(), &mut rest_wrapped);
+                    Outcome::Stepped {
+                        out: wrapped,
+                        rest: rest_wrapped.pop(),
+                    }
+                }
+                Outcome::Blocked(inner, at) => Outcome::Blocked(Node::Void(Box::new(inner)), at),
+                Outcome::Failed(inner, e, attempts) => {
+                    Outcome::Failed(Node::Void(Box::new(inner)), e, attempts)
+                }
+            },
+        }
+    }
+}
+
+/// Drops a finished call's arguments, in line when they hold nothing to
+/// free (a scalar argument, the common case).
+#[inline(always)]
+pub(super) fn discard_args(args: Args) {
+    if matches!(&args, Args::One(v) if v.is_scalar()) {
+        std::mem::forget(args);
+    } else {
+        drop(args);
+    }
+}
+
+pub(super) fn split_rest(mut nodes: Vec<Node>) -> Outcome {
+    let rest = match nodes.last() {
+        Some(Node::Data(_)) | None => None,
+        Some(_) => nodes.pop(),
+    };
+    Outcome::Stepped { out: nodes, rest }
+}

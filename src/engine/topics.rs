@@ -1,0 +1,163 @@
+//! Topics: running a topic's pass over its batch, and the batch's dead
+//! letters when the pass fails.
+
+use std::rc::Rc;
+
+use super::node;
+use super::queue::MainQueue;
+use super::{DeadLetter, Engine};
+use crate::vm::error::{codes, RuntimeError, Severity};
+use crate::vm::message::Msg;
+use crate::vm::value::Value;
+
+impl<Q: MainQueue> Engine<Q> {
+    /// When the main queue has nothing ready: every non-empty topic's pass
+    /// runs once, in declaration order. Returns whether any ran.
+    pub(super) fn run_idle_passes(&mut self) -> bool {
+        let ready: Vec<Rc<str>> = self
+            .topics
+            .iter()
+            .filter(|(_, t)| !t.queue.is_empty())
+            .map(|(name, _)| name.clone())
+            .collect();
+        let mut progress = false;
+        for name in ready {
+            progress |= self.run_pass(&name);
+        }
+        progress
+    }
+
+    /// Runs a topic's pass over everything waiting in it. Returns whether
+    /// that made progress: messages became ready, were dropped or failed;
+    /// a run that hands its whole batch (or more) back as `further` did not.
+    pub(super) fn run_pass(&mut self, name: &Rc<str>) -> bool {
+        let Some(topic) = self.topics.get_mut(name) else {
+            return false;
+        };
+        let batch: Vec<Msg> = topic.queue.drain(..).collect();
+        if batch.is_empty() {
+            return false;
+        }
+        let Some(pass) = topic.pass.clone() else {
+            // An observe-only topic: its copies have nowhere to go.
+            let n = batch.len();
+            self.trace(|| format!("topic \"{name}\" has no pass; {n} copies dropped"));
+            return true;
+        };
+        let size = batch.len();
+        let input = Value::list(batch.iter().map(|m| Value::Message(m.clone())).collect());
+        let started = std::time::Instant::now();
+        let closure = Value::Func(Rc::new(crate::vm::value::Closure {
+            proto: pass,
+            captures: Box::new([]),
+        }));
+        let result = self.vm.call(&closure, &[input]);
+        let entry = self.stats.pass_runs.entry(name.clone()).or_default();
+        entry.0 += 1;
+        entry.1 += started.elapsed();
+        self.stats.pass_work += 1;
+        match result.and_then(|v| pass_result(&v)) {
+            Ok((ready, further)) => {
+                let (r, f) = (ready.len(), further.len());
+                self.trace(|| format!("pass \"{name}\" in {size} -> ready {r}, further {f}"));
+                self.stats.pass_work += (r + f) as u64;
+                let progress = r > 0 || f < size;
+                self.topics[name].queue.extend(further);
+                let outer = std::mem::replace(&mut self.in_pass, true);
+                for m in ready {
+                    let mut nodes = Vec::new();
+                    node::normalize(&m, &mut nodes);
+                    for n in nodes {
+                        self.enter(n, Some(name));
+                    }
+                }
+                self.in_pass = outer;
+                progress
+            }
+            Err(mut error) => {
+                error.message = format!("pass \"{name}\" failed: {}", error.message);
+                error.severity = Severity::Fatal;
+                self.dead_batch(&batch, error);
+                true
+            }
+        }
+    }
+
+    pub(super) fn dead_batch(&mut self, batch: &[Msg], error: RuntimeError) {
+        for m in batch {
+            self.dead.push(DeadLetter {
+                message: m.clone(),
+                error: error.clone(),
+                attempts: 0,
+            });
+            self.stats.dead_letters += 1;
+        }
+    }
+}
+
+/// A pass's result: a list of messages (all ready), or `{ready, further}`.
+pub(super) fn pass_result(v: &Value) -> Result<(Vec<Msg>, Vec<Msg>), RuntimeError> {
+    let messages = |v: &Value, what: &str| -> Result<Vec<Msg>, RuntimeError> {
+        let Value::List(items) = v else {
+            return Err(RuntimeError::new(
+                codes::BAD_RESULT,
+                format!(
+                    "`{what}` must be a list of messages, got {} `{}`",
+                    v.type_name(),
+                    v.repr()
+                ),
+            ));
+        };
+        items
+            .borrow()
+            .iter()
+            .map(|item| match item {
+                Value::Message(m) => Ok(m.clone()),
+                other => Err(RuntimeError::new(
+                    codes::BAD_RESULT,
+                    format!(
+                        "a pass returned {} `{}` where a message belongs",
+                        other.type_name(),
+                        other.repr()
+                    ),
+                )
+                .with_hint("wrap values in data(...)")),
+            })
+            .collect()
+    };
+    match v {
+        Value::Nil => Ok((vec![], vec![])),
+        Value::List(_) => Ok((messages(v, "result")?, vec![])),
+        Value::Message(m) => Ok((vec![m.clone()], vec![])),
+        Value::Record(r) => {
+            let r = r.borrow();
+            let unknown: Vec<&str> = r
+                .keys()
+                .map(|k| &**k)
+                .filter(|k| *k != "ready" && *k != "further")
+                .collect();
+            if !unknown.is_empty() {
+                return Err(RuntimeError::new(
+                    codes::BAD_RESULT,
+                    format!(
+                        "a pass result record has unknown keys: {}",
+                        unknown.join(", ")
+                    ),
+                )
+                .with_hint("return {ready: [...], further: [...]}"));
+            }
+            let empty = Value::list(vec![]);
+            let ready = messages(r.get("ready").unwrap_or(&empty), "ready")?;
+            let further = messages(r.get("further").unwrap_or(&empty), "further")?;
+            Ok((ready, further))
+        }
+        other => Err(RuntimeError::new(
+            codes::BAD_RESULT,
+            format!(
+                "a pass must return a list of messages or {{ready, further}}, got {} `{}`",
+                other.type_name(),
+                other.repr()
+            ),
+        )),
+    }
+}
