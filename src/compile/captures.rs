@@ -89,7 +89,7 @@ impl Walker<'_> {
             }
             ExprKind::List(items) => items.iter().for_each(|e| self.expr(e)),
             ExprKind::Record(fields) => fields.iter().for_each(|(_, e)| self.expr(e)),
-            ExprKind::Unary(_, x) | ExprKind::Field(x, _) => self.expr(x),
+            ExprKind::Unary(_, x) | ExprKind::Field(x, _) | ExprKind::Spread(x) => self.expr(x),
             ExprKind::Binary(_, a, b)
             | ExprKind::And(a, b)
             | ExprKind::Or(a, b)

@@ -400,7 +400,7 @@ impl Walker<'_> {
                 }
                 self.expr(e);
             }
-            ExprKind::Unary(_, e) => self.expr(e),
+            ExprKind::Unary(_, e) | ExprKind::Spread(e) => self.expr(e),
             ExprKind::Binary(_, a, b)
             | ExprKind::And(a, b)
             | ExprKind::Or(a, b)

@@ -28,6 +28,8 @@ pub enum ExprKind {
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     Call(Box<Expr>, Vec<Expr>),
+    /// `..xs` among a call's arguments: the list's items, spread.
+    Spread(Box<Expr>),
     Index(Box<Expr>, Box<Expr>),
     Field(Box<Expr>, Name),
     Lambda(Box<FnDecl>),

@@ -535,6 +535,17 @@ impl Vm {
                             continue 'frames;
                         }
                     }
+                    Op::CallList => {
+                        self.burn_fuel()?;
+                        let argc = self.spread_onto_stack()?;
+                        if self.call_value(argc, Some(ip))? {
+                            let frame = *self.frames.last().expect("pushed frame");
+                            next = self.closure_at(frame.base()).clone();
+                            ip = 0;
+                            base = frame.base();
+                            continue 'frames;
+                        }
+                    }
                     Op::Return => {
                         let result = self.pop();
                         let frame = self.frames.pop().expect("a frame to return from");
@@ -707,6 +718,24 @@ impl Vm {
                 let items = self.stack.split_off(self.stack.len() - a);
                 self.stack.push(Value::list(items));
             }
+            Op::Extend => {
+                let ys = self.pop();
+                let Value::List(ys) = &ys else {
+                    return Err(RuntimeError::type_error(format!(
+                        "`..` spreads a list into a call's arguments, got {} `{}`",
+                        ys.type_name(),
+                        ys.repr()
+                    )));
+                };
+                let ys = ys.borrow().clone();
+                if let Value::List(xs) = self.top(0) {
+                    let len = xs.borrow().len() + ys.len();
+                    if crate::memory::exceeded(len * std::mem::size_of::<Value>()) {
+                        return Err(memory_error());
+                    }
+                    xs.borrow_mut().extend(ys);
+                }
+            }
             Op::Record => {
                 let items = self.stack.split_off(self.stack.len() - 2 * a);
                 let mut map = indexmap::IndexMap::with_capacity(a);
@@ -833,9 +862,32 @@ impl Vm {
             | Op::JumpIfFalse
             | Op::RangeNext
             | Op::Call
+            | Op::CallList
             | Op::Return => unreachable!("{op:?} runs in the hot loop"),
         }
         Ok(None)
+    }
+
+    /// Replaces the list of arguments on top of the stack (CALL_LIST's) by
+    /// its items; returns how many.
+    fn spread_onto_stack(&mut self) -> Result<usize, RuntimeError> {
+        let list = self.pop();
+        let Value::List(items) = &list else {
+            unreachable!("CALL_LIST's arguments are a list the compiler built")
+        };
+        let items = items.borrow();
+        if items.len() > u16::MAX as usize {
+            return Err(RuntimeError::new(
+                codes::VALUE,
+                format!(
+                    "a call with {} arguments (spread); at most {}",
+                    items.len(),
+                    u16::MAX
+                ),
+            ));
+        }
+        self.stack.extend(items.iter().cloned());
+        Ok(items.len())
     }
 
     fn pop(&mut self) -> Value {
@@ -981,9 +1033,26 @@ fn arith(op: Op, a: Value, b: Value) -> Result<Value, RuntimeError> {
             ))
         }
         (Op::Div, Duration(d), Int(n)) => Duration(d / n),
+        (Op::Mul, Duration(d), Float(x)) | (Op::Mul, Float(x), Duration(d)) => {
+            Duration(scaled(*d, *x)?)
+        }
+        (Op::Div, Duration(d), Float(x)) if *x != 0.0 => Duration(scaled(*d, 1.0 / *x)?),
         (Op::Div, Duration(x), Duration(y)) if *y != 0 => Float(*x as f64 / *y as f64),
         _ => return Err(bad_operands(op, &a, &b)),
     })
+}
+
+/// A duration times a float, to the nearest millisecond.
+fn scaled(ms: i64, by: f64) -> Result<i64, RuntimeError> {
+    let r = (ms as f64 * by).round();
+    if r.is_finite() && r.abs() < 9.2e18 {
+        Ok(r as i64)
+    } else {
+        Err(RuntimeError::new(
+            codes::OVERFLOW,
+            format!("a duration of {ms}ms times {by} is out of range"),
+        ))
+    }
 }
 
 /// `for … in range(a, b)` with a bound that is not an int: the error the
