@@ -573,7 +573,7 @@ where
         filter,
         pass,
         just(Token::Import)
-            .ignore_then(ident())
+            .ignore_then(ident().or(string_lit()))
             .map(StmtKind::Import),
         while_stmt,
         for_stmt,
