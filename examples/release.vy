@@ -5,22 +5,24 @@
 // Deploys to every host of the environment at once (each a command), logs
 // each deploy to a scratch folder, reports, and removes the folder.
 // params: staging
+import "lib/hosts.vy"
+
 let target = param("env")
 let manifest_path = flag("manifest", "examples/release.json")
 let scratch = "/tmp/voyager-release-{uuid()}"
 
 action release(texts) {
   let manifest = json_decode(texts[0])
-  let hosts = filter(manifest.hosts, fn(h) { h.env == target })
-  if len(hosts) == 0 {
+  let targets = hosts.for_env(manifest, target)
+  if len(targets) == 0 {
     eprint("no hosts for {target} in {manifest_path}")
     exit(3)
   }
   let built = format_time(parse_time(manifest.built), "%d %b %Y")
-  print("release {manifest.version} (built {built}) to {len(hosts)} host(s) in {target}")
+  print("release {manifest.version} (built {built}) to {len(targets)} host(s) in {target}")
   seq([
     call(make_dir, scratch),
-    promise(map(hosts, fn(h) { call(deploy, h.name, manifest.version) }), report),
+    promise(map(targets, fn(h) { call(deploy, h.name, manifest.version) }), report),
     promise([call(read_file, "{scratch}/log.txt")], show_log),
     call(remove_dir, scratch),
   ])
