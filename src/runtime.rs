@@ -219,6 +219,10 @@ pub struct Voyager {
     pub sources: Sources,
     globals: Globals,
     modules: HashSet<String>,
+    /// Files imported by path: namespace to (file, where first imported).
+    imported_files: std::collections::HashMap<String, (PathBuf, Loc)>,
+    /// The files being imported, outermost first (to catch a cycle).
+    importing: Vec<PathBuf>,
     /// Warnings from the last compile.
     pub warnings: Vec<Diagnostic>,
     /// Whether the messages a script's top level makes are enqueued (true
@@ -272,6 +276,8 @@ impl Voyager {
             sources: Sources::default(),
             globals,
             modules: HashSet::new(),
+            imported_files: Default::default(),
+            importing: Vec::new(),
             warnings: Vec::new(),
             enqueue_top_level: true,
             skipped_top_level: 0,
@@ -319,7 +325,13 @@ impl Voyager {
         let source = self.sources.add(name, text);
         let stmts = parse_source(source, text)?;
         let mut units = Vec::new();
-        self.compile_imports(&stmts, dir, &mut units)?;
+        self.importing = dir
+            .map(|d| {
+                let path = d.join(Path::new(name).file_name().unwrap_or_default());
+                vec![std::fs::canonicalize(&path).unwrap_or(path)]
+            })
+            .unwrap_or_default();
+        self.compile_imports(&stmts, dir, source, &mut units)?;
         let options = UnitOptions {
             source,
             module: None,
@@ -336,12 +348,21 @@ impl Voyager {
         &mut self,
         stmts: &[Stmt],
         dir: Option<&Path>,
+        importer: crate::bytecode::chunk::SourceId,
         units: &mut Vec<Unit>,
     ) -> Result<(), Vec<Diagnostic>> {
         for stmt in stmts {
             let StmtKind::Import((name, span)) = &stmt.kind else {
                 continue;
             };
+            if crate::syntax::ast::is_path_import(name) {
+                let at = Loc {
+                    source: importer,
+                    span: *span,
+                };
+                self.import_file(name, at, dir, units)?;
+                continue;
+            }
             if self.modules.contains(name) {
                 continue;
             }
@@ -359,7 +380,7 @@ impl Voyager {
             self.modules.insert(name.clone());
             let source = self.sources.add(path, text.clone());
             let module_stmts = parse_source(source, &text)?;
-            self.compile_imports(&module_stmts, dir, units)?;
+            self.compile_imports(&module_stmts, dir, source, units)?;
             let slot = self.globals.slots as u16;
             self.globals.slots += 1;
             self.globals.names.insert(
@@ -381,6 +402,110 @@ impl Voyager {
             };
             units.push(compile_unit(&module_stmts, &mut self.globals, &options)?);
         }
+        Ok(())
+    }
+
+    /// `import "lib/x.vy"`: the file, relative to the importing file's
+    /// folder, compiled into the namespace `x`, once. A missing file, a
+    /// cycle, or two files with one namespace is a compile error that shows
+    /// both places.
+    fn import_file(
+        &mut self,
+        import: &str,
+        at: Loc,
+        dir: Option<&Path>,
+        units: &mut Vec<Unit>,
+    ) -> Result<(), Vec<Diagnostic>> {
+        let namespace = crate::syntax::ast::module_name(import).to_string();
+        let path = dir.unwrap_or(Path::new(".")).join(import);
+        let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        let err = |code, title: String| Diagnostic::error(code, title, at);
+        if !crate::compile::is_plain_name(&namespace) {
+            return Err(vec![err(
+                crate::codes::IMPORT,
+                format!("`{import}` cannot be a namespace: `{namespace}` is not a name"),
+            )
+            .label("imported here")
+            .hint("name the file with letters, digits and `_`, ending in .vy")]);
+        }
+        if let Some(open) = self.importing.iter().position(|p| *p == key) {
+            let chain: Vec<String> = self.importing[open..]
+                .iter()
+                .chain(std::iter::once(&key))
+                .map(|p| p.display().to_string())
+                .collect();
+            return Err(vec![err(
+                crate::codes::IMPORT,
+                format!("`{import}` imports itself, through {}", chain.join(" → ")),
+            )
+            .label("this import closes the cycle")
+            .hint(
+                "move what both files need into a third file that imports neither",
+            )]);
+        }
+        if let Some((first, first_at)) = self.imported_files.get(&namespace) {
+            if *first == key {
+                return Ok(());
+            }
+            let d = err(
+                crate::codes::IMPORT,
+                format!(
+                    "`{import}` and {} would both be the namespace `{namespace}`",
+                    first.display()
+                ),
+            )
+            .label("imported here")
+            .also(*first_at, "the other file, imported here")
+            .hint("rename one of the files");
+            return Err(vec![d]);
+        }
+        if self.globals.lookup(&namespace).is_some() || std_module(&namespace).is_some() {
+            return Err(vec![err(
+                crate::codes::IMPORT,
+                format!("`{import}` would be the namespace `{namespace}`, a name already taken"),
+            )
+            .label("imported here")
+            .hint("rename the file")]);
+        }
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) => {
+                return Err(vec![err(
+                    crate::codes::UNKNOWN_MODULE,
+                    format!("cannot import {}: {e}", path.display()),
+                )
+                .label("imported here")
+                .hint("the path is relative to the importing file's folder")])
+            }
+        };
+        self.imported_files
+            .insert(namespace.clone(), (key.clone(), at));
+        self.importing.push(key);
+        let source = self.sources.add(path.display().to_string(), text.clone());
+        let module_stmts = parse_source(source, &text)?;
+        let module_dir = path.parent().map(Path::to_path_buf);
+        self.compile_imports(&module_stmts, module_dir.as_deref(), source, units)?;
+        self.importing.pop();
+        let slot = self.globals.slots as u16;
+        self.globals.slots += 1;
+        self.globals.names.insert(
+            namespace.clone(),
+            Global {
+                slot,
+                kind: GlobalKind::Module,
+                loc: Some(Loc {
+                    source,
+                    span: Default::default(),
+                }),
+            },
+        );
+        let options = UnitOptions {
+            source,
+            module: Some(namespace),
+            warn_unfed_passes: false,
+            repl: false,
+        };
+        units.push(compile_unit(&module_stmts, &mut self.globals, &options)?);
         Ok(())
     }
 

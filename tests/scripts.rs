@@ -195,11 +195,14 @@ fn examples_check_disasm_and_run() {
         }
         let source = std::fs::read_to_string(&path).expect("readable");
         let want = expectations(&source);
-        let out = Command::new(env!("CARGO_BIN_EXE_voyager"))
-            .args(["--color", "never", "run", "--clock", "virtual"])
+        let mut run = Command::new(env!("CARGO_BIN_EXE_voyager"));
+        run.args(["--color", "never", "run", "--clock", "virtual"])
             .arg(&path)
-            .output()
-            .expect("runs");
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if let Some(params) = &want.params {
+            run.arg("--").args(params);
+        }
+        let out = run.output().expect("runs");
         assert_eq!(
             out.status.code(),
             Some(want.exit),

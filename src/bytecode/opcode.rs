@@ -193,6 +193,11 @@ opcodes! {
     /// [v] -> []  hand v to the engine if it is a message (a top-level
     /// expression statement); other values are discarded
     Emit = "EMIT" [];
+    /// [xs ys] -> [xs]  append the items of the list ys to the fresh list xs
+    /// (`..ys` among a call's arguments)
+    Extend = "EXTEND" [];
+    /// [f xs] -> [f(x1..xn)]  call with the items of the list xs as arguments
+    CallList = "CALL_LIST" [];
 }
 
 impl Op {
@@ -212,7 +217,7 @@ mod tests {
             assert_eq!(Op::from_byte(op as u8), Some(op));
         }
         assert_eq!(Op::from_byte(Op::ALL.len() as u8), None);
-        assert_eq!(Op::ALL.len(), 56);
+        assert_eq!(Op::ALL.len(), 58);
     }
 
     #[test]

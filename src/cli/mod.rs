@@ -666,7 +666,10 @@ fn run(args: &RunArgs, color: bool) -> u8 {
             }
             false
         });
-        v.engine.stats.dead_letters -= (before - dead.len()) as u64;
+        let stats = &mut v.engine.stats;
+        stats.dead_letters = stats
+            .dead_letters
+            .saturating_sub((before - dead.len()) as u64);
         unfinished_messages.extend(batch);
         if !unfinished_messages.is_empty() {
             eprintln!(

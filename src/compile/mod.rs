@@ -121,7 +121,7 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -
         .map(|(_, c)| c.to_string())
 }
 
-fn is_plain_name(name: &str) -> bool {
+pub fn is_plain_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()

@@ -204,7 +204,7 @@ impl Walker<'_> {
                     format!("let {}", name.0),
                 ),
                 StmtKind::Import(name) => (
-                    name.0.clone(),
+                    crate::syntax::ast::module_name(&name.0).to_string(),
                     DefKind::Import,
                     name.1,
                     format!("import {}", name.0),

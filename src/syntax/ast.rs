@@ -28,6 +28,8 @@ pub enum ExprKind {
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     Call(Box<Expr>, Vec<Expr>),
+    /// `..xs` among a call's arguments: the list's items, spread.
+    Spread(Box<Expr>),
     Index(Box<Expr>, Box<Expr>),
     Field(Box<Expr>, Name),
     Lambda(Box<FnDecl>),
@@ -121,6 +123,8 @@ pub enum StmtKind {
     /// `interest "topic" when pattern` (take) or `observe …` (copy).
     Filter(Filter),
     Pass(PassDecl),
+    /// `import passes` (std, or ./passes.vy) or `import "lib/deploy.vy"`
+    /// (a path from the importing file; its namespace is the file's stem).
     Import(Name),
     While(Expr, Block),
     For(Name, Expr, Block),
@@ -175,4 +179,19 @@ pub enum PatternKind {
     /// `promise(p, p)`, `noop`: a constructor and its sub-patterns.
     Message(String, Vec<Pattern>),
     Error,
+}
+
+/// The namespace an `import` gives: the name itself, or a path's file stem
+/// (`"lib/deploy.vy"` is `deploy`).
+pub fn module_name(import: &str) -> &str {
+    if !is_path_import(import) {
+        return import;
+    }
+    let file = import.rsplit('/').next().unwrap_or(import);
+    file.strip_suffix(".vy").unwrap_or(file)
+}
+
+/// Whether an `import` names a file by its path (`"lib/x.vy"`), not a module.
+pub fn is_path_import(import: &str) -> bool {
+    import.ends_with(".vy") || import.contains('/')
 }

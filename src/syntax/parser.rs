@@ -318,8 +318,14 @@ where
         )
         .map(|(scrutinee, arms)| ExprKind::Match(Box::new(scrutinee), arms));
 
-    let items = expr
-        .clone()
+    let spread = just(Token::DotDot)
+        .ignore_then(expr.clone())
+        .map_with(|inner: Expr, e| Expr {
+            kind: ExprKind::Spread(Box::new(inner)),
+            span: Span::from(e.span()),
+        });
+    let items = spread
+        .or(expr.clone())
         .separated_by(just(Token::Comma))
         .allow_trailing()
         .collect::<Vec<Expr>>();
@@ -584,7 +590,7 @@ where
         filter,
         pass,
         just(Token::Import)
-            .ignore_then(ident())
+            .ignore_then(ident().or(string_lit()))
             .map(StmtKind::Import),
         while_stmt,
         for_stmt,
@@ -805,6 +811,7 @@ mod tests {
             ),
             ExprKind::Field(x, name) => format!("{}.{}", show(x), name.0),
             ExprKind::Index(x, i) => format!("{}[{}]", show(x), show(i)),
+            ExprKind::Spread(x) => format!("..{}", show(x)),
             other => format!("{other:?}"),
         }
     }

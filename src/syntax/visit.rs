@@ -45,7 +45,7 @@ pub fn walk_expr<V: Visit + ?Sized>(v: &mut V, e: &Expr) {
         }
         ExprKind::List(items) => items.iter().for_each(|e| v.expr(e)),
         ExprKind::Record(fields) => fields.iter().for_each(|(_, e)| v.expr(e)),
-        ExprKind::Unary(_, x) | ExprKind::Field(x, _) => v.expr(x),
+        ExprKind::Unary(_, x) | ExprKind::Field(x, _) | ExprKind::Spread(x) => v.expr(x),
         ExprKind::Binary(_, a, b)
         | ExprKind::And(a, b)
         | ExprKind::Or(a, b)

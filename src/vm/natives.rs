@@ -13,6 +13,7 @@ use super::value::{Str, Value};
 mod json;
 mod params;
 mod text;
+mod time;
 
 pub use json::{from_json, to_json};
 pub use params::{convert as convert_param, wanted as wanted_param, ScriptArgs};
@@ -143,6 +144,15 @@ natives! {
     "regex_find_all" (2, 2) text::regex_find_all: "regex_find_all(s, pattern): every match, as regex_find gives one";
     "regex_replace" (3, 3) text::regex_replace: "regex_replace(s, pattern, with): every match replaced ($1, ${name} for groups)";
     "regex_split" (2, 2) text::regex_split: "regex_split(s, pattern): s cut at every match";
+    "format_time" (1, 2) time::format_time: "format_time(t, pattern): t as RFC 3339, or by a strftime pattern (UTC)";
+    "parse_time" (1, 2) time::parse_time: "parse_time(text, pattern): the time RFC 3339 text (or text fitting pattern) names";
+    "time_parts" (1, 1) time::time_parts: "time_parts(t): {year, month, day, hour, minute, second, millisecond, weekday, day_of_year}";
+    "make_time" (1, 1) time::make_time: "make_time({year, month, day, hour, …}): the time of those parts (UTC)";
+    "add_days" (2, 2) time::add_days: "add_days(t, n): t plus n calendar days";
+    "add_months" (2, 2) time::add_months: "add_months(t, n): t plus n calendar months (a day past the month's end is its last)";
+    "format_number" (1, 2) time::format_number: "format_number(x, {decimals, thousands, width, fill}): x as text";
+    "pad_start" (2, 3) time::pad_start: "pad_start(s, width, fill): s padded on the left to width";
+    "pad_end" (2, 3) time::pad_end: "pad_end(s, width, fill): s padded on the right to width";
 }
 
 pub fn lookup(name: &str) -> Option<&'static NativeFn> {

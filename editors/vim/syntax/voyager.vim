@@ -26,6 +26,7 @@ syn keyword voyagerBuiltin print len str int float type_of keys values get push 
 syn keyword voyagerBuiltin map filter reduce each any all find sum enumerate flat_map
 syn keyword voyagerBuiltin sh read_file write_file http list_dir glob path_exists append_file make_dir remove_file remove_dir
 syn keyword voyagerBuiltin regex_match regex_find regex_find_all regex_replace regex_split
+syn keyword voyagerBuiltin format_time parse_time time_parts make_time add_days add_months format_number pad_start pad_end
 syn keyword voyagerBuiltin args param flag env json_encode json_decode eprint exit uuid
 " `contains` is an argument of :syn keyword, so it cannot be listed there.
 syn match voyagerBuiltin "\<contains\>"

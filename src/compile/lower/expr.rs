@@ -31,6 +31,18 @@ impl Compiler<'_> {
         let span = e.span;
         match &e.kind {
             ExprKind::Nil | ExprKind::Error => self.op(Op::Nil, span, 1),
+            ExprKind::Spread(_) => {
+                self.error(
+                    Diagnostic::error(
+                        codes::MISPLACED_SPREAD,
+                        "`..` spreads a list only into a call's arguments",
+                        self.loc(span),
+                    )
+                    .label("not in a call's arguments")
+                    .hint("join lists with `+`: [0] + xs"),
+                );
+                self.op(Op::Nil, span, 1);
+            }
             ExprKind::Bool(true) => self.op(Op::True, span, 1),
             ExprKind::Bool(false) => self.op(Op::False, span, 1),
             ExprKind::Int(n) => self.emit_const(Const::Int(*n), span),
@@ -267,15 +279,59 @@ impl Compiler<'_> {
     }
 
     pub(super) fn call(&mut self, callee: &Expr, args: &[Expr], span: Span) {
+        let spreads = args.iter().any(|a| matches!(a.kind, ExprKind::Spread(_)));
         if let ExprKind::Name(name) = &callee.kind {
-            self.check_call(name, callee.span, args, span);
+            if !spreads {
+                self.check_call(name, callee.span, args, span);
+            } else if matches!(self.resolve(name), Some(Resolved::Native(n)) if n.name == "call") {
+                // The count is known only when it runs; the action still is.
+                if let Some(first) = args.first() {
+                    self.check_call_target(first);
+                }
+            }
         }
         self.expr(callee);
+        if spreads {
+            self.spread_arguments(args, span);
+            self.op(Op::CallList, span, -1);
+            return;
+        }
         for arg in args {
             self.expr(arg);
         }
         let n = self.check_u16(args.len(), "arguments", span);
         self.emit(Op::Call, span, &[n as u32], -(args.len() as isize));
+    }
+
+    /// A call's arguments as one fresh list: each run of plain ones made
+    /// with LIST and appended, each `..xs` appended (EXTEND checks it is a
+    /// list).
+    fn spread_arguments(&mut self, args: &[Expr], span: Span) {
+        self.emit(Op::List, span, &[0], 1);
+        let mut run = 0;
+        for arg in args {
+            match &arg.kind {
+                ExprKind::Spread(inner) => {
+                    self.flush_arguments(&mut run, span);
+                    self.expr(inner);
+                    self.op(Op::Extend, arg.span, -1);
+                }
+                _ => {
+                    self.expr(arg);
+                    run += 1;
+                }
+            }
+        }
+        self.flush_arguments(&mut run, span);
+    }
+
+    fn flush_arguments(&mut self, run: &mut usize, span: Span) {
+        if *run > 0 {
+            let n = self.check_u16(*run, "arguments", span);
+            self.emit(Op::List, span, &[n as u32], 1 - *run as isize);
+            self.op(Op::Extend, span, -1);
+            *run = 0;
+        }
     }
 
     /// Arity of known functions, and `call(...)`'s first argument.

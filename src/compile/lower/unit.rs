@@ -171,8 +171,13 @@ impl Compiler<'_> {
                     self.op(Op::Emit, e.span, -1);
                 }
                 StmtKind::Import(name) => {
+                    let module = crate::syntax::ast::module_name(&name.0);
+                    if crate::syntax::ast::is_path_import(&name.0) {
+                        // The runtime loaded it, or reported why not.
+                        continue;
+                    }
                     if !matches!(
-                        self.globals.lookup(&name.0).map(|g| &g.kind),
+                        self.globals.lookup(module).map(|g| &g.kind),
                         Some(GlobalKind::Module)
                     ) {
                         self.error(

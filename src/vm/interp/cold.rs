@@ -123,6 +123,24 @@ impl Vm {
                 let items = self.stack.split_off(self.stack.len() - a);
                 self.stack.push(Value::list(items));
             }
+            Op::Extend => {
+                let ys = self.pop();
+                let Value::List(ys) = &ys else {
+                    return Err(RuntimeError::type_error(format!(
+                        "`..` spreads a list into a call's arguments, got {} `{}`",
+                        ys.type_name(),
+                        ys.repr()
+                    )));
+                };
+                let ys = ys.borrow().clone();
+                if let Value::List(xs) = self.top(0) {
+                    let len = xs.borrow().len() + ys.len();
+                    if crate::memory::exceeded(len * std::mem::size_of::<Value>()) {
+                        return Err(memory_error());
+                    }
+                    xs.borrow_mut().extend(ys);
+                }
+            }
             Op::Record => {
                 let items = self.stack.split_off(self.stack.len() - 2 * a);
                 let mut map = indexmap::IndexMap::with_capacity(a);
@@ -256,6 +274,7 @@ impl Vm {
             | Op::JumpIfFalse
             | Op::RangeNext
             | Op::Call
+            | Op::CallList
             | Op::Return => unreachable!("{op:?} runs in the hot loop"),
         }
         Ok(None)

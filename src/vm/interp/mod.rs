@@ -514,6 +514,17 @@ impl Vm {
                             continue 'frames;
                         }
                     }
+                    Op::CallList => {
+                        self.burn_fuel()?;
+                        let argc = self.spread_onto_stack()?;
+                        if self.call_value(argc, Some(ip))? {
+                            let frame = *self.frames.last().expect("pushed frame");
+                            next = self.closure_at(frame.base()).clone();
+                            ip = 0;
+                            base = frame.base();
+                            continue 'frames;
+                        }
+                    }
                     Op::Return => {
                         let result = self.pop();
                         let frame = self.frames.pop().expect("a frame to return from");
@@ -565,6 +576,28 @@ impl Vm {
         };
         self.stack.push(v);
         Ok(())
+    }
+
+    /// Replaces the list of arguments on top of the stack (CALL_LIST's) by
+    /// its items; returns how many.
+    fn spread_onto_stack(&mut self) -> Result<usize, RuntimeError> {
+        let list = self.pop();
+        let Value::List(items) = &list else {
+            unreachable!("CALL_LIST's arguments are a list the compiler built")
+        };
+        let items = items.borrow();
+        if items.len() > u16::MAX as usize {
+            return Err(RuntimeError::new(
+                codes::VALUE,
+                format!(
+                    "a call with {} arguments (spread); at most {}",
+                    items.len(),
+                    u16::MAX
+                ),
+            ));
+        }
+        self.stack.extend(items.iter().cloned());
+        Ok(items.len())
     }
 
     fn pop(&mut self) -> Value {

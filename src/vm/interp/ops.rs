@@ -86,9 +86,26 @@ pub(super) fn arith(op: Op, a: Value, b: Value) -> Result<Value, RuntimeError> {
             ))
         }
         (Op::Div, Duration(d), Int(n)) => Duration(d / n),
+        (Op::Mul, Duration(d), Float(x)) | (Op::Mul, Float(x), Duration(d)) => {
+            Duration(scaled(*d, *x)?)
+        }
+        (Op::Div, Duration(d), Float(x)) if *x != 0.0 => Duration(scaled(*d, 1.0 / *x)?),
         (Op::Div, Duration(x), Duration(y)) if *y != 0 => Float(*x as f64 / *y as f64),
         _ => return Err(bad_operands(op, &a, &b)),
     })
+}
+
+/// A duration times a float, to the nearest millisecond.
+fn scaled(ms: i64, by: f64) -> Result<i64, RuntimeError> {
+    let r = (ms as f64 * by).round();
+    if r.is_finite() && r.abs() < 9.2e18 {
+        Ok(r as i64)
+    } else {
+        Err(RuntimeError::new(
+            codes::OVERFLOW,
+            format!("a duration of {ms}ms times {by} is out of range"),
+        ))
+    }
 }
 
 /// `for … in range(a, b)` with a bound that is not an int: the error the

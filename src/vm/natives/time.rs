@@ -119,7 +119,11 @@ pub fn make_time(_: &mut dyn Host, args: &[Value]) -> NativeResult {
             None => Ok(0),
         }
     };
-    let (y, mo, d) = (part("year", true)?, part("month", true)?, part("day", true)?);
+    let (y, mo, d) = (
+        part("year", true)?,
+        part("month", true)?,
+        part("day", true)?,
+    );
     let (h, mi, s, ms) = (
         part("hour", false)?,
         part("minute", false)?,
@@ -129,13 +133,25 @@ pub fn make_time(_: &mut dyn Host, args: &[Value]) -> NativeResult {
     let small = |n: i64| i8::try_from(n).unwrap_or(i8::MAX);
     let nanos = i32::try_from(ms.saturating_mul(1_000_000)).unwrap_or(i32::MAX);
     let year = i16::try_from(y).unwrap_or(i16::MAX);
-    jiff::civil::DateTime::new(year, small(mo), small(d), small(h), small(mi), small(s), nanos)
-        .and_then(|dt| dt.to_zoned(TimeZone::UTC))
-        .map(|z| Value::Time(z.timestamp().as_millisecond()))
-        .map_err(|e| value_error(format!("make_time: {e}")))
+    jiff::civil::DateTime::new(
+        year,
+        small(mo),
+        small(d),
+        small(h),
+        small(mi),
+        small(s),
+        nanos,
+    )
+    .and_then(|dt| dt.to_zoned(TimeZone::UTC))
+    .map(|z| Value::Time(z.timestamp().as_millisecond()))
+    .map_err(|e| value_error(format!("make_time: {e}")))
 }
 
-fn add_span(what: &str, args: &[Value], span: impl Fn(i64) -> Result<jiff::Span, jiff::Error>) -> NativeResult {
+fn add_span(
+    what: &str,
+    args: &[Value],
+    span: impl Fn(i64) -> Result<jiff::Span, jiff::Error>,
+) -> NativeResult {
     let z = zoned(what, as_time(what, &args[0])?)?;
     let n = as_int(what, &args[1])?;
     span(n)
@@ -187,7 +203,14 @@ pub fn format_number(_: &mut dyn Host, args: &[Value]) -> NativeResult {
     }
     let digits = match (&args[0], decimals) {
         (Value::Int(n), None) => n.to_string(),
-        (Value::Int(n), Some(d)) => format!("{n}{}", if d > 0 { format!(".{}", "0".repeat(d)) } else { String::new() }),
+        (Value::Int(n), Some(d)) => format!(
+            "{n}{}",
+            if d > 0 {
+                format!(".{}", "0".repeat(d))
+            } else {
+                String::new()
+            }
+        ),
         (Value::Float(x), _) if !x.is_finite() => Value::Float(*x).display(),
         (Value::Float(x), Some(d)) => format!("{x:.d$}"),
         (Value::Float(x), None) => Value::Float(*x).display(),
@@ -232,7 +255,9 @@ fn pad(args: &[Value], what: &str, at_start: bool) -> NativeResult {
     };
     let width = as_int(what, &args[1])?;
     if !(0..=10_000).contains(&width) {
-        return Err(value_error(format!("{what}: width {width} is not 0 to 10000")));
+        return Err(value_error(format!(
+            "{what}: width {width} is not 0 to 10000"
+        )));
     }
     let fill = match args.get(2) {
         Some(v) => {
@@ -240,12 +265,17 @@ fn pad(args: &[Value], what: &str, at_start: bool) -> NativeResult {
             let mut chars = f.chars();
             match (chars.next(), chars.next()) {
                 (Some(c), None) => c,
-                _ => return Err(value_error(format!("{what}: the fill must be one character, got `{f}`"))),
+                _ => {
+                    return Err(value_error(format!(
+                        "{what}: the fill must be one character, got `{f}`"
+                    )))
+                }
             }
         }
         None => ' ',
     };
-    let pad: String = std::iter::repeat_n(fill, (width as usize).saturating_sub(s.chars().count())).collect();
+    let pad: String =
+        std::iter::repeat_n(fill, (width as usize).saturating_sub(s.chars().count())).collect();
     Ok(Value::str(&if at_start {
         format!("{pad}{s}")
     } else {

@@ -1,5 +1,10 @@
-// Regular expressions on the regex crate. In a string a backslash is
-// written `\\` and a brace `\{`: "\\d\{3\}" is the pattern \d{3}.
+// Regular expressions on the regex crate. A triple-quoted string is raw
+// and holds a pattern as it is; in an ordinary one a backslash is written
+// `\\` and a brace `\{`: "\\d\{3\}" is the pattern \d{3}.
+print(regex_match("v1.22", """^v\d+\.\d{2}$"""))
+// expect: true
+print(regex_match("x\{3\}", "^x\\\{3\\\}$"))
+// expect: true
 print(regex_match("deploy-42", "^deploy-\\d+$"))
 // expect: true
 print(regex_match("deploy-x", "^deploy-\\d+$"))

@@ -1,0 +1,3 @@
+// error: E0122
+// error: imports itself, through
+import "cycle_a.vy"

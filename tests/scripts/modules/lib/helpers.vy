@@ -1,0 +1,2 @@
+// Imported by deploy.vy, from its own folder.
+fn shout(s) { upper(s) }

@@ -1,0 +1,4 @@
+import "lib/nowhere.vy"
+// error: E0108
+// error: cannot import
+// error: nowhere.vy: No such file or directory
