@@ -15,7 +15,7 @@ use crate::diag::{self, Diagnostic, Sources};
 use crate::engine::clock::Clock;
 use crate::engine::{Config, Engine, Finish};
 use crate::syntax::ast::{Stmt, StmtKind};
-use crate::syntax::{lexer, parser};
+use crate::syntax::{lexer, parser, SourceId};
 use crate::vm::error::Loc;
 use crate::vm::message::{Args, Message};
 use crate::vm::natives::{Host, ScriptArgs};
@@ -348,7 +348,7 @@ impl Voyager {
         &mut self,
         stmts: &[Stmt],
         dir: Option<&Path>,
-        importer: crate::bytecode::chunk::SourceId,
+        importer: SourceId,
         units: &mut Vec<Unit>,
     ) -> Result<(), Vec<Diagnostic>> {
         for stmt in stmts {
@@ -381,27 +381,37 @@ impl Voyager {
             let source = self.sources.add(path, text.clone());
             let module_stmts = parse_source(source, &text)?;
             self.compile_imports(&module_stmts, dir, source, units)?;
-            let slot = self.globals.slots as u16;
-            self.globals.slots += 1;
-            self.globals.names.insert(
-                name.clone(),
-                Global {
-                    slot,
-                    kind: GlobalKind::Module,
-                    loc: Some(Loc {
-                        source,
-                        span: Default::default(),
-                    }),
-                },
-            );
-            let options = UnitOptions {
-                source,
-                module: Some(name.clone()),
-                warn_unfed_passes: false,
-                repl: false,
-            };
-            units.push(compile_unit(&module_stmts, &mut self.globals, &options)?);
+            self.compile_module(name.clone(), source, &module_stmts, units)?;
         }
+        Ok(())
+    }
+
+    /// Declares the namespace `name` and compiles a module's statements
+    /// into it.
+    fn compile_module(
+        &mut self,
+        name: String,
+        source: SourceId,
+        stmts: &[Stmt],
+        units: &mut Vec<Unit>,
+    ) -> Result<(), Vec<Diagnostic>> {
+        let slot = self.globals.slots as u16;
+        self.globals.slots += 1;
+        let loc = Some(Loc {
+            source,
+            span: Default::default(),
+        });
+        let kind = GlobalKind::Module;
+        self.globals
+            .names
+            .insert(name.clone(), Global { slot, kind, loc });
+        let options = UnitOptions {
+            source,
+            module: Some(name),
+            warn_unfed_passes: false,
+            repl: false,
+        };
+        units.push(compile_unit(stmts, &mut self.globals, &options)?);
         Ok(())
     }
 
@@ -486,27 +496,7 @@ impl Voyager {
         let module_dir = path.parent().map(Path::to_path_buf);
         self.compile_imports(&module_stmts, module_dir.as_deref(), source, units)?;
         self.importing.pop();
-        let slot = self.globals.slots as u16;
-        self.globals.slots += 1;
-        self.globals.names.insert(
-            namespace.clone(),
-            Global {
-                slot,
-                kind: GlobalKind::Module,
-                loc: Some(Loc {
-                    source,
-                    span: Default::default(),
-                }),
-            },
-        );
-        let options = UnitOptions {
-            source,
-            module: Some(namespace),
-            warn_unfed_passes: false,
-            repl: false,
-        };
-        units.push(compile_unit(&module_stmts, &mut self.globals, &options)?);
-        Ok(())
+        self.compile_module(namespace, source, &module_stmts, units)
     }
 
     /// Compiles and loads a source: its declarations join the instance, its

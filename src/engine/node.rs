@@ -182,6 +182,16 @@ impl Node {
     }
 }
 
+/// Normalizes each of a `seq`'s or `conc`'s items and hands over the
+/// nodes, in order.
+fn each_normalized(items: &[Msg], mut f: impl FnMut(Node)) {
+    let mut children = Vec::new();
+    for item in items {
+        normalize(item, &mut children);
+        children.drain(..).for_each(&mut f);
+    }
+}
+
 /// Normalizes a message into the nodes that take its place in its parent
 /// (SPEC §6.2), appending them to `out`.
 pub fn normalize(m: &Msg, out: &mut Vec<Node>) {
@@ -196,29 +206,15 @@ pub fn normalize(m: &Msg, out: &mut Vec<Node>) {
         }),
         Message::Seq(items) => {
             let mut queue = VecDeque::with_capacity(items.len());
-            let mut children = Vec::new();
-            for item in items.iter() {
-                children.clear();
-                normalize(item, &mut children);
-                for child in children.drain(..) {
-                    match child {
-                        Node::Seq(inner) => append(&mut queue, *inner),
-                        other => queue.push_back(other),
-                    }
-                }
-            }
+            each_normalized(items, |child| match child {
+                Node::Seq(inner) => append(&mut queue, *inner),
+                other => queue.push_back(other),
+            });
             finish_seq(queue, out);
         }
         Message::Conc(items) => {
             let mut queue = VecDeque::with_capacity(items.len());
-            let mut children = Vec::new();
-            for item in items.iter() {
-                children.clear();
-                normalize(item, &mut children);
-                for child in children.drain(..) {
-                    push_conc(&mut queue, child, out);
-                }
-            }
+            each_normalized(items, |child| push_conc(&mut queue, child, out));
             finish_conc(queue, out);
         }
         Message::Promise { items, callback } => {

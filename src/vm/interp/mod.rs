@@ -249,6 +249,12 @@ impl Vm {
 
     /// The closure of the frame whose locals start at `base`: the callee's
     /// slot just below them holds it while the frame runs.
+    /// The closure and base of the frame `call_value` just pushed.
+    fn entered_frame(&self) -> (Rc<Closure>, usize) {
+        let frame = *self.frames.last().expect("pushed frame");
+        (self.closure_at(frame.base()).clone(), frame.base())
+    }
+
     fn closure_at(&self, base: usize) -> &Rc<Closure> {
         match &self.stack[base - 1] {
             Value::Func(closure) => closure,
@@ -507,10 +513,8 @@ impl Vm {
                             }
                         }
                         if self.call_value(argc, Some(ip))? {
-                            let frame = *self.frames.last().expect("pushed frame");
-                            next = self.closure_at(frame.base()).clone();
+                            (next, base) = self.entered_frame();
                             ip = 0;
-                            base = frame.base();
                             continue 'frames;
                         }
                     }
@@ -518,10 +522,8 @@ impl Vm {
                         self.burn_fuel()?;
                         let argc = self.spread_onto_stack()?;
                         if self.call_value(argc, Some(ip))? {
-                            let frame = *self.frames.last().expect("pushed frame");
-                            next = self.closure_at(frame.base()).clone();
+                            (next, base) = self.entered_frame();
                             ip = 0;
-                            base = frame.base();
                             continue 'frames;
                         }
                     }
