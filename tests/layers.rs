@@ -20,6 +20,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("compile", 5),
     ("engine", 5),
     ("runtime", 6),
+    ("store", 6),
     ("cli", 7),
 ];
 

@@ -120,6 +120,9 @@ pub struct JobPool {
     lingering: Arc<Mutex<Vec<i32>>>,
     limits: Limits,
     next_id: u64,
+    /// Jobs counted as in flight but not started yet (with a store, a job
+    /// starts once the step that made it is committed).
+    held: Vec<(u64, JobSpec, Arc<Control>)>,
     /// Most jobs in flight at once.
     pub capacity: usize,
 }
@@ -135,6 +138,7 @@ impl JobPool {
             lingering: Arc::new(Mutex::new(Vec::new())),
             limits,
             next_id: 0,
+            held: Vec::new(),
             capacity: capacity.max(1),
         }
     }
@@ -153,6 +157,33 @@ impl JobPool {
         let id = self.next_id;
         let control = Arc::new(Control::default());
         self.running.insert(id, control.clone());
+        self.spawn(id, spec, control);
+        id
+    }
+
+    /// Takes a job as [`JobPool::submit`] does, but starts it only at
+    /// [`JobPool::start_held`].
+    pub fn hold(&mut self, spec: JobSpec) -> u64 {
+        self.next_id += 1;
+        let id = self.next_id;
+        let control = Arc::new(Control::default());
+        self.running.insert(id, control.clone());
+        self.held.push((id, spec, control));
+        id
+    }
+
+    pub fn has_held(&self) -> bool {
+        !self.held.is_empty()
+    }
+
+    /// Starts the held jobs.
+    pub fn start_held(&mut self) {
+        for (id, spec, control) in std::mem::take(&mut self.held) {
+            self.spawn(id, spec, control);
+        }
+    }
+
+    fn spawn(&mut self, id: u64, spec: JobSpec, control: Arc<Control>) {
         let done = self.done.clone();
         let lingering = self.lingering.clone();
         let limits = self.limits;
@@ -171,7 +202,6 @@ impl JobPool {
                 }),
             ));
         }
-        id
     }
 
     /// Stops a running job: a command's process group is ended; other work
