@@ -97,8 +97,10 @@ fn state(dir: &Path) -> HashMap<String, String> {
         .collect()
 }
 
-/// Kills a run up to `kills` times at random moments, then lets it finish.
-/// Returns how many kills landed.
+/// Kills a run up to `kills` times at random moments (`min_ms` to `max_ms`
+/// after it starts), then lets it finish.
+/// Returns how many kills landed, and the unfinished counts the store
+/// showed after each.
 fn kill_until_done(
     dir: &Path,
     script: &str,
@@ -106,21 +108,28 @@ fn kill_until_done(
     args: &[&str],
     kills: usize,
     seed: u64,
+    min_ms: usize,
     max_ms: usize,
-) -> usize {
+) -> (usize, Vec<i64>) {
     let mut rng = common::Rng(seed);
     let mut landed = 0;
+    let mut left = Vec::new();
     for _ in 0..kills {
-        let after = Duration::from_millis(5 + rng.below(max_ms) as u64);
+        let after = Duration::from_millis((min_ms + rng.below(max_ms - min_ms)) as u64);
         match run_once(dir, script, out, args, Some(after)) {
-            None => landed += 1,
-            Some(0) => return landed,
+            None => {
+                landed += 1;
+                if dir.join("run.db").exists() {
+                    left.push(status_json(dir)["unfinished"].as_i64().unwrap_or(-1));
+                }
+            }
+            Some(0) => return (landed, left),
             Some(code) => panic!("a run exited with status {code} before it was killed"),
         }
     }
     let code = run_once(dir, script, out, args, None);
     assert_eq!(code, Some(0), "the last run ends cleanly");
-    landed
+    (landed, left)
 }
 
 #[test]
@@ -130,12 +139,15 @@ fn ten_thousand_items_survive_twenty_sigkills() {
     std::fs::write(
         dir.join("work.vy"),
         format!(
-            "action work(i) {{\n  print(\"line {{i}}\")\n  state_put(\"count\", state_get(\"count\", 0) + 1)\n  state_put(\"sum\", state_get(\"sum\", 0) + i)\n}}\nconc(map(range({N}), fn(i) {{ call(work, i) }}))\n"
+            "action work(i) {{\n  let x = 0\n  for j in range(300) {{ x = x + j }}\n  print(\"line {{i}}\")\n  state_put(\"count\", state_get(\"count\", 0) + 1)\n  state_put(\"sum\", state_get(\"sum\", 0) + i)\n}}\naction start() {{ map(range({N}), fn(i) {{ call(work, i) }}) }}\ncall(start)\n"
         ),
     )
     .expect("script written");
     let out = dir.join("out.txt");
-    let landed = kill_until_done(&dir, "work.vy", &out, &[], 20, 0x5eed_1234, 250);
+    let (landed, left) = kill_until_done(&dir, "work.vy", &out, &[], 20, 0x5eed_1234, 300, 1000);
+    // Kills landed mid-run: the store held part of the work.
+    let mid = left.iter().filter(|n| **n > 1 && **n < N as i64).count();
+    assert!(mid >= 3, "kills mid-run: {left:?}");
     let text = std::fs::read_to_string(&out).expect("output");
     let mut seen = vec![0u32; N];
     for line in text.lines() {
@@ -171,7 +183,9 @@ fn ten_thousand_items_survive_twenty_sigkills() {
     let status = status_json(&dir);
     assert_eq!(status["unfinished"], 0, "{status}");
     assert!(status["finished"].is_i64(), "{status}");
-    eprintln!("{landed} kills landed; {duplicates} duplicate lines");
+    eprintln!(
+        "{landed} kills landed (unfinished after each: {left:?}); {duplicates} duplicate lines"
+    );
     assert!(
         landed >= 3,
         "the kills should land mid-run (only {landed} did)"
