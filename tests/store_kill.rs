@@ -97,7 +97,7 @@ fn state(dir: &Path) -> HashMap<String, String> {
         .collect()
 }
 
-/// Kills a run up to `kills` times at random moments (`min_ms` to `max_ms`
+/// Kills a run up to `kills` times at random moments (`window_ms`
 /// after it starts), then lets it finish.
 /// Returns how many kills landed, and the unfinished counts the store
 /// showed after each.
@@ -108,14 +108,13 @@ fn kill_until_done(
     args: &[&str],
     kills: usize,
     seed: u64,
-    min_ms: usize,
-    max_ms: usize,
+    window_ms: std::ops::Range<usize>,
 ) -> (usize, Vec<i64>) {
     let mut rng = common::Rng(seed);
     let mut landed = 0;
     let mut left = Vec::new();
     for _ in 0..kills {
-        let after = Duration::from_millis((min_ms + rng.below(max_ms - min_ms)) as u64);
+        let after = Duration::from_millis((window_ms.start + rng.below(window_ms.len())) as u64);
         match run_once(dir, script, out, args, Some(after)) {
             None => {
                 landed += 1;
@@ -144,7 +143,7 @@ fn ten_thousand_items_survive_twenty_sigkills() {
     )
     .expect("script written");
     let out = dir.join("out.txt");
-    let (landed, left) = kill_until_done(&dir, "work.vy", &out, &[], 20, 0x5eed_1234, 300, 1000);
+    let (landed, left) = kill_until_done(&dir, "work.vy", &out, &[], 20, 0x5eed_1234, 300..1000);
     // Kills landed mid-run: the store held part of the work.
     let mid = left.iter().filter(|n| **n > 1 && **n < N as i64).count();
     assert!(mid >= 3, "kills mid-run: {left:?}");
