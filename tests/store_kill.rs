@@ -298,3 +298,36 @@ fn a_shell_job_killed_mid_run_runs_again() {
     assert!(log.lines().any(|l| l == "second"), "{log}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Killed while a pass runs over a topic's batch: the batch is still in the
+/// store, and the resumed run passes it on.
+#[test]
+fn a_pass_killed_mid_run_keeps_its_batch() {
+    let dir = temp_dir("store-pass");
+    std::fs::write(
+        dir.join("pass.vy"),
+        r#"action item(x) { print("item {x}") }
+interest "t" when call(item, _)
+pass "t" (msgs) {
+  let s = 0
+  for j in range(1500000) { s = s + j }
+  msgs
+}
+call(item, 1)
+call(item, 2)
+"#,
+    )
+    .expect("script written");
+    let out = dir.join("out.txt");
+    assert_eq!(
+        run_once(&dir, "pass.vy", &out, &[], Some(Duration::from_millis(700))),
+        None,
+        "the pass is still running when killed"
+    );
+    let status = status_json(&dir);
+    assert_eq!(status["topics"]["t"], 2, "{status}");
+    assert_eq!(run_once(&dir, "pass.vy", &out, &[], None), Some(0));
+    let text = std::fs::read_to_string(&out).expect("output");
+    assert_eq!(text, "item 1\nitem 2\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
