@@ -248,6 +248,21 @@ codes! {
     TIMEOUT = e("E0308", "timeout(d, m) ran out of time",
       "The message inside `timeout(d, m)` did not finish within `d`. It is retried from the\nstart after a backoff, then fatal when the attempts are used up.",
       "timeout(10ms, delay(1s))", "timeout(2s, delay(1s))", Run(&["--max-attempts", "1"])),
+    STORE_UNREADABLE = e("E0400", "a file that is not a usable store",
+      "`--store FILE` (or `voyager status FILE`, …) names a file that is not a Voyager store: not a\nSQLite database, another program's database, or a store that is truncated or damaged.\nThe file is left exactly as it was. Exit status 66.",
+      "voyager run --store notes.txt job.vy", "voyager run --store job.db job.vy", Reproduce::Not("it needs a damaged file")),
+    STORE_NEWER = e("E0401", "a store written by a newer Voyager",
+      "The store's schema version is newer than this Voyager knows: a newer Voyager wrote it.\nOlder stores are upgraded in place; newer ones are refused untouched. Exit status 66.",
+      "voyager run --store from-the-future.db job.vy", "(run it with the newer Voyager)", Reproduce::Not("it needs a store from a newer Voyager")),
+    STORE_LOCKED = e("E0402", "a store in use by another process",
+      "One process at a time runs on a store: a second `voyager run --store` (or `requeue`) on the\nsame file is refused while the first holds it. `voyager status` may read it meanwhile.\nExit status 75: try again later.",
+      "voyager run --store job.db job.vy &  voyager run --store job.db job.vy", "(wait for the first to finish)", Reproduce::Not("it needs two processes")),
+    STORE_SCRIPT_CHANGED = e("E0403", "a script that no longer fits its stored run",
+      "A run resumed from a store names actions in its unfinished items; the script was changed\nsince the run began and some of them are gone, or take another number of arguments. They\nare listed; nothing has run. Exit status 65.",
+      "(job.vy lost `action fetch(url)` since the run began)", "(put the action back, or start anew with --fresh)", Reproduce::Not("it needs a store and a changed script")),
+    STORE_FAILED = e("E0404", "a store that could not be written during a run",
+      "Writing a run's changes to its store failed (the disk is full, the file was removed, …).\nThe run stops at once; what was committed before stays, and the same command resumes\nfrom there once the cause is fixed.",
+      "(the disk fills up during voyager run --store job.db job.vy)", "(free space, run the same command again)", Reproduce::Not("it needs a failing disk")),
 }
 
 /// The explanation of a code (`E0100`, or `e0100`).

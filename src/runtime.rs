@@ -288,6 +288,7 @@ impl Voyager {
         for &(name, min, max, builder) in crate::engine::jobs::JOB_ACTIONS {
             v.register_job_action(name, min, max, builder);
         }
+        v.register_state_functions();
         if let Err(e) = v.load("std/prelude.vy", PRELUDE, None) {
             panic!("the embedded prelude does not load: {e:?}");
         }
@@ -638,6 +639,64 @@ impl Voyager {
         let slot = self.declare_host_global(name, GlobalKind::Const);
         self.engine.vm.globals[slot] = Value::HostFn(Rc::new(f));
     }
+
+    // --- Durable state (`state_get` / `state_put`) -------------------------
+
+    /// `state_get(key[, default])` and `state_put(key, value)`: a map of
+    /// plain data that outlives the process with `--store` (written in the
+    /// same transaction as the step that changed it), in memory without.
+    /// Values go in and out as JSON, so what comes out is a copy.
+    fn register_state_functions(&mut self) {
+        use crate::engine::serial;
+        use crate::vm::RuntimeError;
+        fn key(v: &Value, f: &str) -> Result<String, RuntimeError> {
+            match v {
+                Value::Str(s) => Ok(s.to_string()),
+                other => Err(RuntimeError::type_error(format!(
+                    "{f}: the key must be a string, got {} `{}`",
+                    other.type_name(),
+                    other.repr()
+                ))),
+            }
+        }
+        let state = self.engine.state.clone();
+        self.register_function("state_get", 1, 2, move |args| {
+            let k = key(&args[0], "state_get")?;
+            let text = state.borrow().get(&k);
+            match text {
+                Some(text) => crate::engine::store::state_json(&text)
+                    .and_then(|j| serial::value_from_json(&j, &|_| None))
+                    .map_err(|e| {
+                        RuntimeError::new(
+                            crate::codes::VALUE,
+                            format!("state_get: the value of \"{k}\" cannot be read: {e}"),
+                        )
+                    }),
+                None => Ok(args.get(1).cloned().unwrap_or(Value::Nil)),
+            }
+        });
+        let state = self.engine.state.clone();
+        self.register_function("state_put", 2, 2, move |args| {
+            let k = key(&args[0], "state_put")?;
+            let plain = serial::value_to_json(&args[1])
+                .ok()
+                .filter(|j| serial::value_from_json(j, &|_| None).is_ok());
+            let Some(j) = plain else {
+                return Err(RuntimeError::new(
+                    crate::codes::VALUE,
+                    format!(
+                        "state_put: \"{k}\" can hold plain data (nil, booleans, numbers, strings, durations, times, lists and records of them), not {} `{}`",
+                        args[1].type_name(),
+                        args[1].repr()
+                    ),
+                ));
+            };
+            state.borrow_mut().put(&k, serial::to_line(&j));
+            Ok(Value::Nil)
+        });
+    }
+
+    // --- end of durable state ------------------------------------------------
 
     /// Declares an action written in Rust: scripts loaded after it can make
     /// `call(name, …)` messages (and match `call(name, …)` patterns), and

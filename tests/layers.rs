@@ -21,6 +21,8 @@ const LAYERS: &[(&str, u32)] = &[
     ("compile", 5),
     ("engine", 5),
     ("runtime", 6),
+    // The durable store, beside the runtime that drives it.
+    ("store", 6),
     // The tools over a loaded program, side by side.
     ("fmt", 7),
     ("graph", 7),

@@ -9,7 +9,17 @@ use std::time::{Duration, Instant};
 
 const README: &str = include_str!("../README.md");
 
-const SUBCOMMANDS: [&str; 6] = ["run", "check", "disasm", "repl", "fmt", "graph"];
+const SUBCOMMANDS: [&str; 9] = [
+    "run",
+    "check",
+    "disasm",
+    "repl",
+    "fmt",
+    "graph",
+    "status",
+    "dead-letters",
+    "requeue",
+];
 
 /// How `cargo run` spells the binary in the set-up commands.
 const CARGO_RUN: &str = "cargo run --release -- ";

@@ -27,6 +27,7 @@ macro_rules! eprintln {
 mod dead_letters;
 pub mod repl;
 mod signals;
+mod store;
 mod tools;
 
 use crate::bytecode::disasm::disassemble;
@@ -85,8 +86,10 @@ Examples:
   voyager                                   an interactive session (:help)
 
 Exit status: 0 done, 1 dead letters or a runtime error, 2 bad command line,
-65 the script does not compile, 66 the script cannot be read, 70 internal error,
-74 output could not be written, 130 stopped by SIGINT (Ctrl-C),
+65 the script does not compile (or no longer fits its --store run), 66 the script
+or store cannot be read, 70 internal error,
+74 output (or --store) could not be written, 75 the store is in use by another
+process, 130 stopped by SIGINT (Ctrl-C),
 141 standard output or error was closed, 143 stopped by SIGTERM.";
 
 #[derive(Parser, Debug)]
@@ -149,6 +152,14 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// What a store (`run --store FILE`) holds: items by state, the oldest
+    /// waiting item, the next timer, dead letters, the last run's throughput.
+    Status(store::StatusArgs),
+    /// List a store's dead letters (with the ids `requeue` takes).
+    DeadLetters(store::StatusArgs),
+    /// Put a store's dead letters back in its run, to run again with
+    /// `voyager run --store FILE SCRIPT`.
+    Requeue(store::RequeueArgs),
     /// Draw a script's top-level messages as a flowchart.
     Graph {
         /// The script (`-` for standard input).
@@ -246,6 +257,17 @@ pub struct RunArgs {
     /// for `flag`, the rest for `args()` (`-- --help` lists them).
     #[arg(last = true, value_name = "WORDS")]
     pub params: Vec<String>,
+    /// Keep the run in a SQLite file: killed, it resumes where it was with
+    /// the same command (see "Durable runs" in the README).
+    #[arg(long, value_name = "FILE")]
+    pub store: Option<PathBuf>,
+    /// With --store: commit in groups (`interval`, at most every 10ms or
+    /// 1,024 steps) or after every step (`step`).
+    #[arg(long, value_enum, default_value_t = store::SyncChoice::Interval, requires = "store")]
+    pub sync: store::SyncChoice,
+    /// With --store: start a new run even if the store holds one.
+    #[arg(long, requires = "store")]
+    pub fresh: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq, Default)]
@@ -329,6 +351,9 @@ pub fn main(cli: Cli) -> u8 {
         Some(Command::Repl(args)) => repl_session(&args, color),
         Some(Command::Lsp) => crate::lsp::serve(),
         Some(Command::Explain { code }) => crate::explain::main(code.as_deref()),
+        Some(Command::Status(args)) => store::status(&args),
+        Some(Command::DeadLetters(args)) => store::dead_letters(&args),
+        Some(Command::Requeue(args)) => store::requeue(&args),
         Some(Command::Fmt { check, files }) => tools::fmt_files(&files, check, color),
         Some(Command::Graph { file, format }) => tools::graph_file(
             &file,
@@ -500,6 +525,13 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         ClockChoice::Real => Clock::real(),
         ClockChoice::Virtual => Clock::virtual_at_epoch(),
     };
+    let stored = match &args.store {
+        Some(path) => match store::open(path, args.sync, args.fresh, &name, &text) {
+            Ok(opened) => Some(opened),
+            Err(code) => return code,
+        },
+        None => None,
+    };
     crate::engine::jobs::become_subreaper();
     let started = std::time::Instant::now();
     let show_progress = args.progress && std::io::stderr().is_terminal();
@@ -517,7 +549,12 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         output,
     });
     // A requeue reruns what failed, not the whole workflow.
-    v.enqueue_top_level = args.requeue.is_none();
+    v.enqueue_top_level = args.requeue.is_none() && !stored.as_ref().is_some_and(|s| s.resume);
+    if let Some(opened) = &stored {
+        if let Err(code) = store::load_state(&mut v, opened) {
+            return code;
+        }
+    }
     v.engine.vm.fuel_limit = args.max_instructions;
     if let Some(limit) = args.max_memory {
         crate::memory::set_limit((limit != usize::MAX).then_some(limit));
@@ -598,6 +635,11 @@ fn run(args: &RunArgs, color: bool) -> u8 {
             }
         }
     }
+    if let Some(opened) = stored {
+        if let Err(code) = store::attach(&mut v, opened) {
+            return code;
+        }
+    }
     let finish = v.run();
     if show_progress {
         progress_line.borrow_mut().clear();
@@ -650,6 +692,18 @@ fn run(args: &RunArgs, color: bool) -> u8 {
             crate::codes::INTERRUPTED,
             format!("unfinished when {name} stopped the run"),
         );
+    }
+    if let Finish::StoreFailed(why) = &finish {
+        eprintln!("error[{}]: {why}", crate::codes::STORE_FAILED);
+        status = status.max(exit::OUTPUT);
+    }
+    if let Some(path) = &args.store {
+        if matches!(finish, Finish::StepLimit { .. } | Finish::Interrupted) {
+            eprintln!(
+                "note: the unfinished items stay in {}: the same command resumes them",
+                path.display()
+            );
+        }
     }
     let mut dead = v.engine.take_dead_letters();
     if let Some(code) = exited {

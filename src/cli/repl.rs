@@ -179,7 +179,8 @@ impl Session {
     fn after_run(&mut self, finish: Finish) {
         self.v.flush();
         match finish {
-            Finish::Idle => {}
+            // (The REPL runs without a store.)
+            Finish::Idle | Finish::StoreFailed(_) => {}
             Finish::StepLimit { unfinished } => {
                 self.out(&format!(
                     "stopped at the step limit; {unfinished} item(s) still waiting (:queue, :run)\n"

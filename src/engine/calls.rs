@@ -162,7 +162,13 @@ impl<Q: MainQueue> Engine<Q> {
             self.wants_room = true;
             return Outcome::Blocked(node, Wait::JOB);
         }
-        let job = pool.submit(spec);
+        // With a store, the job starts once the step is committed (so a
+        // crash from then on runs it again): see `Engine::step_stored`.
+        let job = if self.store.is_some() {
+            pool.hold(spec)
+        } else {
+            pool.submit(spec)
+        };
         self.clock.set_jobs_running(true);
         self.parked.own(job, self.stepping);
         let name = action.name.clone();

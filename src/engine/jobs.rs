@@ -21,6 +21,10 @@ pub use crate::vm::job::{Custom, CustomJob, JobAction, JobFailure, JobSpec, Make
 use crate::vm::natives::record;
 use crate::vm::value::Value;
 
+mod spec;
+use spec::path_arg;
+pub use spec::{read_file_spec, sh_spec, write_file_spec, JobBuilder, JOB_ACTIONS};
+
 /// Output beyond this many bytes (per stream) is cut, and the result says so.
 pub const MAX_OUTPUT: usize = 1 << 20;
 
@@ -125,6 +129,9 @@ pub struct JobPool {
     lingering: Arc<Mutex<Vec<i32>>>,
     limits: Limits,
     next_id: u64,
+    /// Jobs counted as in flight but not started yet (with a store, a job
+    /// starts once the step that made it is committed).
+    held: Vec<(u64, JobSpec, Arc<Control>)>,
     /// Most jobs in flight at once.
     pub capacity: usize,
 }
@@ -140,6 +147,7 @@ impl JobPool {
             lingering: Arc::new(Mutex::new(Vec::new())),
             limits,
             next_id: 0,
+            held: Vec::new(),
             capacity: capacity.max(1),
         }
     }
@@ -158,6 +166,33 @@ impl JobPool {
         let id = self.next_id;
         let control = Arc::new(Control::default());
         self.running.insert(id, control.clone());
+        self.spawn(id, spec, control);
+        id
+    }
+
+    /// Takes a job as [`JobPool::submit`] does, but starts it only at
+    /// [`JobPool::start_held`].
+    pub fn hold(&mut self, spec: JobSpec) -> u64 {
+        self.next_id += 1;
+        let id = self.next_id;
+        let control = Arc::new(Control::default());
+        self.running.insert(id, control.clone());
+        self.held.push((id, spec, control));
+        id
+    }
+
+    pub fn has_held(&self) -> bool {
+        !self.held.is_empty()
+    }
+
+    /// Starts the held jobs.
+    pub fn start_held(&mut self) {
+        for (id, spec, control) in std::mem::take(&mut self.held) {
+            self.spawn(id, spec, control);
+        }
+    }
+
+    fn spawn(&mut self, id: u64, spec: JobSpec, control: Arc<Control>) {
         let done = self.done.clone();
         let lingering = self.lingering.clone();
         let limits = self.limits;
@@ -176,7 +211,6 @@ impl JobPool {
                 }),
             ));
         }
-        id
     }
 
     /// Stops a running job: a command's process group is ended; other work
@@ -667,105 +701,3 @@ fn sh(job: &ShJob, control: &Control, lingering: &Mutex<Vec<i32>>) -> JobOutcome
     }
     Ok(Plain::Record(fields))
 }
-
-/// `call(sh, cmd)` or `call(sh, cmd, {cwd, env, stdin, check})`.
-pub fn sh_spec(args: &[Value]) -> Result<JobSpec, RuntimeError> {
-    let command = match args.first() {
-        Some(Value::Str(s)) => s.to_string(),
-        other => {
-            return Err(RuntimeError::type_error(format!(
-                "sh expects a command string, got {}",
-                other.map_or("nothing".to_string(), Value::repr)
-            )))
-        }
-    };
-    let mut spec = JobSpec::Sh {
-        command,
-        cwd: None,
-        env: vec![],
-        stdin: None,
-        check: true,
-    };
-    if let Some(opts) = args.get(1) {
-        let Value::Record(opts) = opts else {
-            return Err(RuntimeError::type_error(
-                "sh options must be a record: {cwd, env, stdin, check}",
-            ));
-        };
-        let JobSpec::Sh {
-            cwd,
-            env,
-            stdin,
-            check,
-            ..
-        } = &mut spec
-        else {
-            unreachable!("built above")
-        };
-        for (k, v) in opts.borrow().iter() {
-            match (&**k, v) {
-                ("cwd", Value::Str(s)) => *cwd = Some(s.to_string()),
-                ("stdin", Value::Str(s)) => *stdin = Some(s.to_string()),
-                ("check", v) => *check = v.is_truthy(),
-                ("env", Value::Record(r)) => {
-                    for (name, value) in r.borrow().iter() {
-                        env.push((name.to_string(), value.display()));
-                    }
-                }
-                (key, value) => {
-                    return Err(RuntimeError::type_error(format!(
-                        "sh option `{key}` cannot be {} `{}`",
-                        value.type_name(),
-                        value.repr()
-                    ))
-                    .with_hint(
-                        "the options are cwd (string), env (record), stdin (string), check (bool)",
-                    ))
-                }
-            }
-        }
-    }
-    Ok(spec)
-}
-
-fn path_arg(what: &str, v: Option<&Value>) -> Result<String, RuntimeError> {
-    match v {
-        Some(Value::Str(s)) => Ok(s.to_string()),
-        other => Err(RuntimeError::type_error(format!(
-            "{what} expects a path string, got {}",
-            other.map_or("nothing".to_string(), Value::repr)
-        ))),
-    }
-}
-
-pub fn read_file_spec(args: &[Value]) -> Result<JobSpec, RuntimeError> {
-    Ok(JobSpec::ReadFile(path_arg("read_file", args.first())?))
-}
-
-pub fn write_file_spec(args: &[Value]) -> Result<JobSpec, RuntimeError> {
-    let path = path_arg("write_file", args.first())?;
-    let text = match args.get(1) {
-        Some(Value::Str(s)) => s.to_string(),
-        Some(other) => other.display(),
-        None => String::new(),
-    };
-    Ok(JobSpec::WriteFile(path, text))
-}
-
-/// Builds a job from a call's arguments (on the interpreter thread).
-pub type JobBuilder = fn(&[Value]) -> Result<JobSpec, RuntimeError>;
-
-/// The native actions that run as jobs: name, arity, builder.
-pub const JOB_ACTIONS: &[(&str, usize, usize, JobBuilder)] = &[
-    ("sh", 1, 2, sh_spec),
-    ("read_file", 1, 1, read_file_spec),
-    ("write_file", 2, 2, write_file_spec),
-    ("http", 1, 1, http::http_spec),
-    ("list_dir", 1, 1, files::list_dir_spec),
-    ("glob", 1, 1, files::glob_spec),
-    ("path_exists", 1, 1, files::path_exists_spec),
-    ("append_file", 2, 2, files::append_file_spec),
-    ("make_dir", 1, 1, files::make_dir_spec),
-    ("remove_file", 1, 1, files::remove_file_spec),
-    ("remove_dir", 1, 1, files::remove_dir_spec),
-];

@@ -16,6 +16,8 @@ pub mod node;
 mod parked;
 pub mod queue;
 pub mod serial;
+pub mod snapshot;
+pub mod store;
 
 mod calls;
 mod route;
@@ -130,6 +132,9 @@ pub enum Finish {
     StepLimit { unfinished: usize },
     /// The interrupt flag was set (Ctrl-C); the work left stays queued.
     Interrupted,
+    /// The store failed (see [`store::Store::failure`]); what it committed
+    /// last stays.
+    StoreFailed(String),
 }
 
 /// The outcome of stepping a node once.
@@ -201,6 +206,17 @@ pub struct Engine<Q: MainQueue = RingQueue> {
     full_topics: Vec<Rc<str>>,
     /// Idle pass rounds in a row while nothing else could make progress.
     stuck_rounds: u32,
+    /// Where changes are reported, with `--store` (see [`store`]).
+    store: Option<Box<dyn store::Store>>,
+    /// Set when the item being stepped was put back (else it is finished).
+    kept: bool,
+    /// The unclaimed-data count last reported to the store.
+    reported_unclaimed: u64,
+    /// Large items put back by a step, written at the next commit instead
+    /// of after every step (see [`Engine::store_put`]).
+    deferred: std::collections::HashSet<u64>,
+    /// Durable state (`state_get` / `state_put`).
+    pub state: store::SharedState,
 }
 
 /// A snapshot of a run, for a progress line.
@@ -287,6 +303,11 @@ impl<Q: MainQueue> Engine<Q> {
             in_pass: false,
             full_topics: Vec::new(),
             stuck_rounds: 0,
+            store: None,
+            kept: false,
+            reported_unclaimed: 0,
+            deferred: Default::default(),
+            state: Default::default(),
         }
     }
 
@@ -384,6 +405,21 @@ impl<Q: MainQueue> Engine<Q> {
             }
         }
         s
+    }
+
+    /// Keeps a dead letter (and reports it to the store).
+    fn push_dead(&mut self, letter: DeadLetter) {
+        if let Some(store) = self.store.as_deref_mut() {
+            store.dead_letter(&letter);
+        }
+        self.dead.push(letter);
+        self.stats.dead_letters += 1;
+    }
+
+    /// Before the engine waits: output out, the store's changes committed.
+    fn before_wait(&mut self) {
+        self.vm.host.flush();
+        self.store_commit();
     }
 
     fn trace(&mut self, line: impl FnOnce() -> String) {

@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use super::node::{self, Node};
 use super::queue::{Item, MainQueue};
+use super::store::ItemState;
 use super::{DeadLetter, Engine};
 use crate::vm::message::Msg;
 use crate::vm::value::Value;
@@ -45,7 +46,10 @@ impl<Q: MainQueue> Engine<Q> {
                 self.stats.unclaimed_data += 1;
                 self.trace(|| format!("unclaimed data({})", v.repr()));
             }
-            (node, Some(id)) => self.main.push_back(Item { id, node }),
+            (node, Some(id)) => {
+                self.store_put(id, &node, ItemState::Queued, None);
+                self.main.push_back(Item { id, node })
+            }
             (other, None) => self.push_item(other),
         }
     }
@@ -53,6 +57,9 @@ impl<Q: MainQueue> Engine<Q> {
     pub(super) fn push_item(&mut self, node: Node) {
         self.next_id += 1;
         self.stats.enqueued += 1;
+        if self.store.is_some() {
+            self.store_put(self.next_id, &node, ItemState::Queued, None);
+        }
         self.main.push_back(Item {
             id: self.next_id,
             node,
@@ -108,12 +115,11 @@ impl<Q: MainQueue> Engine<Q> {
                 Err(e) => {
                     // A guard that fails: the message is a dead letter
                     // with the guard's error (never silently dropped).
-                    self.dead.push(DeadLetter {
+                    self.push_dead(DeadLetter {
                         message: m.clone(),
                         error: e,
                         attempts: 0,
                     });
-                    self.stats.dead_letters += 1;
                     return true;
                 }
             };
@@ -131,6 +137,9 @@ impl<Q: MainQueue> Engine<Q> {
                 )
             });
             *self.stats.topic_in.entry(topic.clone()).or_default() += 1;
+            if let Some(store) = self.store.as_deref_mut() {
+                store.topic_push(&topic, &m);
+            }
             self.topic(&topic).queue.push_back(m.clone());
             // A full topic runs its pass at once, whether the message was
             // taken or copied into it (after the running pass, if one is).

@@ -10,8 +10,30 @@ use crate::vm::error::{codes, RuntimeError};
 use crate::vm::message::Msg;
 
 impl<Q: MainQueue> Engine<Q> {
-    /// Runs until no work is left, or the step limit.
+    /// Runs until no work is left, or the step limit. With a store, what
+    /// the run did is committed before this returns, and a finished run is
+    /// marked so.
     pub fn run(&mut self) -> Finish {
+        let finish = self.run_loop();
+        if self.store.is_none() {
+            return finish;
+        }
+        self.report_step(0);
+        if let Some(store) = self.store.as_deref_mut() {
+            self.vm.host.flush();
+            match finish {
+                Finish::Idle => store.finished(),
+                Finish::Interrupted => store.abandon(),
+                _ => store.commit(),
+            }
+            if let Some(why) = store.failure() {
+                return Finish::StoreFailed(why);
+            }
+        }
+        finish
+    }
+
+    fn run_loop(&mut self) -> Finish {
         loop {
             if let Some(limit) = self.config.max_steps {
                 if self.stats.work() >= limit {
@@ -29,6 +51,11 @@ impl<Q: MainQueue> Engine<Q> {
             }
             if !self.step_once() {
                 return Finish::Idle;
+            }
+            if let Some(store) = self.store.as_deref() {
+                if store.failure().is_some() {
+                    return Finish::Idle;
+                }
             }
             if self.progress.is_some()
                 && (self.stats.steps.is_multiple_of(256) || self.main.is_empty())
@@ -54,14 +81,18 @@ impl<Q: MainQueue> Engine<Q> {
         }
         if let Some(item) = self.main.pop_front() {
             self.stuck_rounds = 0;
-            self.step_item(item);
+            if self.store.is_some() {
+                self.step_stored(item);
+            } else {
+                self.step_item(item);
+            }
             return true;
         }
         // Jobs that finish together should feed one pass run, not one each:
         // give running jobs a moment before the topics' passes run.
         if self.in_topics() > 0 && self.jobs.as_ref().is_some_and(|p| p.in_flight() > 0) {
             let parked = self.parked.len();
-            self.vm.host.flush();
+            self.before_wait();
             self.collect_jobs(Some(std::time::Duration::from_millis(20)));
             if self.parked.len() < parked {
                 return true;
@@ -83,7 +114,7 @@ impl<Q: MainQueue> Engine<Q> {
                 Some(at) => (at - self.clock.now()).clamp(0, 100),
                 None => 100,
             };
-            self.vm.host.flush();
+            self.before_wait();
             self.collect_jobs(Some(std::time::Duration::from_millis(wait as u64)));
             return true;
         }
@@ -99,7 +130,7 @@ impl<Q: MainQueue> Engine<Q> {
             } else {
                 at
             };
-            self.vm.host.flush();
+            self.before_wait();
             self.clock.wait_until(slice);
             self.release_due_timers();
             return true;
@@ -126,6 +157,9 @@ impl<Q: MainQueue> Engine<Q> {
         for name in names {
             let held: Vec<Msg> = self.topics[&name].queue.iter().cloned().collect();
             self.topics[&name].queue.clear();
+            if let Some(store) = self.store.as_deref_mut() {
+                store.topic_clear(&name);
+            }
             if held.is_empty() {
                 continue;
             }

@@ -42,7 +42,7 @@ fn object<const N: usize>(entries: [(&str, Json); N]) -> Json {
     )
 }
 
-fn call_json(action: &str, args: Json) -> Json {
+pub fn call_json(action: &str, args: Json) -> Json {
     object([(
         "call",
         object([("action", Json::String(action.to_string())), ("args", args)]),
@@ -51,7 +51,7 @@ fn call_json(action: &str, args: Json) -> Json {
 
 /// Runs a step of a recursive walk, on a fresh stack segment when little of
 /// the current one is left.
-fn deep<R>(f: impl FnOnce() -> R) -> R {
+pub fn deep<R>(f: impl FnOnce() -> R) -> R {
     stacker::maybe_grow(64 * 1024, 4 << 20, f)
 }
 
@@ -68,7 +68,7 @@ pub fn value_to_json(v: &Value) -> Result<Json, String> {
     value_to_json_with(v, Functions::Refuse)
 }
 
-fn value_to_json_with(v: &Value, functions: Functions) -> Result<Json, String> {
+pub fn value_to_json_with(v: &Value, functions: Functions) -> Result<Json, String> {
     deep(|| value_to_json_inner(v, functions))
 }
 
@@ -228,7 +228,7 @@ fn value_from_json_inner(j: &Json, actions: ActionLookup) -> Result<Value, Strin
     })
 }
 
-fn int(j: &Json, what: &str) -> Result<i64, String> {
+pub fn int(j: &Json, what: &str) -> Result<i64, String> {
     j.as_i64()
         .ok_or_else(|| format!("`{what}` needs an integer, got {j}"))
 }
@@ -264,7 +264,7 @@ fn function(j: &Json, names: ActionLookup) -> Result<Value, String> {
     }
 }
 
-fn call_parts(j: &Json, actions: ActionLookup) -> Result<(Rc<ActionDef>, Args), String> {
+pub fn call_parts(j: &Json, actions: ActionLookup) -> Result<(Rc<ActionDef>, Args), String> {
     let a = action(j.get("action").unwrap_or(&Json::Null), actions)?;
     let args = match j.get("args") {
         Some(Json::Array(items)) => items

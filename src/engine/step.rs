@@ -9,6 +9,7 @@ use super::node::{
     NOT_STARTED,
 };
 use super::queue::{Item, MainQueue};
+use super::store::ItemState;
 use super::{DeadLetter, Engine, Outcome, Wait};
 use crate::vm::message::Args;
 use crate::vm::value::Value;
@@ -84,6 +85,17 @@ impl<Q: MainQueue> Engine<Q> {
                     let job = if wait.job { " on a job" } else { "" };
                     self.trace(|| format!("wait #{id} {before}{job}{when}"));
                 }
+                if self.store.is_some() {
+                    let state = if wait.job {
+                        ItemState::Job
+                    } else if matches!(node, Node::Retry(_)) {
+                        ItemState::Retry
+                    } else {
+                        ItemState::Timer
+                    };
+                    let due = (wait.until != i64::MAX).then_some(wait.until);
+                    self.store_put(id, &node, state, due);
+                }
                 if wait.job {
                     let deadline = (wait.until != i64::MAX).then_some(wait.until);
                     let wants_room = std::mem::take(&mut self.wants_room);
@@ -96,12 +108,11 @@ impl<Q: MainQueue> Engine<Q> {
                 if let Some(before) = before {
                     self.trace(|| format!("dead #{id} {before}: {}", error.message));
                 }
-                self.dead.push(DeadLetter {
+                self.push_dead(DeadLetter {
                     message: Rc::new(node.to_message()),
                     error,
                     attempts,
                 });
-                self.stats.dead_letters += 1;
             }
         }
     }

@@ -38,6 +38,9 @@ impl<Q: MainQueue> Engine<Q> {
         if batch.is_empty() {
             return false;
         }
+        if let Some(store) = self.store.as_deref_mut() {
+            store.topic_clear(name);
+        }
         let Some(pass) = topic.pass.clone() else {
             // An observe-only topic: its copies have nowhere to go.
             let n = batch.len();
@@ -62,6 +65,11 @@ impl<Q: MainQueue> Engine<Q> {
                 self.trace(|| format!("pass \"{name}\" in {size} -> ready {r}, further {f}"));
                 self.stats.pass_work += (r + f) as u64;
                 let progress = r > 0 || f < size;
+                if let Some(store) = self.store.as_deref_mut() {
+                    for m in &further {
+                        store.topic_push(name, m);
+                    }
+                }
                 self.topics[name].queue.extend(further);
                 let outer = std::mem::replace(&mut self.in_pass, true);
                 for m in ready {
@@ -85,12 +93,11 @@ impl<Q: MainQueue> Engine<Q> {
 
     pub(super) fn dead_batch(&mut self, batch: &[Msg], error: RuntimeError) {
         for m in batch {
-            self.dead.push(DeadLetter {
+            self.push_dead(DeadLetter {
                 message: m.clone(),
                 error: error.clone(),
                 attempts: 0,
             });
-            self.stats.dead_letters += 1;
         }
     }
 }

@@ -1,0 +1,202 @@
+//! The command line's side of durable runs: `run --store` (open, resume or
+//! start, attach to the engine) and `status`, `dead-letters`, `requeue`.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+
+use super::exit;
+use crate::runtime::Voyager;
+use crate::store::{report, source_hash, SqliteStore, StoreError, Sync};
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq, Default)]
+pub enum SyncChoice {
+    /// Commit in groups: at most every 10ms or 1,024 steps.
+    #[default]
+    Interval,
+    /// Commit every step before its results are seen.
+    Step,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// The store.
+    pub store: PathBuf,
+    /// One JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RequeueArgs {
+    /// The store.
+    pub store: PathBuf,
+    /// The dead letters to requeue, by the ids `voyager dead-letters` shows.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub ids: Vec<i64>,
+    /// Requeue every dead letter.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// A store opened for `run --store`, and whether its run resumes.
+pub struct Opened {
+    store: SqliteStore,
+    pub resume: bool,
+    script: String,
+    hash: String,
+}
+
+fn fail(e: &StoreError) -> u8 {
+    eprintln!("{}", e.render());
+    e.exit
+}
+
+/// Opens the store for a run. `Err` is the exit status (a finished run
+/// is status 0: there is nothing to do).
+pub fn open(
+    path: &Path,
+    sync: SyncChoice,
+    fresh: bool,
+    script: &str,
+    text: &str,
+) -> Result<Opened, u8> {
+    let sync = match sync {
+        SyncChoice::Interval => Sync::Interval,
+        SyncChoice::Step => Sync::Step,
+    };
+    let store = SqliteStore::open(path, sync).map_err(|e| fail(&e))?;
+    let latest = store.latest_run().map_err(|e| fail(&e))?;
+    let hash = source_hash(text);
+    let resume = match &latest {
+        Some(run) if !fresh => {
+            if let Some(at) = run.finished {
+                let mut when = String::new();
+                crate::vm::value::write_time(&mut when, at);
+                eprintln!(
+                    "note: the run in {} ({}) finished at {when}; nothing to resume (--fresh starts a new run; `voyager status {}` shows it)",
+                    path.display(),
+                    run.script,
+                    path.display()
+                );
+                return Err(exit::OK);
+            }
+            if run.source_hash != hash {
+                eprintln!(
+                    "note: {script} changed since the run in {} began; resuming its unfinished items",
+                    path.display()
+                );
+            }
+            true
+        }
+        _ => false,
+    };
+    Ok(Opened {
+        store,
+        resume,
+        script: script.to_string(),
+        hash,
+    })
+}
+
+/// Loads the stored durable state (before the script's top level runs).
+pub fn load_state(v: &mut Voyager, opened: &Opened) -> Result<(), u8> {
+    let mut state = v.engine.state.borrow_mut();
+    state.recording = true;
+    if opened.resume {
+        for (k, j) in opened.store.load_state().map_err(|e| fail(&e))? {
+            state.load(k, j);
+        }
+    }
+    Ok(())
+}
+
+/// Hands the store to the engine: a resumed run's items are put back (after
+/// checking that the script still has every action they name); a new run
+/// is recorded with its top level's items, in one commit.
+pub fn attach(v: &mut Voyager, opened: Opened) -> Result<(), u8> {
+    let Opened {
+        mut store,
+        resume,
+        script,
+        hash,
+    } = opened;
+    if resume {
+        let resumed = {
+            let lookup = |name: &str| v.global_named(name);
+            store.load(&lookup).map_err(|e| fail(&e))?
+        };
+        v.engine.resume(resumed);
+        v.engine.set_store(Box::new(store), false);
+    } else {
+        store.begin_run(&script, &hash);
+        v.engine.set_store(Box::new(store), true);
+        v.engine.commit_top_level();
+    }
+    if let Some(why) = v.engine.store_mut().and_then(|s| s.failure()) {
+        eprintln!("error[{}]: {why}", crate::codes::STORE_FAILED);
+        return Err(exit::OUTPUT);
+    }
+    Ok(())
+}
+
+pub fn status(args: &StatusArgs) -> u8 {
+    match report::status(&args.store) {
+        Ok(s) => {
+            if args.json {
+                print!("{}\n", s.json);
+            } else {
+                print!("{}", s.text);
+            }
+            exit::OK
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+pub fn dead_letters(args: &StatusArgs) -> u8 {
+    let letters = match report::dead_letters(&args.store) {
+        Ok(l) => l,
+        Err(e) => return fail(&e),
+    };
+    if args.json {
+        let all: Vec<serde_json::Value> = letters.iter().map(|l| l.to_json()).collect();
+        print!("{}\n", serde_json::Value::Array(all));
+        return exit::OK;
+    }
+    if letters.is_empty() {
+        print!("no dead letters in {}\n", args.store.display());
+    }
+    for l in &letters {
+        let mut when = String::new();
+        crate::vm::value::write_time(&mut when, l.at);
+        print!(
+            "#{} [{}] after {} attempt(s), {when}: {}\n    {}\n",
+            l.id, l.code, l.attempts, l.error, l.message
+        );
+    }
+    exit::OK
+}
+
+pub fn requeue(args: &RequeueArgs) -> u8 {
+    let ids = (!args.all).then_some(args.ids.as_slice());
+    match report::requeue(&args.store, ids) {
+        Ok((done, missing)) => {
+            for id in &missing {
+                eprintln!("error: {} has no dead letter #{id}", args.store.display());
+            }
+            print!(
+                "requeued {} dead letter(s) in {}; `voyager run --store {} SCRIPT` runs them\n",
+                done.len(),
+                args.store.display(),
+                args.store.display()
+            );
+            if missing.is_empty() {
+                exit::OK
+            } else {
+                exit::DEAD_LETTERS
+            }
+        }
+        Err(e) => fail(&e),
+    }
+}

@@ -1,0 +1,263 @@
+//! Queued work as JSON, for a durable store: a [`Node`] with what stepping
+//! has learned about it (a retry's attempts and when it may run again, a
+//! started delay's end, a timeout's attempts and deadline), not only the
+//! message it stands for.
+//!
+//! The form extends the message form of [`super::serial`] (a message's
+//! JSON reads back as the node it normalizes to): a call may carry
+//! `"attempts"` and `"not_before"`; `{"delay": {"duration": d, "until": t}}`
+//! is a started delay; a timeout may carry `"inner"` (what is left of it),
+//! `"deadline"`, `"attempts"` and `"not_before"`. A call whose native job
+//! was running is written as the call before the job started: a run that
+//! resumes runs it again (calls run at least once).
+
+use std::collections::VecDeque;
+
+use serde_json::{json, Map, Value as Json};
+
+use super::node::{self, Node, PromiseNode, RetryNode, TimeoutNode, NOT_STARTED};
+use super::serial::{self, call_json, deep, value_to_json_with, ActionLookup, Functions};
+use crate::vm::message::{Args, Callback, Message};
+use crate::vm::value::ActionDef;
+
+/// A node as JSON.
+pub fn node_to_json(n: &Node) -> Result<Json, String> {
+    deep(|| node_to_json_inner(n))
+}
+
+fn args_json(args: &Args) -> Result<Json, String> {
+    Ok(Json::Array(
+        args.iter()
+            .map(|a| value_to_json_with(a, Functions::ByName))
+            .collect::<Result<_, _>>()?,
+    ))
+}
+
+/// A call that has run `attempts` times, not to run again before `not_before`.
+fn call_to_json(
+    action: &ActionDef,
+    args: &Args,
+    attempts: u32,
+    not_before: i64,
+) -> Result<Json, String> {
+    let mut j = call_json(&action.name, args_json(args)?);
+    if attempts > 0 {
+        if let Some(Json::Object(call)) = j.get_mut("call") {
+            call.insert("attempts".into(), json!(attempts));
+            if not_before != i64::MIN {
+                call.insert("not_before".into(), json!(not_before));
+            }
+        }
+    }
+    Ok(j)
+}
+
+fn list_json(q: &VecDeque<Node>) -> Result<Json, String> {
+    Ok(Json::Array(
+        q.iter().map(node_to_json).collect::<Result<_, _>>()?,
+    ))
+}
+
+fn node_to_json_inner(n: &Node) -> Result<Json, String> {
+    let one = |k: &str, v: Json| {
+        let mut m = Map::with_capacity(1);
+        m.insert(k.to_string(), v);
+        Json::Object(m)
+    };
+    Ok(match n {
+        Node::Call { action, args } => call_to_json(action, args, 0, i64::MIN)?,
+        Node::Retry(r) => call_to_json(&r.action, &r.args, r.attempts, r.not_before)?,
+        // The interrupted attempt does not count: it runs again.
+        Node::Running(r) => call_to_json(&r.action, &r.args, r.attempts - 1, i64::MIN)?,
+        Node::Data(v) => one("data", value_to_json_with(v, Functions::ByName)?),
+        Node::Seq(q) => one("seq", list_json(q)?),
+        Node::Conc(q) => one("conc", list_json(q)?),
+        Node::Promise(p) => {
+            // Collected values go back in front as data, collected again.
+            let mut items: Vec<Json> = p
+                .collected
+                .iter()
+                .map(|v| Ok(one("data", value_to_json_with(v, Functions::ByName)?)))
+                .collect::<Result<_, String>>()?;
+            for q in &p.queue {
+                items.push(node_to_json(q)?);
+            }
+            let callback = match &p.callback {
+                Callback::Action(a) => Json::String(a.name.to_string()),
+                Callback::Call(a, xs) => call_json(&a.name, args_json(xs)?),
+            };
+            let mut body = Map::new();
+            body.insert("items".into(), Json::Array(items));
+            body.insert("callback".into(), callback);
+            one("promise", Json::Object(body))
+        }
+        Node::Defer(t) => json!({ "defer": t }),
+        Node::Delay { duration, until } if *until == NOT_STARTED => json!({ "delay": duration }),
+        Node::Delay { duration, until } => {
+            json!({ "delay": { "duration": duration, "until": until } })
+        }
+        Node::Void(inner) => one("void", node_to_json(inner)?),
+        Node::Timeout(t) => {
+            let mut body = Map::new();
+            body.insert("duration".into(), json!(t.duration));
+            body.insert("message".into(), serial::message_to_json(&t.original)?);
+            body.insert("inner".into(), node_to_json(&t.inner)?);
+            body.insert("deadline".into(), json!(t.deadline));
+            body.insert("attempts".into(), json!(t.attempts));
+            body.insert("not_before".into(), json!(t.not_before));
+            one("timeout", Json::Object(body))
+        }
+    })
+}
+
+/// Reads a node written by [`node_to_json`] (or any message's JSON, as
+/// the nodes it normalizes to; a message that normalizes to nothing, or to
+/// several nodes, reads as a `seq` of them).
+pub fn node_from_json(j: &Json, actions: ActionLookup) -> Result<Node, String> {
+    let mut nodes = Vec::new();
+    deep(|| read(j, actions, &mut nodes))?;
+    Ok(match nodes.len() {
+        1 => nodes.pop().expect("one node"),
+        _ => Node::Seq(Box::new(nodes.into())),
+    })
+}
+
+fn int_or(j: Option<&Json>, default: i64, what: &str) -> Result<i64, String> {
+    match j {
+        None => Ok(default),
+        Some(j) => serial::int(j, what),
+    }
+}
+
+/// Reads `j` as the nodes it stands for, appending them to `out`.
+fn read(j: &Json, actions: ActionLookup, out: &mut Vec<Node>) -> Result<(), String> {
+    let Some((kind, body)) = j
+        .as_object()
+        .filter(|m| m.len() == 1)
+        .and_then(|m| m.iter().next())
+    else {
+        // `"noop"`, or something the message reader reports.
+        node::normalize(&serial::message_from_json(j, actions)?, out);
+        return Ok(());
+    };
+    let list = |body: &Json| -> Result<VecDeque<Node>, String> {
+        let Json::Array(items) = body else {
+            return Err(format!("expected a list of messages, got {body}"));
+        };
+        let mut q = VecDeque::with_capacity(items.len());
+        let mut children = Vec::new();
+        for item in items {
+            deep(|| read(item, actions, &mut children))?;
+            q.extend(children.drain(..));
+        }
+        Ok(q)
+    };
+    match kind.as_str() {
+        "call" => {
+            let (action, args) = serial::call_parts(body, actions)?;
+            let attempts = int_or(body.get("attempts"), 0, "attempts")?.clamp(0, u32::MAX as i64);
+            let not_before = int_or(body.get("not_before"), i64::MIN, "not_before")?;
+            out.push(if attempts == 0 {
+                Node::Call { action, args }
+            } else {
+                Node::Retry(Box::new(RetryNode {
+                    action,
+                    args,
+                    attempts: attempts as u32,
+                    not_before,
+                }))
+            });
+        }
+        // Stored seqs and concs were normalized when stored.
+        "seq" => out.push(Node::Seq(Box::new(list(body)?))),
+        "conc" => out.push(Node::Conc(Box::new(list(body)?))),
+        "promise" => {
+            let queue = list(body.get("items").unwrap_or(&Json::Array(vec![])))?;
+            // The message reader knows the callback's forms.
+            let shell = json!({ "promise": { "items": [], "callback": body.get("callback") } });
+            let m = serial::message_from_json(&shell, actions)?;
+            let Message::Promise { callback, .. } = &*m else {
+                return Err(format!("not a promise: {body}"));
+            };
+            out.push(Node::Promise(Box::new(PromiseNode {
+                queue,
+                collected: Vec::new(),
+                callback: callback.clone(),
+            })));
+        }
+        "delay" if body.is_object() => out.push(Node::Delay {
+            duration: int_or(body.get("duration"), 0, "duration")?.max(0),
+            until: int_or(body.get("until"), NOT_STARTED, "until")?,
+        }),
+        "void" => out.push(Node::Void(Box::new(node_from_json(body, actions)?))),
+        "timeout" if body.get("inner").is_some() => {
+            let original =
+                serial::message_from_json(body.get("message").unwrap_or(&Json::Null), actions)?;
+            out.push(Node::Timeout(Box::new(TimeoutNode {
+                duration: int_or(body.get("duration"), 0, "duration")?.max(0),
+                deadline: int_or(body.get("deadline"), NOT_STARTED, "deadline")?,
+                original,
+                inner: node_from_json(&body["inner"], actions)?,
+                attempts: int_or(body.get("attempts"), 0, "attempts")?.clamp(0, u32::MAX as i64)
+                    as u32,
+                not_before: int_or(body.get("not_before"), i64::MIN, "not_before")?,
+            })));
+        }
+        _ => node::normalize(&serial::message_from_json(j, actions)?, out),
+    }
+    Ok(())
+}
+
+/// Every call a stored node names, as (action, arguments passed): what
+/// must still exist, with that arity, for the node to resume. Promise
+/// callbacks count with the argument their collected values add.
+pub fn named_calls(j: &Json, out: &mut Vec<(String, usize)>) {
+    let mut stack = vec![j];
+    while let Some(j) = stack.pop() {
+        match j {
+            Json::Object(m) => {
+                if m.len() == 1 {
+                    if let Some(Json::Object(call)) = m.get("call") {
+                        if let Some(Json::String(name)) = call.get("action") {
+                            let n = call
+                                .get("args")
+                                .and_then(Json::as_array)
+                                .map_or(0, Vec::len);
+                            out.push((name.clone(), n));
+                        }
+                    }
+                    if let Some(Json::Object(p)) = m.get("promise") {
+                        match p.get("callback") {
+                            Some(Json::String(name)) => out.push((name.clone(), 1)),
+                            Some(Json::Object(c)) => {
+                                if let Some(Json::Object(call)) = c.get("call") {
+                                    if let Some(Json::String(name)) = call.get("action") {
+                                        let n = call
+                                            .get("args")
+                                            .and_then(Json::as_array)
+                                            .map_or(0, Vec::len);
+                                        out.push((name.clone(), n + 1));
+                                    }
+                                }
+                            }
+                            _ => {}
+                        }
+                        if let Some(items) = p.get("items") {
+                            stack.push(items);
+                        }
+                        continue;
+                    }
+                }
+                stack.extend(m.values());
+            }
+            Json::Array(items) => stack.extend(items.iter()),
+            _ => {}
+        }
+    }
+}
+
+/// Whether an action takes `n` arguments.
+pub fn accepts(action: &ActionDef, n: usize) -> bool {
+    let (min, max) = action.arity();
+    (min..=max).contains(&n)
+}

@@ -1,0 +1,351 @@
+//! The seam between the engine and a durable store (`--store`): the engine
+//! keeps working on its in-memory queues, and reports each change of an
+//! item's life to a [`Store`], which persists it; at start-up a store hands
+//! back the live items, topic contents and durable state to resume from.
+//!
+//! Without a store (the default) nothing is reported: the in-memory queues
+//! are the whole truth, and the hot path pays one predictable branch. The
+//! SQLite store (`crate::store`) is the first implementation; a database
+//! shared by many workers fills the same trait.
+//!
+//! What a store must keep for "a call whose step committed never runs
+//! again": everything reported between two [`Store::commit`]s is one
+//! transaction, applied whole or not at all.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use serde_json::Value as Json;
+
+use super::node::Node;
+use super::queue::{Item, MainQueue};
+use super::{DeadLetter, Engine};
+use crate::vm::message::Msg;
+
+/// Where a stored item waits (what `voyager status` counts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ItemState {
+    /// Ready to step.
+    Queued,
+    /// Waiting for a time (a delay, a defer, a timeout's backoff).
+    Timer,
+    /// A call waiting out its retry backoff.
+    Retry,
+    /// A native job of the item's was running (it runs again on resume).
+    Job,
+}
+
+impl ItemState {
+    pub fn name(self) -> &'static str {
+        match self {
+            ItemState::Queued => "queued",
+            ItemState::Timer => "timer",
+            ItemState::Retry => "retry",
+            ItemState::Job => "job",
+        }
+    }
+}
+
+/// What the engine reports. Calls between two commits are one transaction.
+pub trait Store {
+    /// Item `id` now stands as `node` (new, or what a step left of it),
+    /// waiting in `state` until `due` (ms since the epoch; `None`: now).
+    fn put_item(&mut self, id: u64, node: &Node, state: ItemState, due: Option<i64>);
+    /// Item `id` is finished (done, taken into a topic, split, or dead).
+    fn remove_item(&mut self, id: u64);
+    fn dead_letter(&mut self, letter: &DeadLetter);
+    /// A message was routed into a topic (at its end).
+    fn topic_push(&mut self, topic: &str, message: &Msg);
+    /// A topic's pass took everything it held.
+    fn topic_clear(&mut self, topic: &str);
+    /// Durable state: `key` now holds `value` (JSON text).
+    fn put_state(&mut self, key: &str, value: &str);
+    /// The count of unclaimed data messages so far.
+    fn unclaimed(&mut self, total: u64);
+    /// A step ended (`steps` so far). Returns whether a commit is due by
+    /// the store's policy (every step, or in groups): the engine then pushes
+    /// the program's output out and calls [`Store::commit`], so that output
+    /// of a committed step is never lost.
+    fn step_end(&mut self, steps: u64) -> bool;
+    /// Commits what was reported, now: before a native job starts (so a
+    /// crash runs it again), before the engine waits, at the end.
+    fn commit(&mut self);
+    /// The run is finished (no work left): marked so, and committed.
+    fn finished(&mut self);
+    /// Drops what was reported since the last commit, as a crash would
+    /// (an interrupted run: the action stopped mid-step must not end as a
+    /// dead letter; its item runs again on resume).
+    fn abandon(&mut self);
+    /// The first error the store met (a full disk, a lost file): the run
+    /// stops at the next step.
+    fn failure(&self) -> Option<String>;
+}
+
+/// What a store hands back to resume a run.
+#[derive(Default)]
+pub struct Resumed {
+    /// Live items, oldest first.
+    pub items: Vec<(u64, Node)>,
+    /// Topic contents, in order.
+    pub topics: Vec<(Rc<str>, Msg)>,
+    pub next_id: u64,
+    pub unclaimed: u64,
+}
+
+/// `state_get` / `state_put`'s map: JSON text by key. With a store, the
+/// keys changed since the last step are reported with the step.
+#[derive(Default, Debug)]
+pub struct DurableState {
+    values: HashMap<String, Rc<str>>,
+    /// Changed keys, when a store records them.
+    changed: Vec<String>,
+    pub recording: bool,
+}
+
+/// Shared between the engine and the `state_*` functions.
+pub type SharedState = Rc<RefCell<DurableState>>;
+
+impl DurableState {
+    pub fn get(&self, key: &str) -> Option<Rc<str>> {
+        self.values.get(key).cloned()
+    }
+
+    pub fn put(&mut self, key: &str, json: String) {
+        self.values.insert(key.to_string(), Rc::from(json));
+        if self.recording {
+            self.changed.push(key.to_string());
+        }
+    }
+
+    /// Loads a stored value (at start-up).
+    pub fn load(&mut self, key: String, json: String) {
+        self.values.insert(key, Rc::from(json));
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    fn take_changed(&mut self) -> Vec<(String, Rc<str>)> {
+        let mut keys = std::mem::take(&mut self.changed);
+        keys.sort();
+        keys.dedup();
+        keys.into_iter()
+            .filter_map(|k| self.values.get(&k).cloned().map(|v| (k, v)))
+            .collect()
+    }
+}
+
+/// Nodes in an item from which it is written at commits only.
+const LARGE: usize = 256;
+
+/// The nodes in a tree, counted up to `limit`.
+fn node_size(node: &Node, limit: usize) -> usize {
+    let mut count = 0;
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        count += 1;
+        if count >= limit {
+            return count;
+        }
+        match n {
+            Node::Seq(q) | Node::Conc(q) => {
+                if q.len() >= limit {
+                    return limit;
+                }
+                stack.extend(q.iter());
+            }
+            Node::Promise(p) => {
+                count += p.collected.len();
+                stack.extend(p.queue.iter());
+            }
+            Node::Void(inner) => stack.push(inner),
+            Node::Timeout(t) => stack.push(&t.inner),
+            _ => {}
+        }
+    }
+    count
+}
+
+/// Parses durable state JSON text (written by this module's users).
+pub fn state_json(text: &str) -> Result<Json, String> {
+    super::serial::from_line(text).map_err(|e| e.to_string())
+}
+
+impl<Q: MainQueue> Engine<Q> {
+    /// Reports every change from now on to `store`; with `report_queued`,
+    /// the items already queued (a new run's top level) are reported first.
+    pub fn set_store(&mut self, store: Box<dyn Store>, report_queued: bool) {
+        self.state.borrow_mut().recording = true;
+        self.store = Some(store);
+        if report_queued {
+            let items = self.main.drain();
+            for item in items {
+                self.store_put(item.id, &item.node, ItemState::Queued, None);
+                self.main.push_back(item);
+            }
+            let Some(store) = self.store.as_deref_mut() else {
+                return;
+            };
+            for (name, topic) in &self.topics {
+                for m in &topic.queue {
+                    store.topic_push(name, m);
+                }
+            }
+            for letter in &self.dead {
+                store.dead_letter(letter);
+            }
+        }
+    }
+
+    pub fn store_mut(&mut self) -> Option<&mut (dyn Store + 'static)> {
+        self.store.as_deref_mut()
+    }
+
+    /// Puts a stored run's items and topic contents back (before running).
+    pub fn resume(&mut self, resumed: Resumed) {
+        self.next_id = self.next_id.max(resumed.next_id);
+        self.stats.unclaimed_data = resumed.unclaimed;
+        for (id, node) in resumed.items {
+            self.main.push_back(Item { id, node });
+        }
+        for (topic, m) in resumed.topics {
+            self.topic(&topic).queue.push_back(m);
+        }
+    }
+
+    /// Steps an item with a store: what the step changed is reported.
+    pub(super) fn step_stored(&mut self, item: Item) {
+        let id = item.id;
+        self.kept = false;
+        self.step_item(item);
+        if self
+            .interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+        {
+            // Interrupted mid-step: the run stops and abandons this step.
+            return;
+        }
+        self.report_step(id);
+        if self.jobs.as_ref().is_some_and(|p| p.has_held()) {
+            // The item holding the jobs is committed before they start.
+            self.store_commit();
+            if let Some(pool) = &mut self.jobs {
+                pool.start_held();
+            }
+        }
+    }
+
+    /// Reports what is not reported as it happens: the end of item `id`
+    /// (0: none) unless the step put it back, state written, unclaimed
+    /// data; then the step's end.
+    pub(super) fn report_step(&mut self, id: u64) {
+        let changed = {
+            let mut state = self.state.borrow_mut();
+            if state.changed.is_empty() {
+                Vec::new()
+            } else {
+                state.take_changed()
+            }
+        };
+        let Some(store) = self.store.as_deref_mut() else {
+            return;
+        };
+        if !self.kept && id != 0 {
+            if !self.deferred.is_empty() {
+                self.deferred.remove(&id);
+            }
+            store.remove_item(id);
+        }
+        for (k, v) in changed {
+            store.put_state(&k, &v);
+        }
+        if self.stats.unclaimed_data != self.reported_unclaimed {
+            self.reported_unclaimed = self.stats.unclaimed_data;
+            store.unclaimed(self.stats.unclaimed_data);
+        }
+        if store.step_end(self.stats.steps) {
+            self.store_commit();
+        }
+    }
+
+    /// Reports an item: new, or put back by the step of item `id`. A
+    /// large item put back is written at the next commit, not after each
+    /// step: a `seq` holding a `conc` of 20,000 calls is stepped 20,000
+    /// times, and writing it whole each time would take quadratic time.
+    #[inline]
+    pub(super) fn store_put(&mut self, id: u64, node: &Node, state: ItemState, due: Option<i64>) {
+        let Some(store) = self.store.as_deref_mut() else {
+            return;
+        };
+        if id == self.stepping {
+            self.kept = true;
+            if node_size(node, LARGE) >= LARGE {
+                self.deferred.insert(id);
+                return;
+            }
+            if !self.deferred.is_empty() {
+                self.deferred.remove(&id);
+            }
+        }
+        store.put_item(id, node, state, due);
+    }
+
+    /// Writes the deferred large items where they are now.
+    fn put_deferred(&mut self) {
+        let Some(store) = self.store.as_deref_mut() else {
+            return;
+        };
+        let mut deferred = std::mem::take(&mut self.deferred);
+        for (id, node) in self.main.peek(usize::MAX) {
+            if deferred.remove(&id) {
+                store.put_item(id, node, ItemState::Queued, None);
+            }
+        }
+        for (at, item) in self.timers.peek() {
+            if deferred.remove(&item.id) {
+                let state = if matches!(item.node, Node::Retry(_)) {
+                    ItemState::Retry
+                } else {
+                    ItemState::Timer
+                };
+                store.put_item(item.id, &item.node, state, Some(at));
+            }
+        }
+        for item in self.parked.sorted() {
+            if deferred.remove(&item.id) {
+                store.put_item(item.id, &item.node, ItemState::Job, None);
+            }
+        }
+        // (Any left is being stepped: it is reported when its step ends.)
+        self.deferred = deferred;
+    }
+
+    /// Commits what the store holds, if there is one: deferred items
+    /// written, the program's output out first.
+    pub(super) fn store_commit(&mut self) {
+        if self.store.is_none() {
+            return;
+        }
+        if !self.deferred.is_empty() {
+            self.put_deferred();
+        }
+        self.vm.host.flush();
+        if let Some(store) = self.store.as_deref_mut() {
+            store.commit();
+        }
+    }
+
+    /// Reports the changes the top level made (state written, unclaimed
+    /// data) and commits them with the items it enqueued.
+    pub fn commit_top_level(&mut self) {
+        self.report_step(0);
+        self.store_commit();
+    }
+}

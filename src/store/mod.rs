@@ -1,0 +1,474 @@
+//! Durable runs on one machine: an embedded SQLite database (`--store
+//! run.db`) that keeps every live item, topic contents, dead letters,
+//! durable state and the run itself, so a killed run resumes with nothing
+//! lost. It fills the engine's [`Store`] seam: the engine reports changes,
+//! this module writes them in one transaction per group of steps (or per
+//! step with `--sync step`).
+//!
+//! Messages are stored as JSON (the form of `--dead-letters` files), so a
+//! user can read a run with `sqlite3`. One process at a time works on a
+//! store: it holds an exclusive `flock` on the file while open.
+
+mod open;
+pub mod report;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use rusqlite::{params, Connection};
+
+use crate::engine::node::Node;
+use crate::engine::serial;
+use crate::engine::snapshot;
+use crate::engine::store::{ItemState, Resumed, Store};
+use crate::engine::DeadLetter;
+use crate::vm::message::Msg;
+
+pub use open::{source_hash, StoreError};
+
+/// When changes are committed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sync {
+    /// In groups: at most every 10ms or 1,024 steps, whichever comes first.
+    Interval,
+    /// After every step, before its results are seen.
+    Step,
+}
+
+/// Steps in one group commit at most.
+const GROUP_STEPS: u32 = 1024;
+/// The longest a change waits for its commit.
+const GROUP_TIME: Duration = Duration::from_millis(10);
+
+/// The latest run in a store.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    pub id: i64,
+    pub script: String,
+    pub source_hash: String,
+    pub started: i64,
+    pub finished: Option<i64>,
+}
+
+enum Pending {
+    Put {
+        state: ItemState,
+        due: Option<i64>,
+        json: String,
+    },
+    Delete,
+}
+
+enum TopicOp {
+    Push(String, String),
+    Clear(String),
+}
+
+/// An open store.
+pub struct SqliteStore {
+    conn: Connection,
+    pub path: PathBuf,
+    /// Held while open: one process at a time.
+    _lock: std::fs::File,
+    run: Option<i64>,
+    /// A run to start at the next commit: (script, hash of its source).
+    new_run: Option<(String, String)>,
+    sync: Sync,
+    items: HashMap<u64, Pending>,
+    topics: Vec<TopicOp>,
+    dead: Vec<[String; 3]>,
+    dead_attempts: Vec<u32>,
+    state: HashMap<String, String>,
+    unclaimed: Option<u64>,
+    finished: bool,
+    /// Ids above this are not in the database yet.
+    committed_max_id: u64,
+    max_id: u64,
+    steps: u64,
+    /// Steps and run time of earlier sessions of this run.
+    base_steps: u64,
+    base_ms: i64,
+    since_commit: u32,
+    last_commit: Instant,
+    session_start: Instant,
+    failure: Option<String>,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the store at `path` for a run: locked, checked,
+    /// upgraded to the current schema.
+    pub fn open(path: &std::path::Path, sync: Sync) -> Result<SqliteStore, StoreError> {
+        let (conn, lock) = open::open(path, true)?;
+        let mut store = SqliteStore {
+            conn,
+            path: path.to_path_buf(),
+            _lock: lock,
+            run: None,
+            new_run: None,
+            sync,
+            items: HashMap::new(),
+            topics: Vec::new(),
+            dead: Vec::new(),
+            dead_attempts: Vec::new(),
+            state: HashMap::new(),
+            unclaimed: None,
+            finished: false,
+            committed_max_id: 0,
+            max_id: 0,
+            steps: 0,
+            base_steps: 0,
+            base_ms: 0,
+            since_commit: 0,
+            last_commit: Instant::now(),
+            session_start: Instant::now(),
+            failure: None,
+        };
+        if let Some(run) = store.latest_run()? {
+            store.run = Some(run.id);
+        }
+        Ok(store)
+    }
+
+    /// The latest run, if the store has one.
+    pub fn latest_run(&self) -> Result<Option<RunInfo>, StoreError> {
+        open::latest_run(&self.conn).map_err(|e| StoreError::sqlite(&self.path, e))
+    }
+
+    /// Starts a new run at the next commit (with `fresh`, everything the
+    /// store held goes).
+    pub fn begin_run(&mut self, script: &str, hash: &str) {
+        self.new_run = Some((script.to_string(), hash.to_string()));
+        self.run = None;
+        self.max_id = 0;
+        self.committed_max_id = 0;
+    }
+
+    /// Durable state, every key.
+    pub fn load_state(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let sql = "SELECT key, value FROM state ORDER BY key";
+        let wrap = |e| StoreError::sqlite(&self.path, e);
+        let mut stmt = self.conn.prepare(sql).map_err(wrap)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(wrap)?;
+        rows.collect::<Result<_, _>>().map_err(wrap)
+    }
+
+    /// The live items and topic contents, to resume from. Every action
+    /// a stored item names must exist with the arity it is called with,
+    /// else the error lists those that do not.
+    pub fn load(&mut self, actions: serial::ActionLookup) -> Result<Resumed, StoreError> {
+        let run = self
+            .run
+            .ok_or_else(|| StoreError::corrupt(&self.path, "no run to resume"))?;
+        let wrap = |e| StoreError::sqlite(&self.path, e);
+        let (next_id, unclaimed, steps, ms): (i64, i64, i64, i64) = self
+            .conn
+            .query_row(
+                "SELECT next_id, unclaimed, steps, run_ms FROM runs WHERE id = ?1",
+                [run],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .map_err(wrap)?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, message FROM items ORDER BY id")
+            .map_err(wrap)?;
+        let rows: Vec<(i64, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(wrap)?
+            .collect::<Result<_, _>>()
+            .map_err(wrap)?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT topic, message FROM topics ORDER BY seq")
+            .map_err(wrap)?;
+        let topic_rows: Vec<(String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(wrap)?
+            .collect::<Result<_, _>>()
+            .map_err(wrap)?;
+        let mut parsed = Vec::with_capacity(rows.len());
+        let mut named = Vec::new();
+        for (id, text) in &rows {
+            let j = serial::from_line(text).map_err(|e| {
+                StoreError::corrupt(&self.path, &format!("item {id} is not JSON: {e}"))
+            })?;
+            snapshot::named_calls(&j, &mut named);
+            parsed.push((*id, j));
+        }
+        let mut topic_json = Vec::with_capacity(topic_rows.len());
+        for (topic, text) in &topic_rows {
+            let j = serial::from_line(text).map_err(|e| {
+                StoreError::corrupt(
+                    &self.path,
+                    &format!("a message of topic \"{topic}\" is not JSON: {e}"),
+                )
+            })?;
+            snapshot::named_calls(&j, &mut named);
+            topic_json.push((topic.as_str(), j));
+        }
+        let mut missing: Vec<String> = Vec::new();
+        named.sort();
+        named.dedup();
+        for (name, n) in &named {
+            let problem = match actions(name) {
+                Some(crate::vm::value::Value::Action(a)) => {
+                    (!snapshot::accepts(&a, *n)).then(|| {
+                        format!("`{name}` is called with {n} argument(s) but now takes {}", arity_text(&a))
+                    })
+                }
+                _ => Some(format!("`{name}` (called with {n} argument(s)) is not an action of the script any more")),
+            };
+            if let Some(p) = problem {
+                if !missing.contains(&p) {
+                    missing.push(p);
+                }
+            }
+        }
+        if !missing.is_empty() {
+            return Err(StoreError::script_changed(&self.path, &missing));
+        }
+        let mut resumed = Resumed {
+            next_id: next_id.max(0) as u64,
+            unclaimed: unclaimed.max(0) as u64,
+            ..Resumed::default()
+        };
+        for (id, j) in parsed {
+            let node: Node = snapshot::node_from_json(&j, actions).map_err(|e| {
+                StoreError::corrupt(&self.path, &format!("item {id} cannot be read: {e}"))
+            })?;
+            serial::drop_json(j);
+            resumed.next_id = resumed.next_id.max(id as u64);
+            resumed.items.push((id as u64, node));
+        }
+        for (topic, j) in topic_json {
+            let m: Msg = serial::message_from_json(&j, actions).map_err(|e| {
+                StoreError::corrupt(
+                    &self.path,
+                    &format!("a message of topic \"{topic}\" cannot be read: {e}"),
+                )
+            })?;
+            resumed.topics.push((topic.into(), m));
+        }
+        self.max_id = resumed.next_id;
+        self.committed_max_id = resumed.next_id;
+        self.base_steps = steps.max(0) as u64;
+        self.base_ms = ms.max(0);
+        Ok(resumed)
+    }
+
+    fn try_commit(&mut self) -> rusqlite::Result<()> {
+        let tx = self.conn.transaction()?;
+        if let Some((script, hash)) = self.new_run.take() {
+            // A new run: what the store held belonged to the last one.
+            tx.execute_batch(
+                "DELETE FROM items; DELETE FROM topics; DELETE FROM state; DELETE FROM dead_letters;",
+            )?;
+            tx.execute(
+                "INSERT INTO runs (script, source_hash, started) VALUES (?1, ?2, ?3)",
+                params![script, hash, now_ms()],
+            )?;
+            self.run = Some(tx.last_insert_rowid());
+        }
+        let now = now_ms();
+        {
+            let mut put = tx.prepare_cached(
+                "INSERT INTO items (id, state, due, since, message) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, due = excluded.due, message = excluded.message",
+            )?;
+            let mut delete = tx.prepare_cached("DELETE FROM items WHERE id = ?1")?;
+            for (id, p) in self.items.drain() {
+                match p {
+                    Pending::Put { state, due, json } => {
+                        put.execute(params![id as i64, state.name(), due, now, json])?;
+                    }
+                    Pending::Delete => {
+                        delete.execute([id as i64])?;
+                    }
+                }
+            }
+        }
+        {
+            let mut push =
+                tx.prepare_cached("INSERT INTO topics (topic, message) VALUES (?1, ?2)")?;
+            let mut clear = tx.prepare_cached("DELETE FROM topics WHERE topic = ?1")?;
+            for op in self.topics.drain(..) {
+                match op {
+                    TopicOp::Push(t, m) => push.execute(params![t, m])?,
+                    TopicOp::Clear(t) => clear.execute([t])?,
+                };
+            }
+        }
+        {
+            let mut dead = tx.prepare_cached(
+                "INSERT INTO dead_letters (message, code, error, attempts, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for ([m, code, error], attempts) in
+                self.dead.drain(..).zip(self.dead_attempts.drain(..))
+            {
+                dead.execute(params![m, code, error, attempts, now])?;
+            }
+        }
+        {
+            let mut state = tx.prepare_cached(
+                "INSERT INTO state (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )?;
+            for (k, v) in self.state.drain() {
+                state.execute(params![k, v])?;
+            }
+        }
+        if let Some(run) = self.run {
+            let ms = self.base_ms + self.session_start.elapsed().as_millis() as i64;
+            tx.execute(
+                "UPDATE runs SET steps = ?2, run_ms = ?3, next_id = max(next_id, ?4),
+                 unclaimed = coalesce(?5, unclaimed), finished = ?6 WHERE id = ?1",
+                params![
+                    run,
+                    (self.base_steps + self.steps) as i64,
+                    ms,
+                    self.max_id as i64,
+                    self.unclaimed.map(|n| n as i64),
+                    self.finished.then(now_ms),
+                ],
+            )?;
+        }
+        tx.commit()?;
+        self.unclaimed = None;
+        self.committed_max_id = self.max_id;
+        self.since_commit = 0;
+        self.last_commit = Instant::now();
+        Ok(())
+    }
+
+    fn fail(&mut self, why: String) {
+        if self.failure.is_none() {
+            self.failure = Some(why);
+        }
+    }
+}
+
+fn arity_text(a: &crate::vm::value::ActionDef) -> String {
+    match a.arity() {
+        (min, max) if min != max => format!("{min} to {max}"),
+        (n, _) => n.to_string(),
+    }
+}
+
+impl Store for SqliteStore {
+    fn put_item(&mut self, id: u64, node: &Node, state: ItemState, due: Option<i64>) {
+        match snapshot::node_to_json(node) {
+            Ok(j) => {
+                let json = serial::to_line(&j);
+                serial::drop_json(j);
+                self.max_id = self.max_id.max(id);
+                self.items.insert(id, Pending::Put { state, due, json });
+            }
+            Err(e) => self.fail(format!("item {id} cannot be stored: {e}")),
+        }
+    }
+
+    fn remove_item(&mut self, id: u64) {
+        if id > self.committed_max_id {
+            // Never written: nothing to delete.
+            self.items.remove(&id);
+        } else {
+            self.items.insert(id, Pending::Delete);
+        }
+    }
+
+    fn dead_letter(&mut self, letter: &DeadLetter) {
+        match serial::message_to_json(&letter.message) {
+            Ok(j) => {
+                self.dead.push([
+                    serial::to_line(&j),
+                    letter.error.code.to_string(),
+                    letter.error.message.clone(),
+                ]);
+                self.dead_attempts.push(letter.attempts);
+            }
+            Err(e) => self.fail(format!("a dead letter cannot be stored: {e}")),
+        }
+    }
+
+    fn topic_push(&mut self, topic: &str, message: &Msg) {
+        match serial::message_to_json(message) {
+            Ok(j) => self
+                .topics
+                .push(TopicOp::Push(topic.to_string(), serial::to_line(&j))),
+            Err(e) => self.fail(format!(
+                "a message of topic \"{topic}\" cannot be stored: {e}"
+            )),
+        }
+    }
+
+    fn topic_clear(&mut self, topic: &str) {
+        self.topics
+            .retain(|op| !matches!(op, TopicOp::Push(t, _) if t == topic));
+        self.topics.push(TopicOp::Clear(topic.to_string()));
+    }
+
+    fn put_state(&mut self, key: &str, value: &str) {
+        self.state.insert(key.to_string(), value.to_string());
+    }
+
+    fn unclaimed(&mut self, total: u64) {
+        self.unclaimed = Some(total);
+    }
+
+    fn step_end(&mut self, steps: u64) -> bool {
+        self.steps = steps;
+        self.since_commit += 1;
+        match self.sync {
+            Sync::Step => true,
+            Sync::Interval => {
+                self.since_commit >= GROUP_STEPS
+                    || (self.since_commit.is_multiple_of(16)
+                        && self.last_commit.elapsed() >= GROUP_TIME)
+            }
+        }
+    }
+
+    fn commit(&mut self) {
+        let clean = self.items.is_empty()
+            && self.topics.is_empty()
+            && self.dead.is_empty()
+            && self.state.is_empty()
+            && self.unclaimed.is_none()
+            && self.new_run.is_none()
+            && !self.finished;
+        if self.failure.is_some() || clean {
+            return;
+        }
+        if let Err(e) = self.try_commit() {
+            self.fail(format!("cannot write {}: {e}", self.path.display()));
+        }
+    }
+
+    fn finished(&mut self) {
+        self.finished = true;
+        self.commit();
+    }
+
+    fn abandon(&mut self) {
+        self.items.clear();
+        self.topics.clear();
+        self.dead.clear();
+        self.dead_attempts.clear();
+        self.state.clear();
+        self.unclaimed = None;
+        self.max_id = self.committed_max_id;
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.failure.clone()
+    }
+}

@@ -1,0 +1,285 @@
+//! Commands on a store without its script: `voyager status`, `voyager
+//! dead-letters` and `voyager requeue`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use rusqlite::{params, OptionalExtension};
+use serde_json::{json, Value as Json};
+
+use super::open::{self, StoreError};
+
+fn wrap(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+    move |e| StoreError::sqlite(path, e)
+}
+
+fn time_text(ms: i64) -> String {
+    let mut s = String::new();
+    crate::vm::value::write_time(&mut s, ms);
+    s
+}
+
+/// What `voyager status` shows.
+pub struct Status {
+    pub json: Json,
+    pub text: String,
+}
+
+/// A store's state: items by state, the oldest waiting item, the next
+/// timer, topics, dead letters and the last run's throughput.
+pub fn status(path: &Path) -> Result<Status, StoreError> {
+    let (conn, _lock) = open::open(path, false)?;
+    let w = wrap(path);
+    let run = open::latest_run(&conn).map_err(&w)?;
+    let mut by_state: Vec<(String, i64)> = Vec::new();
+    {
+        let mut stmt = conn
+            .prepare("SELECT state, count(*) FROM items GROUP BY state ORDER BY state")
+            .map_err(&w)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(&w)?;
+        for row in rows {
+            by_state.push(row.map_err(&w)?);
+        }
+    }
+    let mut topics: Vec<(String, i64)> = Vec::new();
+    {
+        let mut stmt = conn
+            .prepare("SELECT topic, count(*) FROM topics GROUP BY topic ORDER BY topic")
+            .map_err(&w)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(&w)?;
+        for row in rows {
+            topics.push(row.map_err(&w)?);
+        }
+    }
+    let items: i64 = by_state.iter().map(|(_, n)| n).sum();
+    let in_topics: i64 = topics.iter().map(|(_, n)| n).sum();
+    let dead: i64 = conn
+        .query_row("SELECT count(*) FROM dead_letters", [], |r| r.get(0))
+        .map_err(&w)?;
+    let state_keys: i64 = conn
+        .query_row("SELECT count(*) FROM state", [], |r| r.get(0))
+        .map_err(&w)?;
+    let oldest: Option<(i64, i64, String)> = conn
+        .query_row(
+            "SELECT id, since, message FROM items ORDER BY since, id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .map_err(&w)?;
+    let next_timer: Option<i64> = conn
+        .query_row(
+            "SELECT min(due) FROM items WHERE due IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(&w)?;
+    let (steps, run_ms, unclaimed): (i64, i64, i64) = match &run {
+        Some(r) => conn
+            .query_row(
+                "SELECT steps, run_ms, unclaimed FROM runs WHERE id = ?1",
+                [r.id],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .map_err(&w)?,
+        None => (0, 0, 0),
+    };
+    let rate = if run_ms > 0 {
+        steps as f64 * 1000.0 / run_ms as f64
+    } else {
+        0.0
+    };
+    let unfinished = items + in_topics;
+    let json = json!({
+        "store": path.display().to_string(),
+        "script": run.as_ref().map(|r| r.script.clone()),
+        "started": run.as_ref().map(|r| r.started),
+        "finished": run.as_ref().and_then(|r| r.finished),
+        "unfinished": unfinished,
+        "items": by_state.iter().map(|(s, n)| (s.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
+        "topics": topics.iter().map(|(s, n)| (s.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
+        "oldest_waiting": oldest.as_ref().map(|(id, since, m)| json!({"id": id, "since": since, "message": crate::engine::serial::from_line(m).unwrap_or(Json::Null)})),
+        "next_timer": next_timer,
+        "dead_letters": dead,
+        "state_keys": state_keys,
+        "unclaimed_data": unclaimed,
+        "steps": steps,
+        "run_ms": run_ms,
+        "steps_per_second": rate.round(),
+    });
+    let mut text = String::new();
+    match &run {
+        None => {
+            let _ = writeln!(text, "{}: no run yet", path.display());
+        }
+        Some(r) => {
+            let _ = writeln!(text, "store:        {}", path.display());
+            let _ = writeln!(text, "script:       {}", r.script);
+            let _ = writeln!(text, "started:      {}", time_text(r.started));
+            match r.finished {
+                Some(t) => {
+                    let _ = writeln!(text, "finished:     {}", time_text(t));
+                }
+                None => {
+                    let _ = writeln!(text, "finished:     no ({unfinished} unfinished)");
+                }
+            }
+        }
+    }
+    let states: Vec<String> = by_state.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    let _ = writeln!(
+        text,
+        "items:        {items}{}",
+        if states.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", states.join(", "))
+        }
+    );
+    for (t, n) in &topics {
+        let _ = writeln!(text, "topic \"{t}\":  {n} message(s)");
+    }
+    if let Some((id, since, m)) = &oldest {
+        let _ = writeln!(
+            text,
+            "oldest:       #{id} since {}: {}",
+            time_text(*since),
+            shorten(m)
+        );
+    }
+    if let Some(t) = next_timer {
+        let _ = writeln!(text, "next timer:   {}", time_text(t));
+    }
+    let _ = writeln!(text, "dead letters: {dead}");
+    let _ = writeln!(text, "state keys:   {state_keys}");
+    if unclaimed > 0 {
+        let _ = writeln!(text, "unclaimed:    {unclaimed} data message(s)");
+    }
+    let _ = writeln!(
+        text,
+        "throughput:   {steps} steps in {:.3}s ({rate:.0} steps/s)",
+        run_ms as f64 / 1000.0
+    );
+    Ok(Status { json, text })
+}
+
+fn shorten(s: &str) -> String {
+    if s.chars().count() > 100 {
+        let mut t: String = s.chars().take(100).collect();
+        t.push('…');
+        t
+    } else {
+        s.to_string()
+    }
+}
+
+/// A dead letter as stored.
+pub struct Letter {
+    pub id: i64,
+    pub message: String,
+    pub code: String,
+    pub error: String,
+    pub attempts: i64,
+    pub at: i64,
+}
+
+pub fn dead_letters(path: &Path) -> Result<Vec<Letter>, StoreError> {
+    let (conn, _lock) = open::open(path, false)?;
+    let w = wrap(path);
+    let mut stmt = conn
+        .prepare("SELECT id, message, code, error, attempts, at FROM dead_letters ORDER BY id")
+        .map_err(&w)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(Letter {
+                id: r.get(0)?,
+                message: r.get(1)?,
+                code: r.get(2)?,
+                error: r.get(3)?,
+                attempts: r.get(4)?,
+                at: r.get(5)?,
+            })
+        })
+        .map_err(&w)?;
+    rows.collect::<Result<_, _>>().map_err(&w)
+}
+
+impl Letter {
+    pub fn to_json(&self) -> Json {
+        json!({
+            "id": self.id,
+            "message": crate::engine::serial::from_line(&self.message).unwrap_or(Json::Null),
+            "code": self.code,
+            "error": self.error,
+            "attempts": self.attempts,
+            "at": self.at,
+        })
+    }
+}
+
+/// Puts dead letters back as queued items of the store's run (all of them,
+/// or those with the ids given); the next `voyager run --store` runs them.
+/// Returns the ids requeued and the ids not found.
+pub fn requeue(path: &Path, ids: Option<&[i64]>) -> Result<(Vec<i64>, Vec<i64>), StoreError> {
+    let (mut conn, _lock) = open::open(path, true)?;
+    let w = wrap(path);
+    let Some(run) = open::latest_run(&conn).map_err(&w)? else {
+        return Ok((vec![], ids.map(<[i64]>::to_vec).unwrap_or_default()));
+    };
+    let tx = conn.transaction().map_err(&w)?;
+    let letters: Vec<(i64, String)> = {
+        let mut stmt = tx
+            .prepare("SELECT id, message FROM dead_letters ORDER BY id")
+            .map_err(&w)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(&w)?;
+        rows.collect::<Result<_, _>>().map_err(&w)?
+    };
+    let chosen: Vec<&(i64, String)> = letters
+        .iter()
+        .filter(|(id, _)| ids.is_none_or(|ids| ids.contains(id)))
+        .collect();
+    let missing: Vec<i64> = ids
+        .unwrap_or_default()
+        .iter()
+        .filter(|id| !letters.iter().any(|(l, _)| l == *id))
+        .copied()
+        .collect();
+    let next: i64 = tx
+        .query_row(
+            "SELECT max(r.next_id, coalesce((SELECT max(id) FROM items), 0)) FROM runs r WHERE r.id = ?1",
+            [run.id],
+            |r| r.get(0),
+        )
+        .map_err(&w)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let mut id = next;
+    let mut done = Vec::new();
+    for (letter, message) in &chosen {
+        id += 1;
+        tx.execute(
+            "INSERT INTO items (id, state, due, since, message) VALUES (?1, 'queued', NULL, ?2, ?3)",
+            params![id, now, message],
+        )
+        .map_err(&w)?;
+        tx.execute("DELETE FROM dead_letters WHERE id = ?1", [letter])
+            .map_err(&w)?;
+        done.push(*letter);
+    }
+    if !done.is_empty() {
+        tx.execute(
+            "UPDATE runs SET next_id = ?2, finished = NULL WHERE id = ?1",
+            params![run.id, id],
+        )
+        .map_err(&w)?;
+    }
+    tx.commit().map_err(&w)?;
+    Ok((done, missing))
+}

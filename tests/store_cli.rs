@@ -1,0 +1,254 @@
+//! `--store` from the command line: resume, finished stores, `--fresh`, a
+//! changed script, the store commands, a second process, and files that
+//! are not stores (refused with a code, never a panic, never touched).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn voyager(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_voyager"))
+        .args(["--color", "never"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("voyager runs")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("voyager-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    dir
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn a_step_limit_leaves_work_that_the_same_command_resumes() {
+    let dir = temp_dir("store-resume");
+    std::fs::write(
+        dir.join("s.vy"),
+        "action count(n) {\n  print(n)\n  if n < 6 { call(count, n + 1) }\n}\nprint(\"top level\")\ncall(count, 1)\n",
+    )
+    .unwrap();
+    let first = voyager(
+        &dir,
+        &["run", "--store", "run.db", "--max-steps", "3", "s.vy"],
+    );
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
+    assert_eq!(text(&first.stdout), "top level\n1\n2\n3\n");
+    assert!(text(&first.stderr).contains("stay in run.db"));
+    // The top level runs again (its declarations), but its message is not
+    // enqueued a second time.
+    let second = voyager(&dir, &["run", "--store", "run.db", "s.vy"]);
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    assert_eq!(text(&second.stdout), "top level\n4\n5\n6\n");
+    let third = voyager(&dir, &["run", "--store", "run.db", "s.vy"]);
+    assert_eq!(third.status.code(), Some(0));
+    assert_eq!(text(&third.stdout), "");
+    assert!(
+        text(&third.stderr).contains("finished"),
+        "{}",
+        text(&third.stderr)
+    );
+    let fresh = voyager(&dir, &["run", "--store", "run.db", "--fresh", "s.vy"]);
+    assert_eq!(text(&fresh.stdout), "top level\n1\n2\n3\n4\n5\n6\n");
+    let status = voyager(&dir, &["status", "run.db"]);
+    assert!(
+        text(&status.stdout).contains("items:        0"),
+        "{}",
+        text(&status.stdout)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn durable_state_outlives_the_process_and_starts_anew_with_fresh() {
+    let dir = temp_dir("store-state");
+    std::fs::write(
+        dir.join("s.vy"),
+        "action bump(k) {\n  state_put(k, state_get(k, 0) + 1)\n  print(\"{k} {state_get(k)}\")\n}\ncall(bump, \"a\")\ncall(bump, \"a\")\n",
+    )
+    .unwrap();
+    let one = voyager(&dir, &["run", "--store", "run.db", "s.vy"]);
+    assert_eq!(text(&one.stdout), "a 1\na 2\n");
+    let two = voyager(&dir, &["run", "--store", "run.db", "--fresh", "s.vy"]);
+    assert_eq!(text(&two.stdout), "a 1\na 2\n", "--fresh clears the state");
+    // Without a store: the same, in memory.
+    let mem = voyager(&dir, &["run", "s.vy"]);
+    assert_eq!(text(&mem.stdout), "a 1\na 2\n");
+    std::fs::write(dir.join("f.vy"), "state_put(\"f\", fn(x) { x })\n").unwrap();
+    let bad = voyager(&dir, &["run", "f.vy"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        text(&bad.stderr).contains("plain data"),
+        "{}",
+        text(&bad.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_changed_script_that_no_longer_fits_is_refused_before_anything_runs() {
+    let dir = temp_dir("store-changed");
+    std::fs::write(
+        dir.join("s.vy"),
+        "action a(x) { print(x) }\naction b(x, y) { print(x + y) }\ncall(a, 1)\ncall(b, 1, 2)\ncall(a, 3)\n",
+    )
+    .unwrap();
+    let first = voyager(
+        &dir,
+        &["run", "--store", "run.db", "--max-steps", "1", "s.vy"],
+    );
+    assert_eq!(text(&first.stdout), "1\n");
+    std::fs::write(
+        dir.join("s.vy"),
+        "action b(x) { print(x) }\nprint(\"top\")\n",
+    )
+    .unwrap();
+    let second = voyager(&dir, &["run", "--store", "run.db", "s.vy"]);
+    let err = text(&second.stderr);
+    assert_eq!(second.status.code(), Some(65), "{err}");
+    assert!(err.contains("E0403"), "{err}");
+    assert!(
+        err.contains("`a`") && err.contains("`b` is called with 2"),
+        "{err}"
+    );
+    // The top level ran (declarations), but no item did.
+    assert_eq!(text(&second.stdout), "top\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn dead_letters_are_listed_and_requeued() {
+    let dir = temp_dir("store-dead");
+    std::fs::write(
+        dir.join("s.vy"),
+        "action check(n) {\n  if n == 2 and state_get(\"fixed\") == nil { fail(\"two is bad\") }\n  print(\"ok {n}\")\n}\ncall(check, 1)\ncall(check, 2)\n",
+    )
+    .unwrap();
+    let first = voyager(&dir, &["run", "--store", "run.db", "s.vy"]);
+    assert_eq!(first.status.code(), Some(1));
+    let list = voyager(&dir, &["dead-letters", "run.db"]);
+    assert!(
+        text(&list.stdout).contains("two is bad"),
+        "{}",
+        text(&list.stdout)
+    );
+    let json = voyager(&dir, &["dead-letters", "--json", "run.db"]);
+    let letters: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(letters[0]["message"]["call"]["action"], "check");
+    let id = letters[0]["id"].to_string();
+    let status = voyager(&dir, &["status", "--json", "run.db"]);
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["dead_letters"], 1);
+    assert!(status["finished"].is_i64());
+    let missing = voyager(&dir, &["requeue", "run.db", "999"]);
+    assert_eq!(missing.status.code(), Some(1));
+    let requeue = voyager(&dir, &["requeue", "run.db", &id]);
+    assert_eq!(requeue.status.code(), Some(0), "{}", text(&requeue.stderr));
+    // Fixed by a changed script (same actions): the requeued call runs.
+    std::fs::write(
+        dir.join("s.vy"),
+        "state_put(\"fixed\", true)\naction check(n) { print(\"ok {n}\") }\n",
+    )
+    .unwrap();
+    let again = voyager(&dir, &["run", "--store", "run.db", "s.vy"]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    assert_eq!(text(&again.stdout), "ok 2\n");
+    let none = voyager(&dir, &["dead-letters", "--json", "run.db"]);
+    assert_eq!(text(&none.stdout).trim(), "[]");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_second_process_on_the_same_store_is_refused() {
+    let dir = temp_dir("store-lock");
+    std::fs::write(dir.join("s.vy"), "seq([delay(3s), data(1)])\n").unwrap();
+    let mut first = Command::new(env!("CARGO_BIN_EXE_voyager"))
+        .args(["run", "--store", "run.db", "s.vy"])
+        .current_dir(&dir)
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let second = voyager(&dir, &["run", "--store", "run.db", "s.vy"]);
+    let err = text(&second.stderr);
+    assert_eq!(second.status.code(), Some(75), "{err}");
+    assert!(err.contains("E0402") && err.contains("in use"), "{err}");
+    // Reading it meanwhile works.
+    let status = voyager(&dir, &["status", "run.db"]);
+    assert_eq!(status.status.code(), Some(0), "{}", text(&status.stderr));
+    assert!(
+        text(&status.stdout).contains("1 timer"),
+        "{}",
+        text(&status.stdout)
+    );
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Each bad file is refused with its code and status, and left unchanged.
+#[test]
+fn files_that_are_not_stores_are_refused_untouched() {
+    let dir = temp_dir("store-bad");
+    std::fs::write(dir.join("s.vy"), "print(1)\n").unwrap();
+    // A good store, to damage.
+    let ok = voyager(&dir, &["run", "--store", "good.db", "s.vy"]);
+    assert_eq!(ok.status.code(), Some(0));
+    let good = std::fs::read(dir.join("good.db")).unwrap();
+    assert!(
+        good.len() >= 4096,
+        "the store is checkpointed into the file"
+    );
+    let mut corrupt = good.clone();
+    for b in &mut corrupt[100..4000] {
+        *b = 0xa5;
+    }
+    let other = rusqlite::Connection::open(dir.join("other.db")).unwrap();
+    other
+        .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+        .unwrap();
+    drop(other);
+    let mut newer = good.clone();
+    // user_version lives at offset 60 of the header (big-endian).
+    newer[60..64].copy_from_slice(&99u32.to_be_bytes());
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("text.db", b"print(\"not a database\")\n".to_vec(), "E0400"),
+        ("truncated.db", good[..good.len() / 2].to_vec(), "E0400"),
+        ("half-header.db", good[..50].to_vec(), "E0400"),
+        ("corrupt.db", corrupt, "E0400"),
+        (
+            "other.db",
+            std::fs::read(dir.join("other.db")).unwrap(),
+            "E0400",
+        ),
+        ("newer.db", newer, "E0401"),
+    ];
+    for (name, bytes, code) in cases {
+        std::fs::write(dir.join(name), &bytes).unwrap();
+        for cmd in [
+            vec!["run", "--store", name, "s.vy"],
+            vec!["status", name],
+            vec!["dead-letters", name],
+            vec!["requeue", "--all", name],
+        ] {
+            let out = voyager(&dir, &cmd);
+            let err = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(66), "{cmd:?} on {name}: {err}");
+            assert!(err.contains(code), "{cmd:?} on {name}: {err}");
+            assert!(!err.contains("panicked"), "{err}");
+            assert!(text(&out.stdout).is_empty(), "{cmd:?} on {name} ran");
+            assert_eq!(
+                std::fs::read(dir.join(name)).unwrap(),
+                bytes,
+                "{cmd:?} changed {name}"
+            );
+        }
+    }
+    let missing = voyager(&dir, &["status", "nothing-here.db"]);
+    assert_eq!(missing.status.code(), Some(66));
+    let _ = std::fs::remove_dir_all(&dir);
+}

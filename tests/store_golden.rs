@@ -1,0 +1,94 @@
+//! The golden scripts without native jobs print the same, and end with the
+//! same status, with `--store` as without.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn scripts(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .expect("tests/scripts exists")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            scripts(&path, out);
+        } else if path.extension().is_some_and(|e| e == "vy") {
+            out.push(path);
+        }
+    }
+}
+
+/// Whether a golden script is a plain run this test can repeat with a store.
+fn eligible(source: &str) -> Option<Vec<String>> {
+    let mut args = Vec::new();
+    for line in source.lines() {
+        let Some(at) = line.find("// ") else { continue };
+        let comment = &line[at + 3..];
+        if comment.starts_with("command: ") || comment.starts_with("error: ") {
+            return None;
+        }
+        if let Some(a) = comment.strip_prefix("args: ") {
+            args.extend(a.split_whitespace().map(str::to_string));
+        }
+    }
+    // Native jobs (commands, files, requests) and other files in play.
+    let natives = ["call(sh", "read_file", "write_file", "call(http", "import "];
+    if natives.iter().any(|n| source.contains(n))
+        || args
+            .iter()
+            .any(|a| a.contains("requeue") || a.contains("dead-letters"))
+    {
+        return None;
+    }
+    Some(args)
+}
+
+fn run(path: &Path, args: &[String], store: Option<&Path>) -> (String, Option<i32>) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_voyager"));
+    cmd.args(["--color", "never", "run", "--clock", "virtual"])
+        .args(args);
+    if let Some(db) = store {
+        cmd.arg("--store").arg(db);
+    }
+    let out = cmd.arg(path).output().expect("voyager runs");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.code(),
+    )
+}
+
+#[test]
+fn golden_scripts_print_the_same_with_a_store() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts");
+    let mut all = Vec::new();
+    scripts(&root, &mut all);
+    let dir = std::env::temp_dir().join(format!("voyager-golden-store-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for (n, path) in all.iter().enumerate() {
+        let source = std::fs::read_to_string(path).expect("readable");
+        let Some(args) = eligible(&source) else {
+            continue;
+        };
+        let (want, want_code) = run(path, &args, None);
+        // A compile error or a failing top level is not a run to store.
+        if want_code == Some(65) || want_code == Some(2) {
+            continue;
+        }
+        let db = dir.join(format!("{n}.db"));
+        let (got, got_code) = run(path, &args, Some(&db));
+        if got != want || got_code != want_code {
+            failures.push(format!(
+                "{}: without a store: {want_code:?}\n{want}\nwith --store: {got_code:?}\n{got}",
+                path.display()
+            ));
+        }
+        checked += 1;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(checked > 40, "only {checked} scripts were eligible");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
