@@ -1,4 +1,4 @@
-//! The message engine (SPEC §6): a main queue of items, a timer heap, topic
+//! The message engine: a main queue of items, a timer heap, topic
 //! queues with their passes, retries with backoff, and dead letters.
 //!
 //! The engine knows messages and compiled code, never syntax.
@@ -40,7 +40,8 @@ use clock::Clock;
 use node::Node;
 use queue::{MainQueue, RingQueue, Timers};
 
-/// Knobs of a run (SPEC §6.5–§6.7).
+/// Knobs of a run: retries and backoff, the batch size, and limits on steps,
+/// idle pass rounds and jobs in flight.
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Attempts in all for a call that fails retryably.

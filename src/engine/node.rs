@@ -1,5 +1,6 @@
 //! Queued work: a message turned into a mutable tree that stepping changes in
-//! place, and normalization (SPEC §6.2).
+//! place, and normalization (noop vanishes, nested seqs flatten, a one-item
+//! seq or conc is its item).
 //!
 //! A message value (`Rc<Message>`) is immutable and shared; once it enters
 //! the engine it becomes a [`Node`] tree that owns its queues, so a step
@@ -193,7 +194,8 @@ fn each_normalized(items: &[Msg], mut f: impl FnMut(Node)) {
 }
 
 /// Normalizes a message into the nodes that take its place in its parent
-/// (SPEC §6.2), appending them to `out`.
+/// (a `noop` none, a `seq` spliced into a parent `seq`), appending them to
+/// `out`.
 pub fn normalize(m: &Msg, out: &mut Vec<Node>) {
     match &**m {
         Message::Noop => {}
@@ -322,7 +324,7 @@ pub fn finish_conc(mut queue: VecDeque<Node>, out: &mut Vec<Node>) {
     }
 }
 
-/// Turns an action's result into messages (SPEC §6.1): `nil` or `[]` is
+/// Turns an action's result into messages: `nil` or `[]` is
 /// none; a message is itself; a list of messages is those; anything else
 /// is `data(v)`.
 pub fn result_messages(result: Value, out: &mut Vec<Node>) {

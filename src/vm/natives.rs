@@ -1,4 +1,4 @@
-//! The prelude's Rust half (SPEC §7): functions that need speed, the OS, or
+//! The prelude's Rust half: functions that need speed, the OS, or
 //! the engine's clock. The rest of the prelude is `std/prelude.vy`.
 
 use std::cell::RefCell;
