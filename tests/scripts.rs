@@ -14,8 +14,11 @@
 //!
 //! Scripts run with `--clock virtual` so delays are instant and repeatable.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
+
+mod common;
+use common::scripts;
 
 struct Expectations {
     stdout: Vec<String>,
@@ -82,22 +85,6 @@ fn expectations(source: &str) -> Expectations {
         command,
         params,
         env,
-    }
-}
-
-fn scripts(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .expect("tests/scripts exists")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            scripts(&path, out);
-        } else if path.extension().is_some_and(|e| e == "vy") {
-            out.push(path);
-        }
     }
 }
 

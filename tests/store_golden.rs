@@ -1,24 +1,11 @@
 //! The golden scripts without native jobs print the same, and end with the
 //! same status, with `--store` as without.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn scripts(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .expect("tests/scripts exists")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            scripts(&path, out);
-        } else if path.extension().is_some_and(|e| e == "vy") {
-            out.push(path);
-        }
-    }
-}
+mod common;
+use common::scripts;
 
 /// Whether a golden script is a plain run this test can repeat with a store.
 fn eligible(source: &str) -> Option<Vec<String>> {

@@ -1,4 +1,5 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests (each test crate uses some).
+#![allow(dead_code)]
 
 /// A small deterministic PRNG (xorshift64*), so failures reproduce.
 pub struct Rng(pub u64);
@@ -17,6 +18,23 @@ impl Rng {
             0
         } else {
             (self.next() % n as u64) as usize
+        }
+    }
+}
+
+/// Every `.vy` file under `dir`, at any depth, in a stable order.
+pub fn scripts(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .expect("the folder exists")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            scripts(&path, out);
+        } else if path.extension().is_some_and(|e| e == "vy") {
+            out.push(path);
         }
     }
 }
