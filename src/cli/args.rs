@@ -1,0 +1,266 @@
+//! The command line's words: subcommands, their flags, and the parsers for
+//! durations and sizes (a bare number without a unit is refused).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use super::store;
+
+const AFTER_HELP: &str = "\
+Examples:
+  voyager run examples/hello.vy             run a script
+  voyager run --clock virtual --stats x.vy  delays are instant; print counts
+  echo 'print(1 + 2)' | voyager run -       run standard input
+  voyager check x.vy                        report errors without running
+  voyager disasm x.vy                       show the bytecode
+  voyager                                   an interactive session (:help)
+
+Exit status: 0 done, 1 dead letters or a runtime error, 2 bad command line,
+65 the script does not compile (or no longer fits its --store run), 66 the script
+or store cannot be read, 70 internal error,
+74 output (or --store) could not be written, 75 the store is in use by another
+process, 130 stopped by SIGINT (Ctrl-C),
+141 standard output or error was closed, 143 stopped by SIGTERM.";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "voyager",
+    version,
+    about = "Voyager: workflows as trees of messages — a small language and a message engine",
+    after_help = AFTER_HELP
+)]
+pub struct Cli {
+    /// When to colour diagnostics (NO_COLOR turns `auto` off).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a script, then the engine until no work is left.
+    Run(RunArgs),
+    /// Report a script's errors and warnings without running it.
+    Check {
+        /// The script (`-` for standard input).
+        file: PathBuf,
+        /// Words to check against the script's parameters, as `run` takes them.
+        #[arg(last = true, value_name = "WORDS")]
+        params: Vec<String>,
+    },
+    /// Print a script's bytecode with its source lines.
+    Disasm {
+        /// The script (`-` for standard input).
+        file: PathBuf,
+    },
+    /// An interactive session (also plain `voyager`). Reads statements from
+    /// standard input, without prompts, when it is not a terminal.
+    Repl(ReplArgs),
+    /// A language server over standard input and output, for editors.
+    Lsp,
+    /// Explain an error code, with an example and its fix (`voyager explain E0100`);
+    /// without a code, list them all.
+    Explain {
+        /// The code, as diagnostics show it: E0100, W0001, …
+        code: Option<String>,
+    },
+    /// Rewrite scripts in the canonical layout (`-` formats standard input
+    /// to standard output).
+    Fmt {
+        /// Only list the files that would change; exit 1 if any would.
+        #[arg(long)]
+        check: bool,
+        /// The scripts.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// What a store (`run --store FILE`) holds: items by state, the oldest
+    /// waiting item, the next timer, dead letters, the last run's throughput.
+    Status(store::StatusArgs),
+    /// List a store's dead letters (with the ids `requeue` takes).
+    DeadLetters(store::StatusArgs),
+    /// Put a store's dead letters back in its run, to run again with
+    /// `voyager run --store FILE SCRIPT`.
+    Requeue(store::RequeueArgs),
+    /// Draw a script's top-level messages as a flowchart.
+    Graph {
+        /// The script (`-` for standard input).
+        file: PathBuf,
+        /// `mermaid` (a `flowchart TD`, as GitHub renders) or Graphviz `dot`.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ReplArgs {
+    /// Where to keep the history (default: $VOYAGER_HISTORY, or
+    /// ~/.local/share/voyager/history).
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+    /// Start on the virtual clock.
+    #[arg(long, value_enum, default_value_t = ClockChoice::Real)]
+    pub clock: ClockChoice,
+    /// Stop each run after this many steps (the rest stays queued).
+    #[arg(long, value_name = "N")]
+    pub max_steps: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The script (`-` for standard input).
+    pub file: PathBuf,
+    /// One line per step on stderr.
+    #[arg(long)]
+    pub trace: bool,
+    /// Counts and timings on stderr at the end.
+    #[arg(long)]
+    pub stats: bool,
+    /// `virtual` starts at the Unix epoch and skips waits: instant and deterministic.
+    #[arg(long, value_enum, default_value_t = ClockChoice::Real)]
+    pub clock: ClockChoice,
+    /// Stop after this many steps (the rest is reported as unfinished).
+    #[arg(long, value_name = "N")]
+    pub max_steps: Option<u64>,
+    /// Attempts in all for a call that fails retryably.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_attempts: u32,
+    /// The first retry wait (doubling, capped at 30s), e.g. 100ms or 2s.
+    #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = parse_duration)]
+    pub backoff: i64,
+    /// A topic's pass runs as soon as it holds this many messages.
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch: u64,
+    /// Stop any one action after this many loop iterations and calls
+    /// (guards against a runaway loop). No limit by default.
+    #[arg(long, value_name = "N")]
+    pub max_instructions: Option<u64>,
+    /// Growing a value past this much heap is a runtime error (E0211)
+    /// instead of an abort: e.g. 512MiB, 4GiB; `none` for no limit
+    /// (default: half of the machine's memory).
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory_limit)]
+    pub max_memory: Option<usize>,
+    /// A live line on stderr while running (only when stderr is a terminal).
+    #[arg(long)]
+    pub progress: bool,
+    /// Most native jobs (commands, file reads and writes, requests) in
+    /// flight at once (default: 64, whatever the CPU count: jobs mostly
+    /// wait; lower it for CPU-heavy commands).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub jobs: Option<u64>,
+    /// The longest an HTTP request may take to connect (per call:
+    /// `connect_timeout` in the request record).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_positive_duration)]
+    pub http_connect_timeout: i64,
+    /// The longest an HTTP response may go without sending anything (per
+    /// call: `read_timeout` in the request record).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_positive_duration)]
+    pub http_read_timeout: i64,
+    /// The largest file `read_file` reads (larger is a fatal error), in
+    /// bytes or with a unit: 64MiB, 512KiB, 1GiB.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub max_read: u64,
+    /// Also write the dead letters (and any unfinished items) to FILE, one
+    /// JSON object a line.
+    #[arg(long, value_name = "FILE")]
+    pub dead_letters: Option<PathBuf>,
+    /// Run the items of a dead-letters FILE: the script's declarations and
+    /// top-level code run, but not the messages its top level makes. The
+    /// file is trusted input (its items may call any action, `sh` included).
+    #[arg(long, value_name = "FILE")]
+    pub requeue: Option<PathBuf>,
+    /// The script's parameters, after `--`: words for `param`, `--name VALUE`
+    /// for `flag`, the rest for `args()` (`-- --help` lists them).
+    #[arg(last = true, value_name = "WORDS")]
+    pub params: Vec<String>,
+    /// Keep the run in a SQLite file: killed, it resumes where it was with
+    /// the same command (see "Durable runs" in the README).
+    #[arg(long, value_name = "FILE")]
+    pub store: Option<PathBuf>,
+    /// With --store: commit in groups (`interval`, at most every 10ms or
+    /// 1,024 steps) or after every step (`step`).
+    #[arg(long, value_enum, default_value_t = store::SyncChoice::Interval, requires = "store")]
+    pub sync: store::SyncChoice,
+    /// With --store: start a new run even if the store holds one.
+    #[arg(long, requires = "store")]
+    pub fresh: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq, Default)]
+pub enum ClockChoice {
+    #[default]
+    Real,
+    Virtual,
+}
+
+/// `--max-memory`: a size as for `--max-read`, or `none` (`usize::MAX`).
+fn parse_memory_limit(text: &str) -> Result<usize, String> {
+    if text.trim() == "none" {
+        return Ok(usize::MAX);
+    }
+    parse_size(text).map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+/// A duration as the language writes one: `250ms`, `2s`, `5m`, `1h`. A bare
+/// number is refused: `5` could mean any unit.
+fn parse_duration(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '_'))
+        .unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: i64 = digits
+        .replace('_', "")
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (write one as 250ms, 2s, 5m or 1h)"))?;
+    if unit.is_empty() {
+        return Err(format!(
+            "`{s}` has no unit (write {s}ms, {s}s, {s}m or {s}h)"
+        ));
+    }
+    let scale = crate::syntax::lexer::duration_unit(unit)
+        .ok_or_else(|| format!("`{unit}` is not a duration unit (ms, s, m or h)"))?;
+    n.checked_mul(scale)
+        .ok_or_else(|| format!("`{s}` is too long"))
+}
+
+fn parse_positive_duration(s: &str) -> Result<i64, String> {
+    match parse_duration(s)? {
+        0 => Err("the duration must be more than 0".into()),
+        n => Ok(n),
+    }
+}
+
+/// `4096`, `512KiB`, `64MiB`, `1GiB` (KB, MB and GB are taken as the same).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (try 4096, 512KiB, 64MiB)"))?;
+    let shift = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("`{unit}` is not a size unit (KiB, MiB, GiB)")),
+    };
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{s}` is too large"))
+}
