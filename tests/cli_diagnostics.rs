@@ -3,32 +3,17 @@
 //! folder, calls an interest would match that run nested and unrouted, a
 //! long dead letter, and the REPL's disassembly of a function.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod common;
 
 /// Runs `voyager ARGS` with `stdin`, colour off; returns stdout, stderr and
-/// the exit status, as one text.
+/// the exit status.
 fn voyager(args: &[&str], stdin: &str) -> (String, String, i32) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_voyager"))
-        .arg("--color")
-        .arg("never")
-        .args(args)
-        .env(
-            "VOYAGER_HISTORY",
-            std::env::temp_dir().join("voyager-cli-diagnostics-history"),
-        )
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("voyager starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    let out = child.wait_with_output().expect("voyager finishes");
+    let history = std::env::temp_dir().join("voyager-cli-diagnostics-history");
+    let out = common::voyager(
+        args,
+        &[("VOYAGER_HISTORY", history.as_os_str())],
+        Some(stdin),
+    );
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),

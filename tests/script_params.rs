@@ -2,25 +2,12 @@
 //! golden scripts cannot reach: `-- --help`, standard input, `exit(n)` with
 //! `--dead-letters` and `--requeue`, and the REPL, where nothing is bound.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
+
+mod common;
 
 fn voyager(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_voyager"))
-        .arg("--color")
-        .arg("never")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("voyager starts");
-    let mut input = child.stdin.take().expect("stdin");
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).expect("write stdin");
-    }
-    drop(input);
-    child.wait_with_output().expect("voyager finishes")
+    common::voyager(args, &[], stdin)
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -55,21 +42,11 @@ fn help_lists_what_the_script_takes_and_runs_nothing() {
 
 #[test]
 fn words_and_the_environment_reach_the_script() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_voyager"))
-        .args(["run", "-", "--", "prod", "--replicas=4", "us", "--force"])
-        .env("VOYAGER_PARAMS_TEST_TOKEN", "s3cret")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("voyager starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(DEPLOY.as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("done");
+    let out = common::voyager(
+        &["run", "-", "--", "prod", "--replicas=4", "us", "--force"],
+        &[("VOYAGER_PARAMS_TEST_TOKEN", "s3cret".as_ref())],
+        Some(DEPLOY),
+    );
     assert_eq!(
         text(&out.stdout),
         "prod us true 4 s3cret\n",

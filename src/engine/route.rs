@@ -57,9 +57,7 @@ impl<Q: MainQueue> Engine<Q> {
     pub(super) fn push_item(&mut self, node: Node) {
         self.next_id += 1;
         self.stats.enqueued += 1;
-        if self.store.is_some() {
-            self.store_put(self.next_id, &node, ItemState::Queued, None);
-        }
+        self.store_put(self.next_id, &node, ItemState::Queued, None);
         self.main.push_back(Item {
             id: self.next_id,
             node,

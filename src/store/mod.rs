@@ -23,6 +23,7 @@ use crate::engine::serial;
 use crate::engine::snapshot;
 use crate::engine::store::{ItemState, Resumed, Store};
 use crate::engine::DeadLetter;
+use crate::vm::error::takes;
 use crate::vm::message::Msg;
 
 pub use open::{source_hash, StoreError};
@@ -222,7 +223,10 @@ impl SqliteStore {
             let problem = match actions(name) {
                 Some(crate::vm::value::Value::Action(a)) => {
                     (!snapshot::accepts(&a, *n)).then(|| {
-                        format!("`{name}` is called with {n} argument(s) but now takes {}", arity_text(&a))
+                        {
+                            let (min, max) = a.arity();
+                            format!("`{name}` is called with {n} argument(s) but now takes {}", takes(min, max))
+                        }
                     })
                 }
                 _ => Some(format!("`{name}` (called with {n} argument(s)) is not an action of the script any more")),
@@ -353,13 +357,6 @@ impl SqliteStore {
         if self.failure.is_none() {
             self.failure = Some(why);
         }
-    }
-}
-
-fn arity_text(a: &crate::vm::value::ActionDef) -> String {
-    match a.arity() {
-        (min, max) if min != max => format!("{min} to {max}"),
-        (n, _) => n.to_string(),
     }
 }
 

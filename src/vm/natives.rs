@@ -67,16 +67,6 @@ impl std::fmt::Debug for NativeFn {
     }
 }
 
-impl NativeFn {
-    pub fn arity_text(&self) -> String {
-        match (self.min, self.max) {
-            (a, b) if a == b => format!("{a}"),
-            (a, usize::MAX) => format!("at least {a}"),
-            (a, b) => format!("{a} to {b}"),
-        }
-    }
-}
-
 macro_rules! natives {
     ($( $name:literal ($min:expr, $max:expr) $func:path : $doc:literal ;)*) => {
         /// Every native function of the prelude.

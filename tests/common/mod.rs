@@ -38,3 +38,29 @@ pub fn scripts(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         }
     }
 }
+
+/// Runs `voyager --color never ARGS` with `envs` set and `stdin` written
+/// to its standard input (closed at once without one), and waits for it.
+pub fn voyager(
+    args: &[&str],
+    envs: &[(&str, &std::ffi::OsStr)],
+    stdin: Option<&str>,
+) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_voyager"))
+        .args(["--color", "never"])
+        .args(args)
+        .envs(envs.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("voyager starts");
+    let mut input = child.stdin.take().expect("stdin");
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).expect("write stdin");
+    }
+    drop(input);
+    child.wait_with_output().expect("voyager finishes")
+}
