@@ -355,7 +355,8 @@ pub fn to_line(j: &Json) -> String {
     let mut serializer = serde_json::Serializer::new(&mut out);
     // Serializing a JSON value into memory does not fail.
     let _ = serde::Serialize::serialize(&Deep(j), &mut serializer);
-    String::from_utf8_lossy(&out).into_owned()
+    // serde_json writes UTF-8: this checks it without copying.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Reads one JSON value from a line, however deeply it nests.
