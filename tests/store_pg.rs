@@ -33,10 +33,15 @@ fn database(name: &str) -> Option<String> {
     let url = server()?;
     let db = format!("voyager_{name}_{}", std::process::id());
     let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("the test server");
-    c.batch_execute(&format!(
-        "DROP DATABASE IF EXISTS {db}; CREATE DATABASE {db}"
-    ))
-    .expect("a database");
+    c.batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
+        .expect("no database left over");
+    // (CREATE DATABASE copies template1, one at a time: tests retry.)
+    let mut tries = 0;
+    while let Err(e) = c.batch_execute(&format!("CREATE DATABASE {db}")) {
+        tries += 1;
+        assert!(tries < 50, "cannot create a database: {e}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
     Some(format!("{base}/{db}"))
 }

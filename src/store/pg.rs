@@ -178,14 +178,23 @@ pub fn display_url(url: &str) -> String {
     }
 }
 
+/// An error's words, with the server's own message when it sent one.
+pub fn pg_text(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
+}
+
 fn pg_error(url: &str, e: &postgres::Error) -> StoreError {
     let closed = e.is_closed() || e.as_db_error().is_none();
     if closed {
         StoreError {
             code: codes::STORE_UNREACHABLE,
             message: format!(
-                "cannot reach the PostgreSQL store {}: {e}",
-                display_url(url)
+                "cannot reach the PostgreSQL store {}: {}",
+                display_url(url),
+                pg_text(e)
             ),
             hint: Some(
                 "check that the server runs and the URL (host, port, user, database) is right"
@@ -196,7 +205,11 @@ fn pg_error(url: &str, e: &postgres::Error) -> StoreError {
     } else {
         StoreError {
             code: codes::STORE_UNREADABLE,
-            message: format!("cannot use the PostgreSQL store {}: {e}", display_url(url)),
+            message: format!(
+                "cannot use the PostgreSQL store {}: {}",
+                display_url(url),
+                pg_text(e)
+            ),
             hint: None,
             exit: EXIT_UNUSABLE,
         }
@@ -426,8 +439,11 @@ impl PgStore {
                     next = Instant::now() + every;
                     // A failed renewal is retried at the next beat; the
                     // worker's own commits find out if leases were lost.
+                    // Rows the worker's own commit holds are skipped (the
+                    // commit renews them): no deadlock with it.
                     let _ = client.execute(
-                        "UPDATE voyager.items SET lease_until = voyager.now_ms() + $2 WHERE lease_owner = $1",
+                        "UPDATE voyager.items SET lease_until = voyager.now_ms() + $2
+                         WHERE id IN (SELECT id FROM voyager.items WHERE lease_owner = $1 FOR UPDATE SKIP LOCKED)",
                         &[&worker, &lease],
                     );
                 }
@@ -657,7 +673,8 @@ impl PgStore {
         let mut deletes: Vec<i64> = std::mem::take(&mut self.drop_rows);
         {
             let update = tx.prepare(
-                "UPDATE voyager.items SET form = 'node', state = $3, due_at = coalesce($4, due_at), body = $5
+                "UPDATE voyager.items SET form = 'node', state = $3, due_at = coalesce($4, due_at), body = $5,
+                 lease_until = voyager.now_ms() + $6
                  WHERE id = $1 AND lease_owner = $2",
             )?;
             let insert = tx.prepare(
@@ -671,8 +688,10 @@ impl PgStore {
                 match p {
                     Pending::Put { state, due, json } => match self.rows.get(&id) {
                         Some(&row) => {
-                            let n =
-                                tx.execute(&update, &[&row, &worker, &state.name(), &due, &json])?;
+                            let n = tx.execute(
+                                &update,
+                                &[&row, &worker, &state.name(), &due, &json, &lease],
+                            )?;
                             if n == 0 {
                                 self.lost += 1;
                             }
@@ -694,6 +713,7 @@ impl PgStore {
             }
         }
         if !deletes.is_empty() {
+            deletes.sort_unstable();
             let n = tx.execute(
                 "DELETE FROM voyager.items WHERE id = ANY($1) AND lease_owner = $2",
                 &[&deletes, &worker],
@@ -875,8 +895,9 @@ impl Store for PgStore {
         }
         if let Err(e) = self.try_commit() {
             self.fail(format!(
-                "cannot write the PostgreSQL store {}: {e}",
-                display_url(&self.url)
+                "cannot write the PostgreSQL store {}: {}",
+                display_url(&self.url),
+                pg_text(&e)
             ));
         }
     }

@@ -8,7 +8,11 @@ use super::report::{self, Facts, Letter, Status};
 fn wrap(url: &str) -> impl Fn(postgres::Error) -> StoreError + '_ {
     move |e| StoreError {
         code: crate::codes::STORE_UNREADABLE,
-        message: format!("cannot read the PostgreSQL store {}: {e}", display_url(url)),
+        message: format!(
+            "cannot read the PostgreSQL store {}: {}",
+            display_url(url),
+            pg::pg_text(&e)
+        ),
         hint: None,
         exit: super::open::EXIT_UNUSABLE,
     }
