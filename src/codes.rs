@@ -263,6 +263,18 @@ codes! {
     STORE_FAILED = e("E0404", "a store that could not be written during a run",
       "Writing a run's changes to its store failed (the disk is full, the file was removed, …).\nThe run stops at once; what was committed before stays, and the same command resumes\nfrom there once the cause is fixed.",
       "(the disk fills up during voyager run --store job.db job.vy)", "(free space, run the same command again)", Reproduce::Not("it needs a failing disk")),
+    STORE_UNREACHABLE = e("E0405", "a PostgreSQL store that cannot be reached",
+      "`--store postgres://…` (or `voyager status URL`, `worker`, `enqueue`) could not connect:\nthe server is down, the host, port, user or database in the URL is wrong, or a password\nis missing. Nothing was read or written. Exit status 69.",
+      "voyager worker --store postgres://localhost:1/none job.vy", "voyager worker --store postgres://app@db.internal/app job.vy", Reproduce::Not("it needs a PostgreSQL URL")),
+    ITEM_ABANDONED = e("E0406", "an item whose workers kept stopping while they held it",
+      "With a PostgreSQL store, an item whose worker stopped (killed, cut off) while it held the\nitem is taken again by another worker, with the attempt counted. An item taken 5 times\nwithout finishing is a dead letter with this code, so that one item that crashes every\nworker it meets cannot stop them all. `voyager requeue` puts it back.",
+      "(an action that makes the worker process crash, every time)", "(fix the action, then voyager requeue URL ID)", Reproduce::Not("it needs workers that crash")),
+    ENQUEUED_INVALID = e("E0407", "an enqueued expression that is not a message of the script",
+      "`SELECT voyager.enqueue('…')` adds an expression as text; the worker that takes it compiles\nit against its script. One that does not compile, fails, or is not a message is a dead\nletter with this code and the error.",
+      "SELECT voyager.enqueue('call(no_such_action, 1)');", "SELECT voyager.enqueue('call(work, 1)');", Reproduce::Not("it needs a PostgreSQL store")),
+    UNIQUE_TAKEN = e("E0408", "an enqueue refused: an unfinished item has its unique key",
+      "`voyager enqueue --unique KEY` adds an item only if no unfinished item holds KEY (a unique\nindex decides, so two concurrent enqueues cannot both get in). Once that item is finished\nthe key is free again. Exit status 3; nothing was added.",
+      "voyager enqueue --store URL --unique report-42 job.vy 'call(report, 42)'  # twice", "(wait for the first to finish, or use another key)", Reproduce::Not("it needs a PostgreSQL store")),
 }
 
 /// The explanation of a code (`E0100`, or `e0100`).

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 const README: &str = include_str!("../README.md");
 
-const SUBCOMMANDS: [&str; 9] = [
+const SUBCOMMANDS: [&str; 11] = [
     "run",
     "check",
     "disasm",
@@ -19,6 +19,8 @@ const SUBCOMMANDS: [&str; 9] = [
     "status",
     "dead-letters",
     "requeue",
+    "worker",
+    "enqueue",
 ];
 
 /// How `cargo run` spells the binary in the set-up commands.

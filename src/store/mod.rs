@@ -10,6 +10,8 @@
 //! store: it holds an exclusive `flock` on the file while open.
 
 mod open;
+pub mod pg;
+pub mod pg_report;
 pub mod report;
 
 use std::collections::HashMap;
@@ -27,7 +29,7 @@ use crate::engine::DeadLetter;
 use crate::vm::error::takes;
 use crate::vm::message::Msg;
 
-pub use open::{source_hash, StoreError};
+pub use open::{source_hash, StoreError, EXIT_UNUSABLE};
 
 /// When changes are committed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
