@@ -172,6 +172,7 @@ impl Reply {
 impl Client {
     fn connect(addr: &str) -> Client {
         let stream = TcpStream::connect(addr).expect("connect to the server");
+        stream.set_nodelay(true).expect("no delay");
         stream
             .set_read_timeout(Some(Duration::from_secs(120)))
             .expect("a timeout");
@@ -200,10 +201,12 @@ impl Client {
             head.push_str(&format!("{k}: {v}\r\n"));
         }
         head.push_str("\r\n");
-        let stream = self.reader.get_mut();
-        stream.write_all(head.as_bytes()).expect("send the head");
+        // One write: a head and body sent apart would wait out Nagle's
+        // algorithm and a delayed ACK on each request.
+        let mut all = head.into_bytes();
+        all.extend_from_slice(body);
         // A refused body may be answered before it is all sent.
-        let _ = stream.write_all(body);
+        let _ = self.reader.get_mut().write_all(&all);
         self.read_reply()
     }
 
