@@ -152,14 +152,25 @@ impl Side {
         let name = format!("request#{}", self.submissions);
         self.v.enqueue_top_level = false;
         self.v.engine.vm.fuel_limit = self.max_instructions;
-        let value = match self.v.eval(&name, text) {
+        // The request's source is dropped once it ran: source ids are 16
+        // bits, and a server takes many more requests than that.
+        let sources = self.v.sources.len();
+        let evaluated = self.v.eval(&name, text);
+        let value = match evaluated {
             Ok(value) => value,
             Err(LoadError::Compile(diags)) => {
                 let first = diags.iter().find(|d| d.is_error()).unwrap_or(&diags[0]);
-                return Err(self.diagnostic(first, None));
+                let e = self.diagnostic(first, None);
+                self.v.sources.truncate(sources);
+                return Err(e);
             }
-            Err(LoadError::Runtime(d)) => return Err(self.diagnostic(&d, None)),
+            Err(LoadError::Runtime(d)) => {
+                let e = self.diagnostic(&d, None);
+                self.v.sources.truncate(sources);
+                return Err(e);
+            }
         };
+        self.v.sources.truncate(sources);
         let Value::Message(m) = value else {
             return Err(ApiError::new(
                 400,
