@@ -116,6 +116,14 @@ impl Sources {
         self.files.len()
     }
 
+    /// Forgets the sources added after the first `len` (a server's
+    /// requests: ids are 16 bits, and each request's text is needed only
+    /// while it is compiled and run). Code they made that outlives them
+    /// names its places in whatever takes their ids next.
+    pub fn truncate(&mut self, len: usize) {
+        self.files.truncate(len);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }

@@ -81,6 +81,7 @@ pub mod graph;
 pub mod lsp;
 pub mod memory;
 pub mod runtime;
+pub mod server;
 pub mod store;
 pub mod syntax;
 pub mod vm;

@@ -27,6 +27,8 @@ const LAYERS: &[(&str, u32)] = &[
     ("fmt", 7),
     ("graph", 7),
     ("lsp", 7),
+    // `voyager serve`: an HTTP API over a loaded program and its store.
+    ("server", 7),
     ("cli", 8),
 ];
 

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 const README: &str = include_str!("../README.md");
 
-const SUBCOMMANDS: [&str; 11] = [
+const SUBCOMMANDS: [&str; 12] = [
     "run",
+    "serve",
     "check",
     "disasm",
     "repl",

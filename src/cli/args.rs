@@ -97,6 +97,9 @@ pub enum Command {
     /// Add a message (an expression of the script's) to a PostgreSQL
     /// store's queue.
     Enqueue(super::worker::EnqueueArgs),
+    /// Serve a script over HTTP: submit messages, call actions, watch items
+    /// and dead letters (a JSON API and a dashboard at /).
+    Serve(super::serve::ServeArgs),
     /// Draw a script's top-level messages as a flowchart.
     Graph {
         /// The script (`-` for standard input).
@@ -224,7 +227,7 @@ fn parse_memory_limit(text: &str) -> Result<usize, String> {
 
 /// A duration as the language writes one: `250ms`, `2s`, `5m`, `1h`. A bare
 /// number is refused: `5` could mean any unit.
-fn parse_duration(s: &str) -> Result<i64, String> {
+pub(super) fn parse_duration(s: &str) -> Result<i64, String> {
     let s = s.trim();
     let split = s
         .find(|c: char| !(c.is_ascii_digit() || c == '_'))
@@ -261,7 +264,7 @@ fn parse_positive_duration(s: &str) -> Result<i64, String> {
 }
 
 /// `4096`, `512KiB`, `64MiB`, `1GiB` (KB, MB and GB are taken as the same).
-fn parse_size(s: &str) -> Result<u64, String> {
+pub(super) fn parse_size(s: &str) -> Result<u64, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (digits, unit) = s.split_at(split);

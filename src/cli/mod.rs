@@ -27,6 +27,7 @@ macro_rules! eprintln {
 mod args;
 mod dead_letters;
 pub mod repl;
+mod serve;
 mod signals;
 mod store;
 mod tools;
@@ -104,6 +105,7 @@ pub fn main(cli: Cli) -> u8 {
         Some(Command::Requeue(args)) => store::requeue(&args),
         Some(Command::Worker(args)) => worker::worker(&args, color),
         Some(Command::Enqueue(args)) => worker::enqueue(&args, color),
+        Some(Command::Serve(args)) => serve::serve(&args, color),
         Some(Command::Fmt { check, files }) => tools::fmt_files(&files, check, color),
         Some(Command::Graph { file, format }) => tools::graph_file(
             &file,

@@ -161,6 +161,11 @@ pub type ProgressSink = Box<dyn FnMut(&Progress)>;
 /// Where `--trace` lines go.
 pub type TraceSink = Box<dyn FnMut(&str)>;
 
+/// Waits for a timer in the engine's stead (`voyager serve`: until the time
+/// given, or until a request comes, whichever is first). It may return
+/// early; the engine then finds the timer not yet due and goes on.
+pub type WaitHook = Box<dyn FnMut(&Clock, i64)>;
+
 /// The engine, over a main queue `Q` (the in-memory ring by default; the
 /// queue is a type parameter, not a trait object, so that pushing and
 /// popping inline on the hot path).
@@ -185,6 +190,8 @@ pub struct Engine<Q: MainQueue = RingQueue> {
     pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     /// Called about ten times a second while running (`--progress`).
     pub progress: Option<ProgressSink>,
+    /// Waits for timers instead of the clock (see [`WaitHook`]).
+    pub wait_hook: Option<WaitHook>,
     last_progress: Option<std::time::Instant>,
     /// The worker pool for native actions, started by the first job.
     jobs: Option<jobs::JobPool>,
@@ -293,6 +300,7 @@ impl<Q: MainQueue> Engine<Q> {
             trace_sink: None,
             interrupt: None,
             progress: None,
+            wait_hook: None,
             last_progress: None,
             jobs: None,
             finished_jobs: std::collections::HashMap::new(),

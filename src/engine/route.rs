@@ -44,6 +44,9 @@ impl<Q: MainQueue> Engine<Q> {
         match (n, id) {
             (Node::Data(v), _) => {
                 self.stats.unclaimed_data += 1;
+                if let Some(store) = self.store.as_deref_mut() {
+                    store.data(&v);
+                }
                 self.trace(|| format!("unclaimed data({})", v.repr()));
             }
             (node, Some(id)) => {

@@ -131,7 +131,10 @@ impl<Q: MainQueue> Engine<Q> {
                 at
             };
             self.before_wait();
-            self.clock.wait_until(slice);
+            match &mut self.wait_hook {
+                Some(wait) => wait(&self.clock, slice),
+                None => self.clock.wait_until(slice),
+            }
             self.release_due_timers();
             return true;
         }

@@ -88,6 +88,13 @@ pub trait Store {
     /// The first error the store met (a full disk, a lost file): the run
     /// stops at the next step.
     fn failure(&self) -> Option<String>;
+    /// Item `id` is about to be stepped: what is reported until the step's
+    /// [`Store::step_end`] comes from it (an observer can follow an item's
+    /// descendants). Stores that persist need not care.
+    fn step_start(&mut self, _id: u64) {}
+    /// A data message nobody claimed reached the top level (in the step
+    /// that made it, or as a message entering from outside).
+    fn data(&mut self, _value: &crate::vm::value::Value) {}
 }
 
 /// What a store hands back to resume a run.
@@ -215,6 +222,12 @@ impl<Q: MainQueue> Engine<Q> {
         self.store.as_deref_mut()
     }
 
+    /// Takes the store out (to wrap it in another); nothing is reported
+    /// until [`Engine::set_store`] is called again.
+    pub fn take_store(&mut self) -> Option<Box<dyn Store>> {
+        self.store.take()
+    }
+
     /// Puts a stored run's items and topic contents back (before running).
     pub fn resume(&mut self, resumed: Resumed) {
         self.next_id = self.next_id.max(resumed.next_id);
@@ -231,6 +244,9 @@ impl<Q: MainQueue> Engine<Q> {
     pub(super) fn step_stored(&mut self, item: Item) {
         let id = item.id;
         self.kept = false;
+        if let Some(store) = self.store.as_deref_mut() {
+            store.step_start(id);
+        }
         self.step_item(item);
         if self
             .interrupt

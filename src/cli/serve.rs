@@ -1,0 +1,161 @@
+//! `voyager serve script.vy`: the script loaded as `run` loads it, then
+//! the engine and an HTTP API beside it (see `crate::server`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::args::{parse_duration, parse_size, ClockChoice};
+use super::{exit, report, store, summary_line};
+use crate::engine::clock::Clock;
+use crate::engine::Config;
+use crate::runtime::{LoadError, Options, Output, Voyager};
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// The script: its actions are what requests may call.
+    pub file: PathBuf,
+    /// The address to listen on (port 0: any free port; the address is
+    /// printed on stderr). Other than loopback it needs --token.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7700")]
+    pub listen: SocketAddr,
+    /// Every request must carry `Authorization: Bearer TOKEN` (default:
+    /// $VOYAGER_TOKEN).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "VOYAGER_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+    /// Native actions requests may call by name, e.g. `sh,http` (by
+    /// default only the script's own actions).
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub allow_native: Vec<String>,
+    /// Keep the run in a SQLite file (as `run --store`): stopped, the
+    /// server resumes its unfinished items when started again.
+    #[arg(long, value_name = "FILE")]
+    pub store: Option<PathBuf>,
+    /// With --store: commit in groups (`interval`) or after every step.
+    #[arg(long, value_enum, default_value_t = store::SyncChoice::Interval, requires = "store")]
+    pub sync: store::SyncChoice,
+    /// With --store: start a new run even if the store holds one.
+    #[arg(long, requires = "store")]
+    pub fresh: bool,
+    /// Stop a request's expression, and any one action, after this many
+    /// loop iterations and calls.
+    #[arg(long, value_name = "N", default_value_t = 10_000_000)]
+    pub max_instructions: u64,
+    /// The largest request body, e.g. 64KiB or 8MiB.
+    #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = parse_size)]
+    pub max_body: u64,
+    /// How long `POST /v1/call/{action}` waits for its item to finish.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub call_timeout: i64,
+    /// Finished items remembered for `GET /v1/items` (the oldest are
+    /// forgotten past it).
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub keep: usize,
+    /// `virtual` starts at the Unix epoch and skips waits.
+    #[arg(long, value_enum, default_value_t = ClockChoice::Real)]
+    pub clock: ClockChoice,
+    /// Attempts in all for a call that fails retryably.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_attempts: u32,
+    /// The first retry wait (doubling, capped at 30s), e.g. 100ms or 2s.
+    #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = parse_duration)]
+    pub backoff: i64,
+}
+
+pub fn serve(args: &ServeArgs, color: bool) -> u8 {
+    if !args.listen.ip().is_loopback() && args.token.as_deref().is_none_or(str::is_empty) {
+        eprintln!(
+            "error[{}]: listening on {} (not loopback) needs --token or VOYAGER_TOKEN: every request must then carry it",
+            crate::codes::SERVE_NEEDS_TOKEN,
+            args.listen
+        );
+        return exit::USAGE;
+    }
+    let (name, text, dir) = match super::read_script(&args.file) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let options = crate::server::Options {
+        listen: args.listen,
+        token: args.token.clone().filter(|t| !t.is_empty()),
+        max_body: usize::try_from(args.max_body).unwrap_or(usize::MAX),
+        call_timeout: std::time::Duration::from_millis(args.call_timeout as u64),
+        setup: crate::server::Setup {
+            allow_native: args.allow_native.clone(),
+            max_instructions: Some(args.max_instructions),
+            keep: args.keep.max(1),
+        },
+    };
+    crate::engine::jobs::become_subreaper();
+    let args = args.clone();
+    let build = Box::new(move || load(&args, &name, &text, dir, color));
+    match crate::server::serve(options, build) {
+        Ok(()) => exit::OK,
+        Err(failed) => {
+            if !failed.message.is_empty() {
+                eprintln!("{}", failed.message);
+            }
+            failed.status
+        }
+    }
+}
+
+/// Loads the script (on the engine thread), with its store if any.
+fn load(
+    args: &ServeArgs,
+    name: &str,
+    text: &str,
+    dir: Option<PathBuf>,
+    color: bool,
+) -> Result<Voyager, u8> {
+    let stored = match &args.store {
+        Some(path) => Some(store::open(path, args.sync, args.fresh, name, text)?),
+        None => None,
+    };
+    let config = Config {
+        max_attempts: args.max_attempts,
+        backoff: args.backoff,
+        ..Config::default()
+    };
+    let clock = match args.clock {
+        ClockChoice::Real => Clock::real(),
+        ClockChoice::Virtual => Clock::virtual_at_epoch(),
+    };
+    let mut v = Voyager::new(Options {
+        clock,
+        config,
+        output: Output::stdout(),
+    });
+    v.enqueue_top_level = !stored.as_ref().is_some_and(|s| s.resume);
+    if let Some(opened) = &stored {
+        store::load_state(&mut v, opened)?;
+    }
+    v.engine.vm.fuel_limit = Some(args.max_instructions);
+    match v.load(name, text, dir.as_deref()) {
+        Ok(()) => {}
+        Err(LoadError::Compile(diags)) => {
+            report(&v, &diags, color);
+            if let Some(line) = summary_line(&diags) {
+                eprintln!("{line}");
+            }
+            return Err(exit::COMPILE);
+        }
+        Err(LoadError::Runtime(d)) => {
+            v.flush();
+            report(&v, &[*d], color);
+            return Err(exit::DEAD_LETTERS);
+        }
+    }
+    let warnings = v.warnings.clone();
+    report(&v, &warnings, color);
+    if let Some(opened) = stored {
+        store::attach(&mut v, opened)?;
+    }
+    Ok(v)
+}

@@ -1,0 +1,500 @@
+//! The engine's side of `voyager serve`: one thread owns the instance (its
+//! values are not `Send`) and runs the engine step by step; between steps,
+//! and while it waits for a timer, it takes requests from the HTTP side.
+//! A request is a closure run on this thread with the [`Side`].
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+use std::rc::Rc;
+use std::sync::mpsc::Receiver;
+use std::time::Duration;
+
+use serde_json::{json, Value as Json};
+
+use super::track::{Observer, Origin, Shared, Sub, Tracker};
+use super::ApiError;
+use crate::codes;
+use crate::diag::Diagnostic;
+use crate::engine::serial;
+use crate::runtime::{LoadError, Voyager};
+use crate::syntax::ast::StmtKind;
+use crate::vm::message::{Args, Message, Msg};
+use crate::vm::value::{ActionBody, ActionDef, Value};
+
+/// What a request does on the engine's thread.
+pub type Job = Box<dyn FnOnce(&mut Side) + Send>;
+
+/// What the engine thread holds.
+pub struct Side {
+    pub v: Voyager,
+    pub tracker: Shared,
+    /// Native actions a request may name.
+    allow_native: Vec<String>,
+    /// `--max-instructions` for a request's expression.
+    max_instructions: Option<u64>,
+    pub stop: bool,
+    stored: bool,
+    submissions: u64,
+}
+
+/// How the engine side is set up.
+pub struct Setup {
+    pub allow_native: Vec<String>,
+    pub max_instructions: Option<u64>,
+    /// Finished items remembered (the oldest are forgotten past it).
+    pub keep: usize,
+}
+
+impl Side {
+    /// Takes over an instance: its store (if any) is wrapped in an
+    /// [`Observer`] that tracks every item.
+    pub fn new(mut v: Voyager, setup: Setup) -> Side {
+        let tracker: Shared = Rc::new(RefCell::new(Tracker::new(setup.keep)));
+        let inner = v.engine.take_store();
+        let stored = inner.is_some();
+        let observer = Observer {
+            tracker: tracker.clone(),
+            inner,
+        };
+        v.engine.set_store(Box::new(observer), false);
+        v.engine.vm.fuel_limit = setup.max_instructions;
+        Side {
+            v,
+            tracker,
+            allow_native: setup.allow_native,
+            max_instructions: setup.max_instructions,
+            stop: false,
+            stored,
+            submissions: 0,
+        }
+    }
+
+    /// An action a request may not name: native (a command, a file, a
+    /// request) and not allowed by `--allow-native`.
+    fn refused(&self, action: &ActionDef) -> bool {
+        let native = match &action.body {
+            ActionBody::Script(_) => false,
+            ActionBody::Host { .. } | ActionBody::Job(_) => true,
+        };
+        native && !self.allow_native.iter().any(|a| **a == *action.name)
+    }
+
+    /// The first refused native action a message (or value) names anywhere.
+    fn refused_in_value(&self, value: &Value, depth: usize) -> Option<Rc<str>> {
+        if depth > 200 {
+            return None;
+        }
+        match value {
+            Value::Action(a) => self.refused(a).then(|| a.name.clone()),
+            Value::Message(m) => self.refused_in(m, depth + 1),
+            Value::List(items) => items
+                .borrow()
+                .iter()
+                .find_map(|v| self.refused_in_value(v, depth + 1)),
+            Value::Record(fields) => fields
+                .borrow()
+                .values()
+                .find_map(|v| self.refused_in_value(v, depth + 1)),
+            _ => None,
+        }
+    }
+
+    fn refused_in(&self, m: &Message, depth: usize) -> Option<Rc<str>> {
+        if depth > 200 {
+            return None;
+        }
+        let in_all = |items: &[Msg]| items.iter().find_map(|i| self.refused_in(i, depth + 1));
+        match m {
+            Message::Call { action, args } => {
+                if self.refused(action) {
+                    return Some(action.name.clone());
+                }
+                args.iter()
+                    .find_map(|a| self.refused_in_value(a, depth + 1))
+            }
+            Message::Data(v) => self.refused_in_value(v, depth + 1),
+            Message::Seq(items) | Message::Conc(items) => in_all(items),
+            Message::Promise { items, callback } => self
+                .refused_in_value(&callback.to_value(), depth + 1)
+                .or_else(|| in_all(items)),
+            Message::Void(inner) | Message::Timeout(_, inner) => self.refused_in(inner, depth + 1),
+            Message::Defer(_) | Message::Delay(_) | Message::Noop => None,
+        }
+    }
+
+    fn native_refused(name: &str) -> ApiError {
+        ApiError::new(
+            403,
+            codes::API_NATIVE_REFUSED,
+            format!("a request may not call the native action `{name}`"),
+        )
+        .hint(format!(
+            "call one of the script's own actions, or start the server with --allow-native {name}"
+        ))
+    }
+
+    /// `POST /v1/messages`: one expression, evaluated (within
+    /// `--max-instructions`), whose value must be a message; it is enqueued.
+    pub fn submit(&mut self, text: &str) -> Result<u64, ApiError> {
+        let stmts = crate::runtime::parse_source(0, text)
+            .map_err(|diags| self.diagnostic(&diags[0], Some(text)))?;
+        let only_expression = stmts.len() == 1 && matches!(stmts[0].kind, StmtKind::Expr(_));
+        if !only_expression {
+            return Err(ApiError::new(
+                400,
+                codes::API_NOT_A_MESSAGE,
+                "a request holds one expression whose value is a message, not statements or declarations",
+            )
+            .hint("send e.g. {\"message\": \"call(build, 1)\"}; declare actions in the script"));
+        }
+        self.submissions += 1;
+        let name = format!("request#{}", self.submissions);
+        self.v.enqueue_top_level = false;
+        self.v.engine.vm.fuel_limit = self.max_instructions;
+        // The request's source is dropped once it ran: source ids are 16
+        // bits, and a server takes many more requests than that.
+        let sources = self.v.sources.len();
+        let evaluated = self.v.eval(&name, text);
+        let value = match evaluated {
+            Ok(value) => value,
+            Err(LoadError::Compile(diags)) => {
+                let first = diags.iter().find(|d| d.is_error()).unwrap_or(&diags[0]);
+                let e = self.diagnostic(first, None);
+                self.v.sources.truncate(sources);
+                return Err(e);
+            }
+            Err(LoadError::Runtime(d)) => {
+                let e = self.diagnostic(&d, None);
+                self.v.sources.truncate(sources);
+                return Err(e);
+            }
+        };
+        self.v.sources.truncate(sources);
+        let Value::Message(m) = value else {
+            return Err(ApiError::new(
+                400,
+                codes::API_NOT_A_MESSAGE,
+                format!(
+                    "the expression's value is {}, not a message",
+                    value.type_name()
+                ),
+            )
+            .hint("build a message: call(action, …), seq([…]), conc([…]), …"));
+        };
+        if let Some(name) = self.refused_in(&m, 0) {
+            return Err(Side::native_refused(&name));
+        }
+        Ok(self.enqueue(Origin::Message, m))
+    }
+
+    /// Enqueues a message as a new submission; with a store, committed
+    /// before the id is handed out.
+    fn enqueue(&mut self, origin: Origin, m: Msg) -> u64 {
+        let id = self.tracker.borrow_mut().begin(origin, Some(m.clone()));
+        self.v.engine.enqueue(&m);
+        self.tracker.borrow_mut().end_entry(id);
+        if self.stored {
+            self.v.engine.commit_top_level();
+        }
+        id
+    }
+
+    /// `POST /v1/call/{action}`: `call(action, args…)` enqueued.
+    pub fn call(&mut self, action: &str, args: &Json) -> Result<u64, ApiError> {
+        let Some(a) = self.v.action_named(action) else {
+            return Err(ApiError::new(
+                404,
+                codes::API_NOT_FOUND,
+                format!("the script has no action `{action}`"),
+            ));
+        };
+        if self.refused(&a) {
+            return Err(Side::native_refused(action));
+        }
+        let Json::Array(items) = args else {
+            return Err(ApiError::new(
+                400,
+                codes::API_BAD_REQUEST,
+                "the body must be a JSON array of the call's arguments",
+            )
+            .hint("send e.g. [1, \"eu\"] (or [] for none)"));
+        };
+        let (min, max) = a.arity();
+        if items.len() < min || items.len() > max {
+            return Err(ApiError::new(
+                400,
+                codes::ARITY,
+                format!(
+                    "`{action}` takes {}, but the request has {}",
+                    crate::vm::error::takes(min, max),
+                    items.len()
+                ),
+            ));
+        }
+        let lookup = |name: &str| self.v.global_named(name);
+        let mut values = Vec::with_capacity(items.len());
+        for (i, j) in items.iter().enumerate() {
+            let value = serial::value_from_json(j, &lookup).map_err(|why| {
+                ApiError::new(
+                    400,
+                    codes::API_BAD_REQUEST,
+                    format!("argument {} cannot be read: {why}", i + 1),
+                )
+            })?;
+            if let Some(name) = self.refused_in_value(&value, 0) {
+                return Err(Side::native_refused(&name));
+            }
+            values.push(value);
+        }
+        let m = Rc::new(Message::Call {
+            action: a,
+            args: Args::from(values),
+        });
+        Ok(self.enqueue(Origin::Call, m))
+    }
+
+    /// `POST /v1/dead-letters/{id}/requeue`: the letter's message runs
+    /// again as a new item.
+    pub fn requeue(&mut self, letter: u64) -> Result<u64, ApiError> {
+        let taken = self.tracker.borrow_mut().take_letter(letter);
+        let Some(letter) = taken else {
+            return Err(not_found("dead letter", letter));
+        };
+        self.tracker.borrow_mut().counters.requeued += 1;
+        Ok(self.enqueue(Origin::Requeue, letter.message))
+    }
+
+    pub fn item(&self, id: u64) -> Result<Json, ApiError> {
+        self.tracker
+            .borrow()
+            .subs
+            .get(&id)
+            .map(Sub::detail)
+            .ok_or_else(|| not_found("item", id))
+    }
+
+    /// Newest first.
+    pub fn items(&self, state: Option<&str>, limit: usize) -> Json {
+        let t = self.tracker.borrow();
+        let items: Vec<Json> = t
+            .subs
+            .values()
+            .rev()
+            .filter(|s| state.is_none_or(|want| s.state() == want))
+            .take(limit)
+            .map(Sub::summary)
+            .collect();
+        json!({ "items": items })
+    }
+
+    pub fn dead_letters(&self, limit: usize) -> Json {
+        let t = self.tracker.borrow();
+        let letters: Vec<Json> = t
+            .letters
+            .values()
+            .rev()
+            .take(limit)
+            .map(|l| l.to_json())
+            .collect();
+        json!({ "dead_letters": letters, "total": t.letters.len() })
+    }
+
+    /// Counts for the dashboard and `/metrics`.
+    pub fn counts(&self) -> Json {
+        let t = self.tracker.borrow();
+        let mut by_state = serde_json::Map::new();
+        for state in ["queued", "timer", "retry", "job", "topic", "done", "dead"] {
+            by_state.insert(state.to_string(), json!(0));
+        }
+        for s in t.subs.values() {
+            if let Some(n) = by_state.get_mut(s.state()) {
+                *n = json!(n.as_u64().unwrap_or(0) + 1);
+            }
+        }
+        let e = &self.v.engine;
+        json!({
+            "steps": e.stats.steps,
+            "retries": e.stats.retries,
+            "items": by_state,
+            "queued": e.queued(),
+            "timers": e.waiting(),
+            "in_topics": e.in_topics(),
+            "parked": e.parked(),
+            "submitted": t.counters.submitted,
+            "finished": t.counters.finished,
+            "dead_letters": t.counters.dead_letters,
+            "dead_letters_waiting": t.letters.len(),
+            "requeued": t.counters.requeued,
+        })
+    }
+
+    /// `/metrics` in Prometheus' text format.
+    pub fn metrics(&self) -> String {
+        let c = self.counts();
+        let mut out = String::new();
+        let mut metric = |name: &str, kind: &str, help: &str, value: &Json| {
+            let _ = writeln!(out, "# HELP voyager_{name} {help}");
+            let _ = writeln!(out, "# TYPE voyager_{name} {kind}");
+            let _ = writeln!(out, "voyager_{name} {}", value.as_u64().unwrap_or(0));
+        };
+        metric(
+            "steps_total",
+            "counter",
+            "Steps the engine took.",
+            &c["steps"],
+        );
+        metric("retries_total", "counter", "Calls retried.", &c["retries"]);
+        metric(
+            "submitted_total",
+            "counter",
+            "Items submitted (and taken from the script).",
+            &c["submitted"],
+        );
+        metric(
+            "finished_total",
+            "counter",
+            "Items finished.",
+            &c["finished"],
+        );
+        metric(
+            "dead_letters_total",
+            "counter",
+            "Dead letters.",
+            &c["dead_letters"],
+        );
+        metric(
+            "requeued_total",
+            "counter",
+            "Dead letters requeued.",
+            &c["requeued"],
+        );
+        metric(
+            "queue_length",
+            "gauge",
+            "Engine items ready to step.",
+            &c["queued"],
+        );
+        metric(
+            "timers",
+            "gauge",
+            "Engine items waiting for a time.",
+            &c["timers"],
+        );
+        metric(
+            "in_topics",
+            "gauge",
+            "Messages in topic queues.",
+            &c["in_topics"],
+        );
+        metric(
+            "parked",
+            "gauge",
+            "Engine items waiting for native jobs.",
+            &c["parked"],
+        );
+        let _ = writeln!(out, "# HELP voyager_items Items remembered, by state.");
+        let _ = writeln!(out, "# TYPE voyager_items gauge");
+        if let Some(states) = c["items"].as_object() {
+            for (state, n) in states {
+                let _ = writeln!(
+                    out,
+                    "voyager_items{{state=\"{state}\"}} {}",
+                    n.as_u64().unwrap_or(0)
+                );
+            }
+        }
+        out
+    }
+
+    /// A diagnostic as the API shows it: code, message, line, column, hint.
+    fn diagnostic(&self, d: &Diagnostic, text: Option<&str>) -> ApiError {
+        let mut e = ApiError::new(400, d.code, d.title.clone());
+        if let Some(loc) = d.loc {
+            let source = match text {
+                Some(t) => Some(t),
+                None => (usize::from(loc.source) < self.v.sources.len())
+                    .then(|| self.v.sources.text(loc.source)),
+            };
+            if let Some(src) = source {
+                let start = (loc.span.start as usize).min(src.len());
+                let before = src.get(..start).unwrap_or(src);
+                let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+                e.line = Some(crate::syntax::span::line_of(src, start));
+                e.column = Some(before[line_start..].chars().count() + 1);
+            }
+        }
+        if !d.label.is_empty() && d.label != d.title {
+            e.message = format!("{}: {}", d.title, d.label);
+        }
+        e.hint = d.hint.clone();
+        e
+    }
+}
+
+fn not_found(what: &str, id: u64) -> ApiError {
+    ApiError::new(404, codes::API_NOT_FOUND, format!("no {what} #{id}"))
+}
+
+/// Runs the engine and the requests until a request sets `stop` or every
+/// sender is gone. With a store, everything is committed (or left queued)
+/// when it returns.
+pub fn run(mut side: Side, requests: Receiver<Job>) -> Option<String> {
+    let requests = Rc::new(requests);
+    let stash: Rc<RefCell<VecDeque<Job>>> = Rc::default();
+    {
+        let requests = requests.clone();
+        let stash = stash.clone();
+        side.v.engine.wait_hook = Some(Box::new(move |clock, until| {
+            if clock.is_virtual() {
+                clock.wait_until(until);
+                return;
+            }
+            let now = clock.now();
+            if until > now {
+                let wait = Duration::from_millis((until - now) as u64);
+                if let Ok(job) = requests.recv_timeout(wait) {
+                    stash.borrow_mut().push_back(job);
+                }
+            }
+        }));
+    }
+    let mut failure = None;
+    loop {
+        loop {
+            let next = stash.borrow_mut().pop_front();
+            match next.or_else(|| requests.try_recv().ok()) {
+                Some(job) => job(&mut side),
+                None => break,
+            }
+        }
+        if side.stop {
+            break;
+        }
+        if side.v.engine.step_once() {
+            if let Some(why) = side.v.engine.store_mut().and_then(|s| s.failure()) {
+                failure = Some(why);
+                break;
+            }
+            continue;
+        }
+        // Idle: commit, forget the engine's copies of dead letters (the
+        // tracker keeps them), and sleep until a request comes.
+        side.v.engine.commit_top_level();
+        side.v.flush();
+        drop(side.v.engine.take_dead_letters());
+        match requests.recv() {
+            Ok(job) => stash.borrow_mut().push_back(job),
+            Err(_) => break,
+        }
+    }
+    // Running jobs end; their items stay in the store as they were (a
+    // resumed run starts them again).
+    side.v.engine.end_jobs();
+    side.v.engine.commit_top_level();
+    side.v.flush();
+    if failure.is_none() {
+        failure = side.v.engine.store_mut().and_then(|s| s.failure());
+    }
+    failure
+}

@@ -1,0 +1,357 @@
+//! The HTTP side: axum routes on a one-thread tokio runtime. Each handler
+//! checks what it can alone (the body's JSON, ids), then asks the engine
+//! thread and awaits the answer.
+
+use std::collections::HashMap;
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json as JsonBody, Router};
+use serde_json::{json, Value as Json};
+
+use super::engine::{Job, Side};
+use super::ApiError;
+use crate::codes;
+
+const DASHBOARD: &str = include_str!("dashboard.html");
+const OPENAPI: &str = include_str!("openapi.json");
+
+/// Items a list shows unless `limit` says otherwise, and at most.
+const DEFAULT_LIMIT: usize = 100;
+const MAX_LIMIT: usize = 10_000;
+
+#[derive(Clone)]
+pub struct App {
+    pub engine: Sender<Job>,
+    pub token: Option<Arc<str>>,
+    pub call_timeout: Duration,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        (status, JsonBody(self.to_json())).into_response()
+    }
+}
+
+fn stopped() -> ApiError {
+    ApiError::new(
+        503,
+        codes::API_UNAVAILABLE,
+        "the engine has stopped (the server is shutting down)",
+    )
+}
+
+impl App {
+    /// Runs `f` on the engine thread and awaits its answer.
+    async fn ask<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Side) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |side| {
+            let _ = tx.send(f(side));
+        });
+        self.engine.send(job).map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())
+    }
+}
+
+/// Serves on `listener` until SIGINT or SIGTERM; then the engine is told
+/// to stop, and the open requests end.
+pub fn run(listener: std::net::TcpListener, app: App, max_body: usize) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()?;
+    runtime.block_on(async move {
+        listener.set_nonblocking(true)?;
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        let engine = app.engine.clone();
+        let router = router(app, max_body);
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                stop_signal().await;
+                eprintln!("voyager serve: stopping");
+                let job: Job = Box::new(|side| side.stop = true);
+                let _ = engine.send(job);
+            })
+            .await
+    })
+}
+
+async fn stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        // No signal handling: serve until killed.
+        std::future::pending::<()>().await;
+        return;
+    };
+    tokio::select! {
+        _ = int.recv() => {}
+        _ = term.recv() => {}
+    }
+}
+
+fn router(app: App, max_body: usize) -> Router {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .route("/v1/stats", get(stats))
+        .route("/v1/messages", post(submit))
+        .route("/v1/items", get(items))
+        .route("/v1/items/{id}", get(item))
+        .route("/v1/dead-letters", get(dead_letters))
+        .route("/v1/dead-letters/{id}/requeue", post(requeue))
+        .route("/v1/call/{action}", post(call))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(app.clone(), authorize))
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(app)
+}
+
+/// With a token, every request but the dashboard's page itself (which
+/// holds no data) must carry it.
+async fn authorize(State(app): State<App>, request: Request, next: Next) -> Response {
+    if let Some(token) = &app.token {
+        let open = request.uri().path() == "/";
+        let given = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if !open && !given.is_some_and(|g| same(g.as_bytes(), token.as_bytes())) {
+            let mut response = ApiError::new(
+                401,
+                codes::API_UNAUTHORIZED,
+                "this server needs a bearer token",
+            )
+            .hint("send the header `Authorization: Bearer <token>` with the server's --token")
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return response;
+        }
+    }
+    next.run(request).await
+}
+
+/// Compares in time that does not depend on where they differ.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(404, codes::API_NOT_FOUND, "no such endpoint")
+        .hint("GET /openapi.json lists the endpoints")
+}
+
+async fn dashboard() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        DASHBOARD,
+    )
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+async fn healthz(State(app): State<App>) -> Result<JsonBody<Json>, ApiError> {
+    let steps = app.ask(|side| side.v.engine.stats.steps).await?;
+    Ok(JsonBody(json!({"status": "ok", "steps": steps})))
+}
+
+async fn metrics(State(app): State<App>) -> Result<Response, ApiError> {
+    let text = app.ask(|side| side.metrics()).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
+}
+
+async fn stats(State(app): State<App>) -> Result<JsonBody<Json>, ApiError> {
+    Ok(JsonBody(app.ask(|side| side.counts()).await?))
+}
+
+/// The body as JSON, or the API's error for a body too large or not JSON.
+fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Json, ApiError> {
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(413, codes::API_TOO_LARGE, "the request body is too large")
+                .hint("send less, or start the server with a larger --max-body")
+        } else {
+            ApiError::new(
+                400,
+                codes::API_BAD_REQUEST,
+                "the request body cannot be read",
+            )
+        }
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(
+            400,
+            codes::API_BAD_REQUEST,
+            format!("the body is not JSON: {e}"),
+        )
+    })
+}
+
+async fn submit(
+    State(app): State<App>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let j = json_body(body)?;
+    let Some(text) = j.get("message").and_then(Json::as_str) else {
+        return Err(ApiError::new(
+            400,
+            codes::API_BAD_REQUEST,
+            "the body must be an object with a string \"message\"",
+        )
+        .hint("send e.g. {\"message\": \"call(build, 1)\"}"));
+    };
+    let text = text.to_string();
+    let id = app.ask(move |side| side.submit(&text)).await??;
+    Ok((
+        StatusCode::ACCEPTED,
+        JsonBody(json!({"id": id, "state": "queued"})),
+    )
+        .into_response())
+}
+
+fn parse_id(text: &str, what: &str) -> Result<u64, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::new(
+            400,
+            codes::API_BAD_REQUEST,
+            format!("`{}` is not {what} id (a whole number)", short(text)),
+        )
+    })
+}
+
+/// A piece of a request, shown in an error: cut short.
+fn short(text: &str) -> String {
+    text.chars().take(40).collect()
+}
+
+async fn item(State(app): State<App>, Path(id): Path<String>) -> Result<JsonBody<Json>, ApiError> {
+    let id = parse_id(&id, "an item")?;
+    Ok(JsonBody(app.ask(move |side| side.item(id)).await??))
+}
+
+fn limit(query: &HashMap<String, String>) -> Result<usize, ApiError> {
+    match query.get("limit") {
+        None => Ok(DEFAULT_LIMIT),
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            _ => Err(ApiError::new(
+                400,
+                codes::API_BAD_REQUEST,
+                format!("limit must be a whole number from 1 to {MAX_LIMIT}"),
+            )),
+        },
+    }
+}
+
+const STATES: &[&str] = &["queued", "timer", "retry", "job", "topic", "done", "dead"];
+
+async fn items(
+    State(app): State<App>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<JsonBody<Json>, ApiError> {
+    let limit = limit(&query)?;
+    let state = match query.get("state") {
+        None => None,
+        Some(s) => match STATES.iter().find(|k| **k == s.as_str()) {
+            Some(k) => Some(*k),
+            None => {
+                return Err(ApiError::new(
+                    400,
+                    codes::API_BAD_REQUEST,
+                    format!("state must be one of {}", STATES.join(", ")),
+                ))
+            }
+        },
+    };
+    Ok(JsonBody(
+        app.ask(move |side| side.items(state, limit)).await?,
+    ))
+}
+
+async fn dead_letters(
+    State(app): State<App>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<JsonBody<Json>, ApiError> {
+    let limit = limit(&query)?;
+    Ok(JsonBody(
+        app.ask(move |side| side.dead_letters(limit)).await?,
+    ))
+}
+
+async fn requeue(State(app): State<App>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "a dead letter")?;
+    let item = app.ask(move |side| side.requeue(id)).await??;
+    Ok((
+        StatusCode::ACCEPTED,
+        JsonBody(json!({"id": item, "state": "queued"})),
+    )
+        .into_response())
+}
+
+async fn call(
+    State(app): State<App>,
+    Path(action): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let args = json_body(body)?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<Json>();
+    let id = app
+        .ask(move |side| {
+            let id = side.call(&action, &args)?;
+            side.tracker.borrow_mut().on_finish(
+                id,
+                Box::new(move |sub| {
+                    let _ = tx.send(sub.detail());
+                }),
+            );
+            Ok::<u64, ApiError>(id)
+        })
+        .await??;
+    match tokio::time::timeout(app.call_timeout, rx).await {
+        Ok(Ok(detail)) => {
+            let status = if detail["state"] == "dead" {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::OK
+            };
+            Ok((status, JsonBody(detail)).into_response())
+        }
+        Ok(Err(_)) => Err(stopped()),
+        Err(_) => Err(ApiError::new(
+            504,
+            codes::API_TIMEOUT,
+            format!("item #{id} did not finish within the call timeout; it goes on"),
+        )
+        .hint(format!(
+            "GET /v1/items/{id} shows it; --call-timeout waits longer"
+        ))),
+    }
+}

@@ -1,0 +1,514 @@
+//! What `voyager serve` knows of the work it was given: each submission
+//! (a message from a request, or one the script or a resumed store put on
+//! the queue) with the engine items it became, their states, the data it
+//! produced, and its dead letters. An [`Observer`] store fills it from the
+//! engine's reports and forwards them to the durable store, if any.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::rc::Rc;
+
+use serde_json::{json, Value as Json};
+
+use crate::engine::node::Node;
+use crate::engine::serial;
+use crate::engine::store::{ItemState, Store};
+use crate::engine::DeadLetter;
+use crate::vm::message::Msg;
+use crate::vm::value::Value;
+
+/// Data values kept per submission (the rest are counted).
+const MAX_RESULTS: usize = 1000;
+
+/// Where a submission came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// `POST /v1/messages`.
+    Message,
+    /// `POST /v1/call/{action}`.
+    Call,
+    /// A requeued dead letter.
+    Requeue,
+    /// The script's top level, a resumed store, or a pass.
+    Engine,
+}
+
+impl Origin {
+    fn name(self) -> &'static str {
+        match self {
+            Origin::Message => "message",
+            Origin::Call => "call",
+            Origin::Requeue => "requeue",
+            Origin::Engine => "engine",
+        }
+    }
+}
+
+/// One submission and what became of it.
+pub struct Sub {
+    pub id: u64,
+    pub origin: Origin,
+    /// The message as submitted (for one taken from the engine: as first seen).
+    pub message: Option<Msg>,
+    pub created: i64,
+    pub finished: Option<i64>,
+    /// Its live engine items: state and the tree as last reported.
+    live: BTreeMap<u64, (ItemState, Msg)>,
+    /// Parts an interest took into a topic.
+    pub in_topics: u64,
+    pub attempts: u32,
+    /// The last error: code and message.
+    pub error: Option<(String, String)>,
+    pub dead: bool,
+    pub results: Vec<Json>,
+    pub more_results: u64,
+}
+
+impl Sub {
+    /// `queued`, `timer`, `retry`, `job` while it has live items; then
+    /// `dead` (a part failed), `topic` (handed to a topic's pass) or `done`.
+    pub fn state(&self) -> &'static str {
+        if !self.live.is_empty() {
+            let mut best = ItemState::Timer;
+            for (state, _) in self.live.values() {
+                best = match (best, *state) {
+                    (_, ItemState::Job) | (ItemState::Job, _) => ItemState::Job,
+                    (_, ItemState::Queued) | (ItemState::Queued, _) => ItemState::Queued,
+                    (_, ItemState::Retry) | (ItemState::Retry, _) => ItemState::Retry,
+                    _ => ItemState::Timer,
+                };
+            }
+            return best.name();
+        }
+        if self.dead {
+            "dead"
+        } else if self.in_topics > 0 {
+            "topic"
+        } else {
+            "done"
+        }
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.finished.is_some()
+    }
+
+    /// The summary a list shows.
+    pub fn summary(&self) -> Json {
+        json!({
+            "id": self.id,
+            "state": self.state(),
+            "origin": self.origin.name(),
+            "created": self.created,
+            "finished": self.finished,
+            "message": self.message.as_ref().map(|m| short(&m.display())),
+            "attempts": self.attempts,
+            "error": self.error_json(),
+        })
+    }
+
+    fn error_json(&self) -> Json {
+        match &self.error {
+            Some((code, message)) => json!({"code": code, "message": message}),
+            None => Json::Null,
+        }
+    }
+
+    /// Everything known of it.
+    pub fn detail(&self) -> Json {
+        let live: Vec<Json> = self
+            .live
+            .iter()
+            .map(|(id, (state, tree))| {
+                json!({"item": id, "state": state.name(), "tree": tree_json(tree)})
+            })
+            .collect();
+        json!({
+            "id": self.id,
+            "state": self.state(),
+            "origin": self.origin.name(),
+            "created": self.created,
+            "finished": self.finished,
+            "message": self.message.as_ref().map(|m| m.display()),
+            "tree": self.message.as_ref().map(|m| tree_json(m)),
+            "live": live,
+            "in_topics": self.in_topics,
+            "attempts": self.attempts,
+            "error": self.error_json(),
+            "result": self.results,
+            "more_results": self.more_results,
+        })
+    }
+}
+
+/// Cuts a long text for lists.
+fn short(text: &str) -> String {
+    const MAX: usize = 200;
+    if text.len() <= MAX {
+        return text.to_string();
+    }
+    let mut end = MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+/// A message tree for the dashboard's picture: `{op, label, children}`.
+pub fn tree_json(m: &crate::vm::message::Message) -> Json {
+    use crate::vm::message::Message;
+    fn walk(m: &Message, depth: usize) -> Json {
+        if depth > 40 {
+            return json!({"op": "…", "label": "(deeper)"});
+        }
+        let list = |items: &[Msg]| -> Vec<Json> {
+            items.iter().take(200).map(|c| walk(c, depth + 1)).collect()
+        };
+        match m {
+            Message::Seq(items) => json!({"op": "seq", "children": list(items)}),
+            Message::Conc(items) => json!({"op": "conc", "children": list(items)}),
+            Message::Promise { items, callback } => json!({
+                "op": "promise",
+                "label": short(&callback.to_value().repr()),
+                "children": list(items),
+            }),
+            Message::Void(inner) => json!({"op": "void", "children": [walk(inner, depth + 1)]}),
+            Message::Timeout(ms, inner) => {
+                let mut d = String::new();
+                crate::vm::value::write_duration(&mut d, *ms);
+                json!({"op": "timeout", "label": d, "children": [walk(inner, depth + 1)]})
+            }
+            other => json!({"op": other.op(), "label": short(&other.display())}),
+        }
+    }
+    walk(m, 0)
+}
+
+/// A dead letter as the API shows it.
+pub struct Letter {
+    pub id: u64,
+    /// The submission it belonged to.
+    pub sub: Option<u64>,
+    pub message: Msg,
+    pub code: String,
+    pub error: String,
+    pub attempts: u32,
+    pub at: i64,
+}
+
+impl Letter {
+    pub fn to_json(&self) -> Json {
+        json!({
+            "id": self.id,
+            "item": self.sub,
+            "message": short(&self.message.display()),
+            "code": self.code,
+            "error": self.error,
+            "attempts": self.attempts,
+            "at": self.at,
+        })
+    }
+}
+
+/// Counts for `/metrics`.
+#[derive(Default)]
+pub struct Counters {
+    pub submitted: u64,
+    pub finished: u64,
+    pub dead_letters: u64,
+    pub requeued: u64,
+}
+
+/// Who is told when a submission finishes (`POST /v1/call`).
+pub type Waiter = Box<dyn FnOnce(&Sub)>;
+
+/// Every submission, by id; finished ones are forgotten oldest first past
+/// `keep`.
+pub struct Tracker {
+    pub subs: BTreeMap<u64, Sub>,
+    /// Engine item to submission.
+    owner: HashMap<u64, u64>,
+    /// The submission being stepped or entered, if any.
+    current: Option<u64>,
+    next_id: u64,
+    finished_order: VecDeque<u64>,
+    keep: usize,
+    pub letters: BTreeMap<u64, Letter>,
+    next_letter: u64,
+    waiters: HashMap<u64, Vec<Waiter>>,
+    pub counters: Counters,
+    now: fn() -> i64,
+}
+
+pub type Shared = Rc<RefCell<Tracker>>;
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl Tracker {
+    pub fn new(keep: usize) -> Tracker {
+        Tracker {
+            subs: BTreeMap::new(),
+            owner: HashMap::new(),
+            current: None,
+            next_id: 0,
+            finished_order: VecDeque::new(),
+            keep,
+            letters: BTreeMap::new(),
+            next_letter: 0,
+            waiters: HashMap::new(),
+            counters: Counters::default(),
+            now: now_ms,
+        }
+    }
+
+    /// A new submission; what the engine reports until [`Tracker::end_entry`]
+    /// belongs to it.
+    pub fn begin(&mut self, origin: Origin, message: Option<Msg>) -> u64 {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.subs.insert(
+            id,
+            Sub {
+                id,
+                origin,
+                message,
+                created: (self.now)(),
+                finished: None,
+                live: BTreeMap::new(),
+                in_topics: 0,
+                attempts: 0,
+                error: None,
+                dead: false,
+                results: Vec::new(),
+                more_results: 0,
+            },
+        );
+        self.counters.submitted += 1;
+        self.current = Some(id);
+        id
+    }
+
+    /// The message of submission `id` has entered the engine: if nothing of
+    /// it is left to run (it was data, noop, or all taken by interests), it
+    /// is finished.
+    pub fn end_entry(&mut self, id: u64) {
+        self.current = None;
+        self.finish_if_done(id);
+    }
+
+    /// Runs `waiter` when submission `id` finishes (at once if it has).
+    pub fn on_finish(&mut self, id: u64, waiter: Waiter) {
+        match self.subs.get(&id) {
+            Some(sub) if sub.is_finished() => waiter(sub),
+            Some(_) => self.waiters.entry(id).or_default().push(waiter),
+            None => {}
+        }
+    }
+
+    fn finish_if_done(&mut self, id: u64) {
+        let Some(sub) = self.subs.get_mut(&id) else {
+            return;
+        };
+        if !sub.live.is_empty() || sub.finished.is_some() {
+            return;
+        }
+        sub.finished = Some((self.now)());
+        self.counters.finished += 1;
+        if let Some(waiters) = self.waiters.remove(&id) {
+            for w in waiters {
+                w(sub);
+            }
+        }
+        self.finished_order.push_back(id);
+        while self.finished_order.len() > self.keep {
+            if let Some(old) = self.finished_order.pop_front() {
+                self.subs.remove(&old);
+            }
+        }
+    }
+
+    /// The submission an engine item belongs to; an item never seen before
+    /// (the script's top level, a resumed store, a pass's output) becomes a
+    /// submission of its own.
+    fn owner_of(&mut self, item: u64, node: Option<&Node>) -> u64 {
+        if let Some(&sub) = self.owner.get(&item) {
+            return sub;
+        }
+        let sub = match self.current {
+            Some(sub) => sub,
+            None => {
+                let message = node.map(|n| Rc::new(n.to_message()));
+                let sub = self.begin(Origin::Engine, message);
+                self.current = None;
+                sub
+            }
+        };
+        self.owner.insert(item, sub);
+        sub
+    }
+
+    /// Requeue: the letter leaves the list; its message is what to enqueue.
+    pub fn take_letter(&mut self, id: u64) -> Option<Letter> {
+        self.letters.remove(&id)
+    }
+}
+
+/// The engine's store in `voyager serve`: tracks, then forwards.
+pub struct Observer {
+    pub tracker: Shared,
+    pub inner: Option<Box<dyn Store>>,
+}
+
+impl Store for Observer {
+    fn put_item(&mut self, id: u64, node: &Node, state: ItemState, due: Option<i64>) {
+        {
+            let mut t = self.tracker.borrow_mut();
+            let sub = t.owner_of(id, Some(node));
+            if let Some(s) = t.subs.get_mut(&sub) {
+                if let Node::Retry(r) = node {
+                    s.attempts = s.attempts.max(r.attempts);
+                }
+                s.live.insert(id, (state, Rc::new(node.to_message())));
+            }
+        }
+        if let Some(inner) = &mut self.inner {
+            inner.put_item(id, node, state, due);
+        }
+    }
+
+    fn remove_item(&mut self, id: u64) {
+        {
+            let mut t = self.tracker.borrow_mut();
+            if let Some(sub) = t.owner.remove(&id) {
+                if let Some(s) = t.subs.get_mut(&sub) {
+                    s.live.remove(&id);
+                }
+                if t.current != Some(sub) {
+                    t.finish_if_done(sub);
+                }
+            }
+        }
+        if let Some(inner) = &mut self.inner {
+            inner.remove_item(id);
+        }
+    }
+
+    fn dead_letter(&mut self, letter: &DeadLetter) {
+        {
+            let mut t = self.tracker.borrow_mut();
+            let sub = t.current;
+            t.next_letter += 1;
+            let id = t.next_letter;
+            let at = (t.now)();
+            if let Some(s) = sub.and_then(|s| t.subs.get_mut(&s)) {
+                s.dead = true;
+                s.attempts = s.attempts.max(letter.attempts);
+                s.error = Some((letter.error.code.to_string(), letter.error.message.clone()));
+            }
+            t.letters.insert(
+                id,
+                Letter {
+                    id,
+                    sub,
+                    message: letter.message.clone(),
+                    code: letter.error.code.to_string(),
+                    error: letter.error.message.clone(),
+                    attempts: letter.attempts,
+                    at,
+                },
+            );
+            t.counters.dead_letters += 1;
+        }
+        if let Some(inner) = &mut self.inner {
+            inner.dead_letter(letter);
+        }
+    }
+
+    fn topic_push(&mut self, topic: &str, message: &Msg) {
+        {
+            let mut t = self.tracker.borrow_mut();
+            if let Some(s) = t.current.and_then(|s| t.subs.get_mut(&s)) {
+                s.in_topics += 1;
+            }
+        }
+        if let Some(inner) = &mut self.inner {
+            inner.topic_push(topic, message);
+        }
+    }
+
+    fn topic_clear(&mut self, topic: &str) {
+        if let Some(inner) = &mut self.inner {
+            inner.topic_clear(topic);
+        }
+    }
+
+    fn put_state(&mut self, key: &str, value: &str) {
+        if let Some(inner) = &mut self.inner {
+            inner.put_state(key, value);
+        }
+    }
+
+    fn unclaimed(&mut self, total: u64) {
+        if let Some(inner) = &mut self.inner {
+            inner.unclaimed(total);
+        }
+    }
+
+    fn step_start(&mut self, id: u64) {
+        let mut t = self.tracker.borrow_mut();
+        let sub = t.owner_of(id, None);
+        t.current = Some(sub);
+    }
+
+    fn data(&mut self, value: &Value) {
+        let mut t = self.tracker.borrow_mut();
+        if let Some(s) = t.current.and_then(|s| t.subs.get_mut(&s)) {
+            if s.results.len() < MAX_RESULTS {
+                let j = serial::value_to_json(value)
+                    .unwrap_or_else(|_| Json::String(value.repr().to_string()));
+                s.results.push(j);
+            } else {
+                s.more_results += 1;
+            }
+        }
+    }
+
+    fn step_end(&mut self, steps: u64) -> bool {
+        {
+            let mut t = self.tracker.borrow_mut();
+            if let Some(sub) = t.current.take() {
+                t.finish_if_done(sub);
+            }
+        }
+        match &mut self.inner {
+            Some(inner) => inner.step_end(steps),
+            None => false,
+        }
+    }
+
+    fn commit(&mut self) {
+        if let Some(inner) = &mut self.inner {
+            inner.commit();
+        }
+    }
+
+    fn finished(&mut self) {
+        if let Some(inner) = &mut self.inner {
+            inner.finished();
+        }
+    }
+
+    fn abandon(&mut self) {
+        if let Some(inner) = &mut self.inner {
+            inner.abandon();
+        }
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.inner.as_ref().and_then(|i| i.failure())
+    }
+}

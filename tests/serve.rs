@@ -1,0 +1,693 @@
+//! `voyager serve` over a real socket: the binary is started on a free
+//! loopback port (the address it prints is read back), and requests go
+//! through a small HTTP/1.1 client.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value as Json};
+
+const SCRIPT: &str = r#"
+action double(n) { n * 2 }
+action boom(why) { fail("boom: {why}") }
+action pair(a, b) { [a, b] }
+action later() { seq([delay(1h), call(double, 1)]) }
+"#;
+
+/// A running `voyager serve`, killed when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+    _dir: TempDir,
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!(
+            "voyager-serve-{tag}-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("a temp dir");
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Server {
+    fn start(tag: &str, extra: &[&str]) -> Server {
+        Server::start_in(TempDir::new(tag), SCRIPT, extra, &[])
+    }
+
+    fn start_in(dir: TempDir, script: &str, extra: &[&str], envs: &[(&str, &str)]) -> Server {
+        let path = dir.0.join("api.vy");
+        std::fs::write(&path, script).expect("write the script");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_voyager"))
+            .args(["--color", "never", "serve"])
+            .arg(&path)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env_remove("VOYAGER_TOKEN")
+            .envs(envs.iter().copied())
+            .current_dir(&dir.0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("voyager serve starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(addr) = line.split("listening on http://").nth(1) {
+                    let _ = tx.send(addr.trim().to_string());
+                } else {
+                    eprintln!("server: {line}");
+                }
+            }
+        });
+        let addr = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(addr) => addr,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("voyager serve did not print its address within 60s");
+            }
+        };
+        Server {
+            child,
+            addr,
+            _dir: dir,
+        }
+    }
+
+    fn client(&self) -> Client {
+        Client::connect(&self.addr)
+    }
+
+    fn get(&self, path: &str) -> Reply {
+        self.client().request("GET", path, &[], b"")
+    }
+
+    fn post(&self, path: &str, body: &Json) -> Reply {
+        self.client()
+            .request("POST", path, &[], body.to_string().as_bytes())
+    }
+
+    fn submit(&self, message: &str) -> Reply {
+        self.post("/v1/messages", &json!({ "message": message }))
+    }
+
+    /// Polls item `id` until `done(state)` or a generous deadline.
+    fn wait_for(&self, id: u64, want: &[&str]) -> Json {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let r = self.get(&format!("/v1/items/{id}"));
+            assert_eq!(r.status, 200, "{}", r.text);
+            let item = r.json();
+            if want.iter().any(|w| item["state"] == *w) {
+                return item;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "item {id} never reached {want:?}: {item}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One keep-alive HTTP/1.1 connection.
+struct Client {
+    reader: BufReader<TcpStream>,
+    host: String,
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    text: String,
+}
+
+impl Reply {
+    fn json(&self) -> Json {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    /// The error code of an API error body.
+    fn code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error code in {}", self.text))
+            .to_string()
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl Client {
+    fn connect(addr: &str) -> Client {
+        let stream = TcpStream::connect(addr).expect("connect to the server");
+        stream.set_nodelay(true).expect("no delay");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(120)))
+            .expect("a timeout");
+        Client {
+            reader: BufReader::new(stream),
+            host: addr.to_string(),
+        }
+    }
+
+    fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n",
+            self.host,
+            body.len()
+        );
+        if !body.is_empty() {
+            head.push_str("Content-Type: application/json\r\n");
+        }
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        // One write: a head and body sent apart would wait out Nagle's
+        // algorithm and a delayed ACK on each request.
+        let mut all = head.into_bytes();
+        all.extend_from_slice(body);
+        // A refused body may be answered before it is all sent.
+        let _ = self.reader.get_mut().write_all(&all);
+        self.read_reply()
+    }
+
+    fn read_reply(&mut self) -> Reply {
+        let mut line = String::new();
+        self.reader.read_line(&mut line).expect("a status line");
+        let status: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("a status line, got {line:?}"));
+        let mut headers = Vec::new();
+        loop {
+            let mut h = String::new();
+            self.reader.read_line(&mut h).expect("a header");
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                headers.push((k.trim().to_string(), v.trim().to_string()));
+            }
+        }
+        let find = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _): &&(String, String)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        let mut body = Vec::new();
+        if let Some(n) = find("content-length") {
+            let n: usize = n.parse().expect("a length");
+            body.resize(n, 0);
+            self.reader.read_exact(&mut body).expect("the body");
+        } else if find("transfer-encoding").is_some_and(|t| t.contains("chunked")) {
+            loop {
+                let mut size = String::new();
+                self.reader.read_line(&mut size).expect("a chunk size");
+                let n = usize::from_str_radix(size.trim(), 16).expect("a hex size");
+                let mut chunk = vec![0; n + 2];
+                self.reader.read_exact(&mut chunk).expect("a chunk");
+                if n == 0 {
+                    break;
+                }
+                body.extend_from_slice(&chunk[..n]);
+            }
+        }
+        Reply {
+            status,
+            headers,
+            text: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+}
+
+fn id_of(r: &Reply) -> u64 {
+    assert_eq!(r.status, 202, "{}", r.text);
+    r.json()["id"].as_u64().expect("an id")
+}
+
+#[test]
+fn a_submitted_message_runs_and_its_data_is_its_result() {
+    let s = Server::start("submit", &[]);
+    let id = id_of(&s.submit("seq([call(double, 21), call(pair, \"a\", [1, 2])])"));
+    let item = s.wait_for(id, &["done"]);
+    assert_eq!(item["result"], json!([42, ["a", [1, 2]]]), "{item}");
+    assert_eq!(item["tree"]["op"], "seq", "{item}");
+    assert_eq!(item["tree"]["children"].as_array().map(Vec::len), Some(2));
+    let listed = s.get("/v1/items?state=done").json();
+    assert!(
+        listed["items"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .any(|i| i["id"] == id),
+        "{listed}"
+    );
+}
+
+#[test]
+fn bad_requests_get_400_with_a_diagnostic() {
+    let s = Server::start("bad", &[]);
+    let mut c = s.client();
+    let r = c.request("POST", "/v1/messages", &[], b"{\"message\": ");
+    assert_eq!((r.status, r.code().as_str()), (400, "E0500"), "{}", r.text);
+    let r = s.post("/v1/messages", &json!({"msg": "call(double, 1)"}));
+    assert_eq!((r.status, r.code().as_str()), (400, "E0500"), "{}", r.text);
+    // An unknown action: the compiler's diagnostic, with its place.
+    let r = s.submit("seq([call(double, 1),\n  call(tripple, 2)])");
+    assert_eq!(r.status, 400, "{}", r.text);
+    let e = &r.json()["error"];
+    assert_eq!(e["code"], "E0101", "{e}");
+    assert_eq!(
+        (e["line"].as_u64(), e["column"].as_u64()),
+        (Some(2), Some(8)),
+        "{e}"
+    );
+    assert!(
+        e["message"].as_str().is_some_and(|m| m.contains("tripple")),
+        "{e}"
+    );
+    assert!(e["hint"].as_str().is_some(), "{e}");
+    let r = s.submit("call(double, n)");
+    assert_eq!((r.status, r.code().as_str()), (400, "E0100"), "{}", r.text);
+    // A parse error.
+    let r = s.submit("call(double, ");
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.json()["error"]["line"], 1);
+    // Declarations and statements are not requests.
+    for text in [
+        "action evil() { 1 }",
+        "let x = 1",
+        "1 + 2",
+        "call(double, 1)\ncall(double, 2)",
+    ] {
+        let r = s.submit(text);
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (400, "E0501"),
+            "{text}: {}",
+            r.text
+        );
+    }
+    // A runaway expression stops at --max-instructions.
+    let r = s.submit("{ let n = 0; while true { n += 1 }; call(double, n) }");
+    assert_eq!(r.status, 400, "{}", r.text);
+    // Ids and queries.
+    assert_eq!(s.get("/v1/items/abc").code(), "E0500");
+    assert_eq!(s.get("/v1/items?limit=0").code(), "E0500");
+    assert_eq!(s.get("/v1/items?state=lost").code(), "E0500");
+}
+
+#[test]
+fn a_body_over_the_limit_gets_413() {
+    let s = Server::start("huge", &["--max-body", "64KiB"]);
+    let big = json!({ "message": format!("call(double, \"{}\")", "x".repeat(100_000)) });
+    let r = s.post("/v1/messages", &big);
+    assert_eq!((r.status, r.code().as_str()), (413, "E0505"), "{}", r.text);
+    assert!(
+        r.text.len() < 500,
+        "the error echoes no more than itself: {}",
+        r.text
+    );
+    // The server goes on.
+    assert_eq!(s.get("/healthz").status, 200);
+}
+
+#[test]
+fn unknown_things_get_404() {
+    let s = Server::start("unknown", &[]);
+    let r = s.get("/v1/items/999999");
+    assert_eq!((r.status, r.code().as_str()), (404, "E0503"));
+    let r = s.post("/v1/call/nope", &json!([]));
+    assert_eq!((r.status, r.code().as_str()), (404, "E0503"));
+    let r = s.post("/v1/dead-letters/77/requeue", &json!(null));
+    assert_eq!((r.status, r.code().as_str()), (404, "E0503"));
+    let r = s.get("/v2/nothing");
+    assert_eq!((r.status, r.code().as_str()), (404, "E0503"));
+}
+
+#[test]
+fn a_call_waits_for_its_data_or_its_error() {
+    let s = Server::start("call", &[]);
+    let r = s.post("/v1/call/double", &json!([21]));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["result"], json!([42]));
+    assert_eq!(r.json()["state"], "done");
+    let r = s.post("/v1/call/pair", &json!(["x", {"k": [true, null]}]));
+    assert_eq!(
+        r.json()["result"],
+        json!([["x", {"k": [true, null]}]]),
+        "{}",
+        r.text
+    );
+    // Wrong arity: the runtime's code.
+    let r = s.post("/v1/call/double", &json!([]));
+    assert_eq!((r.status, r.code().as_str()), (400, "E0207"), "{}", r.text);
+    let r = s.post("/v1/call/double", &json!({"n": 1}));
+    assert_eq!((r.status, r.code().as_str()), (400, "E0500"), "{}", r.text);
+    // A failing call: 422, with the error.
+    let r = s.post("/v1/call/boom", &json!(["now"]));
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.json()["state"], "dead");
+    assert!(r.json()["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("boom: now")));
+}
+
+#[test]
+fn a_call_that_does_not_finish_in_time_gets_504_and_goes_on() {
+    let s = Server::start("slow", &["--call-timeout", "300ms"]);
+    let r = s.post("/v1/call/later", &json!([]));
+    assert_eq!((r.status, r.code().as_str()), (504, "E0506"), "{}", r.text);
+    let listed = s.get("/v1/items?state=timer").json();
+    assert_eq!(listed["items"][0]["message"], "call(later)", "{listed}");
+}
+
+#[test]
+fn a_port_in_use_is_refused_with_status_75() {
+    let s = Server::start("port", &[]);
+    let dir = TempDir::new("port2");
+    std::fs::write(dir.0.join("api.vy"), SCRIPT).expect("write the script");
+    let script = dir.0.join("api.vy").display().to_string();
+    let out = common::voyager(&["serve", &script, "--listen", &s.addr], &[], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(75), "{stderr}");
+    assert!(stderr.contains("E0508"), "{stderr}");
+}
+
+#[test]
+fn native_actions_are_refused_unless_allowed() {
+    let s = Server::start("native", &[]);
+    for text in [
+        "call(sh, \"echo hi\")",
+        "seq([call(double, 1), call(write_file, \"x\", \"y\")])",
+        "call(pair, sh, 1)",
+        "promise([call(double, 1)], call(http))",
+    ] {
+        let r = s.submit(text);
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (403, "E0502"),
+            "{text}: {}",
+            r.text
+        );
+    }
+    let r = s.post("/v1/call/sh", &json!(["echo hi"]));
+    assert_eq!((r.status, r.code().as_str()), (403, "E0502"));
+    drop(s);
+    let s = Server::start("allowed", &["--allow-native", "sh"]);
+    let r = s.post("/v1/call/sh", &json!(["echo hi"]));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["result"][0]["stdout"], "hi\n", "{}", r.text);
+    let r = s.submit("call(read_file, \"/etc/hostname\")");
+    assert_eq!(r.status, 403, "{}", r.text);
+}
+
+#[test]
+fn a_token_is_needed_off_loopback_and_then_on_every_request() {
+    let out = common::voyager(&["serve", "api.vy", "--listen", "0.0.0.0:0"], &[], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("E0509"), "{stderr}");
+    let s = Server::start_in(
+        TempDir::new("token"),
+        SCRIPT,
+        &[],
+        &[("VOYAGER_TOKEN", "s3cret")],
+    );
+    let r = s.get("/v1/items");
+    assert_eq!((r.status, r.code().as_str()), (401, "E0504"));
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    let r = s.client().request(
+        "GET",
+        "/v1/items",
+        &[("Authorization", "Bearer wrong")],
+        b"",
+    );
+    assert_eq!(r.status, 401);
+    let r = s.client().request(
+        "GET",
+        "/v1/items",
+        &[("Authorization", "Bearer s3cret")],
+        b"",
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    // The dashboard's page holds no data; its requests carry the token.
+    assert_eq!(s.get("/").status, 200);
+}
+
+#[test]
+fn dead_letters_are_listed_and_requeued() {
+    let s = Server::start("dead", &[]);
+    let id = id_of(&s.submit("seq([call(double, 1), call(boom, \"x\")])"));
+    let item = s.wait_for(id, &["dead"]);
+    assert_eq!(item["error"]["code"], "E0300", "{item}");
+    let letters = s.get("/v1/dead-letters").json();
+    let letter = &letters["dead_letters"][0];
+    assert_eq!(letter["item"], id, "{letters}");
+    assert!(letter["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("boom")));
+    let again = s.post(
+        &format!("/v1/dead-letters/{}/requeue", letter["id"]),
+        &json!(null),
+    );
+    let new_id = id_of(&again);
+    s.wait_for(new_id, &["dead"]);
+    // The requeued letter left the list; the new failure joined it.
+    let letters = s.get("/v1/dead-letters").json();
+    assert_eq!(letters["total"], 1, "{letters}");
+    assert_eq!(letters["dead_letters"][0]["item"], new_id, "{letters}");
+}
+
+#[test]
+fn a_request_wakes_an_engine_waiting_for_a_timer() {
+    let s = Server::start("timer", &[]);
+    let waiting = id_of(&s.submit("seq([delay(1h), call(double, 1)])"));
+    assert_eq!(s.wait_for(waiting, &["timer"])["state"], "timer");
+    let started = Instant::now();
+    let r = s.post("/v1/call/double", &json!([5]));
+    assert_eq!(r.json()["result"], json!([10]), "{}", r.text);
+    // Well within the hour the engine was waiting for (generous bound).
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[test]
+fn metrics_health_and_the_openapi_document() {
+    let s = Server::start("meta", &[]);
+    s.post("/v1/call/double", &json!([1]));
+    let health = s.get("/healthz");
+    assert_eq!(
+        (health.status, &health.json()["status"]),
+        (200, &json!("ok"))
+    );
+    let metrics = s.get("/metrics");
+    assert!(metrics
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("text/plain")));
+    assert!(metrics.text.contains("# TYPE voyager_steps_total counter"));
+    assert!(
+        metrics.text.contains("voyager_items{state=\"done\"} 1"),
+        "{}",
+        metrics.text
+    );
+    let doc = s.get("/openapi.json").json();
+    assert_eq!(doc["openapi"], "3.0.3");
+    for path in [
+        "/v1/messages",
+        "/v1/items/{id}",
+        "/v1/call/{action}",
+        "/metrics",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is documented");
+    }
+    let page = s.get("/");
+    assert!(page.text.contains("<title>Voyager</title>"));
+    assert!(
+        !page.text.contains("http://") && !page.text.contains("https://"),
+        "nothing loads from the internet"
+    );
+}
+
+/// SIGTERM with --store: the server stops cleanly, and what waited is in
+/// the store (a new server resumes it).
+#[test]
+fn sigterm_with_a_store_leaves_the_waiting_work_queued() {
+    let dir = TempDir::new("store");
+    let db = dir.0.join("run.db");
+    let db_arg = db.display().to_string();
+    let mut s = Server::start_in(dir, SCRIPT, &["--store", &db_arg], &[]);
+    let id = id_of(&s.submit("seq([delay(1h), call(double, 1)])"));
+    s.wait_for(id, &["timer"]);
+    let pid = s.child.id() as i32;
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = s.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    let out = common::voyager(&["status", "--json", &db_arg], &[], None);
+    let status: Json = serde_json::from_slice(&out.stdout).expect("status JSON");
+    assert_eq!(status["items"]["timer"], 1, "{status}");
+}
+
+fn load_test(s: &Server, total: usize, threads: usize) -> f64 {
+    let started = Instant::now();
+    let per = total / threads;
+    let ids: Vec<u64> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    let mut c = s.client();
+                    (0..per)
+                        .map(|i| {
+                            let body =
+                                json!({ "message": format!("call(double, {})", t * per + i) });
+                            let r =
+                                c.request("POST", "/v1/messages", &[], body.to_string().as_bytes());
+                            id_of(&r)
+                        })
+                        .collect::<Vec<u64>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a client thread"))
+            .collect()
+    });
+    let rate = ids.len() as f64 / started.elapsed().as_secs_f64();
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        per * threads,
+        "every submission has its own id"
+    );
+    // Every one ends done, with its data.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let stats = s.get("/v1/stats").json();
+        if stats["items"]["done"] == per * threads {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not all finished: {stats}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let done = s.get("/v1/items?state=done&limit=10000").json();
+    let done = done["items"].as_array().expect("a list").len();
+    assert_eq!(done, per * threads);
+    rate
+}
+
+#[test]
+fn load_every_submission_ends_done() {
+    let s = Server::start("load", &[]);
+    let rate = load_test(&s, 4000, 4);
+    eprintln!("load: 4,000 submissions over 4 keep-alive connections, {rate:.0} requests/s");
+}
+
+#[test]
+fn load_with_a_store_nothing_lost() {
+    let dir = TempDir::new("loadstore");
+    let db = dir.0.join("run.db").display().to_string();
+    let s = Server::start_in(dir, SCRIPT, &["--store", &db], &[]);
+    let rate = load_test(&s, 2000, 4);
+    eprintln!("load with --store: 2,000 submissions, {rate:.0} requests/s");
+}
+
+/// The dashboard in headless Chromium (Debian's, driven by playwright-core
+/// from tests/browser): submit, see it finish, requeue a dead letter, and
+/// a screenshot in target/dashboard.png. Skipped loudly without Chromium
+/// or `npm ci` in tests/browser; under CI=true that fails instead.
+#[test]
+fn the_dashboard_works_in_a_browser() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let browser_dir = root.join("tests/browser");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let missing = if !std::path::Path::new(&chromium).exists() {
+        Some(format!(
+            "{chromium} is not installed (apt-get install chromium)"
+        ))
+    } else if !browser_dir.join("node_modules/playwright-core").exists() {
+        Some("playwright-core is not installed (npm ci in tests/browser)".to_string())
+    } else {
+        None
+    };
+    if let Some(why) = missing {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "the browser test cannot run under CI: {why}"
+        );
+        eprintln!("SKIPPED: the dashboard browser test: {why}");
+        return;
+    }
+    let s = Server::start("browser", &[]);
+    let screenshot = root.join("target/dashboard.png");
+    let _ = std::fs::remove_file(&screenshot);
+    let out = Command::new("node")
+        .arg(browser_dir.join("dashboard.mjs"))
+        .arg(format!("http://{}/", s.addr))
+        .arg(&screenshot)
+        .env("CHROMIUM", &chromium)
+        .current_dir(&browser_dir)
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "the browser test failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(screenshot.exists(), "a screenshot was saved");
+}
