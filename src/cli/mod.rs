@@ -520,6 +520,10 @@ fn run(args: &RunArgs, color: bool) -> u8 {
             skipped.len()
         );
     }
+    let recovered = v.engine.stats.recovered;
+    if recovered > 0 {
+        eprintln!("note: {recovered} failure(s) recovered by a catch handler (not dead letters)");
+    }
     let unclaimed = v.engine.stats.unclaimed_data;
     if unclaimed > 0 {
         eprintln!("note: {unclaimed} unclaimed data message(s) dropped");
@@ -582,6 +586,7 @@ fn stats_text(v: &Voyager, elapsed: std::time::Duration) -> String {
     let _ = writeln!(out, "  items enqueued: {}", s.enqueued);
     let _ = writeln!(out, "  retries:        {}", s.retries);
     let _ = writeln!(out, "  dead letters:   {}", s.dead_letters);
+    let _ = writeln!(out, "  recovered:      {}", s.recovered);
     let _ = writeln!(out, "  unclaimed data: {}", s.unclaimed_data);
     let _ = writeln!(out, "  peak queue:     {}", s.peak_queue);
     for (topic, n) in &s.topic_in {

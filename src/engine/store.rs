@@ -181,6 +181,13 @@ fn node_size(node: &Node, limit: usize) -> usize {
             }
             Node::Void(inner) => stack.push(inner),
             Node::Timeout(t) => stack.push(&t.inner),
+            Node::Wrap(w) => {
+                count += w.collected.len();
+                stack.push(&w.inner);
+                if let Some(f) = &w.failed {
+                    stack.push(&f.node);
+                }
+            }
             _ => {}
         }
     }
