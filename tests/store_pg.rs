@@ -439,3 +439,53 @@ fn four_workers_drain_twenty_thousand_items_each_done_once() {
 fn a_sigkilled_worker_loses_nothing_and_only_its_items_run_twice() {
     four_workers("kill", 20_000, true);
 }
+
+#[test]
+fn a_sigtermed_worker_hands_back_what_it_holds() {
+    let Some(url) = database("term") else { return };
+    let dir = temp_dir("term");
+    std::fs::write(dir.join("work.vy"), "action work(i) { delay(30s) }\n").unwrap();
+    let out = voyager(
+        &dir,
+        &["enqueue", "--store", &url, "work.vy", "call(work, 1)"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut w = Command::new(env!("CARGO_BIN_EXE_voyager"))
+        .args(["--color", "never", "worker", "--store", &url, "work.vy"])
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("a worker starts");
+    let mut c = client(&url);
+    let leased = |c: &mut postgres::Client| -> i64 {
+        c.query_one(
+            "SELECT count(*) FROM voyager.items WHERE lease_owner IS NOT NULL AND state = 'timer'",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while leased(&mut c) == 0 {
+        assert!(Instant::now() < deadline, "the worker never took the item");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let term = Command::new("kill")
+        .args(["-TERM", &w.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(term.success());
+    assert_eq!(wait(&mut w, Duration::from_secs(30), "the worker"), 143);
+    let row = c
+        .query_one(
+            "SELECT lease_owner IS NULL, attempts, state FROM voyager.items",
+            &[],
+        )
+        .unwrap();
+    let (free, attempts, state): (bool, i32, String) = (row.get(0), row.get(1), row.get(2));
+    assert!(free, "the lease is handed back");
+    assert_eq!(attempts, 0, "a clean stop does not count an attempt");
+    assert_eq!(state, "timer", "the item keeps its timer");
+}

@@ -146,7 +146,7 @@ pub fn worker(args: &WorkerArgs, color: bool) -> u8 {
     }
     let shared = PgShared(std::rc::Rc::new(std::cell::RefCell::new(pg)));
     v.engine.set_store(Box::new(shared.clone()), false);
-    let finish = drive(&mut v, &shared, args.until_idle);
+    let finish = drive(&mut v, &shared, args.until_idle, true);
     v.flush();
     let lost = shared.0.borrow().lost;
     if lost > 0 {
@@ -198,8 +198,9 @@ pub fn claim_topics(v: &mut Voyager, pg: &mut PgStore) -> Result<(), u8> {
 /// Works the store's queue until interrupted or (with `until_idle`) until
 /// the store holds no unfinished work, which marks its run finished.
 /// What the engine did is committed before this returns; an interrupted
-/// worker hands its leases back.
-pub fn drive(v: &mut Voyager, pg: &PgShared, until_idle: bool) -> Finish {
+/// worker hands its leases back. A `worker` keeps no dead letters in
+/// memory once they are committed (a run lists them at its end).
+pub fn drive(v: &mut Voyager, pg: &PgShared, until_idle: bool, worker: bool) -> Finish {
     let interrupt = v.engine.interrupt.clone();
     let second = Duration::from_secs(1);
     let mut last_take = Instant::now();
@@ -231,6 +232,9 @@ pub fn drive(v: &mut Voyager, pg: &PgShared, until_idle: bool) -> Finish {
         if v.engine.queued() == 0 && (hopeful || last_take.elapsed() >= second) {
             // What was done is committed before more is taken.
             v.engine.commit_top_level();
+            if worker && !v.engine.dead_letters().is_empty() {
+                v.engine.take_dead_letters();
+            }
             let mut pgs = pg.0.borrow_mut();
             if last_rescue.is_none_or(|t| t.elapsed() >= second) {
                 last_rescue = Some(Instant::now());
