@@ -154,8 +154,9 @@ fn in_the_repl_defaults_hold_and_exit_ends_nothing() {
     );
 }
 
-/// examples/release.vy: a parameter, a JSON manifest, commands side by
-/// side, file jobs, a report; its output is the golden one below.
+/// examples/release.vy: a parameter, an imported module, a JSON manifest,
+/// commands side by side, a failed host rolled back, file jobs, a report,
+/// a cleanup; its output is the golden one below.
 #[test]
 fn the_release_example_runs_as_documented() {
     let root = env!("CARGO_MANIFEST_DIR");
@@ -183,6 +184,17 @@ fn the_release_example_runs_as_documented() {
         text(&out.stderr)
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // In prod one host's deploy fails: it is rolled back, not retried, and
+    // the release goes on; the scratch folder goes whatever happened.
+    let out = run(&["prod"]);
+    assert_eq!(
+        text(&out.stdout),
+        "release 2.4.0 (built 01 Dec 2026) to 2 host(s) in prod\n  web-3: ok\n  web-4: rolled back (E0307)\nlog: 3 line(s);    42 bytes\n",
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("1 failure(s) recovered"));
     let out = run(&["nowhere"]);
     assert_eq!(out.status.code(), Some(3));
     assert!(text(&out.stderr).contains("no hosts for nowhere in examples/release.json"));

@@ -311,11 +311,12 @@ impl Session {
             ":stats" => {
                 let s = &self.v.engine.stats;
                 let text = format!(
-                    "steps {}, items enqueued {}, retries {}, dead letters {}, peak queue {}\nwaiting: {} in the main queue, {} on timers, {} in topics, {} on jobs\n",
+                    "steps {}, items enqueued {}, retries {}, dead letters {}, recovered {}, peak queue {}\nwaiting: {} in the main queue, {} on timers, {} in topics, {} on jobs\n",
                     s.steps,
                     s.enqueued,
                     s.retries,
                     s.dead_letters,
+                    s.recovered,
                     s.peak_queue,
                     self.v.engine.queued(),
                     self.v.engine.waiting(),
