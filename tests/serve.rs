@@ -424,6 +424,10 @@ fn native_actions_are_refused_unless_allowed() {
         "seq([call(double, 1), call(write_file, \"x\", \"y\")])",
         "call(pair, sh, 1)",
         "promise([call(double, 1)], call(http))",
+        // A callback's body runs later, as the item steps: it is checked
+        // by name before anything is evaluated.
+        "then(call(double, 1), fn(r) { call(sh, \"echo hi\") })",
+        "promise([call(double, 1)], fn(xs) { call(sh, \"echo hi\") })",
     ] {
         let r = s.submit(text);
         assert_eq!(
@@ -435,6 +439,10 @@ fn native_actions_are_refused_unless_allowed() {
     }
     let r = s.post("/v1/call/sh", &json!(["echo hi"]));
     assert_eq!((r.status, r.code().as_str()), (403, "E0502"));
+    // Nested deeper than the check looks: refused, not let through.
+    let deep = format!("{}call(double, 1){}", "seq([".repeat(300), "])".repeat(300));
+    let r = s.submit(&deep);
+    assert!(r.status == 403 || r.status == 400, "{}", r.text);
     drop(s);
     let s = Server::start("allowed", &["--allow-native", "sh"]);
     let r = s.post("/v1/call/sh", &json!(["echo hi"]));

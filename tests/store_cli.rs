@@ -305,3 +305,43 @@ fn wrapped_messages_resume_from_the_store() {
     assert!(runs > 3, "it stopped and resumed ({runs} runs)");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// E0404: the disk fills up mid-run. A file-size limit (`ulimit -f`, with
+/// SIGXFSZ ignored so that a write over it fails with EFBIG instead of
+/// killing the process) stands in for a full disk: the run stops with the
+/// code and status 74, and once the limit is gone the same command
+/// resumes from what was committed and finishes, every step's durable
+/// state in place.
+#[test]
+fn a_store_that_cannot_be_written_stops_the_run_and_resumes_later() {
+    let dir = temp_dir("store-full");
+    // Each step writes 2 KiB of durable state: the store outgrows the
+    // limit within a few hundred steps.
+    std::fs::write(
+        dir.join("s.vy"),
+        "let pad = join(map(range(0, 2048), fn(i) { \"x\" }), \"\")\n\
+         action fill(i) { state_put(str(i), pad) }\n\
+         seq(map(range(0, 400), fn(i) { call(fill, i) }))\n",
+    )
+    .unwrap();
+    let limited = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -f 256 && trap '' XFSZ && exec {} --color never run --store run.db s.vy",
+            env!("CARGO_BIN_EXE_voyager")
+        ))
+        .current_dir(&dir)
+        .output()
+        .expect("bash runs");
+    let err = text(&limited.stderr);
+    assert_eq!(limited.status.code(), Some(74), "{err}");
+    assert!(err.contains("E0404"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let resumed = voyager(&dir, &["run", "--store", "run.db", "s.vy"]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed.stderr));
+    let status = voyager(&dir, &["status", "run.db"]);
+    let out = text(&status.stdout);
+    assert!(out.contains("items:        0"), "{out}");
+    assert!(out.contains("state keys:   400"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

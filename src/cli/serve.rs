@@ -114,7 +114,15 @@ fn load(
     dir: Option<PathBuf>,
     color: bool,
 ) -> Result<Voyager, u8> {
-    let stored = match &args.store {
+    let mut stored = match &args.store {
+        Some(path) if store::pg_url(path).is_some() => {
+            // The PostgreSQL store needs its worker loop (leases, the
+            // shared queue), which the server's engine does not drive yet.
+            eprintln!(
+                "error: `voyager serve` takes a SQLite store for now; for PostgreSQL, serve without --store and run `voyager worker --store URL` beside it"
+            );
+            return Err(exit::USAGE);
+        }
         Some(path) => Some(store::open(path, args.sync, args.fresh, name, text)?),
         None => None,
     };
@@ -133,7 +141,7 @@ fn load(
         output: Output::stdout(),
     });
     v.enqueue_top_level = !stored.as_ref().is_some_and(|s| s.resume);
-    if let Some(opened) = &stored {
+    if let Some(opened) = &mut stored {
         store::load_state(&mut v, opened)?;
     }
     v.engine.vm.fuel_limit = Some(args.max_instructions);

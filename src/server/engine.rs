@@ -18,7 +18,23 @@ use crate::codes;
 use crate::diag::Diagnostic;
 use crate::engine::serial;
 use crate::runtime::{LoadError, Voyager};
-use crate::syntax::ast::StmtKind;
+use crate::syntax::ast::{Expr, ExprKind, StmtKind};
+use crate::syntax::visit::{walk_expr, Visit};
+
+/// What a refusal names when a message nests too deep to look through.
+const DEEP: &str = "(nested too deep)";
+
+/// The names an expression uses.
+struct Names(Vec<String>);
+
+impl Visit for Names {
+    fn expr(&mut self, e: &Expr) {
+        if let ExprKind::Name(n) = &e.kind {
+            self.0.push(n.clone());
+        }
+        walk_expr(self, e);
+    }
+}
 use crate::vm::message::{Args, Message, Msg};
 use crate::vm::value::{ActionBody, ActionDef, Value};
 
@@ -83,7 +99,8 @@ impl Side {
     /// The first refused native action a message (or value) names anywhere.
     fn refused_in_value(&self, value: &Value, depth: usize) -> Option<Rc<str>> {
         if depth > 200 {
-            return None;
+            // Too deep to look through: refused, never let through.
+            return Some(DEEP.into());
         }
         match value {
             Value::Action(a) => self.refused(a).then(|| a.name.clone()),
@@ -102,7 +119,7 @@ impl Side {
 
     fn refused_in(&self, m: &Message, depth: usize) -> Option<Rc<str>> {
         if depth > 200 {
-            return None;
+            return Some(DEEP.into());
         }
         let in_all = |items: &[Msg]| items.iter().find_map(|i| self.refused_in(i, depth + 1));
         match m {
@@ -119,11 +136,22 @@ impl Side {
                 .refused_in_value(&callback.to_value(), depth + 1)
                 .or_else(|| in_all(items)),
             Message::Void(inner) | Message::Timeout(_, inner) => self.refused_in(inner, depth + 1),
+            Message::Wrap(wrap, inner) => self
+                .refused_in_value(&wrap.to_value(), depth + 1)
+                .or_else(|| self.refused_in(inner, depth + 1)),
             Message::Defer(_) | Message::Delay(_) | Message::Noop => None,
         }
     }
 
     fn native_refused(name: &str) -> ApiError {
+        if name == DEEP {
+            return ApiError::new(
+                403,
+                codes::API_NATIVE_REFUSED,
+                "a request's message nests too deep to check which actions it calls",
+            )
+            .hint("send a flatter message (at most 200 levels)");
+        }
         ApiError::new(
             403,
             codes::API_NATIVE_REFUSED,
@@ -140,6 +168,18 @@ impl Side {
         let stmts = crate::runtime::parse_source(0, text)
             .map_err(|diags| self.diagnostic(&diags[0], Some(text)))?;
         let only_expression = stmts.len() == 1 && matches!(stmts[0].kind, StmtKind::Expr(_));
+        // A native action named anywhere in the text (a lambda's body
+        // included, which runs later, as a callback) is refused before
+        // anything is evaluated.
+        let mut names = Names(Vec::new());
+        stmts.iter().for_each(|s| names.stmt(s));
+        if let Some(name) = names
+            .0
+            .iter()
+            .find(|n| self.v.action_named(n).is_some_and(|a| self.refused(&a)))
+        {
+            return Err(Side::native_refused(name));
+        }
         if !only_expression {
             return Err(ApiError::new(
                 400,
