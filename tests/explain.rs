@@ -161,8 +161,8 @@ fn each_example_gets_its_code_and_each_fix_does_not() {
     }
     let _ = std::fs::remove_dir_all(&dir);
     // Ctrl-C has no example run; the store's codes need files and
-    // processes: tests/store_cli.rs gets E0400 to E0403 (E0404 needs a
-    // failing disk); the PostgreSQL store's (E0405 to E0408) need a server:
+    // processes: tests/store_cli.rs gets E0400 to E0404 (a file-size
+    // limit stands in for a full disk); the PostgreSQL store's (E0405 to E0408) need a server:
     // tests/store_pg.rs gets E0405, E0407 and E0408 (E0406 needs workers
     // that crash five times); `voyager serve`'s need a running server:
     // tests/serve.rs gets them over a socket (E0507, a request during
