@@ -300,6 +300,10 @@ impl Graph {
                 let label = format!("timeout {}", Value::Duration(*d).display());
                 self.grouped(&label, inner)
             }
+            Message::Wrap(wrap, inner) => {
+                let label = format!("{} {}", wrap.name(), wrap.to_value().display());
+                self.grouped(&label, inner)
+            }
             Message::Noop => self.single("noop", Shape::Wait),
         }
     }

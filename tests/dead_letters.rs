@@ -213,3 +213,69 @@ fn the_listing_is_short_and_names_the_failing_call() {
         "the file keeps the whole item"
     );
 }
+
+/// `catch`, `ensure`, `then` and `retrying` are written with what they
+/// hold and read back: requeued, they run as the original would have.
+#[test]
+fn wrapped_messages_are_written_and_requeued() {
+    let dir = scratch("wraps");
+    let file = dir.join("dead.jsonl");
+    let actions = "action show(label, x) { print(\"{label}: {x}\") }\n\
+                   action handle(label, err) { print(\"{label} caught {err.code}\") }\n\
+                   action tidy(label) { print(\"{label} tidied\") }\n";
+    let broken = format!(
+        "{actions}action work(x) {{ fail(\"not yet\") }}\n\
+         seq([call(work, 1), catch(call(work, 2), call(handle, \"c\"))])\n\
+         seq([call(work, 3), ensure(then(call(work, 4), call(show, \"t\")), call(tidy, \"e\"))])\n\
+         seq([call(work, 5), retrying(call(work, 6), {{attempts: 2, backoff: 1s, on: [\"E0301\"]}})])\n"
+    );
+    let out = run(
+        &dir,
+        "broken.vy",
+        &broken,
+        &["--dead-letters", path_arg(&file)],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let written = std::fs::read_to_string(&file).expect("dead letters written");
+    for key in [
+        "\"catch\"",
+        "\"handler\"",
+        "\"ensure\"",
+        "\"cleanup\"",
+        "\"then\"",
+        "\"next\"",
+        "\"retrying\"",
+        "\"policy\"",
+    ] {
+        assert!(written.contains(key), "{key} missing from {written}");
+    }
+    let fixed = format!(
+        "{actions}let tries = 0\n\
+         action work(x) {{\n\
+           if x == 2 {{ fail(\"still broken\") }}\n\
+           if x == 6 {{ tries += 1; if tries < 2 {{ retry(\"once more\") }} }}\n\
+           print(\"work {{x}}\")\n\
+           x * 10\n\
+         }}\n"
+    );
+    let out = run(&dir, "fixed.vy", &fixed, &["--requeue", path_arg(&file)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut lines: Vec<String> = text(&out.stdout).lines().map(str::to_string).collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        [
+            "c caught E0300",
+            "e tidied",
+            "t: 40",
+            "work 1",
+            "work 3",
+            "work 4",
+            "work 5",
+            "work 6"
+        ],
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

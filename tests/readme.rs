@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 const README: &str = include_str!("../README.md");
 
-const SUBCOMMANDS: [&str; 10] = [
+const SUBCOMMANDS: [&str; 12] = [
     "run",
     "serve",
     "check",
@@ -20,6 +20,8 @@ const SUBCOMMANDS: [&str; 10] = [
     "status",
     "dead-letters",
     "requeue",
+    "worker",
+    "enqueue",
 ];
 
 /// How `cargo run` spells the binary in the set-up commands.

@@ -252,3 +252,56 @@ fn files_that_are_not_stores_are_refused_untouched() {
     assert_eq!(missing.status.code(), Some(66));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A run stopped inside `then`, `ensure` and `retrying` resumes from the
+/// store where it stopped: what a `then` collected, an `ensure` cleaning up
+/// after a failure, a retry's attempts.
+#[test]
+fn wrapped_messages_resume_from_the_store() {
+    let dir = temp_dir("store-wraps");
+    std::fs::write(
+        dir.join("s.vy"),
+        "action part(n) { print(\"part {n}\"); n }\n\
+         action sum(xs) { print(\"sum {xs[0] + xs[1]}\") }\n\
+         action broken() { print(\"broken\"); fail(\"broken\") }\n\
+         action tidy(n) { print(\"tidy {n}\") }\n\
+         action flaky() { print(\"flaky\"); retry(\"down\") }\n\
+         then(seq([call(part, 1), call(part, 2)]), sum)\n\
+         ensure(call(broken), seq([call(tidy, 1), call(tidy, 2)]))\n\
+         retrying(call(flaky), {attempts: 3, backoff: 1s})\n",
+    )
+    .unwrap();
+    let mut out = String::new();
+    let mut runs = 0;
+    loop {
+        let step = voyager(
+            &dir,
+            &[
+                "run",
+                "--store",
+                "run.db",
+                "--clock",
+                "virtual",
+                "--max-steps",
+                "2",
+                "s.vy",
+            ],
+        );
+        runs += 1;
+        out.push_str(&text(&step.stdout));
+        if !text(&step.stderr).contains("E0304") || runs > 20 {
+            break;
+        }
+    }
+    // Across the runs, each step's output comes once; the retry's
+    // attempts are counted across them (globals are not durable).
+    let mut lines: Vec<&str> = out.lines().collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        ["broken", "flaky", "flaky", "flaky", "part 1", "part 2", "sum 3", "tidy 1", "tidy 2"],
+        "{out}"
+    );
+    assert!(runs > 3, "it stopped and resumed ({runs} runs)");
+    let _ = std::fs::remove_dir_all(&dir);
+}

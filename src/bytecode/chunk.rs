@@ -127,6 +127,10 @@ pub enum MessagePattern {
     Delay,
     Void,
     Timeout,
+    Catch,
+    Ensure,
+    Then,
+    Retrying,
     Noop,
 }
 
@@ -141,6 +145,10 @@ impl MessagePattern {
             "delay" => (MessagePattern::Delay, 1),
             "void" => (MessagePattern::Void, 1),
             "timeout" => (MessagePattern::Timeout, 2),
+            "catch" => (MessagePattern::Catch, 2),
+            "ensure" => (MessagePattern::Ensure, 2),
+            "then" => (MessagePattern::Then, 2),
+            "retrying" => (MessagePattern::Retrying, 2),
             "noop" => (MessagePattern::Noop, 0),
             _ => return None,
         })

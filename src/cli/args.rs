@@ -17,10 +17,10 @@ Examples:
   voyager                                   an interactive session (:help)
 
 Exit status: 0 done, 1 dead letters or a runtime error, 2 bad command line,
-65 the script does not compile (or no longer fits its --store run), 66 the script
+3 enqueue --unique refused (an unfinished item has the key), 65 the script does not compile (or no longer fits its --store run), 66 the script
 or store cannot be read, 70 internal error,
 74 output (or --store) could not be written, 75 the store is in use by another
-process, 130 stopped by SIGINT (Ctrl-C),
+process, 69 a PostgreSQL store cannot be reached, 130 stopped by SIGINT (Ctrl-C),
 141 standard output or error was closed, 143 stopped by SIGTERM.";
 
 #[derive(Parser, Debug)]
@@ -91,6 +91,12 @@ pub enum Command {
     /// Put a store's dead letters back in its run, to run again with
     /// `voyager run --store FILE SCRIPT`.
     Requeue(store::RequeueArgs),
+    /// Work a PostgreSQL store's queue (`--store postgres://…`) beside
+    /// other workers, without enqueuing the script's top level.
+    Worker(super::worker::WorkerArgs),
+    /// Add a message (an expression of the script's) to a PostgreSQL
+    /// store's queue.
+    Enqueue(super::worker::EnqueueArgs),
     /// Serve a script over HTTP: submit messages, call actions, watch items
     /// and dead letters (a JSON API and a dashboard at /).
     Serve(super::serve::ServeArgs),
@@ -240,6 +246,14 @@ pub(super) fn parse_duration(s: &str) -> Result<i64, String> {
         .ok_or_else(|| format!("`{unit}` is not a duration unit (ms, s, m or h)"))?;
     n.checked_mul(scale)
         .ok_or_else(|| format!("`{s}` is too long"))
+}
+
+/// `worker --lease`: at least 300ms (it is renewed every third of it).
+pub(super) fn parse_lease(s: &str) -> Result<i64, String> {
+    match parse_duration(s)? {
+        n if n < 300 => Err("a lease must be at least 300ms".into()),
+        n => Ok(n),
+    }
 }
 
 fn parse_positive_duration(s: &str) -> Result<i64, String> {

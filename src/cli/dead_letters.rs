@@ -96,6 +96,14 @@ fn find_call(m: &Message, action: &str, path: &mut Vec<String>) -> Option<String
             }
             found
         }
+        Message::Wrap(wrap, inner) => {
+            path.push(wrap.name().into());
+            let found = find_call(inner, action, path);
+            if found.is_none() {
+                path.pop();
+            }
+            found
+        }
         Message::Data(_) | Message::Defer(_) | Message::Delay(_) | Message::Noop => None,
     }
 }

@@ -31,6 +31,7 @@ mod serve;
 mod signals;
 mod store;
 mod tools;
+mod worker;
 
 pub use args::*;
 
@@ -45,6 +46,8 @@ pub mod exit {
     pub const OK: u8 = 0;
     pub const DEAD_LETTERS: u8 = 1;
     pub const USAGE: u8 = 2;
+    /// `enqueue --unique`: an unfinished item has the key.
+    pub const UNIQUE_TAKEN: u8 = 3;
     pub const COMPILE: u8 = 65;
     pub const UNREADABLE: u8 = 66;
     pub const INTERNAL: u8 = 70;
@@ -100,6 +103,8 @@ pub fn main(cli: Cli) -> u8 {
         Some(Command::Status(args)) => store::status(&args),
         Some(Command::DeadLetters(args)) => store::dead_letters(&args),
         Some(Command::Requeue(args)) => store::requeue(&args),
+        Some(Command::Worker(args)) => worker::worker(&args, color),
+        Some(Command::Enqueue(args)) => worker::enqueue(&args, color),
         Some(Command::Serve(args)) => serve::serve(&args, color),
         Some(Command::Fmt { check, files }) => tools::fmt_files(&files, check, color),
         Some(Command::Graph { file, format }) => tools::graph_file(
@@ -272,7 +277,7 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         ClockChoice::Real => Clock::real(),
         ClockChoice::Virtual => Clock::virtual_at_epoch(),
     };
-    let stored = match &args.store {
+    let mut stored = match &args.store {
         Some(path) => match store::open(path, args.sync, args.fresh, &name, &text) {
             Ok(opened) => Some(opened),
             Err(code) => return code,
@@ -297,7 +302,7 @@ fn run(args: &RunArgs, color: bool) -> u8 {
     });
     // A requeue reruns what failed, not the whole workflow.
     v.enqueue_top_level = args.requeue.is_none() && !stored.as_ref().is_some_and(|s| s.resume);
-    if let Some(opened) = &stored {
+    if let Some(opened) = &mut stored {
         if let Err(code) = store::load_state(&mut v, opened) {
             return code;
         }
@@ -382,12 +387,18 @@ fn run(args: &RunArgs, color: bool) -> u8 {
             }
         }
     }
+    let mut pg = None;
     if let Some(opened) = stored {
-        if let Err(code) = store::attach(&mut v, opened) {
-            return code;
+        match store::attach(&mut v, opened) {
+            Ok(shared) => pg = shared,
+            Err(code) => return code,
         }
     }
-    let finish = v.run();
+    let finish = match &pg {
+        // Many workers may share a PostgreSQL store: its items are taken.
+        Some(pg) => worker::drive(&mut v, pg, true, false),
+        None => v.run(),
+    };
     if show_progress {
         progress_line.borrow_mut().clear();
         eprint!("\r\x1b[K");
@@ -448,7 +459,7 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         if matches!(finish, Finish::StepLimit { .. } | Finish::Interrupted) {
             eprintln!(
                 "note: the unfinished items stay in {}: the same command resumes them",
-                path.display()
+                store::shown(path)
             );
         }
     }
@@ -508,6 +519,10 @@ fn run(args: &RunArgs, color: bool) -> u8 {
             "error: {} line(s) of the requeue file were skipped{kept}",
             skipped.len()
         );
+    }
+    let recovered = v.engine.stats.recovered;
+    if recovered > 0 {
+        eprintln!("note: {recovered} failure(s) recovered by a catch handler (not dead letters)");
     }
     let unclaimed = v.engine.stats.unclaimed_data;
     if unclaimed > 0 {
@@ -571,6 +586,7 @@ fn stats_text(v: &Voyager, elapsed: std::time::Duration) -> String {
     let _ = writeln!(out, "  items enqueued: {}", s.enqueued);
     let _ = writeln!(out, "  retries:        {}", s.retries);
     let _ = writeln!(out, "  dead letters:   {}", s.dead_letters);
+    let _ = writeln!(out, "  recovered:      {}", s.recovered);
     let _ = writeln!(out, "  unclaimed data: {}", s.unclaimed_data);
     let _ = writeln!(out, "  peak queue:     {}", s.peak_queue);
     for (topic, n) in &s.topic_in {

@@ -7,7 +7,8 @@ use clap::{Args, ValueEnum};
 
 use super::exit;
 use crate::runtime::Voyager;
-use crate::store::{report, source_hash, SqliteStore, StoreError, Sync};
+use crate::store::pg::{self, PgOptions, PgShared, PgStore};
+use crate::store::{pg_report, report, source_hash, SqliteStore, StoreError, Sync};
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq, Default)]
 pub enum SyncChoice {
@@ -41,13 +42,31 @@ pub struct RequeueArgs {
 
 /// A store opened for `run --store`, and whether its run resumes.
 pub struct Opened {
-    store: SqliteStore,
+    store: Kind,
     pub resume: bool,
     script: String,
     hash: String,
 }
 
-fn fail(e: &StoreError) -> u8 {
+enum Kind {
+    Sqlite(Box<SqliteStore>),
+    Pg(Box<PgStore>),
+}
+
+/// The URL, when `--store` names a PostgreSQL database.
+pub fn pg_url(store: &Path) -> Option<&str> {
+    store.to_str().filter(|s| pg::is_url(s))
+}
+
+/// A store as messages name it (a URL without its password).
+pub fn shown(store: &Path) -> String {
+    match pg_url(store) {
+        Some(url) => pg::display_url(url),
+        None => store.display().to_string(),
+    }
+}
+
+pub(super) fn fail(e: &StoreError) -> u8 {
     eprintln!("{}", e.render());
     e.exit
 }
@@ -65,8 +84,26 @@ pub fn open(
         SyncChoice::Interval => Sync::Interval,
         SyncChoice::Step => Sync::Step,
     };
-    let store = SqliteStore::open(path, sync).map_err(|e| fail(&e))?;
-    let latest = store.latest_run().map_err(|e| fail(&e))?;
+    let (store, latest, shown) = match pg_url(path) {
+        Some(url) => {
+            let options = PgOptions {
+                sync,
+                ..PgOptions::default()
+            };
+            let mut store = PgStore::open(url, options).map_err(|e| fail(&e))?;
+            let latest = store.latest_run().map_err(|e| fail(&e))?;
+            (Kind::Pg(Box::new(store)), latest, pg::display_url(url))
+        }
+        None => {
+            let store = SqliteStore::open(path, sync).map_err(|e| fail(&e))?;
+            let latest = store.latest_run().map_err(|e| fail(&e))?;
+            (
+                Kind::Sqlite(Box::new(store)),
+                latest,
+                path.display().to_string(),
+            )
+        }
+    };
     let hash = source_hash(text);
     let resume = match &latest {
         Some(run) if !fresh => {
@@ -74,17 +111,14 @@ pub fn open(
                 let mut when = String::new();
                 crate::vm::value::write_time(&mut when, at);
                 eprintln!(
-                    "note: the run in {} ({}) finished at {when}; nothing to resume (--fresh starts a new run; `voyager status {}` shows it)",
-                    path.display(),
+                    "note: the run in {shown} ({}) finished at {when}; nothing to resume (--fresh starts a new run; `voyager status {shown}` shows it)",
                     run.script,
-                    path.display()
                 );
                 return Err(exit::OK);
             }
             if run.source_hash != hash {
                 eprintln!(
-                    "note: {script} changed since the run in {} began; resuming its unfinished items",
-                    path.display()
+                    "note: {script} changed since the run in {shown} began; resuming its unfinished items"
                 );
             }
             true
@@ -100,11 +134,15 @@ pub fn open(
 }
 
 /// Loads the stored durable state (before the script's top level runs).
-pub fn load_state(v: &mut Voyager, opened: &Opened) -> Result<(), u8> {
+pub fn load_state(v: &mut Voyager, opened: &mut Opened) -> Result<(), u8> {
     let mut state = v.engine.state.borrow_mut();
     state.recording = true;
     if opened.resume {
-        for (k, j) in opened.store.load_state().map_err(|e| fail(&e))? {
+        let stored = match &mut opened.store {
+            Kind::Sqlite(s) => s.load_state(),
+            Kind::Pg(s) => s.load_state(),
+        };
+        for (k, j) in stored.map_err(|e| fail(&e))? {
             state.load(k, j);
         }
     }
@@ -113,14 +151,33 @@ pub fn load_state(v: &mut Voyager, opened: &Opened) -> Result<(), u8> {
 
 /// Hands the store to the engine: a resumed run's items are put back (after
 /// checking that the script still has every action they name); a new run
-/// is recorded with its top level's items, in one commit.
-pub fn attach(v: &mut Voyager, opened: Opened) -> Result<(), u8> {
+/// is recorded with its top level's items, in one commit. A PostgreSQL
+/// store is returned, for [`super::worker::drive`] to take its items.
+pub fn attach(v: &mut Voyager, opened: Opened) -> Result<Option<PgShared>, u8> {
     let Opened {
-        mut store,
+        store,
         resume,
         script,
         hash,
     } = opened;
+    let mut store = match store {
+        Kind::Sqlite(s) => *s,
+        Kind::Pg(mut s) => {
+            if resume {
+                super::worker::claim_topics(v, &mut s)?;
+            } else {
+                s.begin_run(&script, &hash);
+            }
+            let shared = PgShared(std::rc::Rc::new(std::cell::RefCell::new(*s)));
+            v.engine.set_store(Box::new(shared.clone()), !resume);
+            v.engine.commit_top_level();
+            if let Some(why) = v.engine.store_mut().and_then(|s| s.failure()) {
+                eprintln!("error[{}]: {why}", crate::codes::STORE_FAILED);
+                return Err(exit::OUTPUT);
+            }
+            return Ok(Some(shared));
+        }
+    };
     if resume {
         let resumed = {
             let lookup = |name: &str| v.global_named(name);
@@ -137,11 +194,15 @@ pub fn attach(v: &mut Voyager, opened: Opened) -> Result<(), u8> {
         eprintln!("error[{}]: {why}", crate::codes::STORE_FAILED);
         return Err(exit::OUTPUT);
     }
-    Ok(())
+    Ok(None)
 }
 
 pub fn status(args: &StatusArgs) -> u8 {
-    match report::status(&args.store) {
+    let status = match pg_url(&args.store) {
+        Some(url) => pg_report::status(url),
+        None => report::status(&args.store),
+    };
+    match status {
         Ok(s) => {
             if args.json {
                 print!("{}\n", s.json);
@@ -155,7 +216,11 @@ pub fn status(args: &StatusArgs) -> u8 {
 }
 
 pub fn dead_letters(args: &StatusArgs) -> u8 {
-    let letters = match report::dead_letters(&args.store) {
+    let letters = match pg_url(&args.store) {
+        Some(url) => pg_report::dead_letters(url),
+        None => report::dead_letters(&args.store),
+    };
+    let letters = match letters {
         Ok(l) => l,
         Err(e) => return fail(&e),
     };
@@ -165,7 +230,7 @@ pub fn dead_letters(args: &StatusArgs) -> u8 {
         return exit::OK;
     }
     if letters.is_empty() {
-        print!("no dead letters in {}\n", args.store.display());
+        print!("no dead letters in {}\n", shown(&args.store));
     }
     for l in &letters {
         let mut when = String::new();
@@ -180,16 +245,20 @@ pub fn dead_letters(args: &StatusArgs) -> u8 {
 
 pub fn requeue(args: &RequeueArgs) -> u8 {
     let ids = (!args.all).then_some(args.ids.as_slice());
-    match report::requeue(&args.store, ids) {
+    let requeued = match pg_url(&args.store) {
+        Some(url) => pg_report::requeue(url, ids),
+        None => report::requeue(&args.store, ids),
+    };
+    match requeued {
         Ok((done, missing)) => {
             for id in &missing {
-                eprintln!("error: {} has no dead letter #{id}", args.store.display());
+                eprintln!("error: {} has no dead letter #{id}", shown(&args.store));
             }
             print!(
                 "requeued {} dead letter(s) in {}; `voyager run --store {} SCRIPT` runs them\n",
                 done.len(),
-                args.store.display(),
-                args.store.display()
+                shown(&args.store),
+                shown(&args.store)
             );
             if missing.is_empty() {
                 exit::OK

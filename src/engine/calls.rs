@@ -17,10 +17,51 @@ impl<Q: MainQueue> Engine<Q> {
     /// capped at `max_backoff`).
     pub(super) fn backoff(&self, attempts: u32) -> i64 {
         let exp = attempts.saturating_sub(1).min(30);
-        self.config
-            .backoff
-            .saturating_mul(1i64 << exp)
-            .min(self.config.max_backoff)
+        let (first, cap) = match &self.policy {
+            None => (self.config.backoff, self.config.max_backoff),
+            Some(p) => (
+                p.backoff.unwrap_or(self.config.backoff),
+                p.max_backoff.unwrap_or(self.config.max_backoff),
+            ),
+        };
+        first.saturating_mul(1i64 << exp).min(cap)
+    }
+
+    /// Attempts in all for a call failing retryably here: the innermost
+    /// `retrying` policy's, or the run's.
+    pub(super) fn max_attempts(&self) -> u32 {
+        match &self.policy {
+            None => self.config.max_attempts,
+            Some(p) => p.attempts,
+        }
+    }
+
+    /// Whether a call that failed retryably (after `attempts`) runs again.
+    fn retries(&self, e: &RuntimeError, attempts: u32) -> bool {
+        match &self.policy {
+            None => attempts < self.config.max_attempts,
+            Some(p) => attempts < p.attempts && p.retries(e.code),
+        }
+    }
+
+    /// Cancels the native jobs running in a node that is given up (a
+    /// timeout that ran out, a failure a `catch` or `ensure` took).
+    pub(super) fn cancel_jobs_in(&mut self, node: &Node) {
+        let mut running = Vec::new();
+        running_jobs(node, &mut running);
+        if running.is_empty() {
+            return;
+        }
+        if let Some(pool) = &mut self.jobs {
+            for job in running {
+                pool.cancel(job);
+                self.cancelled_jobs.insert(job);
+                self.parked.disown(job);
+            }
+            self.clock.set_jobs_running(pool.in_flight() > 0);
+        }
+        // The cancelled jobs' places are free at once.
+        self.wake_for_room();
     }
 
     /// Runs a call whose earlier attempts (`attempts`) all failed retryably.
@@ -72,23 +113,12 @@ impl<Q: MainQueue> Engine<Q> {
     /// A timeout's attempt ran out: its jobs are cancelled, and it starts
     /// again after a backoff, or gives up.
     pub(super) fn time_out(&mut self, mut t: Box<node::TimeoutNode>, now: i64) -> Outcome {
-        let mut running = Vec::new();
-        running_jobs(&t.inner, &mut running);
-        if let Some(pool) = &mut self.jobs {
-            for job in running {
-                pool.cancel(job);
-                self.cancelled_jobs.insert(job);
-                self.parked.disown(job);
-            }
-            self.clock.set_jobs_running(pool.in_flight() > 0);
-        }
-        // The cancelled jobs' places are free at once.
-        self.wake_for_room();
+        self.cancel_jobs_in(&t.inner);
         t.attempts += 1;
         let mut shown = String::new();
         crate::vm::value::write_duration(&mut shown, t.duration);
         let message = format!("timed out after {shown}: {}", t.original.display());
-        if t.attempts < self.config.max_attempts {
+        if t.attempts < self.max_attempts() {
             let wait = self.backoff(t.attempts);
             self.stats.retries += 1;
             let attempt = t.attempts;
@@ -199,7 +229,7 @@ impl<Q: MainQueue> Engine<Q> {
                 result_messages(result, &mut out);
                 Outcome::Stepped { out, rest: None }
             }
-            Err(e) if e.severity == Severity::Retryable && attempts < self.config.max_attempts => {
+            Err(e) if e.severity == Severity::Retryable && self.retries(&e, attempts) => {
                 let wait = self.backoff(attempts);
                 let not_before = self.clock.now().saturating_add(wait);
                 self.stats.retries += 1;
@@ -223,7 +253,14 @@ impl<Q: MainQueue> Engine<Q> {
             }
             Err(mut e) => {
                 if e.severity == Severity::Retryable {
-                    e.message = format!("gave up after {attempts} attempts: {}", e.message);
+                    e.message = if attempts < self.max_attempts() {
+                        format!(
+                            "not retried ({} is not in the retry policy's `on`): {}",
+                            e.code, e.message
+                        )
+                    } else {
+                        format!("gave up after {attempts} attempts: {}", e.message)
+                    };
                     e.severity = Severity::Fatal;
                 }
                 Outcome::Failed(Node::Call { action, args }, e, attempts)

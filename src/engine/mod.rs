@@ -20,6 +20,7 @@ pub mod snapshot;
 pub mod store;
 
 mod calls;
+mod guard;
 mod route;
 mod run;
 mod step;
@@ -99,10 +100,12 @@ pub struct DeadLetter {
 pub struct Stats {
     pub steps: u64,
     /// Steps by the kind of item stepped, in [`node::KINDS`] order.
-    pub steps_by_kind: [u64; 9],
+    pub steps_by_kind: [u64; node::KINDS.len()],
     pub enqueued: u64,
     pub retries: u64,
     pub dead_letters: u64,
+    /// Failures a `catch` handler took instead of a dead letter.
+    pub recovered: u64,
     pub unclaimed_data: u64,
     pub peak_queue: usize,
     pub topic_in: IndexMap<Rc<str>, u64>,
@@ -225,6 +228,9 @@ pub struct Engine<Q: MainQueue = RingQueue> {
     deferred: std::collections::HashSet<u64>,
     /// Durable state (`state_get` / `state_put`).
     pub state: store::SharedState,
+    /// The retry policy of the innermost `retrying(m, policy)` being
+    /// stepped through (`None`: the run's `--max-attempts`, `--backoff`).
+    policy: Option<Rc<crate::vm::message::RetryPolicy>>,
 }
 
 /// A snapshot of a run, for a progress line.
@@ -317,6 +323,7 @@ impl<Q: MainQueue> Engine<Q> {
             reported_unclaimed: 0,
             deferred: Default::default(),
             state: Default::default(),
+            policy: None,
         }
     }
 

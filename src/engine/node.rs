@@ -11,7 +11,8 @@
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use crate::vm::message::{Args, Callback, Message, Msg};
+use crate::vm::error::RuntimeError;
+use crate::vm::message::{Args, Callback, Message, Msg, Wrap};
 use crate::vm::value::{ActionDef, Value};
 
 /// Kept to 32 bytes: a queued `call(a, x)` is this plus its arguments.
@@ -40,12 +41,98 @@ pub enum Node {
     },
     Void(Box<Node>),
     Timeout(Box<TimeoutNode>),
+    /// `catch`, `ensure`, `then` or `retrying` around a message.
+    Wrap(Box<WrapNode>),
 }
 
 /// The constructors, in [`Node::kind_index`] order.
-pub const KINDS: [&str; 9] = [
-    "call", "data", "seq", "conc", "promise", "defer", "delay", "void", "timeout",
+pub const KINDS: [&str; 13] = [
+    "call", "data", "seq", "conc", "promise", "defer", "delay", "void", "timeout", "catch",
+    "ensure", "then", "retrying",
 ];
+
+#[derive(Debug)]
+pub struct WrapNode {
+    pub wrap: Wrap,
+    /// What is left of the wrapped message (for an `ensure` whose message
+    /// failed: of its cleanup).
+    pub inner: Node,
+    /// `then`: the data the message yielded so far.
+    pub collected: Vec<Value>,
+    /// `ensure`: the failure that waits for the cleanup to finish.
+    pub failed: Option<Box<Failure>>,
+}
+
+/// A message that failed fatally: as it was before the failing step.
+#[derive(Debug)]
+pub struct Failure {
+    pub node: Node,
+    pub error: RuntimeError,
+    pub attempts: u32,
+}
+
+impl WrapNode {
+    /// The message this wrap stands for now. A `then` puts what it
+    /// collected back in front of its message as `data`; an `ensure`
+    /// cleaning up after a failure stands for the failed message with its
+    /// cleanup (requeued, both run again).
+    pub fn to_message(&self) -> Message {
+        let inner = match &self.failed {
+            Some(f) => f.node.to_message(),
+            None => self.inner.to_message(),
+        };
+        let inner = if self.collected.is_empty() {
+            inner
+        } else {
+            let mut items: Vec<Msg> = self
+                .collected
+                .iter()
+                .map(|v| Rc::new(Message::Data(v.clone())))
+                .collect();
+            items.push(Rc::new(inner));
+            Message::Seq(items.into_boxed_slice())
+        };
+        Message::Wrap(self.wrap.clone(), Rc::new(inner))
+    }
+}
+
+/// What `then` passes on: the one value its message yielded, `nil` for
+/// none, or the list of them.
+pub fn then_result(mut collected: Vec<Value>) -> Value {
+    match collected.len() {
+        0 => Value::Nil,
+        1 => collected.pop().unwrap_or_default(),
+        _ => Value::list(collected),
+    }
+}
+
+/// Normalizes `wrap(inner)`: leading data comes out (a `then` collects
+/// it); nothing left to run finishes the wrap at once.
+fn normalize_wrap(wrap: &Wrap, inner: &Msg, out: &mut Vec<Node>) {
+    let mut lifted = Vec::new();
+    let work = TimeoutNode::fresh_inner(inner, &mut lifted);
+    let mut collected = Vec::new();
+    if let Wrap::Then(_) = wrap {
+        collected.extend(lifted.drain(..).filter_map(|n| match n {
+            Node::Data(v) => Some(v),
+            _ => None,
+        }));
+    }
+    out.extend(lifted);
+    match (work, wrap) {
+        (Some(inner), _) => out.push(Node::Wrap(Box::new(WrapNode {
+            wrap: wrap.clone(),
+            inner,
+            collected,
+            failed: None,
+        }))),
+        (None, Wrap::Ensure(cleanup)) => normalize(cleanup, out),
+        (None, Wrap::Then(next)) => {
+            normalize(&Rc::new(next.with_last(then_result(collected))), out)
+        }
+        (None, Wrap::Catch(_) | Wrap::Retrying(_)) => {}
+    }
+}
 
 #[derive(Debug)]
 pub struct TimeoutNode {
@@ -135,6 +222,12 @@ impl Node {
             Node::Delay { .. } => 6,
             Node::Void(_) => 7,
             Node::Timeout(_) => 8,
+            Node::Wrap(w) => match w.wrap {
+                Wrap::Catch(_) => 9,
+                Wrap::Ensure(_) => 10,
+                Wrap::Then(_) => 11,
+                Wrap::Retrying(_) => 12,
+            },
         }
     }
 
@@ -179,6 +272,7 @@ impl Node {
             Node::Void(inner) => Message::Void(Rc::new(inner.to_message())),
             // Requeued, a timeout starts again from what is left of it.
             Node::Timeout(t) => Message::Timeout(t.duration, Rc::new(t.inner.to_message())),
+            Node::Wrap(w) => w.to_message(),
         }
     }
 }
@@ -250,6 +344,7 @@ pub fn normalize(m: &Msg, out: &mut Vec<Node>) {
                 })));
             }
         }
+        Message::Wrap(wrap, inner) => normalize_wrap(wrap, inner, out),
     }
 }
 

@@ -332,6 +332,7 @@ pub(super) fn running_jobs(node: &Node, out: &mut Vec<u64>) {
         Node::Promise(p) => p.queue.iter().for_each(|n| running_jobs(n, out)),
         Node::Void(inner) => running_jobs(inner, out),
         Node::Timeout(t) => running_jobs(&t.inner, out),
+        Node::Wrap(w) => running_jobs(&w.inner, out),
         _ => {}
     }
 }
@@ -365,6 +366,7 @@ pub(super) fn unstart_jobs(node: &mut Node) {
         Node::Promise(p) => p.queue.iter_mut().for_each(unstart_jobs),
         Node::Void(inner) => unstart_jobs(inner),
         Node::Timeout(t) => unstart_jobs(&mut t.inner),
+        Node::Wrap(w) => unstart_jobs(&mut w.inner),
         _ => {}
     }
 }

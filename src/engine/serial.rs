@@ -7,8 +7,11 @@
 //! `{"$action": "name"}`, and messages as `{"$message": …}` where a message
 //! is `{"call": {"action": "name", "args": […]}}`, `{"data": v}`,
 //! `{"seq": […]}`, `{"conc": […]}`, `{"promise": {"items": […],
-//! "callback": …}}`, `{"defer": ms}`, `{"delay": ms}`, `{"void": m}` or
-//! `"noop"`. Actions are named, so a file written by one run can be read by
+//! "callback": …}}`, `{"defer": ms}`, `{"delay": ms}`, `{"void": m}`,
+//! `{"timeout": {"duration": ms, "message": m}}`, `{"catch": {"message": m,
+//! "handler": cb}}`, `{"then": {"message": m, "next": cb}}`, `{"ensure":
+//! {"message": m, "cleanup": m}}`, `{"retrying": {"message": m, "policy":
+//! {…}}}` or `"noop"`. Actions are named, so a file written by one run can be read by
 //! another run of the same script. A float JSON cannot hold is
 //! `{"$float": "NaN"}` (or `"inf"`, `"-inf"`). A function is written by
 //! name, `{"$function": "name"}`, and reads back only as a function the
@@ -24,7 +27,7 @@ use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde_json::{json, Map, Value as Json};
 
-use crate::vm::message::{Args, Callback, Message, Msg};
+use crate::vm::message::{Args, Callback, Message, Msg, Wrap};
 use crate::vm::value::{ActionDef, Value};
 
 /// Finds a top-level name of the script (an action or a function) when
@@ -150,16 +153,19 @@ fn message_to_json_inner(m: &Message, functions: Functions) -> Result<Json, Stri
                 .collect::<Result<_, _>>()?,
         ))
     };
+    let callback_json = |callback: &Callback| -> Result<Json, String> {
+        Ok(match callback {
+            Callback::Action(a) => Json::String(a.name.to_string()),
+            Callback::Call(a, xs) => call_json(&a.name, args(xs)?),
+        })
+    };
     Ok(match m {
         Message::Call { action, args: a } => call_json(&action.name, args(a)?),
         Message::Data(v) => object([("data", value_to_json_with(v, functions)?)]),
         Message::Seq(items) => object([("seq", list(items)?)]),
         Message::Conc(items) => object([("conc", list(items)?)]),
         Message::Promise { items, callback } => {
-            let cb = match callback {
-                Callback::Action(a) => Json::String(a.name.to_string()),
-                Callback::Call(a, xs) => call_json(&a.name, args(xs)?),
-            };
+            let cb = callback_json(callback)?;
             object([(
                 "promise",
                 object([("items", list(items)?), ("callback", cb)]),
@@ -175,6 +181,21 @@ fn message_to_json_inner(m: &Message, functions: Functions) -> Result<Json, Stri
                 ("message", message_to_json_with(inner, functions)?),
             ]),
         )]),
+        Message::Wrap(wrap, inner) => {
+            let (key, value) = match wrap {
+                Wrap::Catch(cb) => ("handler", callback_json(cb)?),
+                Wrap::Then(cb) => ("next", callback_json(cb)?),
+                Wrap::Ensure(cleanup) => ("cleanup", message_to_json_with(cleanup, functions)?),
+                Wrap::Retrying(p) => ("policy", value_to_json_with(&p.to_value(), functions)?),
+            };
+            object([(
+                wrap.name(),
+                object([
+                    ("message", message_to_json_with(inner, functions)?),
+                    (key, value),
+                ]),
+            )])
+        }
         Message::Noop => Json::String("noop".into()),
     })
 }
@@ -277,6 +298,24 @@ pub fn call_parts(j: &Json, actions: ActionLookup) -> Result<(Rc<ActionDef>, Arg
     Ok((a, Args::from(args)))
 }
 
+fn callback_from_json(
+    j: Option<&Json>,
+    what: &str,
+    actions: ActionLookup,
+) -> Result<Callback, String> {
+    match j {
+        Some(Json::String(name)) => Ok(Callback::Action(action(
+            &Json::String(name.clone()),
+            actions,
+        )?)),
+        Some(Json::Object(o)) if o.contains_key("call") => {
+            let (a, args) = call_parts(&o["call"], actions)?;
+            Ok(Callback::Call(a, args))
+        }
+        other => Err(format!("{what} must be an action or a call, got {other:?}")),
+    }
+}
+
 pub fn message_from_json(j: &Json, actions: ActionLookup) -> Result<Msg, String> {
     deep(|| message_from_json_inner(j, actions))
 }
@@ -311,21 +350,35 @@ fn message_from_json_inner(j: &Json, actions: ActionLookup) -> Result<Msg, Strin
         "conc" => Message::Conc(list(body)?),
         "promise" => {
             let items = list(body.get("items").unwrap_or(&Json::Array(vec![])))?;
-            let callback = match body.get("callback") {
-                Some(Json::String(name)) => {
-                    Callback::Action(action(&Json::String(name.clone()), actions)?)
-                }
-                Some(Json::Object(o)) if o.contains_key("call") => {
-                    let (a, args) = call_parts(&o["call"], actions)?;
-                    Callback::Call(a, args)
-                }
-                other => {
-                    return Err(format!(
-                        "a promise callback must be an action or a call, got {other:?}"
-                    ))
+            let callback = callback_from_json(body.get("callback"), "a promise callback", actions)?;
+            Message::Promise { items, callback }
+        }
+        "catch" | "ensure" | "then" | "retrying" => {
+            let inner = message_from_json(body.get("message").unwrap_or(&Json::Null), actions)?;
+            let wrap = match kind.as_str() {
+                "catch" => Wrap::Catch(callback_from_json(
+                    body.get("handler"),
+                    "a catch handler",
+                    actions,
+                )?),
+                "then" => Wrap::Then(callback_from_json(
+                    body.get("next"),
+                    "a then's next step",
+                    actions,
+                )?),
+                "ensure" => Wrap::Ensure(message_from_json(
+                    body.get("cleanup").unwrap_or(&Json::Null),
+                    actions,
+                )?),
+                _ => {
+                    let policy =
+                        value_from_json(body.get("policy").unwrap_or(&Json::Null), actions)?;
+                    let policy =
+                        crate::vm::natives::retry_policy(&policy).map_err(|e| e.message.clone())?;
+                    Wrap::Retrying(Rc::new(policy))
                 }
             };
-            Message::Promise { items, callback }
+            Message::Wrap(wrap, inner)
         }
         "defer" => Message::Defer(int(body, "defer")?),
         "delay" => {
@@ -355,7 +408,8 @@ pub fn to_line(j: &Json) -> String {
     let mut serializer = serde_json::Serializer::new(&mut out);
     // Serializing a JSON value into memory does not fail.
     let _ = serde::Serialize::serialize(&Deep(j), &mut serializer);
-    String::from_utf8_lossy(&out).into_owned()
+    // serde_json writes UTF-8: this checks it without copying.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Reads one JSON value from a line, however deeply it nests.

@@ -7,7 +7,8 @@
 //! JSON reads back as the node it normalizes to): a call may carry
 //! `"attempts"` and `"not_before"`; `{"delay": {"duration": d, "until": t}}`
 //! is a started delay; a timeout may carry `"inner"` (what is left of it),
-//! `"deadline"`, `"attempts"` and `"not_before"`. A call whose native job
+//! `"deadline"`, `"attempts"` and `"not_before"`; a `catch`, `ensure`, `then`
+//! or `retrying` may carry `"inner"`, `"collected"` and `"failed"`. A call whose native job
 //! was running is written as the call before the job started: a run that
 //! resumes runs it again (calls run at least once).
 
@@ -15,8 +16,13 @@ use std::collections::VecDeque;
 
 use serde_json::{json, Map, Value as Json};
 
-use super::node::{self, Node, PromiseNode, RetryNode, TimeoutNode, NOT_STARTED};
+use std::rc::Rc;
+
+use super::node::{
+    self, Failure, Node, PromiseNode, RetryNode, TimeoutNode, WrapNode, NOT_STARTED,
+};
 use super::serial::{self, call_json, deep, value_to_json_with, ActionLookup, Functions};
+use crate::vm::error::RuntimeError;
 use crate::vm::message::{Args, Callback, Message};
 use crate::vm::value::ActionDef;
 
@@ -107,6 +113,85 @@ fn node_to_json_inner(n: &Node) -> Result<Json, String> {
             body.insert("not_before".into(), json!(t.not_before));
             one("timeout", Json::Object(body))
         }
+        Node::Wrap(w) => wrap_to_json(w)?,
+    })
+}
+
+/// A wrap as its message's JSON with `"inner"` (what is left of it) in
+/// place of `"message"`, and what it holds: a `then`'s `"collected"`
+/// values, an `ensure`'s `"failed"` message waiting for its cleanup.
+fn wrap_to_json(w: &WrapNode) -> Result<Json, String> {
+    let name = w.wrap.name();
+    let mut shell =
+        serial::message_to_json(&Message::Wrap(w.wrap.clone(), Rc::new(Message::Noop)))?;
+    let Some(Json::Object(body)) = shell.get_mut(name) else {
+        return Err(format!("{name} did not write as a wrap"));
+    };
+    body.remove("message");
+    body.insert("inner".into(), node_to_json(&w.inner)?);
+    if !w.collected.is_empty() {
+        let collected = w
+            .collected
+            .iter()
+            .map(|v| value_to_json_with(v, Functions::ByName))
+            .collect::<Result<_, _>>()?;
+        body.insert("collected".into(), Json::Array(collected));
+    }
+    if let Some(f) = &w.failed {
+        body.insert(
+            "failed".into(),
+            json!({
+                "node": node_to_json(&f.node)?,
+                "code": f.error.code,
+                "error": f.error.message,
+                "attempts": f.attempts,
+            }),
+        );
+    }
+    Ok(shell)
+}
+
+fn wrap_from_json(kind: &str, body: &Json, actions: ActionLookup) -> Result<WrapNode, String> {
+    let mut shell_body = body.as_object().cloned().unwrap_or_default();
+    shell_body.insert("message".into(), Json::String("noop".into()));
+    for key in ["inner", "collected", "failed"] {
+        shell_body.remove(key);
+    }
+    let mut shell = Map::new();
+    shell.insert(kind.to_string(), Json::Object(shell_body));
+    let m = serial::message_from_json(&Json::Object(shell), actions)?;
+    let Message::Wrap(wrap, _) = &*m else {
+        return Err(format!("not a {kind}: {body}"));
+    };
+    let collected = match body.get("collected") {
+        Some(Json::Array(items)) => items
+            .iter()
+            .map(|v| serial::value_from_json(v, actions))
+            .collect::<Result<_, _>>()?,
+        _ => Vec::new(),
+    };
+    let failed = match body.get("failed") {
+        Some(f) => {
+            let code = f
+                .get("code")
+                .and_then(Json::as_str)
+                .and_then(crate::codes::lookup)
+                .map_or(crate::codes::FAIL, |e| e.code);
+            let message = f.get("error").and_then(Json::as_str).unwrap_or_default();
+            Some(Box::new(Failure {
+                node: node_from_json(f.get("node").unwrap_or(&Json::Null), actions)?,
+                error: RuntimeError::new(code, message),
+                attempts: int_or(f.get("attempts"), 1, "attempts")?.clamp(0, u32::MAX as i64)
+                    as u32,
+            }))
+        }
+        None => None,
+    };
+    Ok(WrapNode {
+        wrap: wrap.clone(),
+        inner: node_from_json(&body["inner"], actions)?,
+        collected,
+        failed,
     })
 }
 
@@ -203,6 +288,9 @@ fn read(j: &Json, actions: ActionLookup, out: &mut Vec<Node>) -> Result<(), Stri
                 not_before: int_or(body.get("not_before"), i64::MIN, "not_before")?,
             })));
         }
+        "catch" | "ensure" | "then" | "retrying" if body.get("inner").is_some() => {
+            out.push(Node::Wrap(Box::new(wrap_from_json(kind, body, actions)?)));
+        }
         _ => node::normalize(&serial::message_from_json(j, actions)?, out),
     }
     Ok(())
@@ -225,6 +313,20 @@ pub fn named_calls(j: &Json, out: &mut Vec<(String, usize)>) {
                                 .map_or(0, Vec::len);
                             out.push((name.clone(), n));
                         }
+                    }
+                    let appended = m
+                        .get("catch")
+                        .and_then(|c| c.get("handler"))
+                        .or_else(|| m.get("then").and_then(|t| t.get("next")));
+                    if let Some(cb) = appended {
+                        callback_calls(cb, out);
+                        let body = m.values().next().and_then(Json::as_object);
+                        for (k, v) in body.into_iter().flatten() {
+                            if k != "handler" && k != "next" {
+                                stack.push(v);
+                            }
+                        }
+                        continue;
                     }
                     if let Some(Json::Object(p)) = m.get("promise") {
                         match p.get("callback") {
@@ -253,6 +355,26 @@ pub fn named_calls(j: &Json, out: &mut Vec<(String, usize)>) {
             Json::Array(items) => stack.extend(items.iter()),
             _ => {}
         }
+    }
+}
+
+/// The action a callback (a name, or a `call` written with its first
+/// arguments) names, with the one argument it is given on top.
+fn callback_calls(cb: &Json, out: &mut Vec<(String, usize)>) {
+    match cb {
+        Json::String(name) => out.push((name.clone(), 1)),
+        Json::Object(c) => {
+            if let Some(Json::Object(call)) = c.get("call") {
+                if let Some(Json::String(name)) = call.get("action") {
+                    let n = call
+                        .get("args")
+                        .and_then(Json::as_array)
+                        .map_or(0, Vec::len);
+                    out.push((name.clone(), n + 1));
+                }
+            }
+        }
+        _ => {}
     }
 }
 

@@ -311,6 +311,7 @@ impl<Q: MainQueue> Engine<Q> {
                 Outcome::Blocked(Node::Promise(p), earliest)
             }
             Node::Timeout(t) => self.step_timeout(t),
+            Node::Wrap(w) => self.step_wrap(w),
             Node::Void(inner) => match self.step_inner(*inner) {
                 Outcome::Stepped { out, rest } => {
                     let mut wrapped = Vec::new();

@@ -69,8 +69,16 @@ pub trait Store {
     /// of a committed step is never lost.
     fn step_end(&mut self, steps: u64) -> bool;
     /// Commits what was reported, now: before a native job starts (so a
-    /// crash runs it again), before the engine waits, at the end.
+    /// crash runs it again), before the engine waits, at the end. On disk
+    /// when it returns.
     fn commit(&mut self);
+    /// Commits a group of steps that [`Store::step_end`] said was due. A
+    /// store may write it while the engine goes on (with `--sync step` it
+    /// must not): the next commit waits for it, and a crash before it
+    /// lands runs those steps again, as it would a moment earlier.
+    fn commit_group(&mut self) {
+        self.commit();
+    }
     /// The run is finished (no work left): marked so, and committed.
     fn finished(&mut self);
     /// Drops what was reported since the last commit, as a crash would
@@ -173,6 +181,13 @@ fn node_size(node: &Node, limit: usize) -> usize {
             }
             Node::Void(inner) => stack.push(inner),
             Node::Timeout(t) => stack.push(&t.inner),
+            Node::Wrap(w) => {
+                count += w.collected.len();
+                stack.push(&w.inner);
+                if let Some(f) = &w.failed {
+                    stack.push(&f.node);
+                }
+            }
             _ => {}
         }
     }
@@ -287,7 +302,7 @@ impl<Q: MainQueue> Engine<Q> {
             store.unclaimed(self.stats.unclaimed_data);
         }
         if store.step_end(self.stats.steps) {
-            self.store_commit();
+            self.store_commit_with(|store| store.commit_group());
         }
     }
 
@@ -346,6 +361,10 @@ impl<Q: MainQueue> Engine<Q> {
     /// Commits what the store holds, if there is one: deferred items
     /// written, the program's output out first.
     pub(super) fn store_commit(&mut self) {
+        self.store_commit_with(|store| store.commit());
+    }
+
+    fn store_commit_with(&mut self, commit: impl FnOnce(&mut dyn Store)) {
         if self.store.is_none() {
             return;
         }
@@ -354,7 +373,7 @@ impl<Q: MainQueue> Engine<Q> {
         }
         self.vm.host.flush();
         if let Some(store) = self.store.as_deref_mut() {
-            store.commit();
+            commit(store);
         }
     }
 

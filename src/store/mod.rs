@@ -10,10 +10,13 @@
 //! store: it holds an exclusive `flock` on the file while open.
 
 mod open;
+pub mod pg;
+pub mod pg_report;
 pub mod report;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection};
@@ -26,7 +29,7 @@ use crate::engine::DeadLetter;
 use crate::vm::error::takes;
 use crate::vm::message::Msg;
 
-pub use open::{source_hash, StoreError};
+pub use open::{source_hash, StoreError, EXIT_UNUSABLE};
 
 /// When changes are committed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,9 +69,38 @@ enum TopicOp {
     Clear(String),
 }
 
+/// What one commit writes: the changes reported since the last one.
+#[derive(Default)]
+struct Batch {
+    /// A run to start first: (script, hash of its source).
+    new_run: Option<(String, String)>,
+    /// In id order.
+    items: Vec<(u64, Pending)>,
+    topics: Vec<TopicOp>,
+    /// (message, code, error), attempts.
+    dead: Vec<([String; 3], u32)>,
+    state: Vec<(String, String)>,
+    unclaimed: Option<u64>,
+    finished: bool,
+    run: Option<i64>,
+    steps: i64,
+    run_ms: i64,
+    max_id: i64,
+}
+
+/// The thread that writes group commits while the engine goes on
+/// stepping: at most one batch is in flight, and a commit that must be
+/// durable before it returns waits for it first.
+struct Writer {
+    batches: mpsc::Sender<Batch>,
+    results: mpsc::Receiver<Result<(), String>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    in_flight: bool,
+}
+
 /// An open store.
 pub struct SqliteStore {
-    conn: Connection,
+    conn: Arc<Mutex<Connection>>,
     pub path: PathBuf,
     /// Held while open: one process at a time.
     _lock: std::fs::File,
@@ -78,8 +110,7 @@ pub struct SqliteStore {
     sync: Sync,
     items: HashMap<u64, Pending>,
     topics: Vec<TopicOp>,
-    dead: Vec<[String; 3]>,
-    dead_attempts: Vec<u32>,
+    dead: Vec<([String; 3], u32)>,
     state: HashMap<String, String>,
     unclaimed: Option<u64>,
     finished: bool,
@@ -93,6 +124,7 @@ pub struct SqliteStore {
     since_commit: u32,
     last_commit: Instant,
     session_start: Instant,
+    writer: Option<Writer>,
     failure: Option<String>,
 }
 
@@ -108,7 +140,7 @@ impl SqliteStore {
     pub fn open(path: &std::path::Path, sync: Sync) -> Result<SqliteStore, StoreError> {
         let (conn, lock) = open::open(path, true)?;
         let mut store = SqliteStore {
-            conn,
+            conn: Arc::new(Mutex::new(conn)),
             path: path.to_path_buf(),
             _lock: lock,
             run: None,
@@ -117,7 +149,6 @@ impl SqliteStore {
             items: HashMap::new(),
             topics: Vec::new(),
             dead: Vec::new(),
-            dead_attempts: Vec::new(),
             state: HashMap::new(),
             unclaimed: None,
             finished: false,
@@ -129,6 +160,7 @@ impl SqliteStore {
             since_commit: 0,
             last_commit: Instant::now(),
             session_start: Instant::now(),
+            writer: None,
             failure: None,
         };
         if let Some(run) = store.latest_run()? {
@@ -139,7 +171,7 @@ impl SqliteStore {
 
     /// The latest run, if the store has one.
     pub fn latest_run(&self) -> Result<Option<RunInfo>, StoreError> {
-        open::latest_run(&self.conn).map_err(|e| StoreError::sqlite(&self.path, e))
+        open::latest_run(&self.connection()).map_err(|e| StoreError::sqlite(&self.path, e))
     }
 
     /// Starts a new run at the next commit (with `fresh`, everything the
@@ -155,7 +187,8 @@ impl SqliteStore {
     pub fn load_state(&self) -> Result<Vec<(String, String)>, StoreError> {
         let sql = "SELECT key, value FROM state ORDER BY key";
         let wrap = |e| StoreError::sqlite(&self.path, e);
-        let mut stmt = self.conn.prepare(sql).map_err(wrap)?;
+        let conn = self.connection();
+        let mut stmt = conn.prepare(sql).map_err(wrap)?;
         let rows = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(wrap)?;
@@ -170,16 +203,16 @@ impl SqliteStore {
             .run
             .ok_or_else(|| StoreError::corrupt(&self.path, "no run to resume"))?;
         let wrap = |e| StoreError::sqlite(&self.path, e);
-        let (next_id, unclaimed, steps, ms): (i64, i64, i64, i64) = self
-            .conn
+        let shared = Arc::clone(&self.conn);
+        let conn = lock(&shared);
+        let (next_id, unclaimed, steps, ms): (i64, i64, i64, i64) = conn
             .query_row(
                 "SELECT next_id, unclaimed, steps, run_ms FROM runs WHERE id = ?1",
                 [run],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .map_err(wrap)?;
-        let mut stmt = self
-            .conn
+        let mut stmt = conn
             .prepare("SELECT id, message FROM items ORDER BY id")
             .map_err(wrap)?;
         let rows: Vec<(i64, String)> = stmt
@@ -187,8 +220,7 @@ impl SqliteStore {
             .map_err(wrap)?
             .collect::<Result<_, _>>()
             .map_err(wrap)?;
-        let mut stmt = self
-            .conn
+        let mut stmt = conn
             .prepare("SELECT topic, message FROM topics ORDER BY seq")
             .map_err(wrap)?;
         let topic_rows: Vec<(String, String)> = stmt
@@ -269,88 +301,98 @@ impl SqliteStore {
         Ok(resumed)
     }
 
-    fn try_commit(&mut self) -> rusqlite::Result<()> {
-        let tx = self.conn.transaction()?;
-        if let Some((script, hash)) = self.new_run.take() {
-            // A new run: what the store held belonged to the last one.
-            tx.execute_batch(
-                "DELETE FROM items; DELETE FROM topics; DELETE FROM state; DELETE FROM dead_letters;",
-            )?;
-            tx.execute(
-                "INSERT INTO runs (script, source_hash, started) VALUES (?1, ?2, ?3)",
-                params![script, hash, now_ms()],
-            )?;
-            self.run = Some(tx.last_insert_rowid());
-        }
-        let now = now_ms();
-        {
-            let mut put = tx.prepare_cached(
-                "INSERT INTO items (id, state, due, since, message) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, due = excluded.due, message = excluded.message",
-            )?;
-            let mut delete = tx.prepare_cached("DELETE FROM items WHERE id = ?1")?;
-            for (id, p) in self.items.drain() {
-                match p {
-                    Pending::Put { state, due, json } => {
-                        put.execute(params![id as i64, state.name(), due, now, json])?;
-                    }
-                    Pending::Delete => {
-                        delete.execute([id as i64])?;
-                    }
-                }
-            }
-        }
-        {
-            let mut push =
-                tx.prepare_cached("INSERT INTO topics (topic, message) VALUES (?1, ?2)")?;
-            let mut clear = tx.prepare_cached("DELETE FROM topics WHERE topic = ?1")?;
-            for op in self.topics.drain(..) {
-                match op {
-                    TopicOp::Push(t, m) => push.execute(params![t, m])?,
-                    TopicOp::Clear(t) => clear.execute([t])?,
-                };
-            }
-        }
-        {
-            let mut dead = tx.prepare_cached(
-                "INSERT INTO dead_letters (message, code, error, attempts, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            for ([m, code, error], attempts) in
-                self.dead.drain(..).zip(self.dead_attempts.drain(..))
-            {
-                dead.execute(params![m, code, error, attempts, now])?;
-            }
-        }
-        {
-            let mut state = tx.prepare_cached(
-                "INSERT INTO state (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            )?;
-            for (k, v) in self.state.drain() {
-                state.execute(params![k, v])?;
-            }
-        }
-        if let Some(run) = self.run {
-            let ms = self.base_ms + self.session_start.elapsed().as_millis() as i64;
-            tx.execute(
-                "UPDATE runs SET steps = ?2, run_ms = ?3, next_id = max(next_id, ?4),
-                 unclaimed = coalesce(?5, unclaimed), finished = ?6 WHERE id = ?1",
-                params![
-                    run,
-                    (self.base_steps + self.steps) as i64,
-                    ms,
-                    self.max_id as i64,
-                    self.unclaimed.map(|n| n as i64),
-                    self.finished.then(now_ms),
-                ],
-            )?;
-        }
-        tx.commit()?;
-        self.unclaimed = None;
+    fn connection(&self) -> MutexGuard<'_, Connection> {
+        lock(&self.conn)
+    }
+
+    /// Takes what was reported since the last commit, as one batch.
+    fn take_batch(&mut self) -> Batch {
+        let mut items: Vec<(u64, Pending)> = self.items.drain().collect();
+        items.sort_unstable_by_key(|(id, _)| *id);
+        let batch = Batch {
+            new_run: self.new_run.take(),
+            items,
+            topics: std::mem::take(&mut self.topics),
+            dead: std::mem::take(&mut self.dead),
+            state: self.state.drain().collect(),
+            unclaimed: self.unclaimed.take(),
+            finished: self.finished,
+            run: self.run,
+            steps: (self.base_steps + self.steps) as i64,
+            run_ms: self.base_ms + self.session_start.elapsed().as_millis() as i64,
+            max_id: self.max_id as i64,
+        };
         self.committed_max_id = self.max_id;
         self.since_commit = 0;
         self.last_commit = Instant::now();
-        Ok(())
+        batch
+    }
+
+    fn is_clean(&self) -> bool {
+        self.items.is_empty()
+            && self.topics.is_empty()
+            && self.dead.is_empty()
+            && self.state.is_empty()
+            && self.unclaimed.is_none()
+            && self.new_run.is_none()
+            && !self.finished
+    }
+
+    /// Waits for the batch the writer thread holds, if any.
+    fn settle(&mut self) {
+        let Some(writer) = &mut self.writer else {
+            return;
+        };
+        if !writer.in_flight {
+            return;
+        }
+        writer.in_flight = false;
+        let result = writer
+            .results
+            .recv()
+            .unwrap_or_else(|_| Err("the store's writer thread stopped".to_string()));
+        if let Err(why) = result {
+            self.fail(format!("cannot write {}: {why}", self.path.display()));
+        }
+    }
+
+    /// Commits now: on disk when this returns.
+    fn commit_now(&mut self) {
+        self.settle();
+        if self.failure.is_some() || self.is_clean() {
+            return;
+        }
+        let mut batch = self.take_batch();
+        let result = write(&mut self.connection(), &mut batch);
+        match result {
+            Ok(run) => self.run = run,
+            Err(e) => self.fail(format!("cannot write {}: {e}", self.path.display())),
+        }
+    }
+
+    /// Commits in the background: the writer thread writes this group
+    /// while the engine steps the next one (whose commit waits for it).
+    fn commit_behind(&mut self) {
+        self.settle();
+        if self.failure.is_some() || self.is_clean() {
+            return;
+        }
+        if self.new_run.is_some() || self.run.is_none() {
+            // The run's id is needed by the batches after this one.
+            return self.commit_now();
+        }
+        let batch = self.take_batch();
+        let writer = self
+            .writer
+            .get_or_insert_with(|| Writer::start(Arc::clone(&self.conn)));
+        if writer.batches.send(batch).is_ok() {
+            writer.in_flight = true;
+        } else {
+            self.fail(format!(
+                "cannot write {}: the store's writer thread stopped",
+                self.path.display()
+            ));
+        }
     }
 
     fn fail(&mut self, why: String) {
@@ -385,12 +427,14 @@ impl Store for SqliteStore {
     fn dead_letter(&mut self, letter: &DeadLetter) {
         match serial::message_to_json(&letter.message) {
             Ok(j) => {
-                self.dead.push([
-                    serial::to_line(&j),
-                    letter.error.code.to_string(),
-                    letter.error.message.clone(),
-                ]);
-                self.dead_attempts.push(letter.attempts);
+                self.dead.push((
+                    [
+                        serial::to_line(&j),
+                        letter.error.code.to_string(),
+                        letter.error.message.clone(),
+                    ],
+                    letter.attempts,
+                ));
             }
             Err(e) => self.fail(format!("a dead letter cannot be stored: {e}")),
         }
@@ -435,18 +479,13 @@ impl Store for SqliteStore {
     }
 
     fn commit(&mut self) {
-        let clean = self.items.is_empty()
-            && self.topics.is_empty()
-            && self.dead.is_empty()
-            && self.state.is_empty()
-            && self.unclaimed.is_none()
-            && self.new_run.is_none()
-            && !self.finished;
-        if self.failure.is_some() || clean {
-            return;
-        }
-        if let Err(e) = self.try_commit() {
-            self.fail(format!("cannot write {}: {e}", self.path.display()));
+        self.commit_now();
+    }
+
+    fn commit_group(&mut self) {
+        match self.sync {
+            Sync::Step => self.commit_now(),
+            Sync::Interval => self.commit_behind(),
         }
     }
 
@@ -456,10 +495,11 @@ impl Store for SqliteStore {
     }
 
     fn abandon(&mut self) {
+        // A group handed to the writer was committed: it lands.
+        self.settle();
         self.items.clear();
         self.topics.clear();
         self.dead.clear();
-        self.dead_attempts.clear();
         self.state.clear();
         self.unclaimed = None;
         self.max_id = self.committed_max_id;
@@ -468,4 +508,140 @@ impl Store for SqliteStore {
     fn failure(&self) -> Option<String> {
         self.failure.clone()
     }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.settle();
+        if let Some(mut writer) = self.writer.take() {
+            drop(writer.batches);
+            if let Some(thread) = writer.thread.take() {
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+impl Writer {
+    fn start(conn: Arc<Mutex<Connection>>) -> Writer {
+        let (batches, inbox) = mpsc::channel::<Batch>();
+        let (outbox, results) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("voyager-store".to_string())
+            .spawn(move || {
+                for mut batch in inbox {
+                    let result = write(&mut lock(&conn), &mut batch).map(|_| ());
+                    if outbox.send(result.map_err(|e| e.to_string())).is_err() {
+                        return;
+                    }
+                }
+            });
+        let (batches, thread) = match thread {
+            Ok(t) => (batches, Some(t)),
+            // No thread: the sender's receiver is gone, and the first
+            // send reports it as a store failure.
+            Err(_) => (mpsc::channel().0, None),
+        };
+        Writer {
+            batches,
+            results,
+            thread,
+            in_flight: false,
+        }
+    }
+}
+
+/// The connection, even if a writer thread panicked holding it.
+fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Writes one batch in one transaction; returns the run's id.
+fn write(conn: &mut Connection, batch: &mut Batch) -> rusqlite::Result<Option<i64>> {
+    let tx = conn.transaction()?;
+    let mut run = batch.run;
+    if let Some((script, hash)) = batch.new_run.take() {
+        // A new run: what the store held belonged to the last one.
+        tx.execute_batch(
+            "DELETE FROM items; DELETE FROM topics; DELETE FROM state; DELETE FROM dead_letters;",
+        )?;
+        tx.execute(
+            "INSERT INTO runs (script, source_hash, started) VALUES (?1, ?2, ?3)",
+            params![script, hash, now_ms()],
+        )?;
+        run = Some(tx.last_insert_rowid());
+    }
+    let now = now_ms();
+    {
+        let mut put = tx.prepare_cached(
+            "INSERT INTO items (id, state, due, since, message) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (id) DO UPDATE SET state = excluded.state, due = excluded.due, message = excluded.message",
+        )?;
+        let mut delete = tx.prepare_cached("DELETE FROM items WHERE id BETWEEN ?1 AND ?2")?;
+        // In id order: rows go in at the table's end and come out in
+        // runs, the B-tree's cheap cases, instead of in hash order.
+        let mut range: Option<(u64, u64)> = None;
+        for (id, p) in batch.items.drain(..) {
+            match p {
+                Pending::Put { state, due, json } => {
+                    put.execute(params![id as i64, state.name(), due, now, json])?;
+                }
+                Pending::Delete => match &mut range {
+                    // Consecutive ids: one range delete.
+                    Some((_, last)) if *last + 1 == id => *last = id,
+                    _ => {
+                        if let Some((first, last)) = range.replace((id, id)) {
+                            delete.execute([first as i64, last as i64])?;
+                        }
+                    }
+                },
+            }
+        }
+        if let Some((first, last)) = range {
+            delete.execute([first as i64, last as i64])?;
+        }
+    }
+    {
+        let mut push = tx.prepare_cached("INSERT INTO topics (topic, message) VALUES (?1, ?2)")?;
+        let mut clear = tx.prepare_cached("DELETE FROM topics WHERE topic = ?1")?;
+        for op in batch.topics.drain(..) {
+            match op {
+                TopicOp::Push(t, m) => push.execute(params![t, m])?,
+                TopicOp::Clear(t) => clear.execute([t])?,
+            };
+        }
+    }
+    {
+        let mut dead = tx.prepare_cached(
+            "INSERT INTO dead_letters (message, code, error, attempts, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for ([m, code, error], attempts) in batch.dead.drain(..) {
+            dead.execute(params![m, code, error, attempts, now])?;
+        }
+    }
+    {
+        let mut state = tx.prepare_cached(
+            "INSERT INTO state (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )?;
+        for (k, v) in batch.state.drain(..) {
+            state.execute(params![k, v])?;
+        }
+    }
+    if let Some(run) = run {
+        tx.execute(
+            "UPDATE runs SET steps = ?2, run_ms = ?3, next_id = max(next_id, ?4),
+             unclaimed = coalesce(?5, unclaimed), finished = ?6 WHERE id = ?1",
+            params![
+                run,
+                batch.steps,
+                batch.run_ms,
+                batch.max_id,
+                batch.unclaimed.map(|n| n as i64),
+                batch.finished.then(now_ms),
+            ],
+        )?;
+    }
+    tx.commit()?;
+    Ok(run)
 }

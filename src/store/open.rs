@@ -246,6 +246,11 @@ pub fn open(path: &Path, write: bool) -> Result<(Connection, std::fs::File), Sto
         // run again, even after a power loss.
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(wrap)?;
+        // 64 MiB of page cache (the default is 2 MiB): a group that puts
+        // tens of thousands of items (a large `conc` split) would otherwise
+        // spill pages mid-transaction and read them back.
+        conn.pragma_update(None, "cache_size", -65536)
+            .map_err(wrap)?;
         if version < SCHEMA_VERSION {
             upgrade(&conn, version).map_err(wrap)?;
         }

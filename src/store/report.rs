@@ -8,6 +8,7 @@ use rusqlite::{params, OptionalExtension};
 use serde_json::{json, Value as Json};
 
 use super::open::{self, StoreError};
+use super::RunInfo;
 
 fn wrap(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
     move |e| StoreError::sqlite(path, e)
@@ -55,8 +56,6 @@ pub fn status(path: &Path) -> Result<Status, StoreError> {
             topics.push(row.map_err(&w)?);
         }
     }
-    let items: i64 = by_state.iter().map(|(_, n)| n).sum();
-    let in_topics: i64 = topics.iter().map(|(_, n)| n).sum();
     let dead: i64 = conn
         .query_row("SELECT count(*) FROM dead_letters", [], |r| r.get(0))
         .map_err(&w)?;
@@ -88,6 +87,54 @@ pub fn status(path: &Path) -> Result<Status, StoreError> {
             .map_err(&w)?,
         None => (0, 0, 0),
     };
+    Ok(render(
+        &path.display().to_string(),
+        Facts {
+            run,
+            by_state,
+            topics,
+            dead,
+            state_keys,
+            oldest,
+            next_timer,
+            steps,
+            run_ms,
+            unclaimed,
+        },
+    ))
+}
+
+/// What a store holds, for [`render`].
+pub struct Facts {
+    pub run: Option<RunInfo>,
+    pub by_state: Vec<(String, i64)>,
+    pub topics: Vec<(String, i64)>,
+    pub dead: i64,
+    pub state_keys: i64,
+    /// The oldest waiting item: id, since, message (JSON text).
+    pub oldest: Option<(i64, i64, String)>,
+    pub next_timer: Option<i64>,
+    pub steps: i64,
+    pub run_ms: i64,
+    pub unclaimed: i64,
+}
+
+/// `voyager status`'s text and JSON for a store (`name` as shown).
+pub fn render(name: &str, facts: Facts) -> Status {
+    let Facts {
+        run,
+        by_state,
+        topics,
+        dead,
+        state_keys,
+        oldest,
+        next_timer,
+        steps,
+        run_ms,
+        unclaimed,
+    } = facts;
+    let items: i64 = by_state.iter().map(|(_, n)| n).sum();
+    let in_topics: i64 = topics.iter().map(|(_, n)| n).sum();
     let rate = if run_ms > 0 {
         steps as f64 * 1000.0 / run_ms as f64
     } else {
@@ -95,7 +142,7 @@ pub fn status(path: &Path) -> Result<Status, StoreError> {
     };
     let unfinished = items + in_topics;
     let json = json!({
-        "store": path.display().to_string(),
+        "store": name,
         "script": run.as_ref().map(|r| r.script.clone()),
         "started": run.as_ref().map(|r| r.started),
         "finished": run.as_ref().and_then(|r| r.finished),
@@ -114,10 +161,10 @@ pub fn status(path: &Path) -> Result<Status, StoreError> {
     let mut text = String::new();
     match &run {
         None => {
-            let _ = writeln!(text, "{}: no run yet", path.display());
+            let _ = writeln!(text, "{name}: no run yet");
         }
         Some(r) => {
-            let _ = writeln!(text, "store:        {}", path.display());
+            let _ = writeln!(text, "store:        {name}");
             let _ = writeln!(text, "script:       {}", r.script);
             let _ = writeln!(text, "started:      {}", time_text(r.started));
             match r.finished {
@@ -164,7 +211,7 @@ pub fn status(path: &Path) -> Result<Status, StoreError> {
         "throughput:   {steps} steps in {:.3}s ({rate:.0} steps/s)",
         run_ms as f64 / 1000.0
     );
-    Ok(Status { json, text })
+    Status { json, text }
 }
 
 fn shorten(s: &str) -> String {

@@ -37,6 +37,10 @@ pub const CONSTRUCTORS: &[Constructor] = &[
     constructor("delay", Arity::Exactly(1)),
     constructor("void", Arity::Exactly(1)),
     constructor("timeout", Arity::Exactly(2)),
+    constructor("catch", Arity::Exactly(2)),
+    constructor("ensure", Arity::Exactly(2)),
+    constructor("then", Arity::Exactly(2)),
+    constructor("retrying", Arity::Exactly(2)),
     constructor("noop", Arity::Bare),
 ];
 

@@ -78,7 +78,97 @@ pub enum Message {
     /// Fails (retryably) if the message has not finished within the
     /// duration (ms); its running native jobs are cancelled.
     Timeout(i64, Msg),
+    /// A message wrapped in failure handling, a retry policy, or a
+    /// continuation: `catch`, `ensure`, `then`, `retrying`.
+    Wrap(Wrap, Msg),
     Noop,
+}
+
+/// What a [`Message::Wrap`] does around its inner message.
+#[derive(Debug, Clone)]
+pub enum Wrap {
+    /// `catch(m, handler)`: if `m` ends as a dead letter, `handler` runs
+    /// with the error record appended instead.
+    Catch(Callback),
+    /// `ensure(m, cleanup)`: `cleanup` runs after `m` whatever its outcome.
+    Ensure(Msg),
+    /// `then(m, next)`: `next` runs with what `m` yielded appended.
+    Then(Callback),
+    /// `retrying(m, policy)`: the calls in `m` retry by this policy.
+    Retrying(Rc<RetryPolicy>),
+}
+
+impl Wrap {
+    /// The constructor's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Wrap::Catch(_) => "catch",
+            Wrap::Ensure(_) => "ensure",
+            Wrap::Then(_) => "then",
+            Wrap::Retrying(_) => "retrying",
+        }
+    }
+
+    /// The constructor's second argument, as a value.
+    pub fn to_value(&self) -> Value {
+        match self {
+            Wrap::Catch(cb) | Wrap::Then(cb) => cb.to_value(),
+            Wrap::Ensure(m) => Value::Message(m.clone()),
+            Wrap::Retrying(p) => p.to_value(),
+        }
+    }
+
+    fn same(&self, other: &Wrap) -> bool {
+        match (self, other) {
+            (Wrap::Catch(a), Wrap::Catch(b)) | (Wrap::Then(a), Wrap::Then(b)) => {
+                a.to_value() == b.to_value()
+            }
+            (Wrap::Ensure(a), Wrap::Ensure(b)) => a == b,
+            (Wrap::Retrying(a), Wrap::Retrying(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// How the calls inside `retrying(m, policy)` retry (Celery's
+/// `max_retries`/`autoretry_for`, Temporal's `RetryPolicy`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in all (1: no retry).
+    pub attempts: u32,
+    /// The first wait (ms); it doubles each attempt, capped at `max_backoff`.
+    pub backoff: Option<i64>,
+    pub max_backoff: Option<i64>,
+    /// Only retryable errors with these codes retry (`None`: every
+    /// retryable error); others are fatal at once.
+    pub on: Option<Vec<String>>,
+}
+
+impl RetryPolicy {
+    /// The policy as the record it was written as.
+    pub fn to_value(&self) -> Value {
+        let mut fields: Vec<(&str, Value)> = vec![("attempts", Value::Int(self.attempts.into()))];
+        if let Some(b) = self.backoff {
+            fields.push(("backoff", Value::Duration(b)));
+        }
+        if let Some(b) = self.max_backoff {
+            fields.push(("max_backoff", Value::Duration(b)));
+        }
+        if let Some(on) = &self.on {
+            fields.push((
+                "on",
+                Value::list(on.iter().map(|c| Value::str(c)).collect()),
+            ));
+        }
+        super::natives::record(fields)
+    }
+
+    /// Whether an error with this code may retry under the policy.
+    pub fn retries(&self, code: &str) -> bool {
+        self.on
+            .as_ref()
+            .is_none_or(|codes| codes.iter().any(|c| c == code))
+    }
 }
 
 /// What a promise calls with the values it collected.
@@ -102,6 +192,25 @@ impl Callback {
                 let mut all = Vec::with_capacity(args.len() + 1);
                 all.extend(args.iter().cloned());
                 all.push(Value::list(collected));
+                Message::Call {
+                    action: action.clone(),
+                    args: Args::from(all),
+                }
+            }
+        }
+    }
+
+    /// The call with one more argument: `cb(v)`, or `call(a, x, …, v)`.
+    pub fn with_last(&self, last: Value) -> Message {
+        match self {
+            Callback::Action(action) => Message::Call {
+                action: action.clone(),
+                args: Args::One(last),
+            },
+            Callback::Call(action, args) => {
+                let mut all = Vec::with_capacity(args.len() + 1);
+                all.extend(args.iter().cloned());
+                all.push(last);
                 Message::Call {
                     action: action.clone(),
                     args: Args::from(all),
@@ -134,6 +243,7 @@ impl Message {
             Message::Delay(_) => "delay",
             Message::Void(_) => "void",
             Message::Timeout(..) => "timeout",
+            Message::Wrap(w, _) => w.name(),
             Message::Noop => "noop",
         }
     }
@@ -209,6 +319,14 @@ impl Message {
                 m.write_display(out, depth + 1);
                 out.push(')');
             }
+            Message::Wrap(w, m) => {
+                out.push_str(w.name());
+                out.push('(');
+                m.write_display(out, depth + 1);
+                out.push_str(", ");
+                w.to_value().write_display(out, true, depth + 1);
+                out.push(')');
+            }
             Message::Noop => out.push_str("noop"),
         }
     }
@@ -229,6 +347,11 @@ impl Message {
             ("duration", Message::Delay(d)) => Value::Duration(*d),
             ("inner", Message::Void(m) | Message::Timeout(_, m)) => Value::Message(m.clone()),
             ("duration", Message::Timeout(d, _)) => Value::Duration(*d),
+            ("inner", Message::Wrap(_, m)) => Value::Message(m.clone()),
+            ("handler", Message::Wrap(w @ Wrap::Catch(_), _)) => w.to_value(),
+            ("cleanup", Message::Wrap(w @ Wrap::Ensure(_), _)) => w.to_value(),
+            ("next", Message::Wrap(w @ Wrap::Then(_), _)) => w.to_value(),
+            ("policy", Message::Wrap(w @ Wrap::Retrying(_), _)) => w.to_value(),
             _ => return None,
         })
     }
@@ -264,6 +387,7 @@ impl PartialEq for Message {
             }
             (Message::Void(a), Message::Void(b)) => a == b,
             (Message::Timeout(d1, a), Message::Timeout(d2, b)) => d1 == d2 && a == b,
+            (Message::Wrap(w1, a), Message::Wrap(w2, b)) => w1.same(w2) && a == b,
             (Message::Noop, Message::Noop) => true,
             _ => false,
         }

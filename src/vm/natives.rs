@@ -10,11 +10,13 @@ use super::error::{codes, RuntimeError};
 use super::message::{Args, Callback, Message, Msg};
 use super::value::{Str, Value};
 
+mod guard;
 mod json;
 mod params;
 mod text;
 mod time;
 
+pub use guard::{appended_arity, error_record, policy as retry_policy, try_result, uncatchable};
 pub use json::{from_json, to_json};
 pub use params::{convert as convert_param, wanted as wanted_param, ScriptArgs};
 
@@ -50,6 +52,9 @@ pub trait Host {
 }
 
 type NativeResult = Result<Value, RuntimeError>;
+
+/// The native the interpreter runs itself (it calls back into code).
+pub const TRY_CALL: fn(&mut dyn Host, &[Value]) -> Result<Value, RuntimeError> = guard::try_call;
 
 pub struct NativeFn {
     pub name: &'static str,
@@ -119,6 +124,12 @@ natives! {
     "delay" (1, 1) delay: "delay(d): complete d after first stepped";
     "void" (1, 1) void: "void(m): run m, discarding the data it yields";
     "timeout" (2, 2) timeout: "timeout(d, m): fail (retryably) if m has not finished within d";
+    // Failure handling and continuations.
+    "catch" (2, 2) guard::catch: "catch(m, handler): if m ends as a dead letter, call handler with {code, message, call, attempts} instead";
+    "ensure" (2, 2) guard::ensure: "ensure(m, cleanup): run m, then cleanup whatever m's outcome";
+    "then" (2, 2) guard::then: "then(m, next): run m, then call next with what m yielded (one value, nil, or a list)";
+    "retrying" (2, 2) guard::retrying: "retrying(m, policy): m's calls retry by policy (attempts, or {attempts, backoff, max_backoff, on})";
+    "try_call" (1, ANY) guard::try_call: "try_call(f, args…): {ok: true, value} if f(args…) returns, {ok: false, error: {code, message}} if it fails";
     // Parameters, JSON, and the process (issue 22).
     "args" (0, 0) params::args: "args(): the words after `--` (voyager run FILE -- …) that are not flags";
     "param" (1, 2) params::param: "param(name, default): the next word after `--`, as <name> (required without a default)";

@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use super::message::Message;
+use super::message::{Message, Wrap};
 use super::value::Value;
 use crate::bytecode::chunk::{MessagePattern, Pattern};
 
@@ -111,7 +111,20 @@ fn match_message(
             matches(&Value::Duration(*d), sub(0), slots)
                 && matches(&Value::Message(inner.clone()), sub(1), slots)
         }
+        (kind, Message::Wrap(wrap, inner)) if kind_of(wrap) == kind => {
+            matches(&Value::Message(inner.clone()), sub(0), slots)
+                && matches(&wrap.to_value(), sub(1), slots)
+        }
         (MessagePattern::Noop, Message::Noop) => true,
         _ => false,
+    }
+}
+
+fn kind_of(wrap: &Wrap) -> MessagePattern {
+    match wrap {
+        Wrap::Catch(_) => MessagePattern::Catch,
+        Wrap::Ensure(_) => MessagePattern::Ensure,
+        Wrap::Then(_) => MessagePattern::Then,
+        Wrap::Retrying(_) => MessagePattern::Retrying,
     }
 }

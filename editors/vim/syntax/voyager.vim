@@ -21,12 +21,13 @@ syn match voyagerTopic +"[^"]*"+ contained
 syn match voyagerFilter +\<\(interest\|observe\|pass\)\>\s\+"[^"]*"+ contains=voyagerFilterWord,voyagerTopic
 syn keyword voyagerFilterWord interest observe pass contained
 
-syn keyword voyagerConstructor call data seq conc promise defer delay void timeout noop
+syn keyword voyagerConstructor call data seq conc promise defer delay void timeout catch ensure then retrying noop
 syn keyword voyagerBuiltin print len str int float type_of keys values get push pop range sort reverse slice join split upper lower trim starts_with ends_with replace abs min max now assert fail retry
 syn keyword voyagerBuiltin map filter reduce each any all find sum enumerate flat_map
 syn keyword voyagerBuiltin sh read_file write_file http list_dir glob path_exists append_file make_dir remove_file remove_dir
 syn keyword voyagerBuiltin regex_match regex_find regex_find_all regex_replace regex_split
 syn keyword voyagerBuiltin format_time parse_time time_parts make_time add_days add_months format_number pad_start pad_end
+syn keyword voyagerBuiltin try_call
 syn keyword voyagerBuiltin args param flag env json_encode json_decode eprint exit uuid
 " `contains` is an argument of :syn keyword, so it cannot be listed there.
 syn match voyagerBuiltin "\<contains\>"

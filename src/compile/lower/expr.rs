@@ -395,9 +395,9 @@ impl Compiler<'_> {
                         self.check_action_arity(first, args.len() - 1, span);
                     }
                 }
-                if native.name == "promise" {
+                if let name @ ("promise" | "catch" | "then") = native.name {
                     if let Some(callback) = args.get(1) {
-                        self.check_promise_callback(callback);
+                        self.check_promise_callback(name, callback);
                     }
                 }
                 if matches!(native.name, "param" | "flag" | "env" | "args") {
@@ -484,8 +484,29 @@ impl Compiler<'_> {
             "`{name}` is declared here with {arity} parameter{}",
             plural(arity)
         );
-        if self.callbacks.contains(&span) {
-            if given + 1 != arity {
+        if let Some(&ctor) = self.callbacks.get(&span) {
+            if ctor != "promise" && given + 1 != arity {
+                let (role, appended) = appended(ctor);
+                let d = Diagnostic::error(
+                    codes::ACTION_ARITY,
+                    format!(
+                        "The {ctor}'s {role} `{name}` takes {takes} but would get {}: {}",
+                        given + 1,
+                        if given == 0 {
+                            appended.to_string()
+                        } else {
+                            format!("the {given} written here and {appended}")
+                        }
+                    ),
+                    self.loc(span),
+                )
+                .label(format!("{label}, then {appended}"))
+                .also(declared, declared_label)
+                .hint(format!(
+                    "{ctor} appends {appended} as the last argument: `{name}` takes the arguments written in `call({name}, …)` and one more"
+                ));
+                self.error(d);
+            } else if given + 1 != arity {
                 let d = Diagnostic::error(
                     codes::ACTION_ARITY,
                     format!(
@@ -546,13 +567,13 @@ impl Compiler<'_> {
     /// `promise(items, cb)`: a declared action as the callback gets one
     /// argument, the collected list; a `call(cb, …)` is marked, so that
     /// [`Self::check_action_arity`] counts the list in.
-    fn check_promise_callback(&mut self, callback: &Expr) {
+    fn check_promise_callback(&mut self, ctor: &'static str, callback: &Expr) {
         if let ExprKind::Call(callee, args) = &callback.kind {
             if matches!(&callee.kind, ExprKind::Name(n) if n == "call")
                 && matches!(self.resolve("call"), Some(Resolved::Native(_)))
                 && !args.is_empty()
             {
-                self.callbacks.insert(callback.span);
+                self.callbacks.insert(callback.span, ctor);
             }
             return;
         }
@@ -560,6 +581,27 @@ impl Compiler<'_> {
             return;
         };
         if arity == 1 {
+            return;
+        }
+        if ctor != "promise" {
+            let (role, appended) = appended(ctor);
+            let d = Diagnostic::error(
+                codes::ACTION_ARITY,
+                format!(
+                    "The {ctor}'s {role} `{name}` takes {arity} argument{} but would get 1: {appended}",
+                    plural(arity)
+                ),
+                self.loc(callback.span),
+            )
+            .label(format!("gets {appended}"))
+            .also(
+                declared,
+                format!("`{name}` is declared here with {arity} parameter{}", plural(arity)),
+            )
+            .hint(format!(
+                "write the other arguments in a call: `{ctor}(m, call({name}, …))`; {ctor} appends {appended}"
+            ));
+            self.error(d);
             return;
         }
         let d = Diagnostic::error(
@@ -621,5 +663,15 @@ impl Compiler<'_> {
                 ..
             }))
         )
+    }
+}
+
+/// What `catch` and `then` call their second argument, and what they
+/// append to its arguments.
+fn appended(ctor: &str) -> (&'static str, &'static str) {
+    if ctor == "catch" {
+        ("handler", "the error record")
+    } else {
+        ("next step", "the result")
     }
 }

@@ -50,7 +50,7 @@ pub fn compile_unit(
         fns: Vec::new(),
         nesting: 0,
         reported: HashSet::new(),
-        callbacks: HashSet::new(),
+        callbacks: HashMap::new(),
         too_large_reported: false,
         fuse: std::env::var_os("VOYAGER_NO_FUSE").is_none(),
     };
@@ -73,7 +73,8 @@ struct Compiler<'g> {
     /// Names already reported at these spans (so one mistake is one error).
     reported: HashSet<Span>,
     /// `call(…)` expressions written as a promise's callback.
-    callbacks: HashSet<Span>,
+    /// (`catch`'s handler and `then`'s next step too: the constructor.)
+    callbacks: HashMap<Span, &'static str>,
     too_large_reported: bool,
     /// Whether to emit the fused instructions (ADD_CONST, LT_JUMP, …).
     /// `VOYAGER_NO_FUSE=1` turns them off, so that a test can check that

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use super::error::{codes, Loc, RuntimeError, TraceFrame};
 use super::message::Message;
-use super::natives::{compare, Host};
+use super::natives::{compare, Host, TRY_CALL};
 use super::pattern::matches;
 use super::value::{ActionBody, ActionDef, Closure, Value};
 use crate::bytecode::chunk::FnProto;
@@ -230,6 +230,9 @@ impl Vm {
                         argc,
                     ));
                 }
+                if std::ptr::fn_addr_eq(native.func, TRY_CALL) {
+                    return self.try_call(callee_at);
+                }
                 let result = (native.func)(&mut *self.host, &self.stack[callee_at + 1..])?;
                 self.truncate_stack(callee_at);
                 self.stack.push(result);
@@ -245,6 +248,23 @@ impl Vm {
                 format!("{} `{}` is not a function", other.type_name(), other.repr()),
             )),
         }
+    }
+
+    /// `try_call(f, args…)`: calls `f`, and a runtime error it raises
+    /// becomes a value instead of unwinding further.
+    #[cold]
+    fn try_call(&mut self, callee_at: usize) -> Result<bool, RuntimeError> {
+        let args = self.stack[callee_at + 2..].to_vec();
+        let f = self.stack[callee_at + 1].clone();
+        let result = self.call(&f, &args);
+        if let Err(e) = &result {
+            if crate::vm::natives::uncatchable(e) {
+                return result.map(|_| false);
+            }
+        }
+        self.truncate_stack(callee_at);
+        self.stack.push(crate::vm::natives::try_result(result));
+        Ok(false)
     }
 
     /// The closure of the frame whose locals start at `base`: the callee's

@@ -263,6 +263,16 @@ fn message_fields_hint(m: &Message) -> &'static str {
         Message::Delay(_) => "a delay has .op and .duration",
         Message::Void(_) => "a void has .op and .inner",
         Message::Timeout(..) => "a timeout has .op, .duration and .inner",
+        Message::Wrap(crate::vm::message::Wrap::Catch(_), _) => {
+            "a catch has .op, .inner and .handler"
+        }
+        Message::Wrap(crate::vm::message::Wrap::Ensure(_), _) => {
+            "an ensure has .op, .inner and .cleanup"
+        }
+        Message::Wrap(crate::vm::message::Wrap::Then(_), _) => "a then has .op, .inner and .next",
+        Message::Wrap(crate::vm::message::Wrap::Retrying(_), _) => {
+            "a retrying has .op, .inner and .policy"
+        }
         Message::Noop => "noop has only .op",
     }
 }

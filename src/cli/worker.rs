@@ -1,0 +1,453 @@
+//! Many workers on one queue (a PostgreSQL store): `voyager worker` works
+//! the queue, `voyager enqueue` adds to it, and [`drive`] is the loop both
+//! `worker` and `run --store postgres://…` use: take a batch of ready items
+//! when the engine has nothing queued, step them, and sleep on `LISTEN`
+//! when there is nothing to take.
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+
+use super::{exit, read_script, report, signals, store};
+use crate::engine::clock::Clock;
+use crate::engine::serial;
+use crate::engine::store::Resumed;
+use crate::engine::{Config, Finish};
+use crate::runtime::{LoadError, Options, Output, Voyager};
+use crate::store::pg::{self, PgOptions, PgShared, PgStore, Taken, MAX_TAKES};
+use crate::vm::value::Value;
+
+#[derive(Args, Debug)]
+pub struct WorkerArgs {
+    /// The script whose actions the queue's items call (its top level runs,
+    /// but the messages it makes are not enqueued).
+    pub file: PathBuf,
+    /// The PostgreSQL store: postgres://USER@HOST:PORT/DATABASE.
+    #[arg(long, value_name = "URL")]
+    pub store: String,
+    /// Exit once the store holds no unfinished item (none queued, none on
+    /// a timer, none held by another worker), instead of waiting for more.
+    #[arg(long)]
+    pub until_idle: bool,
+    /// No LISTEN/NOTIFY and no session locks: idle workers poll once a
+    /// second, and only leases rescue items (for PgBouncer's transaction
+    /// pooling).
+    #[arg(long)]
+    pub poll_only: bool,
+    /// How long a taken item is leased to this worker (renewed every third
+    /// of it while the worker lives); another worker rescues it after.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = super::args::parse_lease)]
+    pub lease: i64,
+    /// Attempts per call before it is a dead letter (1 = no retries).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_attempts: u32,
+    /// Most native jobs in flight at once.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub jobs: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct EnqueueArgs {
+    /// The script whose actions the message calls.
+    pub file: PathBuf,
+    /// The message: an expression of the script's, as `call(work, 1)`.
+    pub expression: String,
+    /// The PostgreSQL store: postgres://USER@HOST:PORT/DATABASE.
+    #[arg(long, value_name = "URL")]
+    pub store: String,
+    /// Refuse the message (exit status 3) while an unfinished item has
+    /// the same KEY.
+    #[arg(long, value_name = "KEY")]
+    pub unique: Option<String>,
+}
+
+fn not_pg(store: &str) -> Option<u8> {
+    if pg::is_url(store) {
+        return None;
+    }
+    eprintln!(
+        "error: `{store}` is not a PostgreSQL URL (postgres://USER@HOST:PORT/DATABASE); many workers need a PostgreSQL store"
+    );
+    Some(exit::USAGE)
+}
+
+/// Compiles a script whose top-level messages are not enqueued.
+fn load(
+    file: &std::path::Path,
+    config: Config,
+    color: bool,
+) -> Result<(Voyager, String, String), u8> {
+    let (name, text, dir) = read_script(file)?;
+    let mut v = Voyager::new(Options {
+        clock: Clock::real(),
+        config,
+        output: Output::stdout(),
+    });
+    v.enqueue_top_level = false;
+    let loaded = match v.compile(&name, &text, dir.as_deref()) {
+        Ok(units) => v.install_units(units),
+        Err(diags) => Err(LoadError::Compile(diags)),
+    };
+    match loaded {
+        Ok(()) => Ok((v, name, text)),
+        Err(LoadError::Compile(diags)) => {
+            report(&v, &diags, color);
+            Err(exit::COMPILE)
+        }
+        Err(LoadError::Runtime(d)) => {
+            v.flush();
+            report(&v, &[*d], color);
+            Err(exit::DEAD_LETTERS)
+        }
+    }
+}
+
+pub fn worker(args: &WorkerArgs, color: bool) -> u8 {
+    if let Some(code) = not_pg(&args.store) {
+        return code;
+    }
+    let config = Config {
+        max_attempts: args.max_attempts,
+        ..Config::default()
+    };
+    let config = Config {
+        jobs: args.jobs.map_or(config.jobs, |n| n as usize),
+        ..config
+    };
+    crate::engine::jobs::become_subreaper();
+    let options = PgOptions {
+        lease_ms: args.lease,
+        poll_only: args.poll_only,
+        ..PgOptions::default()
+    };
+    let mut pg = match PgStore::open(&args.store, options) {
+        Ok(s) => s,
+        Err(e) => return store::fail(&e),
+    };
+    let (mut v, _, _) = match load(&args.file, config, color) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    {
+        let stored = match pg.load_state() {
+            Ok(s) => s,
+            Err(e) => return store::fail(&e),
+        };
+        let mut state = v.engine.state.borrow_mut();
+        for (k, j) in stored {
+            state.load(k, j);
+        }
+    }
+    v.set_interrupt(signals::install());
+    if let Err(code) = claim_topics(&mut v, &mut pg) {
+        return code;
+    }
+    let shared = PgShared(std::rc::Rc::new(std::cell::RefCell::new(pg)));
+    v.engine.set_store(Box::new(shared.clone()), false);
+    let finish = drive(&mut v, &shared, args.until_idle, true);
+    v.flush();
+    let lost = shared.0.borrow().lost;
+    if lost > 0 {
+        eprintln!(
+            "warning: {lost} item(s) were rescued by other workers while this one held them (its leases ran out: raise --lease?)"
+        );
+    }
+    match finish {
+        Finish::StoreFailed(why) => {
+            eprintln!("error[{}]: {why}", crate::codes::STORE_FAILED);
+            exit::OUTPUT
+        }
+        Finish::Interrupted => {
+            v.engine.end_jobs();
+            signals::exit_status(signals::received().unwrap_or(libc::SIGINT))
+        }
+        _ => super::output_status(&mut v, exit::OK),
+    }
+}
+
+/// Puts the topic contents of workers that are gone into this one's topics.
+pub fn claim_topics(v: &mut Voyager, pg: &mut PgStore) -> Result<(), u8> {
+    let rows = pg.claim_topics().map_err(|e| store::fail(&e))?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut resumed = Resumed {
+        next_id: pg.max_local(),
+        unclaimed: v.engine.stats.unclaimed_data,
+        ..Resumed::default()
+    };
+    for (topic, text) in rows {
+        let lookup = |name: &str| v.global_named(name);
+        let message = serial::from_line(&text)
+            .map_err(|e| e.to_string())
+            .and_then(|j| serial::message_from_json(&j, &lookup));
+        match message {
+            Ok(m) => resumed.topics.push((topic.into(), m)),
+            Err(why) => {
+                let e = pg::script_changed_error(&pg.url(), &why);
+                return Err(store::fail(&e));
+            }
+        }
+    }
+    v.engine.resume(resumed);
+    Ok(())
+}
+
+/// Works the store's queue until interrupted or (with `until_idle`) until
+/// the store holds no unfinished work, which marks its run finished.
+/// What the engine did is committed before this returns; an interrupted
+/// worker hands its leases back. A `worker` keeps no dead letters in
+/// memory once they are committed (a run lists them at its end).
+pub fn drive(v: &mut Voyager, pg: &PgShared, until_idle: bool, worker: bool) -> Finish {
+    let interrupt = v.engine.interrupt.clone();
+    let second = Duration::from_secs(1);
+    let mut last_take = Instant::now();
+    let mut last_rescue: Option<Instant> = None;
+    // Whether taking may find something now (else: after a NOTIFY, or a
+    // second).
+    let mut hopeful = true;
+    let finish = loop {
+        if interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::Relaxed))
+        {
+            if let Some(store) = v.engine.store_mut() {
+                store.abandon();
+            }
+            break Finish::Interrupted;
+        }
+        if let Some(why) = v.engine.store_mut().and_then(|s| s.failure()) {
+            break Finish::StoreFailed(why);
+        }
+        if let Some(limit) = v.engine.config.max_steps {
+            if v.engine.stats.work() >= limit {
+                v.engine.commit_top_level();
+                break Finish::StepLimit {
+                    unfinished: v.engine.pending(),
+                };
+            }
+        }
+        if v.engine.queued() == 0 && (hopeful || last_take.elapsed() >= second) {
+            // What was done is committed before more is taken.
+            v.engine.commit_top_level();
+            if worker && !v.engine.dead_letters().is_empty() {
+                v.engine.take_dead_letters();
+            }
+            let mut pgs = pg.0.borrow_mut();
+            if last_rescue.is_none_or(|t| t.elapsed() >= second) {
+                last_rescue = Some(Instant::now());
+                if let Err(e) = pgs.rescue() {
+                    break Finish::StoreFailed(e.message);
+                }
+            }
+            let taken = match pgs.take() {
+                Ok(t) => t,
+                Err(e) => break Finish::StoreFailed(e.message),
+            };
+            drop(pgs);
+            last_take = Instant::now();
+            hopeful = !taken.is_empty();
+            if hopeful {
+                enter(v, pg, taken);
+                continue;
+            }
+        }
+        if v.engine.step_once() {
+            continue;
+        }
+        // Nothing in this worker: commit, and wait for work.
+        v.engine.commit_top_level();
+        if hopeful {
+            continue;
+        }
+        if until_idle {
+            let empty = pg.0.borrow_mut().is_empty();
+            match empty {
+                Ok(true) => {
+                    if let Some(store) = v.engine.store_mut() {
+                        store.finished();
+                    }
+                    break Finish::Idle;
+                }
+                Ok(false) => {}
+                Err(e) => break Finish::StoreFailed(e.message),
+            }
+        }
+        pg.0.borrow_mut().wait(second, interrupt.as_deref());
+        hopeful = true;
+    };
+    v.flush();
+    if !matches!(finish, Finish::Idle) {
+        pg.0.borrow_mut().release();
+    }
+    if let Some(why) = v.engine.store_mut().and_then(|s| s.failure()) {
+        return Finish::StoreFailed(why);
+    }
+    finish
+}
+
+/// Puts taken rows into the engine: an item as it was left, or a message
+/// (enqueued JSON, or expression text compiled here) entered and routed as
+/// a new one would be, its first item keeping the row. A row that cannot
+/// run is a dead letter.
+fn enter(v: &mut Voyager, pg: &PgShared, taken: Vec<Taken>) {
+    for t in taken {
+        if t.attempts > MAX_TAKES {
+            let error = format!(
+                "taken {} times, and each time its worker stopped before it finished",
+                t.attempts - 1
+            );
+            pg.0.borrow_mut().dead_row(
+                t.id,
+                shown_body(&t),
+                crate::codes::ITEM_ABANDONED,
+                error,
+                t.attempts,
+            );
+            continue;
+        }
+        let message = match t.form.as_str() {
+            "node" => {
+                let lookup = |name: &str| v.global_named(name);
+                let node = serial::from_line(&t.body)
+                    .map_err(|e| e.to_string())
+                    .and_then(|j| crate::engine::snapshot::node_from_json(&j, &lookup));
+                match node {
+                    Ok(node) => {
+                        let id = pg.0.borrow_mut().adopt_row(t.id);
+                        let unclaimed = v.engine.stats.unclaimed_data;
+                        v.engine.resume(Resumed {
+                            items: vec![(id, node)],
+                            next_id: id,
+                            unclaimed,
+                            ..Resumed::default()
+                        });
+                    }
+                    Err(why) => pg.0.borrow_mut().dead_row(
+                        t.id,
+                        t.body.clone(),
+                        crate::codes::STORE_SCRIPT_CHANGED,
+                        format!("the item no longer fits the script: {why}"),
+                        t.attempts,
+                    ),
+                }
+                continue;
+            }
+            "message" => {
+                let lookup = |name: &str| v.global_named(name);
+                serial::from_line(&t.body)
+                    .map_err(|e| e.to_string())
+                    .and_then(|j| serial::message_from_json(&j, &lookup))
+                    .map_err(|why| {
+                        (
+                            crate::codes::STORE_SCRIPT_CHANGED,
+                            format!("the message no longer fits the script: {why}"),
+                        )
+                    })
+            }
+            _ => match v.eval("<enqueued>", &t.body) {
+                Ok(Value::Message(m)) => Ok(m),
+                Ok(other) => Err((
+                    crate::codes::ENQUEUED_INVALID,
+                    format!("`{}` is {}, not a message", t.body, other.repr()),
+                )),
+                Err(LoadError::Compile(diags)) => Err((
+                    crate::codes::ENQUEUED_INVALID,
+                    diags.iter().map(one_line).collect::<Vec<_>>().join("; "),
+                )),
+                Err(LoadError::Runtime(d)) => Err((crate::codes::ENQUEUED_INVALID, one_line(&d))),
+            },
+        };
+        match message {
+            Ok(m) => {
+                pg.0.borrow_mut().adopt_next(Some(t.id));
+                v.engine.enqueue(&m);
+                if pg.0.borrow_mut().adopt_next(None).is_some() {
+                    // Nothing of it is an item (data, or taken by a topic).
+                    pg.0.borrow_mut().drop_row(t.id);
+                }
+            }
+            Err((code, why)) => {
+                pg.0.borrow_mut()
+                    .dead_row(t.id, shown_body(&t), code, why, t.attempts)
+            }
+        }
+    }
+}
+
+/// A diagnostic in one line, for a dead letter's error.
+fn one_line(d: &crate::diag::Diagnostic) -> String {
+    let mut s = format!("[{}] {}", d.code, d.title);
+    if !d.label.is_empty() {
+        s.push_str(": ");
+        s.push_str(&d.label);
+    }
+    s
+}
+
+/// A taken row's body as a dead letter's message (JSON text).
+fn shown_body(t: &Taken) -> String {
+    if t.form == "source" {
+        serde_json::Value::String(t.body.clone()).to_string()
+    } else {
+        t.body.clone()
+    }
+}
+
+pub fn enqueue(args: &EnqueueArgs, color: bool) -> u8 {
+    if let Some(code) = not_pg(&args.store) {
+        return code;
+    }
+    let (mut v, name, text) = match load(&args.file, Config::default(), color) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let message = match v.eval("<enqueue>", &args.expression) {
+        Ok(Value::Message(m)) => m,
+        Ok(other) => {
+            eprintln!(
+                "error[{}]: `{}` is {}, not a message",
+                crate::codes::ENQUEUED_INVALID,
+                args.expression,
+                other.repr()
+            );
+            return exit::USAGE;
+        }
+        Err(LoadError::Compile(diags)) => {
+            report(&v, &diags, color);
+            return exit::COMPILE;
+        }
+        Err(LoadError::Runtime(d)) => {
+            report(&v, &[*d], color);
+            return exit::DEAD_LETTERS;
+        }
+    };
+    let json = match serial::message_to_json(&message) {
+        Ok(j) => serial::to_line(&j),
+        Err(e) => {
+            eprintln!(
+                "error[{}]: the message cannot be stored: {e}",
+                crate::codes::ENQUEUED_INVALID
+            );
+            return exit::USAGE;
+        }
+    };
+    let hash = crate::store::source_hash(&text);
+    match pg::enqueue(&args.store, &name, &hash, &json, args.unique.as_deref()) {
+        Ok(Some(id)) => {
+            print!("enqueued item #{id}\n");
+            exit::OK
+        }
+        Ok(None) => {
+            eprintln!(
+                "error[{}]: an unfinished item already has the unique key \"{}\"; nothing was enqueued\n  help: the key is free again once that item finishes",
+                crate::codes::UNIQUE_TAKEN,
+                args.unique.as_deref().unwrap_or_default()
+            );
+            exit::UNIQUE_TAKEN
+        }
+        Err(e) => store::fail(&e),
+    }
+}

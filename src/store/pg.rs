@@ -1,0 +1,1027 @@
+//! Many workers on one queue: a PostgreSQL store (`--store postgres://…`).
+//!
+//! The same [`Store`] seam as the SQLite store, with the items in a table
+//! that every worker takes from. A worker takes a batch of ready items with
+//! `SELECT … FOR UPDATE SKIP LOCKED` (served by a partial index on the
+//! unleased items), and holds each under a lease: its worker key and a
+//! time it runs until, renewed by a heartbeat thread. What a worker's step
+//! makes of an item (the item put back, new items, its end, dead letters,
+//! durable state) is written in one transaction per group of steps, as
+//! with SQLite; new items a worker makes stay leased to it.
+//!
+//! A worker also holds a session advisory lock on its own key for as long
+//! as its connection lives. An item whose lease ran out, or whose worker's
+//! lock is gone (the process was killed: PostgreSQL ends its session at
+//! once), is rescued: its lease is cleared, and the next worker to take it
+//! counts one more attempt. An item taken more than [`MAX_TAKES`] times is
+//! a dead letter (its workers keep dying on it). Behind a PgBouncer in
+//! transaction pooling, sessions are shared, so `poll_only` turns off both
+//! the lock check (leases alone decide) and `LISTEN`.
+//!
+//! The schema lives in the `voyager` schema, created and upgraded by the
+//! first Voyager to connect, under an advisory lock, and versioned in
+//! `voyager.schema_version`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use postgres::{Client, NoTls};
+
+use super::open::{StoreError, EXIT_SCRIPT_CHANGED, EXIT_UNUSABLE};
+use super::{RunInfo, Sync, GROUP_STEPS, GROUP_TIME};
+use crate::codes;
+use crate::engine::node::Node;
+use crate::engine::serial;
+use crate::engine::snapshot;
+use crate::engine::store::{ItemState, Store};
+use crate::engine::DeadLetter;
+use crate::vm::message::Msg;
+
+/// The schema this Voyager writes (`voyager.schema_version`).
+pub const SCHEMA_VERSION: i32 = 1;
+
+/// The advisory lock key under which the schema is created or upgraded
+/// ("Voyg" and 1).
+const SCHEMA_LOCK: i64 = 0x566f_7967_0000_0001;
+
+/// The channel workers `LISTEN` on; enqueues and rescues `NOTIFY` it.
+pub const CHANNEL: &str = "voyager_items";
+
+/// Times an item may be taken (its worker died or lost it each time but
+/// the last) before it is a dead letter.
+pub const MAX_TAKES: i32 = 5;
+
+/// Items taken at once.
+const TAKE_BATCH: i64 = 256;
+
+/// Exit status when the server cannot be reached (sysexits' EX_UNAVAILABLE).
+pub const EXIT_UNAVAILABLE: u8 = 69;
+
+const SCHEMA: &str = "
+CREATE SCHEMA IF NOT EXISTS voyager;
+CREATE TABLE IF NOT EXISTS voyager.schema_version (version integer NOT NULL);
+";
+
+/// Version 1. Times are milliseconds since the epoch (as Voyager's clock).
+const V1: &str = "
+CREATE FUNCTION voyager.now_ms() RETURNS bigint LANGUAGE sql VOLATILE AS
+  $$ SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint $$;
+CREATE TABLE voyager.runs (
+    id bigserial PRIMARY KEY,
+    script text NOT NULL,
+    source_hash text NOT NULL,
+    started bigint NOT NULL,
+    finished bigint,
+    steps bigint NOT NULL DEFAULT 0,
+    run_ms bigint NOT NULL DEFAULT 0,
+    unclaimed bigint NOT NULL DEFAULT 0
+);
+-- form: 'node' (an item as the engine left it, JSON), 'message' (a message
+-- to route, JSON: voyager enqueue) or 'source' (an expression to compile,
+-- text: voyager.enqueue()).
+CREATE TABLE voyager.items (
+    id bigserial PRIMARY KEY,
+    form text NOT NULL DEFAULT 'source',
+    body text NOT NULL,
+    state text NOT NULL DEFAULT 'queued',
+    due_at bigint NOT NULL DEFAULT voyager.now_ms(),
+    since bigint NOT NULL DEFAULT voyager.now_ms(),
+    attempts integer NOT NULL DEFAULT 0,
+    lease_owner bigint,
+    lease_until bigint,
+    unique_key text
+);
+-- What a worker takes: ready items, oldest due first.
+CREATE INDEX items_ready ON voyager.items (due_at, id) WHERE lease_owner IS NULL;
+CREATE INDEX items_leased ON voyager.items (lease_owner) WHERE lease_owner IS NOT NULL;
+-- Every row is unfinished (a finished item is deleted): a second item with
+-- the same key is refused by the index, atomically.
+CREATE UNIQUE INDEX items_unique ON voyager.items (unique_key) WHERE unique_key IS NOT NULL;
+CREATE TABLE voyager.topics (
+    seq bigserial PRIMARY KEY,
+    topic text NOT NULL,
+    message text NOT NULL,
+    owner bigint
+);
+CREATE TABLE voyager.dead_letters (
+    id bigserial PRIMARY KEY,
+    message text NOT NULL,
+    code text NOT NULL,
+    error text NOT NULL,
+    attempts integer NOT NULL,
+    at bigint NOT NULL
+);
+CREATE TABLE voyager.state (
+    key text PRIMARY KEY,
+    value text NOT NULL
+);
+-- Enqueue from the application's own transaction: the message as the
+-- script's expression text, compiled by the worker that takes it (one that
+-- does not compile is a dead letter with the error).
+CREATE FUNCTION voyager.enqueue(message text, unique_key text DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql AS $$
+#variable_conflict use_variable
+DECLARE
+  new_id bigint;
+BEGIN
+  INSERT INTO voyager.items (form, body, unique_key) VALUES ('source', message, unique_key)
+    RETURNING id INTO new_id;
+  UPDATE voyager.runs SET finished = NULL WHERE id = (SELECT max(id) FROM voyager.runs);
+  PERFORM pg_notify('voyager_items', '');
+  RETURN new_id;
+END $$;
+";
+
+/// How a worker talks to the server.
+#[derive(Clone, Copy, Debug)]
+pub struct PgOptions {
+    /// How long a taken item is leased (renewed every third of it).
+    pub lease_ms: i64,
+    /// No `LISTEN` and no session locks (for PgBouncer's transaction
+    /// pooling): idle workers poll once a second; leases alone rescue.
+    pub poll_only: bool,
+    pub sync: Sync,
+}
+
+impl Default for PgOptions {
+    fn default() -> PgOptions {
+        PgOptions {
+            lease_ms: 30_000,
+            poll_only: false,
+            sync: Sync::Interval,
+        }
+    }
+}
+
+/// Whether `--store` names a PostgreSQL database.
+pub fn is_url(store: &str) -> bool {
+    store.starts_with("postgres://") || store.starts_with("postgresql://")
+}
+
+/// A URL without its password, to show.
+pub fn display_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (auth, host) = match rest.rsplit_once('@') {
+        Some((a, h)) => (Some(a), h),
+        None => (None, rest),
+    };
+    match auth {
+        Some(a) => match a.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => format!("{scheme}://{a}@{host}"),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// An error's words, with the server's own message when it sent one.
+pub fn pg_text(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
+}
+
+fn pg_error(url: &str, e: &postgres::Error) -> StoreError {
+    let closed = e.is_closed() || e.as_db_error().is_none();
+    if closed {
+        StoreError {
+            code: codes::STORE_UNREACHABLE,
+            message: format!(
+                "cannot reach the PostgreSQL store {}: {}",
+                display_url(url),
+                pg_text(e)
+            ),
+            hint: Some(
+                "check that the server runs and the URL (host, port, user, database) is right"
+                    .into(),
+            ),
+            exit: EXIT_UNAVAILABLE,
+        }
+    } else {
+        StoreError {
+            code: codes::STORE_UNREADABLE,
+            message: format!(
+                "cannot use the PostgreSQL store {}: {}",
+                display_url(url),
+                pg_text(e)
+            ),
+            hint: None,
+            exit: EXIT_UNUSABLE,
+        }
+    }
+}
+
+/// Connects, and creates or upgrades the schema (under an advisory lock,
+/// so that workers starting together do it once).
+pub fn connect(url: &str) -> Result<Client, StoreError> {
+    let mut client = Client::connect(url, NoTls).map_err(|e| pg_error(url, &e))?;
+    let wrap = |e: postgres::Error| pg_error(url, &e);
+    let version = schema_version(&mut client).map_err(wrap)?;
+    if version == Some(SCHEMA_VERSION) {
+        return Ok(client);
+    }
+    if version.is_some_and(|v| v > SCHEMA_VERSION) {
+        return Err(newer(url, version.unwrap_or(0)));
+    }
+    let mut tx = client.transaction().map_err(wrap)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
+        .map_err(wrap)?;
+    tx.batch_execute(SCHEMA).map_err(wrap)?;
+    let found: Option<i32> = tx
+        .query_opt("SELECT max(version) FROM voyager.schema_version", &[])
+        .map_err(wrap)?
+        .and_then(|r| r.get(0));
+    let from = found.unwrap_or(0);
+    if from > SCHEMA_VERSION {
+        return Err(newer(url, from));
+    }
+    if from < 1 {
+        tx.batch_execute(V1).map_err(wrap)?;
+    }
+    // (Later versions add their steps here.)
+    if from < SCHEMA_VERSION {
+        tx.execute("DELETE FROM voyager.schema_version", &[])
+            .map_err(wrap)?;
+        tx.execute(
+            "INSERT INTO voyager.schema_version (version) VALUES ($1)",
+            &[&SCHEMA_VERSION],
+        )
+        .map_err(wrap)?;
+    }
+    tx.commit().map_err(wrap)?;
+    Ok(client)
+}
+
+fn newer(url: &str, version: i32) -> StoreError {
+    StoreError {
+        code: codes::STORE_NEWER,
+        message: format!(
+            "the PostgreSQL store {} was written by a newer Voyager (store schema {version}; this one knows up to {SCHEMA_VERSION})",
+            display_url(url)
+        ),
+        hint: Some("run it with the Voyager that made it, or a newer one".into()),
+        exit: EXIT_UNUSABLE,
+    }
+}
+
+fn schema_version(client: &mut Client) -> Result<Option<i32>, postgres::Error> {
+    let exists: bool = client
+        .query_one(
+            "SELECT to_regclass('voyager.schema_version') IS NOT NULL",
+            &[],
+        )?
+        .get(0);
+    if !exists {
+        return Ok(None);
+    }
+    Ok(client
+        .query_one("SELECT max(version) FROM voyager.schema_version", &[])?
+        .get(0))
+}
+
+pub fn latest_run(client: &mut Client) -> Result<Option<RunInfo>, postgres::Error> {
+    Ok(client
+        .query_opt(
+            "SELECT id, script, source_hash, started, finished FROM voyager.runs ORDER BY id DESC LIMIT 1",
+            &[],
+        )?
+        .map(|r| RunInfo {
+            id: r.get(0),
+            script: r.get(1),
+            source_hash: r.get(2),
+            started: r.get(3),
+            finished: r.get(4),
+        }))
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// A row a worker took.
+pub struct Taken {
+    pub id: i64,
+    /// `node`, `message` or `source` (see the schema).
+    pub form: String,
+    pub body: String,
+    pub attempts: i32,
+}
+
+enum Pending {
+    Put {
+        state: ItemState,
+        due: Option<i64>,
+        json: String,
+    },
+    Delete,
+}
+
+enum TopicOp {
+    Push(String, String),
+    Clear(String),
+}
+
+/// One worker's connection to the store. The engine reports to it through
+/// [`PgShared`]; the worker loop takes items through it between steps.
+pub struct PgStore {
+    client: Client,
+    url: String,
+    /// This worker's key: its leases' owner and its session lock.
+    pub worker: i64,
+    options: PgOptions,
+    run: Option<i64>,
+    /// A run to start at the next commit (script, hash of its source).
+    new_run: Option<(String, String)>,
+    /// Engine item ids and their rows.
+    rows: HashMap<u64, i64>,
+    /// The row the next new item takes over (an enqueued message being
+    /// entered: its first item keeps the row, and its unique key).
+    adopt: Option<i64>,
+    /// The largest engine item id reported or handed out.
+    max_local: u64,
+    items: HashMap<u64, Pending>,
+    /// Rows to delete at the next commit (taken messages entered).
+    drop_rows: Vec<i64>,
+    topics: Vec<TopicOp>,
+    dead: Vec<(String, String, String, i32)>,
+    state: HashMap<String, String>,
+    unclaimed_total: u64,
+    unclaimed_reported: u64,
+    steps: u64,
+    steps_reported: u64,
+    finished: bool,
+    since_commit: u32,
+    last_commit: Instant,
+    session_start: Instant,
+    ms_reported: i64,
+    /// Items another worker rescued from this one (its lease ran out).
+    pub lost: u64,
+    failure: Option<String>,
+    heartbeat: Option<Arc<AtomicBool>>,
+}
+
+impl PgStore {
+    /// Connects as a new worker: the schema made ready, the worker's
+    /// session lock taken, `LISTEN` started, and its heartbeat running.
+    pub fn open(url: &str, options: PgOptions) -> Result<PgStore, StoreError> {
+        let mut client = connect(url)?;
+        let wrap = |e: postgres::Error| pg_error(url, &e);
+        let worker: i64 = (uuid::Uuid::new_v4().as_u64_pair().0 >> 2) as i64 | 1;
+        if !options.poll_only {
+            client
+                .batch_execute(&format!(
+                    "SELECT pg_advisory_lock({worker}); LISTEN {CHANNEL};"
+                ))
+                .map_err(wrap)?;
+        }
+        let run = latest_run(&mut client).map_err(wrap)?.map(|r| r.id);
+        let mut store = PgStore {
+            client,
+            url: url.to_string(),
+            worker,
+            options,
+            run,
+            new_run: None,
+            rows: HashMap::new(),
+            adopt: None,
+            max_local: 0,
+            items: HashMap::new(),
+            drop_rows: Vec::new(),
+            topics: Vec::new(),
+            dead: Vec::new(),
+            state: HashMap::new(),
+            unclaimed_total: 0,
+            unclaimed_reported: 0,
+            steps: 0,
+            steps_reported: 0,
+            finished: false,
+            since_commit: 0,
+            last_commit: Instant::now(),
+            session_start: Instant::now(),
+            ms_reported: 0,
+            lost: 0,
+            failure: None,
+            heartbeat: None,
+        };
+        store.start_heartbeat()?;
+        Ok(store)
+    }
+
+    pub fn url(&self) -> String {
+        display_url(&self.url)
+    }
+
+    /// Renews this worker's leases every third of a lease, on its own
+    /// connection, until the store is dropped.
+    fn start_heartbeat(&mut self) -> Result<(), StoreError> {
+        let mut client = Client::connect(&self.url, NoTls).map_err(|e| pg_error(&self.url, &e))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let worker = self.worker;
+        let lease = self.options.lease_ms;
+        let every = Duration::from_millis((lease / 3).max(10) as u64);
+        std::thread::Builder::new()
+            .name("voyager-heartbeat".into())
+            .spawn(move || {
+                let mut next = Instant::now() + every;
+                while !flag.load(Ordering::Relaxed) {
+                    if Instant::now() < next {
+                        std::thread::sleep(Duration::from_millis(20).min(every));
+                        continue;
+                    }
+                    next = Instant::now() + every;
+                    // A failed renewal is retried at the next beat; the
+                    // worker's own commits find out if leases were lost.
+                    // Rows the worker's own commit holds are skipped (the
+                    // commit renews them): no deadlock with it.
+                    let _ = client.execute(
+                        "UPDATE voyager.items SET lease_until = voyager.now_ms() + $2
+                         WHERE id IN (SELECT id FROM voyager.items WHERE lease_owner = $1 FOR UPDATE SKIP LOCKED)",
+                        &[&worker, &lease],
+                    );
+                }
+            })
+            .map_err(|e| StoreError {
+                code: codes::STORE_UNREADABLE,
+                message: format!("cannot start the lease heartbeat: {e}"),
+                hint: None,
+                exit: EXIT_UNUSABLE,
+            })?;
+        self.heartbeat = Some(stop);
+        Ok(())
+    }
+
+    /// The latest run, if the store has one.
+    pub fn latest_run(&mut self) -> Result<Option<RunInfo>, StoreError> {
+        let url = self.url.clone();
+        latest_run(&mut self.client).map_err(|e| pg_error(&url, &e))
+    }
+
+    /// Starts a new run at the next commit; with `fresh`, everything the
+    /// store held goes then.
+    pub fn begin_run(&mut self, script: &str, hash: &str) {
+        self.new_run = Some((script.to_string(), hash.to_string()));
+    }
+
+    /// Durable state, every key.
+    pub fn load_state(&mut self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = self
+            .client
+            .query("SELECT key, value FROM voyager.state ORDER BY key", &[])
+            .map_err(|e| pg_error(&self.url, &e))?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// Takes over the topic contents of workers that are gone (all of them
+    /// at the start of a run), oldest first.
+    pub fn claim_topics(&mut self) -> Result<Vec<(String, String)>, StoreError> {
+        let sql = format!(
+            "UPDATE voyager.topics t SET owner = $1 WHERE owner IS NULL OR (owner <> $1 AND {}) RETURNING topic, message, seq",
+            gone_check("t.owner", self.options.poll_only)
+        );
+        let mut rows: Vec<(String, String, i64)> = self
+            .client
+            .query(&sql, &[&self.worker])
+            .map_err(|e| pg_error(&self.url, &e))?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+        rows.sort_by_key(|r| r.2);
+        Ok(rows.into_iter().map(|(t, m, _)| (t, m)).collect())
+    }
+
+    /// Clears the leases of workers that are gone (their lease ran out, or
+    /// their session ended), so that any worker may take the items again.
+    /// Returns how many were rescued.
+    pub fn rescue(&mut self) -> Result<u64, StoreError> {
+        let sql = format!(
+            "WITH gone AS (
+               SELECT id FROM voyager.items i
+               WHERE lease_owner IS NOT NULL AND lease_owner <> $1
+                 AND (lease_until < voyager.now_ms() OR {})
+               FOR UPDATE SKIP LOCKED)
+             UPDATE voyager.items i SET lease_owner = NULL, lease_until = NULL
+             FROM gone WHERE i.id = gone.id",
+            gone_check("i.lease_owner", self.options.poll_only)
+        );
+        let n = self
+            .client
+            .execute(&sql, &[&self.worker])
+            .map_err(|e| pg_error(&self.url, &e))?;
+        if n > 0 && !self.options.poll_only {
+            let _ = self.client.execute("SELECT pg_notify($1, '')", &[&CHANNEL]);
+        }
+        Ok(n)
+    }
+
+    /// Takes up to a batch of ready items, leased to this worker; each
+    /// taking counts an attempt.
+    pub fn take(&mut self) -> Result<Vec<Taken>, StoreError> {
+        let rows = self
+            .client
+            .query(
+                "WITH ready AS (
+                   SELECT id FROM voyager.items
+                   WHERE lease_owner IS NULL AND due_at <= voyager.now_ms()
+                   ORDER BY due_at, id LIMIT $3
+                   FOR UPDATE SKIP LOCKED)
+                 UPDATE voyager.items i
+                 SET lease_owner = $1, lease_until = voyager.now_ms() + $2, attempts = i.attempts + 1
+                 FROM ready WHERE i.id = ready.id
+                 RETURNING i.id, i.form, i.body, i.attempts",
+                &[&self.worker, &self.options.lease_ms, &TAKE_BATCH],
+            )
+            .map_err(|e| pg_error(&self.url, &e))?;
+        let mut taken: Vec<Taken> = rows
+            .iter()
+            .map(|r| Taken {
+                id: r.get(0),
+                form: r.get(1),
+                body: r.get(2),
+                attempts: r.get(3),
+            })
+            .collect();
+        taken.sort_by_key(|t| t.id);
+        Ok(taken)
+    }
+
+    /// Whether the store holds no unfinished work at all: no item (leased
+    /// or not, due or not) and no topic message.
+    pub fn is_empty(&mut self) -> Result<bool, StoreError> {
+        let row = self
+            .client
+            .query_one(
+                "SELECT NOT EXISTS (SELECT 1 FROM voyager.items) AND NOT EXISTS (SELECT 1 FROM voyager.topics)",
+                &[],
+            )
+            .map_err(|e| pg_error(&self.url, &e))?;
+        Ok(row.get(0))
+    }
+
+    /// Waits up to `wait` for a `NOTIFY` (enqueued or rescued work); in
+    /// poll-only mode, sleeps. Returns early on `interrupt`.
+    pub fn wait(&mut self, wait: Duration, interrupt: Option<&AtomicBool>) {
+        let until = Instant::now() + wait;
+        loop {
+            if interrupt.is_some_and(|f| f.load(Ordering::Relaxed)) {
+                return;
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            let slice = left.min(Duration::from_millis(100));
+            if self.options.poll_only {
+                std::thread::sleep(slice);
+                continue;
+            }
+            use postgres::fallible_iterator::FallibleIterator;
+            let any = {
+                let mut notes = self.client.notifications();
+                let mut iter = notes.timeout_iter(slice);
+                matches!(iter.next(), Ok(Some(_)))
+            };
+            if any {
+                // Drains what else came in: one wake for a burst.
+                let mut notes = self.client.notifications();
+                let mut iter = notes.iter();
+                while let Ok(Some(_)) = iter.next() {}
+            }
+            if any {
+                return;
+            }
+        }
+    }
+
+    /// An engine item id for a taken row (the row is then the item's).
+    pub fn adopt_row(&mut self, row: i64) -> u64 {
+        self.max_local += 1;
+        self.rows.insert(self.max_local, row);
+        self.max_local
+    }
+
+    /// The next new item takes over `row` (None: stop).
+    pub fn adopt_next(&mut self, row: Option<i64>) -> Option<i64> {
+        std::mem::replace(&mut self.adopt, row)
+    }
+
+    /// The row is finished at the next commit (a taken message entered
+    /// with no item left of it).
+    pub fn drop_row(&mut self, row: i64) {
+        self.drop_rows.push(row);
+    }
+
+    /// A taken row that cannot run: a dead letter at the next commit, the
+    /// row gone.
+    pub fn dead_row(
+        &mut self,
+        row: i64,
+        message: String,
+        code: &str,
+        error: String,
+        attempts: i32,
+    ) {
+        self.dead.push((message, code.to_string(), error, attempts));
+        self.drop_rows.push(row);
+    }
+
+    /// The largest engine item id handed out or reported.
+    pub fn max_local(&self) -> u64 {
+        self.max_local
+    }
+
+    /// Hands this worker's leases back (a clean exit): the items wait for
+    /// another worker, with the attempt not counted.
+    pub fn release(&mut self) {
+        let _ = self.client.execute(
+            "UPDATE voyager.items SET lease_owner = NULL, lease_until = NULL, attempts = greatest(attempts - 1, 0)
+             WHERE lease_owner = $1",
+            &[&self.worker],
+        );
+        let _ = self.client.execute(
+            "UPDATE voyager.topics SET owner = NULL WHERE owner = $1",
+            &[&self.worker],
+        );
+        if !self.options.poll_only {
+            let _ = self.client.execute("SELECT pg_notify($1, '')", &[&CHANNEL]);
+        }
+    }
+
+    fn try_commit(&mut self) -> Result<(), postgres::Error> {
+        let worker = self.worker;
+        let lease = self.options.lease_ms;
+        let mut tx = self.client.transaction()?;
+        if let Some((script, hash)) = self.new_run.take() {
+            // A new run: what the store held belonged to the last one.
+            tx.batch_execute(
+                "DELETE FROM voyager.items; DELETE FROM voyager.topics; DELETE FROM voyager.state; DELETE FROM voyager.dead_letters;",
+            )?;
+            let row = tx.query_one(
+                "INSERT INTO voyager.runs (script, source_hash, started) VALUES ($1, $2, $3) RETURNING id",
+                &[&script, &hash, &now_ms()],
+            )?;
+            self.run = Some(row.get(0));
+            self.rows.clear();
+        }
+        let mut deletes: Vec<i64> = std::mem::take(&mut self.drop_rows);
+        {
+            let update = tx.prepare(
+                "UPDATE voyager.items SET form = 'node', state = $3, due_at = coalesce($4, due_at), body = $5,
+                 lease_until = voyager.now_ms() + $6
+                 WHERE id = $1 AND lease_owner = $2",
+            )?;
+            let insert = tx.prepare(
+                "INSERT INTO voyager.items (form, body, state, due_at, attempts, lease_owner, lease_until)
+                 VALUES ('node', $1, $2, coalesce($3, voyager.now_ms()), 1, $4, voyager.now_ms() + $5)
+                 RETURNING id",
+            )?;
+            let mut pending: Vec<(u64, Pending)> = self.items.drain().collect();
+            pending.sort_by_key(|(id, _)| *id);
+            for (id, p) in pending {
+                match p {
+                    Pending::Put { state, due, json } => match self.rows.get(&id) {
+                        Some(&row) => {
+                            let n = tx.execute(
+                                &update,
+                                &[&row, &worker, &state.name(), &due, &json, &lease],
+                            )?;
+                            if n == 0 {
+                                self.lost += 1;
+                            }
+                        }
+                        None => {
+                            let r = tx.query_one(
+                                &insert,
+                                &[&json, &state.name(), &due, &worker, &lease],
+                            )?;
+                            self.rows.insert(id, r.get(0));
+                        }
+                    },
+                    Pending::Delete => {
+                        if let Some(row) = self.rows.remove(&id) {
+                            deletes.push(row);
+                        }
+                    }
+                }
+            }
+        }
+        if !deletes.is_empty() {
+            deletes.sort_unstable();
+            let n = tx.execute(
+                "DELETE FROM voyager.items WHERE id = ANY($1) AND lease_owner = $2",
+                &[&deletes, &worker],
+            )?;
+            self.lost += (deletes.len() as u64).saturating_sub(n);
+        }
+        if !self.topics.is_empty() {
+            let push = tx.prepare(
+                "INSERT INTO voyager.topics (topic, message, owner) VALUES ($1, $2, $3)",
+            )?;
+            let clear = tx.prepare("DELETE FROM voyager.topics WHERE topic = $1 AND owner = $2")?;
+            for op in self.topics.drain(..) {
+                match op {
+                    TopicOp::Push(t, m) => tx.execute(&push, &[&t, &m, &worker])?,
+                    TopicOp::Clear(t) => tx.execute(&clear, &[&t, &worker])?,
+                };
+            }
+        }
+        if !self.dead.is_empty() {
+            let dead = tx.prepare(
+                "INSERT INTO voyager.dead_letters (message, code, error, attempts, at) VALUES ($1, $2, $3, $4, $5)",
+            )?;
+            let now = now_ms();
+            for (m, code, error, attempts) in self.dead.drain(..) {
+                tx.execute(&dead, &[&m, &code, &error, &attempts, &now])?;
+            }
+        }
+        if !self.state.is_empty() {
+            let state = tx.prepare(
+                "INSERT INTO voyager.state (key, value) VALUES ($1, $2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )?;
+            for (k, v) in self.state.drain() {
+                tx.execute(&state, &[&k, &v])?;
+            }
+        }
+        let ms = self.session_start.elapsed().as_millis() as i64;
+        if let Some(run) = self.run {
+            tx.execute(
+                "UPDATE voyager.runs SET steps = steps + $2, run_ms = run_ms + $3, unclaimed = unclaimed + $4,
+                 finished = CASE WHEN $5 THEN coalesce(finished, $6) ELSE finished END WHERE id = $1",
+                &[
+                    &run,
+                    &((self.steps - self.steps_reported) as i64),
+                    &(ms - self.ms_reported),
+                    &((self.unclaimed_total - self.unclaimed_reported) as i64),
+                    &self.finished,
+                    &now_ms(),
+                ],
+            )?;
+        }
+        tx.commit()?;
+        self.steps_reported = self.steps;
+        self.ms_reported = ms;
+        self.unclaimed_reported = self.unclaimed_total;
+        self.finished = false;
+        self.since_commit = 0;
+        self.last_commit = Instant::now();
+        Ok(())
+    }
+
+    fn fail(&mut self, why: String) {
+        if self.failure.is_none() {
+            self.failure = Some(why);
+        }
+    }
+
+    fn clean(&self) -> bool {
+        self.items.is_empty()
+            && self.drop_rows.is_empty()
+            && self.topics.is_empty()
+            && self.dead.is_empty()
+            && self.state.is_empty()
+            && self.new_run.is_none()
+            && !self.finished
+            && self.steps == self.steps_reported
+            && self.unclaimed_total == self.unclaimed_reported
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        if let Some(stop) = &self.heartbeat {
+            stop.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// SQL that is true when the worker `owner` names is gone: its session
+/// lock is not held (never in poll-only mode, where sessions are shared).
+fn gone_check(owner: &str, poll_only: bool) -> String {
+    if poll_only {
+        return "false".into();
+    }
+    format!(
+        "NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+           AND ((l.classid::bigint << 32) | l.objid::bigint) = {owner})"
+    )
+}
+
+impl Store for PgStore {
+    fn put_item(&mut self, id: u64, node: &Node, state: ItemState, due: Option<i64>) {
+        match snapshot::node_to_json(node) {
+            Ok(j) => {
+                let json = serial::to_line(&j);
+                serial::drop_json(j);
+                self.max_local = self.max_local.max(id);
+                if let Some(row) = self.adopt.take() {
+                    self.rows.entry(id).or_insert(row);
+                }
+                self.items.insert(id, Pending::Put { state, due, json });
+            }
+            Err(e) => self.fail(format!("item {id} cannot be stored: {e}")),
+        }
+    }
+
+    fn remove_item(&mut self, id: u64) {
+        if self.rows.contains_key(&id) {
+            self.items.insert(id, Pending::Delete);
+        } else {
+            // Never written: nothing to delete.
+            self.items.remove(&id);
+        }
+    }
+
+    fn dead_letter(&mut self, letter: &DeadLetter) {
+        match serial::message_to_json(&letter.message) {
+            Ok(j) => self.dead.push((
+                serial::to_line(&j),
+                letter.error.code.to_string(),
+                letter.error.message.clone(),
+                letter.attempts as i32,
+            )),
+            Err(e) => self.fail(format!("a dead letter cannot be stored: {e}")),
+        }
+    }
+
+    fn topic_push(&mut self, topic: &str, message: &Msg) {
+        match serial::message_to_json(message) {
+            Ok(j) => self
+                .topics
+                .push(TopicOp::Push(topic.to_string(), serial::to_line(&j))),
+            Err(e) => self.fail(format!(
+                "a message of topic \"{topic}\" cannot be stored: {e}"
+            )),
+        }
+    }
+
+    fn topic_clear(&mut self, topic: &str) {
+        self.topics
+            .retain(|op| !matches!(op, TopicOp::Push(t, _) if t == topic));
+        self.topics.push(TopicOp::Clear(topic.to_string()));
+    }
+
+    fn put_state(&mut self, key: &str, value: &str) {
+        self.state.insert(key.to_string(), value.to_string());
+    }
+
+    fn unclaimed(&mut self, total: u64) {
+        self.unclaimed_total = total;
+    }
+
+    fn step_end(&mut self, steps: u64) -> bool {
+        self.steps = steps;
+        self.since_commit += 1;
+        match self.options.sync {
+            Sync::Step => true,
+            Sync::Interval => {
+                self.since_commit >= GROUP_STEPS
+                    || (self.since_commit.is_multiple_of(16)
+                        && self.last_commit.elapsed() >= GROUP_TIME)
+            }
+        }
+    }
+
+    fn commit(&mut self) {
+        if self.failure.is_some() || self.clean() {
+            return;
+        }
+        if let Err(e) = self.try_commit() {
+            self.fail(format!(
+                "cannot write the PostgreSQL store {}: {}",
+                display_url(&self.url),
+                pg_text(&e)
+            ));
+        }
+    }
+
+    fn finished(&mut self) {
+        self.finished = true;
+        self.commit();
+    }
+
+    fn abandon(&mut self) {
+        self.items.clear();
+        self.drop_rows.clear();
+        self.topics.clear();
+        self.dead.clear();
+        self.state.clear();
+        self.unclaimed_total = self.unclaimed_reported;
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.failure.clone()
+    }
+}
+
+/// The engine's handle on a worker's store, shared with the worker loop.
+#[derive(Clone)]
+pub struct PgShared(pub std::rc::Rc<std::cell::RefCell<PgStore>>);
+
+impl Store for PgShared {
+    fn put_item(&mut self, id: u64, node: &Node, state: ItemState, due: Option<i64>) {
+        self.0.borrow_mut().put_item(id, node, state, due)
+    }
+    fn remove_item(&mut self, id: u64) {
+        self.0.borrow_mut().remove_item(id)
+    }
+    fn dead_letter(&mut self, letter: &DeadLetter) {
+        self.0.borrow_mut().dead_letter(letter)
+    }
+    fn topic_push(&mut self, topic: &str, message: &Msg) {
+        self.0.borrow_mut().topic_push(topic, message)
+    }
+    fn topic_clear(&mut self, topic: &str) {
+        self.0.borrow_mut().topic_clear(topic)
+    }
+    fn put_state(&mut self, key: &str, value: &str) {
+        self.0.borrow_mut().put_state(key, value)
+    }
+    fn unclaimed(&mut self, total: u64) {
+        self.0.borrow_mut().unclaimed(total)
+    }
+    fn step_end(&mut self, steps: u64) -> bool {
+        self.0.borrow_mut().step_end(steps)
+    }
+    fn commit(&mut self) {
+        self.0.borrow_mut().commit()
+    }
+    fn finished(&mut self) {
+        self.0.borrow_mut().finished()
+    }
+    fn abandon(&mut self) {
+        self.0.borrow_mut().abandon()
+    }
+    fn failure(&self) -> Option<String> {
+        self.0.borrow().failure()
+    }
+}
+
+/// What `voyager enqueue` adds: a message (JSON, routed by the worker that
+/// takes it) with an optional unique key. `Ok(None)`: an unfinished item
+/// holds the key.
+pub fn enqueue(
+    url: &str,
+    script: &str,
+    hash: &str,
+    message: &str,
+    unique: Option<&str>,
+) -> Result<Option<i64>, StoreError> {
+    let mut client = connect(url)?;
+    let wrap = |e: postgres::Error| pg_error(url, &e);
+    let mut tx = client.transaction().map_err(wrap)?;
+    let run: Option<i64> = tx
+        .query_one("SELECT max(id) FROM voyager.runs", &[])
+        .map_err(wrap)?
+        .get(0);
+    match run {
+        Some(run) => {
+            tx.execute(
+                "UPDATE voyager.runs SET finished = NULL WHERE id = $1",
+                &[&run],
+            )
+            .map_err(wrap)?;
+        }
+        None => {
+            tx.execute(
+                "INSERT INTO voyager.runs (script, source_hash, started) VALUES ($1, $2, $3)",
+                &[&script, &hash, &now_ms()],
+            )
+            .map_err(wrap)?;
+        }
+    }
+    let row = tx
+        .query_opt(
+            "INSERT INTO voyager.items (form, body, unique_key) VALUES ('message', $1, $2)
+             ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING RETURNING id",
+            &[&message, &unique],
+        )
+        .map_err(wrap)?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    tx.execute("SELECT pg_notify($1, '')", &[&CHANNEL])
+        .map_err(wrap)?;
+    tx.commit().map_err(wrap)?;
+    Ok(Some(row.get(0)))
+}
+
+/// The error for a store item that no longer fits the script.
+pub fn script_changed_error(url: &str, why: &str) -> StoreError {
+    StoreError {
+        code: codes::STORE_SCRIPT_CHANGED,
+        message: format!(
+            "an item in {} no longer fits the script: {why}",
+            display_url(url)
+        ),
+        hint: None,
+        exit: EXIT_SCRIPT_CHANGED,
+    }
+}

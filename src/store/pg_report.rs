@@ -1,0 +1,154 @@
+//! `voyager status`, `dead-letters` and `requeue` on a PostgreSQL store:
+//! the same reports as on a SQLite file (see [`super::report`]).
+
+use super::open::StoreError;
+use super::pg::{self, connect, display_url};
+use super::report::{self, Facts, Letter, Status};
+
+fn wrap(url: &str) -> impl Fn(postgres::Error) -> StoreError + '_ {
+    move |e| StoreError {
+        code: crate::codes::STORE_UNREADABLE,
+        message: format!(
+            "cannot read the PostgreSQL store {}: {}",
+            display_url(url),
+            pg::pg_text(&e)
+        ),
+        hint: None,
+        exit: super::open::EXIT_UNUSABLE,
+    }
+}
+
+pub fn status(url: &str) -> Result<Status, StoreError> {
+    let mut c = connect(url)?;
+    let w = wrap(url);
+    let run = pg::latest_run(&mut c).map_err(&w)?;
+    let pairs = |c: &mut postgres::Client, sql: &str| -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(c.query(sql, &[])
+            .map_err(&w)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+    };
+    let mut by_state = pairs(
+        &mut c,
+        "SELECT CASE WHEN lease_owner IS NULL THEN state ELSE 'leased' END, count(*)
+         FROM voyager.items GROUP BY 1 ORDER BY 1",
+    )?;
+    by_state.sort();
+    let topics = pairs(
+        &mut c,
+        "SELECT topic, count(*) FROM voyager.topics GROUP BY topic ORDER BY topic",
+    )?;
+    let one = |c: &mut postgres::Client, sql: &str| -> Result<i64, StoreError> {
+        Ok(c.query_one(sql, &[]).map_err(&w)?.get(0))
+    };
+    let dead = one(&mut c, "SELECT count(*) FROM voyager.dead_letters")?;
+    let state_keys = one(&mut c, "SELECT count(*) FROM voyager.state")?;
+    let oldest = c
+        .query_opt(
+            "SELECT id, since, CASE WHEN form = 'source' THEN to_json(body)::text ELSE body END
+             FROM voyager.items ORDER BY since, id LIMIT 1",
+            &[],
+        )
+        .map_err(&w)?
+        .map(|r| (r.get(0), r.get(1), r.get(2)));
+    let next_timer: Option<i64> = c
+        .query_one(
+            "SELECT min(due_at) FROM voyager.items WHERE state IN ('timer', 'retry')",
+            &[],
+        )
+        .map_err(&w)?
+        .get(0);
+    let (steps, run_ms, unclaimed) = match &run {
+        Some(r) => {
+            let row = c
+                .query_one(
+                    "SELECT steps, run_ms, unclaimed FROM voyager.runs WHERE id = $1",
+                    &[&r.id],
+                )
+                .map_err(&w)?;
+            (row.get(0), row.get(1), row.get(2))
+        }
+        None => (0, 0, 0),
+    };
+    Ok(report::render(
+        &display_url(url),
+        Facts {
+            run,
+            by_state,
+            topics,
+            dead,
+            state_keys,
+            oldest,
+            next_timer,
+            steps,
+            run_ms,
+            unclaimed,
+        },
+    ))
+}
+
+pub fn dead_letters(url: &str) -> Result<Vec<Letter>, StoreError> {
+    let mut c = connect(url)?;
+    let rows = c
+        .query(
+            "SELECT id, message, code, error, attempts, at FROM voyager.dead_letters ORDER BY id",
+            &[],
+        )
+        .map_err(wrap(url))?;
+    Ok(rows
+        .iter()
+        .map(|r| Letter {
+            id: r.get(0),
+            message: r.get(1),
+            code: r.get(2),
+            error: r.get(3),
+            attempts: r.get::<_, i32>(4) as i64,
+            at: r.get(5),
+        })
+        .collect())
+}
+
+/// Puts dead letters back as ready items (all, or those with the ids
+/// given), in one transaction, and wakes the workers. Returns the ids
+/// requeued and the ids not found.
+pub fn requeue(url: &str, ids: Option<&[i64]>) -> Result<(Vec<i64>, Vec<i64>), StoreError> {
+    let mut c = connect(url)?;
+    let w = wrap(url);
+    let mut tx = c.transaction().map_err(&w)?;
+    let all: Vec<i64> = tx
+        .query("SELECT id FROM voyager.dead_letters ORDER BY id", &[])
+        .map_err(&w)?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let chosen: Vec<i64> = all
+        .iter()
+        .copied()
+        .filter(|id| ids.is_none_or(|ids| ids.contains(id)))
+        .collect();
+    let missing: Vec<i64> = ids
+        .unwrap_or_default()
+        .iter()
+        .filter(|id| !all.contains(id))
+        .copied()
+        .collect();
+    if !chosen.is_empty() {
+        // Dead letters are messages: the worker that takes one routes it.
+        tx.execute(
+            "WITH gone AS (DELETE FROM voyager.dead_letters WHERE id = ANY($1) RETURNING id, message)
+             INSERT INTO voyager.items (form, body) SELECT 'message', message FROM gone ORDER BY id",
+            &[&chosen],
+        )
+        .map_err(&w)?;
+        tx.execute(
+            "UPDATE voyager.runs SET finished = NULL WHERE id = (SELECT max(id) FROM voyager.runs)",
+            &[],
+        )
+        .map_err(&w)?;
+        tx.execute("SELECT pg_notify($1, '')", &[&pg::CHANNEL])
+            .map_err(&w)?;
+    }
+    tx.commit().map_err(&w)?;
+    Ok((chosen, missing))
+}

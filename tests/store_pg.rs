@@ -1,0 +1,491 @@
+//! The PostgreSQL store against a real server (VOYAGER_TEST_PG_URL; CI
+//! starts one with .ci/postgres.sh): `run --store postgres://…` with the
+//! SQLite store's semantics, `enqueue` and `worker`, many worker processes
+//! draining one queue, a worker SIGKILLed mid-run. Each test works in a
+//! database of its own.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The server's URL, or None (loudly) on a developer machine without one;
+/// with CI=true a missing server fails the test.
+fn server() -> Option<String> {
+    match std::env::var("VOYAGER_TEST_PG_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("CI=true but VOYAGER_TEST_PG_URL is not set: .ci/run starts PostgreSQL");
+            }
+            eprintln!(
+                "SKIPPED: no PostgreSQL (set VOYAGER_TEST_PG_URL; `eval \"$(bash .ci/postgres.sh start)\"` starts one)"
+            );
+            None
+        }
+    }
+}
+
+/// A fresh database for one test; its URL.
+fn database(name: &str) -> Option<String> {
+    let url = server()?;
+    let db = format!("voyager_{name}_{}", std::process::id());
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("the test server");
+    c.batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
+        .expect("no database left over");
+    // (CREATE DATABASE copies template1, one at a time: tests retry.)
+    let mut tries = 0;
+    while let Err(e) = c.batch_execute(&format!("CREATE DATABASE {db}")) {
+        tries += 1;
+        assert!(tries < 50, "cannot create a database: {e}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
+    Some(format!("{base}/{db}"))
+}
+
+fn client(url: &str) -> postgres::Client {
+    postgres::Client::connect(url, postgres::NoTls).expect("connects")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("voyager-pg-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    dir
+}
+
+fn voyager(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_voyager"))
+        .args(["--color", "never"])
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("voyager runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn worker(dir: &Path, url: &str, out: &Path, extra: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_voyager"))
+        .args(["--color", "never", "worker", "--store", url, "--until-idle"])
+        .args(extra)
+        .arg("work.vy")
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(out).expect("output file"))
+        .stderr(std::fs::File::create(out.with_extension("err")).expect("error file"))
+        .spawn()
+        .expect("a worker starts")
+}
+
+fn wait(child: &mut Child, limit: Duration, what: &str) -> i32 {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status.code().unwrap_or(-1);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            panic!("{what} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `done N` lines by N, in a file.
+fn done_lines(path: &Path) -> Vec<u64> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.strip_prefix("done "))
+        .map(|n| n.parse().expect("a number"))
+        .collect()
+}
+
+const WORK: &str = "action work(i) { print(\"done {i}\") }\n";
+
+/// Adds `call(work, i)` for i in 1..=n through the SQL function, in one
+/// statement (the schema is made by a first `voyager enqueue`).
+fn enqueue_many(dir: &Path, url: &str, n: i64) {
+    let out = voyager(
+        dir,
+        &["enqueue", "--store", url, "work.vy", "call(work, 0)"],
+    );
+    assert!(out.status.success(), "enqueue: {}", text(&out.stderr));
+    client(url)
+        .execute(
+            "SELECT voyager.enqueue(format('call(work, %s)', g)) FROM generate_series(1, $1::bigint) g",
+            &[&n],
+        )
+        .expect("bulk enqueue");
+}
+
+#[test]
+fn a_run_on_postgres_resumes_finishes_and_requeues_as_on_sqlite() {
+    let Some(url) = database("run") else { return };
+    let dir = temp_dir("run");
+    std::fs::write(
+        dir.join("job.vy"),
+        "action ok(i) { print(\"ok {i}\")\n state_put(\"n\", state_get(\"n\", 0) + 1) }\naction bad() { fail(\"no\") }\ncall(ok, 1)\ncall(ok, 2)\ncall(bad)\n",
+    )
+    .unwrap();
+    let out = voyager(
+        &dir,
+        &["run", "--max-attempts", "1", "--store", &url, "job.vy"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("ok 1") && stdout.contains("ok 2"),
+        "{stdout}"
+    );
+    // A finished run: nothing to do.
+    let again = voyager(&dir, &["run", "--store", &url, "job.vy"]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(
+        text(&again.stderr).contains("finished"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(text(&again.stdout), "");
+    let status = voyager(&dir, &["status", "--json", &url]);
+    assert!(status.status.success(), "{}", text(&status.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&status.stdout).expect("JSON");
+    assert_eq!(j["unfinished"], 0);
+    assert_eq!(j["dead_letters"], 1);
+    assert_eq!(j["state_keys"], 1);
+    assert!(j["finished"].is_i64(), "{j}");
+    assert!(!j["store"].as_str().unwrap_or("").is_empty());
+    let letters = voyager(&dir, &["dead-letters", &url]);
+    assert!(
+        text(&letters.stdout).contains("no"),
+        "{}",
+        text(&letters.stdout)
+    );
+    let re = voyager(&dir, &["requeue", "--all", &url]);
+    assert!(re.status.success(), "{}", text(&re.stderr));
+    assert!(
+        text(&re.stdout).contains("requeued 1"),
+        "{}",
+        text(&re.stdout)
+    );
+    // The requeued letter runs (and fails again) in the resumed run.
+    let resumed = voyager(
+        &dir,
+        &["run", "--max-attempts", "1", "--store", &url, "job.vy"],
+    );
+    assert_eq!(resumed.status.code(), Some(1), "{}", text(&resumed.stderr));
+    assert!(
+        !text(&resumed.stdout).contains("ok 1"),
+        "top level not run again"
+    );
+    let mut c = client(&url);
+    let n: String = c
+        .query_one("SELECT value FROM voyager.state WHERE key = 'n'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, "2");
+    // --fresh starts anew.
+    let fresh = voyager(
+        &dir,
+        &[
+            "run",
+            "--fresh",
+            "--max-attempts",
+            "1",
+            "--store",
+            &url,
+            "job.vy",
+        ],
+    );
+    assert_eq!(fresh.status.code(), Some(1));
+    assert!(text(&fresh.stdout).contains("ok 1"));
+    let dead: i64 = c
+        .query_one("SELECT count(*) FROM voyager.dead_letters", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(dead, 1, "a fresh run starts with no dead letters");
+}
+
+#[test]
+fn the_schema_is_versioned_and_a_newer_one_is_refused() {
+    let Some(url) = database("schema") else {
+        return;
+    };
+    let dir = temp_dir("schema");
+    let out = voyager(&dir, &["status", &url]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("no run yet"),
+        "{}",
+        text(&out.stdout)
+    );
+    let mut c = client(&url);
+    let v: i32 = c
+        .query_one("SELECT version FROM voyager.schema_version", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(v, 1);
+    c.execute("UPDATE voyager.schema_version SET version = 99", &[])
+        .unwrap();
+    let out = voyager(&dir, &["status", &url]);
+    assert_eq!(out.status.code(), Some(66));
+    assert!(text(&out.stderr).contains("E0401"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn an_unreachable_server_is_a_clear_error() {
+    let dir = temp_dir("unreachable");
+    std::fs::write(dir.join("work.vy"), WORK).unwrap();
+    let out = voyager(
+        &dir,
+        &[
+            "worker",
+            "--store",
+            "postgres://nobody@127.0.0.1:1/none",
+            "work.vy",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(69), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("E0405"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn enqueue_checks_the_expression_and_unique_keys_refuse_a_second_item() {
+    let Some(url) = database("enqueue") else {
+        return;
+    };
+    let dir = temp_dir("enqueue");
+    std::fs::write(dir.join("work.vy"), WORK).unwrap();
+    let bad = voyager(
+        &dir,
+        &["enqueue", "--store", &url, "work.vy", "call(nope, 1)"],
+    );
+    assert_eq!(bad.status.code(), Some(65), "{}", text(&bad.stderr));
+    let first = voyager(
+        &dir,
+        &[
+            "enqueue",
+            "--store",
+            &url,
+            "--unique",
+            "k",
+            "work.vy",
+            "call(work, 7)",
+        ],
+    );
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let second = voyager(
+        &dir,
+        &[
+            "enqueue",
+            "--store",
+            &url,
+            "--unique",
+            "k",
+            "work.vy",
+            "call(work, 8)",
+        ],
+    );
+    assert_eq!(second.status.code(), Some(3), "{}", text(&second.stderr));
+    assert!(text(&second.stderr).contains("E0408"));
+    // A bad expression through SQL becomes a dead letter with the error.
+    client(&url)
+        .execute("SELECT voyager.enqueue('call(missing, 1)')", &[])
+        .unwrap();
+    let out = dir.join("w.out");
+    let mut w = worker(&dir, &url, &out, &[]);
+    assert_eq!(wait(&mut w, Duration::from_secs(60), "the worker"), 0);
+    assert_eq!(done_lines(&out), vec![7]);
+    let letters = voyager(&dir, &["dead-letters", "--json", &url]);
+    let j: serde_json::Value = serde_json::from_slice(&letters.stdout).expect("JSON");
+    assert_eq!(j.as_array().map(Vec::len), Some(1), "{j}");
+    assert_eq!(j[0]["code"], "E0407", "{j}");
+    // The key is free once its item is done.
+    let third = voyager(
+        &dir,
+        &[
+            "enqueue",
+            "--store",
+            &url,
+            "--unique",
+            "k",
+            "work.vy",
+            "call(work, 9)",
+        ],
+    );
+    assert!(third.status.success(), "{}", text(&third.stderr));
+}
+
+#[test]
+fn the_take_query_is_served_by_the_ready_index() {
+    let Some(url) = database("explain") else {
+        return;
+    };
+    let dir = temp_dir("explain");
+    std::fs::write(dir.join("work.vy"), WORK).unwrap();
+    enqueue_many(&dir, &url, 2000);
+    let mut c = client(&url);
+    c.batch_execute("ANALYZE voyager.items").unwrap();
+    let plan: Vec<String> = c
+        .query(
+            "EXPLAIN SELECT id FROM voyager.items
+             WHERE lease_owner IS NULL AND due_at <= voyager.now_ms()
+             ORDER BY due_at, id LIMIT 256 FOR UPDATE SKIP LOCKED",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let plan = plan.join("\n");
+    assert!(plan.contains("items_ready"), "{plan}");
+}
+
+fn four_workers(name: &str, n: i64, kill_one: bool) {
+    let Some(url) = database(name) else { return };
+    let dir = temp_dir(name);
+    std::fs::write(dir.join("work.vy"), WORK).unwrap();
+    enqueue_many(&dir, &url, n);
+    let outs: Vec<PathBuf> = (0..4).map(|i| dir.join(format!("w{i}.out"))).collect();
+    // Short leases, so that a killed worker's items are rescued soon even
+    // if its session lingered.
+    let mut workers: Vec<Child> = outs
+        .iter()
+        .map(|o| worker(&dir, &url, o, &["--lease", "3s"]))
+        .collect();
+    if kill_one {
+        // Killed once it has done some work, and while work is left.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while done_lines(&outs[0]).len() < 200 {
+            assert!(Instant::now() < deadline, "worker 0 never got going");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        workers[0].kill().expect("SIGKILL");
+        workers[0].wait().expect("reaped");
+    }
+    for (i, w) in workers.iter_mut().enumerate() {
+        if kill_one && i == 0 {
+            continue;
+        }
+        let code = wait(w, Duration::from_secs(600), "a worker");
+        assert_eq!(
+            code,
+            0,
+            "{}",
+            std::fs::read_to_string(outs[i].with_extension("err")).unwrap_or_default()
+        );
+    }
+    let mut seen: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (i, o) in outs.iter().enumerate() {
+        for d in done_lines(o) {
+            seen.entry(d).or_default().push(i);
+        }
+    }
+    let missing: Vec<u64> = (0..=n as u64).filter(|d| !seen.contains_key(d)).collect();
+    assert!(
+        missing.is_empty(),
+        "never done: {:?}",
+        &missing[..missing.len().min(20)]
+    );
+    let twice: Vec<(&u64, &Vec<usize>)> = seen.iter().filter(|(_, w)| w.len() > 1).collect();
+    if kill_one {
+        // Only what the killed worker held ran again: once by it, once by
+        // the worker that rescued it.
+        for (d, by) in &twice {
+            assert_eq!(by.len(), 2, "item {d} ran {} times", by.len());
+            assert!(
+                by.contains(&0),
+                "item {d} ran twice, neither time in the killed worker"
+            );
+        }
+        eprintln!("items run twice after the SIGKILL: {}", twice.len());
+    } else {
+        assert!(
+            twice.is_empty(),
+            "ran more than once: {:?}",
+            &twice[..twice.len().min(10)]
+        );
+        // Every worker took a share.
+        for (i, o) in outs.iter().enumerate() {
+            assert!(!done_lines(o).is_empty(), "worker {i} did nothing");
+        }
+    }
+    let mut c = client(&url);
+    let left: i64 = c
+        .query_one("SELECT count(*) FROM voyager.items", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+    let dead: i64 = c
+        .query_one("SELECT count(*) FROM voyager.dead_letters", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(dead, 0);
+}
+
+#[test]
+fn four_workers_drain_twenty_thousand_items_each_done_once() {
+    four_workers("drain", 20_000, false);
+}
+
+#[test]
+fn a_sigkilled_worker_loses_nothing_and_only_its_items_run_twice() {
+    four_workers("kill", 20_000, true);
+}
+
+#[test]
+fn a_sigtermed_worker_hands_back_what_it_holds() {
+    let Some(url) = database("term") else { return };
+    let dir = temp_dir("term");
+    std::fs::write(dir.join("work.vy"), "action work(i) { delay(30s) }\n").unwrap();
+    let out = voyager(
+        &dir,
+        &["enqueue", "--store", &url, "work.vy", "call(work, 1)"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut w = Command::new(env!("CARGO_BIN_EXE_voyager"))
+        .args(["--color", "never", "worker", "--store", &url, "work.vy"])
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("a worker starts");
+    let mut c = client(&url);
+    let leased = |c: &mut postgres::Client| -> i64 {
+        c.query_one(
+            "SELECT count(*) FROM voyager.items WHERE lease_owner IS NOT NULL AND state = 'timer'",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while leased(&mut c) == 0 {
+        assert!(Instant::now() < deadline, "the worker never took the item");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let term = Command::new("kill")
+        .args(["-TERM", &w.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(term.success());
+    assert_eq!(wait(&mut w, Duration::from_secs(30), "the worker"), 143);
+    let row = c
+        .query_one(
+            "SELECT lease_owner IS NULL, attempts, state FROM voyager.items",
+            &[],
+        )
+        .unwrap();
+    let (free, attempts, state): (bool, i32, String) = (row.get(0), row.get(1), row.get(2));
+    assert!(free, "the lease is handed back");
+    assert_eq!(attempts, 0, "a clean stop does not count an attempt");
+    assert_eq!(state, "timer", "the item keeps its timer");
+}
