@@ -424,6 +424,8 @@ fn native_actions_are_refused_unless_allowed() {
         "seq([call(double, 1), call(write_file, \"x\", \"y\")])",
         "call(pair, sh, 1)",
         "promise([call(double, 1)], call(http))",
+        "catch(call(double, 1), sh)",
+        "ensure(call(double, 1), call(sh, \"rm -rf /\"))",
     ] {
         let r = s.submit(text);
         assert_eq!(

@@ -114,7 +114,7 @@ fn load(
     dir: Option<PathBuf>,
     color: bool,
 ) -> Result<Voyager, u8> {
-    let stored = match &args.store {
+    let mut stored = match &args.store {
         Some(path) => Some(store::open(path, args.sync, args.fresh, name, text)?),
         None => None,
     };
@@ -133,7 +133,7 @@ fn load(
         output: Output::stdout(),
     });
     v.enqueue_top_level = !stored.as_ref().is_some_and(|s| s.resume);
-    if let Some(opened) = &stored {
+    if let Some(opened) = &mut stored {
         store::load_state(&mut v, opened)?;
     }
     v.engine.vm.fuel_limit = Some(args.max_instructions);
@@ -155,7 +155,14 @@ fn load(
     let warnings = v.warnings.clone();
     report(&v, &warnings, color);
     if let Some(opened) = stored {
-        store::attach(&mut v, opened)?;
+        if store::attach(&mut v, opened)?.is_some() {
+            // A shared PostgreSQL queue is worked by `voyager worker`;
+            // serving one is not done yet.
+            eprintln!(
+                "error: voyager serve keeps its run in a SQLite file for now; use `voyager enqueue` and `voyager worker` with a PostgreSQL store"
+            );
+            return Err(exit::USAGE);
+        }
     }
     Ok(v)
 }

@@ -126,6 +126,10 @@ impl Side {
                 .refused_in_value(&callback.to_value(), depth + 1)
                 .or_else(|| in_all(items)),
             Message::Void(inner) | Message::Timeout(_, inner) => self.refused_in(inner, depth + 1),
+            // A handler, cleanup or continuation may name an action too.
+            Message::Wrap(wrap, inner) => self
+                .refused_in_value(&wrap.to_value(), depth + 1)
+                .or_else(|| self.refused_in(inner, depth + 1)),
             Message::Defer(_) | Message::Delay(_) | Message::Noop => None,
         }
     }
