@@ -428,6 +428,8 @@ fn native_actions_are_refused_unless_allowed() {
         // by name before anything is evaluated.
         "then(call(double, 1), fn(r) { call(sh, \"echo hi\") })",
         "promise([call(double, 1)], fn(xs) { call(sh, \"echo hi\") })",
+        "catch(call(double, 1), sh)",
+        "ensure(call(double, 1), call(sh, \"rm -rf /\"))",
     ] {
         let r = s.submit(text);
         assert_eq!(

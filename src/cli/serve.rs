@@ -116,10 +116,11 @@ fn load(
 ) -> Result<Voyager, u8> {
     let mut stored = match &args.store {
         Some(path) if store::pg_url(path).is_some() => {
-            // The PostgreSQL store needs its worker loop (leases, the
-            // shared queue), which the server's engine does not drive yet.
+            // Refused before the store is opened (opening one begins a
+            // run in it): a shared PostgreSQL queue is worked by `voyager
+            // worker`, which the server does not drive yet.
             eprintln!(
-                "error: `voyager serve` takes a SQLite store for now; for PostgreSQL, serve without --store and run `voyager worker --store URL` beside it"
+                "error: voyager serve keeps its run in a SQLite file for now; use `voyager enqueue` and `voyager worker` with a PostgreSQL store"
             );
             return Err(exit::USAGE);
         }
@@ -163,6 +164,7 @@ fn load(
     let warnings = v.warnings.clone();
     report(&v, &warnings, color);
     if let Some(opened) = stored {
+        // (A PostgreSQL store was refused above: attach gives none back.)
         store::attach(&mut v, opened)?;
     }
     Ok(v)

@@ -52,6 +52,11 @@ pub struct Side {
     pub stop: bool,
     stored: bool,
     submissions: u64,
+    /// With a store: requests enqueued since the last commit, and the
+    /// answers that wait for it (an id is handed out only once committed;
+    /// the requests that came together share one commit).
+    uncommitted: bool,
+    after_commit: Vec<Box<dyn FnOnce() + Send>>,
 }
 
 /// How the engine side is set up.
@@ -83,6 +88,8 @@ impl Side {
             stop: false,
             stored,
             submissions: 0,
+            uncommitted: false,
+            after_commit: Vec::new(),
         }
     }
 
@@ -136,6 +143,7 @@ impl Side {
                 .refused_in_value(&callback.to_value(), depth + 1)
                 .or_else(|| in_all(items)),
             Message::Void(inner) | Message::Timeout(_, inner) => self.refused_in(inner, depth + 1),
+            // A handler, cleanup or continuation may name an action too.
             Message::Wrap(wrap, inner) => self
                 .refused_in_value(&wrap.to_value(), depth + 1)
                 .or_else(|| self.refused_in(inner, depth + 1)),
@@ -234,10 +242,36 @@ impl Side {
         let id = self.tracker.borrow_mut().begin(origin, Some(m.clone()));
         self.v.engine.enqueue(&m);
         self.tracker.borrow_mut().end_entry(id);
-        if self.stored {
-            self.v.engine.commit_top_level();
-        }
+        self.uncommitted |= self.stored;
         id
+    }
+
+    /// Sends a request's answer: at once, or after the commit of what it
+    /// enqueued.
+    pub fn answer(&mut self, send: Box<dyn FnOnce() + Send>) {
+        if self.uncommitted {
+            self.after_commit.push(send);
+        } else {
+            send();
+        }
+    }
+
+    /// Commits what requests enqueued, then sends their answers (none if
+    /// the store failed: the requests then see the server stop).
+    fn commit_requests(&mut self) -> Option<String> {
+        if !self.uncommitted {
+            return None;
+        }
+        self.uncommitted = false;
+        self.v.engine.commit_top_level();
+        if let Some(why) = self.v.engine.store_mut().and_then(|s| s.failure()) {
+            self.after_commit.clear();
+            return Some(why);
+        }
+        for send in self.after_commit.drain(..) {
+            send();
+        }
+        None
     }
 
     /// `POST /v1/call/{action}`: `call(action, args…)` enqueued.
@@ -507,6 +541,10 @@ pub fn run(mut side: Side, requests: Receiver<Job>) -> Option<String> {
                 Some(job) => job(&mut side),
                 None => break,
             }
+        }
+        if let Some(why) = side.commit_requests() {
+            failure = Some(why);
+            break;
         }
         if side.stop {
             break;

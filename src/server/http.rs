@@ -58,7 +58,10 @@ impl App {
     ) -> Result<T, ApiError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |side| {
-            let _ = tx.send(f(side));
+            let answer = f(side);
+            side.answer(Box::new(move || {
+                let _ = tx.send(answer);
+            }));
         });
         self.engine.send(job).map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())

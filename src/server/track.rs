@@ -178,6 +178,11 @@ pub fn tree_json(m: &crate::vm::message::Message) -> Json {
                 crate::vm::value::write_duration(&mut d, *ms);
                 json!({"op": "timeout", "label": d, "children": [walk(inner, depth + 1)]})
             }
+            Message::Wrap(wrap, inner) => json!({
+                "op": wrap.name(),
+                "label": short(&wrap.to_value().repr()),
+                "children": [walk(inner, depth + 1)],
+            }),
             other => json!({"op": other.op(), "label": short(&other.display())}),
         }
     }
