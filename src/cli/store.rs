@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use super::exit;
 use crate::runtime::Voyager;
 use crate::store::pg::{self, PgOptions, PgShared, PgStore};
-use crate::store::{pg_report, report, source_hash, SqliteStore, StoreError, Sync};
+use crate::store::{report, source_hash, SqliteStore, StoreError, Sync};
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq, Default)]
 pub enum SyncChoice {
@@ -199,7 +199,7 @@ pub fn attach(v: &mut Voyager, opened: Opened) -> Result<Option<PgShared>, u8> {
 
 pub fn status(args: &StatusArgs) -> u8 {
     let status = match pg_url(&args.store) {
-        Some(url) => pg_report::status(url),
+        Some(url) => pg::report::status(url),
         None => report::status(&args.store),
     };
     match status {
@@ -217,7 +217,7 @@ pub fn status(args: &StatusArgs) -> u8 {
 
 pub fn dead_letters(args: &StatusArgs) -> u8 {
     let letters = match pg_url(&args.store) {
-        Some(url) => pg_report::dead_letters(url),
+        Some(url) => pg::report::dead_letters(url),
         None => report::dead_letters(&args.store),
     };
     let letters = match letters {
@@ -246,7 +246,7 @@ pub fn dead_letters(args: &StatusArgs) -> u8 {
 pub fn requeue(args: &RequeueArgs) -> u8 {
     let ids = (!args.all).then_some(args.ids.as_slice());
     let requeued = match pg_url(&args.store) {
-        Some(url) => pg_report::requeue(url, ids),
+        Some(url) => pg::report::requeue(url, ids),
         None => report::requeue(&args.store, ids),
     };
     match requeued {

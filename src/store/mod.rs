@@ -11,7 +11,7 @@
 
 mod open;
 pub mod pg;
-pub mod pg_report;
+
 pub mod report;
 
 use std::collections::HashMap;

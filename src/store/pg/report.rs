@@ -1,9 +1,10 @@
 //! `voyager status`, `dead-letters` and `requeue` on a PostgreSQL store:
-//! the same reports as on a SQLite file (see [`super::report`]).
+//! the same reports as on a SQLite file (see [`crate::store::report`]);
+//! and `voyager enqueue`, which adds work from outside a worker.
 
-use super::open::StoreError;
-use super::pg::{self, connect, display_url};
-use super::report::{self, Facts, Letter, Status};
+use super::{connect, display_url, now_ms, pg_error, CHANNEL};
+use crate::store::open::StoreError;
+use crate::store::report::{self, Facts, Letter, Status};
 
 fn wrap(url: &str) -> impl Fn(postgres::Error) -> StoreError + '_ {
     move |e| StoreError {
@@ -11,17 +12,17 @@ fn wrap(url: &str) -> impl Fn(postgres::Error) -> StoreError + '_ {
         message: format!(
             "cannot read the PostgreSQL store {}: {}",
             display_url(url),
-            pg::pg_text(&e)
+            super::pg_text(&e)
         ),
         hint: None,
-        exit: super::open::EXIT_UNUSABLE,
+        exit: crate::store::open::EXIT_UNUSABLE,
     }
 }
 
 pub fn status(url: &str) -> Result<Status, StoreError> {
     let mut c = connect(url)?;
     let w = wrap(url);
-    let run = pg::latest_run(&mut c).map_err(&w)?;
+    let run = super::latest_run(&mut c).map_err(&w)?;
     let pairs = |c: &mut postgres::Client, sql: &str| -> Result<Vec<(String, i64)>, StoreError> {
         Ok(c.query(sql, &[])
             .map_err(&w)?
@@ -146,9 +147,58 @@ pub fn requeue(url: &str, ids: Option<&[i64]>) -> Result<(Vec<i64>, Vec<i64>), S
             &[],
         )
         .map_err(&w)?;
-        tx.execute("SELECT pg_notify($1, '')", &[&pg::CHANNEL])
+        tx.execute("SELECT pg_notify($1, '')", &[&super::CHANNEL])
             .map_err(&w)?;
     }
     tx.commit().map_err(&w)?;
     Ok((chosen, missing))
+}
+
+/// What `voyager enqueue` adds: a message (JSON, routed by the worker that
+/// takes it) with an optional unique key. `Ok(None)`: an unfinished item
+/// holds the key.
+pub fn enqueue(
+    url: &str,
+    script: &str,
+    hash: &str,
+    message: &str,
+    unique: Option<&str>,
+) -> Result<Option<i64>, StoreError> {
+    let mut client = connect(url)?;
+    let wrap = |e: postgres::Error| pg_error(url, &e);
+    let mut tx = client.transaction().map_err(wrap)?;
+    let run: Option<i64> = tx
+        .query_one("SELECT max(id) FROM voyager.runs", &[])
+        .map_err(wrap)?
+        .get(0);
+    match run {
+        Some(run) => {
+            tx.execute(
+                "UPDATE voyager.runs SET finished = NULL WHERE id = $1",
+                &[&run],
+            )
+            .map_err(wrap)?;
+        }
+        None => {
+            tx.execute(
+                "INSERT INTO voyager.runs (script, source_hash, started) VALUES ($1, $2, $3)",
+                &[&script, &hash, &now_ms()],
+            )
+            .map_err(wrap)?;
+        }
+    }
+    let row = tx
+        .query_opt(
+            "INSERT INTO voyager.items (form, body, unique_key) VALUES ('message', $1, $2)
+             ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING RETURNING id",
+            &[&message, &unique],
+        )
+        .map_err(wrap)?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    tx.execute("SELECT pg_notify($1, '')", &[&CHANNEL])
+        .map_err(wrap)?;
+    tx.commit().map_err(wrap)?;
+    Ok(Some(row.get(0)))
 }
