@@ -285,7 +285,7 @@ codes! {
       "POST /v1/messages takes one expression, evaluated against the script's declarations,\nwhose value is a message. Statements and declarations (`let`, `action`, …) are refused:\nthe script declares what requests may use. HTTP status 400.",
       "(POST /v1/messages {\"message\": \"1 + 2\"})", "(POST /v1/messages {\"message\": \"call(build, 1 + 2)\"})", Reproduce::Not("it needs a running server")),
     API_NATIVE_REFUSED = e("E0502", "a request that calls a native action",
-      "A message from a request may call only the script's own actions: the native ones\n(`sh`, the file actions, `http`) would let a request run what the script's author never\nwrote. The operator can allow some by name: `voyager serve --allow-native sh,http`.\nHTTP status 403.",
+      "A message from a request may call only the script's own actions: the native ones\n(`sh`, the file actions, `http`) would let a request run what the script's author never\nwrote. The operator can allow some by name: `voyager serve --allow-native sh,http`.\nThe functions that read the server's environment and command line (`env`, `args`,\n`param`, `flag`) are refused the same way. HTTP status 403.",
       "(POST /v1/messages {\"message\": \"call(sh, \\\"ls\\\")\"})", "(declare `action list() { call(sh, \"ls\") }` in the script and call it)", Reproduce::Not("it needs a running server")),
     API_NOT_FOUND = e("E0503", "a request for something the server does not have",
       "No item or dead letter has that id (finished items are forgotten, oldest first, past\n--keep), the script has no action of that name, or there is no such endpoint\n(GET /openapi.json lists them). HTTP status 404.",

@@ -441,6 +441,16 @@ fn native_actions_are_refused_unless_allowed() {
     }
     let r = s.post("/v1/call/sh", &json!(["echo hi"]));
     assert_eq!((r.status, r.code().as_str()), (403, "E0502"));
+    // The server's environment and command line are not a request's to read.
+    for text in ["data(env(\"HOME\"))", "data(args())"] {
+        let r = s.submit(text);
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (403, "E0502"),
+            "{text}: {}",
+            r.text
+        );
+    }
     // Nested deeper than the check looks: refused, not let through.
     let deep = format!("{}call(double, 1){}", "seq([".repeat(300), "])".repeat(300));
     let r = s.submit(&deep);

@@ -267,6 +267,11 @@ impl<Q: MainQueue> Engine<Q> {
         if self.jobs.as_ref().is_some_and(|p| p.has_held()) {
             // The item holding the jobs is committed before they start.
             self.store_commit();
+            if self.store.as_deref().is_some_and(|s| s.failure().is_some()) {
+                // Not committed: the jobs must not start (the run stops at
+                // the next step, and they run on resume).
+                return;
+            }
             if let Some(pool) = &mut self.jobs {
                 pool.start_held();
             }

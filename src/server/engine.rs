@@ -21,6 +21,11 @@ use crate::runtime::{LoadError, Voyager};
 use crate::syntax::ast::{Expr, ExprKind, StmtKind};
 use crate::syntax::visit::{walk_expr, Visit};
 
+/// Prelude functions that read the server's environment variables or its
+/// command line: a request naming one is refused (their values would come
+/// back in the item's result).
+const PRIVATE: [&str; 4] = ["env", "args", "param", "flag"];
+
 /// What a refusal names when a message nests too deep to look through.
 const DEEP: &str = "(nested too deep)";
 
@@ -181,6 +186,16 @@ impl Side {
         // anything is evaluated.
         let mut names = Names(Vec::new());
         stmts.iter().for_each(|s| names.stmt(s));
+        if let Some(name) = names.0.iter().find(|n| PRIVATE.contains(&n.as_str())) {
+            return Err(ApiError::new(
+                403,
+                codes::API_NATIVE_REFUSED,
+                format!(
+                    "a request may not read the server's environment or command line (`{name}`)"
+                ),
+            )
+            .hint("the script can read what requests need and pass it on"));
+        }
         if let Some(name) = names
             .0
             .iter()

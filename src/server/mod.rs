@@ -105,7 +105,11 @@ pub fn serve(
     let (to_engine, requests) = mpsc::channel::<engine::Job>();
     let (ready_tx, ready_rx) = mpsc::channel::<Result<(), u8>>();
     let setup = options.setup;
+    // The stack the command line's thread has (cli::main): the parser's
+    // and compiler's depth limits are sized for it, and a request's
+    // expression is walked and dropped on this thread.
     let engine_thread = std::thread::Builder::new()
+        .stack_size(256 << 20)
         .name("voyager-engine".into())
         .spawn(move || {
             let v = match build() {
