@@ -64,9 +64,26 @@ enum Pending {
     Delete,
 }
 
+/// A topic change waiting for its commit (both stores keep these).
 enum TopicOp {
     Push(String, String),
     Clear(String),
+}
+
+impl TopicOp {
+    /// Records a message routed into `topic`, as JSON text.
+    fn push(ops: &mut Vec<TopicOp>, topic: &str, message: &Msg) -> Result<(), String> {
+        let j = serial::message_to_json(message)
+            .map_err(|e| format!("a message of topic \"{topic}\" cannot be stored: {e}"))?;
+        ops.push(TopicOp::Push(topic.to_string(), serial::to_line(&j)));
+        Ok(())
+    }
+
+    /// Records that `topic` was emptied: its pushes not yet written go.
+    fn clear(ops: &mut Vec<TopicOp>, topic: &str) {
+        ops.retain(|op| !matches!(op, TopicOp::Push(t, _) if t == topic));
+        ops.push(TopicOp::Clear(topic.to_string()));
+    }
 }
 
 /// What one commit writes: the changes reported since the last one.
@@ -441,20 +458,13 @@ impl Store for SqliteStore {
     }
 
     fn topic_push(&mut self, topic: &str, message: &Msg) {
-        match serial::message_to_json(message) {
-            Ok(j) => self
-                .topics
-                .push(TopicOp::Push(topic.to_string(), serial::to_line(&j))),
-            Err(e) => self.fail(format!(
-                "a message of topic \"{topic}\" cannot be stored: {e}"
-            )),
+        if let Err(why) = TopicOp::push(&mut self.topics, topic, message) {
+            self.fail(why);
         }
     }
 
     fn topic_clear(&mut self, topic: &str) {
-        self.topics
-            .retain(|op| !matches!(op, TopicOp::Push(t, _) if t == topic));
-        self.topics.push(TopicOp::Clear(topic.to_string()));
+        TopicOp::clear(&mut self.topics, topic);
     }
 
     fn put_state(&mut self, key: &str, value: &str) {

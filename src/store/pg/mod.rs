@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use postgres::{Client, NoTls};
 
 use super::open::{StoreError, EXIT_SCRIPT_CHANGED, EXIT_UNUSABLE};
-use super::{RunInfo, Sync, GROUP_STEPS, GROUP_TIME};
+use super::{RunInfo, Sync, TopicOp, GROUP_STEPS, GROUP_TIME};
 use crate::codes;
 use crate::engine::node::Node;
 use crate::engine::serial;
@@ -102,11 +102,6 @@ enum Pending {
         json: String,
     },
     Delete,
-}
-
-enum TopicOp {
-    Push(String, String),
-    Clear(String),
 }
 
 /// One worker's connection to the store. The engine reports to it through
@@ -633,20 +628,13 @@ impl Store for PgStore {
     }
 
     fn topic_push(&mut self, topic: &str, message: &Msg) {
-        match serial::message_to_json(message) {
-            Ok(j) => self
-                .topics
-                .push(TopicOp::Push(topic.to_string(), serial::to_line(&j))),
-            Err(e) => self.fail(format!(
-                "a message of topic \"{topic}\" cannot be stored: {e}"
-            )),
+        if let Err(why) = TopicOp::push(&mut self.topics, topic, message) {
+            self.fail(why);
         }
     }
 
     fn topic_clear(&mut self, topic: &str) {
-        self.topics
-            .retain(|op| !matches!(op, TopicOp::Push(t, _) if t == topic));
-        self.topics.push(TopicOp::Clear(topic.to_string()));
+        TopicOp::clear(&mut self.topics, topic);
     }
 
     fn put_state(&mut self, key: &str, value: &str) {
