@@ -1,6 +1,7 @@
 //! Compiled functions: code, constants, a compact span table, nested
 //! functions and compiled patterns.
 
+use crate::syntax::words::{Arity, CONSTRUCTORS};
 use std::rc::Rc;
 
 use super::constant::Const;
@@ -134,23 +135,64 @@ pub enum MessagePattern {
     Noop,
 }
 
+/// Each pattern and the constructor it matches; its arity is the
+/// constructor's, from the one table in `syntax::words`.
+const PATTERNS: &[(MessagePattern, &str)] = &[
+    (MessagePattern::Data, "data"),
+    (MessagePattern::Seq, "seq"),
+    (MessagePattern::Conc, "conc"),
+    (MessagePattern::Promise, "promise"),
+    (MessagePattern::Defer, "defer"),
+    (MessagePattern::Delay, "delay"),
+    (MessagePattern::Void, "void"),
+    (MessagePattern::Timeout, "timeout"),
+    (MessagePattern::Catch, "catch"),
+    (MessagePattern::Ensure, "ensure"),
+    (MessagePattern::Then, "then"),
+    (MessagePattern::Retrying, "retrying"),
+    (MessagePattern::Noop, "noop"),
+];
+
 impl MessagePattern {
+    /// The pattern of a constructor's name, with how many sub-patterns it
+    /// takes.
     pub fn from_name(name: &str) -> Option<(MessagePattern, usize)> {
-        Some(match name {
-            "data" => (MessagePattern::Data, 1),
-            "seq" => (MessagePattern::Seq, 1),
-            "conc" => (MessagePattern::Conc, 1),
-            "promise" => (MessagePattern::Promise, 2),
-            "defer" => (MessagePattern::Defer, 1),
-            "delay" => (MessagePattern::Delay, 1),
-            "void" => (MessagePattern::Void, 1),
-            "timeout" => (MessagePattern::Timeout, 2),
-            "catch" => (MessagePattern::Catch, 2),
-            "ensure" => (MessagePattern::Ensure, 2),
-            "then" => (MessagePattern::Then, 2),
-            "retrying" => (MessagePattern::Retrying, 2),
-            "noop" => (MessagePattern::Noop, 0),
-            _ => return None,
-        })
+        let &(pattern, _) = PATTERNS.iter().find(|(_, n)| *n == name)?;
+        let arity = CONSTRUCTORS.iter().find(|c| c.name == name)?.arity;
+        Some((
+            pattern,
+            match arity {
+                Arity::Bare => 0,
+                Arity::Exactly(n) | Arity::AtLeast(n) => n,
+            },
+        ))
+    }
+
+    /// The constructor this pattern matches.
+    pub fn name(self) -> &'static str {
+        PATTERNS
+            .iter()
+            .find(|(p, _)| *p == self)
+            .map_or("?", |(_, n)| n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_constructor_but_call_is_a_pattern_with_its_arity() {
+        for c in CONSTRUCTORS.iter().filter(|c| c.name != "call") {
+            let (pattern, arity) = MessagePattern::from_name(c.name)
+                .unwrap_or_else(|| panic!("`{}` has no message pattern", c.name));
+            assert_eq!(pattern.name(), c.name);
+            let expected = match c.arity {
+                Arity::Bare => 0,
+                Arity::Exactly(n) | Arity::AtLeast(n) => n,
+            };
+            assert_eq!(arity, expected, "`{}`", c.name);
+        }
+        assert_eq!(MessagePattern::from_name("call"), None);
     }
 }

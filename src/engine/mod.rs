@@ -35,7 +35,7 @@ use indexmap::IndexMap;
 use crate::bytecode::program::{FilterDef, PassDef};
 use crate::vm::error::RuntimeError;
 use crate::vm::message::Msg;
-use crate::vm::value::Value;
+use crate::vm::value::{Closure, Value};
 use crate::vm::Vm;
 use clock::Clock;
 use node::Node;
@@ -330,10 +330,7 @@ impl<Q: MainQueue> Engine<Q> {
     pub fn add_filter(&mut self, filter: FilterDef) {
         self.topic(&filter.topic);
         self.predicates
-            .push(Value::Func(Rc::new(crate::vm::value::Closure {
-                proto: filter.predicate.clone(),
-                captures: Box::new([]),
-            })));
+            .push(Value::Func(Closure::plain(filter.predicate.clone())));
         self.filters.push(filter);
         self.filter_index.clear();
     }

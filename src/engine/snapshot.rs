@@ -329,20 +329,8 @@ pub fn named_calls(j: &Json, out: &mut Vec<(String, usize)>) {
                         continue;
                     }
                     if let Some(Json::Object(p)) = m.get("promise") {
-                        match p.get("callback") {
-                            Some(Json::String(name)) => out.push((name.clone(), 1)),
-                            Some(Json::Object(c)) => {
-                                if let Some(Json::Object(call)) = c.get("call") {
-                                    if let Some(Json::String(name)) = call.get("action") {
-                                        let n = call
-                                            .get("args")
-                                            .and_then(Json::as_array)
-                                            .map_or(0, Vec::len);
-                                        out.push((name.clone(), n + 1));
-                                    }
-                                }
-                            }
-                            _ => {}
+                        if let Some(cb) = p.get("callback") {
+                            callback_calls(cb, out);
                         }
                         if let Some(items) = p.get("items") {
                             stack.push(items);

@@ -50,10 +50,7 @@ impl<Q: MainQueue> Engine<Q> {
         let size = batch.len();
         let input = Value::list(batch.iter().map(|m| Value::Message(m.clone())).collect());
         let started = std::time::Instant::now();
-        let closure = Value::Func(Rc::new(crate::vm::value::Closure {
-            proto: pass,
-            captures: Box::new([]),
-        }));
+        let closure = Value::Func(crate::vm::value::Closure::plain(pass));
         let result = self.vm.call(&closure, &[input]);
         let entry = self.stats.pass_runs.entry(name.clone()).or_default();
         entry.0 += 1;

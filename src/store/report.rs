@@ -32,30 +32,16 @@ pub fn status(path: &Path) -> Result<Status, StoreError> {
     let (conn, _lock) = open::open(path, false)?;
     let w = wrap(path);
     let run = open::latest_run(&conn).map_err(&w)?;
-    let mut by_state: Vec<(String, i64)> = Vec::new();
-    {
-        let mut stmt = conn
-            .prepare("SELECT state, count(*) FROM items GROUP BY state ORDER BY state")
-            .map_err(&w)?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(&w)?;
-        for row in rows {
-            by_state.push(row.map_err(&w)?);
-        }
-    }
-    let mut topics: Vec<(String, i64)> = Vec::new();
-    {
-        let mut stmt = conn
-            .prepare("SELECT topic, count(*) FROM topics GROUP BY topic ORDER BY topic")
-            .map_err(&w)?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(&w)?;
-        for row in rows {
-            topics.push(row.map_err(&w)?);
-        }
-    }
+    let by_state = counts(
+        &conn,
+        "SELECT state, count(*) FROM items GROUP BY state ORDER BY state",
+    )
+    .map_err(&w)?;
+    let topics = counts(
+        &conn,
+        "SELECT topic, count(*) FROM topics GROUP BY topic ORDER BY topic",
+    )
+    .map_err(&w)?;
     let dead: i64 = conn
         .query_row("SELECT count(*) FROM dead_letters", [], |r| r.get(0))
         .map_err(&w)?;
@@ -329,4 +315,11 @@ pub fn requeue(path: &Path, ids: Option<&[i64]>) -> Result<(Vec<i64>, Vec<i64>),
     }
     tx.commit().map_err(&w)?;
     Ok((done, missing))
+}
+
+/// The rows of a `SELECT name, count(*) … GROUP BY name`.
+fn counts(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Result<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
 }

@@ -51,6 +51,17 @@ pub struct Closure {
     pub captures: Box<[Rc<RefCell<Value>>]>,
 }
 
+impl Closure {
+    /// A body that captures nothing: an action's, a pass's, a filter's
+    /// predicate or a unit's top level.
+    pub fn plain(proto: Rc<FnProto>) -> Rc<Closure> {
+        Rc::new(Closure {
+            proto,
+            captures: Box::new([]),
+        })
+    }
+}
+
 /// What a host (embedding) function or action is: Rust code called with
 /// the arguments.
 pub type HostCallable = dyn Fn(&[Value]) -> Result<Value, super::error::RuntimeError>;
@@ -92,10 +103,7 @@ pub enum ActionBody {
 impl ActionDef {
     /// An action declared in a script, with its compiled body.
     pub fn script(id: u32, name: Rc<str>, proto: Rc<FnProto>) -> ActionDef {
-        let body = Rc::new(Closure {
-            proto,
-            captures: Box::new([]),
-        });
+        let body = Closure::plain(proto);
         ActionDef {
             id,
             name,

@@ -380,24 +380,9 @@ impl Compiler<'_> {
                 });
                 (Some("call"), id)
             }
-            PatternKind::Message(name, _) => (
-                MessagePattern::from_name(name).map(|(m, _)| match m {
-                    MessagePattern::Data => "data",
-                    MessagePattern::Seq => "seq",
-                    MessagePattern::Conc => "conc",
-                    MessagePattern::Promise => "promise",
-                    MessagePattern::Defer => "defer",
-                    MessagePattern::Delay => "delay",
-                    MessagePattern::Void => "void",
-                    MessagePattern::Timeout => "timeout",
-                    MessagePattern::Catch => "catch",
-                    MessagePattern::Ensure => "ensure",
-                    MessagePattern::Then => "then",
-                    MessagePattern::Retrying => "retrying",
-                    MessagePattern::Noop => "noop",
-                }),
-                None,
-            ),
+            PatternKind::Message(name, _) => {
+                (MessagePattern::from_name(name).map(|(m, _)| m.name()), None)
+            }
             _ => (None, None),
         }
     }

@@ -91,11 +91,7 @@ impl Vm {
 
     /// Runs a unit's top-level code.
     pub fn run_script(&mut self, proto: Rc<FnProto>) -> Result<Value, RuntimeError> {
-        let closure = Rc::new(Closure {
-            proto,
-            captures: Box::new([]),
-        });
-        self.call(&Value::Func(closure), &[])
+        self.call(&Value::Func(Closure::plain(proto)), &[])
     }
 
     /// Calls a function or an action's body with arguments, to completion.
