@@ -489,3 +489,107 @@ fn a_sigtermed_worker_hands_back_what_it_holds() {
     assert_eq!(attempts, 0, "a clean stop does not count an attempt");
     assert_eq!(state, "timer", "the item keeps its timer");
 }
+
+/// Waits until `check` holds, polling; panics after `limit`.
+fn until(limit: Duration, what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !check() {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not happen within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn count(c: &mut postgres::Client, sql: &str) -> i64 {
+    c.query_one(sql, &[]).unwrap().get(0)
+}
+
+#[test]
+fn work_on_an_item_whose_lease_was_lost_is_not_committed() {
+    let Some(url) = database("lost") else { return };
+    let dir = temp_dir("lost");
+    std::fs::write(
+        dir.join("work.vy"),
+        "action work(i) { seq([delay(2s), call(step, i)]) }
+action step(i) {
+  state_put(\"stepped\", state_get(\"stepped\", 0) + 1)
+  print(\"stepped {i}\")
+  conc([call(after, i), call(bad, i)])
+}
+action after(i) {
+  state_put(\"after\", state_get(\"after\", 0) + 1)
+  print(\"after {i}\")
+}
+action bad(i) { fail(\"no {i}\") }
+",
+    )
+    .unwrap();
+    let out = voyager(
+        &dir,
+        &["enqueue", "--store", &url, "work.vy", "call(work, 1)"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = dir.join("w.out");
+    let mut w = worker(&dir, &url, &stdout, &["--max-attempts", "1"]);
+    let mut c = client(&url);
+    until(
+        Duration::from_secs(60),
+        "the worker taking the item",
+        || {
+            count(
+            &mut c,
+            "SELECT count(*) FROM voyager.items WHERE lease_owner IS NOT NULL AND state = 'timer'",
+        ) == 1
+        },
+    );
+    // Another worker (this session, holding its worker lock) takes the
+    // item over while it waits on its timer.
+    let mut thief = client(&url);
+    thief
+        .batch_execute(
+            "SELECT pg_advisory_lock(4242);
+             UPDATE voyager.items SET lease_owner = 4242, lease_until = voyager.now_ms() + 600000",
+        )
+        .unwrap();
+    // The worker still runs the item when its timer is due (it cannot
+    // know yet), but none of what that did is committed.
+    until(Duration::from_secs(60), "the item's work", || {
+        std::fs::read_to_string(&stdout).is_ok_and(|s| s.contains("after 1"))
+    });
+    let row = c
+        .query_one("SELECT lease_owner, state FROM voyager.items", &[])
+        .unwrap();
+    assert_eq!(row.get::<_, Option<i64>>(0), Some(4242));
+    assert_eq!(row.get::<_, String>(1), "timer");
+    assert_eq!(count(&mut c, "SELECT count(*) FROM voyager.state"), 0);
+    assert_eq!(
+        count(&mut c, "SELECT count(*) FROM voyager.dead_letters"),
+        0
+    );
+    // The other worker gives up; the item is taken and done again, and
+    // its effects are committed once.
+    thief
+        .batch_execute(
+            "UPDATE voyager.items SET lease_owner = NULL, lease_until = NULL;
+             SELECT pg_notify('voyager_items', '')",
+        )
+        .unwrap();
+    drop(thief);
+    assert_eq!(wait(&mut w, Duration::from_secs(60), "the worker"), 0);
+    let err = std::fs::read_to_string(stdout.with_extension("err")).unwrap_or_default();
+    assert!(err.contains("rescued by other workers"), "{err}");
+    for key in ["stepped", "after"] {
+        let v: String = c
+            .query_one("SELECT value FROM voyager.state WHERE key = $1", &[&key])
+            .unwrap()
+            .get(0);
+        assert_eq!(v, "1", "state {key}");
+    }
+    assert_eq!(
+        count(&mut c, "SELECT count(*) FROM voyager.dead_letters"),
+        1
+    );
+    assert_eq!(count(&mut c, "SELECT count(*) FROM voyager.items"), 0);
+}

@@ -185,9 +185,13 @@ impl JobPool {
         !self.held.is_empty()
     }
 
-    /// Starts the held jobs.
+    /// Starts the held jobs (not those cancelled meanwhile).
     pub fn start_held(&mut self) {
         for (id, spec, control) in std::mem::take(&mut self.held) {
+            if control.cancel.load(Ordering::Relaxed) {
+                self.cancelled.remove(&id);
+                continue;
+            }
             self.spawn(id, spec, control);
         }
     }

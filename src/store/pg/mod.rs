@@ -22,7 +22,7 @@
 //! first Voyager to connect, under an advisory lock, and versioned in
 //! `voyager.schema_version`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,7 +35,7 @@ use crate::codes;
 use crate::engine::node::Node;
 use crate::engine::serial;
 use crate::engine::snapshot;
-use crate::engine::store::{ItemState, Store};
+use crate::engine::store::{ItemState, Lost, Store};
 use crate::engine::DeadLetter;
 use crate::vm::message::Msg;
 
@@ -95,6 +95,10 @@ pub struct Taken {
     pub attempts: i32,
 }
 
+/// A dead letter to write: (message, code, error, attempts), and the row
+/// it depends on.
+type DeadRow = (String, String, String, i32, Option<i64>);
+
 enum Pending {
     Put {
         state: ItemState,
@@ -102,6 +106,102 @@ enum Pending {
         json: String,
     },
     Delete,
+}
+
+/// What was reported since the last commit, each change with the row
+/// whose lease it depends on.
+#[derive(Default)]
+struct Ops {
+    /// Engine item ids and their rows.
+    rows: HashMap<u64, i64>,
+    /// The row the next new item takes over (an enqueued message being
+    /// entered: its first item keeps the row, and its unique key).
+    adopt: Option<i64>,
+    items: HashMap<u64, Pending>,
+    /// Rows to delete at the next commit (taken messages entered).
+    drop_rows: Vec<i64>,
+    /// Items with no row yet: the row whose lease their work depends on
+    /// (the taken item they came from).
+    origin: HashMap<u64, i64>,
+    /// The row whose lease what is reported now depends on (the item
+    /// being stepped, or the row being entered).
+    current: Option<i64>,
+    /// Topic changes, each with the row it depends on.
+    topics: Vec<(TopicOp, Option<i64>)>,
+    /// (message, code, error, attempts), the row it depends on.
+    dead: Vec<DeadRow>,
+    /// Durable state written: by key and the row it depends on, the
+    /// value and the order it was written in.
+    state: HashMap<(String, Option<i64>), (u64, String)>,
+    state_seq: u64,
+    /// What the last commit refused, for the engine to drop.
+    refused: Option<Lost>,
+}
+
+impl Ops {
+    /// The row whose lease an item's work depends on: its own, or that
+    /// of the item it came from.
+    fn owner_row(&self, id: u64) -> Option<i64> {
+        self.rows.get(&id).or_else(|| self.origin.get(&id)).copied()
+    }
+
+    /// Every row whose lease what is pending depends on, in order.
+    fn guarded(&self) -> Vec<i64> {
+        let mut rows: Vec<i64> = self
+            .items
+            .keys()
+            .filter_map(|id| self.owner_row(*id))
+            .collect();
+        rows.extend(&self.drop_rows);
+        rows.extend(self.topics.iter().filter_map(|(_, o)| *o));
+        rows.extend(self.dead.iter().filter_map(|d| d.4));
+        rows.extend(self.state.keys().filter_map(|(_, o)| *o));
+        rows.sort_unstable();
+        rows.dedup();
+        rows
+    }
+
+    /// Forgets the work that depends on `lost` rows: returns the engine
+    /// items to drop and the state keys their steps wrote.
+    fn forget(&mut self, lost: &HashSet<i64>) -> (Vec<u64>, Vec<String>) {
+        let gone = |o: &Option<i64>| o.is_some_and(|o| lost.contains(&o));
+        let mut ids: Vec<u64> = self
+            .rows
+            .iter()
+            .chain(self.origin.iter())
+            .filter(|(_, row)| lost.contains(row))
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in &ids {
+            self.rows.remove(id);
+            self.origin.remove(id);
+            self.items.remove(id);
+        }
+        self.drop_rows.retain(|r| !lost.contains(r));
+        self.topics.retain(|(_, o)| !gone(o));
+        self.dead.retain(|d| !gone(&d.4));
+        let mut keys: Vec<String> = self
+            .state
+            .keys()
+            .filter(|(_, o)| gone(o))
+            .map(|(k, _)| k.clone())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        self.state.retain(|(_, o), _| !gone(o));
+        (ids, keys)
+    }
+
+    /// The last value written to `key` that is still pending.
+    fn latest_state(&self, key: &str) -> Option<String> {
+        self.state
+            .iter()
+            .filter(|((k, _), _)| k == key)
+            .max_by_key(|(_, (seq, _))| *seq)
+            .map(|(_, (_, v))| v.clone())
+    }
 }
 
 /// One worker's connection to the store. The engine reports to it through
@@ -115,19 +215,10 @@ pub struct PgStore {
     run: Option<i64>,
     /// A run to start at the next commit (script, hash of its source).
     new_run: Option<(String, String)>,
-    /// Engine item ids and their rows.
-    rows: HashMap<u64, i64>,
-    /// The row the next new item takes over (an enqueued message being
-    /// entered: its first item keeps the row, and its unique key).
-    adopt: Option<i64>,
+    /// What was reported since the last commit.
+    ops: Ops,
     /// The largest engine item id reported or handed out.
     max_local: u64,
-    items: HashMap<u64, Pending>,
-    /// Rows to delete at the next commit (taken messages entered).
-    drop_rows: Vec<i64>,
-    topics: Vec<TopicOp>,
-    dead: Vec<(String, String, String, i32)>,
-    state: HashMap<String, String>,
     unclaimed_total: u64,
     unclaimed_reported: u64,
     steps: u64,
@@ -165,14 +256,8 @@ impl PgStore {
             options,
             run,
             new_run: None,
-            rows: HashMap::new(),
-            adopt: None,
+            ops: Ops::default(),
             max_local: 0,
-            items: HashMap::new(),
-            drop_rows: Vec::new(),
-            topics: Vec::new(),
-            dead: Vec::new(),
-            state: HashMap::new(),
             unclaimed_total: 0,
             unclaimed_reported: 0,
             steps: 0,
@@ -379,19 +464,20 @@ impl PgStore {
     /// An engine item id for a taken row (the row is then the item's).
     pub fn adopt_row(&mut self, row: i64) -> u64 {
         self.max_local += 1;
-        self.rows.insert(self.max_local, row);
+        self.ops.rows.insert(self.max_local, row);
         self.max_local
     }
 
     /// The next new item takes over `row` (None: stop).
     pub fn adopt_next(&mut self, row: Option<i64>) -> Option<i64> {
-        std::mem::replace(&mut self.adopt, row)
+        self.ops.current = row;
+        std::mem::replace(&mut self.ops.adopt, row)
     }
 
     /// The row is finished at the next commit (a taken message entered
     /// with no item left of it).
     pub fn drop_row(&mut self, row: i64) {
-        self.drop_rows.push(row);
+        self.ops.drop_rows.push(row);
     }
 
     /// A taken row that cannot run: a dead letter at the next commit, the
@@ -404,8 +490,10 @@ impl PgStore {
         error: String,
         attempts: i32,
     ) {
-        self.dead.push((message, code.to_string(), error, attempts));
-        self.drop_rows.push(row);
+        self.ops
+            .dead
+            .push((message, code.to_string(), error, attempts, Some(row)));
+        self.ops.drop_rows.push(row);
     }
 
     /// The largest engine item id handed out or reported.
@@ -433,20 +521,72 @@ impl PgStore {
     fn try_commit(&mut self) -> Result<(), postgres::Error> {
         let worker = self.worker;
         let lease = self.options.lease_ms;
+        let ms = self.session_start.elapsed().as_millis() as i64;
+        let steps = (self.steps - self.steps_reported) as i64;
+        let unclaimed = (self.unclaimed_total - self.unclaimed_reported) as i64;
+        let finished = self.finished;
+        let ops = &mut self.ops;
         let mut tx = self.client.transaction()?;
-        if let Some((script, hash)) = self.new_run.take() {
+        let mut run = self.run;
+        let fresh = self.new_run.is_some();
+        if let Some((script, hash)) = &self.new_run {
             // A new run: what the store held belonged to the last one.
             tx.batch_execute(
                 "DELETE FROM voyager.items; DELETE FROM voyager.topics; DELETE FROM voyager.state; DELETE FROM voyager.dead_letters;",
             )?;
             let row = tx.query_one(
                 "INSERT INTO voyager.runs (script, source_hash, started) VALUES ($1, $2, $3) RETURNING id",
-                &[&script, &hash, &now_ms()],
+                &[script, hash, &now_ms()],
             )?;
-            self.run = Some(row.get(0));
-            self.rows.clear();
+            run = Some(row.get(0));
+            ops.rows.clear();
+            ops.origin.clear();
         }
-        let mut deletes: Vec<i64> = std::mem::take(&mut self.drop_rows);
+        if !fresh {
+            // The leases this commit's work depends on, locked until it
+            // ends (rescues and takes skip locked rows). Work of a row
+            // another worker took over is not written: that worker does
+            // it (it ran here too, but none of it is kept).
+            let guarded = ops.guarded();
+            if !guarded.is_empty() {
+                let held: HashSet<i64> = tx
+                    .query(
+                        "SELECT id FROM voyager.items WHERE id = ANY($1) AND lease_owner = $2 ORDER BY id FOR UPDATE",
+                        &[&guarded, &worker],
+                    )?
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect();
+                let lost: HashSet<i64> =
+                    guarded.into_iter().filter(|r| !held.contains(r)).collect();
+                if !lost.is_empty() {
+                    self.lost += lost.len() as u64;
+                    let (items, keys) = ops.forget(&lost);
+                    let stored: HashMap<String, String> = if keys.is_empty() {
+                        HashMap::new()
+                    } else {
+                        tx.query(
+                            "SELECT key, value FROM voyager.state WHERE key = ANY($1)",
+                            &[&keys],
+                        )?
+                        .iter()
+                        .map(|r| (r.get(0), r.get(1)))
+                        .collect()
+                    };
+                    let state = keys
+                        .into_iter()
+                        .map(|k| {
+                            let kept = ops.latest_state(&k).or_else(|| stored.get(&k).cloned());
+                            (k, kept)
+                        })
+                        .collect();
+                    let refused = ops.refused.get_or_insert_with(Lost::default);
+                    refused.items.extend(items);
+                    refused.state.extend::<Vec<_>>(state);
+                }
+            }
+        }
+        let mut deletes: Vec<i64> = std::mem::take(&mut ops.drop_rows);
         {
             let update = tx.prepare(
                 "UPDATE voyager.items SET form = 'node', state = $3, due_at = coalesce($4, due_at), body = $5,
@@ -458,11 +598,11 @@ impl PgStore {
                  VALUES ('node', $1, $2, coalesce($3, voyager.now_ms()), 1, $4, voyager.now_ms() + $5)
                  RETURNING id",
             )?;
-            let mut pending: Vec<(u64, Pending)> = self.items.drain().collect();
+            let mut pending: Vec<(u64, Pending)> = ops.items.drain().collect();
             pending.sort_by_key(|(id, _)| *id);
             for (id, p) in pending {
                 match p {
-                    Pending::Put { state, due, json } => match self.rows.get(&id) {
+                    Pending::Put { state, due, json } => match ops.rows.get(&id) {
                         Some(&row) => {
                             let n = tx.execute(
                                 &update,
@@ -477,11 +617,12 @@ impl PgStore {
                                 &insert,
                                 &[&json, &state.name(), &due, &worker, &lease],
                             )?;
-                            self.rows.insert(id, r.get(0));
+                            ops.rows.insert(id, r.get(0));
+                            ops.origin.remove(&id);
                         }
                     },
                     Pending::Delete => {
-                        if let Some(row) = self.rows.remove(&id) {
+                        if let Some(row) = ops.rows.remove(&id) {
                             deletes.push(row);
                         }
                     }
@@ -496,52 +637,49 @@ impl PgStore {
             )?;
             self.lost += (deletes.len() as u64).saturating_sub(n);
         }
-        if !self.topics.is_empty() {
+        if !ops.topics.is_empty() {
             let push = tx.prepare(
                 "INSERT INTO voyager.topics (topic, message, owner) VALUES ($1, $2, $3)",
             )?;
             let clear = tx.prepare("DELETE FROM voyager.topics WHERE topic = $1 AND owner = $2")?;
-            for op in self.topics.drain(..) {
+            for (op, _) in ops.topics.drain(..) {
                 match op {
                     TopicOp::Push(t, m) => tx.execute(&push, &[&t, &m, &worker])?,
                     TopicOp::Clear(t) => tx.execute(&clear, &[&t, &worker])?,
                 };
             }
         }
-        if !self.dead.is_empty() {
+        if !ops.dead.is_empty() {
             let dead = tx.prepare(
                 "INSERT INTO voyager.dead_letters (message, code, error, attempts, at) VALUES ($1, $2, $3, $4, $5)",
             )?;
             let now = now_ms();
-            for (m, code, error, attempts) in self.dead.drain(..) {
+            for (m, code, error, attempts, _) in ops.dead.drain(..) {
                 tx.execute(&dead, &[&m, &code, &error, &attempts, &now])?;
             }
         }
-        if !self.state.is_empty() {
+        if !ops.state.is_empty() {
             let state = tx.prepare(
                 "INSERT INTO voyager.state (key, value) VALUES ($1, $2)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             )?;
-            for (k, v) in self.state.drain() {
+            // In the order written: the last write of a key stays.
+            let mut writes: Vec<_> = ops.state.drain().collect();
+            writes.sort_by_key(|(_, (seq, _))| *seq);
+            for ((k, _), (_, v)) in writes {
                 tx.execute(&state, &[&k, &v])?;
             }
         }
-        let ms = self.session_start.elapsed().as_millis() as i64;
-        if let Some(run) = self.run {
+        if let Some(run) = run {
             tx.execute(
                 "UPDATE voyager.runs SET steps = steps + $2, run_ms = run_ms + $3, unclaimed = unclaimed + $4,
                  finished = CASE WHEN $5 THEN coalesce(finished, $6) ELSE finished END WHERE id = $1",
-                &[
-                    &run,
-                    &((self.steps - self.steps_reported) as i64),
-                    &(ms - self.ms_reported),
-                    &((self.unclaimed_total - self.unclaimed_reported) as i64),
-                    &self.finished,
-                    &now_ms(),
-                ],
+                &[&run, &steps, &(ms - self.ms_reported), &unclaimed, &finished, &now_ms()],
             )?;
         }
         tx.commit()?;
+        self.run = run;
+        self.new_run = None;
         self.steps_reported = self.steps;
         self.ms_reported = ms;
         self.unclaimed_reported = self.unclaimed_total;
@@ -558,11 +696,11 @@ impl PgStore {
     }
 
     fn clean(&self) -> bool {
-        self.items.is_empty()
-            && self.drop_rows.is_empty()
-            && self.topics.is_empty()
-            && self.dead.is_empty()
-            && self.state.is_empty()
+        self.ops.items.is_empty()
+            && self.ops.drop_rows.is_empty()
+            && self.ops.topics.is_empty()
+            && self.ops.dead.is_empty()
+            && self.ops.state.is_empty()
             && self.new_run.is_none()
             && !self.finished
             && self.steps == self.steps_reported
@@ -597,48 +735,75 @@ impl Store for PgStore {
                 let json = serial::to_line(&j);
                 serial::drop_json(j);
                 self.max_local = self.max_local.max(id);
-                if let Some(row) = self.adopt.take() {
-                    self.rows.entry(id).or_insert(row);
+                let ops = &mut self.ops;
+                if let Some(row) = ops.adopt.take() {
+                    ops.rows.entry(id).or_insert(row);
+                } else if !ops.rows.contains_key(&id) && !ops.origin.contains_key(&id) {
+                    if let Some(row) = ops.current {
+                        ops.origin.insert(id, row);
+                    }
                 }
-                self.items.insert(id, Pending::Put { state, due, json });
+                ops.items.insert(id, Pending::Put { state, due, json });
             }
             Err(e) => self.fail(format!("item {id} cannot be stored: {e}")),
         }
     }
 
     fn remove_item(&mut self, id: u64) {
-        if self.rows.contains_key(&id) {
-            self.items.insert(id, Pending::Delete);
+        if self.ops.rows.contains_key(&id) {
+            self.ops.items.insert(id, Pending::Delete);
         } else {
             // Never written: nothing to delete.
-            self.items.remove(&id);
+            self.ops.items.remove(&id);
+            self.ops.origin.remove(&id);
         }
     }
 
     fn dead_letter(&mut self, letter: &DeadLetter) {
         match serial::message_to_json(&letter.message) {
-            Ok(j) => self.dead.push((
+            Ok(j) => self.ops.dead.push((
                 serial::to_line(&j),
                 letter.error.code.to_string(),
                 letter.error.message.clone(),
                 letter.attempts as i32,
+                self.ops.current,
             )),
             Err(e) => self.fail(format!("a dead letter cannot be stored: {e}")),
         }
     }
 
     fn topic_push(&mut self, topic: &str, message: &Msg) {
-        if let Err(why) = TopicOp::push(&mut self.topics, topic, message) {
-            self.fail(why);
+        let mut op = Vec::with_capacity(1);
+        match TopicOp::push(&mut op, topic, message) {
+            Ok(()) => {
+                let row = self.ops.current;
+                self.ops.topics.extend(op.into_iter().map(|op| (op, row)));
+            }
+            Err(why) => self.fail(why),
         }
     }
 
     fn topic_clear(&mut self, topic: &str) {
-        TopicOp::clear(&mut self.topics, topic);
+        self.ops
+            .topics
+            .retain(|(op, _)| !matches!(op, TopicOp::Push(t, _) if t == topic));
+        let row = self.ops.current;
+        self.ops
+            .topics
+            .push((TopicOp::Clear(topic.to_string()), row));
     }
 
     fn put_state(&mut self, key: &str, value: &str) {
-        self.state.insert(key.to_string(), value.to_string());
+        self.ops.state_seq += 1;
+        let seq = self.ops.state_seq;
+        self.ops.state.insert(
+            (key.to_string(), self.ops.current),
+            (seq, value.to_string()),
+        );
+    }
+
+    fn step_start(&mut self, id: u64) {
+        self.ops.current = self.ops.owner_row(id);
     }
 
     fn unclaimed(&mut self, total: u64) {
@@ -646,6 +811,7 @@ impl Store for PgStore {
     }
 
     fn step_end(&mut self, steps: u64) -> bool {
+        self.ops.current = None;
         self.steps = steps;
         self.since_commit += 1;
         match self.options.sync {
@@ -677,16 +843,20 @@ impl Store for PgStore {
     }
 
     fn abandon(&mut self) {
-        self.items.clear();
-        self.drop_rows.clear();
-        self.topics.clear();
-        self.dead.clear();
-        self.state.clear();
+        self.ops.items.clear();
+        self.ops.drop_rows.clear();
+        self.ops.topics.clear();
+        self.ops.dead.clear();
+        self.ops.state.clear();
         self.unclaimed_total = self.unclaimed_reported;
     }
 
     fn failure(&self) -> Option<String> {
         self.failure.clone()
+    }
+
+    fn lost(&mut self) -> Option<Lost> {
+        self.ops.refused.take()
     }
 }
 
@@ -730,6 +900,12 @@ impl Store for PgShared {
     }
     fn failure(&self) -> Option<String> {
         self.0.borrow().failure()
+    }
+    fn step_start(&mut self, id: u64) {
+        self.0.borrow_mut().step_start(id)
+    }
+    fn lost(&mut self) -> Option<Lost> {
+        self.0.borrow_mut().lost()
     }
 }
 
