@@ -593,3 +593,123 @@ action bad(i) { fail(\"no {i}\") }
     );
     assert_eq!(count(&mut c, "SELECT count(*) FROM voyager.items"), 0);
 }
+
+/// A PostgreSQL cluster of the test's own (so that restarting it does
+/// not disturb the other tests), stopped and removed when dropped.
+struct Cluster {
+    url: String,
+    dir: String,
+}
+
+impl Cluster {
+    fn start() -> Cluster {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/postgres.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg("start")
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success(),
+            "postgres.sh start: {}",
+            text(&out.stderr)
+        );
+        let exports = text(&out.stdout);
+        let var = |name: &str| {
+            exports
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("export {name}=")))
+                .unwrap_or_else(|| panic!("postgres.sh start said no {name}: {exports}"))
+                .to_string()
+        };
+        Cluster {
+            url: var("VOYAGER_TEST_PG_URL"),
+            dir: var("VOYAGER_TEST_PG_DIR"),
+        }
+    }
+
+    fn restart(&self) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/postgres.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .args(["restart", &self.dir])
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success(),
+            "postgres.sh restart: {}",
+            text(&out.stderr)
+        );
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/postgres.sh");
+        let _ = Command::new("bash")
+            .arg(&script)
+            .args(["stop", &self.dir])
+            .output();
+    }
+}
+
+#[test]
+fn a_server_restart_mid_run_loses_nothing_and_runs_nothing_twice() {
+    // (A cluster of its own; the shared one only says PostgreSQL is here.)
+    if server().is_none() {
+        return;
+    }
+    let cluster = Cluster::start();
+    let url = cluster.url.clone();
+    let dir = temp_dir("restart");
+    std::fs::write(dir.join("work.vy"), WORK).unwrap();
+    let n = 6000;
+    enqueue_many(&dir, &url, n);
+    let outs: Vec<PathBuf> = (0..3).map(|i| dir.join(format!("w{i}.out"))).collect();
+    let mut workers: Vec<Child> = outs.iter().map(|o| worker(&dir, &url, o, &[])).collect();
+    let done = |outs: &[PathBuf]| outs.iter().map(|o| done_lines(o).len()).sum::<usize>();
+    until(Duration::from_secs(120), "some work", || done(&outs) >= 300);
+    cluster.restart();
+    assert!(
+        done(&outs) < n as usize,
+        "the workers finished before the restart: make the run longer"
+    );
+    for (i, w) in workers.iter_mut().enumerate() {
+        let code = wait(w, Duration::from_secs(600), "a worker");
+        assert_eq!(
+            code,
+            0,
+            "{}",
+            std::fs::read_to_string(outs[i].with_extension("err")).unwrap_or_default()
+        );
+    }
+    let errs: String = outs
+        .iter()
+        .map(|o| std::fs::read_to_string(o.with_extension("err")).unwrap_or_default())
+        .collect();
+    assert!(errs.contains("reconnected"), "{errs}");
+    let mut seen: HashMap<u64, usize> = HashMap::new();
+    for o in &outs {
+        for d in done_lines(o) {
+            *seen.entry(d).or_default() += 1;
+        }
+    }
+    let missing: Vec<u64> = (0..=n as u64).filter(|d| !seen.contains_key(d)).collect();
+    assert!(
+        missing.is_empty(),
+        "never done: {:?}",
+        &missing[..missing.len().min(20)]
+    );
+    let twice: Vec<(&u64, &usize)> = seen.iter().filter(|(_, k)| **k > 1).collect();
+    assert!(
+        twice.is_empty(),
+        "done twice: {:?}",
+        &twice[..twice.len().min(20)]
+    );
+    let mut c = client(&url);
+    assert_eq!(count(&mut c, "SELECT count(*) FROM voyager.items"), 0);
+    assert_eq!(
+        count(&mut c, "SELECT count(*) FROM voyager.dead_letters"),
+        0
+    );
+}
