@@ -713,3 +713,69 @@ fn a_server_restart_mid_run_loses_nothing_and_runs_nothing_twice() {
         0
     );
 }
+
+#[test]
+fn a_sigtermed_worker_commits_finished_jobs_and_hands_back_the_rest() {
+    let Some(url) = database("graceful") else {
+        return;
+    };
+    let dir = temp_dir("graceful");
+    let ran = dir.join("ran.txt");
+    // A native job (a command that says when it finished), then a step.
+    std::fs::write(
+        dir.join("work.vy"),
+        format!(
+            "action work(i) {{ seq([void(call(sh, \"sleep 0.4; echo {{i}} >> {}\")), call(after, i)]) }}\naction after(i) {{ print(\"done {{i}}\") }}\n",
+            ran.display()
+        ),
+    )
+    .unwrap();
+    enqueue_many(&dir, &url, 11);
+    let first = dir.join("a.out");
+    let mut a = worker(&dir, &url, &first, &["--jobs", "4"]);
+    let ran_lines = || -> Vec<u64> {
+        std::fs::read_to_string(&ran)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| l.trim().parse().expect("a number"))
+            .collect()
+    };
+    until(Duration::from_secs(60), "some jobs finishing", || {
+        ran_lines().len() >= 2
+    });
+    let term = Command::new("kill")
+        .args(["-TERM", &a.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(term.success());
+    assert_eq!(wait(&mut a, Duration::from_secs(30), "the worker"), 143);
+    let mut c = client(&url);
+    assert_eq!(
+        count(
+            &mut c,
+            "SELECT count(*) FROM voyager.items WHERE lease_owner IS NOT NULL"
+        ),
+        0,
+        "every lease is handed back"
+    );
+    let second = dir.join("b.out");
+    let mut b = worker(&dir, &url, &second, &["--jobs", "4"]);
+    assert_eq!(
+        wait(&mut b, Duration::from_secs(60), "the second worker"),
+        0
+    );
+    // Every job ran once: none that finished ran again, and those the
+    // signal ended ran on the second worker.
+    let mut jobs = ran_lines();
+    jobs.sort_unstable();
+    assert_eq!(jobs, (0..=11).collect::<Vec<u64>>(), "jobs run");
+    let mut done = done_lines(&first);
+    done.extend(done_lines(&second));
+    done.sort_unstable();
+    assert_eq!(done, (0..=11).collect::<Vec<u64>>(), "steps after the jobs");
+    assert_eq!(count(&mut c, "SELECT count(*) FROM voyager.items"), 0);
+    assert_eq!(
+        count(&mut c, "SELECT count(*) FROM voyager.dead_letters"),
+        0
+    );
+}

@@ -278,16 +278,22 @@ impl<Q: MainQueue> Engine<Q> {
         if let Some(store) = self.store.as_deref_mut() {
             store.step_start(id);
         }
+        self.vm.cut = false;
         self.step_item(item);
-        if self
+        let stopping = self
             .interrupt
             .as_ref()
-            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
-        {
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed));
+        if stopping && self.vm.cut {
             // Interrupted mid-step: the run stops and abandons this step.
             return;
         }
         self.report_step(id);
+        if stopping {
+            // The run stops: no job starts (a job the step made runs
+            // where the item runs next).
+            return;
+        }
         if self.jobs.as_ref().is_some_and(|p| p.has_held()) {
             // The item holding the jobs is committed before they start.
             self.store_commit();
@@ -300,6 +306,47 @@ impl<Q: MainQueue> Engine<Q> {
                 pool.start_held();
             }
         }
+    }
+
+    /// A graceful stop (with a store): the results of native jobs that
+    /// have finished, or finish by themselves while the others are ended,
+    /// are stepped into their items and reported, so that the commit that
+    /// follows keeps them; running commands are ended (their items run
+    /// them again where they run next); no job starts.
+    pub fn stop_keeping_results(&mut self) {
+        let Some(pool) = &mut self.jobs else { return };
+        let mut done = Vec::new();
+        while let Some(d) = pool.next_done(None) {
+            done.push(d);
+        }
+        let (ended, late) = pool.shutdown_keeping();
+        done.extend(late);
+        self.cancelled_jobs.extend(ended);
+        self.clock.set_jobs_running(false);
+        for (id, outcome) in done {
+            if !self.cancelled_jobs.remove(&id) {
+                self.finished_jobs.insert(id, outcome);
+                if let Some(item) = self.parked.wake_owner(id) {
+                    self.main.push_back(item);
+                }
+            }
+        }
+        // Items whose job results are in (woken now or before) take them.
+        let mut woken = Vec::new();
+        for item in self.main.drain() {
+            let mut jobs = Vec::new();
+            super::run::running_jobs(&item.node, &mut jobs);
+            if jobs.iter().any(|j| self.finished_jobs.contains_key(j)) {
+                woken.push(item);
+            } else {
+                self.main.push_back(item);
+            }
+        }
+        let interrupt = self.vm.interrupt.take();
+        for item in woken {
+            self.step_stored(item);
+        }
+        self.vm.interrupt = interrupt;
     }
 
     /// Reports what is not reported as it happens: the end of item `id`

@@ -149,9 +149,34 @@ struct Ops {
     state_seq: u64,
     /// What the last commit refused, for the engine to drop.
     refused: Option<Lost>,
+    /// The step being reported, to undo if a signal cuts it.
+    step: Option<StepMark>,
+}
+
+/// How to take back what a step reported (see [`PgStore::abandon_step`]).
+struct StepMark {
+    undo: Vec<Undo>,
+    drop_rows: usize,
+    dead: usize,
+    topics: usize,
+    /// The topic changes before the step's first clear, if it cleared.
+    topics_before: Option<Vec<(TopicOp, Option<i64>)>>,
+}
+
+/// A pending change as it was before the step changed it.
+enum Undo {
+    Item(u64, Option<Pending>),
+    Origin(u64, Option<i64>),
+    State((String, Option<i64>), Option<(u64, String)>),
 }
 
 impl Ops {
+    fn undo(&mut self, u: Undo) {
+        if let Some(mark) = &mut self.step {
+            mark.undo.push(u);
+        }
+    }
+
     /// The row whose lease an item's work depends on: its own, or that
     /// of the item it came from.
     fn owner_row(&self, id: u64) -> Option<i64> {
@@ -698,6 +723,42 @@ impl PgStore {
         self.max_local
     }
 
+    /// Takes back what the step being reported reported (a signal cut it
+    /// short): the item runs it again where it runs next.
+    pub fn abandon_step(&mut self) {
+        let ops = &mut self.ops;
+        ops.current = None;
+        let Some(mark) = ops.step.take() else { return };
+        for u in mark.undo.into_iter().rev() {
+            match u {
+                Undo::Item(id, Some(p)) => {
+                    ops.items.insert(id, p);
+                }
+                Undo::Item(id, None) => {
+                    ops.items.remove(&id);
+                }
+                Undo::Origin(id, Some(row)) => {
+                    ops.origin.insert(id, row);
+                }
+                Undo::Origin(id, None) => {
+                    ops.origin.remove(&id);
+                }
+                Undo::State(key, Some(v)) => {
+                    ops.state.insert(key, v);
+                }
+                Undo::State(key, None) => {
+                    ops.state.remove(&key);
+                }
+            }
+        }
+        ops.drop_rows.truncate(mark.drop_rows);
+        ops.dead.truncate(mark.dead);
+        match mark.topics_before {
+            Some(topics) => ops.topics = topics,
+            None => ops.topics.truncate(mark.topics),
+        }
+    }
+
     /// Hands this worker's leases back (a clean exit): the items wait for
     /// another worker, with the attempt not counted.
     pub fn release(&mut self) {
@@ -926,6 +987,7 @@ impl PgStore {
         ops.topics.clear();
         ops.dead.clear();
         ops.state.clear();
+        ops.step = None;
         self.lost += landed.lost;
         self.run = landed.run;
         self.new_run = None;
@@ -1046,21 +1108,27 @@ impl Store for PgStore {
                 } else if !ops.rows.contains_key(&id) && !ops.origin.contains_key(&id) {
                     if let Some(row) = ops.current {
                         ops.origin.insert(id, row);
+                        ops.undo(Undo::Origin(id, None));
                     }
                 }
-                ops.items.insert(id, Pending::Put { state, due, json });
+                let old = ops.items.insert(id, Pending::Put { state, due, json });
+                ops.undo(Undo::Item(id, old));
             }
             Err(e) => self.fail(format!("item {id} cannot be stored: {e}")),
         }
     }
 
     fn remove_item(&mut self, id: u64) {
-        if self.ops.rows.contains_key(&id) {
-            self.ops.items.insert(id, Pending::Delete);
+        let ops = &mut self.ops;
+        if ops.rows.contains_key(&id) {
+            let old = ops.items.insert(id, Pending::Delete);
+            ops.undo(Undo::Item(id, old));
         } else {
             // Never written: nothing to delete.
-            self.ops.items.remove(&id);
-            self.ops.origin.remove(&id);
+            let old = ops.items.remove(&id);
+            ops.undo(Undo::Item(id, old));
+            let origin = ops.origin.remove(&id);
+            ops.undo(Undo::Origin(id, origin));
         }
     }
 
@@ -1089,6 +1157,11 @@ impl Store for PgStore {
     }
 
     fn topic_clear(&mut self, topic: &str) {
+        if let Some(mark) = &mut self.ops.step {
+            if mark.topics_before.is_none() {
+                mark.topics_before = Some(self.ops.topics.clone());
+            }
+        }
         self.ops
             .topics
             .retain(|(op, _)| !matches!(op, TopicOp::Push(t, _) if t == topic));
@@ -1101,14 +1174,21 @@ impl Store for PgStore {
     fn put_state(&mut self, key: &str, value: &str) {
         self.ops.state_seq += 1;
         let seq = self.ops.state_seq;
-        self.ops.state.insert(
-            (key.to_string(), self.ops.current),
-            (seq, value.to_string()),
-        );
+        let key = (key.to_string(), self.ops.current);
+        let old = self.ops.state.insert(key.clone(), (seq, value.to_string()));
+        self.ops.undo(Undo::State(key, old));
     }
 
     fn step_start(&mut self, id: u64) {
-        self.ops.current = self.ops.owner_row(id);
+        let ops = &mut self.ops;
+        ops.current = ops.owner_row(id);
+        ops.step = Some(StepMark {
+            undo: Vec::new(),
+            drop_rows: ops.drop_rows.len(),
+            dead: ops.dead.len(),
+            topics: ops.topics.len(),
+            topics_before: None,
+        });
     }
 
     fn unclaimed(&mut self, total: u64) {
@@ -1117,6 +1197,7 @@ impl Store for PgStore {
 
     fn step_end(&mut self, steps: u64) -> bool {
         self.ops.current = None;
+        self.ops.step = None;
         self.steps = steps;
         self.since_commit += 1;
         match self.options.sync {
