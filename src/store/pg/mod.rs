@@ -11,9 +11,16 @@
 //!
 //! A worker also holds a session advisory lock on its own key for as long
 //! as its connection lives. An item whose lease ran out, or whose worker's
-//! lock is gone (the process was killed: PostgreSQL ends its session at
-//! once), is rescued: its lease is cleared, and the next worker to take it
-//! counts one more attempt. An item taken more than [`MAX_TAKES`] times is
+//! lock has been gone for [`GONE_GRACE`] (the process was killed:
+//! PostgreSQL ends its session at once; the grace lets a worker whose
+//! connection dropped come back first), is rescued: its lease is cleared,
+//! and the next worker to take it counts one more attempt.
+//!
+//! A commit first locks the leases its work depends on (each change is
+//! tagged with the taken row it came from); the work of rows another
+//! worker took over is not written, and the engine drops those items
+//! ([`Store::lost`]). A lost connection is reconnected with backoff; a
+//! commit whose answer was lost is looked up by its transaction id. An item taken more than [`MAX_TAKES`] times is
 //! a dead letter (its workers keep dying on it). Behind a PgBouncer in
 //! transaction pooling, sessions are shared, so `poll_only` turns off both
 //! the lock check (leases alone decide) and `LISTEN`.
