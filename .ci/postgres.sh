@@ -2,6 +2,7 @@
 # A throwaway PostgreSQL cluster for the tests, on a free loopback port.
 #
 #   eval "$(bash .ci/postgres.sh start)"   # exports VOYAGER_TEST_PG_URL and VOYAGER_TEST_PG_DIR
+#   bash .ci/postgres.sh restart "$VOYAGER_TEST_PG_DIR"  # pg_ctl restart -m fast
 #   bash .ci/postgres.sh stop "$VOYAGER_TEST_PG_DIR"
 #
 # Debian keeps initdb and pg_ctl in the version's own bin folder, off the
@@ -54,6 +55,14 @@ start)
   echo "export VOYAGER_TEST_PG_DIR=$dir"
   echo "export VOYAGER_TEST_PG_BIN=$bin"
   ;;
+restart)
+  # Ends every session (as a server restart does) and starts again on
+  # the same port, with the options it was started with.
+  dir=${2:?usage: postgres.sh restart DIR}
+  bin=$(bin_dir) || { echo "postgres.sh: no PostgreSQL server installed" >&2; exit 1; }
+  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w -t 60 restart >/dev/null ||
+    { cat "$dir/server.log" >&2; exit 1; }
+  ;;
 stop)
   dir=${2:?usage: postgres.sh stop DIR}
   bin=$(bin_dir) || exit 0
@@ -61,7 +70,7 @@ stop)
   rm -rf "$dir"
   ;;
 *)
-  echo "usage: postgres.sh start | stop DIR" >&2
+  echo "usage: postgres.sh start | restart DIR | stop DIR" >&2
   exit 2
   ;;
 esac

@@ -489,3 +489,293 @@ fn a_sigtermed_worker_hands_back_what_it_holds() {
     assert_eq!(attempts, 0, "a clean stop does not count an attempt");
     assert_eq!(state, "timer", "the item keeps its timer");
 }
+
+/// Waits until `check` holds, polling; panics after `limit`.
+fn until(limit: Duration, what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !check() {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not happen within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn count(c: &mut postgres::Client, sql: &str) -> i64 {
+    c.query_one(sql, &[]).unwrap().get(0)
+}
+
+#[test]
+fn work_on_an_item_whose_lease_was_lost_is_not_committed() {
+    let Some(url) = database("lost") else { return };
+    let dir = temp_dir("lost");
+    std::fs::write(
+        dir.join("work.vy"),
+        "action work(i) { seq([delay(2s), call(step, i)]) }
+action step(i) {
+  state_put(\"stepped\", state_get(\"stepped\", 0) + 1)
+  print(\"stepped {i}\")
+  conc([call(after, i), call(bad, i)])
+}
+action after(i) {
+  state_put(\"after\", state_get(\"after\", 0) + 1)
+  print(\"after {i}\")
+}
+action bad(i) { fail(\"no {i}\") }
+",
+    )
+    .unwrap();
+    let out = voyager(
+        &dir,
+        &["enqueue", "--store", &url, "work.vy", "call(work, 1)"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = dir.join("w.out");
+    let mut w = worker(&dir, &url, &stdout, &["--max-attempts", "1"]);
+    let mut c = client(&url);
+    until(
+        Duration::from_secs(60),
+        "the worker taking the item",
+        || {
+            count(
+            &mut c,
+            "SELECT count(*) FROM voyager.items WHERE lease_owner IS NOT NULL AND state = 'timer'",
+        ) == 1
+        },
+    );
+    // Another worker (this session, holding its worker lock) takes the
+    // item over while it waits on its timer.
+    let mut thief = client(&url);
+    thief
+        .batch_execute(
+            "SELECT pg_advisory_lock(4242);
+             UPDATE voyager.items SET lease_owner = 4242, lease_until = voyager.now_ms() + 600000",
+        )
+        .unwrap();
+    // The worker still runs the item when its timer is due (it cannot
+    // know yet), but none of what that did is committed.
+    until(Duration::from_secs(60), "the item's work", || {
+        std::fs::read_to_string(&stdout).is_ok_and(|s| s.contains("after 1"))
+    });
+    let row = c
+        .query_one("SELECT lease_owner, state FROM voyager.items", &[])
+        .unwrap();
+    assert_eq!(row.get::<_, Option<i64>>(0), Some(4242));
+    assert_eq!(row.get::<_, String>(1), "timer");
+    assert_eq!(count(&mut c, "SELECT count(*) FROM voyager.state"), 0);
+    assert_eq!(
+        count(&mut c, "SELECT count(*) FROM voyager.dead_letters"),
+        0
+    );
+    // The other worker gives up; the item is taken and done again, and
+    // its effects are committed once.
+    thief
+        .batch_execute(
+            "UPDATE voyager.items SET lease_owner = NULL, lease_until = NULL;
+             SELECT pg_notify('voyager_items', '')",
+        )
+        .unwrap();
+    drop(thief);
+    assert_eq!(wait(&mut w, Duration::from_secs(60), "the worker"), 0);
+    let err = std::fs::read_to_string(stdout.with_extension("err")).unwrap_or_default();
+    assert!(err.contains("rescued by other workers"), "{err}");
+    for key in ["stepped", "after"] {
+        let v: String = c
+            .query_one("SELECT value FROM voyager.state WHERE key = $1", &[&key])
+            .unwrap()
+            .get(0);
+        assert_eq!(v, "1", "state {key}");
+    }
+    assert_eq!(
+        count(&mut c, "SELECT count(*) FROM voyager.dead_letters"),
+        1
+    );
+    assert_eq!(count(&mut c, "SELECT count(*) FROM voyager.items"), 0);
+}
+
+/// A PostgreSQL cluster of the test's own (so that restarting it does
+/// not disturb the other tests), stopped and removed when dropped.
+struct Cluster {
+    url: String,
+    dir: String,
+}
+
+impl Cluster {
+    fn start() -> Cluster {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/postgres.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg("start")
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success(),
+            "postgres.sh start: {}",
+            text(&out.stderr)
+        );
+        let exports = text(&out.stdout);
+        let var = |name: &str| {
+            exports
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("export {name}=")))
+                .unwrap_or_else(|| panic!("postgres.sh start said no {name}: {exports}"))
+                .to_string()
+        };
+        Cluster {
+            url: var("VOYAGER_TEST_PG_URL"),
+            dir: var("VOYAGER_TEST_PG_DIR"),
+        }
+    }
+
+    fn restart(&self) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/postgres.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .args(["restart", &self.dir])
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success(),
+            "postgres.sh restart: {}",
+            text(&out.stderr)
+        );
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/postgres.sh");
+        let _ = Command::new("bash")
+            .arg(&script)
+            .args(["stop", &self.dir])
+            .output();
+    }
+}
+
+#[test]
+fn a_server_restart_mid_run_loses_nothing_and_runs_nothing_twice() {
+    // (A cluster of its own; the shared one only says PostgreSQL is here.)
+    if server().is_none() {
+        return;
+    }
+    let cluster = Cluster::start();
+    let url = cluster.url.clone();
+    let dir = temp_dir("restart");
+    std::fs::write(dir.join("work.vy"), WORK).unwrap();
+    let n = 6000;
+    enqueue_many(&dir, &url, n);
+    let outs: Vec<PathBuf> = (0..3).map(|i| dir.join(format!("w{i}.out"))).collect();
+    let mut workers: Vec<Child> = outs.iter().map(|o| worker(&dir, &url, o, &[])).collect();
+    let done = |outs: &[PathBuf]| outs.iter().map(|o| done_lines(o).len()).sum::<usize>();
+    until(Duration::from_secs(120), "some work", || done(&outs) >= 300);
+    cluster.restart();
+    assert!(
+        done(&outs) < n as usize,
+        "the workers finished before the restart: make the run longer"
+    );
+    for (i, w) in workers.iter_mut().enumerate() {
+        let code = wait(w, Duration::from_secs(600), "a worker");
+        assert_eq!(
+            code,
+            0,
+            "{}",
+            std::fs::read_to_string(outs[i].with_extension("err")).unwrap_or_default()
+        );
+    }
+    let errs: String = outs
+        .iter()
+        .map(|o| std::fs::read_to_string(o.with_extension("err")).unwrap_or_default())
+        .collect();
+    assert!(errs.contains("reconnected"), "{errs}");
+    let mut seen: HashMap<u64, usize> = HashMap::new();
+    for o in &outs {
+        for d in done_lines(o) {
+            *seen.entry(d).or_default() += 1;
+        }
+    }
+    let missing: Vec<u64> = (0..=n as u64).filter(|d| !seen.contains_key(d)).collect();
+    assert!(
+        missing.is_empty(),
+        "never done: {:?}",
+        &missing[..missing.len().min(20)]
+    );
+    let twice: Vec<(&u64, &usize)> = seen.iter().filter(|(_, k)| **k > 1).collect();
+    assert!(
+        twice.is_empty(),
+        "done twice: {:?}",
+        &twice[..twice.len().min(20)]
+    );
+    let mut c = client(&url);
+    assert_eq!(count(&mut c, "SELECT count(*) FROM voyager.items"), 0);
+    assert_eq!(
+        count(&mut c, "SELECT count(*) FROM voyager.dead_letters"),
+        0
+    );
+}
+
+#[test]
+fn a_sigtermed_worker_commits_finished_jobs_and_hands_back_the_rest() {
+    let Some(url) = database("graceful") else {
+        return;
+    };
+    let dir = temp_dir("graceful");
+    let ran = dir.join("ran.txt");
+    // A native job (a command that says when it finished), then a step.
+    std::fs::write(
+        dir.join("work.vy"),
+        format!(
+            "action work(i) {{ seq([void(call(sh, \"sleep 0.4; echo {{i}} >> {}\")), call(after, i)]) }}\naction after(i) {{ print(\"done {{i}}\") }}\n",
+            ran.display()
+        ),
+    )
+    .unwrap();
+    enqueue_many(&dir, &url, 11);
+    let first = dir.join("a.out");
+    let mut a = worker(&dir, &url, &first, &["--jobs", "4"]);
+    let ran_lines = || -> Vec<u64> {
+        std::fs::read_to_string(&ran)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| l.trim().parse().expect("a number"))
+            .collect()
+    };
+    until(Duration::from_secs(60), "some jobs finishing", || {
+        ran_lines().len() >= 2
+    });
+    let term = Command::new("kill")
+        .args(["-TERM", &a.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(term.success());
+    assert_eq!(wait(&mut a, Duration::from_secs(30), "the worker"), 143);
+    let mut c = client(&url);
+    assert_eq!(
+        count(
+            &mut c,
+            "SELECT count(*) FROM voyager.items WHERE lease_owner IS NOT NULL"
+        ),
+        0,
+        "every lease is handed back"
+    );
+    let second = dir.join("b.out");
+    let mut b = worker(&dir, &url, &second, &["--jobs", "4"]);
+    assert_eq!(
+        wait(&mut b, Duration::from_secs(60), "the second worker"),
+        0
+    );
+    // Every job ran once: none that finished ran again, and those the
+    // signal ended ran on the second worker.
+    let mut jobs = ran_lines();
+    jobs.sort_unstable();
+    assert_eq!(jobs, (0..=11).collect::<Vec<u64>>(), "jobs run");
+    let mut done = done_lines(&first);
+    done.extend(done_lines(&second));
+    done.sort_unstable();
+    assert_eq!(done, (0..=11).collect::<Vec<u64>>(), "steps after the jobs");
+    assert_eq!(count(&mut c, "SELECT count(*) FROM voyager.items"), 0);
+    assert_eq!(
+        count(&mut c, "SELECT count(*) FROM voyager.dead_letters"),
+        0
+    );
+}

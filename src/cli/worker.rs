@@ -198,7 +198,7 @@ pub fn claim_topics(v: &mut Voyager, pg: &mut PgStore) -> Result<(), u8> {
 /// Works the store's queue until interrupted or (with `until_idle`) until
 /// the store holds no unfinished work, which marks its run finished.
 /// What the engine did is committed before this returns; an interrupted
-/// worker hands its leases back. A `worker` keeps no dead letters in
+/// worker commits what it finished and hands its leases back. A `worker` keeps no dead letters in
 /// memory once they are committed (a run lists them at its end).
 pub fn drive(v: &mut Voyager, pg: &PgShared, until_idle: bool, worker: bool) -> Finish {
     let interrupt = v.engine.interrupt.clone();
@@ -213,9 +213,14 @@ pub fn drive(v: &mut Voyager, pg: &PgShared, until_idle: bool, worker: bool) -> 
             .as_ref()
             .is_some_and(|f| f.load(Ordering::Relaxed))
         {
-            if let Some(store) = v.engine.store_mut() {
-                store.abandon();
-            }
+            // A graceful stop: a step the signal cut short is dropped (it
+            // runs again elsewhere); the steps done, and the results of
+            // native jobs that finished, are committed; running commands
+            // are ended (their items run them again elsewhere); then every
+            // lease is handed back, below.
+            pg.0.borrow_mut().abandon_step();
+            v.engine.stop_keeping_results();
+            v.engine.commit_top_level();
             break Finish::Interrupted;
         }
         if let Some(why) = v.engine.store_mut().and_then(|s| s.failure()) {

@@ -108,6 +108,8 @@ pub const KILL_GRACE: Duration = Duration::from_millis(500);
 struct Control {
     cancel: AtomicBool,
     group: AtomicI32,
+    /// Set when the cancel ended the job (its outcome is not its own).
+    ended: AtomicBool,
 }
 
 /// Runs jobs, each on a thread of its own, at most `capacity` at once.
@@ -185,9 +187,13 @@ impl JobPool {
         !self.held.is_empty()
     }
 
-    /// Starts the held jobs.
+    /// Starts the held jobs (not those cancelled meanwhile).
     pub fn start_held(&mut self) {
         for (id, spec, control) in std::mem::take(&mut self.held) {
+            if control.cancel.load(Ordering::Relaxed) {
+                self.cancelled.remove(&id);
+                continue;
+            }
             self.spawn(id, spec, control);
         }
     }
@@ -201,6 +207,8 @@ impl JobPool {
             .spawn(move || {
                 let outcome = run(&spec, &control, &lingering, &limits);
                 let _ = done.send((id, outcome));
+                // (Only now: a shutdown waits for commands with a group.)
+                control.group.store(0, Ordering::Relaxed);
             });
         if let Err(e) = started {
             let _ = self.done.send((
@@ -240,6 +248,14 @@ impl JobPool {
     /// work is abandoned. Returns once the processes are gone (or killed),
     /// with the ids of the jobs whose outcomes will not be collected.
     pub fn shutdown(&mut self) -> Vec<u64> {
+        self.shutdown_keeping().0
+    }
+
+    /// As [`JobPool::shutdown`], also returning the outcomes of jobs that
+    /// finished by themselves meanwhile (a command that exited on its own,
+    /// even on the SIGTERM; not one the signal killed).
+    pub fn shutdown_keeping(&mut self) -> (Vec<u64>, Vec<(u64, JobOutcome)>) {
+        let mut kept = Vec::new();
         self.running.extend(self.cancelled.drain());
         let mut groups: Vec<i32> = self
             .running
@@ -259,8 +275,12 @@ impl JobPool {
         }
         let deadline = std::time::Instant::now() + KILL_GRACE;
         loop {
-            while let Ok((id, _)) = self.from_workers.try_recv() {
-                self.running.remove(&id);
+            while let Ok((id, outcome)) = self.from_workers.try_recv() {
+                if let Some(c) = self.running.remove(&id) {
+                    if !c.ended.load(Ordering::Relaxed) {
+                        kept.push((id, outcome));
+                    }
+                }
             }
             // Adopted processes that ended are reaped, so that a group of
             // nothing but zombies counts as gone.
@@ -289,7 +309,7 @@ impl JobPool {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        self.running.drain().map(|(id, _)| id).collect()
+        (self.running.drain().map(|(id, _)| id).collect(), kept)
     }
 }
 
@@ -566,19 +586,29 @@ impl Pipe {
 
 /// Ends a process group: SIGTERM, then SIGKILL if the shell is still there
 /// after [`KILL_GRACE`].
-fn end_group(child: &mut std::process::Child, group: i32) {
+/// Returns how the shell ended, if that is known.
+fn end_group(child: &mut std::process::Child, group: i32) -> Option<std::process::ExitStatus> {
     signal_group(group, libc::SIGTERM);
     let deadline = std::time::Instant::now() + KILL_GRACE;
+    let mut status = None;
     while std::time::Instant::now() < deadline {
-        // An error: the shutdown's reaping of adopted children took it.
-        if !matches!(child.try_wait(), Ok(None)) {
-            break;
+        match child.try_wait() {
+            Ok(Some(s)) => {
+                status = Some(s);
+                break;
+            }
+            Ok(None) => {}
+            // The shutdown's reaping of adopted children took it.
+            Err(_) => break,
         }
         std::thread::sleep(Duration::from_millis(5));
     }
     signal_group(group, libc::SIGKILL);
-    let _ = child.kill();
-    let _ = child.wait();
+    if status.is_none() {
+        let _ = child.kill();
+        status = child.wait().ok();
+    }
+    status
 }
 
 fn sh(job: &ShJob, control: &Control, lingering: &Mutex<Vec<i32>>) -> JobOutcome {
@@ -630,13 +660,25 @@ fn sh(job: &ShJob, control: &Control, lingering: &Mutex<Vec<i32>>) -> JobOutcome
     let mut err = Pipe::new(child.stderr.take().map(Into::into));
     let mut exited: Option<(std::process::ExitStatus, std::time::Instant)> = None;
     loop {
-        if control.cancel.load(Ordering::Relaxed) {
-            end_group(&mut child, group);
-            control.group.store(0, Ordering::Relaxed);
-            return Err(JobFailure {
-                message: format!("`{command}` was cancelled"),
-                retryable: true,
-            });
+        if control.cancel.load(Ordering::Relaxed) && exited.is_none() {
+            // A command that exits by itself (before the SIGTERM, or on
+            // it) finished: its outcome stands. One the signal killed did
+            // not finish.
+            match end_group(&mut child, group) {
+                Some(status) if status.code().is_some() => {
+                    out.drain();
+                    err.drain();
+                    exited = Some((status, std::time::Instant::now()));
+                    break;
+                }
+                _ => {
+                    control.ended.store(true, Ordering::Relaxed);
+                    return Err(JobFailure {
+                        message: format!("`{command}` was cancelled"),
+                        retryable: true,
+                    });
+                }
+            }
         }
         let mut fds = [out.poll_fd(), err.poll_fd()];
         // Once both pipes are closed only the exit is awaited: look often,
@@ -670,7 +712,6 @@ fn sh(job: &ShJob, control: &Control, lingering: &Mutex<Vec<i32>>) -> JobOutcome
     let Some((status, _)) = exited else {
         unreachable!("the loop ends only after the shell exited")
     };
-    control.group.store(0, Ordering::Relaxed);
     // Children the command left running are ended with the pool.
     if signal_group(group, 0) {
         if let Ok(mut groups) = lingering.lock() {

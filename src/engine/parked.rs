@@ -63,6 +63,13 @@ impl Parked {
     }
 
     /// The oldest item waiting for room on the pool, if any.
+    /// Takes an item out (its lease was lost), whatever it waited for.
+    pub fn remove(&mut self, id: u64) -> Option<Item> {
+        let (_, item) = self.items.remove(&id)?;
+        self.owners.retain(|_, owner| *owner != id);
+        Some(item)
+    }
+
     pub fn wake_for_room(&mut self) -> Option<Item> {
         while let Some(id) = self.wanting_room.pop_front() {
             if let Some((_, item)) = self.items.remove(&id) {

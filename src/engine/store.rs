@@ -95,6 +95,20 @@ pub trait Store {
     /// A data message nobody claimed reached the top level (in the step
     /// that made it, or as a message entering from outside).
     fn data(&mut self, _value: &crate::vm::value::Value) {}
+    /// What the last commit could not keep, if anything: a store shared
+    /// by many workers refuses the work of items another worker took over
+    /// (this one's lease on them was lost), and the engine drops them.
+    fn lost(&mut self) -> Option<Lost> {
+        None
+    }
+}
+
+/// Items a commit refused (another worker owns them now) and durable
+/// state as it stands without their writes (`None`: the key is unset).
+#[derive(Default, Debug)]
+pub struct Lost {
+    pub items: Vec<u64>,
+    pub state: Vec<(String, Option<String>)>,
 }
 
 /// What a store hands back to resume a run.
@@ -136,6 +150,16 @@ impl DurableState {
     /// Loads a stored value (at start-up).
     pub fn load(&mut self, key: String, json: String) {
         self.values.insert(key, Rc::from(json));
+    }
+
+    /// Puts a key back as the store holds it (a write that was refused).
+    pub fn restore(&mut self, key: String, json: Option<String>) {
+        match json {
+            Some(j) => self.load(key, j),
+            None => {
+                self.values.remove(&key);
+            }
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -254,16 +278,22 @@ impl<Q: MainQueue> Engine<Q> {
         if let Some(store) = self.store.as_deref_mut() {
             store.step_start(id);
         }
+        self.vm.cut = false;
         self.step_item(item);
-        if self
+        let stopping = self
             .interrupt
             .as_ref()
-            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
-        {
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed));
+        if stopping && self.vm.cut {
             // Interrupted mid-step: the run stops and abandons this step.
             return;
         }
         self.report_step(id);
+        if stopping {
+            // The run stops: no job starts (a job the step made runs
+            // where the item runs next).
+            return;
+        }
         if self.jobs.as_ref().is_some_and(|p| p.has_held()) {
             // The item holding the jobs is committed before they start.
             self.store_commit();
@@ -276,6 +306,47 @@ impl<Q: MainQueue> Engine<Q> {
                 pool.start_held();
             }
         }
+    }
+
+    /// A graceful stop (with a store): the results of native jobs that
+    /// have finished, or finish by themselves while the others are ended,
+    /// are stepped into their items and reported, so that the commit that
+    /// follows keeps them; running commands are ended (their items run
+    /// them again where they run next); no job starts.
+    pub fn stop_keeping_results(&mut self) {
+        let Some(pool) = &mut self.jobs else { return };
+        let mut done = Vec::new();
+        while let Some(d) = pool.next_done(None) {
+            done.push(d);
+        }
+        let (ended, late) = pool.shutdown_keeping();
+        done.extend(late);
+        self.cancelled_jobs.extend(ended);
+        self.clock.set_jobs_running(false);
+        for (id, outcome) in done {
+            if !self.cancelled_jobs.remove(&id) {
+                self.finished_jobs.insert(id, outcome);
+                if let Some(item) = self.parked.wake_owner(id) {
+                    self.main.push_back(item);
+                }
+            }
+        }
+        // Items whose job results are in (woken now or before) take them.
+        let mut woken = Vec::new();
+        for item in self.main.drain() {
+            let mut jobs = Vec::new();
+            super::run::running_jobs(&item.node, &mut jobs);
+            if jobs.iter().any(|j| self.finished_jobs.contains_key(j)) {
+                woken.push(item);
+            } else {
+                self.main.push_back(item);
+            }
+        }
+        let interrupt = self.vm.interrupt.take();
+        for item in woken {
+            self.step_stored(item);
+        }
+        self.vm.interrupt = interrupt;
     }
 
     /// Reports what is not reported as it happens: the end of item `id`
@@ -377,8 +448,55 @@ impl<Q: MainQueue> Engine<Q> {
             self.put_deferred();
         }
         self.vm.host.flush();
-        if let Some(store) = self.store.as_deref_mut() {
-            commit(store);
+        let lost = match self.store.as_deref_mut() {
+            Some(store) => {
+                commit(store);
+                store.lost()
+            }
+            None => None,
+        };
+        if let Some(lost) = lost {
+            self.drop_lost(lost);
+        }
+    }
+
+    /// Drops items a commit refused (another worker took them over), with
+    /// their jobs, and puts back the durable state their steps wrote.
+    fn drop_lost(&mut self, lost: Lost) {
+        let ids: std::collections::HashSet<u64> = lost.items.into_iter().collect();
+        if !ids.is_empty() {
+            for item in self.main.drain() {
+                if !ids.contains(&item.id) {
+                    self.main.push_back(item);
+                }
+            }
+            for (at, item) in self.timers.drain() {
+                if !ids.contains(&item.id) {
+                    self.timers.push(at, item);
+                }
+            }
+            for id in &ids {
+                self.deferred.remove(id);
+                let Some(item) = self.parked.remove(*id) else {
+                    continue;
+                };
+                let mut jobs = Vec::new();
+                super::run::running_jobs(&item.node, &mut jobs);
+                for job in jobs {
+                    self.finished_jobs.remove(&job);
+                    self.parked.disown(job);
+                    if let Some(pool) = &mut self.jobs {
+                        pool.cancel(job);
+                        self.cancelled_jobs.insert(job);
+                    }
+                }
+            }
+            let running = self.jobs.as_ref().is_some_and(|p| p.in_flight() > 0);
+            self.clock.set_jobs_running(running);
+        }
+        let mut state = self.state.borrow_mut();
+        for (key, json) in lost.state {
+            state.restore(key, json);
         }
     }
 

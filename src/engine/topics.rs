@@ -79,6 +79,20 @@ impl<Q: MainQueue> Engine<Q> {
                 self.in_pass = outer;
                 progress
             }
+            Err(error) if error.code == codes::INTERRUPTED => {
+                // Stopped by a signal, not failed: the batch waits in its
+                // topic again.
+                if let Some(store) = self.store.as_deref_mut() {
+                    for m in &batch {
+                        store.topic_push(name, m);
+                    }
+                }
+                let queue = &mut self.topics[name].queue;
+                for m in batch.into_iter().rev() {
+                    queue.push_front(m);
+                }
+                true
+            }
             Err(mut error) => {
                 error.message = format!("pass \"{name}\" failed: {}", error.message);
                 error.severity = Severity::Fatal;

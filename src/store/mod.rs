@@ -65,6 +65,7 @@ enum Pending {
 }
 
 /// A topic change waiting for its commit (both stores keep these).
+#[derive(Clone)]
 enum TopicOp {
     Push(String, String),
     Clear(String),

@@ -124,6 +124,19 @@ pub fn pg_text(e: &postgres::Error) -> String {
     }
 }
 
+/// Whether an error means the connection is gone (the server restarted,
+/// or the network between): reconnecting and trying again may help.
+pub(super) fn connection_lost(e: &postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    if let Some(code) = e.code() {
+        let code = code.code();
+        return code.starts_with("08") || code.starts_with("57P");
+    }
+    std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
+}
+
 pub(super) fn pg_error(url: &str, e: &postgres::Error) -> StoreError {
     let closed = e.is_closed() || e.as_db_error().is_none();
     if closed {

@@ -67,6 +67,9 @@ pub struct Vm {
     fuel: u64,
     /// Set from outside (Ctrl-C in the REPL) to stop the running code.
     pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Set when the interrupt stopped running code (cleared by whoever
+    /// looks: the engine, before each stored step).
+    pub cut: bool,
 }
 
 impl Vm {
@@ -80,6 +83,7 @@ impl Vm {
             fuel_limit: None,
             fuel: u64::MAX,
             interrupt: None,
+            cut: false,
         }
     }
 
@@ -321,6 +325,7 @@ impl Vm {
     fn poll(&mut self) -> Result<(), RuntimeError> {
         if let Some(flag) = &self.interrupt {
             if flag.load(std::sync::atomic::Ordering::Relaxed) {
+                self.cut = true;
                 return Err(RuntimeError::new(
                     codes::INTERRUPTED,
                     "interrupted (Ctrl-C)",
