@@ -464,6 +464,110 @@ fn native_actions_are_refused_unless_allowed() {
     assert_eq!(r.status, 403, "{}", r.text);
 }
 
+/// A script whose globals hold native actions (in a record, in a
+/// function, in a message) and a helper that reads the environment: a
+/// request may call `apply` with its own values, but none of them may
+/// reach those.
+const SMUGGLE: &str = r#"
+let tools = {deploy: sh}
+let cleanup = call(sh, "echo cleanup")
+let cmd = "echo hi"
+fn run_it(c) { call(sh, c) }
+fn home() { env("HOME") }
+fn twice(n) { call(double, n) }
+action double(n) { n * 2 }
+action apply(f, x) { f(x) }
+action show() { print(cmd) }
+"#;
+
+#[test]
+fn native_actions_cannot_be_smuggled_in_as_values() {
+    let s = Server::start_in(TempDir::new("smuggle"), SMUGGLE, &[], &[]);
+    for text in [
+        // A field holding a native action, as a value and in a lambda.
+        "call(apply, tools.deploy, \"echo hi\")",
+        "call(apply, fn(x) { call(tools.deploy, x) }, \"echo hi\")",
+        "call(apply, fn(x) { get(tools, \"deploy\") }, 1)",
+        // A function value that reaches one, alone, in a record, in a list.
+        "call(apply, run_it, \"echo hi\")",
+        "call(double, {f: run_it})",
+        "call(double, [1, [run_it]])",
+        "data({nested: {f: run_it}})",
+        // A global message holding a native call, reached from a lambda.
+        "call(apply, fn(x) { cleanup }, 1)",
+        // Callbacks, handlers and continuations.
+        "promise([call(double, 1)], call(apply, fn(r) { call(tools.deploy, \"echo\") }))",
+        "then(call(double, 1), call(apply, fn(r) { run_it(\"echo hi\") }))",
+        "catch(call(double, 1), call(apply, fn(e) { cleanup }))",
+        "promise([call(double, 1)], tools.deploy)",
+        // A lambda's captured value.
+        "call(apply, (fn(t) { fn(x) { call(t, x) } })(tools.deploy), \"echo\")",
+        // The environment, through a function of the script's.
+        "call(apply, fn(x) { home() }, 1)",
+        "call(apply, home, 1)",
+    ] {
+        let r = s.submit(text);
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (403, "E0502"),
+            "{text}: {}",
+            r.text
+        );
+    }
+    // A script's global is not a request's to change.
+    for text in [
+        "[(fn() { cmd = \"rm -rf /\" })(), call(show)][1]",
+        "call(apply, fn(x) { cmd = x }, \"rm -rf /\")",
+        "call(apply, fn(x) { tools.deploy = x }, 1)",
+    ] {
+        let r = s.submit(text);
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (403, "E0502"),
+            "{text}: {}",
+            r.text
+        );
+        assert!(r.text.contains("assign"), "{}", r.text);
+    }
+    // The JSON form of values in POST /v1/call: functions, actions and
+    // messages named there are looked through the same way.
+    for args in [
+        json!([{"$function": "run_it"}, "echo hi"]),
+        json!([{"$function": "home"}, 1]),
+        json!([{"$action": "sh"}, "echo hi"]),
+        json!([{"f": {"$function": "run_it"}}, 1]),
+        json!([[{"$action": "sh"}], 1]),
+    ] {
+        let r = s.post("/v1/call/apply", &args);
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (403, "E0502"),
+            "{args}: {}",
+            r.text
+        );
+    }
+    // A prelude function is not a global: it cannot be named there at all.
+    let r = s.post("/v1/call/apply", &json!([{"$function": "env"}, "HOME"]));
+    assert_eq!((r.status, r.code().as_str()), (400, "E0500"), "{}", r.text);
+    // What reaches only the script's own actions still runs.
+    let id = id_of(&s.submit("call(apply, fn(x) { call(double, x) }, 21)"));
+    assert_eq!(s.wait_for(id, &["done"])["result"], json!([42]));
+    let r = s.post("/v1/call/apply", &json!([{"$function": "twice"}, 4]));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["result"], json!([8]), "{}", r.text);
+    drop(s);
+    // Allowed by name, the same lambda runs.
+    let s = Server::start_in(
+        TempDir::new("smuggle-allowed"),
+        SMUGGLE,
+        &["--allow-native", "sh"],
+        &[],
+    );
+    let r = s.submit("call(apply, fn(x) { call(tools.deploy, x) }, \"echo hi\")");
+    let item = s.wait_for(id_of(&r), &["done"]);
+    assert_eq!(item["result"][0]["stdout"], "hi\n", "{item}");
+}
+
 #[test]
 fn a_token_is_needed_off_loopback_and_then_on_every_request() {
     let out = common::voyager(&["serve", "api.vy", "--listen", "0.0.0.0:0"], &[], None);

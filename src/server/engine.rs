@@ -12,36 +12,47 @@ use std::time::Duration;
 
 use serde_json::{json, Value as Json};
 
+use super::guard::{self, Guard, Refusal, PRIVATE};
 use super::track::{Observer, Origin, Shared, Sub, Tracker};
 use super::ApiError;
 use crate::codes;
 use crate::diag::Diagnostic;
 use crate::engine::serial;
 use crate::runtime::{LoadError, Voyager};
-use crate::syntax::ast::{Expr, ExprKind, StmtKind};
-use crate::syntax::visit::{walk_expr, Visit};
+use crate::syntax::ast::{Expr, ExprKind, Stmt, StmtKind};
+use crate::syntax::visit::{walk_expr, walk_stmt, Visit};
 
-/// Prelude functions that read the server's environment variables or its
-/// command line: a request naming one is refused (their values would come
-/// back in the item's result).
-const PRIVATE: [&str; 4] = ["env", "args", "param", "flag"];
-
-/// What a refusal names when a message nests too deep to look through.
-const DEEP: &str = "(nested too deep)";
-
-/// The names an expression uses.
-struct Names(Vec<String>);
+/// The names an expression uses, and the names at the root of what it
+/// assigns to (`x = …`, `x.f = …`, `x[i] += …`).
+#[derive(Default)]
+struct Names {
+    used: Vec<String>,
+    assigned: Vec<String>,
+}
 
 impl Visit for Names {
     fn expr(&mut self, e: &Expr) {
         if let ExprKind::Name(n) = &e.kind {
-            self.0.push(n.clone());
+            self.used.push(n.clone());
         }
         walk_expr(self, e);
     }
+
+    fn stmt(&mut self, s: &Stmt) {
+        if let StmtKind::Assign(target, _, _) = &s.kind {
+            let mut root = target;
+            while let ExprKind::Field(inner, _) | ExprKind::Index(inner, _) = &root.kind {
+                root = inner;
+            }
+            if let ExprKind::Name(n) = &root.kind {
+                self.assigned.push(n.clone());
+            }
+        }
+        walk_stmt(self, s);
+    }
 }
 use crate::vm::message::{Args, Message, Msg};
-use crate::vm::value::{ActionBody, ActionDef, Value};
+use crate::vm::value::{ActionDef, Value};
 
 /// What a request does on the engine's thread.
 pub type Job = Box<dyn FnOnce(&mut Side) + Send>;
@@ -101,78 +112,37 @@ impl Side {
     /// An action a request may not name: native (a command, a file, a
     /// request) and not allowed by `--allow-native`.
     fn refused(&self, action: &ActionDef) -> bool {
-        let native = match &action.body {
-            ActionBody::Script(_) => false,
-            ActionBody::Host { .. } | ActionBody::Job(_) => true,
-        };
-        native && !self.allow_native.iter().any(|a| **a == *action.name)
+        guard::refused_action(action, &self.allow_native)
     }
 
-    /// The first refused native action a message (or value) names anywhere.
-    fn refused_in_value(&self, value: &Value, depth: usize) -> Option<Rc<str>> {
-        if depth > 200 {
-            // Too deep to look through: refused, never let through.
-            return Some(DEEP.into());
-        }
-        match value {
-            Value::Action(a) => self.refused(a).then(|| a.name.clone()),
-            Value::Message(m) => self.refused_in(m, depth + 1),
-            Value::List(items) => items
-                .borrow()
-                .iter()
-                .find_map(|v| self.refused_in_value(v, depth + 1)),
-            Value::Record(fields) => fields
-                .borrow()
-                .values()
-                .find_map(|v| self.refused_in_value(v, depth + 1)),
-            _ => None,
-        }
+    /// The first thing a request may not reach in a message, looked
+    /// through deep (function values' code and captures included).
+    fn refused_in(&self, m: &Message) -> Option<Refusal> {
+        Guard::new(&self.v.engine.vm.globals, &self.allow_native).message(m, 0)
     }
 
-    fn refused_in(&self, m: &Message, depth: usize) -> Option<Rc<str>> {
-        if depth > 200 {
-            return Some(DEEP.into());
-        }
-        let in_all = |items: &[Msg]| items.iter().find_map(|i| self.refused_in(i, depth + 1));
-        match m {
-            Message::Call { action, args } => {
-                if self.refused(action) {
-                    return Some(action.name.clone());
-                }
-                args.iter()
-                    .find_map(|a| self.refused_in_value(a, depth + 1))
-            }
-            Message::Data(v) => self.refused_in_value(v, depth + 1),
-            Message::Seq(items) | Message::Conc(items) => in_all(items),
-            Message::Promise { items, callback } => self
-                .refused_in_value(&callback.to_value(), depth + 1)
-                .or_else(|| in_all(items)),
-            Message::Void(inner) | Message::Timeout(_, inner) => self.refused_in(inner, depth + 1),
-            // A handler, cleanup or continuation may name an action too.
-            Message::Wrap(wrap, inner) => self
-                .refused_in_value(&wrap.to_value(), depth + 1)
-                .or_else(|| self.refused_in(inner, depth + 1)),
-            Message::Defer(_) | Message::Delay(_) | Message::Noop => None,
-        }
+    fn refused_in_value(&self, value: &Value) -> Option<Refusal> {
+        Guard::new(&self.v.engine.vm.globals, &self.allow_native).value(value, 0)
     }
 
-    fn native_refused(name: &str) -> ApiError {
-        if name == DEEP {
-            return ApiError::new(
+    fn native_refused(refusal: &Refusal) -> ApiError {
+        match refusal {
+            Refusal::Deep => ApiError::new(
                 403,
                 codes::API_NATIVE_REFUSED,
                 "a request's message nests too deep to check which actions it calls",
             )
-            .hint("send a flatter message (at most 200 levels)");
+            .hint("send a flatter message (at most 200 levels)"),
+            Refusal::Private(name) => private_refused(name),
+            Refusal::Native(name) => ApiError::new(
+                403,
+                codes::API_NATIVE_REFUSED,
+                format!("a request may not call the native action `{name}`"),
+            )
+            .hint(format!(
+                "call one of the script's own actions, or start the server with --allow-native {name}"
+            )),
         }
-        ApiError::new(
-            403,
-            codes::API_NATIVE_REFUSED,
-            format!("a request may not call the native action `{name}`"),
-        )
-        .hint(format!(
-            "call one of the script's own actions, or start the server with --allow-native {name}"
-        ))
     }
 
     /// `POST /v1/messages`: one expression, evaluated (within
@@ -184,24 +154,32 @@ impl Side {
         // A native action named anywhere in the text (a lambda's body
         // included, which runs later, as a callback) is refused before
         // anything is evaluated.
-        let mut names = Names(Vec::new());
+        let mut names = Names::default();
         stmts.iter().for_each(|s| names.stmt(s));
-        if let Some(name) = names.0.iter().find(|n| PRIVATE.contains(&n.as_str())) {
-            return Err(ApiError::new(
-                403,
-                codes::API_NATIVE_REFUSED,
-                format!(
-                    "a request may not read the server's environment or command line (`{name}`)"
-                ),
-            )
-            .hint("the script can read what requests need and pass it on"));
+        if let Some(name) = names.used.iter().find(|n| PRIVATE.contains(&n.as_str())) {
+            return Err(private_refused(name));
         }
         if let Some(name) = names
-            .0
+            .used
             .iter()
             .find(|n| self.v.action_named(n).is_some_and(|a| self.refused(&a)))
         {
-            return Err(Side::native_refused(name));
+            return Err(Side::native_refused(&Refusal::Native(name.as_str().into())));
+        }
+        // A script's global changed by a request would change what the
+        // script's actions do (a command they run, say): refused. (A local
+        // of the request's own by the same name is refused too.)
+        if let Some(name) = names
+            .assigned
+            .iter()
+            .find(|n| self.v.globals().lookup(n).is_some())
+        {
+            return Err(ApiError::new(
+                403,
+                codes::API_NATIVE_REFUSED,
+                format!("a request may not assign the script's global `{name}`"),
+            )
+            .hint("a request builds a message; the script's own actions keep its state"));
         }
         if !only_expression {
             return Err(ApiError::new(
@@ -245,8 +223,8 @@ impl Side {
             )
             .hint("build a message: call(action, …), seq([…]), conc([…]), …"));
         };
-        if let Some(name) = self.refused_in(&m, 0) {
-            return Err(Side::native_refused(&name));
+        if let Some(refusal) = self.refused_in(&m) {
+            return Err(Side::native_refused(&refusal));
         }
         Ok(self.enqueue(Origin::Message, m))
     }
@@ -299,7 +277,7 @@ impl Side {
             ));
         };
         if self.refused(&a) {
-            return Err(Side::native_refused(action));
+            return Err(Side::native_refused(&Refusal::Native(action.into())));
         }
         let Json::Array(items) = args else {
             return Err(ApiError::new(
@@ -331,8 +309,8 @@ impl Side {
                     format!("argument {} cannot be read: {why}", i + 1),
                 )
             })?;
-            if let Some(name) = self.refused_in_value(&value, 0) {
-                return Err(Side::native_refused(&name));
+            if let Some(refusal) = self.refused_in_value(&value) {
+                return Err(Side::native_refused(&refusal));
             }
             values.push(value);
         }
@@ -519,6 +497,15 @@ impl Side {
         e.hint = d.hint.clone();
         e
     }
+}
+
+fn private_refused(name: &str) -> ApiError {
+    ApiError::new(
+        403,
+        codes::API_NATIVE_REFUSED,
+        format!("a request may not read the server's environment or command line (`{name}`)"),
+    )
+    .hint("the script can read what requests need and pass it on")
 }
 
 fn not_found(what: &str, id: u64) -> ApiError {

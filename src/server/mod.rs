@@ -5,6 +5,7 @@
 //! takes requests between steps and while it waits for a timer.
 
 mod engine;
+mod guard;
 mod http;
 mod track;
 
