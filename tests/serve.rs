@@ -569,6 +569,94 @@ fn native_actions_cannot_be_smuggled_in_as_values() {
 }
 
 #[test]
+fn a_request_is_bounded_in_memory() {
+    let s = Server::start("memory", &["--max-request-memory", "16MiB"]);
+    for text in [
+        "data(range(100000000))",
+        "data(map(range(10000000), fn(i) { [i, i] }))",
+    ] {
+        let r = s.submit(text);
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (400, "E0211"),
+            "{text}: {}",
+            r.text
+        );
+    }
+    // The server goes on, and what fits runs.
+    let id = id_of(&s.submit("data(len(range(1000)))"));
+    assert_eq!(s.wait_for(id, &["done"])["result"], json!([1000]));
+}
+
+/// Sends `GET /healthz` on a connection of its own; the reply arrives on
+/// `tx` whenever it comes.
+fn healthz_in_background(addr: &str, tx: &std::sync::mpsc::Sender<Reply>) {
+    let mut c = Client::connect(addr);
+    let tx = tx.clone();
+    std::thread::spawn(move || {
+        let r = c.request("GET", "/healthz", &[], b"");
+        let _ = tx.send(r);
+    });
+}
+
+#[test]
+fn a_full_engine_queue_gets_503_with_retry_after() {
+    let script = "action spin() { let i = 0\n  while true { i = i + 1 } }\n";
+    let s = Server::start_in(
+        TempDir::new("busy"),
+        script,
+        &[
+            "--max-pending",
+            "1",
+            "--max-instructions",
+            "1000000000000000",
+        ],
+        &[],
+    );
+    // The engine steps `spin` for ever: requests wait for it.
+    id_of(&s.submit("call(spin)"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Two requests are always out: while the engine answers, each reply
+    // sends another; once it is stuck, one waits in the queue (room for
+    // one) and the other is turned away.
+    healthz_in_background(&s.addr, &tx);
+    healthz_in_background(&s.addr, &tx);
+    let busy = loop {
+        let r = rx.recv().expect("a reply");
+        if r.status == 503 {
+            break r;
+        }
+        assert_eq!(r.status, 200, "{}", r.text);
+        healthz_in_background(&s.addr, &tx);
+    };
+    assert_eq!(busy.code(), "E0510", "{}", busy.text);
+    assert_eq!(busy.header("retry-after"), Some("1"), "{:?}", busy.headers);
+}
+
+#[test]
+fn forgotten_items_and_dead_letters_get_410() {
+    let s = Server::start("keep", &["--keep", "2"]);
+    let ids: Vec<u64> = (0..3)
+        .map(|i| id_of(&s.submit(&format!("data({i})"))))
+        .collect();
+    s.wait_for(ids[2], &["done"]);
+    let r = s.get(&format!("/v1/items/{}", ids[0]));
+    assert_eq!((r.status, r.code().as_str()), (410, "E0511"), "{}", r.text);
+    assert_eq!(s.get(&format!("/v1/items/{}", ids[2])).status, 200);
+    let r = s.get("/v1/items/999999");
+    assert_eq!((r.status, r.code().as_str()), (404, "E0503"), "{}", r.text);
+    // Dead letters likewise: three fail, the newest two are kept.
+    for i in 0..3 {
+        let id = id_of(&s.submit(&format!("call(boom, {i})")));
+        s.wait_for(id, &["dead"]);
+    }
+    let letters = s.get("/v1/dead-letters").json();
+    assert_eq!(letters["total"], 2, "{letters}");
+    let r = s.post("/v1/dead-letters/1/requeue", &json!({}));
+    assert_eq!((r.status, r.code().as_str()), (410, "E0511"), "{}", r.text);
+}
+
+#[test]
 fn a_token_is_needed_off_loopback_and_then_on_every_request() {
     let out = common::voyager(&["serve", "api.vy", "--listen", "0.0.0.0:0"], &[], None);
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -65,6 +65,8 @@ pub struct Side {
     allow_native: Vec<String>,
     /// `--max-instructions` for a request's expression.
     max_instructions: Option<u64>,
+    /// `--max-request-memory`: what a request's expression may allocate.
+    max_request_memory: usize,
     pub stop: bool,
     stored: bool,
     submissions: u64,
@@ -79,6 +81,7 @@ pub struct Side {
 pub struct Setup {
     pub allow_native: Vec<String>,
     pub max_instructions: Option<u64>,
+    pub max_request_memory: usize,
     /// Finished items remembered (the oldest are forgotten past it).
     pub keep: usize,
 }
@@ -101,6 +104,7 @@ impl Side {
             tracker,
             allow_native: setup.allow_native,
             max_instructions: setup.max_instructions,
+            max_request_memory: setup.max_request_memory,
             stop: false,
             stored,
             submissions: 0,
@@ -196,7 +200,16 @@ impl Side {
         // The request's source is dropped once it ran: source ids are 16
         // bits, and a server takes many more requests than that.
         let sources = self.v.sources.len();
+        // The memory limit, lowered to what is in use plus the request's
+        // share while it is evaluated (this thread is the only one that
+        // checks it).
+        let limit = crate::memory::limit();
+        if let Some(in_use) = crate::memory::in_use() {
+            let bound = in_use.saturating_add(self.max_request_memory);
+            crate::memory::set_limit(Some(limit.map_or(bound, |l| l.min(bound))));
+        }
         let evaluated = self.v.eval(&name, text);
+        crate::memory::set_limit(limit);
         let value = match evaluated {
             Ok(value) => value,
             Err(LoadError::Compile(diags)) => {
@@ -206,7 +219,13 @@ impl Side {
                 return Err(e);
             }
             Err(LoadError::Runtime(d)) => {
-                let e = self.diagnostic(&d, None);
+                let mut e = self.diagnostic(&d, None);
+                if d.code == codes::MEMORY {
+                    e.hint = Some(
+                        "a request's expression may use at most --max-request-memory (64MiB)"
+                            .into(),
+                    );
+                }
                 self.v.sources.truncate(sources);
                 return Err(e);
             }
@@ -326,19 +345,23 @@ impl Side {
     pub fn requeue(&mut self, letter: u64) -> Result<u64, ApiError> {
         let taken = self.tracker.borrow_mut().take_letter(letter);
         let Some(letter) = taken else {
-            return Err(not_found("dead letter", letter));
+            return Err(if self.tracker.borrow().letter_forgotten(letter) {
+                gone("dead letter", letter)
+            } else {
+                not_found("dead letter", letter)
+            });
         };
         self.tracker.borrow_mut().counters.requeued += 1;
         Ok(self.enqueue(Origin::Requeue, letter.message))
     }
 
     pub fn item(&self, id: u64) -> Result<Json, ApiError> {
-        self.tracker
-            .borrow()
-            .subs
-            .get(&id)
-            .map(Sub::detail)
-            .ok_or_else(|| not_found("item", id))
+        let t = self.tracker.borrow();
+        match t.subs.get(&id) {
+            Some(sub) => Ok(sub.detail()),
+            None if t.forgotten(id) => Err(gone("item", id)),
+            None => Err(not_found("item", id)),
+        }
     }
 
     /// Newest first.
@@ -506,6 +529,15 @@ fn private_refused(name: &str) -> ApiError {
         format!("a request may not read the server's environment or command line (`{name}`)"),
     )
     .hint("the script can read what requests need and pass it on")
+}
+
+fn gone(what: &str, id: u64) -> ApiError {
+    ApiError::new(
+        410,
+        codes::API_GONE,
+        format!("{what} #{id} finished long ago and is forgotten"),
+    )
+    .hint("the server remembers the newest --keep finished items and dead letters")
 }
 
 fn not_found(what: &str, id: u64) -> ApiError {

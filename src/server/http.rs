@@ -3,7 +3,7 @@
 //! thread and awaits the answer.
 
 use std::collections::HashMap;
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,7 +30,7 @@ const MAX_LIMIT: usize = 10_000;
 
 #[derive(Clone)]
 pub struct App {
-    pub engine: Sender<Job>,
+    pub engine: SyncSender<Job>,
     pub token: Option<Arc<str>>,
     pub call_timeout: Duration,
 }
@@ -38,7 +38,14 @@ pub struct App {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
-        (status, JsonBody(self.to_json())).into_response()
+        let busy = self.code == codes::API_BUSY;
+        let mut response = (status, JsonBody(self.to_json())).into_response();
+        if busy {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
     }
 }
 
@@ -63,7 +70,18 @@ impl App {
                 let _ = tx.send(answer);
             }));
         });
-        self.engine.send(job).map_err(|_| stopped())?;
+        match self.engine.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                return Err(ApiError::new(
+                    503,
+                    codes::API_BUSY,
+                    "too many requests are waiting for the engine",
+                )
+                .hint("send it again after the Retry-After seconds; --max-pending admits more"))
+            }
+            Err(TrySendError::Disconnected(_)) => return Err(stopped()),
+        }
         rx.await.map_err(|_| stopped())
     }
 }
@@ -84,8 +102,12 @@ pub fn run(listener: std::net::TcpListener, app: App, max_body: usize) -> std::i
             .with_graceful_shutdown(async move {
                 stop_signal().await;
                 eprintln!("voyager serve: stopping");
-                let job: Job = Box::new(|side| side.stop = true);
-                let _ = engine.send(job);
+                let mut job: Job = Box::new(|side| side.stop = true);
+                // The queue may be full: the stop waits for room.
+                while let Err(TrySendError::Full(back)) = engine.try_send(job) {
+                    job = back;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
             })
             .await
     })

@@ -17,8 +17,10 @@ use crate::engine::DeadLetter;
 use crate::vm::message::Msg;
 use crate::vm::value::Value;
 
-/// Data values kept per submission (the rest are counted).
+/// Data values kept per submission, and their JSON's bytes in all (the
+/// rest are counted, not kept).
 const MAX_RESULTS: usize = 1000;
+const MAX_RESULT_BYTES: usize = 1 << 20;
 
 /// Where a submission came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +63,7 @@ pub struct Sub {
     pub error: Option<(String, String)>,
     pub dead: bool,
     pub results: Vec<Json>,
+    result_bytes: usize,
     pub more_results: u64,
 }
 
@@ -240,6 +243,9 @@ pub struct Tracker {
     keep: usize,
     pub letters: BTreeMap<u64, Letter>,
     next_letter: u64,
+    /// Dead letters are dropped oldest first past `keep`: the newest id
+    /// dropped.
+    letters_dropped: u64,
     waiters: HashMap<u64, Vec<Waiter>>,
     pub counters: Counters,
     now: fn() -> i64,
@@ -264,6 +270,7 @@ impl Tracker {
             keep,
             letters: BTreeMap::new(),
             next_letter: 0,
+            letters_dropped: 0,
             waiters: HashMap::new(),
             counters: Counters::default(),
             now: now_ms,
@@ -289,6 +296,7 @@ impl Tracker {
                 error: None,
                 dead: false,
                 results: Vec::new(),
+                result_bytes: 0,
                 more_results: 0,
             },
         );
@@ -354,6 +362,17 @@ impl Tracker {
         };
         self.owner.insert(item, sub);
         sub
+    }
+
+    /// Whether submission `id` was handed out and is forgotten.
+    pub fn forgotten(&self, id: u64) -> bool {
+        id >= 1 && id <= self.next_id && !self.subs.contains_key(&id)
+    }
+
+    /// Whether dead letter `id` was dropped for room (not requeued: a
+    /// requeued one is simply gone, and says not found).
+    pub fn letter_forgotten(&self, id: u64) -> bool {
+        id >= 1 && id <= self.letters_dropped
     }
 
     /// Requeue: the letter leaves the list; its message is what to enqueue.
@@ -427,6 +446,11 @@ impl Store for Observer {
                 },
             );
             t.counters.dead_letters += 1;
+            while t.letters.len() > t.keep {
+                if let Some((old, _)) = t.letters.pop_first() {
+                    t.letters_dropped = t.letters_dropped.max(old);
+                }
+            }
         }
         if let Some(inner) = &mut self.inner {
             inner.dead_letter(letter);
@@ -472,13 +496,18 @@ impl Store for Observer {
     fn data(&mut self, value: &Value) {
         let mut t = self.tracker.borrow_mut();
         if let Some(s) = t.current.and_then(|s| t.subs.get_mut(&s)) {
-            if s.results.len() < MAX_RESULTS {
+            if s.results.len() < MAX_RESULTS && s.result_bytes < MAX_RESULT_BYTES {
                 let j = serial::value_to_json(value)
                     .unwrap_or_else(|_| Json::String(value.repr().to_string()));
-                s.results.push(j);
-            } else {
-                s.more_results += 1;
+                let bytes = j.to_string().len();
+                if s.result_bytes + bytes <= MAX_RESULT_BYTES {
+                    s.result_bytes += bytes;
+                    s.results.push(j);
+                    return;
+                }
+                s.result_bytes = MAX_RESULT_BYTES;
             }
+            s.more_results += 1;
         }
     }
 
