@@ -314,6 +314,9 @@ codes! {
     API_GONE = e("E0511", "a request for an item or dead letter the server has forgotten",
       "The server remembers the newest --keep (100,000) finished items and as many dead letters;\nolder ones are forgotten, oldest first, so that a long-running server's memory stays\nbounded. With --store, the store still has what was committed. HTTP status 410.",
       "(GET /v1/items/1 after more than --keep items finished)", "(GET /v1/items/{id} soon after it finished, or --keep 1000000)", Reproduce::Not("it needs a running server")),
+    API_FINISHED = e("E0512", "a cancel for an item that has finished",
+      "POST /v1/items/{id}/cancel stops an unfinished item: its queued, waiting and parked parts\nare taken out and its running commands' process groups ended. An item that is done, dead,\ncancelled or handed to a topic has nothing left to stop. HTTP status 409.",
+      "(POST /v1/items/1/cancel after item 1 is done)", "(GET /v1/items/1 to see its state first)", Reproduce::Not("it needs a running server")),
 }
 
 /// The explanation of a code (`E0100`, or `e0100`).

@@ -657,6 +657,74 @@ fn forgotten_items_and_dead_letters_get_410() {
 }
 
 #[test]
+fn an_unfinished_item_is_cancelled_and_its_command_ended() {
+    let script = "action slow() { call(sh, \"echo $$ > pid.txt; exec sleep 300\") }\naction later() { seq([delay(1h), data(1)]) }\naction double(n) { n * 2 }\n";
+    let s = Server::start_in(TempDir::new("cancel"), script, &[], &[]);
+    let id = id_of(&s.submit("seq([call(slow), call(double, 1)])"));
+    s.wait_for(id, &["job"]);
+    let pid_file = s._dir.0.join("pid.txt");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let pid = loop {
+        if let Ok(text) = std::fs::read_to_string(&pid_file) {
+            if let Ok(pid) = text.trim().parse::<u32>() {
+                break pid;
+            }
+        }
+        assert!(Instant::now() < deadline, "the command never wrote its pid");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let r = s.post(&format!("/v1/items/{id}/cancel"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["state"], "cancelled", "{}", r.text);
+    // The command's process is ended (gone, or a zombie until reaped).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = stat.rsplit(") ").next().and_then(|r| r.chars().next());
+        if stat.is_empty() || state == Some('Z') {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "process {pid} still runs: {stat}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        s.get(&format!("/v1/items/{id}")).json()["state"],
+        "cancelled"
+    );
+    // A waiting item too; a finished one, or an unknown one, cannot be.
+    let waiting = id_of(&s.submit("call(later)"));
+    s.wait_for(waiting, &["timer"]);
+    let r = s.post(&format!("/v1/items/{waiting}/cancel"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = s.post(&format!("/v1/items/{waiting}/cancel"), &json!({}));
+    assert_eq!((r.status, r.code().as_str()), (409, "E0512"), "{}", r.text);
+    let done = id_of(&s.submit("data(1)"));
+    s.wait_for(done, &["done"]);
+    let r = s.post(&format!("/v1/items/{done}/cancel"), &json!({}));
+    assert_eq!((r.status, r.code().as_str()), (409, "E0512"), "{}", r.text);
+    let r = s.post("/v1/items/999999/cancel", &json!({}));
+    assert_eq!((r.status, r.code().as_str()), (404, "E0503"), "{}", r.text);
+    let listed = s.get("/v1/items?state=cancelled").json();
+    assert_eq!(
+        listed["items"].as_array().map(Vec::len),
+        Some(2),
+        "{listed}"
+    );
+    let metrics = s.get("/metrics").text;
+    assert!(metrics.contains("voyager_cancelled_total 2"), "{metrics}");
+    assert!(
+        metrics.contains("voyager_items{state=\"cancelled\"} 2"),
+        "{metrics}"
+    );
+    // The rest of the cancelled seq never ran, and the engine goes on.
+    let after = id_of(&s.submit("call(double, 4)"));
+    assert_eq!(s.wait_for(after, &["done"])["result"], json!([8]));
+}
+
+#[test]
 fn a_token_is_needed_off_loopback_and_then_on_every_request() {
     let out = common::voyager(&["serve", "api.vy", "--listen", "0.0.0.0:0"], &[], None);
     let stderr = String::from_utf8_lossy(&out.stderr);

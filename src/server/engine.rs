@@ -355,6 +355,37 @@ impl Side {
         Ok(self.enqueue(Origin::Requeue, letter.message))
     }
 
+    /// `POST /v1/items/{id}/cancel`: the submission's engine items are
+    /// taken out wherever they wait and their running jobs ended; it is
+    /// recorded as cancelled (with a store, its items leave the store).
+    pub fn cancel(&mut self, id: u64) -> Result<Json, ApiError> {
+        let items = {
+            let mut t = self.tracker.borrow_mut();
+            match t.subs.get(&id) {
+                None if t.forgotten(id) => return Err(gone("item", id)),
+                None => return Err(not_found("item", id)),
+                Some(sub) if sub.is_finished() => {
+                    return Err(ApiError::new(
+                        409,
+                        codes::API_FINISHED,
+                        format!(
+                            "item #{id} has finished ({}): there is nothing to cancel",
+                            sub.state()
+                        ),
+                    ))
+                }
+                Some(_) => {}
+            }
+            t.cancel(id).unwrap_or_default()
+        };
+        let ids: std::collections::HashSet<u64> = items.into_iter().collect();
+        self.v.engine.cancel_items(&ids);
+        self.uncommitted |= self.stored;
+        let mut t = self.tracker.borrow_mut();
+        t.settle(id);
+        Ok(t.subs.get(&id).map(Sub::detail).unwrap_or(Json::Null))
+    }
+
     pub fn item(&self, id: u64) -> Result<Json, ApiError> {
         let t = self.tracker.borrow();
         match t.subs.get(&id) {
@@ -394,7 +425,16 @@ impl Side {
     pub fn counts(&self) -> Json {
         let t = self.tracker.borrow();
         let mut by_state = serde_json::Map::new();
-        for state in ["queued", "timer", "retry", "job", "topic", "done", "dead"] {
+        for state in [
+            "queued",
+            "timer",
+            "retry",
+            "job",
+            "topic",
+            "done",
+            "dead",
+            "cancelled",
+        ] {
             by_state.insert(state.to_string(), json!(0));
         }
         for s in t.subs.values() {
@@ -416,6 +456,7 @@ impl Side {
             "dead_letters": t.counters.dead_letters,
             "dead_letters_waiting": t.letters.len(),
             "requeued": t.counters.requeued,
+            "cancelled": t.counters.cancelled,
         })
     }
 
@@ -458,6 +499,12 @@ impl Side {
             "counter",
             "Dead letters requeued.",
             &c["requeued"],
+        );
+        metric(
+            "cancelled_total",
+            "counter",
+            "Items cancelled.",
+            &c["cancelled"],
         );
         metric(
             "queue_length",

@@ -139,6 +139,7 @@ fn router(app: App, max_body: usize) -> Router {
         .route("/v1/messages", post(submit))
         .route("/v1/items", get(items))
         .route("/v1/items/{id}", get(item))
+        .route("/v1/items/{id}/cancel", post(cancel))
         .route("/v1/dead-letters", get(dead_letters))
         .route("/v1/dead-letters/{id}/requeue", post(requeue))
         .route("/v1/call/{action}", post(call))
@@ -282,6 +283,14 @@ async fn item(State(app): State<App>, Path(id): Path<String>) -> Result<JsonBody
     Ok(JsonBody(app.ask(move |side| side.item(id)).await??))
 }
 
+async fn cancel(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> Result<JsonBody<Json>, ApiError> {
+    let id = parse_id(&id, "an item")?;
+    Ok(JsonBody(app.ask(move |side| side.cancel(id)).await??))
+}
+
 fn limit(query: &HashMap<String, String>) -> Result<usize, ApiError> {
     match query.get("limit") {
         None => Ok(DEFAULT_LIMIT),
@@ -296,7 +305,16 @@ fn limit(query: &HashMap<String, String>) -> Result<usize, ApiError> {
     }
 }
 
-const STATES: &[&str] = &["queued", "timer", "retry", "job", "topic", "done", "dead"];
+const STATES: &[&str] = &[
+    "queued",
+    "timer",
+    "retry",
+    "job",
+    "topic",
+    "done",
+    "dead",
+    "cancelled",
+];
 
 async fn items(
     State(app): State<App>,

@@ -62,6 +62,8 @@ pub struct Sub {
     /// The last error: code and message.
     pub error: Option<(String, String)>,
     pub dead: bool,
+    /// Cancelled by `POST /v1/items/{id}/cancel`.
+    pub cancelled: bool,
     pub results: Vec<Json>,
     result_bytes: usize,
     pub more_results: u64,
@@ -71,6 +73,9 @@ impl Sub {
     /// `queued`, `timer`, `retry`, `job` while it has live items; then
     /// `dead` (a part failed), `topic` (handed to a topic's pass) or `done`.
     pub fn state(&self) -> &'static str {
+        if self.cancelled {
+            return "cancelled";
+        }
         if !self.live.is_empty() {
             let mut best = ItemState::Timer;
             for (state, _) in self.live.values() {
@@ -225,6 +230,7 @@ pub struct Counters {
     pub finished: u64,
     pub dead_letters: u64,
     pub requeued: u64,
+    pub cancelled: u64,
 }
 
 /// Who is told when a submission finishes (`POST /v1/call`).
@@ -295,6 +301,7 @@ impl Tracker {
                 attempts: 0,
                 error: None,
                 dead: false,
+                cancelled: false,
                 results: Vec::new(),
                 result_bytes: 0,
                 more_results: 0,
@@ -373,6 +380,24 @@ impl Tracker {
     /// requeued one is simply gone, and says not found).
     pub fn letter_forgotten(&self, id: u64) -> bool {
         id >= 1 && id <= self.letters_dropped
+    }
+
+    /// The engine items submission `id` is now, marked cancelled (the
+    /// engine then reports them removed, which finishes it). `None` if it
+    /// is unknown or finished.
+    pub fn cancel(&mut self, id: u64) -> Option<Vec<u64>> {
+        let sub = self.subs.get_mut(&id)?;
+        if sub.finished.is_some() {
+            return None;
+        }
+        sub.cancelled = true;
+        self.counters.cancelled += 1;
+        Some(sub.live.keys().copied().collect())
+    }
+
+    /// Finishes a cancelled submission whose items are all gone.
+    pub fn settle(&mut self, id: u64) {
+        self.finish_if_done(id);
     }
 
     /// Requeue: the letter leaves the list; its message is what to enqueue.
