@@ -860,6 +860,50 @@ fn sigterm_with_a_store_leaves_the_waiting_work_queued() {
     assert_eq!(status["items"]["timer"], 1, "{status}");
 }
 
+/// Stops a server with SIGTERM and waits for it.
+fn stop(s: &mut Server) {
+    let pid = s.child.id() as i32;
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while s.child.try_wait().expect("wait").is_none() {
+        assert!(Instant::now() < deadline, "the server did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_cancel_is_kept_in_the_store_and_voyager_cancel_cancels_there() {
+    let dir = TempDir::new("cancel-store");
+    let db = dir.0.join("run.db");
+    let db_arg = db.display().to_string();
+    let mut s = Server::start_in(dir, SCRIPT, &["--store", &db_arg], &[]);
+    let kept = id_of(&s.submit("seq([delay(1h), call(double, 1)])"));
+    let cancelled = id_of(&s.submit("seq([delay(1h), call(double, 2)])"));
+    let item = s.wait_for(kept, &["timer"]);
+    let store_id = item["live"][0]["item"].as_u64().expect("a live item");
+    s.wait_for(cancelled, &["timer"]);
+    let r = s.post(&format!("/v1/items/{cancelled}/cancel"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    stop(&mut s);
+    // Only the one not cancelled is left to resume.
+    let out = common::voyager(&["status", "--json", &db_arg], &[], None);
+    let status: Json = serde_json::from_slice(&out.stdout).expect("status JSON");
+    assert_eq!(status["items"]["timer"], 1, "{status}");
+    // `voyager cancel` on the store: the other goes too.
+    let out = common::voyager(&["cancel", &db_arg, &store_id.to_string()], &[], None);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = common::voyager(&["status", "--json", &db_arg], &[], None);
+    let status: Json = serde_json::from_slice(&out.stdout).expect("status JSON");
+    assert_eq!(status["unfinished"], 0, "{status}");
+    let out = common::voyager(&["cancel", &db_arg, &store_id.to_string()], &[], None);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no unfinished item"),
+        "{out:?}"
+    );
+}
+
 fn load_test(s: &Server, total: usize, threads: usize) -> f64 {
     let started = Instant::now();
     let per = total / threads;
