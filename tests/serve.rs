@@ -725,6 +725,57 @@ fn an_unfinished_item_is_cancelled_and_its_command_ended() {
 }
 
 #[test]
+fn pause_and_resume_everything_or_one_action() {
+    let s = Server::start("pause", &[]);
+    // Everything: nothing steps, requests are still answered.
+    let r = s.post("/v1/pause", &json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json(), json!({"all": true, "actions": []}));
+    let id = id_of(&s.submit("call(double, 1)"));
+    assert_eq!(s.get(&format!("/v1/items/{id}")).json()["state"], "queued");
+    assert_eq!(s.get("/v1/pause").json()["all"], true);
+    assert_eq!(s.get("/v1/stats").json()["paused"]["all"], true);
+    let r = s.post("/v1/resume", &json!({}));
+    assert_eq!(r.json()["all"], false, "{}", r.text);
+    assert_eq!(s.wait_for(id, &["done"])["result"], json!([2]));
+    // One action: its calls wait, the rest go on, nothing is lost.
+    let r = s.post("/v1/pause", &json!({"action": "double"}));
+    assert_eq!(
+        r.json(),
+        json!({"all": false, "actions": ["double"]}),
+        "{}",
+        r.text
+    );
+    let metrics = s.get("/metrics").text;
+    assert!(
+        metrics.contains("voyager_paused{action=\"double\"} 1"),
+        "{metrics}"
+    );
+    let id = id_of(&s.submit("conc([call(double, 21), call(pair, 1, 2)])"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let item = s.get(&format!("/v1/items/{id}")).json();
+        if item["result"] == json!([[1, 2]]) {
+            assert_ne!(item["state"], "done", "{item}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "pair never ran: {item}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let r = s.post("/v1/resume", &json!({"action": "double"}));
+    assert_eq!(r.json()["actions"], json!([]), "{}", r.text);
+    let item = s.wait_for(id, &["done"]);
+    assert_eq!(item["result"], json!([[1, 2], 42]), "{item}");
+    // An unknown action, a body of the wrong shape.
+    let r = s.post("/v1/pause", &json!({"action": "nope"}));
+    assert_eq!((r.status, r.code().as_str()), (404, "E0503"), "{}", r.text);
+    let r = s.post("/v1/pause", &json!({"action": 1}));
+    assert_eq!((r.status, r.code().as_str()), (400, "E0500"), "{}", r.text);
+    let r = s.client().request("POST", "/v1/resume", &[], b"");
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+#[test]
 fn a_token_is_needed_off_loopback_and_then_on_every_request() {
     let out = common::voyager(&["serve", "api.vy", "--listen", "0.0.0.0:0"], &[], None);
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -68,6 +68,10 @@ pub struct Side {
     /// `--max-request-memory`: what a request's expression may allocate.
     max_request_memory: usize,
     pub stop: bool,
+    /// `POST /v1/pause` with no action: nothing steps until resumed.
+    paused_all: bool,
+    /// Actions paused by name (their new calls wait).
+    paused: std::collections::BTreeMap<String, u32>,
     stored: bool,
     submissions: u64,
     /// With a store: requests enqueued since the last commit, and the
@@ -106,6 +110,8 @@ impl Side {
             max_instructions: setup.max_instructions,
             max_request_memory: setup.max_request_memory,
             stop: false,
+            paused_all: false,
+            paused: Default::default(),
             stored,
             submissions: 0,
             uncommitted: false,
@@ -386,6 +392,39 @@ impl Side {
         Ok(t.subs.get(&id).map(Sub::detail).unwrap_or(Json::Null))
     }
 
+    /// What is paused: everything, and actions by name.
+    pub fn pause_state(&self) -> Json {
+        json!({
+            "all": self.paused_all,
+            "actions": self.paused.keys().collect::<Vec<_>>(),
+        })
+    }
+
+    /// `POST /v1/pause` (`pause`) and `/v1/resume`: everything, or one
+    /// action's calls.
+    pub fn pause(&mut self, action: Option<&str>, pause: bool) -> Result<Json, ApiError> {
+        match action {
+            None => self.paused_all = pause,
+            Some(name) => {
+                let Some(a) = self.v.action_named(name) else {
+                    return Err(ApiError::new(
+                        404,
+                        codes::API_NOT_FOUND,
+                        format!("the script has no action `{}`", short(name)),
+                    ));
+                };
+                if pause {
+                    self.paused.insert(name.to_string(), a.id);
+                    self.v.engine.paused.insert(a.id);
+                } else {
+                    self.paused.remove(name);
+                    self.v.engine.paused.remove(&a.id);
+                }
+            }
+        }
+        Ok(self.pause_state())
+    }
+
     pub fn item(&self, id: u64) -> Result<Json, ApiError> {
         let t = self.tracker.borrow();
         match t.subs.get(&id) {
@@ -457,6 +496,7 @@ impl Side {
             "dead_letters_waiting": t.letters.len(),
             "requeued": t.counters.requeued,
             "cancelled": t.counters.cancelled,
+            "paused": self.pause_state(),
         })
     }
 
@@ -530,6 +570,19 @@ impl Side {
             "Engine items waiting for native jobs.",
             &c["parked"],
         );
+        let _ = writeln!(
+            out,
+            "# HELP voyager_paused Whether everything (action=\"*\") or an action's calls are paused."
+        );
+        let _ = writeln!(out, "# TYPE voyager_paused gauge");
+        let _ = writeln!(
+            out,
+            "voyager_paused{{action=\"*\"}} {}",
+            u8::from(self.paused_all)
+        );
+        for name in self.paused.keys() {
+            let _ = writeln!(out, "voyager_paused{{action=\"{name}\"}} 1");
+        }
         let _ = writeln!(out, "# HELP voyager_items Items remembered, by state.");
         let _ = writeln!(out, "# TYPE voyager_items gauge");
         if let Some(states) = c["items"].as_object() {
@@ -567,6 +620,11 @@ impl Side {
         e.hint = d.hint.clone();
         e
     }
+}
+
+/// A piece of a request, shown in an error: cut short.
+fn short(text: &str) -> String {
+    text.chars().take(40).collect()
 }
 
 fn private_refused(name: &str) -> ApiError {
@@ -629,6 +687,16 @@ pub fn run(mut side: Side, requests: Receiver<Job>) -> Option<String> {
         }
         if side.stop {
             break;
+        }
+        if side.paused_all {
+            // Nothing steps; requests are still answered.
+            side.v.engine.commit_top_level();
+            side.v.flush();
+            match requests.recv() {
+                Ok(job) => stash.borrow_mut().push_back(job),
+                Err(_) => break,
+            }
+            continue;
         }
         if side.v.engine.step_once() {
             if let Some(why) = side.v.engine.store_mut().and_then(|s| s.failure()) {

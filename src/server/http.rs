@@ -143,6 +143,8 @@ fn router(app: App, max_body: usize) -> Router {
         .route("/v1/dead-letters", get(dead_letters))
         .route("/v1/dead-letters/{id}/requeue", post(requeue))
         .route("/v1/call/{action}", post(call))
+        .route("/v1/pause", get(pause_state).post(pause))
+        .route("/v1/resume", post(resume))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app.clone(), authorize))
         .layer(DefaultBodyLimit::max(max_body))
@@ -289,6 +291,60 @@ async fn cancel(
 ) -> Result<JsonBody<Json>, ApiError> {
     let id = parse_id(&id, "an item")?;
     Ok(JsonBody(app.ask(move |side| side.cancel(id)).await??))
+}
+
+async fn pause_state(State(app): State<App>) -> Result<JsonBody<Json>, ApiError> {
+    Ok(JsonBody(app.ask(|side| side.pause_state()).await?))
+}
+
+/// The action a pause or resume names, if any: an empty body, `{}` or
+/// `{"action": null}` means everything.
+fn pause_target(body: Result<Bytes, BytesRejection>) -> Result<Option<String>, ApiError> {
+    if body
+        .as_ref()
+        .is_ok_and(|b| b.iter().all(u8::is_ascii_whitespace))
+    {
+        return Ok(None);
+    }
+    let j = json_body(body)?;
+    let bad = || {
+        ApiError::new(
+            400,
+            codes::API_BAD_REQUEST,
+            "the body must be empty or an object with an optional string \"action\"",
+        )
+        .hint("send {} for everything, or {\"action\": \"deploy\"}")
+    };
+    let Json::Object(map) = &j else {
+        return Err(bad());
+    };
+    match map.get("action") {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(name)) => Ok(Some(name.clone())),
+        Some(_) => Err(bad()),
+    }
+}
+
+async fn pause(
+    State(app): State<App>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<JsonBody<Json>, ApiError> {
+    let action = pause_target(body)?;
+    Ok(JsonBody(
+        app.ask(move |side| side.pause(action.as_deref(), true))
+            .await??,
+    ))
+}
+
+async fn resume(
+    State(app): State<App>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<JsonBody<Json>, ApiError> {
+    let action = pause_target(body)?;
+    Ok(JsonBody(
+        app.ask(move |side| side.pause(action.as_deref(), false))
+            .await??,
+    ))
 }
 
 fn limit(query: &HashMap<String, String>) -> Result<usize, ApiError> {
