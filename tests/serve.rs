@@ -776,6 +776,43 @@ fn pause_and_resume_everything_or_one_action() {
 }
 
 #[test]
+fn a_message_in_the_dead_letters_json_form_is_taken() {
+    let s = Server::start("json-form", &[]);
+    let m = json!({"seq": [{"call": {"action": "double", "args": [21]}}, {"data": 2}]});
+    let id = id_of(&s.post("/v1/messages", &json!({ "message": m })));
+    assert_eq!(s.wait_for(id, &["done"])["result"], json!([42, 2]));
+    // A whole record of a --dead-letters file, as `voyager run` writes it.
+    let record = json!({
+        "shown": "call(double, 4)",
+        "error": {"code": "E0300", "message": "x", "severity": "fatal"},
+        "attempts": 1,
+        "at": "api.vy:1",
+        "message": {"call": {"action": "double", "args": [4]}},
+    });
+    let id = id_of(&s.post("/v1/messages", &record));
+    assert_eq!(s.wait_for(id, &["done"])["result"], json!([8]));
+    // Checked as an expression's message is.
+    let r = s.post(
+        "/v1/messages",
+        &json!({"message": {"call": {"action": "sh", "args": ["echo hi"]}}}),
+    );
+    assert_eq!((r.status, r.code().as_str()), (403, "E0502"), "{}", r.text);
+    for bad in [
+        json!({"message": {"call": {"action": "nope", "args": []}}}),
+        json!({"message": {"what": 1}}),
+        json!({"message": 5}),
+    ] {
+        let r = s.post("/v1/messages", &bad);
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (400, "E0500"),
+            "{bad}: {}",
+            r.text
+        );
+    }
+}
+
+#[test]
 fn a_token_is_needed_off_loopback_and_then_on_every_request() {
     let out = common::voyager(&["serve", "api.vy", "--listen", "0.0.0.0:0"], &[], None);
     let stderr = String::from_utf8_lossy(&out.stderr);

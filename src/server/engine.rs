@@ -254,6 +254,25 @@ impl Side {
         Ok(self.enqueue(Origin::Message, m))
     }
 
+    /// `POST /v1/messages` with a message in the JSON form a
+    /// `--dead-letters` file holds: read against the script's actions,
+    /// checked as an expression's message is, and enqueued.
+    pub fn submit_json(&mut self, j: &Json) -> Result<u64, ApiError> {
+        let lookup = |name: &str| self.v.global_named(name);
+        let m = serial::message_from_json(j, &lookup).map_err(|why| {
+            ApiError::new(
+                400,
+                codes::API_BAD_REQUEST,
+                format!("the message cannot be read: {why}"),
+            )
+            .hint("send the `message` of a --dead-letters record, e.g. {\"call\": {\"action\": \"double\", \"args\": [1]}}")
+        })?;
+        if let Some(refusal) = self.refused_in(&m) {
+            return Err(Side::native_refused(&refusal));
+        }
+        Ok(self.enqueue(Origin::Message, m))
+    }
+
     /// Enqueues a message as a new submission; with a store, committed
     /// before the id is handed out.
     fn enqueue(&mut self, origin: Origin, m: Msg) -> u64 {

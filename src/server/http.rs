@@ -247,17 +247,23 @@ async fn submit(
     State(app): State<App>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let j = json_body(body)?;
-    let Some(text) = j.get("message").and_then(Json::as_str) else {
-        return Err(ApiError::new(
-            400,
-            codes::API_BAD_REQUEST,
-            "the body must be an object with a string \"message\"",
-        )
-        .hint("send e.g. {\"message\": \"call(build, 1)\"}"));
+    let mut j = json_body(body)?;
+    let message = j.as_object_mut().and_then(|o| o.remove("message"));
+    let id = match message {
+        Some(Json::String(text)) => app.ask(move |side| side.submit(&text)).await??,
+        // The JSON form `--dead-letters` writes: a record's `message`.
+        Some(m @ (Json::Object(_) | Json::Array(_))) => {
+            app.ask(move |side| side.submit_json(&m)).await??
+        }
+        _ => {
+            return Err(ApiError::new(
+                400,
+                codes::API_BAD_REQUEST,
+                "the body must be an object with a \"message\": an expression, or a message in the JSON form of a --dead-letters file",
+            )
+            .hint("send e.g. {\"message\": \"call(build, 1)\"}"));
+        }
     };
-    let text = text.to_string();
-    let id = app.ask(move |side| side.submit(&text)).await??;
     Ok((
         StatusCode::ACCEPTED,
         JsonBody(json!({"id": id, "state": "queued"})),
