@@ -948,6 +948,32 @@ fn sigterm_with_a_store_leaves_the_waiting_work_queued() {
     assert_eq!(status["items"]["timer"], 1, "{status}");
 }
 
+#[test]
+fn a_requeue_through_the_api_leaves_the_stores_dead_letters() {
+    let script = "action flaky() {\n  let n = state_get(\"n\", 0)\n  state_put(\"n\", n + 1)\n  if n == 0 { fail(\"first\") }\n  n\n}\n";
+    let dir = TempDir::new("requeue-store");
+    let db = dir.0.join("run.db");
+    let db_arg = db.display().to_string();
+    let mut s = Server::start_in(
+        dir,
+        script,
+        &["--store", &db_arg, "--max-attempts", "1"],
+        &[],
+    );
+    let id = id_of(&s.submit("call(flaky)"));
+    s.wait_for(id, &["dead"]);
+    let letter = s.get("/v1/dead-letters").json()["dead_letters"][0]["id"]
+        .as_u64()
+        .expect("a letter");
+    let r = s.post(&format!("/v1/dead-letters/{letter}/requeue"), &json!({}));
+    let again = id_of(&r);
+    assert_eq!(s.wait_for(again, &["done"])["result"], json!([1]));
+    stop(&mut s);
+    let out = common::voyager(&["status", "--json", &db_arg], &[], None);
+    let status: Json = serde_json::from_slice(&out.stdout).expect("status JSON");
+    assert_eq!(status["dead_letters"], 0, "{status}");
+}
+
 /// Stops a server with SIGTERM and waits for it.
 fn stop(s: &mut Server) {
     let pid = s.child.id() as i32;

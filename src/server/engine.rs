@@ -377,6 +377,9 @@ impl Side {
             });
         };
         self.tracker.borrow_mut().counters.requeued += 1;
+        if let Some(store) = self.v.engine.store_mut() {
+            store.requeued(&letter.message);
+        }
         Ok(self.enqueue(Origin::Requeue, letter.message))
     }
 

@@ -482,6 +482,12 @@ impl Store for Observer {
         }
     }
 
+    fn requeued(&mut self, message: &Msg) {
+        if let Some(inner) = &mut self.inner {
+            inner.requeued(message);
+        }
+    }
+
     fn topic_push(&mut self, topic: &str, message: &Msg) {
         {
             let mut t = self.tracker.borrow_mut();
