@@ -719,6 +719,16 @@ fn an_unfinished_item_is_cancelled_and_its_command_ended() {
         metrics.contains("voyager_items{state=\"cancelled\"} 2"),
         "{metrics}"
     );
+    // The cancelled wait on the command is one observation of the
+    // job-wait histogram.
+    assert!(
+        metrics.contains("voyager_job_wait_seconds_count 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("voyager_job_wait_seconds_bucket{le=\"+Inf\"} 1"),
+        "{metrics}"
+    );
     // The rest of the cancelled seq never ran, and the engine goes on.
     let after = id_of(&s.submit("call(double, 4)"));
     assert_eq!(s.wait_for(after, &["done"])["result"], json!([8]));

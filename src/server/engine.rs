@@ -605,6 +605,34 @@ impl Side {
         for name in self.paused.keys() {
             let _ = writeln!(out, "voyager_paused{{action=\"{name}\"}} 1");
         }
+        {
+            let t = self.tracker.borrow();
+            let w = &t.counters.job_waits;
+            let _ = writeln!(
+                out,
+                "# HELP voyager_job_wait_seconds How long items waited on their native jobs (commands, files, requests), per wait."
+            );
+            let _ = writeln!(out, "# TYPE voyager_job_wait_seconds histogram");
+            let mut total = 0;
+            for (bound, n) in super::track::JOB_BUCKETS.iter().zip(w.counts) {
+                total += n;
+                let _ = writeln!(
+                    out,
+                    "voyager_job_wait_seconds_bucket{{le=\"{bound}\"}} {total}"
+                );
+            }
+            total += w.counts[super::track::JOB_BUCKETS.len()];
+            let _ = writeln!(
+                out,
+                "voyager_job_wait_seconds_bucket{{le=\"+Inf\"}} {total}"
+            );
+            let _ = writeln!(
+                out,
+                "voyager_job_wait_seconds_sum {}",
+                w.sum_ms as f64 / 1000.0
+            );
+            let _ = writeln!(out, "voyager_job_wait_seconds_count {total}");
+        }
         let _ = writeln!(out, "# HELP voyager_items Items remembered, by state.");
         let _ = writeln!(out, "# TYPE voyager_items gauge");
         if let Some(states) = c["items"].as_object() {

@@ -223,6 +223,48 @@ impl Letter {
     }
 }
 
+/// The upper bounds (seconds) of the job-wait histogram's buckets.
+pub const JOB_BUCKETS: [f64; 10] = [0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 60.0, 300.0];
+
+/// How long items waited on their native jobs: one observation per wait
+/// (from the step that left an item waiting for jobs to the step that
+/// took it on).
+#[derive(Default)]
+pub struct JobWaits {
+    /// Per bucket of [`JOB_BUCKETS`] (not cumulative), then the rest.
+    pub counts: [u64; JOB_BUCKETS.len() + 1],
+    pub sum_ms: i64,
+    /// Items waiting now, since when.
+    since: HashMap<u64, i64>,
+}
+
+impl JobWaits {
+    fn observe(&mut self, ms: i64) {
+        let secs = ms as f64 / 1000.0;
+        let i = JOB_BUCKETS
+            .iter()
+            .position(|b| secs <= *b)
+            .unwrap_or(JOB_BUCKETS.len());
+        self.counts[i] += 1;
+        self.sum_ms += ms.max(0);
+    }
+
+    /// Item `id` is now in `state` (`None`: gone).
+    fn note(&mut self, id: u64, state: Option<ItemState>, now: i64) {
+        let waiting = state == Some(ItemState::Job);
+        match (waiting, self.since.get(&id).copied()) {
+            (true, None) => {
+                self.since.insert(id, now);
+            }
+            (false, Some(at)) => {
+                self.since.remove(&id);
+                self.observe(now - at);
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Counts for `/metrics`.
 #[derive(Default)]
 pub struct Counters {
@@ -231,6 +273,7 @@ pub struct Counters {
     pub dead_letters: u64,
     pub requeued: u64,
     pub cancelled: u64,
+    pub job_waits: JobWaits,
 }
 
 /// Who is told when a submission finishes (`POST /v1/call`).
@@ -423,6 +466,8 @@ impl Store for Observer {
                 }
                 s.live.insert(id, (state, Rc::new(node.to_message())));
             }
+            let now = (t.now)();
+            t.counters.job_waits.note(id, Some(state), now);
         }
         if let Some(inner) = &mut self.inner {
             inner.put_item(id, node, state, due);
@@ -432,6 +477,8 @@ impl Store for Observer {
     fn remove_item(&mut self, id: u64) {
         {
             let mut t = self.tracker.borrow_mut();
+            let now = (t.now)();
+            t.counters.job_waits.note(id, None, now);
             if let Some(sub) = t.owner.remove(&id) {
                 if let Some(s) = t.subs.get_mut(&sub) {
                     s.live.remove(&id);
