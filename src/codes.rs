@@ -308,6 +308,15 @@ codes! {
     SERVE_NEEDS_TOKEN = e("E0509", "a server on a non-loopback address without a token",
       "`voyager serve` listens on loopback (127.0.0.1) unless told otherwise; listening on any\nother address lets other machines submit work, so it needs --token (or the environment\nvariable VOYAGER_TOKEN), and then every request must carry it as a bearer token.\nExit status 2.",
       "(voyager serve job.vy --listen 0.0.0.0:7700)", "(VOYAGER_TOKEN=… voyager serve job.vy --listen 0.0.0.0:7700)", Reproduce::Not("it needs a running server")),
+    API_BUSY = e("E0510", "a request while too many wait for the engine",
+      "Requests reach the engine one at a time, between its steps; at most --max-pending (1024)\nwait for it. Past that the server answers 503 with a Retry-After header instead of\nqueueing without bound: the engine is busy (a long step) or requests come faster than it\ntakes them.",
+      "(a burst of requests while the engine runs a long step)", "(send it again after Retry-After seconds, or --max-pending 4096)", Reproduce::Not("it needs a running server")),
+    API_GONE = e("E0511", "a request for an item or dead letter the server has forgotten",
+      "The server remembers the newest --keep (100,000) finished items and as many dead letters;\nolder ones are forgotten, oldest first, so that a long-running server's memory stays\nbounded. With --store, the store still has what was committed. HTTP status 410.",
+      "(GET /v1/items/1 after more than --keep items finished)", "(GET /v1/items/{id} soon after it finished, or --keep 1000000)", Reproduce::Not("it needs a running server")),
+    API_FINISHED = e("E0512", "a cancel for an item that has finished",
+      "POST /v1/items/{id}/cancel stops an unfinished item: its queued, waiting and parked parts\nare taken out and its running commands' process groups ended. An item that is done, dead,\ncancelled or handed to a topic has nothing left to stop. HTTP status 409.",
+      "(POST /v1/items/1/cancel after item 1 is done)", "(GET /v1/items/1 to see its state first)", Reproduce::Not("it needs a running server")),
 }
 
 /// The explanation of a code (`E0100`, or `e0100`).

@@ -172,7 +172,7 @@ fn each_example_gets_its_code_and_each_fix_does_not() {
         [
             "E0306", "E0400", "E0401", "E0402", "E0403", "E0404", "E0405", "E0406", "E0407",
             "E0408", "E0500", "E0501", "E0502", "E0503", "E0504", "E0505", "E0506", "E0507",
-            "E0508", "E0509"
+            "E0508", "E0509", "E0510", "E0511", "E0512"
         ],
         "only Ctrl-C and the store's codes have no example run"
     );

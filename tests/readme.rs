@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 const README: &str = include_str!("../README.md");
 
-const SUBCOMMANDS: [&str; 12] = [
+const SUBCOMMANDS: [&str; 13] = [
     "run",
     "serve",
     "check",
@@ -20,6 +20,7 @@ const SUBCOMMANDS: [&str; 12] = [
     "status",
     "dead-letters",
     "requeue",
+    "cancel",
     "worker",
     "enqueue",
 ];

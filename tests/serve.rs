@@ -464,6 +464,364 @@ fn native_actions_are_refused_unless_allowed() {
     assert_eq!(r.status, 403, "{}", r.text);
 }
 
+/// A script whose globals hold native actions (in a record, in a
+/// function, in a message) and a helper that reads the environment: a
+/// request may call `apply` with its own values, but none of them may
+/// reach those.
+const SMUGGLE: &str = r#"
+let tools = {deploy: sh}
+let cleanup = call(sh, "echo cleanup")
+let cmd = "echo hi"
+fn run_it(c) { call(sh, c) }
+fn home() { env("HOME") }
+fn twice(n) { call(double, n) }
+action double(n) { n * 2 }
+action apply(f, x) { f(x) }
+action show() { print(cmd) }
+"#;
+
+#[test]
+fn native_actions_cannot_be_smuggled_in_as_values() {
+    let s = Server::start_in(TempDir::new("smuggle"), SMUGGLE, &[], &[]);
+    for text in [
+        // A field holding a native action, as a value and in a lambda.
+        "call(apply, tools.deploy, \"echo hi\")",
+        "call(apply, fn(x) { call(tools.deploy, x) }, \"echo hi\")",
+        "call(apply, fn(x) { get(tools, \"deploy\") }, 1)",
+        // A function value that reaches one, alone, in a record, in a list.
+        "call(apply, run_it, \"echo hi\")",
+        "call(double, {f: run_it})",
+        "call(double, [1, [run_it]])",
+        "data({nested: {f: run_it}})",
+        // A global message holding a native call, reached from a lambda.
+        "call(apply, fn(x) { cleanup }, 1)",
+        // Callbacks, handlers and continuations.
+        "promise([call(double, 1)], call(apply, fn(r) { call(tools.deploy, \"echo\") }))",
+        "then(call(double, 1), call(apply, fn(r) { run_it(\"echo hi\") }))",
+        "catch(call(double, 1), call(apply, fn(e) { cleanup }))",
+        "promise([call(double, 1)], tools.deploy)",
+        // A lambda's captured value.
+        "call(apply, (fn(t) { fn(x) { call(t, x) } })(tools.deploy), \"echo\")",
+        // The environment, through a function of the script's.
+        "call(apply, fn(x) { home() }, 1)",
+        "call(apply, home, 1)",
+    ] {
+        let r = s.submit(text);
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (403, "E0502"),
+            "{text}: {}",
+            r.text
+        );
+    }
+    // A script's global is not a request's to change.
+    for text in [
+        "[(fn() { cmd = \"rm -rf /\" })(), call(show)][1]",
+        "call(apply, fn(x) { cmd = x }, \"rm -rf /\")",
+        "call(apply, fn(x) { tools.deploy = x }, 1)",
+    ] {
+        let r = s.submit(text);
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (403, "E0502"),
+            "{text}: {}",
+            r.text
+        );
+        assert!(r.text.contains("assign"), "{}", r.text);
+    }
+    // The JSON form of values in POST /v1/call: functions, actions and
+    // messages named there are looked through the same way.
+    for args in [
+        json!([{"$function": "run_it"}, "echo hi"]),
+        json!([{"$function": "home"}, 1]),
+        json!([{"$action": "sh"}, "echo hi"]),
+        json!([{"f": {"$function": "run_it"}}, 1]),
+        json!([[{"$action": "sh"}], 1]),
+    ] {
+        let r = s.post("/v1/call/apply", &args);
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (403, "E0502"),
+            "{args}: {}",
+            r.text
+        );
+    }
+    // A prelude function is not a global: it cannot be named there at all.
+    let r = s.post("/v1/call/apply", &json!([{"$function": "env"}, "HOME"]));
+    assert_eq!((r.status, r.code().as_str()), (400, "E0500"), "{}", r.text);
+    // What reaches only the script's own actions still runs.
+    let id = id_of(&s.submit("call(apply, fn(x) { call(double, x) }, 21)"));
+    assert_eq!(s.wait_for(id, &["done"])["result"], json!([42]));
+    let r = s.post("/v1/call/apply", &json!([{"$function": "twice"}, 4]));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["result"], json!([8]), "{}", r.text);
+    drop(s);
+    // Allowed by name, the same lambda runs.
+    let s = Server::start_in(
+        TempDir::new("smuggle-allowed"),
+        SMUGGLE,
+        &["--allow-native", "sh"],
+        &[],
+    );
+    let r = s.submit("call(apply, fn(x) { call(tools.deploy, x) }, \"echo hi\")");
+    let item = s.wait_for(id_of(&r), &["done"]);
+    assert_eq!(item["result"][0]["stdout"], "hi\n", "{item}");
+}
+
+#[test]
+fn a_request_is_bounded_in_memory() {
+    let s = Server::start("memory", &["--max-request-memory", "16MiB"]);
+    for text in [
+        "data(range(100000000))",
+        "data(map(range(10000000), fn(i) { [i, i] }))",
+    ] {
+        let r = s.submit(text);
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (400, "E0211"),
+            "{text}: {}",
+            r.text
+        );
+    }
+    // The server goes on, and what fits runs.
+    let id = id_of(&s.submit("data(len(range(1000)))"));
+    assert_eq!(s.wait_for(id, &["done"])["result"], json!([1000]));
+}
+
+/// Sends `GET /healthz` on a connection of its own; the reply arrives on
+/// `tx` whenever it comes.
+fn healthz_in_background(addr: &str, tx: &std::sync::mpsc::Sender<Reply>) {
+    let mut c = Client::connect(addr);
+    let tx = tx.clone();
+    std::thread::spawn(move || {
+        let r = c.request("GET", "/healthz", &[], b"");
+        let _ = tx.send(r);
+    });
+}
+
+#[test]
+fn a_full_engine_queue_gets_503_with_retry_after() {
+    let script = "action spin() { let i = 0\n  while true { i = i + 1 } }\n";
+    let s = Server::start_in(
+        TempDir::new("busy"),
+        script,
+        &[
+            "--max-pending",
+            "1",
+            "--max-instructions",
+            "1000000000000000",
+        ],
+        &[],
+    );
+    // The engine steps `spin` for ever: requests wait for it.
+    id_of(&s.submit("call(spin)"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Two requests are always out: while the engine answers, each reply
+    // sends another; once it is stuck, one waits in the queue (room for
+    // one) and the other is turned away.
+    healthz_in_background(&s.addr, &tx);
+    healthz_in_background(&s.addr, &tx);
+    let busy = loop {
+        let r = rx.recv().expect("a reply");
+        if r.status == 503 {
+            break r;
+        }
+        assert_eq!(r.status, 200, "{}", r.text);
+        healthz_in_background(&s.addr, &tx);
+    };
+    assert_eq!(busy.code(), "E0510", "{}", busy.text);
+    assert_eq!(busy.header("retry-after"), Some("1"), "{:?}", busy.headers);
+}
+
+#[test]
+fn forgotten_items_and_dead_letters_get_410() {
+    let s = Server::start("keep", &["--keep", "2"]);
+    let ids: Vec<u64> = (0..3)
+        .map(|i| id_of(&s.submit(&format!("data({i})"))))
+        .collect();
+    s.wait_for(ids[2], &["done"]);
+    let r = s.get(&format!("/v1/items/{}", ids[0]));
+    assert_eq!((r.status, r.code().as_str()), (410, "E0511"), "{}", r.text);
+    assert_eq!(s.get(&format!("/v1/items/{}", ids[2])).status, 200);
+    let r = s.get("/v1/items/999999");
+    assert_eq!((r.status, r.code().as_str()), (404, "E0503"), "{}", r.text);
+    // Dead letters likewise: three fail, the newest two are kept.
+    for i in 0..3 {
+        let id = id_of(&s.submit(&format!("call(boom, {i})")));
+        s.wait_for(id, &["dead"]);
+    }
+    let letters = s.get("/v1/dead-letters").json();
+    assert_eq!(letters["total"], 2, "{letters}");
+    let r = s.post("/v1/dead-letters/1/requeue", &json!({}));
+    assert_eq!((r.status, r.code().as_str()), (410, "E0511"), "{}", r.text);
+}
+
+#[test]
+fn an_unfinished_item_is_cancelled_and_its_command_ended() {
+    let script = "action slow() { call(sh, \"echo $$ > pid.txt; exec sleep 300\") }\naction later() { seq([delay(1h), data(1)]) }\naction double(n) { n * 2 }\n";
+    let s = Server::start_in(TempDir::new("cancel"), script, &[], &[]);
+    let id = id_of(&s.submit("seq([call(slow), call(double, 1)])"));
+    s.wait_for(id, &["job"]);
+    let pid_file = s._dir.0.join("pid.txt");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let pid = loop {
+        if let Ok(text) = std::fs::read_to_string(&pid_file) {
+            if let Ok(pid) = text.trim().parse::<u32>() {
+                break pid;
+            }
+        }
+        assert!(Instant::now() < deadline, "the command never wrote its pid");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let r = s.post(&format!("/v1/items/{id}/cancel"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["state"], "cancelled", "{}", r.text);
+    // The command's process is ended (gone, or a zombie until reaped).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = stat.rsplit(") ").next().and_then(|r| r.chars().next());
+        if stat.is_empty() || state == Some('Z') {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "process {pid} still runs: {stat}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        s.get(&format!("/v1/items/{id}")).json()["state"],
+        "cancelled"
+    );
+    // A waiting item too; a finished one, or an unknown one, cannot be.
+    let waiting = id_of(&s.submit("call(later)"));
+    s.wait_for(waiting, &["timer"]);
+    let r = s.post(&format!("/v1/items/{waiting}/cancel"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = s.post(&format!("/v1/items/{waiting}/cancel"), &json!({}));
+    assert_eq!((r.status, r.code().as_str()), (409, "E0512"), "{}", r.text);
+    let done = id_of(&s.submit("data(1)"));
+    s.wait_for(done, &["done"]);
+    let r = s.post(&format!("/v1/items/{done}/cancel"), &json!({}));
+    assert_eq!((r.status, r.code().as_str()), (409, "E0512"), "{}", r.text);
+    let r = s.post("/v1/items/999999/cancel", &json!({}));
+    assert_eq!((r.status, r.code().as_str()), (404, "E0503"), "{}", r.text);
+    let listed = s.get("/v1/items?state=cancelled").json();
+    assert_eq!(
+        listed["items"].as_array().map(Vec::len),
+        Some(2),
+        "{listed}"
+    );
+    let metrics = s.get("/metrics").text;
+    assert!(metrics.contains("voyager_cancelled_total 2"), "{metrics}");
+    assert!(
+        metrics.contains("voyager_items{state=\"cancelled\"} 2"),
+        "{metrics}"
+    );
+    // The cancelled wait on the command is one observation of the
+    // job-wait histogram.
+    assert!(
+        metrics.contains("voyager_job_wait_seconds_count 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("voyager_job_wait_seconds_bucket{le=\"+Inf\"} 1"),
+        "{metrics}"
+    );
+    // The rest of the cancelled seq never ran, and the engine goes on.
+    let after = id_of(&s.submit("call(double, 4)"));
+    assert_eq!(s.wait_for(after, &["done"])["result"], json!([8]));
+}
+
+#[test]
+fn pause_and_resume_everything_or_one_action() {
+    let s = Server::start("pause", &[]);
+    // Everything: nothing steps, requests are still answered.
+    let r = s.post("/v1/pause", &json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json(), json!({"all": true, "actions": []}));
+    let id = id_of(&s.submit("call(double, 1)"));
+    assert_eq!(s.get(&format!("/v1/items/{id}")).json()["state"], "queued");
+    assert_eq!(s.get("/v1/pause").json()["all"], true);
+    assert_eq!(s.get("/v1/stats").json()["paused"]["all"], true);
+    let r = s.post("/v1/resume", &json!({}));
+    assert_eq!(r.json()["all"], false, "{}", r.text);
+    assert_eq!(s.wait_for(id, &["done"])["result"], json!([2]));
+    // One action: its calls wait, the rest go on, nothing is lost.
+    let r = s.post("/v1/pause", &json!({"action": "double"}));
+    assert_eq!(
+        r.json(),
+        json!({"all": false, "actions": ["double"]}),
+        "{}",
+        r.text
+    );
+    let metrics = s.get("/metrics").text;
+    assert!(
+        metrics.contains("voyager_paused{action=\"double\"} 1"),
+        "{metrics}"
+    );
+    let id = id_of(&s.submit("conc([call(double, 21), call(pair, 1, 2)])"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let item = s.get(&format!("/v1/items/{id}")).json();
+        if item["result"] == json!([[1, 2]]) {
+            assert_ne!(item["state"], "done", "{item}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "pair never ran: {item}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let r = s.post("/v1/resume", &json!({"action": "double"}));
+    assert_eq!(r.json()["actions"], json!([]), "{}", r.text);
+    let item = s.wait_for(id, &["done"]);
+    assert_eq!(item["result"], json!([[1, 2], 42]), "{item}");
+    // An unknown action, a body of the wrong shape.
+    let r = s.post("/v1/pause", &json!({"action": "nope"}));
+    assert_eq!((r.status, r.code().as_str()), (404, "E0503"), "{}", r.text);
+    let r = s.post("/v1/pause", &json!({"action": 1}));
+    assert_eq!((r.status, r.code().as_str()), (400, "E0500"), "{}", r.text);
+    let r = s.client().request("POST", "/v1/resume", &[], b"");
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+#[test]
+fn a_message_in_the_dead_letters_json_form_is_taken() {
+    let s = Server::start("json-form", &[]);
+    let m = json!({"seq": [{"call": {"action": "double", "args": [21]}}, {"data": 2}]});
+    let id = id_of(&s.post("/v1/messages", &json!({ "message": m })));
+    assert_eq!(s.wait_for(id, &["done"])["result"], json!([42, 2]));
+    // A whole record of a --dead-letters file, as `voyager run` writes it.
+    let record = json!({
+        "shown": "call(double, 4)",
+        "error": {"code": "E0300", "message": "x", "severity": "fatal"},
+        "attempts": 1,
+        "at": "api.vy:1",
+        "message": {"call": {"action": "double", "args": [4]}},
+    });
+    let id = id_of(&s.post("/v1/messages", &record));
+    assert_eq!(s.wait_for(id, &["done"])["result"], json!([8]));
+    // Checked as an expression's message is.
+    let r = s.post(
+        "/v1/messages",
+        &json!({"message": {"call": {"action": "sh", "args": ["echo hi"]}}}),
+    );
+    assert_eq!((r.status, r.code().as_str()), (403, "E0502"), "{}", r.text);
+    for bad in [
+        json!({"message": {"call": {"action": "nope", "args": []}}}),
+        json!({"message": {"what": 1}}),
+        json!({"message": 5}),
+    ] {
+        let r = s.post("/v1/messages", &bad);
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (400, "E0500"),
+            "{bad}: {}",
+            r.text
+        );
+    }
+}
+
 #[test]
 fn a_token_is_needed_off_loopback_and_then_on_every_request() {
     let out = common::voyager(&["serve", "api.vy", "--listen", "0.0.0.0:0"], &[], None);
@@ -598,6 +956,76 @@ fn sigterm_with_a_store_leaves_the_waiting_work_queued() {
     let out = common::voyager(&["status", "--json", &db_arg], &[], None);
     let status: Json = serde_json::from_slice(&out.stdout).expect("status JSON");
     assert_eq!(status["items"]["timer"], 1, "{status}");
+}
+
+#[test]
+fn a_requeue_through_the_api_leaves_the_stores_dead_letters() {
+    let script = "action flaky() {\n  let n = state_get(\"n\", 0)\n  state_put(\"n\", n + 1)\n  if n == 0 { fail(\"first\") }\n  n\n}\n";
+    let dir = TempDir::new("requeue-store");
+    let db = dir.0.join("run.db");
+    let db_arg = db.display().to_string();
+    let mut s = Server::start_in(
+        dir,
+        script,
+        &["--store", &db_arg, "--max-attempts", "1"],
+        &[],
+    );
+    let id = id_of(&s.submit("call(flaky)"));
+    s.wait_for(id, &["dead"]);
+    let letter = s.get("/v1/dead-letters").json()["dead_letters"][0]["id"]
+        .as_u64()
+        .expect("a letter");
+    let r = s.post(&format!("/v1/dead-letters/{letter}/requeue"), &json!({}));
+    let again = id_of(&r);
+    assert_eq!(s.wait_for(again, &["done"])["result"], json!([1]));
+    stop(&mut s);
+    let out = common::voyager(&["status", "--json", &db_arg], &[], None);
+    let status: Json = serde_json::from_slice(&out.stdout).expect("status JSON");
+    assert_eq!(status["dead_letters"], 0, "{status}");
+}
+
+/// Stops a server with SIGTERM and waits for it.
+fn stop(s: &mut Server) {
+    let pid = s.child.id() as i32;
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while s.child.try_wait().expect("wait").is_none() {
+        assert!(Instant::now() < deadline, "the server did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_cancel_is_kept_in_the_store_and_voyager_cancel_cancels_there() {
+    let dir = TempDir::new("cancel-store");
+    let db = dir.0.join("run.db");
+    let db_arg = db.display().to_string();
+    let mut s = Server::start_in(dir, SCRIPT, &["--store", &db_arg], &[]);
+    let kept = id_of(&s.submit("seq([delay(1h), call(double, 1)])"));
+    let cancelled = id_of(&s.submit("seq([delay(1h), call(double, 2)])"));
+    let item = s.wait_for(kept, &["timer"]);
+    let store_id = item["live"][0]["item"].as_u64().expect("a live item");
+    s.wait_for(cancelled, &["timer"]);
+    let r = s.post(&format!("/v1/items/{cancelled}/cancel"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    stop(&mut s);
+    // Only the one not cancelled is left to resume.
+    let out = common::voyager(&["status", "--json", &db_arg], &[], None);
+    let status: Json = serde_json::from_slice(&out.stdout).expect("status JSON");
+    assert_eq!(status["items"]["timer"], 1, "{status}");
+    // `voyager cancel` on the store: the other goes too.
+    let out = common::voyager(&["cancel", &db_arg, &store_id.to_string()], &[], None);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = common::voyager(&["status", "--json", &db_arg], &[], None);
+    let status: Json = serde_json::from_slice(&out.stdout).expect("status JSON");
+    assert_eq!(status["unfinished"], 0, "{status}");
+    let out = common::voyager(&["cancel", &db_arg, &store_id.to_string()], &[], None);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no unfinished item"),
+        "{out:?}"
+    );
 }
 
 fn load_test(s: &Server, total: usize, threads: usize) -> f64 {

@@ -91,6 +91,9 @@ pub enum Command {
     /// Put a store's dead letters back in its run, to run again with
     /// `voyager run --store FILE SCRIPT`.
     Requeue(store::RequeueArgs),
+    /// Cancel unfinished items of a store's run (their rows are deleted:
+    /// nothing resumes them).
+    Cancel(store::CancelArgs),
     /// Work a PostgreSQL store's queue (`--store postgres://…`) beside
     /// other workers, without enqueuing the script's top level.
     Worker(super::worker::WorkerArgs),

@@ -103,6 +103,7 @@ pub fn main(cli: Cli) -> u8 {
         Some(Command::Status(args)) => store::status(&args),
         Some(Command::DeadLetters(args)) => store::dead_letters(&args),
         Some(Command::Requeue(args)) => store::requeue(&args),
+        Some(Command::Cancel(args)) => store::cancel(&args),
         Some(Command::Worker(args)) => worker::worker(&args, color),
         Some(Command::Enqueue(args)) => worker::enqueue(&args, color),
         Some(Command::Serve(args)) => serve::serve(&args, color),

@@ -50,6 +50,14 @@ pub struct ServeArgs {
     /// The largest request body, e.g. 64KiB or 8MiB.
     #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = parse_size)]
     pub max_body: u64,
+    /// The memory a request's expression may take while it is evaluated
+    /// (past it: 400 with E0211).
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub max_request_memory: u64,
+    /// Requests waiting for the engine at most; past it they get 503 with
+    /// Retry-After.
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_pending: u32,
     /// How long `POST /v1/call/{action}` waits for its item to finish.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub call_timeout: i64,
@@ -86,7 +94,9 @@ pub fn serve(args: &ServeArgs, color: bool) -> u8 {
         token: args.token.clone().filter(|t| !t.is_empty()),
         max_body: usize::try_from(args.max_body).unwrap_or(usize::MAX),
         call_timeout: std::time::Duration::from_millis(args.call_timeout as u64),
+        max_pending: args.max_pending as usize,
         setup: crate::server::Setup {
+            max_request_memory: usize::try_from(args.max_request_memory).unwrap_or(usize::MAX),
             allow_native: args.allow_native.clone(),
             max_instructions: Some(args.max_instructions),
             keep: args.keep.max(1),

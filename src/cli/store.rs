@@ -40,6 +40,16 @@ pub struct RequeueArgs {
     pub all: bool,
 }
 
+#[derive(Args, Debug)]
+pub struct CancelArgs {
+    /// The store (a SQLite file).
+    pub store: PathBuf,
+    /// The unfinished items to cancel, by the ids `voyager serve` shows
+    /// as an item's `live` parts.
+    #[arg(required = true)]
+    pub ids: Vec<i64>,
+}
+
 /// A store opened for `run --store`, and whether its run resumes.
 pub struct Opened {
     store: Kind,
@@ -258,6 +268,31 @@ pub fn requeue(args: &RequeueArgs) -> u8 {
                 "requeued {} dead letter(s) in {}; `voyager run --store {} SCRIPT` runs them\n",
                 done.len(),
                 shown(&args.store),
+                shown(&args.store)
+            );
+            if missing.is_empty() {
+                exit::OK
+            } else {
+                exit::DEAD_LETTERS
+            }
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+pub fn cancel(args: &CancelArgs) -> u8 {
+    if pg_url(&args.store).is_some() {
+        eprintln!("error: voyager cancel works on a SQLite store for now");
+        return exit::USAGE;
+    }
+    match report::cancel(&args.store, &args.ids) {
+        Ok((done, missing)) => {
+            for id in &missing {
+                eprintln!("error: {} has no unfinished item #{id}", shown(&args.store));
+            }
+            print!(
+                "cancelled {} item(s) in {}\n",
+                done.len(),
                 shown(&args.store)
             );
             if missing.is_empty() {

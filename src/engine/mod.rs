@@ -231,7 +231,15 @@ pub struct Engine<Q: MainQueue = RingQueue> {
     /// The retry policy of the innermost `retrying(m, policy)` being
     /// stepped through (`None`: the run's `--max-attempts`, `--backoff`).
     policy: Option<Rc<crate::vm::message::RetryPolicy>>,
+    /// Actions (by id) whose new calls wait: `voyager serve`'s pause. A
+    /// paused call waits on a timer and looks again every
+    /// [`PAUSE_RECHECK_MS`]; calls already started (running jobs,
+    /// retries) go on.
+    pub paused: std::collections::HashSet<u32>,
 }
+
+/// How often a paused call looks whether its action was resumed.
+pub const PAUSE_RECHECK_MS: i64 = 200;
 
 /// A snapshot of a run, for a progress line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -324,6 +332,7 @@ impl<Q: MainQueue> Engine<Q> {
             deferred: Default::default(),
             state: Default::default(),
             policy: None,
+            paused: Default::default(),
         }
     }
 

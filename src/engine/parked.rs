@@ -98,6 +98,12 @@ impl Parked {
         None
     }
 
+    /// Takes item `id` out (cancelled); its other entries are skipped when
+    /// they come up, as for an item that woke.
+    pub fn remove(&mut self, id: u64) -> Option<Item> {
+        self.items.remove(&id).map(|(_, item)| item)
+    }
+
     /// Every parked item, oldest first (the rest of the bookkeeping goes).
     pub fn drain(&mut self) -> Vec<Item> {
         let mut all: Vec<Item> = self.items.drain().map(|(_, (_, item))| item).collect();

@@ -286,6 +286,39 @@ impl<Q: MainQueue> Engine<Q> {
         self.clock.set_jobs_running(false);
     }
 
+    /// Takes the items `ids` out wherever they wait (queued, on a timer,
+    /// parked for a native job), ending their running jobs (a command's
+    /// process group is ended), and reports each removed to the store.
+    /// Returns how many were found.
+    pub fn cancel_items(&mut self, ids: &std::collections::HashSet<u64>) -> usize {
+        let mut found = Vec::new();
+        for item in self.main.drain() {
+            if ids.contains(&item.id) {
+                found.push(item);
+            } else {
+                self.main.push_back(item);
+            }
+        }
+        for (at, item) in self.timers.drain() {
+            if ids.contains(&item.id) {
+                found.push(item);
+            } else {
+                self.timers.push(at, item);
+            }
+        }
+        found.extend(ids.iter().filter_map(|&id| self.parked.remove(id)));
+        for item in &found {
+            self.cancel_jobs_in(&item.node);
+        }
+        if let Some(store) = self.store.as_deref_mut() {
+            for item in &found {
+                self.deferred.remove(&item.id);
+                store.remove_item(item.id);
+            }
+        }
+        found.len()
+    }
+
     /// Ends every running job (as [`Engine::end_jobs`]) and puts the items
     /// that waited for them back on the main queue, each call that started
     /// a job ready to run again: an interrupted session keeps its work.

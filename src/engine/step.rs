@@ -29,7 +29,10 @@ impl<Q: MainQueue> Engine<Q> {
         match node {
             // The hot path: a plain call at the top level. Its results
             // enter directly, with no `Outcome` built.
-            Node::Call { action, args } if action.job().is_none() => {
+            Node::Call { action, args }
+                if action.job().is_none()
+                    && (self.paused.is_empty() || !self.paused.contains(&action.id)) =>
+            {
                 match self.vm.call_action(&action, &args) {
                     Ok(Value::Nil) => discard_args(args),
                     Ok(result) => {
@@ -132,6 +135,10 @@ impl<Q: MainQueue> Engine<Q> {
 
     pub(super) fn step(&mut self, node: Node) -> Outcome {
         match node {
+            Node::Call { action, args } if self.paused.contains(&action.id) => {
+                let at = self.clock.now().saturating_add(super::PAUSE_RECHECK_MS);
+                Outcome::Blocked(Node::Call { action, args }, Wait::until(at))
+            }
             Node::Call { action, args } => self.run_call(action, args, 0),
             Node::Running(r) => match self.finished_jobs.remove(&r.job) {
                 Some(outcome) => {

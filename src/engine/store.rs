@@ -55,6 +55,10 @@ pub trait Store {
     /// Item `id` is finished (done, taken into a topic, split, or dead).
     fn remove_item(&mut self, id: u64);
     fn dead_letter(&mut self, letter: &DeadLetter);
+    /// A dead letter with this message was put back to run again (by
+    /// `voyager serve`): the store forgets it (the oldest with that
+    /// message), so it is not requeued twice.
+    fn requeued(&mut self, _message: &Msg) {}
     /// A message was routed into a topic (at its end).
     fn topic_push(&mut self, topic: &str, message: &Msg);
     /// A topic's pass took everything it held.

@@ -12,36 +12,47 @@ use std::time::Duration;
 
 use serde_json::{json, Value as Json};
 
+use super::guard::{self, Guard, Refusal, PRIVATE};
 use super::track::{Observer, Origin, Shared, Sub, Tracker};
 use super::ApiError;
 use crate::codes;
 use crate::diag::Diagnostic;
 use crate::engine::serial;
 use crate::runtime::{LoadError, Voyager};
-use crate::syntax::ast::{Expr, ExprKind, StmtKind};
-use crate::syntax::visit::{walk_expr, Visit};
+use crate::syntax::ast::{Expr, ExprKind, Stmt, StmtKind};
+use crate::syntax::visit::{walk_expr, walk_stmt, Visit};
 
-/// Prelude functions that read the server's environment variables or its
-/// command line: a request naming one is refused (their values would come
-/// back in the item's result).
-const PRIVATE: [&str; 4] = ["env", "args", "param", "flag"];
-
-/// What a refusal names when a message nests too deep to look through.
-const DEEP: &str = "(nested too deep)";
-
-/// The names an expression uses.
-struct Names(Vec<String>);
+/// The names an expression uses, and the names at the root of what it
+/// assigns to (`x = …`, `x.f = …`, `x[i] += …`).
+#[derive(Default)]
+struct Names {
+    used: Vec<String>,
+    assigned: Vec<String>,
+}
 
 impl Visit for Names {
     fn expr(&mut self, e: &Expr) {
         if let ExprKind::Name(n) = &e.kind {
-            self.0.push(n.clone());
+            self.used.push(n.clone());
         }
         walk_expr(self, e);
     }
+
+    fn stmt(&mut self, s: &Stmt) {
+        if let StmtKind::Assign(target, _, _) = &s.kind {
+            let mut root = target;
+            while let ExprKind::Field(inner, _) | ExprKind::Index(inner, _) = &root.kind {
+                root = inner;
+            }
+            if let ExprKind::Name(n) = &root.kind {
+                self.assigned.push(n.clone());
+            }
+        }
+        walk_stmt(self, s);
+    }
 }
 use crate::vm::message::{Args, Message, Msg};
-use crate::vm::value::{ActionBody, ActionDef, Value};
+use crate::vm::value::{ActionDef, Value};
 
 /// What a request does on the engine's thread.
 pub type Job = Box<dyn FnOnce(&mut Side) + Send>;
@@ -54,7 +65,13 @@ pub struct Side {
     allow_native: Vec<String>,
     /// `--max-instructions` for a request's expression.
     max_instructions: Option<u64>,
+    /// `--max-request-memory`: what a request's expression may allocate.
+    max_request_memory: usize,
     pub stop: bool,
+    /// `POST /v1/pause` with no action: nothing steps until resumed.
+    paused_all: bool,
+    /// Actions paused by name (their new calls wait).
+    paused: std::collections::BTreeMap<String, u32>,
     stored: bool,
     submissions: u64,
     /// With a store: requests enqueued since the last commit, and the
@@ -68,6 +85,7 @@ pub struct Side {
 pub struct Setup {
     pub allow_native: Vec<String>,
     pub max_instructions: Option<u64>,
+    pub max_request_memory: usize,
     /// Finished items remembered (the oldest are forgotten past it).
     pub keep: usize,
 }
@@ -90,7 +108,10 @@ impl Side {
             tracker,
             allow_native: setup.allow_native,
             max_instructions: setup.max_instructions,
+            max_request_memory: setup.max_request_memory,
             stop: false,
+            paused_all: false,
+            paused: Default::default(),
             stored,
             submissions: 0,
             uncommitted: false,
@@ -101,78 +122,37 @@ impl Side {
     /// An action a request may not name: native (a command, a file, a
     /// request) and not allowed by `--allow-native`.
     fn refused(&self, action: &ActionDef) -> bool {
-        let native = match &action.body {
-            ActionBody::Script(_) => false,
-            ActionBody::Host { .. } | ActionBody::Job(_) => true,
-        };
-        native && !self.allow_native.iter().any(|a| **a == *action.name)
+        guard::refused_action(action, &self.allow_native)
     }
 
-    /// The first refused native action a message (or value) names anywhere.
-    fn refused_in_value(&self, value: &Value, depth: usize) -> Option<Rc<str>> {
-        if depth > 200 {
-            // Too deep to look through: refused, never let through.
-            return Some(DEEP.into());
-        }
-        match value {
-            Value::Action(a) => self.refused(a).then(|| a.name.clone()),
-            Value::Message(m) => self.refused_in(m, depth + 1),
-            Value::List(items) => items
-                .borrow()
-                .iter()
-                .find_map(|v| self.refused_in_value(v, depth + 1)),
-            Value::Record(fields) => fields
-                .borrow()
-                .values()
-                .find_map(|v| self.refused_in_value(v, depth + 1)),
-            _ => None,
-        }
+    /// The first thing a request may not reach in a message, looked
+    /// through deep (function values' code and captures included).
+    fn refused_in(&self, m: &Message) -> Option<Refusal> {
+        Guard::new(&self.v.engine.vm.globals, &self.allow_native).message(m, 0)
     }
 
-    fn refused_in(&self, m: &Message, depth: usize) -> Option<Rc<str>> {
-        if depth > 200 {
-            return Some(DEEP.into());
-        }
-        let in_all = |items: &[Msg]| items.iter().find_map(|i| self.refused_in(i, depth + 1));
-        match m {
-            Message::Call { action, args } => {
-                if self.refused(action) {
-                    return Some(action.name.clone());
-                }
-                args.iter()
-                    .find_map(|a| self.refused_in_value(a, depth + 1))
-            }
-            Message::Data(v) => self.refused_in_value(v, depth + 1),
-            Message::Seq(items) | Message::Conc(items) => in_all(items),
-            Message::Promise { items, callback } => self
-                .refused_in_value(&callback.to_value(), depth + 1)
-                .or_else(|| in_all(items)),
-            Message::Void(inner) | Message::Timeout(_, inner) => self.refused_in(inner, depth + 1),
-            // A handler, cleanup or continuation may name an action too.
-            Message::Wrap(wrap, inner) => self
-                .refused_in_value(&wrap.to_value(), depth + 1)
-                .or_else(|| self.refused_in(inner, depth + 1)),
-            Message::Defer(_) | Message::Delay(_) | Message::Noop => None,
-        }
+    fn refused_in_value(&self, value: &Value) -> Option<Refusal> {
+        Guard::new(&self.v.engine.vm.globals, &self.allow_native).value(value, 0)
     }
 
-    fn native_refused(name: &str) -> ApiError {
-        if name == DEEP {
-            return ApiError::new(
+    fn native_refused(refusal: &Refusal) -> ApiError {
+        match refusal {
+            Refusal::Deep => ApiError::new(
                 403,
                 codes::API_NATIVE_REFUSED,
                 "a request's message nests too deep to check which actions it calls",
             )
-            .hint("send a flatter message (at most 200 levels)");
+            .hint("send a flatter message (at most 200 levels)"),
+            Refusal::Private(name) => private_refused(name),
+            Refusal::Native(name) => ApiError::new(
+                403,
+                codes::API_NATIVE_REFUSED,
+                format!("a request may not call the native action `{name}`"),
+            )
+            .hint(format!(
+                "call one of the script's own actions, or start the server with --allow-native {name}"
+            )),
         }
-        ApiError::new(
-            403,
-            codes::API_NATIVE_REFUSED,
-            format!("a request may not call the native action `{name}`"),
-        )
-        .hint(format!(
-            "call one of the script's own actions, or start the server with --allow-native {name}"
-        ))
     }
 
     /// `POST /v1/messages`: one expression, evaluated (within
@@ -184,24 +164,32 @@ impl Side {
         // A native action named anywhere in the text (a lambda's body
         // included, which runs later, as a callback) is refused before
         // anything is evaluated.
-        let mut names = Names(Vec::new());
+        let mut names = Names::default();
         stmts.iter().for_each(|s| names.stmt(s));
-        if let Some(name) = names.0.iter().find(|n| PRIVATE.contains(&n.as_str())) {
-            return Err(ApiError::new(
-                403,
-                codes::API_NATIVE_REFUSED,
-                format!(
-                    "a request may not read the server's environment or command line (`{name}`)"
-                ),
-            )
-            .hint("the script can read what requests need and pass it on"));
+        if let Some(name) = names.used.iter().find(|n| PRIVATE.contains(&n.as_str())) {
+            return Err(private_refused(name));
         }
         if let Some(name) = names
-            .0
+            .used
             .iter()
             .find(|n| self.v.action_named(n).is_some_and(|a| self.refused(&a)))
         {
-            return Err(Side::native_refused(name));
+            return Err(Side::native_refused(&Refusal::Native(name.as_str().into())));
+        }
+        // A script's global changed by a request would change what the
+        // script's actions do (a command they run, say): refused. (A local
+        // of the request's own by the same name is refused too.)
+        if let Some(name) = names
+            .assigned
+            .iter()
+            .find(|n| self.v.globals().lookup(n).is_some())
+        {
+            return Err(ApiError::new(
+                403,
+                codes::API_NATIVE_REFUSED,
+                format!("a request may not assign the script's global `{name}`"),
+            )
+            .hint("a request builds a message; the script's own actions keep its state"));
         }
         if !only_expression {
             return Err(ApiError::new(
@@ -218,7 +206,16 @@ impl Side {
         // The request's source is dropped once it ran: source ids are 16
         // bits, and a server takes many more requests than that.
         let sources = self.v.sources.len();
+        // The memory limit, lowered to what is in use plus the request's
+        // share while it is evaluated (this thread is the only one that
+        // checks it).
+        let limit = crate::memory::limit();
+        if let Some(in_use) = crate::memory::in_use() {
+            let bound = in_use.saturating_add(self.max_request_memory);
+            crate::memory::set_limit(Some(limit.map_or(bound, |l| l.min(bound))));
+        }
         let evaluated = self.v.eval(&name, text);
+        crate::memory::set_limit(limit);
         let value = match evaluated {
             Ok(value) => value,
             Err(LoadError::Compile(diags)) => {
@@ -228,7 +225,13 @@ impl Side {
                 return Err(e);
             }
             Err(LoadError::Runtime(d)) => {
-                let e = self.diagnostic(&d, None);
+                let mut e = self.diagnostic(&d, None);
+                if d.code == codes::MEMORY {
+                    e.hint = Some(
+                        "a request's expression may use at most --max-request-memory (64MiB)"
+                            .into(),
+                    );
+                }
                 self.v.sources.truncate(sources);
                 return Err(e);
             }
@@ -245,8 +248,27 @@ impl Side {
             )
             .hint("build a message: call(action, …), seq([…]), conc([…]), …"));
         };
-        if let Some(name) = self.refused_in(&m, 0) {
-            return Err(Side::native_refused(&name));
+        if let Some(refusal) = self.refused_in(&m) {
+            return Err(Side::native_refused(&refusal));
+        }
+        Ok(self.enqueue(Origin::Message, m))
+    }
+
+    /// `POST /v1/messages` with a message in the JSON form a
+    /// `--dead-letters` file holds: read against the script's actions,
+    /// checked as an expression's message is, and enqueued.
+    pub fn submit_json(&mut self, j: &Json) -> Result<u64, ApiError> {
+        let lookup = |name: &str| self.v.global_named(name);
+        let m = serial::message_from_json(j, &lookup).map_err(|why| {
+            ApiError::new(
+                400,
+                codes::API_BAD_REQUEST,
+                format!("the message cannot be read: {why}"),
+            )
+            .hint("send the `message` of a --dead-letters record, e.g. {\"call\": {\"action\": \"double\", \"args\": [1]}}")
+        })?;
+        if let Some(refusal) = self.refused_in(&m) {
+            return Err(Side::native_refused(&refusal));
         }
         Ok(self.enqueue(Origin::Message, m))
     }
@@ -299,7 +321,7 @@ impl Side {
             ));
         };
         if self.refused(&a) {
-            return Err(Side::native_refused(action));
+            return Err(Side::native_refused(&Refusal::Native(action.into())));
         }
         let Json::Array(items) = args else {
             return Err(ApiError::new(
@@ -331,8 +353,8 @@ impl Side {
                     format!("argument {} cannot be read: {why}", i + 1),
                 )
             })?;
-            if let Some(name) = self.refused_in_value(&value, 0) {
-                return Err(Side::native_refused(&name));
+            if let Some(refusal) = self.refused_in_value(&value) {
+                return Err(Side::native_refused(&refusal));
             }
             values.push(value);
         }
@@ -348,19 +370,90 @@ impl Side {
     pub fn requeue(&mut self, letter: u64) -> Result<u64, ApiError> {
         let taken = self.tracker.borrow_mut().take_letter(letter);
         let Some(letter) = taken else {
-            return Err(not_found("dead letter", letter));
+            return Err(if self.tracker.borrow().letter_forgotten(letter) {
+                gone("dead letter", letter)
+            } else {
+                not_found("dead letter", letter)
+            });
         };
         self.tracker.borrow_mut().counters.requeued += 1;
+        if let Some(store) = self.v.engine.store_mut() {
+            store.requeued(&letter.message);
+        }
         Ok(self.enqueue(Origin::Requeue, letter.message))
     }
 
+    /// `POST /v1/items/{id}/cancel`: the submission's engine items are
+    /// taken out wherever they wait and their running jobs ended; it is
+    /// recorded as cancelled (with a store, its items leave the store).
+    pub fn cancel(&mut self, id: u64) -> Result<Json, ApiError> {
+        let items = {
+            let mut t = self.tracker.borrow_mut();
+            match t.subs.get(&id) {
+                None if t.forgotten(id) => return Err(gone("item", id)),
+                None => return Err(not_found("item", id)),
+                Some(sub) if sub.is_finished() => {
+                    return Err(ApiError::new(
+                        409,
+                        codes::API_FINISHED,
+                        format!(
+                            "item #{id} has finished ({}): there is nothing to cancel",
+                            sub.state()
+                        ),
+                    ))
+                }
+                Some(_) => {}
+            }
+            t.cancel(id).unwrap_or_default()
+        };
+        let ids: std::collections::HashSet<u64> = items.into_iter().collect();
+        self.v.engine.cancel_items(&ids);
+        self.uncommitted |= self.stored;
+        let mut t = self.tracker.borrow_mut();
+        t.settle(id);
+        Ok(t.subs.get(&id).map(Sub::detail).unwrap_or(Json::Null))
+    }
+
+    /// What is paused: everything, and actions by name.
+    pub fn pause_state(&self) -> Json {
+        json!({
+            "all": self.paused_all,
+            "actions": self.paused.keys().collect::<Vec<_>>(),
+        })
+    }
+
+    /// `POST /v1/pause` (`pause`) and `/v1/resume`: everything, or one
+    /// action's calls.
+    pub fn pause(&mut self, action: Option<&str>, pause: bool) -> Result<Json, ApiError> {
+        match action {
+            None => self.paused_all = pause,
+            Some(name) => {
+                let Some(a) = self.v.action_named(name) else {
+                    return Err(ApiError::new(
+                        404,
+                        codes::API_NOT_FOUND,
+                        format!("the script has no action `{}`", short(name)),
+                    ));
+                };
+                if pause {
+                    self.paused.insert(name.to_string(), a.id);
+                    self.v.engine.paused.insert(a.id);
+                } else {
+                    self.paused.remove(name);
+                    self.v.engine.paused.remove(&a.id);
+                }
+            }
+        }
+        Ok(self.pause_state())
+    }
+
     pub fn item(&self, id: u64) -> Result<Json, ApiError> {
-        self.tracker
-            .borrow()
-            .subs
-            .get(&id)
-            .map(Sub::detail)
-            .ok_or_else(|| not_found("item", id))
+        let t = self.tracker.borrow();
+        match t.subs.get(&id) {
+            Some(sub) => Ok(sub.detail()),
+            None if t.forgotten(id) => Err(gone("item", id)),
+            None => Err(not_found("item", id)),
+        }
     }
 
     /// Newest first.
@@ -393,7 +486,16 @@ impl Side {
     pub fn counts(&self) -> Json {
         let t = self.tracker.borrow();
         let mut by_state = serde_json::Map::new();
-        for state in ["queued", "timer", "retry", "job", "topic", "done", "dead"] {
+        for state in [
+            "queued",
+            "timer",
+            "retry",
+            "job",
+            "topic",
+            "done",
+            "dead",
+            "cancelled",
+        ] {
             by_state.insert(state.to_string(), json!(0));
         }
         for s in t.subs.values() {
@@ -415,6 +517,8 @@ impl Side {
             "dead_letters": t.counters.dead_letters,
             "dead_letters_waiting": t.letters.len(),
             "requeued": t.counters.requeued,
+            "cancelled": t.counters.cancelled,
+            "paused": self.pause_state(),
         })
     }
 
@@ -459,6 +563,12 @@ impl Side {
             &c["requeued"],
         );
         metric(
+            "cancelled_total",
+            "counter",
+            "Items cancelled.",
+            &c["cancelled"],
+        );
+        metric(
             "queue_length",
             "gauge",
             "Engine items ready to step.",
@@ -482,6 +592,47 @@ impl Side {
             "Engine items waiting for native jobs.",
             &c["parked"],
         );
+        let _ = writeln!(
+            out,
+            "# HELP voyager_paused Whether everything (action=\"*\") or an action's calls are paused."
+        );
+        let _ = writeln!(out, "# TYPE voyager_paused gauge");
+        let _ = writeln!(
+            out,
+            "voyager_paused{{action=\"*\"}} {}",
+            u8::from(self.paused_all)
+        );
+        for name in self.paused.keys() {
+            let _ = writeln!(out, "voyager_paused{{action=\"{name}\"}} 1");
+        }
+        {
+            let t = self.tracker.borrow();
+            let w = &t.counters.job_waits;
+            let _ = writeln!(
+                out,
+                "# HELP voyager_job_wait_seconds How long items waited on their native jobs (commands, files, requests), per wait."
+            );
+            let _ = writeln!(out, "# TYPE voyager_job_wait_seconds histogram");
+            let mut total = 0;
+            for (bound, n) in super::track::JOB_BUCKETS.iter().zip(w.counts) {
+                total += n;
+                let _ = writeln!(
+                    out,
+                    "voyager_job_wait_seconds_bucket{{le=\"{bound}\"}} {total}"
+                );
+            }
+            total += w.counts[super::track::JOB_BUCKETS.len()];
+            let _ = writeln!(
+                out,
+                "voyager_job_wait_seconds_bucket{{le=\"+Inf\"}} {total}"
+            );
+            let _ = writeln!(
+                out,
+                "voyager_job_wait_seconds_sum {}",
+                w.sum_ms as f64 / 1000.0
+            );
+            let _ = writeln!(out, "voyager_job_wait_seconds_count {total}");
+        }
         let _ = writeln!(out, "# HELP voyager_items Items remembered, by state.");
         let _ = writeln!(out, "# TYPE voyager_items gauge");
         if let Some(states) = c["items"].as_object() {
@@ -519,6 +670,29 @@ impl Side {
         e.hint = d.hint.clone();
         e
     }
+}
+
+/// A piece of a request, shown in an error: cut short.
+fn short(text: &str) -> String {
+    text.chars().take(40).collect()
+}
+
+fn private_refused(name: &str) -> ApiError {
+    ApiError::new(
+        403,
+        codes::API_NATIVE_REFUSED,
+        format!("a request may not read the server's environment or command line (`{name}`)"),
+    )
+    .hint("the script can read what requests need and pass it on")
+}
+
+fn gone(what: &str, id: u64) -> ApiError {
+    ApiError::new(
+        410,
+        codes::API_GONE,
+        format!("{what} #{id} finished long ago and is forgotten"),
+    )
+    .hint("the server remembers the newest --keep finished items and dead letters")
 }
 
 fn not_found(what: &str, id: u64) -> ApiError {
@@ -563,6 +737,16 @@ pub fn run(mut side: Side, requests: Receiver<Job>) -> Option<String> {
         }
         if side.stop {
             break;
+        }
+        if side.paused_all {
+            // Nothing steps; requests are still answered.
+            side.v.engine.commit_top_level();
+            side.v.flush();
+            match requests.recv() {
+                Ok(job) => stash.borrow_mut().push_back(job),
+                Err(_) => break,
+            }
+            continue;
         }
         if side.v.engine.step_once() {
             if let Some(why) = side.v.engine.store_mut().and_then(|s| s.failure()) {

@@ -3,7 +3,7 @@
 //! thread and awaits the answer.
 
 use std::collections::HashMap;
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,7 +30,7 @@ const MAX_LIMIT: usize = 10_000;
 
 #[derive(Clone)]
 pub struct App {
-    pub engine: Sender<Job>,
+    pub engine: SyncSender<Job>,
     pub token: Option<Arc<str>>,
     pub call_timeout: Duration,
 }
@@ -38,7 +38,14 @@ pub struct App {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
-        (status, JsonBody(self.to_json())).into_response()
+        let busy = self.code == codes::API_BUSY;
+        let mut response = (status, JsonBody(self.to_json())).into_response();
+        if busy {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
     }
 }
 
@@ -63,7 +70,18 @@ impl App {
                 let _ = tx.send(answer);
             }));
         });
-        self.engine.send(job).map_err(|_| stopped())?;
+        match self.engine.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                return Err(ApiError::new(
+                    503,
+                    codes::API_BUSY,
+                    "too many requests are waiting for the engine",
+                )
+                .hint("send it again after the Retry-After seconds; --max-pending admits more"))
+            }
+            Err(TrySendError::Disconnected(_)) => return Err(stopped()),
+        }
         rx.await.map_err(|_| stopped())
     }
 }
@@ -84,8 +102,12 @@ pub fn run(listener: std::net::TcpListener, app: App, max_body: usize) -> std::i
             .with_graceful_shutdown(async move {
                 stop_signal().await;
                 eprintln!("voyager serve: stopping");
-                let job: Job = Box::new(|side| side.stop = true);
-                let _ = engine.send(job);
+                let mut job: Job = Box::new(|side| side.stop = true);
+                // The queue may be full: the stop waits for room.
+                while let Err(TrySendError::Full(back)) = engine.try_send(job) {
+                    job = back;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
             })
             .await
     })
@@ -117,9 +139,12 @@ fn router(app: App, max_body: usize) -> Router {
         .route("/v1/messages", post(submit))
         .route("/v1/items", get(items))
         .route("/v1/items/{id}", get(item))
+        .route("/v1/items/{id}/cancel", post(cancel))
         .route("/v1/dead-letters", get(dead_letters))
         .route("/v1/dead-letters/{id}/requeue", post(requeue))
         .route("/v1/call/{action}", post(call))
+        .route("/v1/pause", get(pause_state).post(pause))
+        .route("/v1/resume", post(resume))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app.clone(), authorize))
         .layer(DefaultBodyLimit::max(max_body))
@@ -222,17 +247,23 @@ async fn submit(
     State(app): State<App>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let j = json_body(body)?;
-    let Some(text) = j.get("message").and_then(Json::as_str) else {
-        return Err(ApiError::new(
-            400,
-            codes::API_BAD_REQUEST,
-            "the body must be an object with a string \"message\"",
-        )
-        .hint("send e.g. {\"message\": \"call(build, 1)\"}"));
+    let mut j = json_body(body)?;
+    let message = j.as_object_mut().and_then(|o| o.remove("message"));
+    let id = match message {
+        Some(Json::String(text)) => app.ask(move |side| side.submit(&text)).await??,
+        // The JSON form `--dead-letters` writes: a record's `message`.
+        Some(m @ (Json::Object(_) | Json::Array(_))) => {
+            app.ask(move |side| side.submit_json(&m)).await??
+        }
+        _ => {
+            return Err(ApiError::new(
+                400,
+                codes::API_BAD_REQUEST,
+                "the body must be an object with a \"message\": an expression, or a message in the JSON form of a --dead-letters file",
+            )
+            .hint("send e.g. {\"message\": \"call(build, 1)\"}"));
+        }
     };
-    let text = text.to_string();
-    let id = app.ask(move |side| side.submit(&text)).await??;
     Ok((
         StatusCode::ACCEPTED,
         JsonBody(json!({"id": id, "state": "queued"})),
@@ -260,6 +291,68 @@ async fn item(State(app): State<App>, Path(id): Path<String>) -> Result<JsonBody
     Ok(JsonBody(app.ask(move |side| side.item(id)).await??))
 }
 
+async fn cancel(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> Result<JsonBody<Json>, ApiError> {
+    let id = parse_id(&id, "an item")?;
+    Ok(JsonBody(app.ask(move |side| side.cancel(id)).await??))
+}
+
+async fn pause_state(State(app): State<App>) -> Result<JsonBody<Json>, ApiError> {
+    Ok(JsonBody(app.ask(|side| side.pause_state()).await?))
+}
+
+/// The action a pause or resume names, if any: an empty body, `{}` or
+/// `{"action": null}` means everything.
+fn pause_target(body: Result<Bytes, BytesRejection>) -> Result<Option<String>, ApiError> {
+    if body
+        .as_ref()
+        .is_ok_and(|b| b.iter().all(u8::is_ascii_whitespace))
+    {
+        return Ok(None);
+    }
+    let j = json_body(body)?;
+    let bad = || {
+        ApiError::new(
+            400,
+            codes::API_BAD_REQUEST,
+            "the body must be empty or an object with an optional string \"action\"",
+        )
+        .hint("send {} for everything, or {\"action\": \"deploy\"}")
+    };
+    let Json::Object(map) = &j else {
+        return Err(bad());
+    };
+    match map.get("action") {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(name)) => Ok(Some(name.clone())),
+        Some(_) => Err(bad()),
+    }
+}
+
+async fn pause(
+    State(app): State<App>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<JsonBody<Json>, ApiError> {
+    let action = pause_target(body)?;
+    Ok(JsonBody(
+        app.ask(move |side| side.pause(action.as_deref(), true))
+            .await??,
+    ))
+}
+
+async fn resume(
+    State(app): State<App>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<JsonBody<Json>, ApiError> {
+    let action = pause_target(body)?;
+    Ok(JsonBody(
+        app.ask(move |side| side.pause(action.as_deref(), false))
+            .await??,
+    ))
+}
+
 fn limit(query: &HashMap<String, String>) -> Result<usize, ApiError> {
     match query.get("limit") {
         None => Ok(DEFAULT_LIMIT),
@@ -274,7 +367,16 @@ fn limit(query: &HashMap<String, String>) -> Result<usize, ApiError> {
     }
 }
 
-const STATES: &[&str] = &["queued", "timer", "retry", "job", "topic", "done", "dead"];
+const STATES: &[&str] = &[
+    "queued",
+    "timer",
+    "retry",
+    "job",
+    "topic",
+    "done",
+    "dead",
+    "cancelled",
+];
 
 async fn items(
     State(app): State<App>,

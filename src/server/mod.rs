@@ -5,6 +5,7 @@
 //! takes requests between steps and while it waits for a timer.
 
 mod engine;
+mod guard;
 mod http;
 mod track;
 
@@ -35,6 +36,8 @@ pub struct Options {
     pub max_body: usize,
     /// How long `POST /v1/call` waits for its item to finish.
     pub call_timeout: Duration,
+    /// Requests waiting for the engine at most (past it: 503).
+    pub max_pending: usize,
     pub setup: Setup,
 }
 
@@ -102,7 +105,7 @@ pub fn serve(
         ),
         status: status::LISTEN,
     })?;
-    let (to_engine, requests) = mpsc::channel::<engine::Job>();
+    let (to_engine, requests) = mpsc::sync_channel::<engine::Job>(options.max_pending);
     let (ready_tx, ready_rx) = mpsc::channel::<Result<(), u8>>();
     let setup = options.setup;
     // The stack the command line's thread has (cli::main): the parser's

@@ -17,8 +17,10 @@ use crate::engine::DeadLetter;
 use crate::vm::message::Msg;
 use crate::vm::value::Value;
 
-/// Data values kept per submission (the rest are counted).
+/// Data values kept per submission, and their JSON's bytes in all (the
+/// rest are counted, not kept).
 const MAX_RESULTS: usize = 1000;
+const MAX_RESULT_BYTES: usize = 1 << 20;
 
 /// Where a submission came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,7 +62,10 @@ pub struct Sub {
     /// The last error: code and message.
     pub error: Option<(String, String)>,
     pub dead: bool,
+    /// Cancelled by `POST /v1/items/{id}/cancel`.
+    pub cancelled: bool,
     pub results: Vec<Json>,
+    result_bytes: usize,
     pub more_results: u64,
 }
 
@@ -68,6 +73,9 @@ impl Sub {
     /// `queued`, `timer`, `retry`, `job` while it has live items; then
     /// `dead` (a part failed), `topic` (handed to a topic's pass) or `done`.
     pub fn state(&self) -> &'static str {
+        if self.cancelled {
+            return "cancelled";
+        }
         if !self.live.is_empty() {
             let mut best = ItemState::Timer;
             for (state, _) in self.live.values() {
@@ -215,6 +223,48 @@ impl Letter {
     }
 }
 
+/// The upper bounds (seconds) of the job-wait histogram's buckets.
+pub const JOB_BUCKETS: [f64; 10] = [0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 60.0, 300.0];
+
+/// How long items waited on their native jobs: one observation per wait
+/// (from the step that left an item waiting for jobs to the step that
+/// took it on).
+#[derive(Default)]
+pub struct JobWaits {
+    /// Per bucket of [`JOB_BUCKETS`] (not cumulative), then the rest.
+    pub counts: [u64; JOB_BUCKETS.len() + 1],
+    pub sum_ms: i64,
+    /// Items waiting now, since when.
+    since: HashMap<u64, i64>,
+}
+
+impl JobWaits {
+    fn observe(&mut self, ms: i64) {
+        let secs = ms as f64 / 1000.0;
+        let i = JOB_BUCKETS
+            .iter()
+            .position(|b| secs <= *b)
+            .unwrap_or(JOB_BUCKETS.len());
+        self.counts[i] += 1;
+        self.sum_ms += ms.max(0);
+    }
+
+    /// Item `id` is now in `state` (`None`: gone).
+    fn note(&mut self, id: u64, state: Option<ItemState>, now: i64) {
+        let waiting = state == Some(ItemState::Job);
+        match (waiting, self.since.get(&id).copied()) {
+            (true, None) => {
+                self.since.insert(id, now);
+            }
+            (false, Some(at)) => {
+                self.since.remove(&id);
+                self.observe(now - at);
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Counts for `/metrics`.
 #[derive(Default)]
 pub struct Counters {
@@ -222,6 +272,8 @@ pub struct Counters {
     pub finished: u64,
     pub dead_letters: u64,
     pub requeued: u64,
+    pub cancelled: u64,
+    pub job_waits: JobWaits,
 }
 
 /// Who is told when a submission finishes (`POST /v1/call`).
@@ -240,6 +292,9 @@ pub struct Tracker {
     keep: usize,
     pub letters: BTreeMap<u64, Letter>,
     next_letter: u64,
+    /// Dead letters are dropped oldest first past `keep`: the newest id
+    /// dropped.
+    letters_dropped: u64,
     waiters: HashMap<u64, Vec<Waiter>>,
     pub counters: Counters,
     now: fn() -> i64,
@@ -264,6 +319,7 @@ impl Tracker {
             keep,
             letters: BTreeMap::new(),
             next_letter: 0,
+            letters_dropped: 0,
             waiters: HashMap::new(),
             counters: Counters::default(),
             now: now_ms,
@@ -288,7 +344,9 @@ impl Tracker {
                 attempts: 0,
                 error: None,
                 dead: false,
+                cancelled: false,
                 results: Vec::new(),
+                result_bytes: 0,
                 more_results: 0,
             },
         );
@@ -356,6 +414,35 @@ impl Tracker {
         sub
     }
 
+    /// Whether submission `id` was handed out and is forgotten.
+    pub fn forgotten(&self, id: u64) -> bool {
+        id >= 1 && id <= self.next_id && !self.subs.contains_key(&id)
+    }
+
+    /// Whether dead letter `id` was dropped for room (not requeued: a
+    /// requeued one is simply gone, and says not found).
+    pub fn letter_forgotten(&self, id: u64) -> bool {
+        id >= 1 && id <= self.letters_dropped
+    }
+
+    /// The engine items submission `id` is now, marked cancelled (the
+    /// engine then reports them removed, which finishes it). `None` if it
+    /// is unknown or finished.
+    pub fn cancel(&mut self, id: u64) -> Option<Vec<u64>> {
+        let sub = self.subs.get_mut(&id)?;
+        if sub.finished.is_some() {
+            return None;
+        }
+        sub.cancelled = true;
+        self.counters.cancelled += 1;
+        Some(sub.live.keys().copied().collect())
+    }
+
+    /// Finishes a cancelled submission whose items are all gone.
+    pub fn settle(&mut self, id: u64) {
+        self.finish_if_done(id);
+    }
+
     /// Requeue: the letter leaves the list; its message is what to enqueue.
     pub fn take_letter(&mut self, id: u64) -> Option<Letter> {
         self.letters.remove(&id)
@@ -379,6 +466,8 @@ impl Store for Observer {
                 }
                 s.live.insert(id, (state, Rc::new(node.to_message())));
             }
+            let now = (t.now)();
+            t.counters.job_waits.note(id, Some(state), now);
         }
         if let Some(inner) = &mut self.inner {
             inner.put_item(id, node, state, due);
@@ -388,6 +477,8 @@ impl Store for Observer {
     fn remove_item(&mut self, id: u64) {
         {
             let mut t = self.tracker.borrow_mut();
+            let now = (t.now)();
+            t.counters.job_waits.note(id, None, now);
             if let Some(sub) = t.owner.remove(&id) {
                 if let Some(s) = t.subs.get_mut(&sub) {
                     s.live.remove(&id);
@@ -427,9 +518,20 @@ impl Store for Observer {
                 },
             );
             t.counters.dead_letters += 1;
+            while t.letters.len() > t.keep {
+                if let Some((old, _)) = t.letters.pop_first() {
+                    t.letters_dropped = t.letters_dropped.max(old);
+                }
+            }
         }
         if let Some(inner) = &mut self.inner {
             inner.dead_letter(letter);
+        }
+    }
+
+    fn requeued(&mut self, message: &Msg) {
+        if let Some(inner) = &mut self.inner {
+            inner.requeued(message);
         }
     }
 
@@ -472,13 +574,18 @@ impl Store for Observer {
     fn data(&mut self, value: &Value) {
         let mut t = self.tracker.borrow_mut();
         if let Some(s) = t.current.and_then(|s| t.subs.get_mut(&s)) {
-            if s.results.len() < MAX_RESULTS {
+            if s.results.len() < MAX_RESULTS && s.result_bytes < MAX_RESULT_BYTES {
                 let j = serial::value_to_json(value)
                     .unwrap_or_else(|_| Json::String(value.repr().to_string()));
-                s.results.push(j);
-            } else {
-                s.more_results += 1;
+                let bytes = j.to_string().len();
+                if s.result_bytes + bytes <= MAX_RESULT_BYTES {
+                    s.result_bytes += bytes;
+                    s.results.push(j);
+                    return;
+                }
+                s.result_bytes = MAX_RESULT_BYTES;
             }
+            s.more_results += 1;
         }
     }
 

@@ -97,6 +97,9 @@ struct Batch {
     topics: Vec<TopicOp>,
     /// (message, code, error), attempts.
     dead: Vec<([String; 3], u32)>,
+    /// Dead letters requeued (by their message's line): the oldest row of
+    /// each is deleted.
+    requeued: Vec<String>,
     state: Vec<(String, String)>,
     unclaimed: Option<u64>,
     finished: bool,
@@ -129,6 +132,7 @@ pub struct SqliteStore {
     items: HashMap<u64, Pending>,
     topics: Vec<TopicOp>,
     dead: Vec<([String; 3], u32)>,
+    requeued: Vec<String>,
     state: HashMap<String, String>,
     unclaimed: Option<u64>,
     finished: bool,
@@ -167,6 +171,7 @@ impl SqliteStore {
             items: HashMap::new(),
             topics: Vec::new(),
             dead: Vec::new(),
+            requeued: Vec::new(),
             state: HashMap::new(),
             unclaimed: None,
             finished: false,
@@ -332,6 +337,7 @@ impl SqliteStore {
             items,
             topics: std::mem::take(&mut self.topics),
             dead: std::mem::take(&mut self.dead),
+            requeued: std::mem::take(&mut self.requeued),
             state: self.state.drain().collect(),
             unclaimed: self.unclaimed.take(),
             finished: self.finished,
@@ -350,6 +356,7 @@ impl SqliteStore {
         self.items.is_empty()
             && self.topics.is_empty()
             && self.dead.is_empty()
+            && self.requeued.is_empty()
             && self.state.is_empty()
             && self.unclaimed.is_none()
             && self.new_run.is_none()
@@ -458,6 +465,12 @@ impl Store for SqliteStore {
         }
     }
 
+    fn requeued(&mut self, message: &Msg) {
+        if let Ok(j) = serial::message_to_json(message) {
+            self.requeued.push(serial::to_line(&j));
+        }
+    }
+
     fn topic_push(&mut self, topic: &str, message: &Msg) {
         if let Err(why) = TopicOp::push(&mut self.topics, topic, message) {
             self.fail(why);
@@ -511,6 +524,7 @@ impl Store for SqliteStore {
         self.items.clear();
         self.topics.clear();
         self.dead.clear();
+        self.requeued.clear();
         self.state.clear();
         self.unclaimed = None;
         self.max_id = self.committed_max_id;
@@ -628,6 +642,12 @@ fn write(conn: &mut Connection, batch: &mut Batch) -> rusqlite::Result<Option<i6
         )?;
         for ([m, code, error], attempts) in batch.dead.drain(..) {
             dead.execute(params![m, code, error, attempts, now])?;
+        }
+        let mut requeued = tx.prepare_cached(
+            "DELETE FROM dead_letters WHERE id = (SELECT min(id) FROM dead_letters WHERE message = ?1)",
+        )?;
+        for m in batch.requeued.drain(..) {
+            requeued.execute([m])?;
         }
     }
     {

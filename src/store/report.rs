@@ -323,3 +323,26 @@ fn counts(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Result<Vec<(Strin
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
 }
+
+/// Cancels unfinished items of the store's run: their rows are deleted, so
+/// that no `run` or `serve` on the store resumes them. Returns the ids
+/// cancelled and the ids not found (finished, or never there).
+pub fn cancel(path: &Path, ids: &[i64]) -> Result<(Vec<i64>, Vec<i64>), StoreError> {
+    let (mut conn, _lock) = open::open(path, true)?;
+    let w = wrap(path);
+    let tx = conn.transaction().map_err(&w)?;
+    let mut done = Vec::new();
+    let mut missing = Vec::new();
+    for id in ids {
+        let n = tx
+            .execute("DELETE FROM items WHERE id = ?1", [id])
+            .map_err(&w)?;
+        if n > 0 {
+            done.push(*id);
+        } else {
+            missing.push(*id);
+        }
+    }
+    tx.commit().map_err(&w)?;
+    Ok((done, missing))
+}
