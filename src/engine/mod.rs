@@ -21,6 +21,7 @@ pub mod store;
 
 mod calls;
 mod guard;
+mod resources;
 mod route;
 mod run;
 mod step;
@@ -231,6 +232,8 @@ pub struct Engine<Q: MainQueue = RingQueue> {
     /// The retry policy of the innermost `retrying(m, policy)` being
     /// stepped through (`None`: the run's `--max-attempts`, `--backoff`).
     policy: Option<Rc<crate::vm::message::RetryPolicy>>,
+    /// Limited actions' resources, made at the first call of one.
+    resources: Option<resources::Table>,
 }
 
 /// A snapshot of a run, for a progress line.
@@ -252,22 +255,27 @@ pub struct Wait {
     pub until: i64,
     /// A native job of the item's.
     pub job: bool,
+    /// A call's turn on a resource.
+    pub resource: bool,
 }
 
 impl Wait {
     const NEVER: Wait = Wait {
         until: i64::MAX,
         job: false,
+        resource: false,
     };
     const JOB: Wait = Wait {
         until: i64::MAX,
         job: true,
+        resource: false,
     };
 
     fn until(t: i64) -> Wait {
         Wait {
             until: t,
             job: false,
+            resource: false,
         }
     }
 
@@ -276,6 +284,7 @@ impl Wait {
         Wait {
             until: self.until.min(other.until),
             job: self.job || other.job,
+            resource: self.resource || other.resource,
         }
     }
 }
@@ -324,6 +333,7 @@ impl<Q: MainQueue> Engine<Q> {
             deferred: Default::default(),
             state: Default::default(),
             policy: None,
+            resources: None,
         }
     }
 
@@ -408,8 +418,9 @@ impl<Q: MainQueue> Engine<Q> {
                 item.node.to_message().display()
             );
         }
+        self.describe_resources(&mut s);
         if !self.parked.is_empty() {
-            let _ = writeln!(s, "on jobs: {} item(s)", self.parked.len());
+            let _ = writeln!(s, "on jobs or resources: {} item(s)", self.parked.len());
             for item in self.parked.sorted().into_iter().take(limit) {
                 let _ = writeln!(s, "  #{} {}", item.id, item.node.to_message().display());
             }

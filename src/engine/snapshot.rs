@@ -114,6 +114,9 @@ fn node_to_json_inner(n: &Node) -> Result<Json, String> {
             one("timeout", Json::Object(body))
         }
         Node::Wrap(w) => wrap_to_json(w)?,
+        // A call waiting for its turn takes it again on resume.
+        Node::Turn(t) => call_to_json(&t.action, &t.args, t.attempts, i64::MIN)?,
+        Node::Hold(h) => node_to_json(&h.inner)?,
     })
 }
 

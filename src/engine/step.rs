@@ -29,7 +29,7 @@ impl<Q: MainQueue> Engine<Q> {
         match node {
             // The hot path: a plain call at the top level. Its results
             // enter directly, with no `Outcome` built.
-            Node::Call { action, args } if action.job().is_none() => {
+            Node::Call { action, args } if action.job().is_none() && action.limits.is_none() => {
                 match self.vm.call_action(&action, &args) {
                     Ok(Value::Nil) => discard_args(args),
                     Ok(result) => {
@@ -100,6 +100,9 @@ impl<Q: MainQueue> Engine<Q> {
                     let deadline = (wait.until != i64::MAX).then_some(wait.until);
                     let wants_room = std::mem::take(&mut self.wants_room);
                     self.parked.park(deadline, Item { id, node }, wants_room);
+                } else if wait.resource {
+                    let deadline = (wait.until != i64::MAX).then_some(wait.until);
+                    self.parked.park_for_turn(deadline, Item { id, node });
                 } else {
                     self.timers.push(wait.until, Item { id, node });
                 }
@@ -312,6 +315,20 @@ impl<Q: MainQueue> Engine<Q> {
             }
             Node::Timeout(t) => self.step_timeout(t),
             Node::Wrap(w) => self.step_wrap(w),
+            Node::Turn(t) => {
+                let node::TurnNode {
+                    action,
+                    args,
+                    attempts,
+                    ticket,
+                } = *t;
+                let limits = action.limits.clone();
+                match limits {
+                    Some(limits) => self.limited_call(action, args, attempts, Some(ticket), limits),
+                    None => self.run_unlimited(action, args, attempts),
+                }
+            }
+            Node::Hold(h) => self.step_hold(h),
             Node::Void(inner) => match self.step_inner(*inner) {
                 Outcome::Stepped { out, rest } => {
                     let mut wrapped = Vec::new();
