@@ -39,7 +39,8 @@ action deploy(host) limit 1 per host rate 2/s { print(host) }
 //                          ^^^ keyword.other.resource.voyager
 //                              ^^^^ variable.parameter.key.voyager
 //                                   ^^^^ keyword.other.resource.voyager
-//                                        ^ keyword.operator.rate.voyager
-//                                         ^ constant.language.unit.voyager
+//                                        ^ constant.numeric.integer.decimal.voyager
+//                                         ^ keyword.operator.rate.voyager
+//                                          ^ constant.language.unit.voyager
 let limit = 1
 //  ^^^^^ variable.other.declaration.voyager
