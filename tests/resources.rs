@@ -305,3 +305,64 @@ conc(map(specs, message))
         }
     }
 }
+
+#[test]
+fn calls_waiting_for_their_turn_survive_a_stopped_run_in_a_store() {
+    // Stopped by --max-steps while calls wait on their hosts: the store
+    // counts them as waiting on a resource, and the same command resumes
+    // them; each takes its turn, in order, and runs once.
+    let dir = std::env::temp_dir().join(format!("voyager-resources-store-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    let script = dir.join("deploy.vy");
+    std::fs::write(
+        &script,
+        r#"action deploy(host, n) limit 1 per host {
+  print("start {host} {n}")
+  delay(1s)
+}
+conc(map(range(0, 6), fn(n) { call(deploy, "h{n % 2}", n) }))
+"#,
+    )
+    .expect("write the script");
+    let store = dir.join("run.db");
+    let (store, script) = (store.to_str().unwrap(), script.to_str().unwrap());
+    let first = common::voyager(
+        &[
+            "run",
+            "--clock",
+            "virtual",
+            "--store",
+            store,
+            "--max-steps",
+            "5",
+            script,
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(first.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&first.stdout),
+        "start h0 0\nstart h1 1\n"
+    );
+    let status = common::voyager(&["status", store], &[], None);
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(status.contains("3 resource"), "{status}");
+    let second = common::voyager(
+        &["run", "--clock", "virtual", "--store", store, script],
+        &[],
+        None,
+    );
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&second.stdout),
+        "start h0 2\nstart h1 3\nstart h0 4\nstart h1 5\n"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -56,6 +56,11 @@ impl Parked {
         self.park(deadline, item, false);
     }
 
+    /// Whether item `id` is parked only for a turn on a resource.
+    pub fn is_on_resource(&self, id: u64) -> bool {
+        self.on_resource.contains(&id)
+    }
+
     /// Item `id`, if it is parked: taken out to run.
     pub fn wake_item(&mut self, id: u64) -> Option<Item> {
         let (_, item) = self.items.remove(&id)?;

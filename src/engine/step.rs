@@ -88,6 +88,8 @@ impl<Q: MainQueue> Engine<Q> {
                 if self.store.is_some() {
                     let state = if wait.job {
                         ItemState::Job
+                    } else if wait.resource {
+                        ItemState::Resource
                     } else if matches!(node, Node::Retry(_)) {
                         ItemState::Retry
                     } else {

@@ -34,6 +34,9 @@ pub enum ItemState {
     Retry,
     /// A native job of the item's was running (it runs again on resume).
     Job,
+    /// A limited call waits for its turn on a resource (it takes its turn
+    /// again on resume).
+    Resource,
 }
 
 impl ItemState {
@@ -43,6 +46,7 @@ impl ItemState {
             ItemState::Timer => "timer",
             ItemState::Retry => "retry",
             ItemState::Job => "job",
+            ItemState::Resource => "resource",
         }
     }
 }
@@ -356,7 +360,12 @@ impl<Q: MainQueue> Engine<Q> {
         }
         for item in self.parked.sorted() {
             if deferred.remove(&item.id) {
-                store.put_item(item.id, &item.node, ItemState::Job, None);
+                let state = if self.parked.is_on_resource(item.id) {
+                    ItemState::Resource
+                } else {
+                    ItemState::Job
+                };
+                store.put_item(item.id, &item.node, state, None);
             }
         }
         // (Any left is being stepped: it is reported when its step ends.)

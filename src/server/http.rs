@@ -274,7 +274,9 @@ fn limit(query: &HashMap<String, String>) -> Result<usize, ApiError> {
     }
 }
 
-const STATES: &[&str] = &["queued", "timer", "retry", "job", "topic", "done", "dead"];
+const STATES: &[&str] = &[
+    "queued", "timer", "retry", "job", "resource", "topic", "done", "dead",
+];
 
 async fn items(
     State(app): State<App>,
