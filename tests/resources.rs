@@ -310,7 +310,8 @@ conc(map(specs, message))
 fn calls_waiting_for_their_turn_survive_a_stopped_run_in_a_store() {
     // Stopped by --max-steps while calls wait on their hosts: the store
     // counts them as waiting on a resource, and the same command resumes
-    // them; each takes its turn, in order, and runs once.
+    // them; each takes its turn, in order, and runs once. The first two
+    // deploys' delays still hold their hosts after the restart.
     let dir = std::env::temp_dir().join(format!("voyager-resources-store-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a temporary folder");
@@ -318,7 +319,7 @@ fn calls_waiting_for_their_turn_survive_a_stopped_run_in_a_store() {
     std::fs::write(
         &script,
         r#"action deploy(host, n) limit 1 per host {
-  print("start {host} {n}")
+  print("start {host} {n} {int((now() - parse_time("1970-01-01T00:00:00Z")) / 1s)}")
   delay(1s)
 }
 conc(map(range(0, 6), fn(n) { call(deploy, "h{n % 2}", n) }))
@@ -344,7 +345,7 @@ conc(map(range(0, 6), fn(n) { call(deploy, "h{n % 2}", n) }))
     assert_eq!(first.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&first.stdout),
-        "start h0 0\nstart h1 1\n"
+        "start h0 0 0\nstart h1 1 0\n"
     );
     let status = common::voyager(&["status", store], &[], None);
     let status = String::from_utf8_lossy(&status.stdout);
@@ -362,7 +363,7 @@ conc(map(range(0, 6), fn(n) { call(deploy, "h{n % 2}", n) }))
     );
     assert_eq!(
         String::from_utf8_lossy(&second.stdout),
-        "start h0 2\nstart h1 3\nstart h0 4\nstart h1 5\n"
+        "start h0 2 1\nstart h1 3 1\nstart h0 4 2\nstart h1 5 2\n"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

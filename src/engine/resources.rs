@@ -114,7 +114,12 @@ pub struct TurnNode {
 /// What a limited call returned, running while it holds the resource.
 #[derive(Debug)]
 pub struct HoldNode {
-    pub lease: Lease,
+    /// `None` only between reading a stored run and resuming it, when
+    /// the engine takes the resource again for it.
+    pub lease: Option<Lease>,
+    /// The call's action and its key's display form: which resource.
+    pub action: Rc<ActionDef>,
+    pub key: Rc<str>,
     pub inner: Node,
     /// The inner node is still the call's own native job: if it fails
     /// retryably, the retry waits out its backoff without the resource.
@@ -335,7 +340,7 @@ impl<Q: MainQueue> Engine<Q> {
             &table,
             &action,
             &limits,
-            resource,
+            resource.clone(),
             ticket,
             now,
             self.stepping,
@@ -357,13 +362,16 @@ impl<Q: MainQueue> Engine<Q> {
             Turn::Go(lease) => {
                 let name = action.name.clone();
                 self.trace(|| format!("resource taken: {name}"));
+                let held = action.clone();
                 match self.run_unlimited(action, args, attempts) {
-                    Outcome::Stepped { out, rest: None } => hold(lease, out),
+                    Outcome::Stepped { out, rest: None } => hold(lease, held, resource.1, out),
                     // A native job: the resource is held while it runs,
                     // then while what it yields runs.
                     Outcome::Blocked(job @ Node::Running(_), wait) => {
                         let hold = HoldNode {
-                            lease,
+                            lease: Some(lease),
+                            action: held,
+                            key: resource.1,
                             inner: job,
                             own: true,
                         };
@@ -373,6 +381,45 @@ impl<Q: MainQueue> Engine<Q> {
                     // then takes its turn again; a failure gives it back.
                     other => other,
                 }
+            }
+        }
+    }
+
+    /// Takes again the resources that the holds in a resumed item held
+    /// when the run stopped (they were granted then: the limit is not
+    /// checked again).
+    pub(super) fn retake_holds(&mut self, node: &mut Node) {
+        let mut stack = vec![node];
+        while let Some(n) = stack.pop() {
+            match n {
+                Node::Hold(h) => {
+                    if h.lease.is_none() {
+                        if let Some(limits) = h.action.limits.clone() {
+                            let table = self.resources.get_or_insert_with(Table::default).clone();
+                            let resource = (h.action.id, h.key.clone());
+                            {
+                                let mut t = table.borrow_mut();
+                                let state = t.keys.entry(resource.clone()).or_default();
+                                state.held += 1;
+                                state.name = h.action.name.clone();
+                                state.limits = Some(limits);
+                            }
+                            h.lease = Some(Lease { table, resource });
+                        }
+                    }
+                    stack.push(&mut h.inner);
+                }
+                Node::Seq(q) | Node::Conc(q) => stack.extend(q.iter_mut()),
+                Node::Promise(p) => stack.extend(p.queue.iter_mut()),
+                Node::Void(inner) => stack.push(inner),
+                Node::Timeout(t) => stack.push(&mut t.inner),
+                Node::Wrap(w) => {
+                    stack.push(&mut w.inner);
+                    if let Some(f) = &mut w.failed {
+                        stack.push(&mut f.node);
+                    }
+                }
+                _ => {}
             }
         }
     }
@@ -543,13 +590,15 @@ pub(super) fn release(node: &mut Node) {
 /// A finished call's results, held: the data in front comes out, the rest
 /// runs inside the hold (in order, as at the head of a `seq`). A call that
 /// returned nothing to run gives its resource back at once.
-fn hold(lease: Lease, out: Vec<Node>) -> Outcome {
+fn hold(lease: Lease, action: Rc<ActionDef>, key: Rc<str>, out: Vec<Node>) -> Outcome {
     let (data, work) = results(out);
     match work {
         Some(inner) => Outcome::Stepped {
             out: data,
             rest: Some(Node::Hold(Box::new(HoldNode {
-                lease,
+                lease: Some(lease),
+                action,
+                key,
                 inner,
                 own: false,
             }))),

@@ -243,7 +243,8 @@ impl<Q: MainQueue> Engine<Q> {
     pub fn resume(&mut self, resumed: Resumed) {
         self.next_id = self.next_id.max(resumed.next_id);
         self.stats.unclaimed_data = resumed.unclaimed;
-        for (id, node) in resumed.items {
+        for (id, mut node) in resumed.items {
+            self.retake_holds(&mut node);
             self.main.push_back(Item { id, node });
         }
         for (topic, m) in resumed.topics {
