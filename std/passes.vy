@@ -136,7 +136,10 @@ fn group_by(msgs, key_fn, into) {
 }
 
 // Lets at most n messages through per pass run; the rest wait in the topic
-// for the next run (a simple rate limit).
+// for the next run. A batch size, not a rate limit: a pass runs whenever
+// the main queue has nothing ready, so the batches follow each other at
+// once. To limit how many calls run at once, or how many start a second,
+// declare the action with `limit n` or `rate n/s` (README: Resources).
 //   passes.limit(msgs, 10)
 fn limit(msgs, n) {
   {ready: slice(msgs, 0, n), further: slice(msgs, n)}

@@ -10,7 +10,7 @@ use voyager::bytecode::chunk::MessagePattern;
 use voyager::cli::repl::{builtin_completions, highlight};
 use voyager::syntax::lexer::lex;
 use voyager::syntax::parser::parse;
-use voyager::syntax::words::{Arity, CONSTRUCTORS, KEYWORDS};
+use voyager::syntax::words::{Arity, CONSTRUCTORS, CONTEXTUAL, KEYWORDS};
 use voyager::vm::natives::{self, NATIVES};
 
 fn read(path: &str) -> String {
@@ -462,4 +462,32 @@ fn vim_colours_contains_and_stops_an_unterminated_string_at_its_line() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(errors.is_empty(), "{errors:#?}");
     assert_eq!(seen, "voyagerString voyagerStorage voyagerBuiltin");
+}
+
+#[test]
+fn the_resource_words_are_in_the_ebnf_and_each_editor_grammar() {
+    let ebnf = read("grammar/voyager.ebnf");
+    let rule = between(&ebnf, "\nresource    =", ";");
+    let vim = read("editors/vim/syntax/voyager.vim");
+    let vim_words = vim
+        .lines()
+        .find_map(|l| l.strip_prefix("syn keyword voyagerResourceWord "))
+        .expect("a voyagerResourceWord group");
+    let vscode = read("editors/vscode/syntaxes/voyager.tmLanguage.json");
+    for word in CONTEXTUAL {
+        assert!(
+            contains_word(rule, &format!("\"{word}\"")) || rule.contains(&format!("\"{word}\"")),
+            "EBNF lacks {word}"
+        );
+        assert!(contains_word(vim_words, word), "Vim lacks {word}");
+        assert!(
+            vscode.contains(&format!("({word}|"))
+                || vscode.contains(&format!("|{word}|"))
+                || vscode.contains(&format!("|{word})")),
+            "VS Code lacks {word}"
+        );
+        // Still a name everywhere else.
+        assert!(!KEYWORDS.contains(word), "{word} became a keyword");
+        parses(&format!("let {word} = 1\nprint({word})")).unwrap_or_else(|e| panic!("{word}: {e}"));
+    }
 }

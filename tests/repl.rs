@@ -236,7 +236,7 @@ fn items_waiting_on_a_job_show_in_queue_and_stats() {
     let (out, err, _) =
         transcript(":step\ncall(sh, \"sleep 0.5\")\n:step\n:queue\n:stats\n:run\n:stats\n");
     assert!(
-        out.contains("on jobs: 1 item(s)\n  #1 call(sh, \"sleep 0.5\")"),
+        out.contains("on jobs or resources: 1 item(s)\n  #1 call(sh, \"sleep 0.5\")"),
         "{out}{err}"
     );
     assert!(out.contains("0 in topics, 1 on jobs"), "{out}");

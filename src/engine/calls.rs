@@ -66,6 +66,20 @@ impl<Q: MainQueue> Engine<Q> {
 
     /// Runs a call whose earlier attempts (`attempts`) all failed retryably.
     pub(super) fn run_call(&mut self, action: Rc<ActionDef>, args: Args, attempts: u32) -> Outcome {
+        if let Some(limits) = &action.limits {
+            let limits = limits.clone();
+            return self.limited_call(action, args, attempts, None, limits);
+        }
+        self.run_unlimited(action, args, attempts)
+    }
+
+    /// Runs a call, its resource (if it has one) taken.
+    pub(super) fn run_unlimited(
+        &mut self,
+        action: Rc<ActionDef>,
+        args: Args,
+        attempts: u32,
+    ) -> Outcome {
         if let Some(job) = action.job().cloned() {
             return self.start_job(action, args, attempts, &job);
         }

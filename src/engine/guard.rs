@@ -125,6 +125,10 @@ impl<Q: MainQueue> Engine<Q> {
             }
             (Wrap::Ensure(cleanup), None) => {
                 self.cancel_jobs_in(&inner);
+                // The failed message keeps no resource while its cleanup
+                // runs (a cleanup on the same host would wait for it).
+                let mut inner = inner;
+                super::resources::release(&mut inner);
                 let cleanup = cleanup.clone();
                 let mut lifted = Vec::new();
                 match node::TimeoutNode::fresh_inner(&cleanup, &mut lifted) {
@@ -168,7 +172,8 @@ impl<Q: MainQueue> Engine<Q> {
 /// its failed part back at its front.
 fn failing_call(node: &Node) -> Option<&Node> {
     match node {
-        Node::Call { .. } | Node::Retry(_) | Node::Running(_) => Some(node),
+        Node::Call { .. } | Node::Retry(_) | Node::Running(_) | Node::Turn(_) => Some(node),
+        Node::Hold(h) => failing_call(&h.inner),
         Node::Seq(q) | Node::Conc(q) => q.front().and_then(failing_call),
         Node::Promise(p) => p.queue.front().and_then(failing_call),
         Node::Void(inner) => failing_call(inner),

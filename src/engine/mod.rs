@@ -21,6 +21,7 @@ pub mod store;
 
 mod calls;
 mod guard;
+mod resources;
 mod route;
 mod run;
 mod step;
@@ -236,6 +237,8 @@ pub struct Engine<Q: MainQueue = RingQueue> {
     /// [`PAUSE_RECHECK_MS`]; calls already started (running jobs,
     /// retries) go on.
     pub paused: std::collections::HashSet<u32>,
+    /// Limited actions' resources, made at the first call of one.
+    resources: Option<resources::Table>,
 }
 
 /// How often a paused call looks whether its action was resumed.
@@ -260,22 +263,27 @@ pub struct Wait {
     pub until: i64,
     /// A native job of the item's.
     pub job: bool,
+    /// A call's turn on a resource.
+    pub resource: bool,
 }
 
 impl Wait {
     const NEVER: Wait = Wait {
         until: i64::MAX,
         job: false,
+        resource: false,
     };
     const JOB: Wait = Wait {
         until: i64::MAX,
         job: true,
+        resource: false,
     };
 
     fn until(t: i64) -> Wait {
         Wait {
             until: t,
             job: false,
+            resource: false,
         }
     }
 
@@ -284,6 +292,7 @@ impl Wait {
         Wait {
             until: self.until.min(other.until),
             job: self.job || other.job,
+            resource: self.resource || other.resource,
         }
     }
 }
@@ -333,6 +342,7 @@ impl<Q: MainQueue> Engine<Q> {
             state: Default::default(),
             policy: None,
             paused: Default::default(),
+            resources: None,
         }
     }
 
@@ -414,8 +424,9 @@ impl<Q: MainQueue> Engine<Q> {
                 item.node.to_message().display()
             );
         }
+        self.describe_resources(&mut s);
         if !self.parked.is_empty() {
-            let _ = writeln!(s, "on jobs: {} item(s)", self.parked.len());
+            let _ = writeln!(s, "on jobs or resources: {} item(s)", self.parked.len());
             for item in self.parked.sorted().into_iter().take(limit) {
                 let _ = writeln!(s, "  #{} {}", item.id, item.node.to_message().display());
             }

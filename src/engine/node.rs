@@ -11,6 +11,7 @@
 use std::collections::VecDeque;
 use std::rc::Rc;
 
+pub use super::resources::{HoldNode, TurnNode};
 use crate::vm::error::RuntimeError;
 use crate::vm::message::{Args, Callback, Message, Msg, Wrap};
 use crate::vm::value::{ActionDef, Value};
@@ -43,6 +44,10 @@ pub enum Node {
     Timeout(Box<TimeoutNode>),
     /// `catch`, `ensure`, `then` or `retrying` around a message.
     Wrap(Box<WrapNode>),
+    /// A call of a limited action waiting for its turn on its resource.
+    Turn(Box<TurnNode>),
+    /// What a call of a limited action returned, holding its resource.
+    Hold(Box<HoldNode>),
 }
 
 /// The constructors, in [`Node::kind_index`] order.
@@ -213,7 +218,8 @@ impl Node {
     /// Position in [`KINDS`] (stats count steps by kind in an array).
     pub fn kind_index(&self) -> usize {
         match self {
-            Node::Call { .. } | Node::Retry(_) | Node::Running(_) => 0,
+            Node::Call { .. } | Node::Retry(_) | Node::Running(_) | Node::Turn(_) => 0,
+            Node::Hold(h) => h.inner.kind_index(),
             Node::Data(_) => 1,
             Node::Seq(_) => 2,
             Node::Conc(_) => 3,
@@ -251,6 +257,12 @@ impl Node {
                 action: r.action.clone(),
                 args: r.args.clone(),
             },
+            Node::Turn(t) => Message::Call {
+                action: t.action.clone(),
+                args: t.args.clone(),
+            },
+            // Requeued, what the call returned runs without its resource.
+            Node::Hold(h) => h.inner.to_message(),
             Node::Data(v) => Message::Data(v.clone()),
             Node::Seq(q) => Message::Seq(list(q)),
             Node::Conc(q) => Message::Conc(list(q)),

@@ -97,7 +97,9 @@ impl<Q: MainQueue> Engine<Q> {
             // A call waiting out its backoff, or running on the pool, is
             // the same call still in progress, not a new message: routing
             // it would restart it and forget its attempts.
-            Node::Retry(_) | Node::Running(_) => return false,
+            // So is a limited call waiting for its turn, or what one
+            // returned, which runs holding its resource.
+            Node::Retry(_) | Node::Running(_) | Node::Turn(_) | Node::Hold(_) => return false,
             _ => None,
         };
         let candidates = self.candidates(n.kind_index(), action);

@@ -71,6 +71,9 @@ impl<Q: MainQueue> Engine<Q> {
         if self.jobs.is_some() {
             self.collect_jobs(None);
         }
+        if self.resources.is_some() {
+            self.wake_turns();
+        }
         if !self.timers.is_empty() || !self.parked.is_empty() {
             self.release_due_timers();
         }
@@ -118,12 +121,16 @@ impl<Q: MainQueue> Engine<Q> {
             self.collect_jobs(Some(std::time::Duration::from_millis(wait as u64)));
             return true;
         }
-        if !self.parked.is_empty() {
+        if self.parked.has_job_waits() {
             // Nothing in flight: whatever waited for room on the pool may go.
             self.unpark();
             return true;
         }
-        if let Some(at) = self.timers.next_due() {
+        let next = match (self.timers.next_due(), self.parked.next_live_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(at) = next {
             // In slices, so that an interrupt is seen within 100ms.
             let slice = if self.interrupt.is_some() && !self.clock.is_virtual() {
                 self.clock.now().saturating_add(100).min(at)
@@ -140,6 +147,14 @@ impl<Q: MainQueue> Engine<Q> {
         }
         if self.in_topics() > 0 {
             return self.passes_stuck();
+        }
+        if !self.parked.is_empty() {
+            // Only calls waiting for resources are left, and nothing that
+            // could free one.
+            if !self.wake_turns() {
+                self.resource_deadlock();
+            }
+            return true;
         }
         false
     }
@@ -253,14 +268,14 @@ impl<Q: MainQueue> Engine<Q> {
     }
 
     pub(super) fn unpark(&mut self) {
-        for item in self.parked.drain() {
+        for item in self.parked.drain_job_waits() {
             self.main.push_back(item);
         }
     }
 
     /// The earliest time a parked item must wake at.
-    pub(super) fn parked_deadline(&self) -> Option<i64> {
-        self.parked.next_deadline()
+    pub(super) fn parked_deadline(&mut self) -> Option<i64> {
+        self.parked.next_live_deadline()
     }
 
     pub(super) fn release_due_timers(&mut self) {
@@ -366,6 +381,7 @@ pub(super) fn running_jobs(node: &Node, out: &mut Vec<u64>) {
         Node::Void(inner) => running_jobs(inner, out),
         Node::Timeout(t) => running_jobs(&t.inner, out),
         Node::Wrap(w) => running_jobs(&w.inner, out),
+        Node::Hold(h) => running_jobs(&h.inner, out),
         _ => {}
     }
 }
@@ -400,6 +416,17 @@ pub(super) fn unstart_jobs(node: &mut Node) {
         Node::Void(inner) => unstart_jobs(inner),
         Node::Timeout(t) => unstart_jobs(&mut t.inner),
         Node::Wrap(w) => unstart_jobs(&mut w.inner),
+        // A limited native job's own hold goes with it: the call takes
+        // its turn again.
+        Node::Hold(h) if h.own => {
+            let Node::Hold(h) = std::mem::replace(node, Node::Defer(i64::MIN)) else {
+                unreachable!("matched above")
+            };
+            let node::HoldNode { mut inner, .. } = *h;
+            unstart_jobs(&mut inner);
+            *node = inner;
+        }
+        Node::Hold(h) => unstart_jobs(&mut h.inner),
         _ => {}
     }
 }

@@ -8,7 +8,9 @@
 //! `"attempts"` and `"not_before"`; `{"delay": {"duration": d, "until": t}}`
 //! is a started delay; a timeout may carry `"inner"` (what is left of it),
 //! `"deadline"`, `"attempts"` and `"not_before"`; a `catch`, `ensure`, `then`
-//! or `retrying` may carry `"inner"`, `"collected"` and `"failed"`. A call whose native job
+//! or `retrying` may carry `"inner"`, `"collected"` and `"failed"`;
+//! `{"hold": {"action": name, "key": k, "inner": n}}` is what a limited
+//! call returned, holding its resource (taken again on resume). A call whose native job
 //! was running is written as the call before the job started: a run that
 //! resumes runs it again (calls run at least once).
 
@@ -114,6 +116,15 @@ fn node_to_json_inner(n: &Node) -> Result<Json, String> {
             one("timeout", Json::Object(body))
         }
         Node::Wrap(w) => wrap_to_json(w)?,
+        // A call waiting for its turn takes it again on resume.
+        Node::Turn(t) => call_to_json(&t.action, &t.args, t.attempts, i64::MIN)?,
+        Node::Hold(h) => {
+            let mut body = Map::new();
+            body.insert("action".into(), Json::String(h.action.name.to_string()));
+            body.insert("key".into(), Json::String(h.key.to_string()));
+            body.insert("inner".into(), node_to_json(&h.inner)?);
+            one("hold", Json::Object(body))
+        }
     })
 }
 
@@ -287,6 +298,27 @@ fn read(j: &Json, actions: ActionLookup, out: &mut Vec<Node>) -> Result<(), Stri
                     as u32,
                 not_before: int_or(body.get("not_before"), i64::MIN, "not_before")?,
             })));
+        }
+        // What a limited call returned, holding its resource (taken again
+        // when the run resumes); without the action, just what it holds.
+        "hold" => {
+            let inner = node_from_json(body.get("inner").unwrap_or(&Json::Null), actions)?;
+            let action = body.get("action").and_then(Json::as_str).and_then(actions);
+            let key = body.get("key").and_then(Json::as_str);
+            out.push(match (action, key) {
+                (Some(crate::vm::value::Value::Action(action)), Some(key))
+                    if action.limits.is_some() =>
+                {
+                    Node::Hold(Box::new(node::HoldNode {
+                        lease: None,
+                        action,
+                        key: Rc::from(key),
+                        inner,
+                        own: false,
+                    }))
+                }
+                _ => inner,
+            });
         }
         "catch" | "ensure" | "then" | "retrying" if body.get("inner").is_some() => {
             out.push(Node::Wrap(Box::new(wrap_from_json(kind, body, actions)?)));

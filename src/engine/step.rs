@@ -31,6 +31,7 @@ impl<Q: MainQueue> Engine<Q> {
             // enter directly, with no `Outcome` built.
             Node::Call { action, args }
                 if action.job().is_none()
+                    && action.limits.is_none()
                     && (self.paused.is_empty() || !self.paused.contains(&action.id)) =>
             {
                 match self.vm.call_action(&action, &args) {
@@ -91,6 +92,8 @@ impl<Q: MainQueue> Engine<Q> {
                 if self.store.is_some() {
                     let state = if wait.job {
                         ItemState::Job
+                    } else if wait.resource {
+                        ItemState::Resource
                     } else if matches!(node, Node::Retry(_)) {
                         ItemState::Retry
                     } else {
@@ -103,6 +106,9 @@ impl<Q: MainQueue> Engine<Q> {
                     let deadline = (wait.until != i64::MAX).then_some(wait.until);
                     let wants_room = std::mem::take(&mut self.wants_room);
                     self.parked.park(deadline, Item { id, node }, wants_room);
+                } else if wait.resource {
+                    let deadline = (wait.until != i64::MAX).then_some(wait.until);
+                    self.parked.park_for_turn(deadline, Item { id, node });
                 } else {
                     self.timers.push(wait.until, Item { id, node });
                 }
@@ -319,6 +325,20 @@ impl<Q: MainQueue> Engine<Q> {
             }
             Node::Timeout(t) => self.step_timeout(t),
             Node::Wrap(w) => self.step_wrap(w),
+            Node::Turn(t) => {
+                let node::TurnNode {
+                    action,
+                    args,
+                    attempts,
+                    ticket,
+                } = *t;
+                let limits = action.limits.clone();
+                match limits {
+                    Some(limits) => self.limited_call(action, args, attempts, Some(ticket), limits),
+                    None => self.run_unlimited(action, args, attempts),
+                }
+            }
+            Node::Hold(h) => self.step_hold(h),
             Node::Void(inner) => match self.step_inner(*inner) {
                 Outcome::Stepped { out, rest } => {
                     let mut wrapped = Vec::new();

@@ -34,6 +34,9 @@ pub enum ItemState {
     Retry,
     /// A native job of the item's was running (it runs again on resume).
     Job,
+    /// A limited call waits for its turn on a resource (it takes its turn
+    /// again on resume).
+    Resource,
 }
 
 impl ItemState {
@@ -43,6 +46,7 @@ impl ItemState {
             ItemState::Timer => "timer",
             ItemState::Retry => "retry",
             ItemState::Job => "job",
+            ItemState::Resource => "resource",
         }
     }
 }
@@ -267,7 +271,8 @@ impl<Q: MainQueue> Engine<Q> {
     pub fn resume(&mut self, resumed: Resumed) {
         self.next_id = self.next_id.max(resumed.next_id);
         self.stats.unclaimed_data = resumed.unclaimed;
-        for (id, node) in resumed.items {
+        for (id, mut node) in resumed.items {
+            self.retake_holds(&mut node);
             self.main.push_back(Item { id, node });
         }
         for (topic, m) in resumed.topics {
@@ -431,7 +436,12 @@ impl<Q: MainQueue> Engine<Q> {
         }
         for item in self.parked.sorted() {
             if deferred.remove(&item.id) {
-                store.put_item(item.id, &item.node, ItemState::Job, None);
+                let state = if self.parked.is_on_resource(item.id) {
+                    ItemState::Resource
+                } else {
+                    ItemState::Job
+                };
+                store.put_item(item.id, &item.node, state, None);
             }
         }
         // (Any left is being stepped: it is reported when its step ends.)

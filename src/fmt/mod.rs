@@ -188,6 +188,8 @@ fn continues(tok: &Tok) -> bool {
 /// after `.` is a field name), whether a `{` opens a record.
 struct Roles {
     unary: Vec<bool>,
+    /// The `/` of an action's `rate 10/s`, written tight.
+    rate: Vec<bool>,
     keyword: Vec<bool>,
     record: Vec<bool>,
     partner: Vec<usize>,
@@ -197,6 +199,7 @@ fn roles(toks: &[Tok]) -> Roles {
     let n = toks.len();
     let mut roles = Roles {
         unary: vec![false; n],
+        rate: vec![false; n],
         keyword: vec![false; n],
         record: vec![false; n],
         partner: vec![usize::MAX; n],
@@ -235,6 +238,16 @@ fn roles(toks: &[Tok]) -> Roles {
                     }
                 }
             };
+        }
+        if is(tok, "/") {
+            let before: Vec<&Tok> = (0..i)
+                .rev()
+                .filter(|&j| code(j))
+                .take(2)
+                .map(|j| &toks[j])
+                .collect();
+            roles.rate[i] =
+                before.len() == 2 && before[0].kind == Kind::Number && is(before[1], "rate");
         }
         match tok.kind {
             Kind::Open => {
@@ -288,6 +301,9 @@ fn space_between(toks: &[Tok], roles: &Roles, a: usize, b: usize) -> bool {
         return is(y, "}") && !roles.record[b] && x.kind != Kind::Open;
     }
     if is(y, ",") || is(y, ":") || is(y, ".") || is(x, ".") || is(x, "..") || roles.unary[a] {
+        return false;
+    }
+    if roles.rate[a] || roles.rate[b] {
         return false;
     }
     if is(x, ",") || is(x, ":") {

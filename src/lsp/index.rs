@@ -185,7 +185,7 @@ impl Walker<'_> {
         for stmt in stmts {
             let doc = self.doc_above(stmt.span.start as usize);
             let (name, kind, span, signature) = match &stmt.kind {
-                StmtKind::Action(d) => (
+                StmtKind::Action(d, _) => (
                     d.name.0.clone(),
                     DefKind::Action,
                     d.name.1,
@@ -303,7 +303,7 @@ impl Walker<'_> {
                 self.expr(target);
                 self.expr(value);
             }
-            StmtKind::Fn(decl) | StmtKind::Action(decl) => {
+            StmtKind::Fn(decl) | StmtKind::Action(decl, _) => {
                 if !top {
                     let signature = format!("fn {}({})", decl.name.0, params_text(decl));
                     self.bind(&decl.name.0, decl.name.1, DefKind::Local, signature, rest);

@@ -592,6 +592,7 @@ impl Voyager {
             id,
             name: Rc::from(name),
             body,
+            limits: None,
         };
         let slot = self.declare_host_global(name, GlobalKind::Action(id, arity));
         self.engine.vm.globals[slot] = Value::Action(Rc::new(action));

@@ -491,6 +491,7 @@ impl Side {
             "timer",
             "retry",
             "job",
+            "resource",
             "topic",
             "done",
             "dead",

@@ -372,6 +372,7 @@ const STATES: &[&str] = &[
     "timer",
     "retry",
     "job",
+    "resource",
     "topic",
     "done",
     "dead",

@@ -70,7 +70,7 @@ pub struct Sub {
 }
 
 impl Sub {
-    /// `queued`, `timer`, `retry`, `job` while it has live items; then
+    /// `queued`, `timer`, `retry`, `job`, `resource` while it has live items; then
     /// `dead` (a part failed), `topic` (handed to a topic's pass) or `done`.
     pub fn state(&self) -> &'static str {
         if self.cancelled {
@@ -83,6 +83,7 @@ impl Sub {
                     (_, ItemState::Job) | (ItemState::Job, _) => ItemState::Job,
                     (_, ItemState::Queued) | (ItemState::Queued, _) => ItemState::Queued,
                     (_, ItemState::Retry) | (ItemState::Retry, _) => ItemState::Retry,
+                    (_, ItemState::Resource) | (ItemState::Resource, _) => ItemState::Resource,
                     _ => ItemState::Timer,
                 };
             }

@@ -119,7 +119,8 @@ pub enum StmtKind {
     /// `target = value`, `target += value`, `target -= value`.
     Assign(Expr, Option<BinOp>, Expr),
     Fn(FnDecl),
-    Action(FnDecl),
+    /// An action, with its resource clause (`limit 1 per host`), if any.
+    Action(FnDecl, Option<Limits>),
     /// `interest "topic" when pattern` (take) or `observe …` (copy).
     Filter(Filter),
     Pass(PassDecl),
@@ -132,6 +133,26 @@ pub enum StmtKind {
     Break,
     Continue,
     Error,
+}
+
+/// An action's resource clause, after its parameters: `limit 4 per host
+/// rate 2/s`. The words are contextual (`limit`, `per` and `rate` stay
+/// ordinary names elsewhere); the compiler checks the parts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Limits {
+    pub parts: Vec<LimitPart>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum LimitPart {
+    /// `limit n`: at most `n` calls at once (per key).
+    Limit(i64, Span),
+    /// `rate n/unit`: at most `n` starts per second, minute or hour; the
+    /// unit as written (the compiler checks it).
+    Rate(i64, Name, Span),
+    /// `per name`: the parameter whose value keys the resource.
+    Per(Name),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -528,6 +528,46 @@ where
             })
     };
 
+    // `limit n`, `rate n/unit` and `per name` after an action's
+    // parameters, in any order: contextual words, names everywhere else.
+    let word = |w: &'static str| select! { Token::Ident(name) if name == w => () }.labelled(w);
+    let count = select! { Token::Int(n) => n }.labelled("a count");
+    let limit_part = choice((
+        word("limit")
+            .ignore_then(count)
+            .map_with(|n, e| LimitPart::Limit(n, Span::from(e.span()))),
+        word("rate")
+            .ignore_then(count)
+            .then_ignore(just(Token::Slash))
+            .then(ident().labelled("a unit (s, m or h)"))
+            .map_with(|(n, unit), e| LimitPart::Rate(n, unit, Span::from(e.span()))),
+        word("per").ignore_then(ident()).map(LimitPart::Per),
+    ));
+    let limits = limit_part
+        .repeated()
+        .at_least(1)
+        .collect::<Vec<_>>()
+        .map_with(|parts, e| Limits {
+            parts,
+            span: Span::from(e.span()),
+        });
+    let action_decl = just(Token::Action)
+        .ignore_then(binding())
+        .then(params.clone())
+        .then(limits.or_not())
+        .then(block.clone())
+        .map_with(|(((name, params), limits), body), e| {
+            StmtKind::Action(
+                FnDecl {
+                    name,
+                    params,
+                    body,
+                    span: Span::from(e.span()),
+                },
+                limits,
+            )
+        });
+
     let filter = choice((
         just(Token::Interest).to(FilterKind::Interest),
         just(Token::Observe).to(FilterKind::Observe),
@@ -586,7 +626,7 @@ where
     let stmt_kind = choice((
         let_stmt,
         fn_decl(Token::Fn).map(StmtKind::Fn),
-        fn_decl(Token::Action).map(StmtKind::Action),
+        action_decl,
         filter,
         pass,
         just(Token::Import)

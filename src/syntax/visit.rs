@@ -89,7 +89,7 @@ pub fn walk_stmt<V: Visit + ?Sized>(v: &mut V, s: &Stmt) {
             v.expr(target);
             v.expr(value);
         }
-        StmtKind::Fn(f) | StmtKind::Action(f) => v.function(f),
+        StmtKind::Fn(f) | StmtKind::Action(f, _) => v.function(f),
         StmtKind::Filter(filter) => {
             if let Some(guard) = &filter.guard {
                 v.expr(guard);

@@ -81,6 +81,49 @@ pub struct ActionDef {
     pub id: u32,
     pub name: Rc<str>,
     pub body: ActionBody,
+    /// Its resource limits (`limit 1 per host`, `rate 10/s`); `None` for
+    /// most actions, whose calls the engine runs with no check.
+    pub limits: Option<Rc<Limits>>,
+}
+
+/// An action's resource limits: how many of its calls may run at once and
+/// how often one may start, per value of a key parameter (or overall).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// At most this many calls (with their whole subtrees) at once.
+    pub concurrency: Option<u32>,
+    /// The parameter whose value keys the resource: its position and name.
+    pub key: Option<(usize, Rc<str>)>,
+    /// At most `count` starts per `period` ms, spaced evenly.
+    pub rate: Option<Rate>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    pub count: u32,
+    pub period: i64,
+}
+
+impl Limits {
+    /// The clause as written: `limit 4 per host rate 2/s`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(n) = self.concurrency {
+            parts.push(format!("limit {n}"));
+        }
+        if let Some((_, name)) = &self.key {
+            parts.push(format!("per {name}"));
+        }
+        if let Some(r) = self.rate {
+            let unit = match r.period {
+                1_000 => "s",
+                60_000 => "m",
+                _ => "h",
+            };
+            parts.push(format!("rate {}/{unit}", r.count));
+        }
+        parts.join(" ")
+    }
 }
 
 /// What runs when an action is called.
@@ -108,6 +151,7 @@ impl ActionDef {
             id,
             name,
             body: ActionBody::Script(body),
+            limits: None,
         }
     }
 

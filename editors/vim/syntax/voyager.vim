@@ -38,6 +38,11 @@ syn match voyagerNumber "\<\d[0-9_]*\>"
 syn match voyagerFloat "\<\d[0-9_]*\.\d[0-9_]*\([eE][+-]\=\d\+\)\=\>"
 syn match voyagerFloat "\<\d[0-9_]*[eE][+-]\=\d\+\>"
 
+" An action's resource clause, `limit 1 per host rate 2/s`, between its
+" parameters and its body: the words are names everywhere else.
+syn match voyagerResource "\()\s*\)\@<=\<\(limit\|rate\|per\)\>[^{}]*\ze{" contains=voyagerResourceWord,voyagerNumber,voyagerOperator
+syn keyword voyagerResourceWord limit rate per contained
+
 syn match voyagerOperator "=>\|==\|!=\|<=\|>=\|+=\|-=\|\.\.\|[-+*/%<>=]"
 
 " Strings end at their line (as the language's do), so an unterminated one
@@ -62,6 +67,7 @@ hi def link voyagerBoolean Boolean
 hi def link voyagerConstant Constant
 hi def link voyagerStorage StorageClass
 hi def link voyagerFilterWord StorageClass
+hi def link voyagerResourceWord Keyword
 hi def link voyagerDeclName Function
 hi def link voyagerTopic Label
 hi def link voyagerConstructor Special

@@ -33,3 +33,14 @@ pass "writes" (msgs) { passes.batch(msgs, write_many) }
 let inc = fn(x) { x + 1 }
 //        ^^ storage.type.voyager
 //                  ^ keyword.operator.arithmetic.voyager
+action deploy(host) limit 1 per host rate 2/s { print(host) }
+//                  ^^^^^ keyword.other.resource.voyager
+//                        ^ constant.numeric.integer.decimal.voyager
+//                          ^^^ keyword.other.resource.voyager
+//                              ^^^^ variable.parameter.key.voyager
+//                                   ^^^^ keyword.other.resource.voyager
+//                                        ^ constant.numeric.integer.decimal.voyager
+//                                         ^ keyword.operator.rate.voyager
+//                                          ^ constant.language.unit.voyager
+let limit = 1
+//  ^^^^^ variable.other.declaration.voyager

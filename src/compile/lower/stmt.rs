@@ -104,7 +104,7 @@ impl Compiler<'_> {
                 }
                 self.op(Op::Return, span, -1);
             }
-            StmtKind::Action(f) => self.misplaced("action", f.name.1),
+            StmtKind::Action(f, _) => self.misplaced("action", f.name.1),
             StmtKind::Filter(f) => self.misplaced("interest or observe", f.topic.1),
             StmtKind::Pass(p) => self.misplaced("pass", p.topic.1),
             StmtKind::Import(name) => self.misplaced("import", name.1),

@@ -8,6 +8,134 @@ use std::rc::Rc;
 use super::*;
 
 impl Compiler<'_> {
+    /// Checks an action's resource clause: each part at most once, a
+    /// limit or a rate (a key alone limits nothing), counts above zero, a
+    /// rate's unit `s`, `m` or `h`, and a key that names a parameter.
+    fn limits(&mut self, f: &FnDecl, clause: &Limits) -> Option<crate::vm::value::Limits> {
+        use crate::vm::value::{Limits as Spec, Rate};
+        let mut spec = Spec {
+            concurrency: None,
+            key: None,
+            rate: None,
+        };
+        let mut ok = true;
+        let mut seen: HashMap<&'static str, Span> = HashMap::new();
+        for part in &clause.parts {
+            let (word, span) = match part {
+                LimitPart::Limit(_, span) => ("limit", *span),
+                LimitPart::Rate(_, _, span) => ("rate", *span),
+                LimitPart::Per(name) => ("per", name.1),
+            };
+            if let Some(first) = seen.insert(word, span) {
+                self.error(
+                    Diagnostic::error(
+                        codes::BAD_LIMIT,
+                        format!("`{word}` is given twice for action `{}`", f.name.0),
+                        self.loc(span),
+                    )
+                    .label("given again here")
+                    .also(self.loc(first), "first given here")
+                    .hint("an action has one resource clause: `limit 4 per host rate 2/s`"),
+                );
+                ok = false;
+                continue;
+            }
+            match part {
+                LimitPart::Limit(n, span) => match u32::try_from(*n) {
+                    Ok(n) if n > 0 => spec.concurrency = Some(n),
+                    _ => {
+                        self.error(
+                            Diagnostic::error(
+                                codes::BAD_LIMIT,
+                                format!("`limit {n}` would let no call of `{}` run", f.name.0),
+                                self.loc(*span),
+                            )
+                            .label("a limit must be at least 1")
+                            .hint("`limit 1` runs the calls one at a time"),
+                        );
+                        ok = false;
+                    }
+                },
+                LimitPart::Rate(n, unit, span) => {
+                    let period = match unit.0.as_str() {
+                        "s" => Some(1_000),
+                        "m" => Some(60_000),
+                        "h" => Some(3_600_000),
+                        _ => None,
+                    };
+                    let count = u32::try_from(*n).ok().filter(|n| *n > 0);
+                    match (count, period) {
+                        (Some(count), Some(period)) => spec.rate = Some(Rate { count, period }),
+                        (None, _) => {
+                            self.error(
+                                Diagnostic::error(
+                                    codes::BAD_LIMIT,
+                                    format!(
+                                        "`rate {n}/{}` would let no call of `{}` start",
+                                        unit.0, f.name.0
+                                    ),
+                                    self.loc(*span),
+                                )
+                                .label("a rate must be at least 1")
+                                .hint("`rate 1/m` starts one call a minute"),
+                            );
+                            ok = false;
+                        }
+                        (_, None) => {
+                            self.error(
+                                Diagnostic::error(
+                                    codes::BAD_LIMIT,
+                                    format!("`{}` is not a unit of rate", unit.0),
+                                    self.loc(unit.1),
+                                )
+                                .label("expected s, m or h")
+                                .hint(format!("write `rate {n}/s`, `rate {n}/m` or `rate {n}/h`")),
+                            );
+                            ok = false;
+                        }
+                    }
+                }
+                LimitPart::Per(name) => match f.params.iter().position(|p| p.0 == name.0) {
+                    Some(i) => spec.key = Some((i, Rc::from(name.0.as_str()))),
+                    None => {
+                        let params: Vec<&str> = f.params.iter().map(|p| p.0.as_str()).collect();
+                        let mut d = Diagnostic::error(
+                            codes::RESOURCE_KEY,
+                            format!(
+                                "`per {}`: action `{}` has no parameter `{}`",
+                                name.0, f.name.0, name.0
+                            ),
+                            self.loc(name.1),
+                        )
+                        .label("the key must name one of the action's parameters");
+                        d = match did_you_mean(&name.0, params.iter().copied()) {
+                            Some(s) => d.hint(format!("did you mean `{s}`?")),
+                            None if params.is_empty() => d.hint(
+                                "drop `per …` to limit the calls overall, or add the parameter",
+                            ),
+                            None => d.hint(format!("its parameters: {}", params.join(", "))),
+                        };
+                        self.error(d);
+                        ok = false;
+                    }
+                },
+            }
+        }
+        if ok && spec.concurrency.is_none() && spec.rate.is_none() {
+            self.error(
+                Diagnostic::error(
+                    codes::BAD_LIMIT,
+                    format!("`per` alone sets no limit on action `{}`", f.name.0),
+                    self.loc(clause.span),
+                )
+                .label("a key, but no limit or rate")
+                .hint("add `limit n` (calls at once) or `rate n/s` (starts a second)"),
+            );
+            ok = false;
+        }
+        ok.then_some(spec)
+    }
+
     pub(super) fn qualified(&self, name: &str) -> String {
         match &self.opts.module {
             Some(module) => format!("{module}.{name}"),
@@ -85,12 +213,13 @@ impl Compiler<'_> {
                         self.declare_global(&f.name, GlobalKind::Fn(f.params.len()), &mut seen);
                     fn_slots.push((f, slot));
                 }
-                StmtKind::Action(f) => {
+                StmtKind::Action(f, limits) => {
                     let id = self.globals.next_action_id;
                     self.globals.next_action_id += 1;
                     let kind = GlobalKind::Action(id, f.params.len());
                     let slot = self.declare_global(&f.name, kind, &mut seen);
-                    action_slots.push((f, slot, id));
+                    let limits = limits.as_ref().and_then(|l| self.limits(f, l));
+                    action_slots.push((f, slot, id, limits));
                 }
                 StmtKind::Let(name, _) => {
                     self.declare_global(name, GlobalKind::Let, &mut seen);
@@ -136,13 +265,11 @@ impl Compiler<'_> {
             self.closure(f, FnKind::Fn);
             self.emit(Op::SetGlobal, f.name.1, &[slot as u32], -1);
         }
-        for (f, slot, id) in action_slots {
+        for (f, slot, id, limits) in action_slots {
             let proto = self.function(f, FnKind::Action);
-            let action = Rc::new(ActionDef::script(
-                id,
-                Rc::from(self.qualified(&f.name.0)),
-                proto,
-            ));
+            let mut action = ActionDef::script(id, Rc::from(self.qualified(&f.name.0)), proto);
+            action.limits = limits.map(Rc::new);
+            let action = Rc::new(action);
             unit.constants.push((slot, Value::Action(action.clone())));
             unit.actions.push(action);
         }
@@ -157,7 +284,7 @@ impl Compiler<'_> {
                     self.op(Op::Emit, e.span, -1);
                     self.op(Op::Return, e.span, -1);
                 }
-                StmtKind::Fn(_) | StmtKind::Action(_) => {}
+                StmtKind::Fn(_) | StmtKind::Action(..) => {}
                 StmtKind::Let(name, value) => {
                     self.expr(value);
                     let slot = self
