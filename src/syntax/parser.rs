@@ -186,6 +186,47 @@ where
     just(token).ignored().recover_with(via_parser(end()))
 }
 
+/// Recovery for a bracketed group that failed to parse: skips to its
+/// matching closer (other brackets inside are kept whole) and stands
+/// `fallback`, given the skipped span, in for it.
+fn skip_group<'t, 's: 't, I, O>(
+    open: Token<'s>,
+    close: Token<'s>,
+    fallback: impl Fn(SimpleSpan) -> O + Clone + 't,
+) -> impl chumsky::recovery::Strategy<'t, I, O, Extra<'t, 's>> + Clone
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+    O: 't,
+{
+    let pairs = [
+        (Token::LParen, Token::RParen),
+        (Token::LBracket, Token::RBracket),
+        (Token::LBrace, Token::RBrace),
+    ];
+    let mut others = pairs.into_iter().filter(|(o, _)| *o != open);
+    let others = [
+        others.next().expect("three pairs"),
+        others.next().expect("three pairs"),
+    ];
+    via_parser(nested_delimiters(open, close, others, fallback))
+}
+
+/// A literal: what both an expression and a pattern start from.
+fn literal<'t, 's: 't, I>() -> impl Parser<'t, I, ExprKind, Extra<'t, 's>> + Clone
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    select! {
+        Token::Nil => ExprKind::Nil,
+        Token::True => ExprKind::Bool(true),
+        Token::False => ExprKind::Bool(false),
+        Token::Int(n) => ExprKind::Int(n),
+        Token::Float(x) => ExprKind::Float(x),
+        Token::Duration(ms) => ExprKind::Duration(ms),
+        Token::Str(s) => ExprKind::Str(s),
+    }
+}
+
 fn separators<'t, 's: 't, I>() -> impl Parser<'t, I, (), Extra<'t, 's>> + Clone
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
@@ -233,18 +274,14 @@ where
             stmts,
             span: Span::from(e.span()),
         })
-        .recover_with(via_parser(nested_delimiters(
+        .recover_with(skip_group(
             Token::LBrace,
             Token::RBrace,
-            [
-                (Token::LParen, Token::RParen),
-                (Token::LBracket, Token::RBracket),
-            ],
             |span: SimpleSpan| Block {
                 stmts: vec![],
                 span: Span::from(span),
             },
-        )))
+        ))
         .labelled("a block")
         .boxed();
 
@@ -368,16 +405,9 @@ where
             ExprKind::Interp(parts)
         });
 
-    let literal = select! {
-        Token::Nil => ExprKind::Nil,
-        Token::True => ExprKind::Bool(true),
-        Token::False => ExprKind::Bool(false),
-        Token::Int(n) => ExprKind::Int(n),
-        Token::Float(x) => ExprKind::Float(x),
-        Token::Duration(ms) => ExprKind::Duration(ms),
-        Token::Str(s) => ExprKind::Str(s),
+    let literal = literal().or(select! {
         Token::Ident(name) => ExprKind::Name(name.to_string()),
-    };
+    });
 
     let atom = choice((
         literal,
@@ -396,30 +426,22 @@ where
         kind,
         span: Span::from(e.span()),
     })
-    .recover_with(via_parser(nested_delimiters(
+    .recover_with(skip_group(
         Token::LParen,
         Token::RParen,
-        [
-            (Token::LBracket, Token::RBracket),
-            (Token::LBrace, Token::RBrace),
-        ],
         |span: SimpleSpan| Expr {
             kind: ExprKind::Error,
             span: Span::from(span),
         },
-    )))
-    .recover_with(via_parser(nested_delimiters(
+    ))
+    .recover_with(skip_group(
         Token::LBracket,
         Token::RBracket,
-        [
-            (Token::LParen, Token::RParen),
-            (Token::LBrace, Token::RBrace),
-        ],
         |span: SimpleSpan| Expr {
             kind: ExprKind::Error,
             span: Span::from(span),
         },
-    )))
+    ))
     .labelled("an expression")
     .boxed();
 
@@ -436,20 +458,16 @@ where
             .clone()
             .delimited_by(just(Token::LParen), close(Token::RParen))
             .map(Postfix::Call)
-            .recover_with(via_parser(nested_delimiters(
+            .recover_with(skip_group(
                 Token::LParen,
                 Token::RParen,
-                [
-                    (Token::LBracket, Token::RBracket),
-                    (Token::LBrace, Token::RBrace),
-                ],
                 |span: SimpleSpan| {
                     Postfix::Call(vec![Expr {
                         kind: ExprKind::Error,
                         span: Span::from(span),
                     }])
                 },
-            ))),
+            )),
         expr.clone()
             .delimited_by(just(Token::LBracket), close(Token::RBracket))
             .map(Postfix::Index),
@@ -712,223 +730,8 @@ where
     })
 }
 
-fn pattern_parser<'t, 's: 't, I>() -> Boxed<'t, 's, I, Pattern>
-where
-    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
-{
-    recursive(|pattern| {
-        let literal = select! {
-            Token::Nil => ExprKind::Nil,
-            Token::True => ExprKind::Bool(true),
-            Token::False => ExprKind::Bool(false),
-            Token::Int(n) => ExprKind::Int(n),
-            Token::Float(x) => ExprKind::Float(x),
-            Token::Duration(ms) => ExprKind::Duration(ms),
-            Token::Str(s) => ExprKind::Str(s),
-        };
-        let negative = just(Token::Minus).ignore_then(select! {
-            Token::Int(n) => ExprKind::Int(n.wrapping_neg()),
-            Token::Float(x) => ExprKind::Float(-x),
-            Token::Duration(ms) => ExprKind::Duration(-ms),
-        });
-        let literal = literal.or(negative).map_with(|kind, e| {
-            PatternKind::Literal(Expr {
-                kind,
-                span: Span::from(e.span()),
-            })
-        });
-
-        let items = pattern
-            .clone()
-            .separated_by(just(Token::Comma))
-            .allow_trailing()
-            .collect::<Vec<Pattern>>();
-
-        // Each bracketed pattern is read in one pass (items, then an optional
-        // `..`): trying "items then `..`" and then "items alone" re-read every
-        // nested pattern twice, which is exponential in the nesting.
-        let rest = just(Token::DotDot).ignore_then(ident().or_not());
-        let list = items
-            .clone()
-            .then(rest.or_not())
-            .delimited_by(just(Token::LBracket), close(Token::RBracket))
-            .map(|(items, rest)| PatternKind::List(items, rest));
-
-        let key = ident().or(string_lit());
-        let field = key
-            .then(just(Token::Colon).ignore_then(pattern.clone()).or_not())
-            .map(|(key, pat)| {
-                let pat = pat.unwrap_or_else(|| Pattern {
-                    kind: PatternKind::Bind(key.0.clone()),
-                    span: key.1,
-                });
-                (key, pat)
-            });
-        let record = field
-            .separated_by(just(Token::Comma))
-            .allow_trailing()
-            .collect::<Vec<_>>()
-            .then(just(Token::DotDot).or_not())
-            .delimited_by(just(Token::LBrace), close(Token::RBrace))
-            .map(|(fields, open)| PatternKind::Record(fields, open.is_some()));
-
-        let call = just(Token::Ident("call"))
-            .ignore_then(
-                ident()
-                    .map(|name| if name.0 == "_" { None } else { Some(name) })
-                    .then(
-                        just(Token::Comma)
-                            .ignore_then(pattern.clone())
-                            .repeated()
-                            .collect::<Vec<Pattern>>(),
-                    )
-                    .then(just(Token::Comma).ignore_then(just(Token::DotDot)).or_not())
-                    .then_ignore(just(Token::Comma).or_not())
-                    .delimited_by(just(Token::LParen), close(Token::RParen)),
-            )
-            .map(|((action, args), rest)| PatternKind::Call(action, args, rest.is_some()));
-
-        let constructor =
-            select! { Token::Ident(name) if is_message_pattern(name) => name.to_string() }
-                .then(items.delimited_by(just(Token::LParen), close(Token::RParen)))
-                .map(|(name, args)| PatternKind::Message(name, args));
-
-        let name = select! { Token::Ident(name) => name }.map(|name: &str| match name {
-            "_" => PatternKind::Wildcard,
-            "noop" => PatternKind::Message("noop".to_string(), vec![]),
-            _ => PatternKind::Bind(name.to_string()),
-        });
-
-        choice((literal, list, record, call, constructor, name))
-            .map_with(|kind, e| Pattern {
-                kind,
-                span: Span::from(e.span()),
-            })
-            .labelled("a pattern")
-    })
-    .boxed()
-}
-
-/// A constructor written with parentheses and a fixed count in a pattern
-/// (`data(x)`, `timeout(d, m)`…): `call` has its own rule, `noop` is bare.
-fn is_message_pattern(name: &str) -> bool {
-    super::words::CONSTRUCTORS
-        .iter()
-        .any(|c| c.name == name && matches!(c.arity, super::words::Arity::Exactly(_)))
-}
+mod pattern;
+use pattern::pattern_parser;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::syntax::lexer::lex;
-
-    fn parse_ok(src: &str) -> Vec<Stmt> {
-        let (tokens, lex_errors) = lex(src);
-        assert!(lex_errors.is_empty());
-        let (stmts, errors) = parse(&tokens, src.len());
-        assert!(errors.is_empty(), "{src}: {errors:?}");
-        stmts
-    }
-
-    fn parse_errors(src: &str) -> Vec<ParseError> {
-        let (tokens, _) = lex(src);
-        parse(&tokens, src.len()).1
-    }
-
-    fn show(e: &Expr) -> String {
-        match &e.kind {
-            ExprKind::Int(n) => n.to_string(),
-            ExprKind::Name(n) => n.clone(),
-            ExprKind::Binary(op, l, r) => format!("({} {} {})", show(l), op.symbol(), show(r)),
-            ExprKind::Unary(UnOp::Neg, x) => format!("(-{})", show(x)),
-            ExprKind::Unary(UnOp::Not, x) => format!("(not {})", show(x)),
-            ExprKind::And(l, r) => format!("({} and {})", show(l), show(r)),
-            ExprKind::Or(l, r) => format!("({} or {})", show(l), show(r)),
-            ExprKind::Call(f, args) => format!(
-                "{}({})",
-                show(f),
-                args.iter().map(show).collect::<Vec<_>>().join(", ")
-            ),
-            ExprKind::Field(x, name) => format!("{}.{}", show(x), name.0),
-            ExprKind::Index(x, i) => format!("{}[{}]", show(x), show(i)),
-            ExprKind::Spread(x) => format!("..{}", show(x)),
-            other => format!("{other:?}"),
-        }
-    }
-
-    fn expr(src: &str) -> String {
-        match &parse_ok(src)[0].kind {
-            StmtKind::Expr(e) => show(e),
-            other => panic!("not an expression: {other:?}"),
-        }
-    }
-
-    #[test]
-    fn precedence() {
-        assert_eq!(expr("1 + 2 * 3"), "(1 + (2 * 3))");
-        assert_eq!(expr("1 - 2 - 3"), "((1 - 2) - 3)");
-        assert_eq!(expr("-a.b(c)[0]"), "(-a.b(c)[0])");
-        assert_eq!(
-            expr("not a == b and c or d"),
-            "(((not (a == b)) and c) or d)"
-        );
-        assert_eq!(expr("a < b == c > d"), "((a < b) == (c > d))");
-    }
-
-    #[test]
-    fn statements_split_on_newlines() {
-        let stmts = parse_ok("let a = 1\na = a + 1; print(a)\n");
-        assert_eq!(stmts.len(), 3);
-        assert!(matches!(stmts[1].kind, StmtKind::Assign(_, None, _)));
-    }
-
-    #[test]
-    fn declarations() {
-        let stmts = parse_ok(
-            r#"import passes
-fn square(x) { x * x }
-action add(n) { total = total + n }
-interest "writes" when call(write, _)
-observe "audit" when data({kind: "audit", ..})
-pass "writes" (msgs) { passes.batch(msgs, write_many) }"#,
-        );
-        assert_eq!(stmts.len(), 6);
-        assert!(matches!(&stmts[4].kind, StmtKind::Filter(f) if f.kind == FilterKind::Observe));
-    }
-
-    #[test]
-    fn match_and_patterns() {
-        let stmts = parse_ok(
-            r#"match m {
-  call(greet, who) if who != "" => 1,
-  call(_, ..) => 2
-  [a, b, ..rest] => 3
-  {k: 1, ..} => 4
-  data(-1) => 5
-  noop => 6
-  _ => 7
-}"#,
-        );
-        match &stmts[0].kind {
-            StmtKind::Expr(Expr {
-                kind: ExprKind::Match(_, arms),
-                ..
-            }) => assert_eq!(arms.len(), 7),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn recovers_and_reports_every_error() {
-        let errors = parse_errors("let = 1\nlet b = 2\nlet c = (1 +)\nprint(b)");
-        assert_eq!(errors.len(), 2, "{errors:?}");
-    }
-
-    #[test]
-    fn deep_nesting_is_refused_not_crashed() {
-        let src = "(".repeat(10_000);
-        let errors = parse_errors(&src);
-        assert_eq!(errors.len(), 1);
-        assert!(errors[0].context.as_deref().unwrap().contains("nested"));
-    }
-}
+mod tests;
