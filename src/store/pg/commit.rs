@@ -1,0 +1,302 @@
+//! A worker's commit: one transaction that first locks the leases its
+//! work depends on, then writes what was reported; a COMMIT whose answer
+//! was lost is looked up by its transaction id instead of written twice.
+
+use super::*;
+
+impl PgStore {
+    /// Writes what was reported in one transaction. Work that depends on a
+    /// row whose lease this worker lost (another worker took the item
+    /// over) is not written: the engine drops it (see [`Store::lost`]).
+    /// On an error, nothing here changed but that; a COMMIT whose answer
+    /// was lost comes back with what it would change, to check.
+    pub(super) fn try_commit(&mut self) -> Result<(), (postgres::Error, Option<Landed>)> {
+        macro_rules! pg {
+            ($e:expr) => {
+                $e.map_err(|e| (e, None))?
+            };
+        }
+        let worker = self.worker;
+        let lease = self.options.lease_ms;
+        let ms = self.session_start.elapsed().as_millis() as i64;
+        let steps = (self.steps - self.steps_reported) as i64;
+        let unclaimed = (self.unclaimed_total - self.unclaimed_reported) as i64;
+        let finished = self.finished;
+        let ops = &mut self.ops;
+        let mut tx = pg!(self.client.transaction());
+        let txid: i64 = pg!(tx.query_one("SELECT txid_current()", &[])).get(0);
+        let mut landed = Landed {
+            txid,
+            inserted: Vec::new(),
+            deleted: Vec::new(),
+            run: self.run,
+            ms,
+            lost: 0,
+            fresh: self.new_run.is_some(),
+        };
+        if let Some((script, hash)) = &self.new_run {
+            // A new run: what the store held belonged to the last one.
+            pg!(tx.batch_execute(
+                "DELETE FROM voyager.items; DELETE FROM voyager.topics; DELETE FROM voyager.state; DELETE FROM voyager.dead_letters;",
+            ));
+            let row = pg!(tx.query_one(
+                "INSERT INTO voyager.runs (script, source_hash, started) VALUES ($1, $2, $3) RETURNING id",
+                &[script, hash, &now_ms()],
+            ));
+            landed.run = Some(row.get(0));
+        }
+        if !landed.fresh {
+            // The leases this commit's work depends on, locked until it
+            // ends (rescues and takes skip locked rows). Work of a row
+            // another worker took over is not written: that worker does
+            // it (it ran here too, but none of it is kept).
+            let guarded = ops.guarded();
+            if !guarded.is_empty() {
+                let held: HashSet<i64> = pg!(tx.query(
+                    "SELECT id FROM voyager.items WHERE id = ANY($1) AND lease_owner = $2 ORDER BY id FOR UPDATE",
+                    &[&guarded, &worker],
+                ))
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+                let lost: HashSet<i64> =
+                    guarded.into_iter().filter(|r| !held.contains(r)).collect();
+                if !lost.is_empty() {
+                    self.lost += lost.len() as u64;
+                    let (items, keys) = ops.forget(&lost);
+                    let stored: HashMap<String, String> = if keys.is_empty() {
+                        HashMap::new()
+                    } else {
+                        pg!(tx.query(
+                            "SELECT key, value FROM voyager.state WHERE key = ANY($1)",
+                            &[&keys],
+                        ))
+                        .iter()
+                        .map(|r| (r.get(0), r.get(1)))
+                        .collect()
+                    };
+                    let state: Vec<(String, Option<String>)> = keys
+                        .into_iter()
+                        .map(|k| {
+                            let kept = ops.latest_state(&k).or_else(|| stored.get(&k).cloned());
+                            (k, kept)
+                        })
+                        .collect();
+                    let refused = ops.refused.get_or_insert_with(Lost::default);
+                    refused.items.extend(items);
+                    refused.state.extend(state);
+                }
+            }
+        }
+        let mut deletes: Vec<i64> = ops.drop_rows.clone();
+        {
+            let update = pg!(tx.prepare(
+                "UPDATE voyager.items SET form = 'node', state = $3, due_at = coalesce($4, due_at), body = $5,
+                 lease_until = voyager.now_ms() + $6
+                 WHERE id = $1 AND lease_owner = $2",
+            ));
+            let insert = pg!(tx.prepare(
+                "INSERT INTO voyager.items (form, body, state, due_at, attempts, lease_owner, lease_until)
+                 VALUES ('node', $1, $2, coalesce($3, voyager.now_ms()), 1, $4, voyager.now_ms() + $5)
+                 RETURNING id",
+            ));
+            let mut ids: Vec<u64> = ops.items.keys().copied().collect();
+            ids.sort_unstable();
+            for id in ids {
+                let row = if landed.fresh {
+                    None
+                } else {
+                    ops.rows.get(&id).copied()
+                };
+                match &ops.items[&id] {
+                    Pending::Put { state, due, json } => match row {
+                        Some(row) => {
+                            let n = pg!(tx.execute(
+                                &update,
+                                &[&row, &worker, &state.name(), due, json, &lease],
+                            ));
+                            if n == 0 {
+                                landed.lost += 1;
+                            }
+                        }
+                        None => {
+                            let r = pg!(tx
+                                .query_one(&insert, &[json, &state.name(), due, &worker, &lease],));
+                            landed.inserted.push((id, r.get(0)));
+                        }
+                    },
+                    Pending::Delete => {
+                        if let Some(row) = row {
+                            deletes.push(row);
+                            landed.deleted.push(id);
+                        }
+                    }
+                }
+            }
+        }
+        if !deletes.is_empty() {
+            deletes.sort_unstable();
+            let n = pg!(tx.execute(
+                "DELETE FROM voyager.items WHERE id = ANY($1) AND lease_owner = $2",
+                &[&deletes, &worker],
+            ));
+            landed.lost += (deletes.len() as u64).saturating_sub(n);
+        }
+        if !ops.topics.is_empty() {
+            let push =
+                pg!(tx.prepare(
+                    "INSERT INTO voyager.topics (topic, message, owner) VALUES ($1, $2, $3)",
+                ));
+            let clear =
+                pg!(tx.prepare("DELETE FROM voyager.topics WHERE topic = $1 AND owner = $2"));
+            for (op, _) in &ops.topics {
+                match op {
+                    TopicOp::Push(t, m) => pg!(tx.execute(&push, &[t, m, &worker])),
+                    TopicOp::Clear(t) => pg!(tx.execute(&clear, &[t, &worker])),
+                };
+            }
+        }
+        if !ops.dead.is_empty() {
+            let dead = pg!(tx.prepare(
+                "INSERT INTO voyager.dead_letters (message, code, error, attempts, at) VALUES ($1, $2, $3, $4, $5)",
+            ));
+            let now = now_ms();
+            for (m, code, error, attempts, _) in &ops.dead {
+                pg!(tx.execute(&dead, &[m, code, error, attempts, &now]));
+            }
+        }
+        if !ops.state.is_empty() {
+            let state = pg!(tx.prepare(
+                "INSERT INTO voyager.state (key, value) VALUES ($1, $2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            ));
+            // In the order written: the last write of a key stays.
+            let mut writes: Vec<(&String, &(u64, String))> =
+                ops.state.iter().map(|((k, _), v)| (k, v)).collect();
+            writes.sort_by_key(|(_, (seq, _))| *seq);
+            for (k, (_, v)) in writes {
+                pg!(tx.execute(&state, &[k, v]));
+            }
+        }
+        if let Some(run) = landed.run {
+            pg!(tx.execute(
+                "UPDATE voyager.runs SET steps = steps + $2, run_ms = run_ms + $3, unclaimed = unclaimed + $4,
+                 finished = CASE WHEN $5 THEN coalesce(finished, $6) ELSE finished END WHERE id = $1",
+                &[&run, &steps, &(ms - self.ms_reported), &unclaimed, &finished, &now_ms()],
+            ));
+        }
+        match tx.commit() {
+            Ok(()) => {
+                self.landed(landed);
+                Ok(())
+            }
+            Err(e) => Err((e, Some(landed))),
+        }
+    }
+
+    /// A commit landed: what it wrote is no longer pending.
+    pub(super) fn landed(&mut self, landed: Landed) {
+        let ops = &mut self.ops;
+        if landed.fresh {
+            ops.rows.clear();
+            ops.origin.clear();
+        }
+        for (id, row) in landed.inserted {
+            ops.rows.insert(id, row);
+            ops.origin.remove(&id);
+        }
+        for id in landed.deleted {
+            ops.rows.remove(&id);
+        }
+        ops.items.clear();
+        ops.drop_rows.clear();
+        ops.topics.clear();
+        ops.dead.clear();
+        ops.state.clear();
+        ops.step = None;
+        self.lost += landed.lost;
+        self.run = landed.run;
+        self.new_run = None;
+        self.steps_reported = self.steps;
+        self.ms_reported = landed.ms;
+        self.unclaimed_reported = self.unclaimed_total;
+        self.finished = false;
+        self.since_commit = 0;
+        self.last_commit = Instant::now();
+    }
+
+    /// Whether the transaction `txid` committed (its COMMIT's answer was
+    /// lost with the connection).
+    pub(super) fn committed(&mut self, txid: i64) -> Result<bool, StoreError> {
+        loop {
+            let status: Option<String> = self
+                .retrying(|c| c.query_one("SELECT txid_status($1)", &[&txid]))?
+                .get(0);
+            match status.as_deref() {
+                Some("committed") => return Ok(true),
+                Some("in progress") => std::thread::sleep(Duration::from_millis(20)),
+                _ => return Ok(false),
+            }
+        }
+    }
+
+    /// Commits what was reported; a lost connection is reconnected and the
+    /// commit tried again (unless it landed), as is a deadlock.
+    pub(super) fn commit_now(&mut self) -> Result<(), String> {
+        let mut tries = 0;
+        loop {
+            let (e, sent) = match self.try_commit() {
+                Ok(()) => return Ok(()),
+                Err(failed) => failed,
+            };
+            tries += 1;
+            let text = || {
+                format!(
+                    "cannot write the PostgreSQL store {}: {}",
+                    display_url(&self.url),
+                    pg_text(&e)
+                )
+            };
+            if connection_lost(&e) {
+                let extra: Vec<i64> = sent
+                    .as_ref()
+                    .map(|l| l.inserted.iter().map(|(_, row)| *row).collect())
+                    .unwrap_or_default();
+                self.reconnect_keeping(&e, &extra)
+                    .map_err(|err| err.message)?;
+                if let Some(sent) = sent {
+                    if self.committed(sent.txid).map_err(|err| err.message)? {
+                        self.landed(sent);
+                        return Ok(());
+                    }
+                }
+                continue;
+            }
+            let transient = e.code().is_some_and(|c| {
+                *c == postgres::error::SqlState::T_R_DEADLOCK_DETECTED
+                    || *c == postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
+            });
+            if !transient || tries >= 10 {
+                return Err(text());
+            }
+        }
+    }
+
+    pub(super) fn fail(&mut self, why: String) {
+        if self.failure.is_none() {
+            self.failure = Some(why);
+        }
+    }
+
+    pub(super) fn clean(&self) -> bool {
+        self.ops.items.is_empty()
+            && self.ops.drop_rows.is_empty()
+            && self.ops.topics.is_empty()
+            && self.ops.dead.is_empty()
+            && self.ops.state.is_empty()
+            && self.new_run.is_none()
+            && !self.finished
+            && self.steps == self.steps_reported
+            && self.unclaimed_total == self.unclaimed_reported
+    }
+}
