@@ -781,8 +781,31 @@ fn pause_and_resume_everything_or_one_action() {
     assert_eq!((r.status, r.code().as_str()), (404, "E0503"), "{}", r.text);
     let r = s.post("/v1/pause", &json!({"action": 1}));
     assert_eq!((r.status, r.code().as_str()), (400, "E0500"), "{}", r.text);
+    // A misspelt key is refused, not taken as "pause everything".
+    let r = s.post("/v1/pause", &json!({"acton": "double"}));
+    assert_eq!((r.status, r.code().as_str()), (400, "E0500"), "{}", r.text);
+    assert_eq!(s.get("/v1/pause").json()["all"], false);
     let r = s.client().request("POST", "/v1/resume", &[], b"");
     assert_eq!(r.status, 200, "{}", r.text);
+}
+
+#[test]
+fn a_paused_call_waiting_for_its_resource_does_not_start() {
+    let script = "action hold(n) limit 1 { seq([delay(300ms), data(n)]) }\n";
+    let s = Server::start_in(TempDir::new("pause-turn"), script, &[], &[]);
+    let first = id_of(&s.submit("call(hold, 1)"));
+    let second = id_of(&s.submit("call(hold, 2)"));
+    s.wait_for(second, &["resource"]);
+    let r = s.post("/v1/pause", &json!({"action": "hold"}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(s.wait_for(first, &["done"])["result"], json!([1]));
+    // Its turn came while paused: it waits (unpaused, it would end 300ms
+    // after the first).
+    std::thread::sleep(Duration::from_millis(1200));
+    let item = s.get(&format!("/v1/items/{second}")).json();
+    assert_ne!(item["state"], "done", "{item}");
+    s.post("/v1/resume", &json!({"action": "hold"}));
+    assert_eq!(s.wait_for(second, &["done"])["result"], json!([2]));
 }
 
 #[test]

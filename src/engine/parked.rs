@@ -124,6 +124,7 @@ impl Parked {
     pub fn remove(&mut self, id: u64) -> Option<Item> {
         let (_, item) = self.items.remove(&id)?;
         self.owners.retain(|_, owner| *owner != id);
+        self.on_resource.remove(&id);
         Some(item)
     }
 

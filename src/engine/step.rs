@@ -145,6 +145,12 @@ impl<Q: MainQueue> Engine<Q> {
                 let at = self.clock.now().saturating_add(super::PAUSE_RECHECK_MS);
                 Outcome::Blocked(Node::Call { action, args }, Wait::until(at))
             }
+            // A call waiting for its resource has not started either: it
+            // waits out the pause, keeping its place in line.
+            Node::Turn(t) if self.paused.contains(&t.action.id) => {
+                let at = self.clock.now().saturating_add(super::PAUSE_RECHECK_MS);
+                Outcome::Blocked(Node::Turn(t), Wait::until(at))
+            }
             Node::Call { action, args } => self.run_call(action, args, 0),
             Node::Running(r) => match self.finished_jobs.remove(&r.job) {
                 Some(outcome) => {

@@ -213,6 +213,8 @@ fn node_size(node: &Node, limit: usize) -> usize {
             }
             Node::Void(inner) => stack.push(inner),
             Node::Timeout(t) => stack.push(&t.inner),
+            // What a limited call returned, run while it holds its resource.
+            Node::Hold(h) => stack.push(&h.inner),
             Node::Wrap(w) => {
                 count += w.collected.len();
                 stack.push(&w.inner);

@@ -324,6 +324,10 @@ fn pause_target(body: Result<Bytes, BytesRejection>) -> Result<Option<String>, A
     let Json::Object(map) = &j else {
         return Err(bad());
     };
+    // A misspelt key would otherwise pause everything.
+    if map.keys().any(|k| k != "action") {
+        return Err(bad());
+    }
     match map.get("action") {
         None | Some(Json::Null) => Ok(None),
         Some(Json::String(name)) => Ok(Some(name.clone())),

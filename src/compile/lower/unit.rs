@@ -44,15 +44,22 @@ impl Compiler<'_> {
                 LimitPart::Limit(n, span) => match u32::try_from(*n) {
                     Ok(n) if n > 0 => spec.concurrency = Some(n),
                     _ => {
-                        self.error(
+                        self.error(if *n > 0 {
+                            Diagnostic::error(
+                                codes::BAD_LIMIT,
+                                format!("`limit {n}` is too large"),
+                                self.loc(*span),
+                            )
+                            .label(format!("a limit is at most {}", u32::MAX))
+                        } else {
                             Diagnostic::error(
                                 codes::BAD_LIMIT,
                                 format!("`limit {n}` would let no call of `{}` run", f.name.0),
                                 self.loc(*span),
                             )
                             .label("a limit must be at least 1")
-                            .hint("`limit 1` runs the calls one at a time"),
-                        );
+                            .hint("`limit 1` runs the calls one at a time")
+                        });
                         ok = false;
                     }
                 },
@@ -66,6 +73,17 @@ impl Compiler<'_> {
                     let count = u32::try_from(*n).ok().filter(|n| *n > 0);
                     match (count, period) {
                         (Some(count), Some(period)) => spec.rate = Some(Rate { count, period }),
+                        (None, _) if *n > 0 => {
+                            self.error(
+                                Diagnostic::error(
+                                    codes::BAD_LIMIT,
+                                    format!("`rate {n}/{}` is too large", unit.0),
+                                    self.loc(*span),
+                                )
+                                .label(format!("a rate is at most {} a period", u32::MAX)),
+                            );
+                            ok = false;
+                        }
                         (None, _) => {
                             self.error(
                                 Diagnostic::error(
