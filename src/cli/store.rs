@@ -261,20 +261,15 @@ pub fn requeue(args: &RequeueArgs) -> u8 {
     };
     match requeued {
         Ok((done, missing)) => {
+            let store = shown(&args.store);
             for id in &missing {
-                eprintln!("error: {} has no dead letter #{id}", shown(&args.store));
+                eprintln!("error: {store} has no dead letter #{id}");
             }
             print!(
-                "requeued {} dead letter(s) in {}; `voyager run --store {} SCRIPT` runs them\n",
+                "requeued {} dead letter(s) in {store}; `voyager run --store {store} SCRIPT` runs them\n",
                 done.len(),
-                shown(&args.store),
-                shown(&args.store)
             );
-            if missing.is_empty() {
-                exit::OK
-            } else {
-                exit::DEAD_LETTERS
-            }
+            some_missing(&missing)
         }
         Err(e) => fail(&e),
     }
@@ -287,20 +282,22 @@ pub fn cancel(args: &CancelArgs) -> u8 {
     }
     match report::cancel(&args.store, &args.ids) {
         Ok((done, missing)) => {
+            let store = shown(&args.store);
             for id in &missing {
-                eprintln!("error: {} has no unfinished item #{id}", shown(&args.store));
+                eprintln!("error: {store} has no unfinished item #{id}");
             }
-            print!(
-                "cancelled {} item(s) in {}\n",
-                done.len(),
-                shown(&args.store)
-            );
-            if missing.is_empty() {
-                exit::OK
-            } else {
-                exit::DEAD_LETTERS
-            }
+            print!("cancelled {} item(s) in {store}\n", done.len());
+            some_missing(&missing)
         }
         Err(e) => fail(&e),
+    }
+}
+
+/// The status of a command given ids: 1 if some were not found.
+fn some_missing(missing: &[i64]) -> u8 {
+    if missing.is_empty() {
+        exit::OK
+    } else {
+        exit::DEAD_LETTERS
     }
 }

@@ -486,17 +486,7 @@ impl Side {
     pub fn counts(&self) -> Json {
         let t = self.tracker.borrow();
         let mut by_state = serde_json::Map::new();
-        for state in [
-            "queued",
-            "timer",
-            "retry",
-            "job",
-            "resource",
-            "topic",
-            "done",
-            "dead",
-            "cancelled",
-        ] {
+        for state in super::STATES {
             by_state.insert(state.to_string(), json!(0));
         }
         for s in t.subs.values() {

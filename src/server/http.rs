@@ -371,18 +371,6 @@ fn limit(query: &HashMap<String, String>) -> Result<usize, ApiError> {
     }
 }
 
-const STATES: &[&str] = &[
-    "queued",
-    "timer",
-    "retry",
-    "job",
-    "resource",
-    "topic",
-    "done",
-    "dead",
-    "cancelled",
-];
-
 async fn items(
     State(app): State<App>,
     Query(query): Query<HashMap<String, String>>,
@@ -390,13 +378,13 @@ async fn items(
     let limit = limit(&query)?;
     let state = match query.get("state") {
         None => None,
-        Some(s) => match STATES.iter().find(|k| **k == s.as_str()) {
+        Some(s) => match super::STATES.iter().find(|k| **k == s.as_str()) {
             Some(k) => Some(*k),
             None => {
                 return Err(ApiError::new(
                     400,
                     codes::API_BAD_REQUEST,
-                    format!("state must be one of {}", STATES.join(", ")),
+                    format!("state must be one of {}", super::STATES.join(", ")),
                 ))
             }
         },

@@ -27,6 +27,20 @@ mod status {
     pub const OUTPUT: u8 = 74;
 }
 
+/// The states an item is in, as the API, `/metrics` and the dashboard
+/// name them.
+const STATES: &[&str] = &[
+    "queued",
+    "timer",
+    "retry",
+    "job",
+    "resource",
+    "topic",
+    "done",
+    "dead",
+    "cancelled",
+];
+
 /// How the server is run.
 pub struct Options {
     pub listen: SocketAddr,

@@ -132,21 +132,16 @@ impl Sub {
                 json!({"item": id, "state": state.name(), "tree": tree_json(tree)})
             })
             .collect();
-        json!({
-            "id": self.id,
-            "state": self.state(),
-            "origin": self.origin.name(),
-            "created": self.created,
-            "finished": self.finished,
-            "message": self.message.as_ref().map(|m| m.display()),
-            "tree": self.message.as_ref().map(|m| tree_json(m)),
-            "live": live,
-            "in_topics": self.in_topics,
-            "attempts": self.attempts,
-            "error": self.error_json(),
-            "result": self.results,
-            "more_results": self.more_results,
-        })
+        // The summary's fields, with the whole message rather than its
+        // first 200 bytes.
+        let mut j = self.summary();
+        j["message"] = json!(self.message.as_ref().map(|m| m.display()));
+        j["tree"] = json!(self.message.as_ref().map(|m| tree_json(m)));
+        j["live"] = json!(live);
+        j["in_topics"] = json!(self.in_topics);
+        j["result"] = json!(self.results);
+        j["more_results"] = json!(self.more_results);
+        j
     }
 }
 

@@ -40,6 +40,21 @@ pub enum Sync {
     Step,
 }
 
+impl Sync {
+    /// Whether a group of `since_commit` steps, the last commit
+    /// `last_commit` ago, is due to be committed (the clock is read once
+    /// every 16 steps).
+    pub fn due(self, since_commit: u32, last_commit: Instant) -> bool {
+        match self {
+            Sync::Step => true,
+            Sync::Interval => {
+                since_commit >= GROUP_STEPS
+                    || (since_commit.is_multiple_of(16) && last_commit.elapsed() >= GROUP_TIME)
+            }
+        }
+    }
+}
+
 /// Steps in one group commit at most.
 const GROUP_STEPS: u32 = 1024;
 /// The longest a change waits for its commit.
@@ -492,14 +507,7 @@ impl Store for SqliteStore {
     fn step_end(&mut self, steps: u64) -> bool {
         self.steps = steps;
         self.since_commit += 1;
-        match self.sync {
-            Sync::Step => true,
-            Sync::Interval => {
-                self.since_commit >= GROUP_STEPS
-                    || (self.since_commit.is_multiple_of(16)
-                        && self.last_commit.elapsed() >= GROUP_TIME)
-            }
-        }
+        self.sync.due(self.since_commit, self.last_commit)
     }
 
     fn commit(&mut self) {

@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 use postgres::{Client, NoTls};
 
 use super::open::{StoreError, EXIT_SCRIPT_CHANGED, EXIT_UNUSABLE};
-use super::{RunInfo, Sync, TopicOp, GROUP_STEPS, GROUP_TIME};
+use super::{RunInfo, Sync, TopicOp};
 use crate::codes;
 use crate::engine::node::Node;
 use crate::engine::serial;
@@ -600,14 +600,7 @@ impl Store for PgStore {
         self.ops.step = None;
         self.steps = steps;
         self.since_commit += 1;
-        match self.options.sync {
-            Sync::Step => true,
-            Sync::Interval => {
-                self.since_commit >= GROUP_STEPS
-                    || (self.since_commit.is_multiple_of(16)
-                        && self.last_commit.elapsed() >= GROUP_TIME)
-            }
-        }
+        self.options.sync.due(self.since_commit, self.last_commit)
     }
 
     fn commit(&mut self) {
