@@ -623,6 +623,10 @@ impl Vm {
         Ok(items.len())
     }
 
+    /// The top value, taken off. The compiler balances every push with a
+    /// pop, so the stack is never empty here; if a compiler bug ever made
+    /// it so, the value is nil rather than a crash of the whole run (the
+    /// differential and mutation tests would show the wrong output).
     fn pop(&mut self) -> Value {
         self.stack.pop().unwrap_or_default()
     }
