@@ -110,6 +110,18 @@ impl Server {
         self.post("/v1/messages", &json!({ "message": message }))
     }
 
+    /// Submits `text` and asserts the status and error code it gets.
+    fn refuses(&self, text: &str, status: u16, code: &str) -> Reply {
+        let r = self.submit(text);
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (status, code),
+            "{text}: {}",
+            r.text
+        );
+        r
+    }
+
     /// Polls item `id` until `done(state)` or a generous deadline.
     fn wait_for(&self, id: u64, want: &[&str]) -> Json {
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -322,13 +334,7 @@ fn bad_requests_get_400_with_a_diagnostic() {
         "1 + 2",
         "call(double, 1)\ncall(double, 2)",
     ] {
-        let r = s.submit(text);
-        assert_eq!(
-            (r.status, r.code().as_str()),
-            (400, "E0501"),
-            "{text}: {}",
-            r.text
-        );
+        s.refuses(text, 400, "E0501");
     }
     // A runaway expression stops at --max-instructions.
     let r = s.submit("{ let n = 0; while true { n += 1 }; call(double, n) }");
@@ -431,25 +437,13 @@ fn native_actions_are_refused_unless_allowed() {
         "catch(call(double, 1), sh)",
         "ensure(call(double, 1), call(sh, \"rm -rf /\"))",
     ] {
-        let r = s.submit(text);
-        assert_eq!(
-            (r.status, r.code().as_str()),
-            (403, "E0502"),
-            "{text}: {}",
-            r.text
-        );
+        s.refuses(text, 403, "E0502");
     }
     let r = s.post("/v1/call/sh", &json!(["echo hi"]));
     assert_eq!((r.status, r.code().as_str()), (403, "E0502"));
     // The server's environment and command line are not a request's to read.
     for text in ["data(env(\"HOME\"))", "data(args())"] {
-        let r = s.submit(text);
-        assert_eq!(
-            (r.status, r.code().as_str()),
-            (403, "E0502"),
-            "{text}: {}",
-            r.text
-        );
+        s.refuses(text, 403, "E0502");
     }
     // Nested deeper than the check looks: refused, not let through.
     let deep = format!("{}call(double, 1){}", "seq([".repeat(300), "])".repeat(300));
@@ -506,13 +500,7 @@ fn native_actions_cannot_be_smuggled_in_as_values() {
         "call(apply, fn(x) { home() }, 1)",
         "call(apply, home, 1)",
     ] {
-        let r = s.submit(text);
-        assert_eq!(
-            (r.status, r.code().as_str()),
-            (403, "E0502"),
-            "{text}: {}",
-            r.text
-        );
+        s.refuses(text, 403, "E0502");
     }
     // A script's global is not a request's to change.
     for text in [
@@ -520,13 +508,7 @@ fn native_actions_cannot_be_smuggled_in_as_values() {
         "call(apply, fn(x) { cmd = x }, \"rm -rf /\")",
         "call(apply, fn(x) { tools.deploy = x }, 1)",
     ] {
-        let r = s.submit(text);
-        assert_eq!(
-            (r.status, r.code().as_str()),
-            (403, "E0502"),
-            "{text}: {}",
-            r.text
-        );
+        let r = s.refuses(text, 403, "E0502");
         assert!(r.text.contains("assign"), "{}", r.text);
     }
     // The JSON form of values in POST /v1/call: functions, actions and
@@ -575,13 +557,7 @@ fn a_request_is_bounded_in_memory() {
         "data(range(100000000))",
         "data(map(range(10000000), fn(i) { [i, i] }))",
     ] {
-        let r = s.submit(text);
-        assert_eq!(
-            (r.status, r.code().as_str()),
-            (400, "E0211"),
-            "{text}: {}",
-            r.text
-        );
+        s.refuses(text, 400, "E0211");
     }
     // The server goes on, and what fits runs.
     let id = id_of(&s.submit("data(len(range(1000)))"));
