@@ -785,6 +785,33 @@ fn a_paused_call_waiting_for_its_resource_does_not_start() {
 }
 
 #[test]
+fn the_scripts_parameters_follow_the_double_dash() {
+    let script = "let target = param(\"target\")\nlet port = flag(\"port\", 80)\naction where() { \"{target}:{port}\" }\n";
+    let s = Server::start_in(
+        TempDir::new("params"),
+        script,
+        &["--", "prod", "--port", "8080"],
+        &[],
+    );
+    let r = s.post("/v1/call/where", &json!([]));
+    assert_eq!(r.json()["result"], json!(["prod:8080"]), "{}", r.text);
+    // A required parameter missing: a usage error before the server starts.
+    let dir = TempDir::new("params-missing");
+    let path = dir.0.join("api.vy");
+    std::fs::write(&path, script).expect("write the script");
+    let out = Command::new(env!("CARGO_BIN_EXE_voyager"))
+        .args(["--color", "never", "serve"])
+        .arg(&path)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("voyager serve runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("target"), "{stderr}");
+}
+
+#[test]
 fn a_message_in_the_dead_letters_json_form_is_taken() {
     let s = Server::start("json-form", &[]);
     let m = json!({"seq": [{"call": {"action": "double", "args": [21]}}, {"data": 2}]});

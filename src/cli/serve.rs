@@ -74,6 +74,9 @@ pub struct ServeArgs {
     /// The first retry wait (doubling, capped at 30s), e.g. 100ms or 2s.
     #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = parse_duration)]
     pub backoff: i64,
+    /// The script's parameters, after `--`, as for `voyager run`.
+    #[arg(last = true, value_name = "WORDS")]
+    pub params: Vec<String>,
 }
 
 pub fn serve(args: &ServeArgs, color: bool) -> u8 {
@@ -156,7 +159,16 @@ fn load(
         store::load_state(&mut v, opened)?;
     }
     v.engine.vm.fuel_limit = Some(args.max_instructions);
-    match v.load(name, text, dir.as_deref()) {
+    let loaded = match v.compile(name, text, dir.as_deref()) {
+        // The words after `--` are bound before the top level runs; a
+        // missing one (or `-- --help`) ends here, before the server starts.
+        Ok(units) => match super::params_status(&mut v, &args.params, name, color) {
+            Some(status) => return Err(status),
+            None => v.install_units(units),
+        },
+        Err(diags) => Err(LoadError::Compile(diags)),
+    };
+    match loaded {
         Ok(()) => {}
         Err(LoadError::Compile(diags)) => {
             report(&v, &diags, color);
