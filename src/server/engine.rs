@@ -396,11 +396,17 @@ impl Side {
                     return Err(ApiError::new(
                         409,
                         codes::API_FINISHED,
-                        format!(
-                            "item #{id} has finished ({}): there is nothing to cancel",
-                            sub.state()
-                        ),
-                    ))
+                        match sub.state() {
+                            // Its messages wait in a topic, for a pass's
+                            // batch: they are the topic's now.
+                            "topic" => format!(
+                                "item #{id} has run; what is left of it waits in a topic for its pass, and is not cancelled by item"
+                            ),
+                            state => format!(
+                                "item #{id} has finished ({state}): there is nothing to cancel"
+                            ),
+                        },
+                    ));
                 }
                 Some(_) => {}
             }
