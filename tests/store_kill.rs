@@ -35,6 +35,18 @@ fn run_once(
     args: &[&str],
     kill_after: Option<Duration>,
 ) -> Option<i32> {
+    run_once_with(dir, script, out, args, kill_after, &[])
+}
+
+/// [`run_once`] with environment variables set for the run.
+fn run_once_with(
+    dir: &Path,
+    script: &str,
+    out: &Path,
+    args: &[&str],
+    kill_after: Option<Duration>,
+    envs: &[(&str, &str)],
+) -> Option<i32> {
     let out = OpenOptions::new()
         .create(true)
         .append(true)
@@ -44,6 +56,7 @@ fn run_once(
         .arg("run")
         .args(args)
         .args(["--store", "run.db", script])
+        .envs(envs.iter().copied())
         .current_dir(dir)
         .stdout(out)
         .stderr(Stdio::null())
@@ -308,9 +321,10 @@ fn a_pass_killed_mid_run_keeps_its_batch() {
         dir.join("pass.vy"),
         r#"action item(x) { print("item {x}") }
 interest "t" when call(item, _)
+let spin = env("VOYAGER_TEST_SPIN", 1500000)
 pass "t" (msgs) {
   let s = 0
-  for j in range(1500000) { s = s + j }
+  for j in range(spin) { s = s + j }
   msgs
 }
 call(item, 1)
@@ -319,8 +333,18 @@ call(item, 2)
     )
     .expect("script written");
     let out = dir.join("out.txt");
+    // The first run's pass spins far longer than the kill leaves it (on a
+    // quiet machine 1,500,000 turns ended before it); the resumed run's
+    // pass ends.
     assert_eq!(
-        run_once(&dir, "pass.vy", &out, &[], Some(Duration::from_millis(700))),
+        run_once_with(
+            &dir,
+            "pass.vy",
+            &out,
+            &[],
+            Some(Duration::from_millis(700)),
+            &[("VOYAGER_TEST_SPIN", "2000000000")]
+        ),
         None,
         "the pass is still running when killed"
     );
