@@ -7,10 +7,9 @@
 //! order), so a call's follow-up messages are covered too; data at its
 //! front comes out (a `then` collects it).
 
-use std::collections::VecDeque;
 use std::rc::Rc;
 
-use super::node::{self, finish_seq, Failure, Node, WrapNode};
+use super::node::{self, Failure, Node, WrapNode};
 use super::queue::MainQueue;
 use super::step::split_rest;
 use super::{Engine, Outcome};
@@ -46,19 +45,7 @@ impl<Q: MainQueue> Engine<Q> {
         out: Vec<Node>,
         rest: Option<Node>,
     ) -> Outcome {
-        let mut queue = VecDeque::new();
-        for n in out.into_iter().chain(rest) {
-            match n {
-                Node::Seq(inner) => node::append(&mut queue, *inner),
-                other => queue.push_back(other),
-            }
-        }
-        let mut nodes = Vec::new();
-        finish_seq(queue, &mut nodes);
-        let work = match nodes.last() {
-            Some(Node::Data(_)) | None => None,
-            Some(_) => nodes.pop(),
-        };
+        let (nodes, work) = node::results(out.into_iter().chain(rest));
         // `nodes` is the data that came to the front.
         let mut out = Vec::new();
         if let Wrap::Then(_) = w.wrap {

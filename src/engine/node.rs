@@ -456,3 +456,22 @@ pub fn result_messages(result: Value, out: &mut Vec<Node>) {
         other => out.push(Node::Data(other)),
     }
 }
+
+/// Nodes in `seq` order: the data at their front, and the work left (if
+/// any) as one node.
+pub fn results(nodes: impl IntoIterator<Item = Node>) -> (Vec<Node>, Option<Node>) {
+    let mut queue = VecDeque::new();
+    for n in nodes {
+        match n {
+            Node::Seq(inner) => append(&mut queue, *inner),
+            other => queue.push_back(other),
+        }
+    }
+    let mut out = Vec::new();
+    finish_seq(queue, &mut out);
+    let work = match out.last() {
+        Some(Node::Data(_)) | None => None,
+        Some(_) => out.pop(),
+    };
+    (out, work)
+}

@@ -18,10 +18,10 @@
 //! `action.limits` first, and creates the table at the first limited call.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
-use super::node::{self, finish_seq, Node};
+use super::node::{self, Node};
 use super::queue::MainQueue;
 use super::{DeadLetter, Engine, Outcome, Wait};
 use crate::vm::error::{codes, RuntimeError};
@@ -482,7 +482,7 @@ impl<Q: MainQueue> Engine<Q> {
                 if std::mem::take(&mut h.own) && matches!(rest, Some(Node::Retry(_))) {
                     return Outcome::Stepped { out, rest };
                 }
-                let (data, work) = results(out.into_iter().chain(rest));
+                let (data, work) = node::results(out.into_iter().chain(rest));
                 match work {
                     Some(work) => {
                         h.inner = work;
@@ -591,7 +591,7 @@ pub(super) fn release(node: &mut Node) {
 /// runs inside the hold (in order, as at the head of a `seq`). A call that
 /// returned nothing to run gives its resource back at once.
 fn hold(lease: Lease, action: Rc<ActionDef>, key: Rc<str>, out: Vec<Node>) -> Outcome {
-    let (data, work) = results(out);
+    let (data, work) = node::results(out);
     match work {
         Some(inner) => Outcome::Stepped {
             out: data,
@@ -608,23 +608,4 @@ fn hold(lease: Lease, action: Rc<ActionDef>, key: Rc<str>, out: Vec<Node>) -> Ou
             rest: None,
         },
     }
-}
-
-/// Nodes in `seq` order: the data at their front, and the work left (if
-/// any) as one node.
-fn results(nodes: impl IntoIterator<Item = Node>) -> (Vec<Node>, Option<Node>) {
-    let mut queue = VecDeque::new();
-    for n in nodes {
-        match n {
-            Node::Seq(inner) => node::append(&mut queue, *inner),
-            other => queue.push_back(other),
-        }
-    }
-    let mut out = Vec::new();
-    finish_seq(queue, &mut out);
-    let work = match out.last() {
-        Some(Node::Data(_)) | None => None,
-        Some(_) => out.pop(),
-    };
-    (out, work)
 }

@@ -339,20 +339,25 @@ async fn pause(
     State(app): State<App>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<JsonBody<Json>, ApiError> {
-    let action = pause_target(body)?;
-    Ok(JsonBody(
-        app.ask(move |side| side.pause(action.as_deref(), true))
-            .await??,
-    ))
+    set_paused(app, body, true).await
 }
 
 async fn resume(
     State(app): State<App>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<JsonBody<Json>, ApiError> {
+    set_paused(app, body, false).await
+}
+
+/// Pauses (`paused`) or resumes everything or the action the body names.
+async fn set_paused(
+    app: App,
+    body: Result<Bytes, BytesRejection>,
+    paused: bool,
+) -> Result<JsonBody<Json>, ApiError> {
     let action = pause_target(body)?;
     Ok(JsonBody(
-        app.ask(move |side| side.pause(action.as_deref(), false))
+        app.ask(move |side| side.pause(action.as_deref(), paused))
             .await??,
     ))
 }
