@@ -33,6 +33,7 @@ impl Vm {
             Op::PopUnder => {
                 let top = self.pop();
                 let n = self.stack.len() - a;
+                debug_assert!(n >= base, "POP_UNDER below the frame's locals");
                 self.stack.truncate(n);
                 self.stack.push(top);
             }
