@@ -359,6 +359,20 @@ impl Vm {
     /// The hot loop. Each arm is short; the opcodes a typical action body
     /// rarely runs are in [`Vm::cold_op`], so this function stays small.
     fn dispatch(&mut self, stop_at: usize, op_ip: &mut usize) -> Result<Value, RuntimeError> {
+        // An error leaves through `tri!`, which records the instruction it
+        // came from (for its place and trace); the loop itself does not
+        // store it on every instruction.
+        macro_rules! tri {
+            ($at:expr, $e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(e) => {
+                        *op_ip = $at;
+                        return Err(e);
+                    }
+                }
+            };
+        }
         let frame = *self.frames.last().expect("a frame to run");
         let mut next = Rc::as_ptr(self.closure_at(frame.base()));
         let mut ip = frame.ip();
@@ -380,7 +394,6 @@ impl Vm {
             let consts = &chunk.consts[..];
             loop {
                 let at = ip;
-                *op_ip = at;
                 let byte = code[at];
                 let op = Op::ALL[byte as usize];
                 ip += Op::SIZES[byte as usize] as usize;
@@ -458,7 +471,7 @@ impl Vm {
                                 continue;
                             }
                         }
-                        self.binary(op)?;
+                        tri!(at, self.binary(op));
                     }
                     Op::Lt | Op::Le | Op::Gt | Op::Ge => {
                         if let [.., Value::Int(x), Value::Int(y)] = self.stack[..] {
@@ -476,7 +489,7 @@ impl Vm {
                             }
                             continue;
                         }
-                        self.binary(op)?;
+                        tri!(at, self.binary(op));
                     }
                     Op::AddConst | Op::SubConst => {
                         let k = &consts[chunk.read_u16(at + 1) as usize];
@@ -491,7 +504,10 @@ impl Vm {
                             }
                         }
                         self.stack.push(Value::of_const(k));
-                        self.binary(if op == Op::AddConst { Op::Add } else { Op::Sub })?;
+                        tri!(
+                            at,
+                            self.binary(if op == Op::AddConst { Op::Add } else { Op::Sub })
+                        );
                     }
                     Op::LtJump | Op::LeJump | Op::GtJump | Op::GeJump => {
                         let holds = if let [.., Value::Int(x), Value::Int(y)] = self.stack[..] {
@@ -511,7 +527,7 @@ impl Vm {
                                 Op::GtJump => Op::Gt,
                                 _ => Op::Ge,
                             };
-                            self.binary(compare)?;
+                            tri!(at, self.binary(compare));
                             self.pop().is_truthy()
                         };
                         if !holds {
@@ -521,7 +537,7 @@ impl Vm {
                     Op::Jump => {
                         let target = chunk.read_u32(at + 1) as usize;
                         if target < ip {
-                            self.burn_fuel()?;
+                            tri!(at, self.burn_fuel());
                         }
                         ip = target;
                     }
@@ -538,7 +554,10 @@ impl Vm {
                                     self.push_in_room(Value::Int(v));
                                 }
                             }
-                            [a, b] => return Err(range_bound_error(a, b)),
+                            [a, b] => {
+                                *op_ip = at;
+                                return Err(range_bound_error(a, b));
+                            }
                             _ => unreachable!("two slots"),
                         }
                     }
@@ -548,7 +567,7 @@ impl Vm {
                         }
                     }
                     Op::Call => {
-                        self.burn_fuel()?;
+                        tri!(at, self.burn_fuel());
                         let argc = chunk.read_u16(at + 1) as usize;
                         let callee_at = self.stack.len() - argc - 1;
                         // A script function with the right arity: push its
@@ -566,16 +585,16 @@ impl Vm {
                                 continue 'frames;
                             }
                         }
-                        if self.call_value(argc, Some(ip))? {
+                        if tri!(at, self.call_value(argc, Some(ip))) {
                             (next, base) = self.entered_frame();
                             ip = 0;
                             continue 'frames;
                         }
                     }
                     Op::CallList => {
-                        self.burn_fuel()?;
-                        let argc = self.spread_onto_stack()?;
-                        if self.call_value(argc, Some(ip))? {
+                        tri!(at, self.burn_fuel());
+                        let argc = tri!(at, self.spread_onto_stack());
+                        if tri!(at, self.call_value(argc, Some(ip))) {
                             (next, base) = self.entered_frame();
                             ip = 0;
                             continue 'frames;
@@ -597,7 +616,7 @@ impl Vm {
                         continue 'frames;
                     }
                     _ => {
-                        if let Some(target) = self.cold_op(op, at, closure, base)? {
+                        if let Some(target) = tri!(at, self.cold_op(op, at, closure, base)) {
                             ip = target;
                         }
                     }
