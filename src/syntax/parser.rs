@@ -586,6 +586,48 @@ where
             )
         });
 
+    // `schedule name every 1h { … }`, `schedule name cron "…" [tz "…"]
+    // [overlap skip|allow] { … }`: contextual words too.
+    let text = |what: &'static str| {
+        select! { Token::Str(s) = e => (s, Span::from(e.span())) }.labelled(what)
+    };
+    let when = choice((
+        word("every").ignore_then(
+            select! { Token::Duration(ms) = e => When::Every(ms, Span::from(e.span())) }
+                .labelled("an interval (a duration: 1h, 30m)"),
+        ),
+        word("cron")
+            .ignore_then(text("a cron expression (\"0 9 * * MON-FRI\")"))
+            .map(|(s, span)| When::Cron(s, span)),
+    ));
+    let schedule_decl = word("schedule")
+        .ignore_then(binding())
+        .then(when)
+        .then(
+            word("tz")
+                .ignore_then(text("a time zone (\"Europe/Paris\")"))
+                .or_not(),
+        )
+        .then(
+            word("overlap")
+                .ignore_then(ident().labelled("skip or allow"))
+                .or_not(),
+        )
+        .then(block.clone())
+        .map_with(|((((name, when), tz), overlap), body), e| {
+            StmtKind::Schedule(Box::new(ScheduleDecl {
+                decl: FnDecl {
+                    name,
+                    params: vec![],
+                    body,
+                    span: Span::from(e.span()),
+                },
+                when,
+                tz,
+                overlap,
+            }))
+        });
+
     let filter = choice((
         just(Token::Interest).to(FilterKind::Interest),
         just(Token::Observe).to(FilterKind::Observe),
@@ -645,6 +687,7 @@ where
         let_stmt,
         fn_decl(Token::Fn).map(StmtKind::Fn),
         action_decl,
+        schedule_decl,
         filter,
         pass,
         just(Token::Import)

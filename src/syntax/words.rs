@@ -11,6 +11,13 @@ pub use super::lexer::KEYWORDS;
 /// colour them there, the REPL does not.
 pub const CONTEXTUAL: &[&str] = &["limit", "per", "rate"];
 
+/// A schedule's words (`schedule report cron "0 9 * * MON-FRI" tz
+/// "Europe/Paris" overlap skip { … }`): keywords in that declaration only,
+/// names everywhere else, as [`CONTEXTUAL`].
+pub const SCHEDULE: &[&str] = &[
+    "schedule", "every", "cron", "tz", "overlap", "skip", "allow",
+];
+
 /// How many arguments a message constructor takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Arity {

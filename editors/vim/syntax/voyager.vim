@@ -43,6 +43,11 @@ syn match voyagerFloat "\<\d[0-9_]*[eE][+-]\=\d\+\>"
 syn match voyagerResource "\()\s*\)\@<=\<\(limit\|rate\|per\)\>[^{}]*\ze{" contains=voyagerResourceWord,voyagerNumber,voyagerOperator
 syn keyword voyagerResourceWord limit rate per contained
 
+" A schedule, `schedule report cron "0 9 * * *" tz "UTC" overlap skip {`: its
+" words are names everywhere else.
+syn match voyagerSchedule "^\s*\<schedule\s\+\h\w*\s\+\(every\|cron\)\>[^{]*\ze{" contains=voyagerScheduleWord,voyagerDuration,voyagerString
+syn keyword voyagerScheduleWord schedule every cron tz overlap skip allow contained
+
 syn match voyagerOperator "=>\|==\|!=\|<=\|>=\|+=\|-=\|\.\.\|[-+*/%<>=]"
 
 " Strings end at their line (as the language's do), so an unterminated one
@@ -68,6 +73,7 @@ hi def link voyagerConstant Constant
 hi def link voyagerStorage StorageClass
 hi def link voyagerFilterWord StorageClass
 hi def link voyagerResourceWord Keyword
+hi def link voyagerScheduleWord Keyword
 hi def link voyagerDeclName Function
 hi def link voyagerTopic Label
 hi def link voyagerConstructor Special

@@ -8,6 +8,99 @@ use std::rc::Rc;
 use super::*;
 
 impl Compiler<'_> {
+    /// Checks a schedule's times: an interval above zero, or a cron
+    /// expression that parses and a time zone the database knows (UTC
+    /// without `tz`); and its overlap word. `None` after an error.
+    fn schedule_when(
+        &mut self,
+        s: &ScheduleDecl,
+    ) -> Option<(crate::bytecode::program::When, bool)> {
+        use crate::bytecode::program::When as Fires;
+        use crate::engine::cron;
+        let name = &s.decl.name.0;
+        let bad = |this: &mut Self, message: String, span: Span, label: &str, hint: &str| {
+            this.error(
+                Diagnostic::error(codes::BAD_SCHEDULE, message, this.loc(span))
+                    .label(label)
+                    .hint(hint),
+            );
+        };
+        let allow_overlap = match &s.overlap {
+            None => false,
+            Some((word, _)) if word == "skip" => false,
+            Some((word, _)) if word == "allow" => true,
+            Some((word, span)) => {
+                bad(
+                    self,
+                    format!("`overlap {word}` is not an overlap policy of schedule `{name}`"),
+                    *span,
+                    "expected skip or allow",
+                    "`overlap skip` (the default) skips a firing while the one before still runs; `overlap allow` runs it anyway",
+                );
+                return None;
+            }
+        };
+        let when = match &s.when {
+            When::Every(ms, span) => {
+                if *ms <= 0 {
+                    bad(
+                        self,
+                        format!("schedule `{name}` would fire every {ms}ms"),
+                        *span,
+                        "an interval must be above zero",
+                        "write an interval such as `every 30s` or `every 1h`",
+                    );
+                    return None;
+                }
+                if let Some((_, tz_span)) = &s.tz {
+                    bad(
+                        self,
+                        format!(
+                            "schedule `{name}` fires every interval: a time zone changes nothing"
+                        ),
+                        *tz_span,
+                        "`tz` goes with `cron`",
+                        "leave `tz` out, or write `cron \"0 9 * * *\" tz \"Europe/Paris\"`",
+                    );
+                    return None;
+                }
+                Fires::Every(*ms)
+            }
+            When::Cron(text, span) => {
+                let tz = match &s.tz {
+                    None => jiff::tz::TimeZone::UTC,
+                    Some((zone, zone_span)) => match cron::time_zone(zone) {
+                        Ok(tz) => tz,
+                        Err(why) => {
+                            bad(
+                                self,
+                                format!("schedule `{name}`: {why}"),
+                                *zone_span,
+                                "unknown time zone",
+                                "name an IANA zone such as \"Europe/Paris\", \"America/New_York\" or \"UTC\"",
+                            );
+                            return None;
+                        }
+                    },
+                };
+                match cron::Cron::parse(text) {
+                    Ok(c) => Fires::Cron(Rc::new(c), tz),
+                    Err(why) => {
+                        bad(
+                            self,
+                            format!("schedule `{name}` has a bad cron expression: {why}"),
+                            *span,
+                            "not a cron expression",
+                            "five fields: minute hour day-of-month month day-of-week, as in \"0 9 * * MON-FRI\"",
+                        );
+                        return None;
+                    }
+                }
+            }
+        };
+        Some((when, allow_overlap))
+    }
+
     /// Checks an action's resource clause: each part at most once, a
     /// limit or a rate (a key alone limits nothing), counts above zero, a
     /// rate's unit `s`, `m` or `h`, and a key that names a parameter.
@@ -224,6 +317,7 @@ impl Compiler<'_> {
         let mut seen = HashMap::new();
         let mut fn_slots = Vec::new();
         let mut action_slots = Vec::new();
+        let mut schedule_slots = Vec::new();
         for stmt in stmts {
             match &stmt.kind {
                 StmtKind::Fn(f) => {
@@ -238,6 +332,15 @@ impl Compiler<'_> {
                     let slot = self.declare_global(&f.name, kind, &mut seen);
                     let limits = limits.as_ref().and_then(|l| self.limits(f, l));
                     action_slots.push((f, slot, id, limits));
+                }
+                StmtKind::Schedule(s) => {
+                    let id = self.globals.next_action_id;
+                    self.globals.next_action_id += 1;
+                    let kind = GlobalKind::Action(id, 0);
+                    let slot = self.declare_global(&s.decl.name, kind, &mut seen);
+                    if let Some(when) = self.schedule_when(s) {
+                        schedule_slots.push((s, slot, id, when));
+                    }
                 }
                 StmtKind::Let(name, _) => {
                     self.declare_global(name, GlobalKind::Let, &mut seen);
@@ -275,6 +378,7 @@ impl Compiler<'_> {
             actions: vec![],
             filters: vec![],
             passes: vec![],
+            schedules: vec![],
             constants: vec![],
             warnings: vec![],
         };
@@ -291,6 +395,21 @@ impl Compiler<'_> {
             unit.constants.push((slot, Value::Action(action.clone())));
             unit.actions.push(action);
         }
+        for (s, slot, id, (when, allow_overlap)) in schedule_slots {
+            let f = &s.decl;
+            let proto = self.function(f, FnKind::Action);
+            let name: Rc<str> = Rc::from(self.qualified(&f.name.0));
+            let action = Rc::new(ActionDef::script(id, name.clone(), proto));
+            unit.constants.push((slot, Value::Action(action.clone())));
+            unit.actions.push(action.clone());
+            unit.schedules.push(crate::bytecode::program::ScheduleDef {
+                name,
+                action,
+                when,
+                allow_overlap,
+                loc: self.loc(f.name.1),
+            });
+        }
 
         let last = stmts.len().saturating_sub(1);
         for (i, stmt) in stmts.iter().enumerate() {
@@ -302,7 +421,7 @@ impl Compiler<'_> {
                     self.op(Op::Emit, e.span, -1);
                     self.op(Op::Return, e.span, -1);
                 }
-                StmtKind::Fn(_) | StmtKind::Action(..) => {}
+                StmtKind::Fn(_) | StmtKind::Action(..) | StmtKind::Schedule(_) => {}
                 StmtKind::Let(name, value) => {
                     self.expr(value);
                     let slot = self
