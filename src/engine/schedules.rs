@@ -15,7 +15,9 @@
 //!
 //! With a store, the last due time of each schedule is kept in the durable
 //! state (`state_get("schedule:name")`), written in the same commit as the
-//! firing's item: a firing is enqueued once across restarts.
+//! firing's item: a firing is enqueued once across restarts. Workers that
+//! share a PostgreSQL store each claim a firing first, by moving the key
+//! forward in one statement (`Store::claim_firing`): one of them fires it.
 
 use std::rc::Rc;
 
@@ -134,6 +136,15 @@ impl<Q: MainQueue> Engine<Q> {
                 }
             }
         }
+        let key = state_key(&name);
+        if let Some(store) = self.store.as_deref_mut() {
+            if !store.claim_firing(&key, due) {
+                // Another worker fired it.
+                self.trace(|| format!("schedule {name}: fired by another worker"));
+                self.note_fired(&name, due);
+                return;
+            }
+        }
         let call = Rc::new(Message::Call {
             action: self.schedules[i].def.action.clone(),
             args: Args::from(Vec::<Value>::new()),
@@ -158,9 +169,14 @@ impl<Q: MainQueue> Engine<Q> {
     /// Keeps the due time as the schedule's last firing, in the same
     /// commit as the firing's item.
     fn note_fired(&mut self, name: &str, due: i64) {
-        self.state
-            .borrow_mut()
-            .put(&state_key(name), due.to_string());
+        let claims = self.store.as_deref().is_some_and(|s| s.claims_firings());
+        let mut state = self.state.borrow_mut();
+        if claims {
+            state.load(state_key(name), due.to_string());
+        } else {
+            state.put(&state_key(name), due.to_string());
+        }
+        drop(state);
         if self.store.is_some() {
             self.report_step(0);
             self.store_commit();

@@ -109,6 +109,20 @@ pub trait Store {
     fn lost(&mut self) -> Option<Lost> {
         None
     }
+    /// A schedule's firing due at `due` is about to be enqueued: whether
+    /// this engine may (no other worker took it). The key is the
+    /// schedule's durable-state key. A store that one process holds
+    /// says yes: the last due time, kept with the firing's item, is
+    /// enough there.
+    fn claim_firing(&mut self, _key: &str, _due: i64) -> bool {
+        true
+    }
+    /// Whether [`Store::claim_firing`] writes the schedule's state key
+    /// itself (then the engine does not report it: a commit of an older
+    /// due time would move it back after another worker's claim).
+    fn claims_firings(&self) -> bool {
+        false
+    }
 }
 
 /// Items a commit refused (another worker owns them now) and durable
