@@ -596,6 +596,7 @@ impl Voyager {
             name: Rc::from(name),
             body,
             limits: None,
+            retry: None,
         };
         let slot = self.declare_host_global(name, GlobalKind::Action(id, arity));
         self.engine.vm.globals[slot] = Value::Action(Rc::new(action));

@@ -156,6 +156,11 @@ pub enum LimitPart {
     Rate(i64, Name, Span),
     /// `per name`: the parameter whose value keys the resource.
     Per(Name),
+    /// `retry n`: attempts in all for a call failing retryably (the
+    /// action's own retry policy; `retry 1`: no retry).
+    Retry(i64, Span),
+    /// `backoff 2s`: the first wait between attempts (doubling).
+    Backoff(i64, Span),
 }
 
 /// A schedule: its body is an action of no parameters (`decl`), called at

@@ -560,6 +560,12 @@ where
             .then(ident().labelled("a unit (s, m or h)"))
             .map_with(|(n, unit), e| LimitPart::Rate(n, unit, Span::from(e.span()))),
         word("per").ignore_then(ident()).map(LimitPart::Per),
+        word("retry")
+            .ignore_then(count)
+            .map_with(|n, e| LimitPart::Retry(n, Span::from(e.span()))),
+        word("backoff")
+            .ignore_then(select! { Token::Duration(ms) => ms }.labelled("a duration (2s, 500ms)"))
+            .map_with(|ms, e| LimitPart::Backoff(ms, Span::from(e.span()))),
     ));
     let limits = limit_part
         .repeated()

@@ -118,6 +118,8 @@ impl Compiler<'_> {
                 LimitPart::Limit(_, span) => ("limit", *span),
                 LimitPart::Rate(_, _, span) => ("rate", *span),
                 LimitPart::Per(name) => ("per", name.1),
+                LimitPart::Retry(_, span) => ("retry", *span),
+                LimitPart::Backoff(_, span) => ("backoff", *span),
             };
             if let Some(first) = seen.insert(word, span) {
                 self.error(
@@ -206,6 +208,8 @@ impl Compiler<'_> {
                         }
                     }
                 }
+                // The retry policy: see `retry_policy`.
+                LimitPart::Retry(..) | LimitPart::Backoff(..) => {}
                 LimitPart::Per(name) => match f.params.iter().position(|p| p.0 == name.0) {
                     Some(i) => spec.key = Some((i, Rc::from(name.0.as_str()))),
                     None => {
@@ -232,7 +236,12 @@ impl Compiler<'_> {
                 },
             }
         }
-        if ok && spec.concurrency.is_none() && spec.rate.is_none() {
+        let limited = spec.concurrency.is_some() || spec.rate.is_some();
+        if !limited && spec.key.is_none() {
+            // A retry policy alone.
+            return None;
+        }
+        if ok && !limited {
             self.error(
                 Diagnostic::error(
                     codes::BAD_LIMIT,
@@ -245,6 +254,63 @@ impl Compiler<'_> {
             ok = false;
         }
         ok.then_some(spec)
+    }
+
+    /// An action's own retry policy, from its clause: `retry n` (n at
+    /// least 1) and an optional `backoff d`, which needs `retry`.
+    fn retry_policy(
+        &mut self,
+        f: &FnDecl,
+        clause: &Limits,
+    ) -> Option<crate::vm::message::RetryPolicy> {
+        let mut attempts = None;
+        let mut backoff = None;
+        for part in &clause.parts {
+            match part {
+                LimitPart::Retry(n, span) => attempts = Some((*n, *span)),
+                LimitPart::Backoff(ms, span) => backoff = Some((*ms, *span)),
+                _ => {}
+            }
+        }
+        let (n, span) = match (attempts, backoff) {
+            (None, None) => return None,
+            (None, Some((_, span))) => {
+                self.error(
+                    Diagnostic::error(
+                        codes::BAD_RETRY,
+                        format!("`backoff` without `retry` on action `{}`", f.name.0),
+                        self.loc(span),
+                    )
+                    .label("a wait between attempts, but no attempts")
+                    .hint("add `retry n` (attempts in all): `retry 3 backoff 2s`"),
+                );
+                return None;
+            }
+            (Some(a), _) => a,
+        };
+        match u32::try_from(n) {
+            Ok(attempts) if attempts > 0 => Some(crate::vm::message::RetryPolicy {
+                attempts,
+                backoff: backoff.map(|(ms, _)| ms),
+                max_backoff: None,
+                on: None,
+            }),
+            _ => {
+                self.error(
+                    Diagnostic::error(
+                        codes::BAD_RETRY,
+                        format!(
+                            "`retry {n}` on action `{}` is not a count of attempts",
+                            f.name.0
+                        ),
+                        self.loc(span),
+                    )
+                    .label(format!("attempts in all: 1 to {}", u32::MAX))
+                    .hint("`retry 1` runs a call once, with no retry; `retry 3` tries three times"),
+                );
+                None
+            }
+        }
     }
 
     pub(super) fn qualified(&self, name: &str) -> String {
@@ -330,8 +396,9 @@ impl Compiler<'_> {
                     self.globals.next_action_id += 1;
                     let kind = GlobalKind::Action(id, f.params.len());
                     let slot = self.declare_global(&f.name, kind, &mut seen);
+                    let retry = limits.as_ref().and_then(|l| self.retry_policy(f, l));
                     let limits = limits.as_ref().and_then(|l| self.limits(f, l));
-                    action_slots.push((f, slot, id, limits));
+                    action_slots.push((f, slot, id, limits, retry));
                 }
                 StmtKind::Schedule(s) => {
                     let id = self.globals.next_action_id;
@@ -387,10 +454,11 @@ impl Compiler<'_> {
             self.closure(f, FnKind::Fn);
             self.emit(Op::SetGlobal, f.name.1, &[slot as u32], -1);
         }
-        for (f, slot, id, limits) in action_slots {
+        for (f, slot, id, limits, retry) in action_slots {
             let proto = self.function(f, FnKind::Action);
             let mut action = ActionDef::script(id, Rc::from(self.qualified(&f.name.0)), proto);
             action.limits = limits.map(Rc::new);
+            action.retry = retry.map(Rc::new);
             let action = Rc::new(action);
             unit.constants.push((slot, Value::Action(action.clone())));
             unit.actions.push(action);
