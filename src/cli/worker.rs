@@ -180,6 +180,7 @@ pub fn claim_topics(v: &mut Voyager, pg: &mut PgStore) -> Result<(), u8> {
     let mut resumed = Resumed {
         next_id: pg.max_local(),
         unclaimed: v.engine.stats.unclaimed_data,
+        recovered: v.engine.stats.recovered,
         ..Resumed::default()
     };
     for (topic, text) in rows {
@@ -330,10 +331,12 @@ fn enter(v: &mut Voyager, pg: &PgShared, taken: Vec<Taken>) {
                     Ok(node) => {
                         let id = pg.0.borrow_mut().adopt_row(t.id);
                         let unclaimed = v.engine.stats.unclaimed_data;
+                        let recovered = v.engine.stats.recovered;
                         v.engine.resume(Resumed {
                             items: vec![(id, node)],
                             next_id: id,
                             unclaimed,
+                            recovered,
                             ..Resumed::default()
                         });
                     }

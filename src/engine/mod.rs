@@ -226,6 +226,8 @@ pub struct Engine<Q: MainQueue = RingQueue> {
     kept: bool,
     /// The unclaimed-data count last reported to the store.
     reported_unclaimed: u64,
+    /// The recovered count last reported to the store.
+    reported_recovered: u64,
     /// Large items put back by a step, written at the next commit instead
     /// of after every step (see [`Engine::store_put`]).
     deferred: std::collections::HashSet<u64>,
@@ -349,6 +351,7 @@ impl<Q: MainQueue> Engine<Q> {
             store: None,
             kept: false,
             reported_unclaimed: 0,
+            reported_recovered: 0,
             deferred: Default::default(),
             state: Default::default(),
             policy: None,

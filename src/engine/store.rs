@@ -71,6 +71,9 @@ pub trait Store {
     fn put_state(&mut self, key: &str, value: &str);
     /// The count of unclaimed data messages so far.
     fn unclaimed(&mut self, total: u64);
+    /// The count of failures `catch` handlers recovered so far (kept by
+    /// the SQLite store, so a resumed run's summary counts them too).
+    fn recovered(&mut self, _total: u64) {}
     /// A step ended (`steps` so far). Returns whether a commit is due by
     /// the store's policy (every step, or in groups): the engine then pushes
     /// the program's output out and calls [`Store::commit`], so that output
@@ -142,6 +145,7 @@ pub struct Resumed {
     pub topics: Vec<(Rc<str>, Msg)>,
     pub next_id: u64,
     pub unclaimed: u64,
+    pub recovered: u64,
 }
 
 /// `state_get` / `state_put`'s map: JSON text by key. With a store, the
@@ -287,6 +291,8 @@ impl<Q: MainQueue> Engine<Q> {
     pub fn resume(&mut self, resumed: Resumed) {
         self.next_id = self.next_id.max(resumed.next_id);
         self.stats.unclaimed_data = resumed.unclaimed;
+        self.stats.recovered = resumed.recovered;
+        self.reported_recovered = resumed.recovered;
         for (id, mut node) in resumed.items {
             self.retake_holds(&mut node);
             self.main.push_back(Item { id, node });
@@ -401,6 +407,10 @@ impl<Q: MainQueue> Engine<Q> {
         if self.stats.unclaimed_data != self.reported_unclaimed {
             self.reported_unclaimed = self.stats.unclaimed_data;
             store.unclaimed(self.stats.unclaimed_data);
+        }
+        if self.stats.recovered != self.reported_recovered {
+            self.reported_recovered = self.stats.recovered;
+            store.recovered(self.stats.recovered);
         }
         if store.step_end(self.stats.steps) {
             self.store_commit_with(|store| store.commit_group());
