@@ -10,7 +10,7 @@ use voyager::bytecode::chunk::MessagePattern;
 use voyager::cli::repl::{builtin_completions, highlight};
 use voyager::syntax::lexer::lex;
 use voyager::syntax::parser::parse;
-use voyager::syntax::words::{Arity, CONSTRUCTORS, CONTEXTUAL, KEYWORDS};
+use voyager::syntax::words::{Arity, CONSTRUCTORS, CONTEXTUAL, KEYWORDS, SCHEDULE};
 use voyager::vm::natives::{self, NATIVES};
 
 fn read(path: &str) -> String {
@@ -485,6 +485,37 @@ fn the_resource_words_are_in_the_ebnf_and_each_editor_grammar() {
                 || vscode.contains(&format!("|{word}|"))
                 || vscode.contains(&format!("|{word})")),
             "VS Code lacks {word}"
+        );
+        // Still a name everywhere else.
+        assert!(!KEYWORDS.contains(word), "{word} became a keyword");
+        parses(&format!("let {word} = 1\nprint({word})")).unwrap_or_else(|e| panic!("{word}: {e}"));
+    }
+}
+
+#[test]
+fn the_schedule_words_are_in_the_ebnf_each_editor_grammar_and_the_repl() {
+    let ebnf = read("grammar/voyager.ebnf");
+    let rule = between(&ebnf, "\nschedule    =", ";");
+    let vim = read("editors/vim/syntax/voyager.vim");
+    let vim_words = vim
+        .lines()
+        .find_map(|l| l.strip_prefix("syn keyword voyagerScheduleWord "))
+        .expect("a voyagerScheduleWord group");
+    let vscode = read("editors/vscode/syntaxes/voyager.tmLanguage.json");
+    let completions = builtin_completions();
+    for word in SCHEDULE {
+        assert!(rule.contains(&format!("\"{word}\"")), "EBNF lacks {word}");
+        assert!(contains_word(vim_words, word), "Vim lacks {word}");
+        assert!(
+            vscode.contains(&format!("({word})"))
+                || vscode.contains(&format!("({word}|"))
+                || vscode.contains(&format!("|{word}|"))
+                || vscode.contains(&format!("|{word})")),
+            "VS Code lacks {word}"
+        );
+        assert!(
+            completions.contains(word),
+            "the REPL does not complete {word}"
         );
         // Still a name everywhere else.
         assert!(!KEYWORDS.contains(word), "{word} became a keyword");

@@ -345,3 +345,35 @@ fn a_store_that_cannot_be_written_stops_the_run_and_resumes_later() {
     assert!(out.contains("state keys:   400"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A failure a `catch` handler took is counted as recovered in the store
+/// too: the run resumed after a stop still reports it (and `--stats`).
+#[test]
+fn a_resumed_run_still_counts_the_failures_catch_recovered() {
+    let dir = temp_dir("store-recovered");
+    std::fs::write(
+        dir.join("s.vy"),
+        "action deploy(host) { fail(\"disk full on {host}\") }\naction rollback(host, err) { print(\"rolled back {host}\") }\naction count(n) {\n  print(n)\n  if n < 4 { call(count, n + 1) }\n}\ncatch(call(deploy, \"a\"), call(rollback, \"a\"))\ncall(count, 1)\n",
+    )
+    .unwrap();
+    let first = voyager(
+        &dir,
+        &["run", "--store", "run.db", "--max-steps", "4", "s.vy"],
+    );
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
+    assert!(
+        text(&first.stdout).contains("rolled back a"),
+        "{}",
+        text(&first.stdout)
+    );
+    let second = voyager(&dir, &["run", "--store", "run.db", "--stats", "s.vy"]);
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    assert!(!text(&second.stdout).contains("rolled back"));
+    let stderr = text(&second.stderr);
+    assert!(
+        stderr.contains("note: 1 failure(s) recovered by a catch handler"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("recovered:      1"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -779,3 +779,70 @@ fn a_sigtermed_worker_commits_finished_jobs_and_hands_back_the_rest() {
         0
     );
 }
+
+/// Two processes fire one schedule over the same hours of virtual time, at
+/// once: each due time is claimed in the store by one of them, so every
+/// firing runs once in all (and a third, later, fires none of them again).
+#[test]
+fn two_processes_on_one_store_fire_each_schedule_time_once() {
+    let Some(url) = database("schedules") else {
+        return;
+    };
+    let dir = temp_dir("schedules");
+    std::fs::write(
+        dir.join("work.vy"),
+        "schedule tick every 1h {\n  print(\"tick {now()}\")\n}\n",
+    )
+    .unwrap();
+    // A run to resume: both processes below go on with it.
+    let first = voyager(&dir, &["enqueue", "--store", &url, "work.vy", "noop"]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let spawn = |out: &str| {
+        Command::new(env!("CARGO_BIN_EXE_voyager"))
+            .args([
+                "--color", "never", "run", "--store", &url, "--clock", "virtual",
+            ])
+            .args([
+                "--clock-start",
+                "2026-01-05T00:00:00Z",
+                "--for",
+                "6h",
+                "work.vy",
+            ])
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(dir.join(out)).expect("output file"))
+            .stderr(std::fs::File::create(dir.join(out).with_extension("err")).expect("file"))
+            .spawn()
+            .expect("a run starts")
+    };
+    let mut a = spawn("a.out");
+    let mut b = spawn("b.out");
+    assert_eq!(wait(&mut a, Duration::from_secs(60), "run a"), 0);
+    assert_eq!(wait(&mut b, Duration::from_secs(60), "run b"), 0);
+    let mut ticks: Vec<String> = ["a.out", "b.out"]
+        .iter()
+        .flat_map(|f| {
+            std::fs::read_to_string(dir.join(f))
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    ticks.sort();
+    let expected: Vec<String> = (1..=6)
+        .map(|h| format!("tick 2026-01-05T{h:02}:00:00Z"))
+        .collect();
+    assert_eq!(
+        ticks,
+        expected,
+        "{}{}",
+        std::fs::read_to_string(dir.join("a.err")).unwrap_or_default(),
+        std::fs::read_to_string(dir.join("b.err")).unwrap_or_default()
+    );
+    let mut c = spawn("c.out");
+    assert_eq!(wait(&mut c, Duration::from_secs(60), "run c"), 0);
+    assert_eq!(std::fs::read_to_string(dir.join("c.out")).unwrap(), "");
+    let _ = std::fs::remove_dir_all(&dir);
+}

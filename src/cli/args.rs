@@ -211,6 +211,27 @@ pub struct RunArgs {
     /// With --store: start a new run even if the store holds one.
     #[arg(long, requires = "store")]
     pub fresh: bool,
+    /// Fire the script's schedules and keep running for them, until
+    /// stopped (Ctrl-C) or --for runs out. A run with --store fires them
+    /// without it.
+    #[arg(long)]
+    pub schedules: bool,
+    /// Fire schedules for this long of clock time (instant on the virtual
+    /// clock), then finish the work started and end; implies --schedules.
+    #[arg(long = "for", value_name = "DURATION", value_parser = parse_positive_duration)]
+    pub for_time: Option<i64>,
+    /// With --clock virtual: start the clock at this RFC 3339 time
+    /// (2026-01-05T08:00:00Z) instead of the Unix epoch.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub clock_start: Option<i64>,
+}
+
+/// `--clock-start`: an RFC 3339 time, as ms since the epoch.
+fn parse_time(text: &str) -> Result<i64, String> {
+    text.trim()
+        .parse::<jiff::Timestamp>()
+        .map(|t| t.as_millisecond())
+        .map_err(|e| format!("not an RFC 3339 time (2026-01-05T08:00:00Z): {e}"))
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq, Default)]

@@ -274,9 +274,14 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         },
         ..config
     };
-    let clock = match args.clock {
-        ClockChoice::Real => Clock::real(),
-        ClockChoice::Virtual => Clock::virtual_at_epoch(),
+    let clock = match (args.clock, args.clock_start) {
+        (ClockChoice::Real, None) => Clock::real(),
+        (ClockChoice::Virtual, None) => Clock::virtual_at_epoch(),
+        (ClockChoice::Virtual, Some(t)) => Clock::virtual_at(t),
+        (ClockChoice::Real, Some(_)) => {
+            eprintln!("error: --clock-start sets the virtual clock: add --clock virtual");
+            return exit::USAGE;
+        }
     };
     let mut stored = match &args.store {
         Some(path) => match store::open(path, args.sync, args.fresh, &name, &text) {
@@ -394,6 +399,20 @@ fn run(args: &RunArgs, color: bool) -> u8 {
             Ok(shared) => pg = shared,
             Err(code) => return code,
         }
+    }
+    v.engine.schedules_on = args.schedules || args.for_time.is_some() || args.store.is_some();
+    v.engine.schedules_for = args.for_time;
+    let names: Vec<String> = v
+        .engine
+        .schedules()
+        .map(|s| format!("`{}`", s.name))
+        .collect();
+    if !v.engine.schedules_on && !names.is_empty() {
+        eprintln!(
+            "note: {} schedule(s) ({}) do not fire in a plain run: --schedules (or --store) keeps the run going for them, --for DURATION for a while",
+            names.len(),
+            names.join(", ")
+        );
     }
     let finish = match &pg {
         // Many workers may share a PostgreSQL store: its items are taken.
@@ -590,6 +609,14 @@ fn stats_text(v: &Voyager, elapsed: std::time::Duration) -> String {
     let _ = writeln!(out, "  recovered:      {}", s.recovered);
     let _ = writeln!(out, "  unclaimed data: {}", s.unclaimed_data);
     let _ = writeln!(out, "  peak queue:     {}", s.peak_queue);
+    if v.engine.schedules().next().is_some() {
+        let f = v.engine.schedule_stats;
+        let _ = writeln!(
+            out,
+            "  schedules:      {} fired, {} skipped",
+            f.fired, f.skipped
+        );
+    }
     for (topic, n) in &s.topic_in {
         let (runs, time) = s.pass_runs.get(topic).copied().unwrap_or_default();
         let _ = writeln!(

@@ -51,6 +51,9 @@ const COMMANDS: &[(&str, &str)] = &[
 pub fn builtin_completions() -> Vec<&'static str> {
     let mut list: Vec<&'static str> = KEYWORDS.to_vec();
     list.extend(CONSTRUCTORS.iter().map(|c| c.name));
+    // A schedule's words complete (they start or continue a declaration),
+    // though they are names elsewhere.
+    list.extend(crate::syntax::words::SCHEDULE.iter().copied());
     list.extend(NATIVES.iter().map(|n| n.name));
     list.extend(
         COMMANDS

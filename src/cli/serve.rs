@@ -168,6 +168,8 @@ fn load(
         },
         Err(diags) => Err(LoadError::Compile(diags)),
     };
+    // The server runs until stopped: the script's schedules fire.
+    v.engine.schedules_on = true;
     match loaded {
         Ok(()) => {}
         Err(LoadError::Compile(diags)) => {

@@ -146,6 +146,10 @@ pub fn worker(args: &WorkerArgs, color: bool) -> u8 {
     }
     let shared = PgShared(std::rc::Rc::new(std::cell::RefCell::new(pg)));
     v.engine.set_store(Box::new(shared.clone()), false);
+    // A worker runs until stopped: its schedules fire (each firing on one
+    // worker). With --until-idle it ends when the queue is empty, so they
+    // do not.
+    v.engine.schedules_on = !args.until_idle;
     let finish = drive(&mut v, &shared, args.until_idle, true);
     v.flush();
     let lost = shared.0.borrow().lost;
@@ -176,6 +180,7 @@ pub fn claim_topics(v: &mut Voyager, pg: &mut PgStore) -> Result<(), u8> {
     let mut resumed = Resumed {
         next_id: pg.max_local(),
         unclaimed: v.engine.stats.unclaimed_data,
+        recovered: v.engine.stats.recovered,
         ..Resumed::default()
     };
     for (topic, text) in rows {
@@ -271,7 +276,10 @@ pub fn drive(v: &mut Voyager, pg: &PgShared, until_idle: bool, worker: bool) -> 
             let empty = pg.0.borrow_mut().is_empty();
             match empty {
                 Ok(true) => {
-                    if let Some(store) = v.engine.store_mut() {
+                    // A run with schedules is never finished (as with
+                    // SQLite): the same command goes on with them.
+                    let scheduled = v.engine.schedules_on && v.engine.schedules().next().is_some();
+                    if let Some(store) = v.engine.store_mut().filter(|_| !scheduled) {
                         store.finished();
                     }
                     break Finish::Idle;
@@ -323,10 +331,12 @@ fn enter(v: &mut Voyager, pg: &PgShared, taken: Vec<Taken>) {
                     Ok(node) => {
                         let id = pg.0.borrow_mut().adopt_row(t.id);
                         let unclaimed = v.engine.stats.unclaimed_data;
+                        let recovered = v.engine.stats.recovered;
                         v.engine.resume(Resumed {
                             items: vec![(id, node)],
                             next_id: id,
                             unclaimed,
+                            recovered,
                             ..Resumed::default()
                         });
                     }

@@ -43,7 +43,10 @@ impl Visit for Walker<'_> {
             }
             // Declarations that only stand at the top level have no locals
             // around them to capture.
-            StmtKind::Action(..) | StmtKind::Filter(_) | StmtKind::Pass(_) => {}
+            StmtKind::Action(..)
+            | StmtKind::Schedule(_)
+            | StmtKind::Filter(_)
+            | StmtKind::Pass(_) => {}
             _ => walk_stmt(self, s),
         }
     }

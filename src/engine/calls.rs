@@ -237,6 +237,26 @@ impl<Q: MainQueue> Engine<Q> {
         attempts: u32,
         result: Result<Value, RuntimeError>,
     ) -> Outcome {
+        // The action's own policy, unless a `retrying` around the call
+        // gives one.
+        let own = result.is_err() && self.policy.is_none() && action.retry.is_some();
+        if own {
+            self.policy = action.retry.clone();
+        }
+        let outcome = self.call_outcome(action, args, attempts, result);
+        if own {
+            self.policy = None;
+        }
+        outcome
+    }
+
+    fn call_outcome(
+        &mut self,
+        action: Rc<ActionDef>,
+        args: Args,
+        attempts: u32,
+        result: Result<Value, RuntimeError>,
+    ) -> Outcome {
         match result {
             Ok(result) => {
                 let mut out = Vec::new();

@@ -36,6 +36,14 @@ impl Clock {
         }
     }
 
+    /// A virtual clock that starts at `t` (ms since the epoch).
+    pub fn virtual_at(t: i64) -> Clock {
+        Clock {
+            virtual_now: Rc::new(Cell::new(Some(t))),
+            real_speed_since: Rc::new(Cell::new(None)),
+        }
+    }
+
     pub fn is_virtual(&self) -> bool {
         self.virtual_now.get().is_some()
     }

@@ -11,6 +11,7 @@
 //! over a topic's batch).
 
 pub mod clock;
+pub mod cron;
 pub mod jobs;
 pub mod node;
 mod parked;
@@ -24,6 +25,7 @@ mod guard;
 mod resources;
 mod route;
 mod run;
+pub mod schedules;
 mod step;
 mod topics;
 
@@ -224,6 +226,8 @@ pub struct Engine<Q: MainQueue = RingQueue> {
     kept: bool,
     /// The unclaimed-data count last reported to the store.
     reported_unclaimed: u64,
+    /// The recovered count last reported to the store.
+    reported_recovered: u64,
     /// Large items put back by a step, written at the next commit instead
     /// of after every step (see [`Engine::store_put`]).
     deferred: std::collections::HashSet<u64>,
@@ -239,6 +243,15 @@ pub struct Engine<Q: MainQueue = RingQueue> {
     pub paused: std::collections::HashSet<u32>,
     /// Limited actions' resources, made at the first call of one.
     resources: Option<resources::Table>,
+    /// The script's schedules (see [`schedules`]).
+    schedules: Vec<schedules::Scheduled>,
+    /// Fire the schedules, and keep running for them.
+    pub schedules_on: bool,
+    /// How long (clock time, ms) schedules fire from the first look
+    /// (`--for`); `None`: until the run is stopped.
+    pub schedules_for: Option<i64>,
+    schedules_until: Option<i64>,
+    pub schedule_stats: schedules::ScheduleStats,
 }
 
 /// How often a paused call looks whether its action was resumed.
@@ -338,11 +351,17 @@ impl<Q: MainQueue> Engine<Q> {
             store: None,
             kept: false,
             reported_unclaimed: 0,
+            reported_recovered: 0,
             deferred: Default::default(),
             state: Default::default(),
             policy: None,
             paused: Default::default(),
             resources: None,
+            schedules: Vec::new(),
+            schedules_on: false,
+            schedules_for: None,
+            schedules_until: None,
+            schedule_stats: Default::default(),
         }
     }
 

@@ -21,8 +21,11 @@ impl<Q: MainQueue> Engine<Q> {
         self.report_step(0);
         if let Some(store) = self.store.as_deref_mut() {
             self.vm.host.flush();
+            // A run that fires schedules is never finished: stopped, the
+            // same command goes on with them.
+            let scheduled = self.schedules_on && !self.schedules.is_empty();
             match finish {
-                Finish::Idle => store.finished(),
+                Finish::Idle if !scheduled => store.finished(),
                 Finish::Interrupted => store.abandon(),
                 _ => store.commit(),
             }
@@ -77,6 +80,11 @@ impl<Q: MainQueue> Engine<Q> {
         if !self.timers.is_empty() || !self.parked.is_empty() {
             self.release_due_timers();
         }
+        let next_firing = if self.schedules_on {
+            self.due_schedules()
+        } else {
+            None
+        };
         if !self.full_topics.is_empty() {
             let topic = self.full_topics.remove(0);
             self.run_pass(&topic);
@@ -112,6 +120,7 @@ impl<Q: MainQueue> Engine<Q> {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
+            let next = earliest(next, next_firing);
             // (Virtual time passes at real speed while jobs are out.)
             let wait = match next {
                 Some(at) => (at - self.clock.now()).clamp(0, 100),
@@ -130,6 +139,7 @@ impl<Q: MainQueue> Engine<Q> {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        let next = earliest(next, next_firing);
         if let Some(at) = next {
             // In slices, so that an interrupt is seen within 100ms.
             let slice = if self.interrupt.is_some() && !self.clock.is_virtual() {
@@ -369,6 +379,14 @@ impl<Q: MainQueue> Engine<Q> {
             all.extend(topic.queue.drain(..));
         }
         all
+    }
+}
+
+/// The earlier of two times, either of which may be missing.
+fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 

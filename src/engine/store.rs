@@ -71,6 +71,9 @@ pub trait Store {
     fn put_state(&mut self, key: &str, value: &str);
     /// The count of unclaimed data messages so far.
     fn unclaimed(&mut self, total: u64);
+    /// The count of failures `catch` handlers recovered so far (kept by
+    /// the SQLite store, so a resumed run's summary counts them too).
+    fn recovered(&mut self, _total: u64) {}
     /// A step ended (`steps` so far). Returns whether a commit is due by
     /// the store's policy (every step, or in groups): the engine then pushes
     /// the program's output out and calls [`Store::commit`], so that output
@@ -109,6 +112,20 @@ pub trait Store {
     fn lost(&mut self) -> Option<Lost> {
         None
     }
+    /// A schedule's firing due at `due` is about to be enqueued: whether
+    /// this engine may (no other worker took it). The key is the
+    /// schedule's durable-state key. A store that one process holds
+    /// says yes: the last due time, kept with the firing's item, is
+    /// enough there.
+    fn claim_firing(&mut self, _key: &str, _due: i64) -> bool {
+        true
+    }
+    /// Whether [`Store::claim_firing`] writes the schedule's state key
+    /// itself (then the engine does not report it: a commit of an older
+    /// due time would move it back after another worker's claim).
+    fn claims_firings(&self) -> bool {
+        false
+    }
 }
 
 /// Items a commit refused (another worker owns them now) and durable
@@ -128,6 +145,7 @@ pub struct Resumed {
     pub topics: Vec<(Rc<str>, Msg)>,
     pub next_id: u64,
     pub unclaimed: u64,
+    pub recovered: u64,
 }
 
 /// `state_get` / `state_put`'s map: JSON text by key. With a store, the
@@ -273,6 +291,8 @@ impl<Q: MainQueue> Engine<Q> {
     pub fn resume(&mut self, resumed: Resumed) {
         self.next_id = self.next_id.max(resumed.next_id);
         self.stats.unclaimed_data = resumed.unclaimed;
+        self.stats.recovered = resumed.recovered;
+        self.reported_recovered = resumed.recovered;
         for (id, mut node) in resumed.items {
             self.retake_holds(&mut node);
             self.main.push_back(Item { id, node });
@@ -387,6 +407,10 @@ impl<Q: MainQueue> Engine<Q> {
         if self.stats.unclaimed_data != self.reported_unclaimed {
             self.reported_unclaimed = self.stats.unclaimed_data;
             store.unclaimed(self.stats.unclaimed_data);
+        }
+        if self.stats.recovered != self.reported_recovered {
+            self.reported_recovered = self.stats.recovered;
+            store.recovered(self.stats.recovered);
         }
         if store.step_end(self.stats.steps) {
             self.store_commit_with(|store| store.commit_group());

@@ -191,6 +191,12 @@ impl Walker<'_> {
                     d.name.1,
                     format!("action {}({})", d.name.0, params_text(d)),
                 ),
+                StmtKind::Schedule(s) => (
+                    s.decl.name.0.clone(),
+                    DefKind::Action,
+                    s.decl.name.1,
+                    format!("schedule {}", s.decl.name.0),
+                ),
                 StmtKind::Fn(d) => (
                     d.name.0.clone(),
                     DefKind::Function,
@@ -303,6 +309,7 @@ impl Walker<'_> {
                 self.expr(target);
                 self.expr(value);
             }
+            StmtKind::Schedule(s) => self.function(&s.decl),
             StmtKind::Fn(decl) | StmtKind::Action(decl, _) => {
                 if !top {
                     let signature = format!("fn {}({})", decl.name.0, params_text(decl));

@@ -381,6 +381,9 @@ impl Voyager {
         for pass in unit.passes {
             self.engine.add_pass(pass);
         }
+        for schedule in unit.schedules {
+            self.engine.add_schedule(schedule);
+        }
         let result = self.engine.vm.run_script(unit.script);
         let emitted = std::mem::take(&mut self.engine.vm.emitted);
         match result {
@@ -593,6 +596,7 @@ impl Voyager {
             name: Rc::from(name),
             body,
             limits: None,
+            retry: None,
         };
         let slot = self.declare_host_global(name, GlobalKind::Action(id, arity));
         self.engine.vm.globals[slot] = Value::Action(Rc::new(action));

@@ -117,6 +117,7 @@ struct Batch {
     requeued: Vec<String>,
     state: Vec<(String, String)>,
     unclaimed: Option<u64>,
+    recovered: Option<u64>,
     finished: bool,
     run: Option<i64>,
     steps: i64,
@@ -150,6 +151,7 @@ pub struct SqliteStore {
     requeued: Vec<String>,
     state: HashMap<String, String>,
     unclaimed: Option<u64>,
+    recovered: Option<u64>,
     finished: bool,
     /// Ids above this are not in the database yet.
     committed_max_id: u64,
@@ -189,6 +191,7 @@ impl SqliteStore {
             requeued: Vec::new(),
             state: HashMap::new(),
             unclaimed: None,
+            recovered: None,
             finished: false,
             committed_max_id: 0,
             max_id: 0,
@@ -243,11 +246,11 @@ impl SqliteStore {
         let wrap = |e| StoreError::sqlite(&self.path, e);
         let shared = Arc::clone(&self.conn);
         let conn = lock(&shared);
-        let (next_id, unclaimed, steps, ms): (i64, i64, i64, i64) = conn
+        let (next_id, unclaimed, steps, ms, recovered): (i64, i64, i64, i64, i64) = conn
             .query_row(
-                "SELECT next_id, unclaimed, steps, run_ms FROM runs WHERE id = ?1",
+                "SELECT next_id, unclaimed, steps, run_ms, recovered FROM runs WHERE id = ?1",
                 [run],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .map_err(wrap)?;
         let mut stmt = conn
@@ -313,6 +316,7 @@ impl SqliteStore {
         let mut resumed = Resumed {
             next_id: next_id.max(0) as u64,
             unclaimed: unclaimed.max(0) as u64,
+            recovered: recovered.max(0) as u64,
             ..Resumed::default()
         };
         for (id, j) in parsed {
@@ -355,6 +359,7 @@ impl SqliteStore {
             requeued: std::mem::take(&mut self.requeued),
             state: self.state.drain().collect(),
             unclaimed: self.unclaimed.take(),
+            recovered: self.recovered.take(),
             finished: self.finished,
             run: self.run,
             steps: (self.base_steps + self.steps) as i64,
@@ -374,6 +379,7 @@ impl SqliteStore {
             && self.requeued.is_empty()
             && self.state.is_empty()
             && self.unclaimed.is_none()
+            && self.recovered.is_none()
             && self.new_run.is_none()
             && !self.finished
     }
@@ -504,6 +510,10 @@ impl Store for SqliteStore {
         self.unclaimed = Some(total);
     }
 
+    fn recovered(&mut self, total: u64) {
+        self.recovered = Some(total);
+    }
+
     fn step_end(&mut self, steps: u64) -> bool {
         self.steps = steps;
         self.since_commit += 1;
@@ -535,6 +545,7 @@ impl Store for SqliteStore {
         self.requeued.clear();
         self.state.clear();
         self.unclaimed = None;
+        self.recovered = None;
         self.max_id = self.committed_max_id;
     }
 
@@ -670,7 +681,8 @@ fn write(conn: &mut Connection, batch: &mut Batch) -> rusqlite::Result<Option<i6
     if let Some(run) = run {
         tx.execute(
             "UPDATE runs SET steps = ?2, run_ms = ?3, next_id = max(next_id, ?4),
-             unclaimed = coalesce(?5, unclaimed), finished = ?6 WHERE id = ?1",
+             unclaimed = coalesce(?5, unclaimed), finished = ?6,
+             recovered = coalesce(?7, recovered) WHERE id = ?1",
             params![
                 run,
                 batch.steps,
@@ -678,6 +690,7 @@ fn write(conn: &mut Connection, batch: &mut Batch) -> rusqlite::Result<Option<i6
                 batch.max_id,
                 batch.unclaimed.map(|n| n as i64),
                 batch.finished.then(now_ms),
+                batch.recovered.map(|n| n as i64),
             ],
         )?;
     }

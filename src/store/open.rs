@@ -15,7 +15,8 @@ use crate::codes;
 const APPLICATION_ID: i64 = 0x566f_7967;
 
 /// The schema this Voyager writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+/// 2: `runs.recovered`, the failures `catch` handlers recovered.
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE runs (
@@ -27,7 +28,8 @@ CREATE TABLE runs (
     steps INTEGER NOT NULL DEFAULT 0,
     run_ms INTEGER NOT NULL DEFAULT 0,
     next_id INTEGER NOT NULL DEFAULT 0,
-    unclaimed INTEGER NOT NULL DEFAULT 0
+    unclaimed INTEGER NOT NULL DEFAULT 0,
+    recovered INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE items (
     id INTEGER PRIMARY KEY,
@@ -271,6 +273,9 @@ fn upgrade(conn: &Connection, from: i64) -> rusqlite::Result<()> {
     if from < 1 {
         sql.push_str(SCHEMA);
         sql.push_str(&format!("PRAGMA application_id = {APPLICATION_ID};"));
+    }
+    if (1..2).contains(&from) {
+        sql.push_str("ALTER TABLE runs ADD COLUMN recovered INTEGER NOT NULL DEFAULT 0;");
     }
     // (Later versions add their steps here.)
     sql.push_str(&format!("PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"));

@@ -121,6 +121,9 @@ pub enum StmtKind {
     Fn(FnDecl),
     /// An action, with its resource clause (`limit 1 per host`), if any.
     Action(FnDecl, Option<Limits>),
+    /// `schedule name every 1h { … }` or `schedule name cron "…" tz "…"
+    /// overlap allow { … }`: periodic work, an action of no parameters.
+    Schedule(Box<ScheduleDecl>),
     /// `interest "topic" when pattern` (take) or `observe …` (copy).
     Filter(Filter),
     Pass(PassDecl),
@@ -153,6 +156,33 @@ pub enum LimitPart {
     Rate(i64, Name, Span),
     /// `per name`: the parameter whose value keys the resource.
     Per(Name),
+    /// `retry n`: attempts in all for a call failing retryably (the
+    /// action's own retry policy; `retry 1`: no retry).
+    Retry(i64, Span),
+    /// `backoff 2s`: the first wait between attempts (doubling).
+    Backoff(i64, Span),
+}
+
+/// A schedule: its body is an action of no parameters (`decl`), called at
+/// each firing. The words are contextual (`schedule`, `every`, `cron`,
+/// `tz`, `overlap` stay ordinary names elsewhere); the compiler checks the
+/// interval, the cron text, the time zone and the overlap word.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScheduleDecl {
+    pub decl: FnDecl,
+    pub when: When,
+    /// `tz "Europe/Paris"`: the zone a cron expression is read in.
+    pub tz: Option<(String, Span)>,
+    /// `overlap skip` or `overlap allow`, as written.
+    pub overlap: Option<Name>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum When {
+    /// `every 1h`: an interval, in milliseconds.
+    Every(i64, Span),
+    /// `cron "0 9 * * MON-FRI"`.
+    Cron(String, Span),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -560,6 +560,12 @@ where
             .then(ident().labelled("a unit (s, m or h)"))
             .map_with(|(n, unit), e| LimitPart::Rate(n, unit, Span::from(e.span()))),
         word("per").ignore_then(ident()).map(LimitPart::Per),
+        word("retry")
+            .ignore_then(count)
+            .map_with(|n, e| LimitPart::Retry(n, Span::from(e.span()))),
+        word("backoff")
+            .ignore_then(select! { Token::Duration(ms) => ms }.labelled("a duration (2s, 500ms)"))
+            .map_with(|ms, e| LimitPart::Backoff(ms, Span::from(e.span()))),
     ));
     let limits = limit_part
         .repeated()
@@ -584,6 +590,48 @@ where
                 },
                 limits,
             )
+        });
+
+    // `schedule name every 1h { … }`, `schedule name cron "…" [tz "…"]
+    // [overlap skip|allow] { … }`: contextual words too.
+    let text = |what: &'static str| {
+        select! { Token::Str(s) = e => (s, Span::from(e.span())) }.labelled(what)
+    };
+    let when = choice((
+        word("every").ignore_then(
+            select! { Token::Duration(ms) = e => When::Every(ms, Span::from(e.span())) }
+                .labelled("an interval (a duration: 1h, 30m)"),
+        ),
+        word("cron")
+            .ignore_then(text("a cron expression (\"0 9 * * MON-FRI\")"))
+            .map(|(s, span)| When::Cron(s, span)),
+    ));
+    let schedule_decl = word("schedule")
+        .ignore_then(binding())
+        .then(when)
+        .then(
+            word("tz")
+                .ignore_then(text("a time zone (\"Europe/Paris\")"))
+                .or_not(),
+        )
+        .then(
+            word("overlap")
+                .ignore_then(ident().labelled("skip or allow"))
+                .or_not(),
+        )
+        .then(block.clone())
+        .map_with(|((((name, when), tz), overlap), body), e| {
+            StmtKind::Schedule(Box::new(ScheduleDecl {
+                decl: FnDecl {
+                    name,
+                    params: vec![],
+                    body,
+                    span: Span::from(e.span()),
+                },
+                when,
+                tz,
+                overlap,
+            }))
         });
 
     let filter = choice((
@@ -645,6 +693,7 @@ where
         let_stmt,
         fn_decl(Token::Fn).map(StmtKind::Fn),
         action_decl,
+        schedule_decl,
         filter,
         pass,
         just(Token::Import)

@@ -90,6 +90,7 @@ pub fn walk_stmt<V: Visit + ?Sized>(v: &mut V, s: &Stmt) {
             v.expr(value);
         }
         StmtKind::Fn(f) | StmtKind::Action(f, _) => v.function(f),
+        StmtKind::Schedule(s) => v.function(&s.decl),
         StmtKind::Filter(filter) => {
             if let Some(guard) = &filter.guard {
                 v.expr(guard);

@@ -9,7 +9,14 @@ pub use super::lexer::KEYWORDS;
 /// (`action deploy(host) limit 1 per host rate 2/s { … }`), and names
 /// everywhere else (`passes.limit`, `let rate = 2`): the editor grammars
 /// colour them there, the REPL does not.
-pub const CONTEXTUAL: &[&str] = &["limit", "per", "rate"];
+pub const CONTEXTUAL: &[&str] = &["limit", "per", "rate", "retry", "backoff"];
+
+/// A schedule's words (`schedule report cron "0 9 * * MON-FRI" tz
+/// "Europe/Paris" overlap skip { … }`): keywords in that declaration only,
+/// names everywhere else, as [`CONTEXTUAL`].
+pub const SCHEDULE: &[&str] = &[
+    "schedule", "every", "cron", "tz", "overlap", "skip", "allow",
+];
 
 /// How many arguments a message constructor takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

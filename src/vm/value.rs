@@ -84,6 +84,10 @@ pub struct ActionDef {
     /// Its resource limits (`limit 1 per host`, `rate 10/s`); `None` for
     /// most actions, whose calls the engine runs with no check.
     pub limits: Option<Rc<Limits>>,
+    /// Its own retry policy (`retry 3 backoff 2s`); `None`: the run's
+    /// (`--max-attempts`, `--backoff`). A `retrying(m, policy)` around a
+    /// call takes precedence.
+    pub retry: Option<Rc<crate::vm::message::RetryPolicy>>,
 }
 
 /// An action's resource limits: how many of its calls may run at once and
@@ -152,6 +156,7 @@ impl ActionDef {
             name,
             body: ActionBody::Script(body),
             limits: None,
+            retry: None,
         }
     }
 

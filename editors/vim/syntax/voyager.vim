@@ -38,10 +38,16 @@ syn match voyagerNumber "\<\d[0-9_]*\>"
 syn match voyagerFloat "\<\d[0-9_]*\.\d[0-9_]*\([eE][+-]\=\d\+\)\=\>"
 syn match voyagerFloat "\<\d[0-9_]*[eE][+-]\=\d\+\>"
 
-" An action's resource clause, `limit 1 per host rate 2/s`, between its
-" parameters and its body: the words are names everywhere else.
-syn match voyagerResource "\()\s*\)\@<=\<\(limit\|rate\|per\)\>[^{}]*\ze{" contains=voyagerResourceWord,voyagerNumber,voyagerOperator
-syn keyword voyagerResourceWord limit rate per contained
+" An action's resource clause and retry policy, `limit 1 per host rate 2/s
+" retry 3 backoff 2s`, between its parameters and its body: the words are
+" names everywhere else.
+syn match voyagerResource "\()\s*\)\@<=\<\(limit\|rate\|per\|retry\|backoff\)\>[^{}]*\ze{" contains=voyagerResourceWord,voyagerDuration,voyagerNumber,voyagerOperator
+syn keyword voyagerResourceWord limit rate per retry backoff contained
+
+" A schedule, `schedule report cron "0 9 * * *" tz "UTC" overlap skip {`: its
+" words are names everywhere else.
+syn match voyagerSchedule "^\s*\<schedule\s\+\h\w*\s\+\(every\|cron\)\>[^{]*\ze{" contains=voyagerScheduleWord,voyagerDuration,voyagerString
+syn keyword voyagerScheduleWord schedule every cron tz overlap skip allow contained
 
 syn match voyagerOperator "=>\|==\|!=\|<=\|>=\|+=\|-=\|\.\.\|[-+*/%<>=]"
 
@@ -68,6 +74,7 @@ hi def link voyagerConstant Constant
 hi def link voyagerStorage StorageClass
 hi def link voyagerFilterWord StorageClass
 hi def link voyagerResourceWord Keyword
+hi def link voyagerScheduleWord Keyword
 hi def link voyagerDeclName Function
 hi def link voyagerTopic Label
 hi def link voyagerConstructor Special

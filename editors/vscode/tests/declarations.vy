@@ -44,3 +44,18 @@ action deploy(host) limit 1 per host rate 2/s { print(host) }
 //                                          ^ constant.language.unit.voyager
 let limit = 1
 //  ^^^^^ variable.other.declaration.voyager
+action ship(host) limit 1 retry 3 backoff 2s { print(host) }
+//                        ^^^^^ keyword.other.resource.voyager
+//                                ^^^^^^^ keyword.other.resource.voyager
+//                                        ^^ constant.numeric.duration.voyager
+schedule report cron "0 9 * * MON-FRI" tz "Europe/Paris" overlap skip { print("report") }
+// <------- storage.type.schedule.voyager
+//       ^^^^^^ entity.name.function.schedule.voyager
+//              ^^^^ keyword.other.schedule.voyager
+//                   ^^^^^^^^^^^^^^^^^ string.quoted.double.voyager
+//                                     ^^ keyword.other.schedule.voyager
+//                                                       ^^^^^^^ keyword.other.schedule.voyager
+//                                                               ^^^^ keyword.other.schedule.voyager
+schedule nightly every 24h { print("backup") }
+//               ^^^^^ keyword.other.schedule.voyager
+//                     ^^^ constant.numeric.duration.voyager

@@ -105,6 +105,7 @@ impl Compiler<'_> {
                 self.op(Op::Return, span, -1);
             }
             StmtKind::Action(f, _) => self.misplaced("action", f.name.1),
+            StmtKind::Schedule(s) => self.misplaced("schedule", s.decl.name.1),
             StmtKind::Filter(f) => self.misplaced("interest or observe", f.topic.1),
             StmtKind::Pass(p) => self.misplaced("pass", p.topic.1),
             StmtKind::Import(name) => self.misplaced("import", name.1),
@@ -116,7 +117,14 @@ impl Compiler<'_> {
         self.error(
             Diagnostic::error(
                 codes::MISPLACED_DECL,
-                format!("An {what} declaration must be at the top level"),
+                format!(
+                    "{} {what} declaration must be at the top level",
+                    if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                        "An"
+                    } else {
+                        "A"
+                    }
+                ),
                 self.loc(span),
             )
             .label("inside a block")

@@ -8,6 +8,99 @@ use std::rc::Rc;
 use super::*;
 
 impl Compiler<'_> {
+    /// Checks a schedule's times: an interval above zero, or a cron
+    /// expression that parses and a time zone the database knows (UTC
+    /// without `tz`); and its overlap word. `None` after an error.
+    fn schedule_when(
+        &mut self,
+        s: &ScheduleDecl,
+    ) -> Option<(crate::bytecode::program::When, bool)> {
+        use crate::bytecode::program::When as Fires;
+        use crate::engine::cron;
+        let name = &s.decl.name.0;
+        let bad = |this: &mut Self, message: String, span: Span, label: &str, hint: &str| {
+            this.error(
+                Diagnostic::error(codes::BAD_SCHEDULE, message, this.loc(span))
+                    .label(label)
+                    .hint(hint),
+            );
+        };
+        let allow_overlap = match &s.overlap {
+            None => false,
+            Some((word, _)) if word == "skip" => false,
+            Some((word, _)) if word == "allow" => true,
+            Some((word, span)) => {
+                bad(
+                    self,
+                    format!("`overlap {word}` is not an overlap policy of schedule `{name}`"),
+                    *span,
+                    "expected skip or allow",
+                    "`overlap skip` (the default) skips a firing while the one before still runs; `overlap allow` runs it anyway",
+                );
+                return None;
+            }
+        };
+        let when = match &s.when {
+            When::Every(ms, span) => {
+                if *ms <= 0 {
+                    bad(
+                        self,
+                        format!("schedule `{name}` would fire every {ms}ms"),
+                        *span,
+                        "an interval must be above zero",
+                        "write an interval such as `every 30s` or `every 1h`",
+                    );
+                    return None;
+                }
+                if let Some((_, tz_span)) = &s.tz {
+                    bad(
+                        self,
+                        format!(
+                            "schedule `{name}` fires every interval: a time zone changes nothing"
+                        ),
+                        *tz_span,
+                        "`tz` goes with `cron`",
+                        "leave `tz` out, or write `cron \"0 9 * * *\" tz \"Europe/Paris\"`",
+                    );
+                    return None;
+                }
+                Fires::Every(*ms)
+            }
+            When::Cron(text, span) => {
+                let tz = match &s.tz {
+                    None => jiff::tz::TimeZone::UTC,
+                    Some((zone, zone_span)) => match cron::time_zone(zone) {
+                        Ok(tz) => tz,
+                        Err(why) => {
+                            bad(
+                                self,
+                                format!("schedule `{name}`: {why}"),
+                                *zone_span,
+                                "unknown time zone",
+                                "name an IANA zone such as \"Europe/Paris\", \"America/New_York\" or \"UTC\"",
+                            );
+                            return None;
+                        }
+                    },
+                };
+                match cron::Cron::parse(text) {
+                    Ok(c) => Fires::Cron(Rc::new(c), tz),
+                    Err(why) => {
+                        bad(
+                            self,
+                            format!("schedule `{name}` has a bad cron expression: {why}"),
+                            *span,
+                            "not a cron expression",
+                            "five fields: minute hour day-of-month month day-of-week, as in \"0 9 * * MON-FRI\"",
+                        );
+                        return None;
+                    }
+                }
+            }
+        };
+        Some((when, allow_overlap))
+    }
+
     /// Checks an action's resource clause: each part at most once, a
     /// limit or a rate (a key alone limits nothing), counts above zero, a
     /// rate's unit `s`, `m` or `h`, and a key that names a parameter.
@@ -25,6 +118,8 @@ impl Compiler<'_> {
                 LimitPart::Limit(_, span) => ("limit", *span),
                 LimitPart::Rate(_, _, span) => ("rate", *span),
                 LimitPart::Per(name) => ("per", name.1),
+                LimitPart::Retry(_, span) => ("retry", *span),
+                LimitPart::Backoff(_, span) => ("backoff", *span),
             };
             if let Some(first) = seen.insert(word, span) {
                 self.error(
@@ -113,6 +208,8 @@ impl Compiler<'_> {
                         }
                     }
                 }
+                // The retry policy: see `retry_policy`.
+                LimitPart::Retry(..) | LimitPart::Backoff(..) => {}
                 LimitPart::Per(name) => match f.params.iter().position(|p| p.0 == name.0) {
                     Some(i) => spec.key = Some((i, Rc::from(name.0.as_str()))),
                     None => {
@@ -139,7 +236,12 @@ impl Compiler<'_> {
                 },
             }
         }
-        if ok && spec.concurrency.is_none() && spec.rate.is_none() {
+        let limited = spec.concurrency.is_some() || spec.rate.is_some();
+        if !limited && spec.key.is_none() {
+            // A retry policy alone.
+            return None;
+        }
+        if ok && !limited {
             self.error(
                 Diagnostic::error(
                     codes::BAD_LIMIT,
@@ -152,6 +254,63 @@ impl Compiler<'_> {
             ok = false;
         }
         ok.then_some(spec)
+    }
+
+    /// An action's own retry policy, from its clause: `retry n` (n at
+    /// least 1) and an optional `backoff d`, which needs `retry`.
+    fn retry_policy(
+        &mut self,
+        f: &FnDecl,
+        clause: &Limits,
+    ) -> Option<crate::vm::message::RetryPolicy> {
+        let mut attempts = None;
+        let mut backoff = None;
+        for part in &clause.parts {
+            match part {
+                LimitPart::Retry(n, span) => attempts = Some((*n, *span)),
+                LimitPart::Backoff(ms, span) => backoff = Some((*ms, *span)),
+                _ => {}
+            }
+        }
+        let (n, span) = match (attempts, backoff) {
+            (None, None) => return None,
+            (None, Some((_, span))) => {
+                self.error(
+                    Diagnostic::error(
+                        codes::BAD_RETRY,
+                        format!("`backoff` without `retry` on action `{}`", f.name.0),
+                        self.loc(span),
+                    )
+                    .label("a wait between attempts, but no attempts")
+                    .hint("add `retry n` (attempts in all): `retry 3 backoff 2s`"),
+                );
+                return None;
+            }
+            (Some(a), _) => a,
+        };
+        match u32::try_from(n) {
+            Ok(attempts) if attempts > 0 => Some(crate::vm::message::RetryPolicy {
+                attempts,
+                backoff: backoff.map(|(ms, _)| ms),
+                max_backoff: None,
+                on: None,
+            }),
+            _ => {
+                self.error(
+                    Diagnostic::error(
+                        codes::BAD_RETRY,
+                        format!(
+                            "`retry {n}` on action `{}` is not a count of attempts",
+                            f.name.0
+                        ),
+                        self.loc(span),
+                    )
+                    .label(format!("attempts in all: 1 to {}", u32::MAX))
+                    .hint("`retry 1` runs a call once, with no retry; `retry 3` tries three times"),
+                );
+                None
+            }
+        }
     }
 
     pub(super) fn qualified(&self, name: &str) -> String {
@@ -224,6 +383,7 @@ impl Compiler<'_> {
         let mut seen = HashMap::new();
         let mut fn_slots = Vec::new();
         let mut action_slots = Vec::new();
+        let mut schedule_slots = Vec::new();
         for stmt in stmts {
             match &stmt.kind {
                 StmtKind::Fn(f) => {
@@ -236,8 +396,18 @@ impl Compiler<'_> {
                     self.globals.next_action_id += 1;
                     let kind = GlobalKind::Action(id, f.params.len());
                     let slot = self.declare_global(&f.name, kind, &mut seen);
+                    let retry = limits.as_ref().and_then(|l| self.retry_policy(f, l));
                     let limits = limits.as_ref().and_then(|l| self.limits(f, l));
-                    action_slots.push((f, slot, id, limits));
+                    action_slots.push((f, slot, id, limits, retry));
+                }
+                StmtKind::Schedule(s) => {
+                    let id = self.globals.next_action_id;
+                    self.globals.next_action_id += 1;
+                    let kind = GlobalKind::Action(id, 0);
+                    let slot = self.declare_global(&s.decl.name, kind, &mut seen);
+                    if let Some(when) = self.schedule_when(s) {
+                        schedule_slots.push((s, slot, id, when));
+                    }
                 }
                 StmtKind::Let(name, _) => {
                     self.declare_global(name, GlobalKind::Let, &mut seen);
@@ -275,6 +445,7 @@ impl Compiler<'_> {
             actions: vec![],
             filters: vec![],
             passes: vec![],
+            schedules: vec![],
             constants: vec![],
             warnings: vec![],
         };
@@ -283,13 +454,29 @@ impl Compiler<'_> {
             self.closure(f, FnKind::Fn);
             self.emit(Op::SetGlobal, f.name.1, &[slot as u32], -1);
         }
-        for (f, slot, id, limits) in action_slots {
+        for (f, slot, id, limits, retry) in action_slots {
             let proto = self.function(f, FnKind::Action);
             let mut action = ActionDef::script(id, Rc::from(self.qualified(&f.name.0)), proto);
             action.limits = limits.map(Rc::new);
+            action.retry = retry.map(Rc::new);
             let action = Rc::new(action);
             unit.constants.push((slot, Value::Action(action.clone())));
             unit.actions.push(action);
+        }
+        for (s, slot, id, (when, allow_overlap)) in schedule_slots {
+            let f = &s.decl;
+            let proto = self.function(f, FnKind::Action);
+            let name: Rc<str> = Rc::from(self.qualified(&f.name.0));
+            let action = Rc::new(ActionDef::script(id, name.clone(), proto));
+            unit.constants.push((slot, Value::Action(action.clone())));
+            unit.actions.push(action.clone());
+            unit.schedules.push(crate::bytecode::program::ScheduleDef {
+                name,
+                action,
+                when,
+                allow_overlap,
+                loc: self.loc(f.name.1),
+            });
         }
 
         let last = stmts.len().saturating_sub(1);
@@ -302,7 +489,7 @@ impl Compiler<'_> {
                     self.op(Op::Emit, e.span, -1);
                     self.op(Op::Return, e.span, -1);
                 }
-                StmtKind::Fn(_) | StmtKind::Action(..) => {}
+                StmtKind::Fn(_) | StmtKind::Action(..) | StmtKind::Schedule(_) => {}
                 StmtKind::Let(name, value) => {
                     self.expr(value);
                     let slot = self

@@ -198,6 +198,33 @@ impl PgStore {
         display_url(&self.url)
     }
 
+    /// Claims a schedule's firing for this worker: the schedule's state key
+    /// moves forward to `due` only if it was before it, in one statement,
+    /// so of the workers that fire one schedule at the same due time one
+    /// enqueues it. (The claim commits before the firing's item does: a
+    /// worker killed in between loses that firing; the next one comes.)
+    pub fn claim_firing(&mut self, key: &str, due: i64) -> bool {
+        let value = due.to_string();
+        let claimed = self.retrying(|c| {
+            c.query_opt(
+                "INSERT INTO voyager.state (key, value) VALUES ($1, $2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                 WHERE CASE WHEN voyager.state.value ~ '^-?[0-9]+$'
+                       THEN voyager.state.value::bigint < excluded.value::bigint
+                       ELSE true END
+                 RETURNING key",
+                &[&key, &value],
+            )
+        });
+        match claimed {
+            Ok(row) => row.is_some(),
+            Err(e) => {
+                self.fail(e.message);
+                false
+            }
+        }
+    }
+
     /// The latest run, if the store has one.
     pub fn latest_run(&mut self) -> Result<Option<RunInfo>, StoreError> {
         self.retrying(latest_run)
@@ -654,6 +681,12 @@ impl Store for PgShared {
     }
     fn topic_clear(&mut self, topic: &str) {
         self.0.borrow_mut().topic_clear(topic)
+    }
+    fn claim_firing(&mut self, key: &str, due: i64) -> bool {
+        self.0.borrow_mut().claim_firing(key, due)
+    }
+    fn claims_firings(&self) -> bool {
+        true
     }
     fn put_state(&mut self, key: &str, value: &str) {
         self.0.borrow_mut().put_state(key, value)
