@@ -48,6 +48,19 @@ macro_rules! opcodes {
                 sizes
             };
 
+            /// The opcode whose byte this is: one compare, no table load
+            /// (the interpreter's loop does this for every instruction).
+            /// Panics on a byte that is no opcode, which only a compiler
+            /// bug could write (as `Op::ALL[byte]` would).
+            #[inline(always)]
+            pub fn decode(byte: u8) -> Op {
+                assert!((byte as usize) < Op::ALL.len(), "no opcode has byte {byte}");
+                // SAFETY: `Op` is `repr(u8)` with the default discriminants,
+                // so its values are exactly the bytes below `ALL.len()`,
+                // which `byte` is.
+                unsafe { std::mem::transmute::<u8, Op>(byte) }
+            }
+
             /// The mnemonic the disassembler prints.
             pub const fn name(self) -> &'static str {
                 match self { $(Op::$name => $mnemonic,)* }
@@ -218,6 +231,14 @@ mod tests {
         }
         assert_eq!(Op::from_byte(Op::ALL.len() as u8), None);
         assert_eq!(Op::ALL.len(), 58);
+    }
+
+    #[test]
+    fn decode_is_the_byte_order() {
+        for (i, &op) in Op::ALL.iter().enumerate() {
+            assert_eq!(Op::decode(i as u8), op);
+            assert_eq!(op as u8 as usize, i);
+        }
     }
 
     #[test]

@@ -395,7 +395,7 @@ impl Vm {
             loop {
                 let at = ip;
                 let byte = code[at];
-                let op = Op::ALL[byte as usize];
+                let op = Op::decode(byte);
                 ip += Op::SIZES[byte as usize] as usize;
                 match op {
                     Op::Const => {
