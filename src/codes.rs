@@ -166,7 +166,7 @@ codes! {
       "`action deploy(host) limit 1 per host { … }` keys the action's resource by the value of\none of its parameters: `per` must name one. Without `per` the limit holds for all of\nthe action's calls together.",
       "action deploy(host) limit 1 per server { print(host) }", "action deploy(host) limit 1 per host { print(host) }", Check),
     BAD_LIMIT = e("E0124", "a resource limit or rate that cannot be",
-      "An action's resource clause takes `limit n` (at most n calls at once, n at least 1),\n`rate n/s`, `rate n/m` or `rate n/h` (at most n starts a second, minute or hour, n at\nleast 1) and `per name`, each at most once, and a limit or a rate at least.",
+      "An action's resource clause takes `limit n` (at most n calls at once, n at least 1),\n`rate n/s`, `rate n/m` or `rate n/h` (at most n starts a second, minute or hour, n at\nleast 1), `per name` and `priority n` (from -100 to 100), each at most once, and a\nlimit or a rate with `per`.",
       "action fetch(url) rate 0/s { print(url) }", "action fetch(url) rate 10/s { print(url) }", Check),
     PASS_UNFED = e("W0001", "a pass that nothing feeds (a warning)",
       "A `pass` serves a topic that no `interest` or `observe` sends messages to, so it never runs.",

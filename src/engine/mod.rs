@@ -206,6 +206,13 @@ pub struct Engine<Q: MainQueue = RingQueue> {
     parked: parked::Parked,
     /// The item being stepped (the owner of any job it starts).
     stepping: u64,
+    /// The priority of the item being stepped (0 outside a step): items
+    /// its step makes have it too.
+    base_priority: i16,
+    /// The stepped item's own priority, which what is left of it keeps.
+    rest_priority: i16,
+    /// Whether the main queue orders by priority (see [`Engine::prioritize`]).
+    prioritized: bool,
     /// Set when the step found the pool full.
     wants_room: bool,
     /// Reused for the nodes a call's result becomes.
@@ -330,6 +337,9 @@ impl<Q: MainQueue> Engine<Q> {
             cancelled_jobs: std::collections::HashSet::new(),
             parked: parked::Parked::default(),
             stepping: 0,
+            base_priority: 0,
+            rest_priority: 0,
+            prioritized: false,
             wants_room: false,
             scratch: Vec::new(),
             in_pass: false,

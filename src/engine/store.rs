@@ -275,7 +275,7 @@ impl<Q: MainQueue> Engine<Q> {
         self.stats.unclaimed_data = resumed.unclaimed;
         for (id, mut node) in resumed.items {
             self.retake_holds(&mut node);
-            self.main.push_back(Item { id, node });
+            self.main.push_back(Item { id, node, prio: 0 });
         }
         for (topic, m) in resumed.topics {
             self.topic(&topic).queue.push_back(m);

@@ -153,6 +153,9 @@ pub enum LimitPart {
     Rate(i64, Name, Span),
     /// `per name`: the parameter whose value keys the resource.
     Per(Name),
+    /// `priority n`: its calls step before ready items of a lower
+    /// priority (the default is 0).
+    Priority(i64, Span),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -546,7 +546,7 @@ where
             })
     };
 
-    // `limit n`, `rate n/unit` and `per name` after an action's
+    // `limit n`, `rate n/unit`, `per name` and `priority n` after an action's
     // parameters, in any order: contextual words, names everywhere else.
     let word = |w: &'static str| select! { Token::Ident(name) if name == w => () }.labelled(w);
     let count = select! { Token::Int(n) => n }.labelled("a count");
@@ -560,6 +560,13 @@ where
             .then(ident().labelled("a unit (s, m or h)"))
             .map_with(|(n, unit), e| LimitPart::Rate(n, unit, Span::from(e.span()))),
         word("per").ignore_then(ident()).map(LimitPart::Per),
+        word("priority")
+            .ignore_then(just(Token::Minus).or_not())
+            .then(count)
+            .map_with(|(minus, n), e| {
+                let n = if minus.is_some() { -n } else { n };
+                LimitPart::Priority(n, Span::from(e.span()))
+            }),
     ));
     let limits = limit_part
         .repeated()

@@ -6,10 +6,10 @@
 pub use super::lexer::KEYWORDS;
 
 /// Words that are keywords in one place only, an action's resource clause
-/// (`action deploy(host) limit 1 per host rate 2/s { … }`), and names
+/// (`action deploy(host) limit 1 per host rate 2/s priority 5 { … }`), and names
 /// everywhere else (`passes.limit`, `let rate = 2`): the editor grammars
 /// colour them there, the REPL does not.
-pub const CONTEXTUAL: &[&str] = &["limit", "per", "rate"];
+pub const CONTEXTUAL: &[&str] = &["limit", "per", "priority", "rate"];
 
 /// How many arguments a message constructor takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

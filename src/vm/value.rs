@@ -84,7 +84,15 @@ pub struct ActionDef {
     /// Its resource limits (`limit 1 per host`, `rate 10/s`); `None` for
     /// most actions, whose calls the engine runs with no check.
     pub limits: Option<Rc<Limits>>,
+    /// Its priority (`priority 10`): ready items whose next step is a call
+    /// of it step before those of lower priority; `None`: the priority of
+    /// the item the call is in (0 by default).
+    pub priority: Option<i16>,
 }
+
+/// The highest priority an action or an item may have; the lowest is its
+/// negation.
+pub const MAX_PRIORITY: i16 = 100;
 
 /// An action's resource limits: how many of its calls may run at once and
 /// how often one may start, per value of a key parameter (or overall).
@@ -152,6 +160,7 @@ impl ActionDef {
             name,
             body: ActionBody::Script(body),
             limits: None,
+            priority: None,
         }
     }
 

@@ -38,10 +38,10 @@ syn match voyagerNumber "\<\d[0-9_]*\>"
 syn match voyagerFloat "\<\d[0-9_]*\.\d[0-9_]*\([eE][+-]\=\d\+\)\=\>"
 syn match voyagerFloat "\<\d[0-9_]*[eE][+-]\=\d\+\>"
 
-" An action's resource clause, `limit 1 per host rate 2/s`, between its
+" An action's resource clause, `limit 1 per host rate 2/s priority 5`, between its
 " parameters and its body: the words are names everywhere else.
-syn match voyagerResource "\()\s*\)\@<=\<\(limit\|rate\|per\)\>[^{}]*\ze{" contains=voyagerResourceWord,voyagerNumber,voyagerOperator
-syn keyword voyagerResourceWord limit rate per contained
+syn match voyagerResource "\()\s*\)\@<=\<\(limit\|rate\|per\|priority\)\>[^{}]*\ze{" contains=voyagerResourceWord,voyagerNumber,voyagerOperator
+syn keyword voyagerResourceWord limit rate per priority contained
 
 syn match voyagerOperator "=>\|==\|!=\|<=\|>=\|+=\|-=\|\.\.\|[-+*/%<>=]"
 

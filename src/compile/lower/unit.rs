@@ -7,11 +7,19 @@ use std::rc::Rc;
 
 use super::*;
 
+/// The highest priority an action or an item may have (and the lowest,
+/// negated).
+pub const MAX_PRIORITY: i16 = crate::vm::value::MAX_PRIORITY;
+
 impl Compiler<'_> {
     /// Checks an action's resource clause: each part at most once, a
     /// limit or a rate (a key alone limits nothing), counts above zero, a
     /// rate's unit `s`, `m` or `h`, and a key that names a parameter.
-    fn limits(&mut self, f: &FnDecl, clause: &Limits) -> Option<crate::vm::value::Limits> {
+    fn limits(
+        &mut self,
+        f: &FnDecl,
+        clause: &Limits,
+    ) -> (Option<crate::vm::value::Limits>, Option<i16>) {
         use crate::vm::value::{Limits as Spec, Rate};
         let mut spec = Spec {
             concurrency: None,
@@ -19,12 +27,14 @@ impl Compiler<'_> {
             rate: None,
         };
         let mut ok = true;
+        let mut priority = None;
         let mut seen: HashMap<&'static str, Span> = HashMap::new();
         for part in &clause.parts {
             let (word, span) = match part {
                 LimitPart::Limit(_, span) => ("limit", *span),
                 LimitPart::Rate(_, _, span) => ("rate", *span),
                 LimitPart::Per(name) => ("per", name.1),
+                LimitPart::Priority(_, span) => ("priority", *span),
             };
             if let Some(first) = seen.insert(word, span) {
                 self.error(
@@ -113,6 +123,23 @@ impl Compiler<'_> {
                         }
                     }
                 }
+                LimitPart::Priority(n, span) => match i16::try_from(*n) {
+                    Ok(n) if (-MAX_PRIORITY..=MAX_PRIORITY).contains(&n) => priority = Some(n),
+                    _ => {
+                        self.error(
+                            Diagnostic::error(
+                                codes::BAD_LIMIT,
+                                format!("`priority {n}` is out of range"),
+                                self.loc(*span),
+                            )
+                            .label(format!(
+                                "a priority is from -{MAX_PRIORITY} to {MAX_PRIORITY}"
+                            ))
+                            .hint("higher steps first; calls of actions with no priority have 0"),
+                        );
+                        ok = false;
+                    }
+                },
                 LimitPart::Per(name) => match f.params.iter().position(|p| p.0 == name.0) {
                     Some(i) => spec.key = Some((i, Rc::from(name.0.as_str()))),
                     None => {
@@ -139,7 +166,8 @@ impl Compiler<'_> {
                 },
             }
         }
-        if ok && spec.concurrency.is_none() && spec.rate.is_none() {
+        let limited = spec.concurrency.is_some() || spec.rate.is_some();
+        if ok && !limited && spec.key.is_some() {
             self.error(
                 Diagnostic::error(
                     codes::BAD_LIMIT,
@@ -151,7 +179,7 @@ impl Compiler<'_> {
             );
             ok = false;
         }
-        ok.then_some(spec)
+        (ok.then_some(spec).filter(|_| limited), priority)
     }
 
     pub(super) fn qualified(&self, name: &str) -> String {
@@ -236,8 +264,11 @@ impl Compiler<'_> {
                     self.globals.next_action_id += 1;
                     let kind = GlobalKind::Action(id, f.params.len());
                     let slot = self.declare_global(&f.name, kind, &mut seen);
-                    let limits = limits.as_ref().and_then(|l| self.limits(f, l));
-                    action_slots.push((f, slot, id, limits));
+                    let (limits, priority) = match limits {
+                        Some(l) => self.limits(f, l),
+                        None => (None, None),
+                    };
+                    action_slots.push((f, slot, id, limits, priority));
                 }
                 StmtKind::Let(name, _) => {
                     self.declare_global(name, GlobalKind::Let, &mut seen);
@@ -283,10 +314,11 @@ impl Compiler<'_> {
             self.closure(f, FnKind::Fn);
             self.emit(Op::SetGlobal, f.name.1, &[slot as u32], -1);
         }
-        for (f, slot, id, limits) in action_slots {
+        for (f, slot, id, limits, priority) in action_slots {
             let proto = self.function(f, FnKind::Action);
             let mut action = ActionDef::script(id, Rc::from(self.qualified(&f.name.0)), proto);
             action.limits = limits.map(Rc::new);
+            action.priority = priority;
             let action = Rc::new(action);
             unit.constants.push((slot, Value::Action(action.clone())));
             unit.actions.push(action);
