@@ -766,6 +766,34 @@ fn pause_and_resume_everything_or_one_action() {
 }
 
 #[test]
+fn a_submission_with_a_priority_steps_before_earlier_ones() {
+    let script = "let n = 0\naction rank(x) { n = n + 1\n  n }\n";
+    let s = Server::start_in(TempDir::new("priority"), script, &[], &[]);
+    // Paused, so that all three are ready together when it resumes.
+    s.post("/v1/pause", &json!({}));
+    let low = id_of(&s.submit("call(rank, 1)"));
+    let high = id_of(&s.post(
+        "/v1/messages",
+        &json!({"message": "call(rank, 2)", "priority": 5}),
+    ));
+    let high2 = id_of(&s.post(
+        "/v1/messages",
+        &json!({"message": {"call": {"action": "rank", "args": [3]}}, "priority": 5}),
+    ));
+    for bad in [json!(101), json!(-101), json!("high"), json!(1.5)] {
+        let r = s.post(
+            "/v1/messages",
+            &json!({"message": "call(rank, 4)", "priority": bad}),
+        );
+        assert_eq!((r.status, r.code().as_str()), (400, "E0500"), "{}", r.text);
+    }
+    s.post("/v1/resume", &json!({}));
+    assert_eq!(s.wait_for(high, &["done"])["result"], json!([1]));
+    assert_eq!(s.wait_for(high2, &["done"])["result"], json!([2]));
+    assert_eq!(s.wait_for(low, &["done"])["result"], json!([3]));
+}
+
+#[test]
 fn a_paused_call_waiting_for_its_resource_does_not_start() {
     let script = "action hold(n) limit 1 { seq([delay(300ms), data(n)]) }\n";
     let s = Server::start_in(TempDir::new("pause-turn"), script, &[], &[]);
