@@ -163,6 +163,7 @@ pub fn enqueue(
     hash: &str,
     message: &str,
     unique: Option<&str>,
+    priority: i16,
 ) -> Result<Option<i64>, StoreError> {
     let mut client = connect(url)?;
     let wrap = |e: postgres::Error| pg_error(url, &e);
@@ -189,9 +190,9 @@ pub fn enqueue(
     }
     let row = tx
         .query_opt(
-            "INSERT INTO voyager.items (form, body, unique_key) VALUES ('message', $1, $2)
+            "INSERT INTO voyager.items (form, body, unique_key, priority) VALUES ('message', $1, $2, $3)
              ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING RETURNING id",
-            &[&message, &unique],
+            &[&message, &unique, &priority],
         )
         .map_err(wrap)?;
     let Some(row) = row else {
