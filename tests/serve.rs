@@ -794,6 +794,27 @@ fn a_submission_with_a_priority_steps_before_earlier_ones() {
 }
 
 #[test]
+fn an_item_reports_its_calls_done_running_waiting_and_dead() {
+    let script = "action hold(n) limit 1 { seq([delay(300ms), data(n)]) }\naction ok() { 1 }\naction bad() { 1 + \"a\" }\n";
+    let s = Server::start_in(TempDir::new("group"), script, &[], &[]);
+    let id = id_of(&s.submit("conc([call(ok), call(bad), call(hold, 1), call(hold, 2)])"));
+    // The first hold runs (its action returned: done; what it returned
+    // waits for its delay), the second waits for the resource.
+    let item = s.wait_for(id, &["resource"]);
+    assert_eq!(
+        item["calls"],
+        json!({"done": 2, "running": 0, "resource": 1, "waiting": 1, "dead": 1}),
+        "{item}"
+    );
+    let item = s.wait_for(id, &["dead"]);
+    assert_eq!(
+        item["calls"],
+        json!({"done": 3, "running": 0, "resource": 0, "waiting": 0, "dead": 1}),
+        "{item}"
+    );
+}
+
+#[test]
 fn a_paused_call_waiting_for_its_resource_does_not_start() {
     let script = "action hold(n) limit 1 { seq([delay(300ms), data(n)]) }\n";
     let s = Server::start_in(TempDir::new("pause-turn"), script, &[], &[]);

@@ -105,6 +105,8 @@ pub struct Stats {
     pub enqueued: u64,
     pub retries: u64,
     pub dead_letters: u64,
+    /// Calls whose action returned (or whose job ended) without failing.
+    pub calls_done: u64,
     /// Failures a `catch` handler took instead of a dead letter.
     pub recovered: u64,
     pub unclaimed_data: u64,

@@ -41,8 +41,12 @@ impl<Q: MainQueue> Engine<Q> {
                     && (self.paused.is_empty() || !self.paused.contains(&action.id)) =>
             {
                 match self.vm.call_action(&action, &args) {
-                    Ok(Value::Nil) => discard_args(args),
+                    Ok(Value::Nil) => {
+                        self.stats.calls_done += 1;
+                        discard_args(args)
+                    }
                     Ok(result) => {
+                        self.stats.calls_done += 1;
                         let mut out = std::mem::take(&mut self.scratch);
                         result_messages(result, &mut out);
                         for n in out.drain(..) {
