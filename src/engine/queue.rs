@@ -272,3 +272,66 @@ impl Timers {
         all.into_iter().map(|w| (w.at, &w.item)).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vm::value::Value;
+
+    fn item(id: u64, prio: i16) -> Item {
+        Item {
+            id,
+            node: Node::Data(Value::Int(id as i64)),
+            prio,
+        }
+    }
+
+    /// Lanes pop higher priorities first and keep first-in first-out
+    /// order within one, however pushes and pops interleave; switching to
+    /// lanes keeps what was queued, in order, at priority 0.
+    #[test]
+    fn lanes_order_by_priority_then_arrival() {
+        let mut q = RingQueue::default();
+        q.push_back(item(1, 0));
+        q.push_back(item(2, 0));
+        q.prioritize();
+        let mut next = 3;
+        let mut seed = 12345u64;
+        let mut popped = Vec::new();
+        let mut pushed = vec![(1, 0i16), (2, 0i16)];
+        for _ in 0..2000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            if (seed >> 33).is_multiple_of(3) {
+                if let Some(it) = q.pop_front() {
+                    // Nothing still queued outranks it, and nothing of its
+                    // priority queued before it is still queued.
+                    let p = it.prio;
+                    let earlier_same = pushed.iter().any(|(id, q)| *q == p && *id < it.id);
+                    assert!(!earlier_same, "item {} overtook one of its priority", it.id);
+                    assert!(
+                        pushed.iter().all(|(_, q)| *q <= p),
+                        "item {} popped early",
+                        it.id
+                    );
+                    pushed.retain(|(id, _)| *id != it.id);
+                    popped.push(it.id);
+                }
+            } else {
+                let p = ((seed >> 40) % 7) as i16 - 3;
+                q.push_back(item(next, p));
+                pushed.push((next, p));
+                next += 1;
+            }
+        }
+        assert_eq!(q.len(), pushed.len());
+        let peeked: Vec<u64> = q.peek(usize::MAX).iter().map(|(id, _)| *id).collect();
+        let drained: Vec<u64> = q.drain().iter().map(|it| it.id).collect();
+        assert_eq!(peeked, drained);
+        let mut want = pushed.clone();
+        want.sort_by_key(|(id, p)| (std::cmp::Reverse(*p), *id));
+        assert_eq!(drained, want.iter().map(|(id, _)| *id).collect::<Vec<_>>());
+        assert!(popped.len() > 100);
+    }
+}
