@@ -166,7 +166,7 @@ codes! {
       "`action deploy(host) limit 1 per host { … }` keys the action's resource by the value of\none of its parameters: `per` must name one. Without `per` the limit holds for all of\nthe action's calls together.",
       "action deploy(host) limit 1 per server { print(host) }", "action deploy(host) limit 1 per host { print(host) }", Check),
     BAD_LIMIT = e("E0124", "a resource limit or rate that cannot be",
-      "An action's resource clause takes `limit n` (at most n calls at once, n at least 1),\n`rate n/s`, `rate n/m` or `rate n/h` (at most n starts a second, minute or hour, n at\nleast 1) and `per name`, each at most once, and a limit or a rate at least.",
+      "An action's resource clause takes `limit n` (at most n calls at once, n at least 1),\n`rate n/s`, `rate n/m` or `rate n/h` (at most n starts a second, minute or hour, n at\nleast 1), `per name` and `priority n` (from -100 to 100), each at most once, and a\nlimit or a rate with `per`.",
       "action fetch(url) rate 0/s { print(url) }", "action fetch(url) rate 10/s { print(url) }", Check),
     BAD_SCHEDULE = e("E0125", "a schedule that cannot fire",
       "`schedule name every 1h { … }` fires every interval, which must be above zero;\n`schedule name cron \"0 9 * * MON-FRI\" tz \"Europe/Paris\" { … }` fires at the times a\nfive-field cron expression (minute hour day-of-month month day-of-week) names, read\nin an IANA time zone (UTC without `tz`). The expression must parse and name a day\nthat exists, the zone must be one the time zone database knows, `tz` goes with\n`cron` only, and `overlap` is `skip` or `allow`.",

@@ -138,6 +138,17 @@ fn canonical_layout() {
 }
 
 #[test]
+fn a_negative_priority_stays_tight_and_the_word_stays_a_name_elsewhere() {
+    let src = "action a(x)  limit 1 per x priority  -5 rate 2/s { print(x) }\n\
+               action b() priority -1 { }\n\
+               let priority = 3\nlet y = priority-5\n";
+    let want = "action a(x) limit 1 per x priority -5 rate 2/s { print(x) }\n\
+                action b() priority -1 {}\n\
+                let priority = 3\nlet y = priority - 5\n";
+    assert_eq!(format_source("t.vy", src, false).expect("formats"), want);
+}
+
+#[test]
 fn comments_stay_where_they_were() {
     let src = "action f(x) {   // the action\n\n  let y = /* inline */ x-1\n\
                /* a block\n     comment kept as is */\n}\n\

@@ -77,6 +77,22 @@ fn queue_step_and_run() {
 }
 
 #[test]
+fn queue_shows_what_waits_on_which_resource() {
+    let (out, err, _) = transcript(
+        "action deploy(host, n) limit 1 per host { seq([delay(1s), data(n)]) }\n:step\n\
+         conc([call(deploy, \"a\", 1), call(deploy, \"a\", 2), call(deploy, \"b\", 3), call(deploy, \"a\", 4)])\n\
+         :step 4\n:queue\n",
+    );
+    let expected = "resources: 2 in use\n\
+        \x20 deploy \"a\": 1 running, 2 waiting: #2 #4\n\
+        \x20 deploy \"b\": 1 running, 0 waiting\n\
+        on jobs or resources: 2 item(s)\n\
+        \x20 #2 call(deploy, \"a\", 2)\n\
+        \x20 #4 call(deploy, \"a\", 4)";
+    assert!(out.contains(expected), "stdout: {out}\nstderr: {err}");
+}
+
+#[test]
 fn commands() {
     let (out, err, _) = transcript(
         ":help\nfn sq(x) { x * x }\n:disasm sq\n:clock real\n:clock virtual\n:trace on\naction a() { }\ncall(a)\n:trace off\n:stats\n:nope\n:quit\nprint(\"never\")\n",

@@ -350,6 +350,22 @@ conc(map(range(0, 6), fn(n) { call(deploy, "h{n % 2}", n) }))
     let status = common::voyager(&["status", store], &[], None);
     let status = String::from_utf8_lossy(&status.stdout);
     assert!(status.contains("3 resource"), "{status}");
+    // Which item waits on which resource: the waiting calls, in order.
+    assert!(
+        status.contains(
+            "on resource:  #3 waits for deploy: deploy(\"h0\", 2)\n\
+             on resource:  #4 waits for deploy: deploy(\"h1\", 3)\n\
+             on resource:  #5 waits for deploy: deploy(\"h0\", 4)\n"
+        ),
+        "{status}"
+    );
+    let json = common::voyager(&["status", "--json", store], &[], None);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(
+        json["waiting_for_resources"][0],
+        serde_json::json!({"id": 3, "action": "deploy", "call": "deploy(\"h0\", 2)"}),
+        "{json}"
+    );
     let second = common::voyager(
         &["run", "--clock", "virtual", "--store", store, script],
         &[],

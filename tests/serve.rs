@@ -766,6 +766,55 @@ fn pause_and_resume_everything_or_one_action() {
 }
 
 #[test]
+fn a_submission_with_a_priority_steps_before_earlier_ones() {
+    let script = "let n = 0\naction rank(x) { n = n + 1\n  n }\n";
+    let s = Server::start_in(TempDir::new("priority"), script, &[], &[]);
+    // Paused, so that all three are ready together when it resumes.
+    s.post("/v1/pause", &json!({}));
+    let low = id_of(&s.submit("call(rank, 1)"));
+    let high = id_of(&s.post(
+        "/v1/messages",
+        &json!({"message": "call(rank, 2)", "priority": 5}),
+    ));
+    let high2 = id_of(&s.post(
+        "/v1/messages",
+        &json!({"message": {"call": {"action": "rank", "args": [3]}}, "priority": 5}),
+    ));
+    for bad in [json!(101), json!(-101), json!("high"), json!(1.5)] {
+        let r = s.post(
+            "/v1/messages",
+            &json!({"message": "call(rank, 4)", "priority": bad}),
+        );
+        assert_eq!((r.status, r.code().as_str()), (400, "E0500"), "{}", r.text);
+    }
+    s.post("/v1/resume", &json!({}));
+    assert_eq!(s.wait_for(high, &["done"])["result"], json!([1]));
+    assert_eq!(s.wait_for(high2, &["done"])["result"], json!([2]));
+    assert_eq!(s.wait_for(low, &["done"])["result"], json!([3]));
+}
+
+#[test]
+fn an_item_reports_its_calls_done_running_waiting_and_dead() {
+    let script = "action hold(n) limit 1 { seq([delay(300ms), data(n)]) }\naction ok() { 1 }\naction bad() { 1 + \"a\" }\n";
+    let s = Server::start_in(TempDir::new("group"), script, &[], &[]);
+    let id = id_of(&s.submit("conc([call(ok), call(bad), call(hold, 1), call(hold, 2)])"));
+    // The first hold runs (its action returned: done; what it returned
+    // waits for its delay), the second waits for the resource.
+    let item = s.wait_for(id, &["resource"]);
+    assert_eq!(
+        item["calls"],
+        json!({"done": 2, "running": 0, "resource": 1, "waiting": 1, "dead": 1}),
+        "{item}"
+    );
+    let item = s.wait_for(id, &["dead"]);
+    assert_eq!(
+        item["calls"],
+        json!({"done": 3, "running": 0, "resource": 0, "waiting": 0, "dead": 1}),
+        "{item}"
+    );
+}
+
+#[test]
 fn a_paused_call_waiting_for_its_resource_does_not_start() {
     let script = "action hold(n) limit 1 { seq([delay(300ms), data(n)]) }\n";
     let s = Server::start_in(TempDir::new("pause-turn"), script, &[], &[]);

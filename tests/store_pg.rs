@@ -231,7 +231,7 @@ fn the_schema_is_versioned_and_a_newer_one_is_refused() {
         .query_one("SELECT version FROM voyager.schema_version", &[])
         .unwrap()
         .get(0);
-    assert_eq!(v, 1);
+    assert_eq!(v, 2);
     c.execute("UPDATE voyager.schema_version SET version = 99", &[])
         .unwrap();
     let out = voyager(&dir, &["status", &url]);
@@ -337,7 +337,7 @@ fn the_take_query_is_served_by_the_ready_index() {
         .query(
             "EXPLAIN SELECT id FROM voyager.items
              WHERE lease_owner IS NULL AND due_at <= voyager.now_ms()
-             ORDER BY due_at, id LIMIT 256 FOR UPDATE SKIP LOCKED",
+             ORDER BY priority DESC, due_at, id LIMIT 256 FOR UPDATE SKIP LOCKED",
             &[],
         )
         .unwrap()
@@ -346,6 +346,56 @@ fn the_take_query_is_served_by_the_ready_index() {
         .collect();
     let plan = plan.join("\n");
     assert!(plan.contains("items_ready"), "{plan}");
+}
+
+#[test]
+fn workers_take_items_of_a_higher_priority_first() {
+    let Some(url) = database("priority") else {
+        return;
+    };
+    let dir = temp_dir("priority");
+    std::fs::write(dir.join("work.vy"), WORK).unwrap();
+    for (i, priority) in [(1, "0"), (2, "5"), (3, "-3"), (4, "5"), (5, "0")] {
+        let call = format!("call(work, {i})");
+        let out = voyager(
+            &dir,
+            &[
+                "enqueue",
+                "--store",
+                &url,
+                "--priority",
+                priority,
+                "work.vy",
+                &call,
+            ],
+        );
+        assert!(out.status.success(), "enqueue: {}", text(&out.stderr));
+    }
+    // Through SQL too, with the priority as the third argument.
+    client(&url)
+        .execute("SELECT voyager.enqueue('call(work, 6)', NULL, 7)", &[])
+        .unwrap();
+    let bad = client(&url).execute("SELECT voyager.enqueue('call(work, 7)', NULL, 101)", &[]);
+    assert!(bad.is_err(), "a priority out of range is refused");
+    for bad in ["101", "-101", "high"] {
+        let out = voyager(
+            &dir,
+            &[
+                "enqueue",
+                "--store",
+                &url,
+                "--priority",
+                bad,
+                "work.vy",
+                "call(work, 8)",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    }
+    let out = dir.join("w.out");
+    let mut w = worker(&dir, &url, &out, &[]);
+    assert_eq!(wait(&mut w, Duration::from_secs(60), "the worker"), 0);
+    assert_eq!(done_lines(&out), vec![6, 2, 4, 1, 5, 3]);
 }
 
 fn four_workers(name: &str, n: i64, kill_one: bool) {

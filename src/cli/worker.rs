@@ -61,6 +61,11 @@ pub struct EnqueueArgs {
     /// the same KEY.
     #[arg(long, value_name = "KEY")]
     pub unique: Option<String>,
+    /// Workers take items of a higher priority first (-100 to 100; 0 by
+    /// default), first-in first-out within one.
+    #[arg(long, value_name = "N", default_value_t = 0, allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i16).range(-100..=100))]
+    pub priority: i16,
 }
 
 fn not_pg(store: &str) -> Option<u8> {
@@ -378,7 +383,7 @@ fn enter(v: &mut Voyager, pg: &PgShared, taken: Vec<Taken>) {
         match message {
             Ok(m) => {
                 pg.0.borrow_mut().adopt_next(Some(t.id));
-                v.engine.enqueue(&m);
+                v.engine.enqueue_with_priority(&m, t.priority);
                 if pg.0.borrow_mut().adopt_next(None).is_some() {
                     // Nothing of it is an item (data, or taken by a topic).
                     pg.0.borrow_mut().drop_row(t.id);
@@ -450,7 +455,14 @@ pub fn enqueue(args: &EnqueueArgs, color: bool) -> u8 {
         }
     };
     let hash = crate::store::source_hash(&text);
-    match pg::enqueue(&args.store, &name, &hash, &json, args.unique.as_deref()) {
+    match pg::enqueue(
+        &args.store,
+        &name,
+        &hash,
+        &json,
+        args.unique.as_deref(),
+        args.priority,
+    ) {
         Ok(Some(id)) => {
             print!("enqueued item #{id}\n");
             exit::OK

@@ -259,6 +259,7 @@ impl<Q: MainQueue> Engine<Q> {
     ) -> Outcome {
         match result {
             Ok(result) => {
+                self.stats.calls_done += 1;
                 let mut out = Vec::new();
                 result_messages(result, &mut out);
                 Outcome::Stepped { out, rest: None }

@@ -107,6 +107,8 @@ pub struct Stats {
     pub enqueued: u64,
     pub retries: u64,
     pub dead_letters: u64,
+    /// Calls whose action returned (or whose job ended) without failing.
+    pub calls_done: u64,
     /// Failures a `catch` handler took instead of a dead letter.
     pub recovered: u64,
     pub unclaimed_data: u64,
@@ -208,6 +210,13 @@ pub struct Engine<Q: MainQueue = RingQueue> {
     parked: parked::Parked,
     /// The item being stepped (the owner of any job it starts).
     stepping: u64,
+    /// The priority of the item being stepped (0 outside a step): items
+    /// its step makes have it too.
+    base_priority: i16,
+    /// The stepped item's own priority, which what is left of it keeps.
+    rest_priority: i16,
+    /// Whether the main queue orders by priority (see [`Engine::prioritize`]).
+    prioritized: bool,
     /// Set when the step found the pool full.
     wants_room: bool,
     /// Reused for the nodes a call's result becomes.
@@ -343,6 +352,9 @@ impl<Q: MainQueue> Engine<Q> {
             cancelled_jobs: std::collections::HashSet::new(),
             parked: parked::Parked::default(),
             stepping: 0,
+            base_priority: 0,
+            rest_priority: 0,
+            prioritized: false,
             wants_room: false,
             scratch: Vec::new(),
             in_pass: false,

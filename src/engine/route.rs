@@ -14,11 +14,35 @@ impl<Q: MainQueue> Engine<Q> {
     /// Enqueues a message from outside (the top level of a script, the
     /// REPL, an embedding program): normalized, then routed.
     pub fn enqueue(&mut self, message: &Msg) {
+        self.base_priority = 0;
         let mut nodes = Vec::new();
         node::normalize(message, &mut nodes);
         for n in nodes {
             self.enter(n, None);
         }
+    }
+
+    /// Enqueues a message from outside with a priority: its items step
+    /// before ready items of lower priority, and so do the items their
+    /// steps make, unless they call an action that declares its own.
+    pub fn enqueue_with_priority(&mut self, message: &Msg, priority: i16) {
+        if priority != 0 {
+            self.prioritize();
+        }
+        let mut nodes = Vec::new();
+        node::normalize(message, &mut nodes);
+        self.base_priority = priority;
+        for n in nodes {
+            self.enter(n, None);
+        }
+        self.base_priority = 0;
+    }
+
+    /// Orders the main queue by priority from now on (a program declared
+    /// one); until then it is plain first-in first-out, at no cost.
+    pub fn prioritize(&mut self) {
+        self.prioritized = true;
+        self.main.prioritize();
     }
 
     /// Routes one normalized top-level node: a new message, or what is left
@@ -51,7 +75,11 @@ impl<Q: MainQueue> Engine<Q> {
             }
             (node, Some(id)) => {
                 self.store_put(id, &node, ItemState::Queued, None);
-                self.main.push_back(Item { id, node })
+                self.main.push_back(Item {
+                    id,
+                    node,
+                    prio: self.base_priority,
+                })
             }
             (other, None) => self.push_item(other),
         }
@@ -64,6 +92,7 @@ impl<Q: MainQueue> Engine<Q> {
         self.main.push_back(Item {
             id: self.next_id,
             node,
+            prio: self.base_priority,
         });
         self.stats.peak_queue = self.stats.peak_queue.max(self.main.len());
     }

@@ -17,6 +17,12 @@ use crate::vm::value::Value;
 impl<Q: MainQueue> Engine<Q> {
     pub(super) fn step_item(&mut self, item: Item) {
         self.stepping = item.id;
+        if self.prioritized {
+            // What the step makes steps at the item's priority; what is
+            // left of the item keeps its own.
+            self.base_priority = super::queue::priority(&item);
+            self.rest_priority = item.prio;
+        }
         self.stats.steps += 1;
         self.stats.steps_by_kind[item.node.kind_index()] += 1;
         if self.config.trace {
@@ -25,7 +31,7 @@ impl<Q: MainQueue> Engine<Q> {
             self.apply(item.id, outcome, Some(before));
             return;
         }
-        let Item { id, node } = item;
+        let Item { id, node, .. } = item;
         match node {
             // The hot path: a plain call at the top level. Its results
             // enter directly, with no `Outcome` built.
@@ -35,8 +41,12 @@ impl<Q: MainQueue> Engine<Q> {
                     && (self.paused.is_empty() || !self.paused.contains(&action.id)) =>
             {
                 match self.vm.call_action(&action, &args) {
-                    Ok(Value::Nil) => discard_args(args),
+                    Ok(Value::Nil) => {
+                        self.stats.calls_done += 1;
+                        discard_args(args)
+                    }
                     Ok(result) => {
+                        self.stats.calls_done += 1;
                         let mut out = std::mem::take(&mut self.scratch);
                         result_messages(result, &mut out);
                         for n in out.drain(..) {
@@ -75,6 +85,7 @@ impl<Q: MainQueue> Engine<Q> {
                 for n in out {
                     self.enter(n, None);
                 }
+                self.base_priority = self.rest_priority;
                 if let Some(rest) = rest {
                     self.enter_as(Some(id), rest, None);
                 }
@@ -105,12 +116,12 @@ impl<Q: MainQueue> Engine<Q> {
                 if wait.job {
                     let deadline = (wait.until != i64::MAX).then_some(wait.until);
                     let wants_room = std::mem::take(&mut self.wants_room);
-                    self.parked.park(deadline, Item { id, node }, wants_room);
+                    self.parked.park(deadline, self.item(id, node), wants_room);
                 } else if wait.resource {
                     let deadline = (wait.until != i64::MAX).then_some(wait.until);
-                    self.parked.park_for_turn(deadline, Item { id, node });
+                    self.parked.park_for_turn(deadline, self.item(id, node));
                 } else {
-                    self.timers.push(wait.until, Item { id, node });
+                    self.timers.push(wait.until, self.item(id, node));
                 }
             }
             Outcome::Failed(node, error, attempts) => {
@@ -123,6 +134,15 @@ impl<Q: MainQueue> Engine<Q> {
                     attempts,
                 });
             }
+        }
+    }
+
+    /// The item being stepped, with what is left of its node.
+    fn item(&self, id: u64, node: Node) -> Item {
+        Item {
+            id,
+            node,
+            prio: self.rest_priority,
         }
     }
 

@@ -103,6 +103,9 @@ pub trait Store {
     /// [`Store::step_end`] comes from it (an observer can follow an item's
     /// descendants). Stores that persist need not care.
     fn step_start(&mut self, _id: u64) {}
+    /// The step begun last finished this many calls (their actions
+    /// returned, or their jobs ended, without failing).
+    fn calls_done(&mut self, _n: u64) {}
     /// A data message nobody claimed reached the top level (in the step
     /// that made it, or as a message entering from outside).
     fn data(&mut self, _value: &crate::vm::value::Value) {}
@@ -295,7 +298,7 @@ impl<Q: MainQueue> Engine<Q> {
         self.reported_recovered = resumed.recovered;
         for (id, mut node) in resumed.items {
             self.retake_holds(&mut node);
-            self.main.push_back(Item { id, node });
+            self.main.push_back(Item { id, node, prio: 0 });
         }
         for (topic, m) in resumed.topics {
             self.topic(&topic).queue.push_back(m);
@@ -310,7 +313,14 @@ impl<Q: MainQueue> Engine<Q> {
             store.step_start(id);
         }
         self.vm.cut = false;
+        let calls = self.stats.calls_done;
         self.step_item(item);
+        let calls = self.stats.calls_done - calls;
+        if calls > 0 {
+            if let Some(store) = self.store.as_deref_mut() {
+                store.calls_done(calls);
+            }
+        }
         let stopping = self
             .interrupt
             .as_ref()

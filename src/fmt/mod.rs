@@ -230,6 +230,7 @@ fn roles(toks: &[Tok]) -> Roles {
                     let p_tok = &toks[p];
                     match p_tok.kind {
                         Kind::Open | Kind::Punct => true,
+                        Kind::Word if is(p_tok, "priority") => priority_clause(toks, p),
                         Kind::Word => {
                             roles.keyword[p]
                                 && !matches!(p_tok.text.as_str(), "true" | "false" | "nil")
@@ -279,6 +280,22 @@ fn roles(toks: &[Tok]) -> Roles {
         prev = Some(i);
     }
     roles
+}
+
+/// Whether the word `priority` at `p` is an action's `priority -5`: after
+/// the parameters' `)` or another part of the clause (a count, a name), not
+/// a name in an expression (`x = priority - 5`).
+fn priority_clause(toks: &[Tok], p: usize) -> bool {
+    let before = toks[..p]
+        .iter()
+        .rev()
+        .find(|t| !matches!(t.kind, Kind::LineComment | Kind::BlockComment));
+    before.is_some_and(|t| match t.kind {
+        Kind::Close => is(t, ")"),
+        Kind::Number => true,
+        Kind::Word => !KEYWORDS.contains(&t.text.as_str()),
+        _ => false,
+    })
 }
 
 /// Whether a space goes between tokens `a` and `b` on one line.

@@ -375,6 +375,9 @@ impl Voyager {
         for (slot, value) in unit.constants {
             self.engine.vm.globals[slot as usize] = value;
         }
+        if unit.actions.iter().any(|a| a.priority.is_some()) {
+            self.engine.prioritize();
+        }
         for filter in unit.filters {
             self.engine.add_filter(filter);
         }
@@ -597,6 +600,7 @@ impl Voyager {
             body,
             limits: None,
             retry: None,
+            priority: None,
         };
         let slot = self.declare_host_global(name, GlobalKind::Action(id, arity));
         self.engine.vm.globals[slot] = Value::Action(Rc::new(action));

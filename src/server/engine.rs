@@ -157,7 +157,7 @@ impl Side {
 
     /// `POST /v1/messages`: one expression, evaluated (within
     /// `--max-instructions`), whose value must be a message; it is enqueued.
-    pub fn submit(&mut self, text: &str) -> Result<u64, ApiError> {
+    pub fn submit(&mut self, text: &str, priority: i16) -> Result<u64, ApiError> {
         let stmts = crate::runtime::parse_source(0, text)
             .map_err(|diags| self.diagnostic(&diags[0], Some(text)))?;
         let only_expression = stmts.len() == 1 && matches!(stmts[0].kind, StmtKind::Expr(_));
@@ -251,13 +251,13 @@ impl Side {
         if let Some(refusal) = self.refused_in(&m) {
             return Err(Side::native_refused(&refusal));
         }
-        Ok(self.enqueue(Origin::Message, m))
+        Ok(self.enqueue(Origin::Message, m, priority))
     }
 
     /// `POST /v1/messages` with a message in the JSON form a
     /// `--dead-letters` file holds: read against the script's actions,
     /// checked as an expression's message is, and enqueued.
-    pub fn submit_json(&mut self, j: &Json) -> Result<u64, ApiError> {
+    pub fn submit_json(&mut self, j: &Json, priority: i16) -> Result<u64, ApiError> {
         let lookup = |name: &str| self.v.global_named(name);
         let m = serial::message_from_json(j, &lookup).map_err(|why| {
             ApiError::new(
@@ -270,14 +270,14 @@ impl Side {
         if let Some(refusal) = self.refused_in(&m) {
             return Err(Side::native_refused(&refusal));
         }
-        Ok(self.enqueue(Origin::Message, m))
+        Ok(self.enqueue(Origin::Message, m, priority))
     }
 
     /// Enqueues a message as a new submission; with a store, committed
     /// before the id is handed out.
-    fn enqueue(&mut self, origin: Origin, m: Msg) -> u64 {
+    fn enqueue(&mut self, origin: Origin, m: Msg, priority: i16) -> u64 {
         let id = self.tracker.borrow_mut().begin(origin, Some(m.clone()));
-        self.v.engine.enqueue(&m);
+        self.v.engine.enqueue_with_priority(&m, priority);
         self.tracker.borrow_mut().end_entry(id);
         self.uncommitted |= self.stored;
         id
@@ -362,7 +362,7 @@ impl Side {
             action: a,
             args: Args::from(values),
         });
-        Ok(self.enqueue(Origin::Call, m))
+        Ok(self.enqueue(Origin::Call, m, 0))
     }
 
     /// `POST /v1/dead-letters/{id}/requeue`: the letter's message runs
@@ -380,7 +380,7 @@ impl Side {
         if let Some(store) = self.v.engine.store_mut() {
             store.requeued(&letter.message);
         }
-        Ok(self.enqueue(Origin::Requeue, letter.message))
+        Ok(self.enqueue(Origin::Requeue, letter.message, 0))
     }
 
     /// `POST /v1/items/{id}/cancel`: the submission's engine items are

@@ -248,12 +248,31 @@ async fn submit(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let mut j = json_body(body)?;
+    let priority = match j.as_object_mut().and_then(|o| o.remove("priority")) {
+        None | Some(Json::Null) => 0,
+        Some(p) => p
+            .as_i64()
+            .and_then(|p| i16::try_from(p).ok())
+            .filter(|p| p.abs() <= crate::vm::value::MAX_PRIORITY)
+            .ok_or_else(|| {
+                ApiError::new(
+                    400,
+                    codes::API_BAD_REQUEST,
+                    format!(
+                        "\"priority\" must be a whole number from -{max} to {max}, not {p}",
+                        max = crate::vm::value::MAX_PRIORITY
+                    ),
+                )
+                .hint("higher steps first; leave it out for 0")
+            })?,
+    };
     let message = j.as_object_mut().and_then(|o| o.remove("message"));
     let id = match message {
-        Some(Json::String(text)) => app.ask(move |side| side.submit(&text)).await??,
+        Some(Json::String(text)) => app.ask(move |side| side.submit(&text, priority)).await??,
         // The JSON form `--dead-letters` writes: a record's `message`.
         Some(m @ (Json::Object(_) | Json::Array(_))) => {
-            app.ask(move |side| side.submit_json(&m)).await??
+            app.ask(move |side| side.submit_json(&m, priority))
+                .await??
         }
         _ => {
             return Err(ApiError::new(

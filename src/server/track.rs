@@ -62,6 +62,9 @@ pub struct Sub {
     /// The last error: code and message.
     pub error: Option<(String, String)>,
     pub dead: bool,
+    /// Calls of its that finished, and that failed (dead letters).
+    pub calls_done: u64,
+    pub calls_dead: u64,
     /// Cancelled by `POST /v1/items/{id}/cancel`.
     pub cancelled: bool,
     pub results: Vec<Json>,
@@ -123,6 +126,27 @@ impl Sub {
         }
     }
 
+    /// Its calls as a group: how many finished, failed (dead), and, of
+    /// its live items, run a native job, wait for a resource, or wait to
+    /// step (queued, or for a timer or a retry's backoff).
+    pub fn calls(&self) -> Json {
+        let (mut running, mut resource, mut waiting) = (0, 0, 0);
+        for (state, _) in self.live.values() {
+            match state {
+                ItemState::Job => running += 1,
+                ItemState::Resource => resource += 1,
+                _ => waiting += 1,
+            }
+        }
+        json!({
+            "done": self.calls_done,
+            "running": running,
+            "resource": resource,
+            "waiting": waiting,
+            "dead": self.calls_dead,
+        })
+    }
+
     /// Everything known of it.
     pub fn detail(&self) -> Json {
         let live: Vec<Json> = self
@@ -138,6 +162,7 @@ impl Sub {
         j["message"] = json!(self.message.as_ref().map(|m| m.display()));
         j["tree"] = json!(self.message.as_ref().map(|m| tree_json(m)));
         j["live"] = json!(live);
+        j["calls"] = self.calls();
         j["in_topics"] = json!(self.in_topics);
         j["result"] = json!(self.results);
         j["more_results"] = json!(self.more_results);
@@ -340,6 +365,8 @@ impl Tracker {
                 attempts: 0,
                 error: None,
                 dead: false,
+                calls_done: 0,
+                calls_dead: 0,
                 cancelled: false,
                 results: Vec::new(),
                 result_bytes: 0,
@@ -498,6 +525,7 @@ impl Store for Observer {
             let at = (t.now)();
             if let Some(s) = sub.and_then(|s| t.subs.get_mut(&s)) {
                 s.dead = true;
+                s.calls_dead += 1;
                 s.attempts = s.attempts.max(letter.attempts);
                 s.error = Some((letter.error.code.to_string(), letter.error.message.clone()));
             }
@@ -565,6 +593,13 @@ impl Store for Observer {
         let mut t = self.tracker.borrow_mut();
         let sub = t.owner_of(id, None);
         t.current = Some(sub);
+    }
+
+    fn calls_done(&mut self, n: u64) {
+        let mut t = self.tracker.borrow_mut();
+        if let Some(s) = t.current.and_then(|s| t.subs.get_mut(&s)) {
+            s.calls_done += n;
+        }
     }
 
     fn data(&mut self, value: &Value) {

@@ -56,6 +56,19 @@ pub fn status(path: &Path) -> Result<Status, StoreError> {
         )
         .optional()
         .map_err(&w)?;
+    let on_resources = {
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT id, message FROM items WHERE state = 'resource' ORDER BY id LIMIT {}",
+                MAX_WAITERS_SHOWN + 1
+            ))
+            .map_err(&w)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(&w)?;
+        rows.collect::<Result<Vec<(i64, String)>, _>>()
+            .map_err(&w)?
+    };
     let next_timer: Option<i64> = conn
         .query_row(
             "SELECT min(due) FROM items WHERE due IS NOT NULL",
@@ -82,12 +95,32 @@ pub fn status(path: &Path) -> Result<Status, StoreError> {
             dead,
             state_keys,
             oldest,
+            on_resources,
             next_timer,
             steps,
             run_ms,
             unclaimed,
         },
     ))
+}
+
+/// Items waiting for a resource that `voyager status` names (past these,
+/// it says how many more the count has).
+pub const MAX_WAITERS_SHOWN: usize = 20;
+
+/// The resource a stored waiting call wants, and the call, from its JSON
+/// (`{"call": {"action", "args"}}`): `deploy` and `deploy("web-1", 2)`.
+fn waiting_call(message: &str) -> (String, String) {
+    let j = crate::engine::serial::from_line(message).unwrap_or(Json::Null);
+    let call = &j["call"];
+    let Some(action) = call["action"].as_str() else {
+        return (String::from("?"), shorten(message));
+    };
+    let args: Vec<String> = call["args"]
+        .as_array()
+        .map(|a| a.iter().map(|v| shorten(&v.to_string())).collect())
+        .unwrap_or_default();
+    (action.to_string(), format!("{action}({})", args.join(", ")))
 }
 
 /// What a store holds, for [`render`].
@@ -99,6 +132,9 @@ pub struct Facts {
     pub state_keys: i64,
     /// The oldest waiting item: id, since, message (JSON text).
     pub oldest: Option<(i64, i64, String)>,
+    /// Items waiting for a resource, oldest first (at most
+    /// [`MAX_WAITERS_SHOWN`] + 1): id and the waiting call (JSON text).
+    pub on_resources: Vec<(i64, String)>,
     pub next_timer: Option<i64>,
     pub steps: i64,
     pub run_ms: i64,
@@ -114,11 +150,24 @@ pub fn render(name: &str, facts: Facts) -> Status {
         dead,
         state_keys,
         oldest,
+        on_resources,
         next_timer,
         steps,
         run_ms,
         unclaimed,
     } = facts;
+    let waiting_count = by_state
+        .iter()
+        .find(|(s, _)| s == "resource")
+        .map_or(0, |(_, n)| *n);
+    let shown: Vec<(i64, String, String)> = on_resources
+        .iter()
+        .take(MAX_WAITERS_SHOWN)
+        .map(|(id, m)| {
+            let (action, call) = waiting_call(m);
+            (*id, action, call)
+        })
+        .collect();
     let items: i64 = by_state.iter().map(|(_, n)| n).sum();
     let in_topics: i64 = topics.iter().map(|(_, n)| n).sum();
     let rate = if run_ms > 0 {
@@ -136,6 +185,7 @@ pub fn render(name: &str, facts: Facts) -> Status {
         "items": by_state.iter().map(|(s, n)| (s.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
         "topics": topics.iter().map(|(s, n)| (s.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
         "oldest_waiting": oldest.as_ref().map(|(id, since, m)| json!({"id": id, "since": since, "message": crate::engine::serial::from_line(m).unwrap_or(Json::Null)})),
+        "waiting_for_resources": shown.iter().map(|(id, action, call)| json!({"id": id, "action": action, "call": call})).collect::<Vec<_>>(),
         "next_timer": next_timer,
         "dead_letters": dead,
         "state_keys": state_keys,
@@ -183,6 +233,13 @@ pub fn render(name: &str, facts: Facts) -> Status {
             time_text(*since),
             shorten(m)
         );
+    }
+    for (id, action, call) in &shown {
+        let _ = writeln!(text, "on resource:  #{id} waits for {action}: {call}");
+    }
+    let more = waiting_count - shown.len() as i64;
+    if more > 0 && !shown.is_empty() {
+        let _ = writeln!(text, "on resource:  … and {more} more");
     }
     if let Some(t) = next_timer {
         let _ = writeln!(text, "next timer:   {}", time_text(t));

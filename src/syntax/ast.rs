@@ -161,6 +161,9 @@ pub enum LimitPart {
     Retry(i64, Span),
     /// `backoff 2s`: the first wait between attempts (doubling).
     Backoff(i64, Span),
+    /// `priority n`: its calls step before ready items of a lower
+    /// priority (the default is 0).
+    Priority(i64, Span),
 }
 
 /// A schedule: its body is an action of no parameters (`decl`), called at

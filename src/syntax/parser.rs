@@ -546,7 +546,7 @@ where
             })
     };
 
-    // `limit n`, `rate n/unit` and `per name` after an action's
+    // `limit n`, `rate n/unit`, `per name` and `priority n` after an action's
     // parameters, in any order: contextual words, names everywhere else.
     let word = |w: &'static str| select! { Token::Ident(name) if name == w => () }.labelled(w);
     let count = select! { Token::Int(n) => n }.labelled("a count");
@@ -566,6 +566,13 @@ where
         word("backoff")
             .ignore_then(select! { Token::Duration(ms) => ms }.labelled("a duration (2s, 500ms)"))
             .map_with(|ms, e| LimitPart::Backoff(ms, Span::from(e.span()))),
+        word("priority")
+            .ignore_then(just(Token::Minus).or_not())
+            .then(count)
+            .map_with(|(minus, n), e| {
+                let n = if minus.is_some() { -n } else { n };
+                LimitPart::Priority(n, Span::from(e.span()))
+            }),
     ));
     let limits = limit_part
         .repeated()

@@ -6,10 +6,10 @@
 pub use super::lexer::KEYWORDS;
 
 /// Words that are keywords in one place only, an action's resource clause
-/// (`action deploy(host) limit 1 per host rate 2/s { … }`), and names
+/// (`action deploy(host) limit 1 per host rate 2/s priority 5 { … }`), and names
 /// everywhere else (`passes.limit`, `let rate = 2`): the editor grammars
 /// colour them there, the REPL does not.
-pub const CONTEXTUAL: &[&str] = &["limit", "per", "rate", "retry", "backoff"];
+pub const CONTEXTUAL: &[&str] = &["limit", "per", "priority", "rate", "retry", "backoff"];
 
 /// A schedule's words (`schedule report cron "0 9 * * MON-FRI" tz
 /// "Europe/Paris" overlap skip { … }`): keywords in that declaration only,

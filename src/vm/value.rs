@@ -88,7 +88,15 @@ pub struct ActionDef {
     /// (`--max-attempts`, `--backoff`). A `retrying(m, policy)` around a
     /// call takes precedence.
     pub retry: Option<Rc<crate::vm::message::RetryPolicy>>,
+    /// Its priority (`priority 10`): ready items whose next step is a call
+    /// of it step before those of lower priority; `None`: the priority of
+    /// the item the call is in (0 by default).
+    pub priority: Option<i16>,
 }
+
+/// The highest priority an action or an item may have; the lowest is its
+/// negation.
+pub const MAX_PRIORITY: i16 = 100;
 
 /// An action's resource limits: how many of its calls may run at once and
 /// how often one may start, per value of a key parameter (or overall).
@@ -157,6 +165,7 @@ impl ActionDef {
             body: ActionBody::Script(body),
             limits: None,
             retry: None,
+            priority: None,
         }
     }
 

@@ -39,10 +39,10 @@ syn match voyagerFloat "\<\d[0-9_]*\.\d[0-9_]*\([eE][+-]\=\d\+\)\=\>"
 syn match voyagerFloat "\<\d[0-9_]*[eE][+-]\=\d\+\>"
 
 " An action's resource clause and retry policy, `limit 1 per host rate 2/s
-" retry 3 backoff 2s`, between its parameters and its body: the words are
+" retry 3 backoff 2s priority 5`, between its parameters and its body: the words are
 " names everywhere else.
-syn match voyagerResource "\()\s*\)\@<=\<\(limit\|rate\|per\|retry\|backoff\)\>[^{}]*\ze{" contains=voyagerResourceWord,voyagerDuration,voyagerNumber,voyagerOperator
-syn keyword voyagerResourceWord limit rate per retry backoff contained
+syn match voyagerResource "\()\s*\)\@<=\<\(limit\|rate\|per\|retry\|backoff\|priority\)\>[^{}]*\ze{" contains=voyagerResourceWord,voyagerDuration,voyagerNumber,voyagerOperator
+syn keyword voyagerResourceWord limit rate per retry backoff priority contained
 
 " A schedule, `schedule report cron "0 9 * * *" tz "UTC" overlap skip {`: its
 " words are names everywhere else.

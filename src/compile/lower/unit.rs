@@ -7,6 +7,10 @@ use std::rc::Rc;
 
 use super::*;
 
+/// The highest priority an action or an item may have (and the lowest,
+/// negated).
+pub const MAX_PRIORITY: i16 = crate::vm::value::MAX_PRIORITY;
+
 impl Compiler<'_> {
     /// Checks a schedule's times: an interval above zero, or a cron
     /// expression that parses and a time zone the database knows (UTC
@@ -104,7 +108,11 @@ impl Compiler<'_> {
     /// Checks an action's resource clause: each part at most once, a
     /// limit or a rate (a key alone limits nothing), counts above zero, a
     /// rate's unit `s`, `m` or `h`, and a key that names a parameter.
-    fn limits(&mut self, f: &FnDecl, clause: &Limits) -> Option<crate::vm::value::Limits> {
+    fn limits(
+        &mut self,
+        f: &FnDecl,
+        clause: &Limits,
+    ) -> (Option<crate::vm::value::Limits>, Option<i16>) {
         use crate::vm::value::{Limits as Spec, Rate};
         let mut spec = Spec {
             concurrency: None,
@@ -112,6 +120,7 @@ impl Compiler<'_> {
             rate: None,
         };
         let mut ok = true;
+        let mut priority = None;
         let mut seen: HashMap<&'static str, Span> = HashMap::new();
         for part in &clause.parts {
             let (word, span) = match part {
@@ -120,6 +129,7 @@ impl Compiler<'_> {
                 LimitPart::Per(name) => ("per", name.1),
                 LimitPart::Retry(_, span) => ("retry", *span),
                 LimitPart::Backoff(_, span) => ("backoff", *span),
+                LimitPart::Priority(_, span) => ("priority", *span),
             };
             if let Some(first) = seen.insert(word, span) {
                 self.error(
@@ -210,6 +220,23 @@ impl Compiler<'_> {
                 }
                 // The retry policy: see `retry_policy`.
                 LimitPart::Retry(..) | LimitPart::Backoff(..) => {}
+                LimitPart::Priority(n, span) => match i16::try_from(*n) {
+                    Ok(n) if (-MAX_PRIORITY..=MAX_PRIORITY).contains(&n) => priority = Some(n),
+                    _ => {
+                        self.error(
+                            Diagnostic::error(
+                                codes::BAD_LIMIT,
+                                format!("`priority {n}` is out of range"),
+                                self.loc(*span),
+                            )
+                            .label(format!(
+                                "a priority is from -{MAX_PRIORITY} to {MAX_PRIORITY}"
+                            ))
+                            .hint("higher steps first; calls of actions with no priority have 0"),
+                        );
+                        ok = false;
+                    }
+                },
                 LimitPart::Per(name) => match f.params.iter().position(|p| p.0 == name.0) {
                     Some(i) => spec.key = Some((i, Rc::from(name.0.as_str()))),
                     None => {
@@ -237,11 +264,7 @@ impl Compiler<'_> {
             }
         }
         let limited = spec.concurrency.is_some() || spec.rate.is_some();
-        if !limited && spec.key.is_none() {
-            // A retry policy alone.
-            return None;
-        }
-        if ok && !limited {
+        if ok && !limited && spec.key.is_some() {
             self.error(
                 Diagnostic::error(
                     codes::BAD_LIMIT,
@@ -253,7 +276,7 @@ impl Compiler<'_> {
             );
             ok = false;
         }
-        ok.then_some(spec)
+        (ok.then_some(spec).filter(|_| limited), priority)
     }
 
     /// An action's own retry policy, from its clause: `retry n` (n at
@@ -397,8 +420,11 @@ impl Compiler<'_> {
                     let kind = GlobalKind::Action(id, f.params.len());
                     let slot = self.declare_global(&f.name, kind, &mut seen);
                     let retry = limits.as_ref().and_then(|l| self.retry_policy(f, l));
-                    let limits = limits.as_ref().and_then(|l| self.limits(f, l));
-                    action_slots.push((f, slot, id, limits, retry));
+                    let (limits, priority) = match limits {
+                        Some(l) => self.limits(f, l),
+                        None => (None, None),
+                    };
+                    action_slots.push((f, slot, id, limits, priority, retry));
                 }
                 StmtKind::Schedule(s) => {
                     let id = self.globals.next_action_id;
@@ -454,10 +480,11 @@ impl Compiler<'_> {
             self.closure(f, FnKind::Fn);
             self.emit(Op::SetGlobal, f.name.1, &[slot as u32], -1);
         }
-        for (f, slot, id, limits, retry) in action_slots {
+        for (f, slot, id, limits, priority, retry) in action_slots {
             let proto = self.function(f, FnKind::Action);
             let mut action = ActionDef::script(id, Rc::from(self.qualified(&f.name.0)), proto);
             action.limits = limits.map(Rc::new);
+            action.priority = priority;
             action.retry = retry.map(Rc::new);
             let action = Rc::new(action);
             unit.constants.push((slot, Value::Action(action.clone())));

@@ -9,7 +9,7 @@ use super::super::RunInfo;
 use crate::codes;
 
 /// The schema this Voyager writes (`voyager.schema_version`).
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// The advisory lock key under which the schema is created or upgraded
 /// ("Voyg" and 1).
@@ -86,6 +86,33 @@ DECLARE
   new_id bigint;
 BEGIN
   INSERT INTO voyager.items (form, body, unique_key) VALUES ('source', message, unique_key)
+    RETURNING id INTO new_id;
+  UPDATE voyager.runs SET finished = NULL WHERE id = (SELECT max(id) FROM voyager.runs);
+  PERFORM pg_notify('voyager_items', '');
+  RETURN new_id;
+END $$;
+";
+
+/// Version 2: an item's priority (`voyager enqueue --priority`), which
+/// orders what workers take, and so the index that serves the take.
+const V2: &str = "
+ALTER TABLE voyager.items ADD COLUMN priority smallint NOT NULL DEFAULT 0;
+-- What a worker takes: ready items, highest priority first, then oldest due.
+DROP INDEX voyager.items_ready;
+CREATE INDEX items_ready ON voyager.items (priority DESC, due_at, id) WHERE lease_owner IS NULL;
+DROP FUNCTION voyager.enqueue(text, text);
+CREATE FUNCTION voyager.enqueue(message text, unique_key text DEFAULT NULL, priority integer DEFAULT 0)
+RETURNS bigint
+LANGUAGE plpgsql AS $$
+#variable_conflict use_variable
+DECLARE
+  new_id bigint;
+BEGIN
+  IF priority < -100 OR priority > 100 THEN
+    RAISE EXCEPTION 'voyager.enqueue: priority % is out of range (-100 to 100)', priority;
+  END IF;
+  INSERT INTO voyager.items (form, body, unique_key, priority)
+    VALUES ('source', message, unique_key, priority)
     RETURNING id INTO new_id;
   UPDATE voyager.runs SET finished = NULL WHERE id = (SELECT max(id) FROM voyager.runs);
   PERFORM pg_notify('voyager_items', '');
@@ -193,6 +220,9 @@ pub fn connect(url: &str) -> Result<Client, StoreError> {
     }
     if from < 1 {
         tx.batch_execute(V1).map_err(wrap)?;
+    }
+    if from < 2 {
+        tx.batch_execute(V2).map_err(wrap)?;
     }
     // (Later versions add their steps here.)
     if from < SCHEMA_VERSION {

@@ -118,6 +118,8 @@ pub struct Taken {
     pub form: String,
     pub body: String,
     pub attempts: i32,
+    /// Given by `voyager enqueue --priority` (0 by default).
+    pub priority: i16,
 }
 
 /// One worker's connection to the store. The engine reports to it through
@@ -328,12 +330,12 @@ impl PgStore {
                 "WITH ready AS (
                    SELECT id FROM voyager.items
                    WHERE lease_owner IS NULL AND due_at <= voyager.now_ms()
-                   ORDER BY due_at, id LIMIT $3
+                   ORDER BY priority DESC, due_at, id LIMIT $3
                    FOR UPDATE SKIP LOCKED)
                  UPDATE voyager.items i
                  SET lease_owner = $1, lease_until = voyager.now_ms() + $2, attempts = i.attempts + 1
                  FROM ready WHERE i.id = ready.id
-                 RETURNING i.id, i.form, i.body, i.attempts",
+                 RETURNING i.id, i.form, i.body, i.attempts, i.priority",
                 &[&worker, &lease, &TAKE_BATCH],
             )
         })?;
@@ -344,9 +346,10 @@ impl PgStore {
                 form: r.get(1),
                 body: r.get(2),
                 attempts: r.get(3),
+                priority: r.get(4),
             })
             .collect();
-        taken.sort_by_key(|t| t.id);
+        taken.sort_by_key(|t| (std::cmp::Reverse(t.priority), t.id));
         Ok(taken)
     }
 

@@ -53,6 +53,16 @@ pub fn status(url: &str) -> Result<Status, StoreError> {
         )
         .map_err(&w)?
         .map(|r| (r.get(0), r.get(1), r.get(2)));
+    let on_resources = c
+        .query(
+            "SELECT id, body FROM voyager.items WHERE state = 'resource' AND form = 'node'
+             ORDER BY id LIMIT $1",
+            &[&(report::MAX_WAITERS_SHOWN as i64 + 1)],
+        )
+        .map_err(&w)?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
     let next_timer: Option<i64> = c
         .query_one(
             "SELECT min(due_at) FROM voyager.items WHERE state IN ('timer', 'retry')",
@@ -81,6 +91,7 @@ pub fn status(url: &str) -> Result<Status, StoreError> {
             dead,
             state_keys,
             oldest,
+            on_resources,
             next_timer,
             steps,
             run_ms,
@@ -163,6 +174,7 @@ pub fn enqueue(
     hash: &str,
     message: &str,
     unique: Option<&str>,
+    priority: i16,
 ) -> Result<Option<i64>, StoreError> {
     let mut client = connect(url)?;
     let wrap = |e: postgres::Error| pg_error(url, &e);
@@ -189,9 +201,9 @@ pub fn enqueue(
     }
     let row = tx
         .query_opt(
-            "INSERT INTO voyager.items (form, body, unique_key) VALUES ('message', $1, $2)
+            "INSERT INTO voyager.items (form, body, unique_key, priority) VALUES ('message', $1, $2, $3)
              ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING RETURNING id",
-            &[&message, &unique],
+            &[&message, &unique, &priority],
         )
         .map_err(wrap)?;
     let Some(row) = row else {
