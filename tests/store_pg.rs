@@ -779,3 +779,82 @@ fn a_sigtermed_worker_commits_finished_jobs_and_hands_back_the_rest() {
         0
     );
 }
+
+/// Items routed into topics by 3 workers: any worker runs a topic's pass
+/// over what all of them routed there (one at a time), every message ends
+/// exactly once, and a failing pass's batch is in the dead letters.
+#[test]
+fn three_workers_share_topics_and_a_failing_pass_dead_letters_its_batch() {
+    let Some(url) = database("topics") else {
+        return;
+    };
+    let dir = temp_dir("topics");
+    std::fs::write(
+        dir.join("work.vy"),
+        "import passes\n\
+         action work(i) { if i % 10 == 0 { call(bad, i) } else { call(note, i) } }\n\
+         action note(i) { print(\"unbatched {i}\") }\n\
+         action note_many(xs) { for x in xs { print(\"done {x}\") } }\n\
+         action bad(i) { print(\"never {i}\") }\n\
+         interest \"notes\" when call(note, _)\n\
+         pass \"notes\" (msgs) { passes.batch(msgs, note_many) }\n\
+         interest \"bads\" when call(bad, _)\n\
+         pass \"bads\" (msgs) { fail(\"bad batch\") }\n",
+    )
+    .unwrap();
+    let n = 600;
+    let out = voyager(
+        &dir,
+        &["enqueue", "--store", &url, "work.vy", "call(work, 0)"],
+    );
+    assert!(out.status.success(), "enqueue: {}", text(&out.stderr));
+    client(&url)
+        .execute(
+            "SELECT voyager.enqueue(format('call(work, %s)', g)) FROM generate_series(1, $1::bigint) g",
+            &[&n],
+        )
+        .expect("bulk enqueue");
+    let outs: Vec<PathBuf> = (0..3).map(|i| dir.join(format!("w{i}.out"))).collect();
+    let mut workers: Vec<Child> = outs.iter().map(|o| worker(&dir, &url, o, &[])).collect();
+    for (i, w) in workers.iter_mut().enumerate() {
+        let code = wait(w, Duration::from_secs(300), "a worker");
+        let err = std::fs::read_to_string(outs[i].with_extension("err")).unwrap_or_default();
+        assert_eq!(code, 0, "{err}");
+    }
+    let mut seen: HashMap<u64, usize> = HashMap::new();
+    let mut all = String::new();
+    for o in &outs {
+        all.push_str(&std::fs::read_to_string(o).unwrap_or_default());
+        for d in done_lines(o) {
+            *seen.entry(d).or_default() += 1;
+        }
+    }
+    assert!(
+        !all.contains("unbatched") && !all.contains("never"),
+        "{all}"
+    );
+    for i in 0..=n as u64 {
+        let want = usize::from(i % 10 != 0);
+        assert_eq!(seen.get(&i).copied().unwrap_or(0), want, "item {i}");
+    }
+    let mut c = client(&url);
+    let letters: Vec<(String, String)> = c
+        .query("SELECT message, error FROM voyager.dead_letters", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let mut bad: Vec<i64> = letters
+        .iter()
+        .map(|(m, e)| {
+            assert!(e.contains("pass \"bads\" failed: bad batch"), "{e}");
+            let j: serde_json::Value = serde_json::from_str(m).unwrap();
+            j["call"]["args"][0].as_i64().expect("call(bad, i)")
+        })
+        .collect();
+    bad.sort_unstable();
+    let want: Vec<i64> = (0..=n).filter(|i| i % 10 == 0).collect();
+    assert_eq!(bad, want, "each failed batch's messages, once");
+    assert_eq!(count(&mut c, "SELECT count(*) FROM voyager.topics"), 0);
+    assert_eq!(count(&mut c, "SELECT count(*) FROM voyager.items"), 0);
+}

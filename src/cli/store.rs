@@ -173,13 +173,12 @@ pub fn attach(v: &mut Voyager, opened: Opened) -> Result<Option<PgShared>, u8> {
     let mut store = match store {
         Kind::Sqlite(s) => *s,
         Kind::Pg(mut s) => {
-            if resume {
-                super::worker::claim_topics(v, &mut s)?;
-            } else {
+            if !resume {
                 s.begin_run(&script, &hash);
             }
             let shared = PgShared(std::rc::Rc::new(std::cell::RefCell::new(*s)));
             v.engine.set_store(Box::new(shared.clone()), !resume);
+            v.engine.share_topics();
             v.engine.commit_top_level();
             if let Some(why) = v.engine.store_mut().and_then(|s| s.failure()) {
                 eprintln!("error[{}]: {why}", crate::codes::STORE_FAILED);

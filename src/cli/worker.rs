@@ -4,6 +4,7 @@
 //! when the engine has nothing queued, step them, and sleep on `LISTEN`
 //! when there is nothing to take.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -141,11 +142,9 @@ pub fn worker(args: &WorkerArgs, color: bool) -> u8 {
         }
     }
     v.set_interrupt(signals::install());
-    if let Err(code) = claim_topics(&mut v, &mut pg) {
-        return code;
-    }
     let shared = PgShared(std::rc::Rc::new(std::cell::RefCell::new(pg)));
     v.engine.set_store(Box::new(shared.clone()), false);
+    v.engine.share_topics();
     let finish = drive(&mut v, &shared, args.until_idle, true);
     v.flush();
     let lost = shared.0.borrow().lost;
@@ -167,32 +166,72 @@ pub fn worker(args: &WorkerArgs, color: bool) -> u8 {
     }
 }
 
-/// Puts the topic contents of workers that are gone into this one's topics.
-pub fn claim_topics(v: &mut Voyager, pg: &mut PgStore) -> Result<(), u8> {
-    let rows = pg.claim_topics().map_err(|e| store::fail(&e))?;
-    if rows.is_empty() {
-        return Ok(());
+/// Runs the passes of topics whose messages wait in the store (shared by
+/// every worker): with `all`, of every topic holding any (the worker has
+/// nothing else to do); else only of topics holding a full batch
+/// (`--batch`). One worker at a time runs a topic's pass (see
+/// [`PgStore::claim_pass`]); each pass is committed on its own. A topic
+/// whose last pass here handed its whole batch back (`further`) is
+/// skipped until more arrives. Returns whether a pass made progress.
+pub fn run_passes(
+    v: &mut Voyager,
+    pg: &PgShared,
+    all: bool,
+    stalled: &mut HashMap<String, i64>,
+) -> Result<bool, String> {
+    let topics = v.engine.pass_topics();
+    if topics.is_empty() {
+        return Ok(false);
     }
-    let mut resumed = Resumed {
-        next_id: pg.max_local(),
-        unclaimed: v.engine.stats.unclaimed_data,
-        ..Resumed::default()
-    };
-    for (topic, text) in rows {
-        let lookup = |name: &str| v.global_named(name);
-        let message = serial::from_line(&text)
-            .map_err(|e| e.to_string())
-            .and_then(|j| serial::message_from_json(&j, &lookup));
-        match message {
-            Ok(m) => resumed.topics.push((topic.into(), m)),
-            Err(why) => {
-                let e = pg::script_changed_error(&pg.url(), &why);
-                return Err(store::fail(&e));
+    let counts: HashMap<String, i64> =
+        pg.0.borrow_mut()
+            .topic_counts()
+            .map_err(|e| e.message)?
+            .into_iter()
+            .collect();
+    stalled.retain(|t, n| counts.get(t) == Some(n));
+    let batch = v.engine.config.batch as i64;
+    let mut progress = false;
+    for topic in topics {
+        let n = counts.get(&*topic).copied().unwrap_or(0);
+        if n == 0 || (!all && n < batch) || stalled.contains_key(&*topic) {
+            continue;
+        }
+        let rows =
+            pg.0.borrow_mut()
+                .claim_pass(&topic)
+                .map_err(|e| e.message)?;
+        if rows.is_empty() {
+            continue;
+        }
+        let mut batch = Vec::with_capacity(rows.len());
+        for text in &rows {
+            let lookup = |name: &str| v.global_named(name);
+            let message = serial::from_line(text)
+                .map_err(|e| e.to_string())
+                .and_then(|j| serial::message_from_json(&j, &lookup));
+            match message {
+                Ok(m) => batch.push(m),
+                Err(why) => {
+                    let mut pgs = pg.0.borrow_mut();
+                    let _ = pgs.unclaim_pass();
+                    return Err(pg::script_changed_error(&pgs.url(), &why).message);
+                }
             }
         }
+        let size = batch.len() as i64;
+        let moved = v.engine.run_shared_pass(&topic, batch);
+        v.engine.commit_top_level();
+        if let Some(why) = v.engine.store_mut().and_then(|s| s.failure()) {
+            return Err(why);
+        }
+        if moved {
+            progress = true;
+        } else {
+            stalled.insert(topic.to_string(), size);
+        }
     }
-    v.engine.resume(resumed);
-    Ok(())
+    Ok(progress)
 }
 
 /// Works the store's queue until interrupted or (with `until_idle`) until
@@ -208,6 +247,8 @@ pub fn drive(v: &mut Voyager, pg: &PgShared, until_idle: bool, worker: bool) -> 
     // Whether taking may find something now (else: after a NOTIFY, or a
     // second).
     let mut hopeful = true;
+    // Topics whose last pass here made no progress, and their size then.
+    let mut stalled: HashMap<String, i64> = HashMap::new();
     let finish = loop {
         if interrupt
             .as_ref()
@@ -247,6 +288,13 @@ pub fn drive(v: &mut Voyager, pg: &PgShared, until_idle: bool, worker: bool) -> 
                     break Finish::StoreFailed(e.message);
                 }
             }
+            drop(pgs);
+            // A topic holding a full batch runs its pass before more is
+            // taken (as in one process, where it runs as soon as it fills).
+            if let Err(why) = run_passes(v, pg, false, &mut stalled) {
+                break Finish::StoreFailed(why);
+            }
+            let mut pgs = pg.0.borrow_mut();
             let taken = match pgs.take() {
                 Ok(t) => t,
                 Err(e) => break Finish::StoreFailed(e.message),
@@ -260,6 +308,14 @@ pub fn drive(v: &mut Voyager, pg: &PgShared, until_idle: bool, worker: bool) -> 
             }
         }
         if v.engine.step_once() {
+            if v.engine.take_idle_passes_due() {
+                // Nothing ready here (timers or jobs may be waiting): the
+                // topics' passes run, as in one process.
+                v.engine.commit_top_level();
+                if let Err(why) = run_passes(v, pg, true, &mut stalled) {
+                    break Finish::StoreFailed(why);
+                }
+            }
             continue;
         }
         // Nothing in this worker: commit, and wait for work.
@@ -267,8 +323,17 @@ pub fn drive(v: &mut Voyager, pg: &PgShared, until_idle: bool, worker: bool) -> 
         if hopeful {
             continue;
         }
+        // What other workers routed into topics meanwhile.
+        match run_passes(v, pg, true, &mut stalled) {
+            Ok(true) => {
+                hopeful = true;
+                continue;
+            }
+            Ok(false) => {}
+            Err(why) => break Finish::StoreFailed(why),
+        }
         if until_idle {
-            let empty = pg.0.borrow_mut().is_empty();
+            let empty = pg.0.borrow_mut().is_empty(&stalled);
             match empty {
                 Ok(true) => {
                     if let Some(store) = v.engine.store_mut() {

@@ -84,6 +84,7 @@ impl<Q: MainQueue> Engine<Q> {
         }
         if let Some(item) = self.main.pop_front() {
             self.stuck_rounds = 0;
+            self.idle_passes_asked = false;
             if self.store.is_some() {
                 self.step_stored(item);
             } else {
@@ -101,7 +102,14 @@ impl<Q: MainQueue> Engine<Q> {
                 return true;
             }
         }
-        if self.run_idle_passes() {
+        if self.shared_topics {
+            if !self.idle_passes_asked {
+                // The worker loop runs the store's passes, then steps on.
+                self.idle_passes_asked = true;
+                self.idle_passes_due = true;
+                return true;
+            }
+        } else if self.run_idle_passes() {
             self.stuck_rounds = 0;
             return true;
         }
