@@ -554,9 +554,10 @@ action bad(i) { fail(\"no {i}\") }
         )
         .unwrap();
     // The worker still runs the item when its timer is due (it cannot
-    // know yet), but none of what that did is committed.
+    // know yet), but none of what that did is committed (the step read
+    // state, so it commits at once, and finds the lease gone).
     until(Duration::from_secs(60), "the item's work", || {
-        std::fs::read_to_string(&stdout).is_ok_and(|s| s.contains("after 1"))
+        std::fs::read_to_string(&stdout).is_ok_and(|s| s.contains("stepped 1"))
     });
     let row = c
         .query_one("SELECT lease_owner, state FROM voyager.items", &[])
@@ -857,4 +858,50 @@ fn three_workers_share_topics_and_a_failing_pass_dead_letters_its_batch() {
     assert_eq!(bad, want, "each failed batch's messages, once");
     assert_eq!(count(&mut c, "SELECT count(*) FROM voyager.topics"), 0);
     assert_eq!(count(&mut c, "SELECT count(*) FROM voyager.items"), 0);
+}
+
+/// `state_get` reads what the store holds now, under a lock the step's
+/// commit lets go: two workers incrementing one key lose no increment.
+#[test]
+fn two_workers_incrementing_one_key_lose_no_increment() {
+    let Some(url) = database("counter") else {
+        return;
+    };
+    let dir = temp_dir("counter");
+    std::fs::write(
+        dir.join("work.vy"),
+        "action bump(i) { state_put(\"n\", state_get(\"n\", 0) + 1); print(\"done {i}\") }\n\
+         action put(i) { state_put(\"last\", i) }\n",
+    )
+    .unwrap();
+    let n: i64 = 600;
+    let out = voyager(
+        &dir,
+        &["enqueue", "--store", &url, "work.vy", "call(bump, 1)"],
+    );
+    assert!(out.status.success(), "enqueue: {}", text(&out.stderr));
+    client(&url)
+        .execute(
+            "SELECT voyager.enqueue(format('seq([call(bump, %s), call(put, %s)])', g, g)) FROM generate_series(2, $1::bigint) g",
+            &[&n],
+        )
+        .expect("bulk enqueue");
+    let outs: Vec<PathBuf> = (0..2).map(|i| dir.join(format!("w{i}.out"))).collect();
+    let mut workers: Vec<Child> = outs.iter().map(|o| worker(&dir, &url, o, &[])).collect();
+    for (i, w) in workers.iter_mut().enumerate() {
+        let code = wait(w, Duration::from_secs(300), "a worker");
+        let err = std::fs::read_to_string(outs[i].with_extension("err")).unwrap_or_default();
+        assert_eq!(code, 0, "{err}");
+        assert!(!done_lines(&outs[i]).is_empty(), "worker {i} did nothing");
+    }
+    let mut c = client(&url);
+    let value: String = c
+        .query_one("SELECT value FROM voyager.state WHERE key = 'n'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(value, n.to_string());
+    assert_eq!(
+        count(&mut c, "SELECT count(*) FROM voyager.dead_letters"),
+        0
+    );
 }

@@ -178,7 +178,7 @@ pub fn attach(v: &mut Voyager, opened: Opened) -> Result<Option<PgShared>, u8> {
             }
             let shared = PgShared(std::rc::Rc::new(std::cell::RefCell::new(*s)));
             v.engine.set_store(Box::new(shared.clone()), !resume);
-            v.engine.share_topics();
+            super::worker::share(v, &shared);
             v.engine.commit_top_level();
             if let Some(why) = v.engine.store_mut().and_then(|s| s.failure()) {
                 eprintln!("error[{}]: {why}", crate::codes::STORE_FAILED);

@@ -47,6 +47,10 @@ pub struct WorkerArgs {
     /// Most native jobs in flight at once.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub jobs: Option<u64>,
+    /// A topic's pass runs before more work is taken once the topic holds
+    /// this many messages (whichever worker routed them).
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch: u64,
 }
 
 #[derive(Args, Debug)]
@@ -111,6 +115,7 @@ pub fn worker(args: &WorkerArgs, color: bool) -> u8 {
     }
     let config = Config {
         max_attempts: args.max_attempts,
+        batch: args.batch as usize,
         ..Config::default()
     };
     let config = Config {
@@ -144,7 +149,7 @@ pub fn worker(args: &WorkerArgs, color: bool) -> u8 {
     v.set_interrupt(signals::install());
     let shared = PgShared(std::rc::Rc::new(std::cell::RefCell::new(pg)));
     v.engine.set_store(Box::new(shared.clone()), false);
-    v.engine.share_topics();
+    share(&mut v, &shared);
     let finish = drive(&mut v, &shared, args.until_idle, true);
     v.flush();
     let lost = shared.0.borrow().lost;
@@ -164,6 +169,16 @@ pub fn worker(args: &WorkerArgs, color: bool) -> u8 {
         }
         _ => super::output_status(&mut v, exit::OK),
     }
+}
+
+/// Topics and durable state live in the store, shared with every other
+/// worker: `state_get` reads the store's current value (see
+/// [`PgStore::read_state`]), topics' passes run as [`run_passes`] says.
+pub fn share(v: &mut Voyager, pg: &PgShared) {
+    v.engine.share_topics();
+    let pg = pg.clone();
+    v.engine.state.borrow_mut().reader =
+        Some(Box::new(move |key| pg.0.borrow_mut().read_state(key)));
 }
 
 /// Runs the passes of topics whose messages wait in the store (shared by

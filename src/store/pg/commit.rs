@@ -23,6 +23,9 @@ impl PgStore {
         let unclaimed = (self.unclaimed_total - self.unclaimed_reported) as i64;
         let finished = self.finished;
         let ops = &mut self.ops;
+        // (Inside the transaction state_get opened, if it did: BEGIN is
+        // then a no-op, and the COMMIT ends both.)
+        self.reading = false;
         let mut tx = pg!(self.client.transaction());
         let txid: i64 = pg!(tx.query_one("SELECT txid_current()", &[])).get(0);
         let mut landed = Landed {
@@ -273,6 +276,7 @@ impl PgStore {
     pub(super) fn commit_now(&mut self) -> Result<(), String> {
         let mut tries = 0;
         loop {
+            let reading = self.reading;
             let (e, sent) = match self.try_commit() {
                 Ok(()) => return Ok(()),
                 Err(failed) => failed,
@@ -298,13 +302,22 @@ impl PgStore {
                         return Ok(());
                     }
                 }
+                if reading {
+                    return Err(format!(
+                        "cannot write the PostgreSQL store {}: {} (a step's state_get read under locks that the lost connection let go)",
+                        display_url(&self.url),
+                        pg_text(&e)
+                    ));
+                }
                 continue;
             }
             let transient = e.code().is_some_and(|c| {
                 *c == postgres::error::SqlState::T_R_DEADLOCK_DETECTED
                     || *c == postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
             });
-            if !transient || tries >= 10 {
+            // (Values read under locks that the failed transaction let
+            // go may have changed since: not written from stale reads.)
+            if !transient || tries >= 10 || reading {
                 return Err(text());
             }
         }

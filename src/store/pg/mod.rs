@@ -84,6 +84,10 @@ const TAKE_BATCH: i64 = 256;
 /// the second is the hash of the topic's name.
 const TOPIC_LOCK: i32 = 0x5679_7470;
 
+/// The first key of a durable state key's transaction-level advisory lock
+/// ("Vyst"); the second is the hash of the key.
+const STATE_LOCK: i32 = 0x5679_7374;
+
 /// How long a worker tries to reconnect to a server it lost before it
 /// gives up (E0405).
 pub const RECONNECT_FOR: Duration = Duration::from_secs(300);
@@ -166,6 +170,9 @@ pub struct PgStore {
     /// The topic whose rows this worker took for a pass, and how many:
     /// the commit after the pass deletes exactly those.
     pass_claim: Option<(String, u64)>,
+    /// A transaction is open for the step's `state_get`s (each key read
+    /// under a transaction advisory lock): the step's commit ends it.
+    reading: bool,
 }
 
 impl PgStore {
@@ -206,6 +213,7 @@ impl PgStore {
             heartbeat: None,
             suspects: HashMap::new(),
             pass_claim: None,
+            reading: false,
         };
         store.start_heartbeat()?;
         Ok(store)
@@ -231,6 +239,50 @@ impl PgStore {
         let rows =
             self.retrying(|c| c.query("SELECT key, value FROM voyager.state ORDER BY key", &[]))?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// `state_get` of `key`: the value this worker wrote and has not
+    /// committed yet, else the one the store holds now. Either way the key
+    /// is locked (a transaction advisory lock, in a transaction that the
+    /// step's commit ends): a step that reads a key and writes it back is
+    /// atomic across workers, as `state_put(k, state_get(k, 0) + 1)`
+    /// should be. On an error the transaction is rolled back.
+    pub fn read_state(&mut self, key: &str) -> Result<Option<String>, String> {
+        let begin = !self.reading;
+        let read = (|| -> Result<Option<String>, postgres::Error> {
+            if begin {
+                self.client.batch_execute("BEGIN")?;
+            }
+            self.reading = true;
+            self.client.execute(
+                "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                &[&STATE_LOCK, &key],
+            )?;
+            Ok(self
+                .client
+                .query_opt("SELECT value FROM voyager.state WHERE key = $1", &[&key])?
+                .map(|r| r.get(0)))
+        })();
+        match read {
+            Ok(stored) => Ok(self.ops.latest_state(key).or(stored)),
+            Err(e) => {
+                self.end_reading(false);
+                if connection_lost(&e) {
+                    self.reconnect(&e).map_err(|err| err.message)?;
+                }
+                Err(pg_text(&e))
+            }
+        }
+    }
+
+    /// Ends the transaction `state_get` opened (committing it: it only
+    /// read), if one is open.
+    pub(super) fn end_reading(&mut self, commit: bool) {
+        if std::mem::take(&mut self.reading) {
+            let _ = self
+                .client
+                .batch_execute(if commit { "COMMIT" } else { "ROLLBACK" });
+        }
     }
 
     /// Messages waiting in each topic that no worker is running a pass
@@ -508,6 +560,7 @@ impl PgStore {
     /// Takes back what the step being reported reported (a signal cut it
     /// short): the item runs it again where it runs next.
     pub fn abandon_step(&mut self) {
+        self.end_reading(false);
         let ops = &mut self.ops;
         ops.current = None;
         let Some(mark) = ops.step.take() else { return };
@@ -687,11 +740,14 @@ impl Store for PgStore {
         self.ops.step = None;
         self.steps = steps;
         self.since_commit += 1;
-        self.options.sync.due(self.since_commit, self.last_commit)
+        // A step that read state holds its keys' locks until its commit:
+        // at once, so that other workers wait no longer than a step.
+        self.reading || self.options.sync.due(self.since_commit, self.last_commit)
     }
 
     fn commit(&mut self) {
         if self.failure.is_some() || self.clean() {
+            self.end_reading(self.failure.is_none());
             return;
         }
         if let Err(why) = self.commit_now() {
@@ -705,6 +761,7 @@ impl Store for PgStore {
     }
 
     fn abandon(&mut self) {
+        self.end_reading(false);
         self.ops.items.clear();
         self.ops.drop_rows.clear();
         self.ops.topics.clear();
