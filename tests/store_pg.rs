@@ -905,3 +905,98 @@ fn two_workers_incrementing_one_key_lose_no_increment() {
         0
     );
 }
+
+/// Timers, retries (with durable state) and a topic with a pass, spread
+/// over 3 workers: the same output and dead letters as one in-memory run.
+#[test]
+fn timers_retries_and_a_topic_over_three_workers_match_one_in_memory_run() {
+    let Some(url) = database("mix") else { return };
+    let dir = temp_dir("mix");
+    let n = 600;
+    std::fs::write(
+        dir.join("work.vy"),
+        format!(
+            "import passes\n\
+             action work(i) {{\n\
+               if i % 5 == 0 {{ seq([delay(200ms), call(flaky, i)]) }} else {{ call(note, i) }}\n\
+             }}\n\
+             action flaky(i) {{\n\
+               let tries = state_get(\"try {{i}}\", 0) + 1\n\
+               state_put(\"try {{i}}\", tries)\n\
+               if i % 25 == 0 {{ fail(\"never {{i}}\") }}\n\
+               if tries < 3 {{ retry(\"not yet {{i}}\") }}\n\
+               call(note, i * 1000)\n\
+             }}\n\
+             action note(i) {{ print(\"unbatched {{i}}\") }}\n\
+             action note_many(xs) {{ for x in xs {{ print(\"done {{x}}\") }} }}\n\
+             interest \"notes\" when call(note, _)\n\
+             pass \"notes\" (msgs) {{ passes.batch(msgs, note_many) }}\n\
+             let xs = []\n\
+             for i in range(1, {}) {{ push(xs, call(work, i)) }}\n\
+             conc(xs)\n",
+            n + 1
+        ),
+    )
+    .unwrap();
+    // One in-memory run.
+    let memory = voyager(&dir, &["run", "--dead-letters", "mem.jsonl", "work.vy"]);
+    assert_eq!(memory.status.code(), Some(1), "{}", text(&memory.stderr));
+    let mut want: Vec<String> = text(&memory.stdout).lines().map(String::from).collect();
+    want.sort();
+    let mut want_dead: Vec<String> = std::fs::read_to_string(dir.join("mem.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let j: serde_json::Value = serde_json::from_str(l).unwrap();
+            j["message"].to_string()
+        })
+        .collect();
+    want_dead.sort();
+    assert_eq!(want_dead.len(), n / 25);
+    // The same items (the top level is not enqueued by workers), over 3.
+    let out = voyager(
+        &dir,
+        &["enqueue", "--store", &url, "work.vy", "call(work, 1)"],
+    );
+    assert!(out.status.success(), "enqueue: {}", text(&out.stderr));
+    client(&url)
+        .execute(
+            "SELECT voyager.enqueue(format('call(work, %s)', g)) FROM generate_series(2, $1::bigint) g",
+            &[&(n as i64)],
+        )
+        .expect("bulk enqueue");
+    let outs: Vec<PathBuf> = (0..3).map(|i| dir.join(format!("w{i}.out"))).collect();
+    let mut workers: Vec<Child> = outs.iter().map(|o| worker(&dir, &url, o, &[])).collect();
+    let mut got: Vec<String> = Vec::new();
+    for (i, w) in workers.iter_mut().enumerate() {
+        let code = wait(w, Duration::from_secs(300), "a worker");
+        let err = std::fs::read_to_string(outs[i].with_extension("err")).unwrap_or_default();
+        assert_eq!(code, 0, "{err}");
+        let lines: Vec<String> = std::fs::read_to_string(&outs[i])
+            .unwrap_or_default()
+            .lines()
+            .map(String::from)
+            .collect();
+        assert!(!lines.is_empty(), "worker {i} did nothing");
+        got.extend(lines);
+    }
+    got.sort();
+    assert_eq!(got.len(), want.len());
+    assert!(got == want, "the workers' output differs from one run's");
+    let mut c = client(&url);
+    let mut dead: Vec<String> = c
+        .query("SELECT message FROM voyager.dead_letters", &[])
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let m: String = r.get(0);
+            serde_json::from_str::<serde_json::Value>(&m)
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    dead.sort();
+    assert_eq!(dead, want_dead);
+    assert_eq!(count(&mut c, "SELECT count(*) FROM voyager.items"), 0);
+    assert_eq!(count(&mut c, "SELECT count(*) FROM voyager.topics"), 0);
+}
