@@ -14,36 +14,12 @@ use std::time::{Duration, Instant};
 /// The server's URL, or None (loudly) on a developer machine without one;
 /// with CI=true a missing server fails the test.
 fn server() -> Option<String> {
-    match std::env::var("VOYAGER_TEST_PG_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("CI=true but VOYAGER_TEST_PG_URL is not set: .ci/run starts PostgreSQL");
-            }
-            eprintln!(
-                "SKIPPED: no PostgreSQL (set VOYAGER_TEST_PG_URL; `eval \"$(bash .ci/postgres.sh start)\"` starts one)"
-            );
-            None
-        }
-    }
+    common::pg_server()
 }
 
 /// A fresh database for one test; its URL.
 fn database(name: &str) -> Option<String> {
-    let url = server()?;
-    let db = format!("voyager_{name}_{}", std::process::id());
-    let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("the test server");
-    c.batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
-        .expect("no database left over");
-    // (CREATE DATABASE copies template1, one at a time: tests retry.)
-    let mut tries = 0;
-    while let Err(e) = c.batch_execute(&format!("CREATE DATABASE {db}")) {
-        tries += 1;
-        assert!(tries < 50, "cannot create a database: {e}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
-    Some(format!("{base}/{db}"))
+    common::pg_database(name)
 }
 
 fn client(url: &str) -> postgres::Client {

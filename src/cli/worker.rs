@@ -18,6 +18,7 @@ use crate::engine::store::Resumed;
 use crate::engine::{Config, Finish};
 use crate::runtime::{LoadError, Options, Output, Voyager};
 use crate::store::pg::{self, PgOptions, PgShared, PgStore, Taken, MAX_TAKES};
+use crate::vm::message::Msg;
 use crate::vm::value::Value;
 
 #[derive(Args, Debug)]
@@ -212,27 +213,9 @@ pub fn run_passes(
         if n == 0 || (!all && n < batch) || stalled.contains_key(&*topic) {
             continue;
         }
-        let rows =
-            pg.0.borrow_mut()
-                .claim_pass(&topic)
-                .map_err(|e| e.message)?;
-        if rows.is_empty() {
+        let batch = claim(v, pg, &topic)?;
+        if batch.is_empty() {
             continue;
-        }
-        let mut batch = Vec::with_capacity(rows.len());
-        for text in &rows {
-            let lookup = |name: &str| v.global_named(name);
-            let message = serial::from_line(text)
-                .map_err(|e| e.to_string())
-                .and_then(|j| serial::message_from_json(&j, &lookup));
-            match message {
-                Ok(m) => batch.push(m),
-                Err(why) => {
-                    let mut pgs = pg.0.borrow_mut();
-                    let _ = pgs.unclaim_pass();
-                    return Err(pg::script_changed_error(&pgs.url(), &why).message);
-                }
-            }
         }
         let size = batch.len() as i64;
         let moved = v.engine.run_shared_pass(&topic, batch);
@@ -247,6 +230,52 @@ pub fn run_passes(
         }
     }
     Ok(progress)
+}
+
+/// Takes what waits in `topic` for a pass (nothing if another worker is
+/// running that pass), as messages.
+fn claim(v: &mut Voyager, pg: &PgShared, topic: &str) -> Result<Vec<Msg>, String> {
+    let rows = pg.0.borrow_mut().claim_pass(topic).map_err(|e| e.message)?;
+    let mut batch = Vec::with_capacity(rows.len());
+    for text in &rows {
+        let lookup = |name: &str| v.global_named(name);
+        let message = serial::from_line(text)
+            .map_err(|e| e.to_string())
+            .and_then(|j| serial::message_from_json(&j, &lookup));
+        match message {
+            Ok(m) => batch.push(m),
+            Err(why) => {
+                let mut pgs = pg.0.borrow_mut();
+                let _ = pgs.unclaim_pass();
+                return Err(pg::script_changed_error(&pgs.url(), &why).message);
+            }
+        }
+    }
+    Ok(batch)
+}
+
+/// Nothing anywhere can run, and the passes of the `stalled` topics kept
+/// handing everything back for the engine's rounds: their contents are
+/// dead letters (E0305), as in one process.
+fn dead_stuck(
+    v: &mut Voyager,
+    pg: &PgShared,
+    stalled: &HashMap<String, i64>,
+) -> Result<(), String> {
+    let mut topics: Vec<&String> = stalled.keys().collect();
+    topics.sort();
+    for topic in topics {
+        let batch = claim(v, pg, topic)?;
+        if batch.is_empty() {
+            continue;
+        }
+        v.engine.dead_stuck_batch(topic, batch);
+        v.engine.commit_top_level();
+        if let Some(why) = v.engine.store_mut().and_then(|s| s.failure()) {
+            return Err(why);
+        }
+    }
+    Ok(())
 }
 
 /// Works the store's queue until interrupted or (with `until_idle`) until
@@ -264,7 +293,17 @@ pub fn drive(v: &mut Voyager, pg: &PgShared, until_idle: bool, worker: bool) -> 
     let mut hopeful = true;
     // Topics whose last pass here made no progress, and their size then.
     let mut stalled: HashMap<String, i64> = HashMap::new();
+    // Idle rounds in a row with only stalled topics left anywhere, and
+    // the steps done when last looked (a step may unblock a pass: it may
+    // look at a global the step changed).
+    let mut stuck_rounds = 0;
+    let mut steps_seen = v.engine.stats.steps;
     let finish = loop {
+        if v.engine.stats.steps != steps_seen {
+            steps_seen = v.engine.stats.steps;
+            stalled.clear();
+            stuck_rounds = 0;
+        }
         if interrupt
             .as_ref()
             .is_some_and(|f| f.load(Ordering::Relaxed))
@@ -350,6 +389,21 @@ pub fn drive(v: &mut Voyager, pg: &PgShared, until_idle: bool, worker: bool) -> 
         if until_idle {
             let empty = pg.0.borrow_mut().is_empty(&stalled);
             match empty {
+                Ok(true) if !stalled.is_empty() => {
+                    // Only stalled passes are left: they run again (as
+                    // the engine's idle rounds do), then their topics'
+                    // contents are dead letters.
+                    stuck_rounds += 1;
+                    if stuck_rounds > v.engine.config.max_idle_pass_rounds {
+                        if let Err(why) = dead_stuck(v, pg, &stalled) {
+                            break Finish::StoreFailed(why);
+                        }
+                        stuck_rounds = 0;
+                    }
+                    stalled.clear();
+                    hopeful = true;
+                    continue;
+                }
                 Ok(true) => {
                     if let Some(store) = v.engine.store_mut() {
                         store.finished();

@@ -189,16 +189,22 @@ impl<Q: MainQueue> Engine<Q> {
             if held.is_empty() {
                 continue;
             }
-            let error = RuntimeError::new(
-                codes::PASS,
-                format!(
-                    "pass \"{name}\" returned everything as `further` {rounds} times in a row while nothing else could run"
-                ),
-            )
-            .with_hint("a pass must eventually return some messages as `ready`");
-            self.dead_batch(&held, error);
+            self.dead_batch(&held, stuck_error(&name, rounds));
         }
         true
+    }
+
+    /// Shared topics: topic `name`'s pass handed `batch` (the topic's
+    /// contents, which the store handed this worker) back as `further` for
+    /// as many rounds as [`Engine::passes_stuck`] allows while nothing else
+    /// anywhere could run: the batch is dead-lettered, and the store told
+    /// to clear it.
+    pub fn dead_stuck_batch(&mut self, name: &str, batch: Vec<Msg>) {
+        if let Some(store) = self.store.as_deref_mut() {
+            store.topic_clear(name);
+        }
+        let rounds = self.config.max_idle_pass_rounds;
+        self.dead_batch(&batch, stuck_error(name, rounds));
     }
 
     /// The pass that did the most work, if passes did more work than the
@@ -437,4 +443,16 @@ pub(super) fn unstart_jobs(node: &mut Node) {
         Node::Hold(h) => unstart_jobs(&mut h.inner),
         _ => {}
     }
+}
+
+/// The error of a pass that kept everything as `further` (see
+/// [`Engine::passes_stuck`]).
+fn stuck_error(name: &str, rounds: u32) -> RuntimeError {
+    RuntimeError::new(
+        codes::PASS,
+        format!(
+            "pass \"{name}\" returned everything as `further` {rounds} times in a row while nothing else could run"
+        ),
+    )
+    .with_hint("a pass must eventually return some messages as `ready`")
 }
