@@ -173,7 +173,10 @@ pub fn attach(v: &mut Voyager, opened: Opened) -> Result<Option<PgShared>, u8> {
     let mut store = match store {
         Kind::Sqlite(s) => *s,
         Kind::Pg(mut s) => {
-            if !resume {
+            if resume {
+                let lookup = |name: &str| v.global_named(name);
+                s.check_fits(&lookup).map_err(|e| fail(&e))?;
+            } else {
                 s.begin_run(&script, &hash);
             }
             let shared = PgShared(std::rc::Rc::new(std::cell::RefCell::new(*s)));

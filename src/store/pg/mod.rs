@@ -285,6 +285,34 @@ impl PgStore {
         }
     }
 
+    /// A resumed run's check, before anything runs (as with SQLite): every
+    /// action that a stored item or topic message calls must still be in
+    /// the script with that arity. (Expressions enqueued as text are
+    /// compiled by the worker that takes them.)
+    pub fn check_fits(&mut self, actions: serial::ActionLookup) -> Result<(), StoreError> {
+        let rows = self.retrying(|c| {
+            c.query(
+                "SELECT body FROM voyager.items WHERE form <> 'source'
+                 UNION ALL SELECT message FROM voyager.topics",
+                &[],
+            )
+        })?;
+        let mut named = Vec::new();
+        for r in &rows {
+            let text: String = r.get(0);
+            if let Ok(j) = serial::from_line(&text) {
+                snapshot::named_calls(&j, &mut named);
+                serial::drop_json(j);
+            }
+        }
+        let missing = super::misfits(&mut named, actions);
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::script_changed(&self.url(), &missing))
+        }
+    }
+
     /// Messages waiting in each topic that no worker is running a pass
     /// over.
     pub fn topic_counts(&mut self) -> Result<Vec<(String, i64)>, StoreError> {
