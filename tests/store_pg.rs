@@ -207,7 +207,7 @@ fn the_schema_is_versioned_and_a_newer_one_is_refused() {
         .query_one("SELECT version FROM voyager.schema_version", &[])
         .unwrap()
         .get(0);
-    assert_eq!(v, 1);
+    assert_eq!(v, 2);
     c.execute("UPDATE voyager.schema_version SET version = 99", &[])
         .unwrap();
     let out = voyager(&dir, &["status", &url]);
@@ -975,4 +975,53 @@ fn timers_retries_and_a_topic_over_three_workers_match_one_in_memory_run() {
     assert_eq!(dead, want_dead);
     assert_eq!(count(&mut c, "SELECT count(*) FROM voyager.items"), 0);
     assert_eq!(count(&mut c, "SELECT count(*) FROM voyager.topics"), 0);
+}
+
+/// `voyager cancel` on PostgreSQL: the item leaves the queue (no worker
+/// runs it) and stays listed in the cancel log; `voyager status` counts it.
+#[test]
+fn cancelled_items_are_not_run_and_stay_in_the_cancel_log() {
+    let Some(url) = database("cancel") else {
+        return;
+    };
+    let dir = temp_dir("cancel");
+    std::fs::write(dir.join("work.vy"), WORK).unwrap();
+    for i in 1..=3 {
+        let e = format!("call(work, {i})");
+        let out = voyager(&dir, &["enqueue", "--store", &url, "work.vy", &e]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let mut c = client(&url);
+    let id: i64 = c
+        .query_one(
+            "SELECT id FROM voyager.items WHERE body LIKE '%2%' ORDER BY id LIMIT 1",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let out = voyager(&dir, &["cancel", &url, &id.to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("cancelled 1 item(s)"),
+        "{}",
+        text(&out.stdout)
+    );
+    // Again: no unfinished item has that id any more.
+    let again = voyager(&dir, &["cancel", &url, &id.to_string()]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again.stderr).contains(&format!("no unfinished item #{id}")));
+    let stdout = dir.join("w.out");
+    let mut w = worker(&dir, &url, &stdout, &[]);
+    assert_eq!(wait(&mut w, Duration::from_secs(60), "the worker"), 0);
+    let mut done = done_lines(&stdout);
+    done.sort_unstable();
+    assert_eq!(done, [1, 3]);
+    let status = voyager(&dir, &["status", "--json", &url]);
+    let j: serde_json::Value = serde_json::from_slice(&status.stdout).expect("JSON");
+    assert_eq!(j["cancelled"], 1, "{j}");
+    let logged: i64 = c
+        .query_one("SELECT id FROM voyager.cancelled", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(logged, id);
 }

@@ -278,11 +278,11 @@ pub fn requeue(args: &RequeueArgs) -> u8 {
 }
 
 pub fn cancel(args: &CancelArgs) -> u8 {
-    if pg_url(&args.store).is_some() {
-        eprintln!("error: voyager cancel works on a SQLite store for now");
-        return exit::USAGE;
-    }
-    match report::cancel(&args.store, &args.ids) {
+    let cancelled = match pg_url(&args.store) {
+        Some(url) => pg::report::cancel(url, &args.ids),
+        None => report::cancel(&args.store, &args.ids),
+    };
+    match cancelled {
         Ok((done, missing)) => {
             let store = shown(&args.store);
             for id in &missing {

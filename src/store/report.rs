@@ -86,6 +86,7 @@ pub fn status(path: &Path) -> Result<Status, StoreError> {
             steps,
             run_ms,
             unclaimed,
+            cancelled: 0,
         },
     ))
 }
@@ -103,6 +104,8 @@ pub struct Facts {
     pub steps: i64,
     pub run_ms: i64,
     pub unclaimed: i64,
+    /// Items cancelled (`voyager cancel`), from the store's cancel log.
+    pub cancelled: i64,
 }
 
 /// `voyager status`'s text and JSON for a store (`name` as shown).
@@ -118,6 +121,7 @@ pub fn render(name: &str, facts: Facts) -> Status {
         steps,
         run_ms,
         unclaimed,
+        cancelled,
     } = facts;
     let items: i64 = by_state.iter().map(|(_, n)| n).sum();
     let in_topics: i64 = topics.iter().map(|(_, n)| n).sum();
@@ -138,6 +142,7 @@ pub fn render(name: &str, facts: Facts) -> Status {
         "oldest_waiting": oldest.as_ref().map(|(id, since, m)| json!({"id": id, "since": since, "message": crate::engine::serial::from_line(m).unwrap_or(Json::Null)})),
         "next_timer": next_timer,
         "dead_letters": dead,
+        "cancelled": cancelled,
         "state_keys": state_keys,
         "unclaimed_data": unclaimed,
         "steps": steps,
@@ -188,6 +193,9 @@ pub fn render(name: &str, facts: Facts) -> Status {
         let _ = writeln!(text, "next timer:   {}", time_text(t));
     }
     let _ = writeln!(text, "dead letters: {dead}");
+    if cancelled > 0 {
+        let _ = writeln!(text, "cancelled:    {cancelled}");
+    }
     let _ = writeln!(text, "state keys:   {state_keys}");
     if unclaimed > 0 {
         let _ = writeln!(text, "unclaimed:    {unclaimed} data message(s)");

@@ -9,7 +9,7 @@ use super::super::RunInfo;
 use crate::codes;
 
 /// The schema this Voyager writes (`voyager.schema_version`).
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// The advisory lock key under which the schema is created or upgraded
 /// ("Voyg" and 1).
@@ -91,6 +91,18 @@ BEGIN
   PERFORM pg_notify('voyager_items', '');
   RETURN new_id;
 END $$;
+";
+
+/// Version 2: the cancel log. A cancelled item's row leaves
+/// `voyager.items` (no worker takes it, and a worker holding it finds its
+/// lease gone) and is kept here, to be listed as cancelled.
+const V2: &str = "
+CREATE TABLE voyager.cancelled (
+    id bigint PRIMARY KEY,
+    form text NOT NULL,
+    body text NOT NULL,
+    at bigint NOT NULL
+);
 ";
 
 /// Whether `--store` names a PostgreSQL database.
@@ -193,6 +205,9 @@ pub fn connect(url: &str) -> Result<Client, StoreError> {
     }
     if from < 1 {
         tx.batch_execute(V1).map_err(wrap)?;
+    }
+    if from < 2 {
+        tx.batch_execute(V2).map_err(wrap)?;
     }
     // (Later versions add their steps here.)
     if from < SCHEMA_VERSION {
