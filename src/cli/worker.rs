@@ -360,6 +360,12 @@ pub fn drive(v: &mut Voyager, pg: &PgShared, until_idle: bool, worker: bool) -> 
                 enter(v, pg, taken);
                 continue;
             }
+            // Nothing to take, and nothing ready here (a long timer may be
+            // waiting): what other workers routed into topics is passed
+            // on, as in one process when nothing is ready.
+            if let Err(why) = run_passes(v, pg, true, &mut stalled) {
+                break Finish::StoreFailed(why);
+            }
         }
         if v.engine.step_once() {
             if v.engine.take_idle_passes_due() {

@@ -93,7 +93,7 @@ BEGIN
 END $$;
 ";
 
-/// Version 2: the cancel log. A cancelled item's row leaves
+/// Version 2: the cancel log, and an index on what waits in topics. A cancelled item's row leaves
 /// `voyager.items` (no worker takes it, and a worker holding it finds its
 /// lease gone) and is kept here, to be listed as cancelled.
 const V2: &str = "
@@ -103,6 +103,8 @@ CREATE TABLE voyager.cancelled (
     body text NOT NULL,
     at bigint NOT NULL
 );
+-- What waits in each topic for a pass (counted before each take).
+CREATE INDEX topics_waiting ON voyager.topics (topic, seq) WHERE owner IS NULL;
 ";
 
 /// Whether `--store` names a PostgreSQL database.
