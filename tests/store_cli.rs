@@ -2,6 +2,8 @@
 //! changed script, the store commands, a second process, and files that
 //! are not stores (refused with a code, never a panic, never touched).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -21,31 +23,43 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// The stores a test runs on: a SQLite file in its folder, and a database
+/// of the PostgreSQL test server (skipped loudly without one; CI=true
+/// fails then).
+fn stores(name: &str) -> Vec<String> {
+    let mut stores = vec!["run.db".to_string()];
+    stores.extend(common::pg_database(name));
+    stores
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
 #[test]
 fn a_step_limit_leaves_work_that_the_same_command_resumes() {
+    for store in stores("a_step") {
+        a_step_limit_leaves_work_that_the_same_command_resumes_on(&store);
+    }
+}
+
+fn a_step_limit_leaves_work_that_the_same_command_resumes_on(store: &str) {
     let dir = temp_dir("store-resume");
     std::fs::write(
         dir.join("s.vy"),
         "action count(n) {\n  print(n)\n  if n < 6 { call(count, n + 1) }\n}\nprint(\"top level\")\ncall(count, 1)\n",
     )
     .unwrap();
-    let first = voyager(
-        &dir,
-        &["run", "--store", "run.db", "--max-steps", "3", "s.vy"],
-    );
+    let first = voyager(&dir, &["run", "--store", store, "--max-steps", "3", "s.vy"]);
     assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
     assert_eq!(text(&first.stdout), "top level\n1\n2\n3\n");
-    assert!(text(&first.stderr).contains("stay in run.db"));
+    assert!(text(&first.stderr).contains("stay in"));
     // The top level runs again (its declarations), but its message is not
     // enqueued a second time.
-    let second = voyager(&dir, &["run", "--store", "run.db", "s.vy"]);
+    let second = voyager(&dir, &["run", "--store", store, "s.vy"]);
     assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
     assert_eq!(text(&second.stdout), "top level\n4\n5\n6\n");
-    let third = voyager(&dir, &["run", "--store", "run.db", "s.vy"]);
+    let third = voyager(&dir, &["run", "--store", store, "s.vy"]);
     assert_eq!(third.status.code(), Some(0));
     assert_eq!(text(&third.stdout), "");
     assert!(
@@ -53,9 +67,9 @@ fn a_step_limit_leaves_work_that_the_same_command_resumes() {
         "{}",
         text(&third.stderr)
     );
-    let fresh = voyager(&dir, &["run", "--store", "run.db", "--fresh", "s.vy"]);
+    let fresh = voyager(&dir, &["run", "--store", store, "--fresh", "s.vy"]);
     assert_eq!(text(&fresh.stdout), "top level\n1\n2\n3\n4\n5\n6\n");
-    let status = voyager(&dir, &["status", "run.db"]);
+    let status = voyager(&dir, &["status", store]);
     assert!(
         text(&status.stdout).contains("items:        0"),
         "{}",
@@ -66,15 +80,21 @@ fn a_step_limit_leaves_work_that_the_same_command_resumes() {
 
 #[test]
 fn durable_state_outlives_the_process_and_starts_anew_with_fresh() {
+    for store in stores("durable_state") {
+        durable_state_outlives_the_process_and_starts_anew_with_fresh_on(&store);
+    }
+}
+
+fn durable_state_outlives_the_process_and_starts_anew_with_fresh_on(store: &str) {
     let dir = temp_dir("store-state");
     std::fs::write(
         dir.join("s.vy"),
         "action bump(k) {\n  state_put(k, state_get(k, 0) + 1)\n  print(\"{k} {state_get(k)}\")\n}\ncall(bump, \"a\")\ncall(bump, \"a\")\n",
     )
     .unwrap();
-    let one = voyager(&dir, &["run", "--store", "run.db", "s.vy"]);
+    let one = voyager(&dir, &["run", "--store", store, "s.vy"]);
     assert_eq!(text(&one.stdout), "a 1\na 2\n");
-    let two = voyager(&dir, &["run", "--store", "run.db", "--fresh", "s.vy"]);
+    let two = voyager(&dir, &["run", "--store", store, "--fresh", "s.vy"]);
     assert_eq!(text(&two.stdout), "a 1\na 2\n", "--fresh clears the state");
     // Without a store: the same, in memory.
     let mem = voyager(&dir, &["run", "s.vy"]);
@@ -92,23 +112,26 @@ fn durable_state_outlives_the_process_and_starts_anew_with_fresh() {
 
 #[test]
 fn a_changed_script_that_no_longer_fits_is_refused_before_anything_runs() {
+    for store in stores("a_changed") {
+        a_changed_script_that_no_longer_fits_is_refused_before_anything_runs_on(&store);
+    }
+}
+
+fn a_changed_script_that_no_longer_fits_is_refused_before_anything_runs_on(store: &str) {
     let dir = temp_dir("store-changed");
     std::fs::write(
         dir.join("s.vy"),
         "action a(x) { print(x) }\naction b(x, y) { print(x + y) }\ncall(a, 1)\ncall(b, 1, 2)\ncall(a, 3)\n",
     )
     .unwrap();
-    let first = voyager(
-        &dir,
-        &["run", "--store", "run.db", "--max-steps", "1", "s.vy"],
-    );
+    let first = voyager(&dir, &["run", "--store", store, "--max-steps", "1", "s.vy"]);
     assert_eq!(text(&first.stdout), "1\n");
     std::fs::write(
         dir.join("s.vy"),
         "action b(x) { print(x) }\nprint(\"top\")\n",
     )
     .unwrap();
-    let second = voyager(&dir, &["run", "--store", "run.db", "s.vy"]);
+    let second = voyager(&dir, &["run", "--store", store, "s.vy"]);
     let err = text(&second.stderr);
     assert_eq!(second.status.code(), Some(65), "{err}");
     assert!(err.contains("E0403"), "{err}");
@@ -123,31 +146,37 @@ fn a_changed_script_that_no_longer_fits_is_refused_before_anything_runs() {
 
 #[test]
 fn dead_letters_are_listed_and_requeued() {
+    for store in stores("dead_letters") {
+        dead_letters_are_listed_and_requeued_on(&store);
+    }
+}
+
+fn dead_letters_are_listed_and_requeued_on(store: &str) {
     let dir = temp_dir("store-dead");
     std::fs::write(
         dir.join("s.vy"),
         "action check(n) {\n  if n == 2 and state_get(\"fixed\") == nil { fail(\"two is bad\") }\n  print(\"ok {n}\")\n}\ncall(check, 1)\ncall(check, 2)\n",
     )
     .unwrap();
-    let first = voyager(&dir, &["run", "--store", "run.db", "s.vy"]);
+    let first = voyager(&dir, &["run", "--store", store, "s.vy"]);
     assert_eq!(first.status.code(), Some(1));
-    let list = voyager(&dir, &["dead-letters", "run.db"]);
+    let list = voyager(&dir, &["dead-letters", store]);
     assert!(
         text(&list.stdout).contains("two is bad"),
         "{}",
         text(&list.stdout)
     );
-    let json = voyager(&dir, &["dead-letters", "--json", "run.db"]);
+    let json = voyager(&dir, &["dead-letters", "--json", store]);
     let letters: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(letters[0]["message"]["call"]["action"], "check");
     let id = letters[0]["id"].to_string();
-    let status = voyager(&dir, &["status", "--json", "run.db"]);
+    let status = voyager(&dir, &["status", "--json", store]);
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(status["dead_letters"], 1);
     assert!(status["finished"].is_i64());
-    let missing = voyager(&dir, &["requeue", "run.db", "999"]);
+    let missing = voyager(&dir, &["requeue", store, "999"]);
     assert_eq!(missing.status.code(), Some(1));
-    let requeue = voyager(&dir, &["requeue", "run.db", &id]);
+    let requeue = voyager(&dir, &["requeue", store, &id]);
     assert_eq!(requeue.status.code(), Some(0), "{}", text(&requeue.stderr));
     // Fixed by a changed script (same actions): the requeued call runs.
     std::fs::write(
@@ -155,10 +184,10 @@ fn dead_letters_are_listed_and_requeued() {
         "state_put(\"fixed\", true)\naction check(n) { print(\"ok {n}\") }\n",
     )
     .unwrap();
-    let again = voyager(&dir, &["run", "--store", "run.db", "s.vy"]);
+    let again = voyager(&dir, &["run", "--store", store, "s.vy"]);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
     assert_eq!(text(&again.stdout), "ok 2\n");
-    let none = voyager(&dir, &["dead-letters", "--json", "run.db"]);
+    let none = voyager(&dir, &["dead-letters", "--json", store]);
     assert_eq!(text(&none.stdout).trim(), "[]");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -258,6 +287,12 @@ fn files_that_are_not_stores_are_refused_untouched() {
 /// after a failure, a retry's attempts.
 #[test]
 fn wrapped_messages_resume_from_the_store() {
+    for store in stores("wrapped_messages") {
+        wrapped_messages_resume_from_the_store_on(&store);
+    }
+}
+
+fn wrapped_messages_resume_from_the_store_on(store: &str) {
     let dir = temp_dir("store-wraps");
     std::fs::write(
         dir.join("s.vy"),
@@ -279,7 +314,7 @@ fn wrapped_messages_resume_from_the_store() {
             &[
                 "run",
                 "--store",
-                "run.db",
+                store,
                 "--clock",
                 "virtual",
                 "--max-steps",

@@ -1,5 +1,6 @@
 //! The golden scripts without native jobs print the same, and end with the
-//! same status, with `--store` as without.
+//! same status, with `--store` as without: a SQLite file, and a PostgreSQL
+//! database (against the test server; skipped loudly without one).
 
 use std::path::Path;
 use std::process::Command;
@@ -32,12 +33,13 @@ fn eligible(source: &str) -> Option<Vec<String>> {
     Some(args)
 }
 
-fn run(path: &Path, args: &[String], store: Option<&Path>) -> (String, Option<i32>) {
+fn run(path: &Path, args: &[String], store: Option<&std::ffi::OsStr>) -> (String, Option<i32>) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_voyager"));
     cmd.args(["--color", "never", "run", "--clock", "virtual"])
         .args(args);
     if let Some(db) = store {
-        cmd.arg("--store").arg(db);
+        // (--fresh: one PostgreSQL database serves every script.)
+        cmd.arg("--store").arg(db).arg("--fresh");
     }
     let out = cmd.arg(path).output().expect("voyager runs");
     (
@@ -48,10 +50,27 @@ fn run(path: &Path, args: &[String], store: Option<&Path>) -> (String, Option<i3
 
 #[test]
 fn golden_scripts_print_the_same_with_a_store() {
+    golden(None);
+}
+
+#[test]
+fn golden_scripts_print_the_same_with_a_postgres_store() {
+    if let Some(url) = common::pg_database("golden") {
+        golden(Some(&url));
+    }
+}
+
+/// Each eligible script, without a store and with one: a SQLite file per
+/// script, or the PostgreSQL database `pg`.
+fn golden(pg: Option<&str>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts");
     let mut all = Vec::new();
     scripts(&root, &mut all);
-    let dir = std::env::temp_dir().join(format!("voyager-golden-store-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "voyager-golden-store-{}-{}",
+        pg.is_some(),
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let mut checked = 0;
     let mut failures = Vec::new();
@@ -66,11 +85,13 @@ fn golden_scripts_print_the_same_with_a_store() {
             continue;
         }
         let db = dir.join(format!("{n}.db"));
-        let (got, got_code) = run(path, &args, Some(&db));
+        let store = pg.map_or(db.as_os_str(), std::ffi::OsStr::new);
+        let (got, got_code) = run(path, &args, Some(store));
         if got != want || got_code != want_code {
             failures.push(format!(
-                "{}: without a store: {want_code:?}\n{want}\nwith --store: {got_code:?}\n{got}",
-                path.display()
+                "{}: without a store: {want_code:?}\n{want}\nwith --store {}: {got_code:?}\n{got}",
+                path.display(),
+                store.to_string_lossy()
             ));
         }
         checked += 1;

@@ -14,36 +14,12 @@ use std::time::{Duration, Instant};
 /// The server's URL, or None (loudly) on a developer machine without one;
 /// with CI=true a missing server fails the test.
 fn server() -> Option<String> {
-    match std::env::var("VOYAGER_TEST_PG_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("CI=true but VOYAGER_TEST_PG_URL is not set: .ci/run starts PostgreSQL");
-            }
-            eprintln!(
-                "SKIPPED: no PostgreSQL (set VOYAGER_TEST_PG_URL; `eval \"$(bash .ci/postgres.sh start)\"` starts one)"
-            );
-            None
-        }
-    }
+    common::pg_server()
 }
 
 /// A fresh database for one test; its URL.
 fn database(name: &str) -> Option<String> {
-    let url = server()?;
-    let db = format!("voyager_{name}_{}", std::process::id());
-    let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("the test server");
-    c.batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
-        .expect("no database left over");
-    // (CREATE DATABASE copies template1, one at a time: tests retry.)
-    let mut tries = 0;
-    while let Err(e) = c.batch_execute(&format!("CREATE DATABASE {db}")) {
-        tries += 1;
-        assert!(tries < 50, "cannot create a database: {e}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
-    Some(format!("{base}/{db}"))
+    common::pg_database(name)
 }
 
 fn client(url: &str) -> postgres::Client {
@@ -604,9 +580,10 @@ action bad(i) { fail(\"no {i}\") }
         )
         .unwrap();
     // The worker still runs the item when its timer is due (it cannot
-    // know yet), but none of what that did is committed.
+    // know yet), but none of what that did is committed (the step read
+    // state, so it commits at once, and finds the lease gone).
     until(Duration::from_secs(60), "the item's work", || {
-        std::fs::read_to_string(&stdout).is_ok_and(|s| s.contains("after 1"))
+        std::fs::read_to_string(&stdout).is_ok_and(|s| s.contains("stepped 1"))
     });
     let row = c
         .query_one("SELECT lease_owner, state FROM voyager.items", &[])
@@ -895,4 +872,274 @@ fn two_processes_on_one_store_fire_each_schedule_time_once() {
     assert_eq!(wait(&mut c, Duration::from_secs(60), "run c"), 0);
     assert_eq!(std::fs::read_to_string(dir.join("c.out")).unwrap(), "");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Items routed into topics by 3 workers: any worker runs a topic's pass
+/// over what all of them routed there (one at a time), every message ends
+/// exactly once, and a failing pass's batch is in the dead letters.
+#[test]
+fn three_workers_share_topics_and_a_failing_pass_dead_letters_its_batch() {
+    let Some(url) = database("topics") else {
+        return;
+    };
+    let dir = temp_dir("topics");
+    std::fs::write(
+        dir.join("work.vy"),
+        "import passes\n\
+         action work(i) { if i % 10 == 0 { call(bad, i) } else { call(note, i) } }\n\
+         action note(i) { print(\"unbatched {i}\") }\n\
+         action note_many(xs) { for x in xs { print(\"done {x}\") } }\n\
+         action bad(i) { print(\"never {i}\") }\n\
+         interest \"notes\" when call(note, _)\n\
+         pass \"notes\" (msgs) { passes.batch(msgs, note_many) }\n\
+         interest \"bads\" when call(bad, _)\n\
+         pass \"bads\" (msgs) { fail(\"bad batch\") }\n",
+    )
+    .unwrap();
+    let n = 600;
+    let out = voyager(
+        &dir,
+        &["enqueue", "--store", &url, "work.vy", "call(work, 0)"],
+    );
+    assert!(out.status.success(), "enqueue: {}", text(&out.stderr));
+    client(&url)
+        .execute(
+            "SELECT voyager.enqueue(format('call(work, %s)', g)) FROM generate_series(1, $1::bigint) g",
+            &[&n],
+        )
+        .expect("bulk enqueue");
+    let outs: Vec<PathBuf> = (0..3).map(|i| dir.join(format!("w{i}.out"))).collect();
+    let mut workers: Vec<Child> = outs.iter().map(|o| worker(&dir, &url, o, &[])).collect();
+    for (i, w) in workers.iter_mut().enumerate() {
+        let code = wait(w, Duration::from_secs(300), "a worker");
+        let err = std::fs::read_to_string(outs[i].with_extension("err")).unwrap_or_default();
+        assert_eq!(code, 0, "{err}");
+    }
+    let mut seen: HashMap<u64, usize> = HashMap::new();
+    let mut all = String::new();
+    for o in &outs {
+        all.push_str(&std::fs::read_to_string(o).unwrap_or_default());
+        for d in done_lines(o) {
+            *seen.entry(d).or_default() += 1;
+        }
+    }
+    assert!(
+        !all.contains("unbatched") && !all.contains("never"),
+        "{all}"
+    );
+    for i in 0..=n as u64 {
+        let want = usize::from(i % 10 != 0);
+        assert_eq!(seen.get(&i).copied().unwrap_or(0), want, "item {i}");
+    }
+    let mut c = client(&url);
+    let letters: Vec<(String, String)> = c
+        .query("SELECT message, error FROM voyager.dead_letters", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let mut bad: Vec<i64> = letters
+        .iter()
+        .map(|(m, e)| {
+            assert!(e.contains("pass \"bads\" failed: bad batch"), "{e}");
+            let j: serde_json::Value = serde_json::from_str(m).unwrap();
+            j["call"]["args"][0].as_i64().expect("call(bad, i)")
+        })
+        .collect();
+    bad.sort_unstable();
+    let want: Vec<i64> = (0..=n).filter(|i| i % 10 == 0).collect();
+    assert_eq!(bad, want, "each failed batch's messages, once");
+    assert_eq!(count(&mut c, "SELECT count(*) FROM voyager.topics"), 0);
+    assert_eq!(count(&mut c, "SELECT count(*) FROM voyager.items"), 0);
+}
+
+/// `state_get` reads what the store holds now, under a lock the step's
+/// commit lets go: two workers incrementing one key lose no increment.
+#[test]
+fn two_workers_incrementing_one_key_lose_no_increment() {
+    let Some(url) = database("counter") else {
+        return;
+    };
+    let dir = temp_dir("counter");
+    std::fs::write(
+        dir.join("work.vy"),
+        "action bump(i) { state_put(\"n\", state_get(\"n\", 0) + 1); print(\"done {i}\") }\n\
+         action put(i) { state_put(\"last\", i) }\n",
+    )
+    .unwrap();
+    let n: i64 = 600;
+    let out = voyager(
+        &dir,
+        &["enqueue", "--store", &url, "work.vy", "call(bump, 1)"],
+    );
+    assert!(out.status.success(), "enqueue: {}", text(&out.stderr));
+    client(&url)
+        .execute(
+            "SELECT voyager.enqueue(format('seq([call(bump, %s), call(put, %s)])', g, g)) FROM generate_series(2, $1::bigint) g",
+            &[&n],
+        )
+        .expect("bulk enqueue");
+    let outs: Vec<PathBuf> = (0..2).map(|i| dir.join(format!("w{i}.out"))).collect();
+    let mut workers: Vec<Child> = outs.iter().map(|o| worker(&dir, &url, o, &[])).collect();
+    for (i, w) in workers.iter_mut().enumerate() {
+        let code = wait(w, Duration::from_secs(300), "a worker");
+        let err = std::fs::read_to_string(outs[i].with_extension("err")).unwrap_or_default();
+        assert_eq!(code, 0, "{err}");
+        eprintln!("worker {i}: {} item(s)", done_lines(&outs[i]).len());
+    }
+    let mut c = client(&url);
+    let value: String = c
+        .query_one("SELECT value FROM voyager.state WHERE key = 'n'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(value, n.to_string());
+    assert_eq!(
+        count(&mut c, "SELECT count(*) FROM voyager.dead_letters"),
+        0
+    );
+}
+
+/// Timers, retries (with durable state) and a topic with a pass, spread
+/// over 3 workers: the same output and dead letters as one in-memory run.
+#[test]
+fn timers_retries_and_a_topic_over_three_workers_match_one_in_memory_run() {
+    let Some(url) = database("mix") else { return };
+    let dir = temp_dir("mix");
+    let n = 600;
+    std::fs::write(
+        dir.join("work.vy"),
+        format!(
+            "import passes\n\
+             action work(i) {{\n\
+               if i % 5 == 0 {{ seq([delay(200ms), call(flaky, i)]) }} else {{ call(note, i) }}\n\
+             }}\n\
+             action flaky(i) {{\n\
+               let tries = state_get(\"try {{i}}\", 0) + 1\n\
+               state_put(\"try {{i}}\", tries)\n\
+               if i % 25 == 0 {{ fail(\"never {{i}}\") }}\n\
+               if tries < 3 {{ retry(\"not yet {{i}}\") }}\n\
+               call(note, i * 1000)\n\
+             }}\n\
+             action note(i) {{ print(\"unbatched {{i}}\") }}\n\
+             action note_many(xs) {{ for x in xs {{ print(\"done {{x}}\") }} }}\n\
+             interest \"notes\" when call(note, _)\n\
+             pass \"notes\" (msgs) {{ passes.batch(msgs, note_many) }}\n\
+             let xs = []\n\
+             for i in range(1, {}) {{ push(xs, call(work, i)) }}\n\
+             conc(xs)\n",
+            n + 1
+        ),
+    )
+    .unwrap();
+    // One in-memory run.
+    let memory = voyager(&dir, &["run", "--dead-letters", "mem.jsonl", "work.vy"]);
+    assert_eq!(memory.status.code(), Some(1), "{}", text(&memory.stderr));
+    let mut want: Vec<String> = text(&memory.stdout).lines().map(String::from).collect();
+    want.sort();
+    let mut want_dead: Vec<String> = std::fs::read_to_string(dir.join("mem.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let j: serde_json::Value = serde_json::from_str(l).unwrap();
+            j["message"].to_string()
+        })
+        .collect();
+    want_dead.sort();
+    assert_eq!(want_dead.len(), n / 25);
+    // The same items (the top level is not enqueued by workers), over 3.
+    let out = voyager(
+        &dir,
+        &["enqueue", "--store", &url, "work.vy", "call(work, 1)"],
+    );
+    assert!(out.status.success(), "enqueue: {}", text(&out.stderr));
+    client(&url)
+        .execute(
+            "SELECT voyager.enqueue(format('call(work, %s)', g)) FROM generate_series(2, $1::bigint) g",
+            &[&(n as i64)],
+        )
+        .expect("bulk enqueue");
+    let outs: Vec<PathBuf> = (0..3).map(|i| dir.join(format!("w{i}.out"))).collect();
+    let mut workers: Vec<Child> = outs.iter().map(|o| worker(&dir, &url, o, &[])).collect();
+    let mut got: Vec<String> = Vec::new();
+    for (i, w) in workers.iter_mut().enumerate() {
+        let code = wait(w, Duration::from_secs(300), "a worker");
+        let err = std::fs::read_to_string(outs[i].with_extension("err")).unwrap_or_default();
+        assert_eq!(code, 0, "{err}");
+        let lines: Vec<String> = std::fs::read_to_string(&outs[i])
+            .unwrap_or_default()
+            .lines()
+            .map(String::from)
+            .collect();
+        // (How the items spread depends on when each worker started.)
+        eprintln!("worker {i}: {} line(s)", lines.len());
+        got.extend(lines);
+    }
+    got.sort();
+    assert_eq!(got.len(), want.len());
+    assert!(got == want, "the workers' output differs from one run's");
+    let mut c = client(&url);
+    let mut dead: Vec<String> = c
+        .query("SELECT message FROM voyager.dead_letters", &[])
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let m: String = r.get(0);
+            serde_json::from_str::<serde_json::Value>(&m)
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    dead.sort();
+    assert_eq!(dead, want_dead);
+    assert_eq!(count(&mut c, "SELECT count(*) FROM voyager.items"), 0);
+    assert_eq!(count(&mut c, "SELECT count(*) FROM voyager.topics"), 0);
+}
+
+/// `voyager cancel` on PostgreSQL: the item leaves the queue (no worker
+/// runs it) and stays listed in the cancel log; `voyager status` counts it.
+#[test]
+fn cancelled_items_are_not_run_and_stay_in_the_cancel_log() {
+    let Some(url) = database("cancel") else {
+        return;
+    };
+    let dir = temp_dir("cancel");
+    std::fs::write(dir.join("work.vy"), WORK).unwrap();
+    for i in 1..=3 {
+        let e = format!("call(work, {i})");
+        let out = voyager(&dir, &["enqueue", "--store", &url, "work.vy", &e]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let mut c = client(&url);
+    let id: i64 = c
+        .query_one(
+            "SELECT id FROM voyager.items WHERE body LIKE '%2%' ORDER BY id LIMIT 1",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let out = voyager(&dir, &["cancel", &url, &id.to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("cancelled 1 item(s)"),
+        "{}",
+        text(&out.stdout)
+    );
+    // Again: no unfinished item has that id any more.
+    let again = voyager(&dir, &["cancel", &url, &id.to_string()]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again.stderr).contains(&format!("no unfinished item #{id}")));
+    let stdout = dir.join("w.out");
+    let mut w = worker(&dir, &url, &stdout, &[]);
+    assert_eq!(wait(&mut w, Duration::from_secs(60), "the worker"), 0);
+    let mut done = done_lines(&stdout);
+    done.sort_unstable();
+    assert_eq!(done, [1, 3]);
+    let status = voyager(&dir, &["status", "--json", &url]);
+    let j: serde_json::Value = serde_json::from_slice(&status.stdout).expect("JSON");
+    assert_eq!(j["cancelled"], 1, "{j}");
+    let logged: i64 = c
+        .query_one("SELECT id FROM voyager.cancelled", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(logged, id);
 }

@@ -174,12 +174,14 @@ pub fn attach(v: &mut Voyager, opened: Opened) -> Result<Option<PgShared>, u8> {
         Kind::Sqlite(s) => *s,
         Kind::Pg(mut s) => {
             if resume {
-                super::worker::claim_topics(v, &mut s)?;
+                let lookup = |name: &str| v.global_named(name);
+                s.check_fits(&lookup).map_err(|e| fail(&e))?;
             } else {
                 s.begin_run(&script, &hash);
             }
             let shared = PgShared(std::rc::Rc::new(std::cell::RefCell::new(*s)));
             v.engine.set_store(Box::new(shared.clone()), !resume);
+            super::worker::share(v, &shared);
             v.engine.commit_top_level();
             if let Some(why) = v.engine.store_mut().and_then(|s| s.failure()) {
                 eprintln!("error[{}]: {why}", crate::codes::STORE_FAILED);
@@ -276,11 +278,11 @@ pub fn requeue(args: &RequeueArgs) -> u8 {
 }
 
 pub fn cancel(args: &CancelArgs) -> u8 {
-    if pg_url(&args.store).is_some() {
-        eprintln!("error: voyager cancel works on a SQLite store for now");
-        return exit::USAGE;
-    }
-    match report::cancel(&args.store, &args.ids) {
+    let cancelled = match pg_url(&args.store) {
+        Some(url) => pg::report::cancel(url, &args.ids),
+        None => report::cancel(&args.store, &args.ids),
+    };
+    match cancelled {
         Ok((done, missing)) => {
             let store = shown(&args.store);
             for id in &missing {

@@ -4,6 +4,7 @@
 //! when the engine has nothing queued, step them, and sleep on `LISTEN`
 //! when there is nothing to take.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -17,6 +18,7 @@ use crate::engine::store::Resumed;
 use crate::engine::{Config, Finish};
 use crate::runtime::{LoadError, Options, Output, Voyager};
 use crate::store::pg::{self, PgOptions, PgShared, PgStore, Taken, MAX_TAKES};
+use crate::vm::message::Msg;
 use crate::vm::value::Value;
 
 #[derive(Args, Debug)]
@@ -46,6 +48,10 @@ pub struct WorkerArgs {
     /// Most native jobs in flight at once.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub jobs: Option<u64>,
+    /// A topic's pass runs before more work is taken once the topic holds
+    /// this many messages (whichever worker routed them).
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch: u64,
 }
 
 #[derive(Args, Debug)]
@@ -115,6 +121,7 @@ pub fn worker(args: &WorkerArgs, color: bool) -> u8 {
     }
     let config = Config {
         max_attempts: args.max_attempts,
+        batch: args.batch as usize,
         ..Config::default()
     };
     let config = Config {
@@ -146,15 +153,13 @@ pub fn worker(args: &WorkerArgs, color: bool) -> u8 {
         }
     }
     v.set_interrupt(signals::install());
-    if let Err(code) = claim_topics(&mut v, &mut pg) {
-        return code;
-    }
     let shared = PgShared(std::rc::Rc::new(std::cell::RefCell::new(pg)));
     v.engine.set_store(Box::new(shared.clone()), false);
     // A worker runs until stopped: its schedules fire (each firing on one
     // worker). With --until-idle it ends when the queue is empty, so they
     // do not.
     v.engine.schedules_on = !args.until_idle;
+    share(&mut v, &shared);
     let finish = drive(&mut v, &shared, args.until_idle, true);
     v.flush();
     let lost = shared.0.borrow().lost;
@@ -176,32 +181,109 @@ pub fn worker(args: &WorkerArgs, color: bool) -> u8 {
     }
 }
 
-/// Puts the topic contents of workers that are gone into this one's topics.
-pub fn claim_topics(v: &mut Voyager, pg: &mut PgStore) -> Result<(), u8> {
-    let rows = pg.claim_topics().map_err(|e| store::fail(&e))?;
-    if rows.is_empty() {
-        return Ok(());
+/// Topics and durable state live in the store, shared with every other
+/// worker: `state_get` reads the store's current value (see
+/// [`PgStore::read_state`]), topics' passes run as [`run_passes`] says.
+pub fn share(v: &mut Voyager, pg: &PgShared) {
+    v.engine.share_topics();
+    let pg = pg.clone();
+    v.engine.state.borrow_mut().reader =
+        Some(Box::new(move |key| pg.0.borrow_mut().read_state(key)));
+}
+
+/// Runs the passes of topics whose messages wait in the store (shared by
+/// every worker): with `all`, of every topic holding any (the worker has
+/// nothing else to do); else only of topics holding a full batch
+/// (`--batch`). One worker at a time runs a topic's pass (see
+/// [`PgStore::claim_pass`]); each pass is committed on its own. A topic
+/// whose last pass here handed its whole batch back (`further`) is
+/// skipped until more arrives. Returns whether a pass made progress.
+pub fn run_passes(
+    v: &mut Voyager,
+    pg: &PgShared,
+    all: bool,
+    stalled: &mut HashMap<String, i64>,
+) -> Result<bool, String> {
+    let topics = v.engine.pass_topics();
+    if topics.is_empty() {
+        return Ok(false);
     }
-    let mut resumed = Resumed {
-        next_id: pg.max_local(),
-        unclaimed: v.engine.stats.unclaimed_data,
-        recovered: v.engine.stats.recovered,
-        ..Resumed::default()
-    };
-    for (topic, text) in rows {
+    let counts: HashMap<String, i64> =
+        pg.0.borrow_mut()
+            .topic_counts()
+            .map_err(|e| e.message)?
+            .into_iter()
+            .collect();
+    stalled.retain(|t, n| counts.get(t) == Some(n));
+    let batch = v.engine.config.batch as i64;
+    let mut progress = false;
+    for topic in topics {
+        let n = counts.get(&*topic).copied().unwrap_or(0);
+        if n == 0 || (!all && n < batch) || stalled.contains_key(&*topic) {
+            continue;
+        }
+        let batch = claim(v, pg, &topic)?;
+        if batch.is_empty() {
+            continue;
+        }
+        let size = batch.len() as i64;
+        let moved = v.engine.run_shared_pass(&topic, batch);
+        v.engine.commit_top_level();
+        if let Some(why) = v.engine.store_mut().and_then(|s| s.failure()) {
+            return Err(why);
+        }
+        if moved {
+            progress = true;
+        } else {
+            stalled.insert(topic.to_string(), size);
+        }
+    }
+    Ok(progress)
+}
+
+/// Takes what waits in `topic` for a pass (nothing if another worker is
+/// running that pass), as messages.
+fn claim(v: &mut Voyager, pg: &PgShared, topic: &str) -> Result<Vec<Msg>, String> {
+    let rows = pg.0.borrow_mut().claim_pass(topic).map_err(|e| e.message)?;
+    let mut batch = Vec::with_capacity(rows.len());
+    for text in &rows {
         let lookup = |name: &str| v.global_named(name);
-        let message = serial::from_line(&text)
+        let message = serial::from_line(text)
             .map_err(|e| e.to_string())
             .and_then(|j| serial::message_from_json(&j, &lookup));
         match message {
-            Ok(m) => resumed.topics.push((topic.into(), m)),
+            Ok(m) => batch.push(m),
             Err(why) => {
-                let e = pg::script_changed_error(&pg.url(), &why);
-                return Err(store::fail(&e));
+                let mut pgs = pg.0.borrow_mut();
+                let _ = pgs.unclaim_pass();
+                return Err(pg::script_changed_error(&pgs.url(), &why).message);
             }
         }
     }
-    v.engine.resume(resumed);
+    Ok(batch)
+}
+
+/// Nothing anywhere can run, and the passes of the `stalled` topics kept
+/// handing everything back for the engine's rounds: their contents are
+/// dead letters (E0305), as in one process.
+fn dead_stuck(
+    v: &mut Voyager,
+    pg: &PgShared,
+    stalled: &HashMap<String, i64>,
+) -> Result<(), String> {
+    let mut topics: Vec<&String> = stalled.keys().collect();
+    topics.sort();
+    for topic in topics {
+        let batch = claim(v, pg, topic)?;
+        if batch.is_empty() {
+            continue;
+        }
+        v.engine.dead_stuck_batch(topic, batch);
+        v.engine.commit_top_level();
+        if let Some(why) = v.engine.store_mut().and_then(|s| s.failure()) {
+            return Err(why);
+        }
+    }
     Ok(())
 }
 
@@ -218,7 +300,19 @@ pub fn drive(v: &mut Voyager, pg: &PgShared, until_idle: bool, worker: bool) -> 
     // Whether taking may find something now (else: after a NOTIFY, or a
     // second).
     let mut hopeful = true;
+    // Topics whose last pass here made no progress, and their size then.
+    let mut stalled: HashMap<String, i64> = HashMap::new();
+    // Idle rounds in a row with only stalled topics left anywhere, and
+    // the steps done when last looked (a step may unblock a pass: it may
+    // look at a global the step changed).
+    let mut stuck_rounds = 0;
+    let mut steps_seen = v.engine.stats.steps;
     let finish = loop {
+        if v.engine.stats.steps != steps_seen {
+            steps_seen = v.engine.stats.steps;
+            stalled.clear();
+            stuck_rounds = 0;
+        }
         if interrupt
             .as_ref()
             .is_some_and(|f| f.load(Ordering::Relaxed))
@@ -257,6 +351,13 @@ pub fn drive(v: &mut Voyager, pg: &PgShared, until_idle: bool, worker: bool) -> 
                     break Finish::StoreFailed(e.message);
                 }
             }
+            drop(pgs);
+            // A topic holding a full batch runs its pass before more is
+            // taken (as in one process, where it runs as soon as it fills).
+            if let Err(why) = run_passes(v, pg, false, &mut stalled) {
+                break Finish::StoreFailed(why);
+            }
+            let mut pgs = pg.0.borrow_mut();
             let taken = match pgs.take() {
                 Ok(t) => t,
                 Err(e) => break Finish::StoreFailed(e.message),
@@ -268,8 +369,22 @@ pub fn drive(v: &mut Voyager, pg: &PgShared, until_idle: bool, worker: bool) -> 
                 enter(v, pg, taken);
                 continue;
             }
+            // Nothing to take, and nothing ready here (a long timer may be
+            // waiting): what other workers routed into topics is passed
+            // on, as in one process when nothing is ready.
+            if let Err(why) = run_passes(v, pg, true, &mut stalled) {
+                break Finish::StoreFailed(why);
+            }
         }
         if v.engine.step_once() {
+            if v.engine.take_idle_passes_due() {
+                // Nothing ready here (timers or jobs may be waiting): the
+                // topics' passes run, as in one process.
+                v.engine.commit_top_level();
+                if let Err(why) = run_passes(v, pg, true, &mut stalled) {
+                    break Finish::StoreFailed(why);
+                }
+            }
             continue;
         }
         // Nothing in this worker: commit, and wait for work.
@@ -277,9 +392,33 @@ pub fn drive(v: &mut Voyager, pg: &PgShared, until_idle: bool, worker: bool) -> 
         if hopeful {
             continue;
         }
+        // What other workers routed into topics meanwhile.
+        match run_passes(v, pg, true, &mut stalled) {
+            Ok(true) => {
+                hopeful = true;
+                continue;
+            }
+            Ok(false) => {}
+            Err(why) => break Finish::StoreFailed(why),
+        }
         if until_idle {
-            let empty = pg.0.borrow_mut().is_empty();
+            let empty = pg.0.borrow_mut().is_empty(&stalled);
             match empty {
+                Ok(true) if !stalled.is_empty() => {
+                    // Only stalled passes are left: they run again (as
+                    // the engine's idle rounds do), then their topics'
+                    // contents are dead letters.
+                    stuck_rounds += 1;
+                    if stuck_rounds > v.engine.config.max_idle_pass_rounds {
+                        if let Err(why) = dead_stuck(v, pg, &stalled) {
+                            break Finish::StoreFailed(why);
+                        }
+                        stuck_rounds = 0;
+                    }
+                    stalled.clear();
+                    hopeful = true;
+                    continue;
+                }
                 Ok(true) => {
                     // A run with schedules is never finished (as with
                     // SQLite): the same command goes on with them.

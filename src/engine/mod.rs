@@ -227,6 +227,15 @@ pub struct Engine<Q: MainQueue = RingQueue> {
     /// otherwise recurse without bound).
     in_pass: bool,
     full_topics: Vec<Rc<str>>,
+    /// Topic contents live in the store, shared by many workers (a
+    /// PostgreSQL store): a message routed into a topic is only reported
+    /// to the store, and passes run when the worker loop runs them
+    /// ([`Engine::run_shared_pass`]), never by themselves.
+    shared_topics: bool,
+    /// Shared topics: the engine came to where it would run its idle
+    /// passes (set once until an item is stepped again).
+    idle_passes_due: bool,
+    idle_passes_asked: bool,
     /// Idle pass rounds in a row while nothing else could make progress.
     stuck_rounds: u32,
     /// Where changes are reported, with `--store` (see [`store`]).
@@ -359,6 +368,9 @@ impl<Q: MainQueue> Engine<Q> {
             scratch: Vec::new(),
             in_pass: false,
             full_topics: Vec::new(),
+            shared_topics: false,
+            idle_passes_due: false,
+            idle_passes_asked: false,
             stuck_rounds: 0,
             store: None,
             kept: false,

@@ -171,6 +171,13 @@ impl<Q: MainQueue> Engine<Q> {
             *self.stats.topic_in.entry(topic.clone()).or_default() += 1;
             if let Some(store) = self.store.as_deref_mut() {
                 store.topic_push(&topic, &m);
+                if self.shared_topics {
+                    // The store holds it for whichever worker runs the pass.
+                    if take {
+                        return true;
+                    }
+                    continue;
+                }
             }
             self.topic(&topic).queue.push_back(m.clone());
             // A full topic runs its pass at once, whether the message was

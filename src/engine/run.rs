@@ -92,6 +92,7 @@ impl<Q: MainQueue> Engine<Q> {
         }
         if let Some(item) = self.main.pop_front() {
             self.stuck_rounds = 0;
+            self.idle_passes_asked = false;
             if self.store.is_some() {
                 self.step_stored(item);
             } else {
@@ -109,7 +110,14 @@ impl<Q: MainQueue> Engine<Q> {
                 return true;
             }
         }
-        if self.run_idle_passes() {
+        if self.shared_topics {
+            if !self.idle_passes_asked {
+                // The worker loop runs the store's passes, then steps on.
+                self.idle_passes_asked = true;
+                self.idle_passes_due = true;
+                return true;
+            }
+        } else if self.run_idle_passes() {
             self.stuck_rounds = 0;
             return true;
         }
@@ -191,16 +199,22 @@ impl<Q: MainQueue> Engine<Q> {
             if held.is_empty() {
                 continue;
             }
-            let error = RuntimeError::new(
-                codes::PASS,
-                format!(
-                    "pass \"{name}\" returned everything as `further` {rounds} times in a row while nothing else could run"
-                ),
-            )
-            .with_hint("a pass must eventually return some messages as `ready`");
-            self.dead_batch(&held, error);
+            self.dead_batch(&held, stuck_error(&name, rounds));
         }
         true
+    }
+
+    /// Shared topics: topic `name`'s pass handed `batch` (the topic's
+    /// contents, which the store handed this worker) back as `further` for
+    /// as many rounds as [`Engine::passes_stuck`] allows while nothing else
+    /// anywhere could run: the batch is dead-lettered, and the store told
+    /// to clear it.
+    pub fn dead_stuck_batch(&mut self, name: &str, batch: Vec<Msg>) {
+        if let Some(store) = self.store.as_deref_mut() {
+            store.topic_clear(name);
+        }
+        let rounds = self.config.max_idle_pass_rounds;
+        self.dead_batch(&batch, stuck_error(name, rounds));
     }
 
     /// The pass that did the most work, if passes did more work than the
@@ -447,4 +461,16 @@ pub(super) fn unstart_jobs(node: &mut Node) {
         Node::Hold(h) => unstart_jobs(&mut h.inner),
         _ => {}
     }
+}
+
+/// The error of a pass that kept everything as `further` (see
+/// [`Engine::passes_stuck`]).
+fn stuck_error(name: &str, rounds: u32) -> RuntimeError {
+    RuntimeError::new(
+        codes::PASS,
+        format!(
+            "pass \"{name}\" returned everything as `further` {rounds} times in a row while nothing else could run"
+        ),
+    )
+    .with_hint("a pass must eventually return some messages as `ready`")
 }

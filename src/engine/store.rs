@@ -153,12 +153,30 @@ pub struct Resumed {
 
 /// `state_get` / `state_put`'s map: JSON text by key. With a store, the
 /// keys changed since the last step are reported with the step.
-#[derive(Default, Debug)]
+#[derive(Default)]
 pub struct DurableState {
     values: HashMap<String, Rc<str>>,
     /// Changed keys, when a store records them.
     changed: Vec<String>,
     pub recording: bool,
+    /// Reads a key's current value from a store shared with other
+    /// processes (a PostgreSQL store), in the step's transaction;
+    /// `state_get` asks it instead of the values here.
+    pub reader: Option<StateReader>,
+}
+
+/// See [`DurableState::reader`]: a key's value (None: no value), or why it
+/// could not be read.
+pub type StateReader = Box<dyn FnMut(&str) -> Result<Option<String>, String>>;
+
+impl std::fmt::Debug for DurableState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DurableState")
+            .field("values", &self.values)
+            .field("changed", &self.changed)
+            .field("shared", &self.reader.is_some())
+            .finish()
+    }
 }
 
 /// Shared between the engine and the `state_*` functions.
@@ -167,6 +185,20 @@ pub type SharedState = Rc<RefCell<DurableState>>;
 impl DurableState {
     pub fn get(&self, key: &str) -> Option<Rc<str>> {
         self.values.get(key).cloned()
+    }
+
+    /// `state_get`: the value the store holds now when it is shared (and
+    /// the step did not write the key itself), else the one here.
+    pub fn read(&mut self, key: &str) -> Result<Option<Rc<str>>, String> {
+        if self.changed.iter().any(|k| k == key) {
+            return Ok(self.get(key));
+        }
+        let Some(reader) = self.reader.as_mut() else {
+            return Ok(self.get(key));
+        };
+        let value = reader(key)?;
+        self.restore(key.to_string(), value);
+        Ok(self.get(key))
     }
 
     pub fn put(&mut self, key: &str, json: String) {

@@ -104,6 +104,47 @@ impl<Q: MainQueue> Engine<Q> {
         }
     }
 
+    /// Keeps topic contents in the store only, for many workers to share
+    /// (see `shared_topics`).
+    /// What the topics hold now was reported to the store already (a new
+    /// run's top level) and leaves memory.
+    pub fn share_topics(&mut self) {
+        self.shared_topics = true;
+        for topic in self.topics.values_mut() {
+            topic.queue.clear();
+        }
+    }
+
+    /// Shared topics: whether the engine came to where it would run its
+    /// idle passes since this was last asked.
+    pub fn take_idle_passes_due(&mut self) -> bool {
+        std::mem::take(&mut self.idle_passes_due)
+    }
+
+    /// The topics that have a pass, in declaration order.
+    pub fn pass_topics(&self) -> Vec<Rc<str>> {
+        self.topics
+            .iter()
+            .filter(|(_, t)| t.pass.is_some())
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// Shared topics: runs topic `name`'s pass over `batch` (its contents,
+    /// which the store handed this worker). The store is told to clear
+    /// what it handed over and to keep the pass's `further` messages;
+    /// nothing stays in memory. Returns whether the pass made progress.
+    pub fn run_shared_pass(&mut self, name: &str, batch: Vec<Msg>) -> bool {
+        let Some((name, _)) = self.topics.get_key_value(name) else {
+            return false;
+        };
+        let name = name.clone();
+        self.topics[&name].queue.extend(batch);
+        let progress = self.run_pass(&name);
+        self.topics[&name].queue.clear();
+        progress
+    }
+
     pub(super) fn dead_batch(&mut self, batch: &[Msg], error: RuntimeError) {
         for m in batch {
             self.push_dead(DeadLetter {

@@ -476,7 +476,14 @@ impl Voyager {
         let state = self.engine.state.clone();
         self.register_function("state_get", 1, 2, move |args| {
             let k = key(&args[0], "state_get")?;
-            let text = state.borrow().get(&k);
+            let text = state.borrow_mut().read(&k).map_err(|why| {
+                // (Another attempt reads it again.)
+                RuntimeError::new(
+                    crate::codes::STORE_FAILED,
+                    format!("state_get: \"{k}\" cannot be read from the store: {why}"),
+                )
+                .retryable()
+            })?;
             match text {
                 Some(text) => crate::engine::store::state_json(&text)
                     .and_then(|j| serial::value_from_json(&j, &|_| None))

@@ -289,29 +289,12 @@ impl SqliteStore {
             snapshot::named_calls(&j, &mut named);
             topic_json.push((topic.as_str(), j));
         }
-        let mut missing: Vec<String> = Vec::new();
-        named.sort();
-        named.dedup();
-        for (name, n) in &named {
-            let problem = match actions(name) {
-                Some(crate::vm::value::Value::Action(a)) => {
-                    (!snapshot::accepts(&a, *n)).then(|| {
-                        {
-                            let (min, max) = a.arity();
-                            format!("`{name}` is called with {n} argument(s) but now takes {}", takes(min, max))
-                        }
-                    })
-                }
-                _ => Some(format!("`{name}` (called with {n} argument(s)) is not an action of the script any more")),
-            };
-            if let Some(p) = problem {
-                if !missing.contains(&p) {
-                    missing.push(p);
-                }
-            }
-        }
+        let missing = misfits(&mut named, actions);
         if !missing.is_empty() {
-            return Err(StoreError::script_changed(&self.path, &missing));
+            return Err(StoreError::script_changed(
+                &self.path.display().to_string(),
+                &missing,
+            ));
         }
         let mut resumed = Resumed {
             next_id: next_id.max(0) as u64,
@@ -696,4 +679,32 @@ fn write(conn: &mut Connection, batch: &mut Batch) -> rusqlite::Result<Option<i6
     }
     tx.commit()?;
     Ok(run)
+}
+
+/// What of the calls stored items make (by action name and argument count)
+/// the script no longer has: each problem once, in words.
+pub fn misfits(named: &mut Vec<(String, usize)>, actions: serial::ActionLookup) -> Vec<String> {
+    let mut missing: Vec<String> = Vec::new();
+    named.sort();
+    named.dedup();
+    for (name, n) in named.iter() {
+        let problem = match actions(name) {
+            Some(crate::vm::value::Value::Action(a)) => (!snapshot::accepts(&a, *n)).then(|| {
+                let (min, max) = a.arity();
+                format!(
+                    "`{name}` is called with {n} argument(s) but now takes {}",
+                    takes(min, max)
+                )
+            }),
+            _ => Some(format!(
+                "`{name}` (called with {n} argument(s)) is not an action of the script any more"
+            )),
+        };
+        if let Some(p) = problem {
+            if !missing.contains(&p) {
+                missing.push(p);
+            }
+        }
+    }
+    missing
 }

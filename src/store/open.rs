@@ -118,10 +118,9 @@ impl StoreError {
         }
     }
 
-    pub fn script_changed(path: &Path, problems: &[String]) -> StoreError {
+    pub fn script_changed(store: &str, problems: &[String]) -> StoreError {
         let mut message = format!(
-            "the script changed since the run in {} began, and its unfinished items no longer fit it:",
-            path.display()
+            "the script changed since the run in {store} began, and its unfinished items no longer fit it:"
         );
         for p in problems {
             message.push_str("\n  ");

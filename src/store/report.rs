@@ -100,6 +100,7 @@ pub fn status(path: &Path) -> Result<Status, StoreError> {
             steps,
             run_ms,
             unclaimed,
+            cancelled: 0,
         },
     ))
 }
@@ -139,6 +140,8 @@ pub struct Facts {
     pub steps: i64,
     pub run_ms: i64,
     pub unclaimed: i64,
+    /// Items cancelled (`voyager cancel`), from the store's cancel log.
+    pub cancelled: i64,
 }
 
 /// `voyager status`'s text and JSON for a store (`name` as shown).
@@ -155,6 +158,7 @@ pub fn render(name: &str, facts: Facts) -> Status {
         steps,
         run_ms,
         unclaimed,
+        cancelled,
     } = facts;
     let waiting_count = by_state
         .iter()
@@ -188,6 +192,7 @@ pub fn render(name: &str, facts: Facts) -> Status {
         "waiting_for_resources": shown.iter().map(|(id, action, call)| json!({"id": id, "action": action, "call": call})).collect::<Vec<_>>(),
         "next_timer": next_timer,
         "dead_letters": dead,
+        "cancelled": cancelled,
         "state_keys": state_keys,
         "unclaimed_data": unclaimed,
         "steps": steps,
@@ -245,6 +250,9 @@ pub fn render(name: &str, facts: Facts) -> Status {
         let _ = writeln!(text, "next timer:   {}", time_text(t));
     }
     let _ = writeln!(text, "dead letters: {dead}");
+    if cancelled > 0 {
+        let _ = writeln!(text, "cancelled:    {cancelled}");
+    }
     let _ = writeln!(text, "state keys:   {state_keys}");
     if unclaimed > 0 {
         let _ = writeln!(text, "unclaimed:    {unclaimed} data message(s)");

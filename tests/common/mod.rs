@@ -68,3 +68,40 @@ pub fn voyager(
     drop(input);
     child.wait_with_output().expect("voyager finishes")
 }
+
+/// The test PostgreSQL server's URL (VOYAGER_TEST_PG_URL; `.ci/postgres.sh
+/// start` sets one up), or None, said loudly, on a developer machine
+/// without one; with CI=true a missing server fails the test.
+pub fn pg_server() -> Option<String> {
+    match std::env::var("VOYAGER_TEST_PG_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("CI=true but VOYAGER_TEST_PG_URL is not set: .ci/run starts PostgreSQL");
+            }
+            eprintln!(
+                "SKIPPED: no PostgreSQL (set VOYAGER_TEST_PG_URL; `eval \"$(bash .ci/postgres.sh start)\"` starts one)"
+            );
+            None
+        }
+    }
+}
+
+/// A fresh database of the test server for one test (named after `name`
+/// and the test process); its URL. None (loudly) without a server.
+pub fn pg_database(name: &str) -> Option<String> {
+    let url = pg_server()?;
+    let db = format!("voyager_{name}_{}", std::process::id());
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("the test server");
+    c.batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
+        .expect("no database left over");
+    // (CREATE DATABASE copies template1, one at a time: tests retry.)
+    let mut tries = 0;
+    while let Err(e) = c.batch_execute(&format!("CREATE DATABASE {db}")) {
+        tries += 1;
+        assert!(tries < 50, "cannot create a database: {e}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
+    Some(format!("{base}/{db}"))
+}

@@ -23,6 +23,9 @@ impl PgStore {
         let unclaimed = (self.unclaimed_total - self.unclaimed_reported) as i64;
         let finished = self.finished;
         let ops = &mut self.ops;
+        // (Inside the transaction state_get opened, if it did: BEGIN is
+        // then a no-op, and the COMMIT ends both.)
+        self.reading = false;
         let mut tx = pg!(self.client.transaction());
         let txid: i64 = pg!(tx.query_one("SELECT txid_current()", &[])).get(0);
         let mut landed = Landed {
@@ -143,17 +146,44 @@ impl PgStore {
             landed.lost += (deletes.len() as u64).saturating_sub(n);
         }
         if !ops.topics.is_empty() {
-            let push =
-                pg!(tx.prepare(
-                    "INSERT INTO voyager.topics (topic, message, owner) VALUES ($1, $2, $3)",
-                ));
+            // Pushed messages wait for any worker's pass; a clear ends
+            // the pass this worker took the topic's rows for.
+            let push = pg!(tx.prepare(
+                "INSERT INTO voyager.topics (topic, message, owner) VALUES ($1, $2, NULL)",
+            ));
             let clear =
                 pg!(tx.prepare("DELETE FROM voyager.topics WHERE topic = $1 AND owner = $2"));
+            let mut pushed = false;
             for (op, _) in &ops.topics {
                 match op {
-                    TopicOp::Push(t, m) => pg!(tx.execute(&push, &[t, m, &worker])),
-                    TopicOp::Clear(t) => pg!(tx.execute(&clear, &[t, &worker])),
-                };
+                    TopicOp::Push(t, m) => {
+                        pushed = true;
+                        pg!(tx.execute(&push, &[t, m]));
+                    }
+                    TopicOp::Clear(t) => {
+                        let n = pg!(tx.execute(&clear, &[t, &worker]));
+                        let claimed = match &self.pass_claim {
+                            Some((c, k)) if c == t => *k,
+                            _ => n,
+                        };
+                        if n != claimed {
+                            // This worker's connection was gone long
+                            // enough for its batch to be handed to
+                            // another worker's pass: nothing of this
+                            // commit is written, and the worker stops.
+                            drop(tx);
+                            self.failure.get_or_insert_with(|| {
+                                format!(
+                                    "the batch of topic \"{t}\" was taken over by another worker while this one lost its connection; its pass's work is not committed"
+                                )
+                            });
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            if pushed && !self.options.poll_only {
+                pg!(tx.execute("SELECT pg_notify($1, '')", &[&CHANNEL]));
             }
         }
         if !ops.dead.is_empty() {
@@ -214,6 +244,7 @@ impl PgStore {
         ops.dead.clear();
         ops.state.clear();
         ops.step = None;
+        self.pass_claim = None;
         self.lost += landed.lost;
         self.run = landed.run;
         self.new_run = None;
@@ -245,6 +276,7 @@ impl PgStore {
     pub(super) fn commit_now(&mut self) -> Result<(), String> {
         let mut tries = 0;
         loop {
+            let reading = self.reading;
             let (e, sent) = match self.try_commit() {
                 Ok(()) => return Ok(()),
                 Err(failed) => failed,
@@ -270,13 +302,22 @@ impl PgStore {
                         return Ok(());
                     }
                 }
+                if reading {
+                    return Err(format!(
+                        "cannot write the PostgreSQL store {}: {} (a step's state_get read under locks that the lost connection let go)",
+                        display_url(&self.url),
+                        pg_text(&e)
+                    ));
+                }
                 continue;
             }
             let transient = e.code().is_some_and(|c| {
                 *c == postgres::error::SqlState::T_R_DEADLOCK_DETECTED
                     || *c == postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
             });
-            if !transient || tries >= 10 {
+            // (Values read under locks that the failed transaction let
+            // go may have changed since: not written from stale reads.)
+            if !transient || tries >= 10 || reading {
                 return Err(text());
             }
         }

@@ -94,7 +94,11 @@ END $$;
 ";
 
 /// Version 2: an item's priority (`voyager enqueue --priority`), which
-/// orders what workers take, and so the index that serves the take.
+/// orders what workers take, and so the index that serves the take; the
+/// cancel log, and an index on what waits in topics. A cancelled item's row
+/// leaves `voyager.items` (no worker takes it, and a worker holding it
+/// finds its lease gone) and is kept in `voyager.cancelled`, to be listed
+/// as cancelled.
 const V2: &str = "
 ALTER TABLE voyager.items ADD COLUMN priority smallint NOT NULL DEFAULT 0;
 -- What a worker takes: ready items, highest priority first, then oldest due.
@@ -118,6 +122,14 @@ BEGIN
   PERFORM pg_notify('voyager_items', '');
   RETURN new_id;
 END $$;
+CREATE TABLE voyager.cancelled (
+    id bigint PRIMARY KEY,
+    form text NOT NULL,
+    body text NOT NULL,
+    at bigint NOT NULL
+);
+-- What waits in each topic for a pass (counted before each take).
+CREATE INDEX topics_waiting ON voyager.topics (topic, seq) WHERE owner IS NULL;
 ";
 
 /// Whether `--store` names a PostgreSQL database.

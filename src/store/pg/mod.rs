@@ -25,6 +25,15 @@
 //! transaction pooling, sessions are shared, so `poll_only` turns off both
 //! the lock check (leases alone decide) and `LISTEN`.
 //!
+//! Topic contents are shared: a message routed into a topic is a row of
+//! `voyager.topics` that any worker may run the topic's pass over. A worker
+//! with nothing ready (or whose topic holds a full batch) takes a topic's
+//! rows ([`PgStore::claim_pass`]: marked as its own, under a per-topic
+//! advisory lock, and only if no other worker holds rows of that topic),
+//! runs the pass, and commits the pass's work with the rows' deletion; a
+//! failing pass's batch becomes dead letters in that commit. The rows of a
+//! worker that died mid-pass are handed back by [`PgStore::rescue`].
+//!
 //! The schema lives in the `voyager` schema, created and upgraded by the
 //! first Voyager to connect, under an advisory lock, and versioned in
 //! `voyager.schema_version`.
@@ -70,6 +79,14 @@ pub const MAX_TAKES: i32 = 5;
 
 /// Items taken at once.
 const TAKE_BATCH: i64 = 256;
+
+/// The first key of a topic's transaction-level advisory lock ("Vytp");
+/// the second is the hash of the topic's name.
+const TOPIC_LOCK: i32 = 0x5679_7470;
+
+/// The first key of a durable state key's transaction-level advisory lock
+/// ("Vyst"); the second is the hash of the key.
+const STATE_LOCK: i32 = 0x5679_7374;
 
 /// How long a worker tries to reconnect to a server it lost before it
 /// gives up (E0405).
@@ -152,6 +169,12 @@ pub struct PgStore {
     heartbeat: Option<Arc<AtomicBool>>,
     /// Workers seen without their session lock, and since when.
     suspects: HashMap<i64, Instant>,
+    /// The topic whose rows this worker took for a pass, and how many:
+    /// the commit after the pass deletes exactly those.
+    pass_claim: Option<(String, u64)>,
+    /// A transaction is open for the step's `state_get`s (each key read
+    /// under a transaction advisory lock): the step's commit ends it.
+    reading: bool,
 }
 
 impl PgStore {
@@ -191,6 +214,8 @@ impl PgStore {
             failure: None,
             heartbeat: None,
             suspects: HashMap::new(),
+            pass_claim: None,
+            reading: false,
         };
         store.start_heartbeat()?;
         Ok(store)
@@ -245,21 +270,144 @@ impl PgStore {
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
-    /// Takes over the topic contents of workers that are gone (all of them
-    /// at the start of a run), oldest first.
-    pub fn claim_topics(&mut self) -> Result<Vec<(String, String)>, StoreError> {
-        let sql = format!(
-            "UPDATE voyager.topics t SET owner = $1 WHERE owner IS NULL OR (owner <> $1 AND {}) RETURNING topic, message, seq",
-            gone_check("t.owner", self.options.poll_only)
-        );
+    /// `state_get` of `key`: the value this worker wrote and has not
+    /// committed yet, else the one the store holds now. Either way the key
+    /// is locked (a transaction advisory lock, in a transaction that the
+    /// step's commit ends): a step that reads a key and writes it back is
+    /// atomic across workers, as `state_put(k, state_get(k, 0) + 1)`
+    /// should be. On an error the transaction is rolled back.
+    pub fn read_state(&mut self, key: &str) -> Result<Option<String>, String> {
+        let begin = !self.reading;
+        let read = (|| -> Result<Option<String>, postgres::Error> {
+            if begin {
+                self.client.batch_execute("BEGIN")?;
+            }
+            self.reading = true;
+            self.client.execute(
+                "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                &[&STATE_LOCK, &key],
+            )?;
+            Ok(self
+                .client
+                .query_opt("SELECT value FROM voyager.state WHERE key = $1", &[&key])?
+                .map(|r| r.get(0)))
+        })();
+        match read {
+            Ok(stored) => Ok(self.ops.latest_state(key).or(stored)),
+            Err(e) => {
+                self.end_reading(false);
+                if connection_lost(&e) {
+                    self.reconnect(&e).map_err(|err| err.message)?;
+                }
+                Err(pg_text(&e))
+            }
+        }
+    }
+
+    /// Ends the transaction `state_get` opened (committing it: it only
+    /// read), if one is open.
+    pub(super) fn end_reading(&mut self, commit: bool) {
+        if std::mem::take(&mut self.reading) {
+            let _ = self
+                .client
+                .batch_execute(if commit { "COMMIT" } else { "ROLLBACK" });
+        }
+    }
+
+    /// A resumed run's check, before anything runs (as with SQLite): every
+    /// action that a stored item or topic message calls must still be in
+    /// the script with that arity. (Expressions enqueued as text are
+    /// compiled by the worker that takes them.)
+    pub fn check_fits(&mut self, actions: serial::ActionLookup) -> Result<(), StoreError> {
+        let rows = self.retrying(|c| {
+            c.query(
+                "SELECT body FROM voyager.items WHERE form <> 'source'
+                 UNION ALL SELECT message FROM voyager.topics",
+                &[],
+            )
+        })?;
+        let mut named = Vec::new();
+        for r in &rows {
+            let text: String = r.get(0);
+            if let Ok(j) = serial::from_line(&text) {
+                snapshot::named_calls(&j, &mut named);
+                serial::drop_json(j);
+            }
+        }
+        let missing = super::misfits(&mut named, actions);
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::script_changed(&self.url(), &missing))
+        }
+    }
+
+    /// Messages waiting in each topic that no worker is running a pass
+    /// over.
+    pub fn topic_counts(&mut self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = self.retrying(|c| {
+            c.query(
+                "SELECT topic, count(*) FROM voyager.topics WHERE owner IS NULL GROUP BY topic",
+                &[],
+            )
+        })?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// Takes everything waiting in `topic`, oldest first, to run its pass
+    /// over — unless another worker is running that pass now (then
+    /// nothing: one pass of a topic at a time). The rows are marked as
+    /// this worker's until the commit after the pass deletes them; under a
+    /// transaction-level advisory lock per topic, so that two workers
+    /// cannot both take them (it works behind PgBouncer too).
+    pub fn claim_pass(&mut self, topic: &str) -> Result<Vec<String>, StoreError> {
         let worker = self.worker;
-        let mut rows: Vec<(String, String, i64)> = self
-            .retrying(|c| c.query(&sql, &[&worker]))?
-            .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
-            .collect();
-        rows.sort_by_key(|r| r.2);
-        Ok(rows.into_iter().map(|(t, m, _)| (t, m)).collect())
+        let rows = self.retrying(|c| {
+            let mut tx = c.transaction()?;
+            tx.execute(
+                "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                &[&TOPIC_LOCK, &topic],
+            )?;
+            let busy: bool = tx
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM voyager.topics WHERE topic = $1 AND owner IS NOT NULL AND owner <> $2)",
+                    &[&topic, &worker],
+                )?
+                .get(0);
+            if busy {
+                tx.commit()?;
+                return Ok(Vec::new());
+            }
+            // (Rows already this worker's were taken by a claim whose
+            // answer was lost with the connection.)
+            let rows = tx.query(
+                "UPDATE voyager.topics SET owner = $2 WHERE topic = $1 AND (owner IS NULL OR owner = $2)
+                 RETURNING seq, message",
+                &[&topic, &worker],
+            )?;
+            tx.commit()?;
+            Ok(rows)
+        })?;
+        let mut rows: Vec<(i64, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        rows.sort_by_key(|r| r.0);
+        if !rows.is_empty() {
+            self.pass_claim = Some((topic.to_string(), rows.len() as u64));
+        }
+        Ok(rows.into_iter().map(|(_, m)| m).collect())
+    }
+
+    /// Hands back the topic rows this worker took for a pass that did not
+    /// run (its messages did not fit the script).
+    pub fn unclaim_pass(&mut self) -> Result<(), StoreError> {
+        self.pass_claim = None;
+        let worker = self.worker;
+        self.retrying(|c| {
+            c.execute(
+                "UPDATE voyager.topics SET owner = NULL WHERE owner = $1",
+                &[&worker],
+            )
+        })?;
+        Ok(())
     }
 
     /// Clears the leases of workers that are gone (their lease ran out,
@@ -281,9 +429,11 @@ impl PgStore {
         })?;
         if !self.options.poll_only {
             let sql = format!(
-                "SELECT DISTINCT lease_owner FROM voyager.items i
-                 WHERE lease_owner IS NOT NULL AND lease_owner <> $1 AND {}",
-                gone_check("i.lease_owner", false)
+                "SELECT DISTINCT o FROM (
+                   SELECT lease_owner AS o FROM voyager.items WHERE lease_owner IS NOT NULL
+                   UNION SELECT owner FROM voyager.topics WHERE owner IS NOT NULL) x
+                 WHERE o <> $1 AND {}",
+                gone_check("x.o", false)
             );
             let gone: HashSet<i64> = self
                 .retrying(|c| c.query(&sql, &[&worker]))?
@@ -310,6 +460,13 @@ impl PgStore {
                            FOR UPDATE SKIP LOCKED)
                          UPDATE voyager.items i SET lease_owner = NULL, lease_until = NULL
                          FROM gone WHERE i.id = gone.id",
+                        &[&due],
+                    )
+                })?;
+                // A pass a gone worker was running: its batch waits again.
+                n += self.retrying(|c| {
+                    c.execute(
+                        "UPDATE voyager.topics SET owner = NULL WHERE owner = ANY($1)",
                         &[&due],
                     )
                 })?;
@@ -354,15 +511,25 @@ impl PgStore {
     }
 
     /// Whether the store holds no unfinished work at all: no item (leased
-    /// or not, due or not) and no topic message.
-    pub fn is_empty(&mut self) -> Result<bool, StoreError> {
-        let row = self.retrying(|c| {
-            c.query_one(
-                "SELECT NOT EXISTS (SELECT 1 FROM voyager.items) AND NOT EXISTS (SELECT 1 FROM voyager.topics)",
+    /// or not, due or not) and no topic message but those of `stalled`
+    /// topics (whose pass handed back as many as they hold).
+    pub fn is_empty(&mut self, stalled: &HashMap<String, i64>) -> Result<bool, StoreError> {
+        let items: bool = self
+            .retrying(|c| c.query_one("SELECT EXISTS (SELECT 1 FROM voyager.items)", &[]))?
+            .get(0);
+        if items {
+            return Ok(false);
+        }
+        let rows = self.retrying(|c| {
+            c.query(
+                "SELECT topic, count(*), bool_or(owner IS NOT NULL) FROM voyager.topics GROUP BY topic",
                 &[],
             )
         })?;
-        Ok(row.get(0))
+        Ok(rows.iter().all(|r| {
+            let (topic, n, owned): (String, i64, bool) = (r.get(0), r.get(1), r.get(2));
+            !owned && stalled.get(&topic) == Some(&n)
+        }))
     }
 
     /// Waits up to `wait` for a `NOTIFY` (enqueued or rescued work); in
@@ -451,6 +618,7 @@ impl PgStore {
     /// Takes back what the step being reported reported (a signal cut it
     /// short): the item runs it again where it runs next.
     pub fn abandon_step(&mut self) {
+        self.end_reading(false);
         let ops = &mut self.ops;
         ops.current = None;
         let Some(mark) = ops.step.take() else { return };
@@ -630,11 +798,14 @@ impl Store for PgStore {
         self.ops.step = None;
         self.steps = steps;
         self.since_commit += 1;
-        self.options.sync.due(self.since_commit, self.last_commit)
+        // A step that read state holds its keys' locks until its commit:
+        // at once, so that other workers wait no longer than a step.
+        self.reading || self.options.sync.due(self.since_commit, self.last_commit)
     }
 
     fn commit(&mut self) {
         if self.failure.is_some() || self.clean() {
+            self.end_reading(self.failure.is_none());
             return;
         }
         if let Err(why) = self.commit_now() {
@@ -648,6 +819,7 @@ impl Store for PgStore {
     }
 
     fn abandon(&mut self) {
+        self.end_reading(false);
         self.ops.items.clear();
         self.ops.drop_rows.clear();
         self.ops.topics.clear();

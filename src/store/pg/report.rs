@@ -44,6 +44,7 @@ pub fn status(url: &str) -> Result<Status, StoreError> {
         Ok(c.query_one(sql, &[]).map_err(&w)?.get(0))
     };
     let dead = one(&mut c, "SELECT count(*) FROM voyager.dead_letters")?;
+    let cancelled = one(&mut c, "SELECT count(*) FROM voyager.cancelled")?;
     let state_keys = one(&mut c, "SELECT count(*) FROM voyager.state")?;
     let oldest = c
         .query_opt(
@@ -96,8 +97,32 @@ pub fn status(url: &str) -> Result<Status, StoreError> {
             steps,
             run_ms,
             unclaimed,
+            cancelled,
         },
     ))
+}
+
+/// `voyager cancel` on a PostgreSQL store: the unfinished items' rows move
+/// to the cancel log (`voyager.cancelled`), in one transaction, so that no
+/// worker takes them; a worker holding one finds its lease gone at its
+/// next commit and drops what it did with it. Returns the ids cancelled
+/// and the ids not found (finished, or never there).
+pub fn cancel(url: &str, ids: &[i64]) -> Result<(Vec<i64>, Vec<i64>), StoreError> {
+    let mut c = connect(url)?;
+    let w = wrap(url);
+    let mut tx = c.transaction().map_err(&w)?;
+    let rows = tx
+        .query(
+            "WITH gone AS (DELETE FROM voyager.items WHERE id = ANY($1) RETURNING id, form, body)
+             INSERT INTO voyager.cancelled (id, form, body, at) SELECT id, form, body, $2 FROM gone
+             ON CONFLICT (id) DO NOTHING RETURNING id",
+            &[&ids, &now_ms()],
+        )
+        .map_err(&w)?;
+    tx.commit().map_err(&w)?;
+    let done: std::collections::HashSet<i64> = rows.iter().map(|r| r.get(0)).collect();
+    let (done, missing) = ids.iter().partition(|id| done.contains(id));
+    Ok((done, missing))
 }
 
 pub fn dead_letters(url: &str) -> Result<Vec<Letter>, StoreError> {
