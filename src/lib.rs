@@ -73,6 +73,7 @@ pub mod bytecode;
 pub mod cli;
 pub mod codes;
 pub mod compile;
+pub mod cron;
 pub mod diag;
 pub mod engine;
 pub mod explain;

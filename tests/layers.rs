@@ -13,6 +13,7 @@ use std::path::Path;
 const LAYERS: &[(&str, u32)] = &[
     ("memory", 0),
     ("codes", 0),
+    ("cron", 0),
     ("explain", 1),
     ("syntax", 1),
     ("bytecode", 2),

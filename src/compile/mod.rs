@@ -88,7 +88,7 @@ pub struct Unit {
     pub actions: Vec<Rc<ActionDef>>,
     pub filters: Vec<FilterDef>,
     pub passes: Vec<PassDef>,
-    pub schedules: Vec<crate::bytecode::program::ScheduleDef>,
+    pub schedules: Vec<crate::vm::schedule::ScheduleDef>,
     /// Globals whose initial value is known at compile time (actions).
     pub constants: Vec<(u16, Value)>,
     pub warnings: Vec<Diagnostic>,

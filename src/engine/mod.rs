@@ -11,7 +11,6 @@
 //! over a topic's batch).
 
 pub mod clock;
-pub mod cron;
 pub mod jobs;
 pub mod node;
 mod parked;

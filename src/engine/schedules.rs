@@ -23,8 +23,8 @@ use std::rc::Rc;
 
 use super::queue::MainQueue;
 use super::Engine;
-use crate::bytecode::program::{ScheduleDef, When};
 use crate::vm::message::{Args, Message, Wrap};
+use crate::vm::schedule::{ScheduleDef, When};
 use crate::vm::value::Value;
 
 /// A schedule and where it stands.

@@ -6,6 +6,7 @@ pub mod job;
 pub mod message;
 pub mod natives;
 pub mod pattern;
+pub mod schedule;
 pub mod value;
 
 pub use error::{RuntimeError, Severity};

@@ -15,12 +15,9 @@ impl Compiler<'_> {
     /// Checks a schedule's times: an interval above zero, or a cron
     /// expression that parses and a time zone the database knows (UTC
     /// without `tz`); and its overlap word. `None` after an error.
-    fn schedule_when(
-        &mut self,
-        s: &ScheduleDecl,
-    ) -> Option<(crate::bytecode::program::When, bool)> {
-        use crate::bytecode::program::When as Fires;
-        use crate::engine::cron;
+    fn schedule_when(&mut self, s: &ScheduleDecl) -> Option<(crate::vm::schedule::When, bool)> {
+        use crate::cron;
+        use crate::vm::schedule::When as Fires;
         let name = &s.decl.name.0;
         let bad = |this: &mut Self, message: String, span: Span, label: &str, hint: &str| {
             this.error(
@@ -497,7 +494,7 @@ impl Compiler<'_> {
             let action = Rc::new(ActionDef::script(id, name.clone(), proto));
             unit.constants.push((slot, Value::Action(action.clone())));
             unit.actions.push(action.clone());
-            unit.schedules.push(crate::bytecode::program::ScheduleDef {
+            unit.schedules.push(crate::vm::schedule::ScheduleDef {
                 name,
                 action,
                 when,
