@@ -30,6 +30,13 @@ fn eligible(source: &str) -> Option<Vec<String>> {
     {
         return None;
     }
+    // With a store, schedules fire without a flag and the run never
+    // finishes (it is stopped, or bounded by --for): a script with a
+    // schedule and no --for is not the same run.
+    let schedules = source.lines().any(|l| l.starts_with("schedule "));
+    if schedules && !args.iter().any(|a| a == "--for") {
+        return None;
+    }
     Some(args)
 }
 
