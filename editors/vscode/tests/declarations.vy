@@ -43,8 +43,8 @@ action deploy(host) limit 1 per host rate 2/s { print(host) }
 //                                         ^ keyword.operator.rate.voyager
 //                                          ^ constant.language.unit.voyager
 action urgent(x) limit 2 priority -5 { print(x) }
-//                          ^^^^^^^^ keyword.other.resource.voyager
-//                                   ^^ constant.numeric.integer.decimal.voyager
+//                       ^^^^^^^^ keyword.other.resource.voyager
+//                                ^^ constant.numeric.integer.decimal.voyager
 let priority = 1
 //  ^^^^^^^^ variable.other.declaration.voyager
 let limit = 1
