@@ -60,6 +60,19 @@ fn worker(dir: &Path, url: &str, out: &Path, extra: &[&str]) -> Child {
         .expect("a worker starts")
 }
 
+/// Starts `n` workers on the store (their output in `w0.out`, `w1.out`,
+/// …), waits for each to end with status 0, and returns the output files.
+fn drain_with_workers(dir: &Path, url: &str, n: usize) -> Vec<PathBuf> {
+    let outs: Vec<PathBuf> = (0..n).map(|i| dir.join(format!("w{i}.out"))).collect();
+    let mut workers: Vec<Child> = outs.iter().map(|o| worker(dir, url, o, &[])).collect();
+    for (w, out) in workers.iter_mut().zip(&outs) {
+        let code = wait(w, Duration::from_secs(300), "a worker");
+        let err = std::fs::read_to_string(out.with_extension("err")).unwrap_or_default();
+        assert_eq!(code, 0, "{err}");
+    }
+    outs
+}
+
 fn wait(child: &mut Child, limit: Duration, what: &str) -> i32 {
     let deadline = Instant::now() + limit;
     loop {
@@ -908,13 +921,7 @@ fn three_workers_share_topics_and_a_failing_pass_dead_letters_its_batch() {
             &[&n],
         )
         .expect("bulk enqueue");
-    let outs: Vec<PathBuf> = (0..3).map(|i| dir.join(format!("w{i}.out"))).collect();
-    let mut workers: Vec<Child> = outs.iter().map(|o| worker(&dir, &url, o, &[])).collect();
-    for (i, w) in workers.iter_mut().enumerate() {
-        let code = wait(w, Duration::from_secs(300), "a worker");
-        let err = std::fs::read_to_string(outs[i].with_extension("err")).unwrap_or_default();
-        assert_eq!(code, 0, "{err}");
-    }
+    let outs = drain_with_workers(&dir, &url, 3);
     let mut seen: HashMap<u64, usize> = HashMap::new();
     let mut all = String::new();
     for o in &outs {
@@ -979,13 +986,9 @@ fn two_workers_incrementing_one_key_lose_no_increment() {
             &[&n],
         )
         .expect("bulk enqueue");
-    let outs: Vec<PathBuf> = (0..2).map(|i| dir.join(format!("w{i}.out"))).collect();
-    let mut workers: Vec<Child> = outs.iter().map(|o| worker(&dir, &url, o, &[])).collect();
-    for (i, w) in workers.iter_mut().enumerate() {
-        let code = wait(w, Duration::from_secs(300), "a worker");
-        let err = std::fs::read_to_string(outs[i].with_extension("err")).unwrap_or_default();
-        assert_eq!(code, 0, "{err}");
-        eprintln!("worker {i}: {} item(s)", done_lines(&outs[i]).len());
+    let outs = drain_with_workers(&dir, &url, 2);
+    for (i, out) in outs.iter().enumerate() {
+        eprintln!("worker {i}: {} item(s)", done_lines(out).len());
     }
     let mut c = client(&url);
     let value: String = c
@@ -1058,14 +1061,10 @@ fn timers_retries_and_a_topic_over_three_workers_match_one_in_memory_run() {
             &[&(n as i64)],
         )
         .expect("bulk enqueue");
-    let outs: Vec<PathBuf> = (0..3).map(|i| dir.join(format!("w{i}.out"))).collect();
-    let mut workers: Vec<Child> = outs.iter().map(|o| worker(&dir, &url, o, &[])).collect();
+    let outs = drain_with_workers(&dir, &url, 3);
     let mut got: Vec<String> = Vec::new();
-    for (i, w) in workers.iter_mut().enumerate() {
-        let code = wait(w, Duration::from_secs(300), "a worker");
-        let err = std::fs::read_to_string(outs[i].with_extension("err")).unwrap_or_default();
-        assert_eq!(code, 0, "{err}");
-        let lines: Vec<String> = std::fs::read_to_string(&outs[i])
+    for (i, out) in outs.iter().enumerate() {
+        let lines: Vec<String> = std::fs::read_to_string(out)
             .unwrap_or_default()
             .lines()
             .map(String::from)
