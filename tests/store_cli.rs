@@ -412,3 +412,60 @@ fn a_resumed_run_still_counts_the_failures_catch_recovered() {
     assert!(stderr.contains("recovered:      1"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// What a step of a priority action makes keeps that priority in the store:
+/// resumed, it still steps before the older items of priority 0.
+#[test]
+fn an_items_own_priority_holds_across_a_restart() {
+    for store in stores("priority") {
+        an_items_own_priority_holds_across_a_restart_on(&store);
+    }
+}
+
+fn an_items_own_priority_holds_across_a_restart_on(store: &str) {
+    let dir = temp_dir("store-priority");
+    std::fs::write(
+        dir.join("s.vy"),
+        "action work(name) { print(name) }\naction urgent() priority 5 {\n  print(\"urgent\")\n  conc([call(work, \"u.1\"), call(work, \"u.2\")])\n}\nconc([call(work, \"a\"), call(work, \"b\"), call(urgent)])\n",
+    )
+    .unwrap();
+    let first = voyager(&dir, &["run", "--store", store, "--max-steps", "1", "s.vy"]);
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
+    assert_eq!(text(&first.stdout), "urgent\n");
+    let second = voyager(&dir, &["run", "--store", store, "s.vy"]);
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    assert_eq!(text(&second.stdout), "u.1\nu.2\na\nb\n", "on {store}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A store an older Voyager wrote (schema 1: no recovered count, no item
+/// priorities) is upgraded in place and its run resumes.
+#[test]
+fn a_store_from_an_older_voyager_is_upgraded_and_resumes() {
+    let dir = temp_dir("store-upgrade");
+    std::fs::write(
+        dir.join("s.vy"),
+        "action count(n) {\n  print(n)\n  if n < 4 { call(count, n + 1) }\n}\ncall(count, 1)\n",
+    )
+    .unwrap();
+    let first = voyager(
+        &dir,
+        &["run", "--store", "run.db", "--max-steps", "2", "s.vy"],
+    );
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
+    let old = rusqlite::Connection::open(dir.join("run.db")).unwrap();
+    old.execute_batch(
+        "ALTER TABLE runs DROP COLUMN recovered; ALTER TABLE items DROP COLUMN priority; PRAGMA user_version = 1;",
+    )
+    .unwrap();
+    drop(old);
+    let second = voyager(&dir, &["run", "--store", "run.db", "s.vy"]);
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    assert_eq!(text(&second.stdout), "3\n4\n");
+    let upgraded = rusqlite::Connection::open(dir.join("run.db")).unwrap();
+    let version: i64 = upgraded
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 3);
+    let _ = std::fs::remove_dir_all(&dir);
+}

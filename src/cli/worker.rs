@@ -477,7 +477,11 @@ fn enter(v: &mut Voyager, pg: &PgShared, taken: Vec<Taken>) {
                         let unclaimed = v.engine.stats.unclaimed_data;
                         let recovered = v.engine.stats.recovered;
                         v.engine.resume(Resumed {
-                            items: vec![(id, node)],
+                            items: vec![crate::engine::queue::Item {
+                                id,
+                                node,
+                                prio: t.priority,
+                            }],
                             next_id: id,
                             unclaimed,
                             recovered,

@@ -452,7 +452,7 @@ impl<Q: MainQueue> Engine<Q> {
     pub fn describe_queues(&self, limit: usize) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "main queue: {} item(s)", self.main.len());
-        for (id, node) in self.main.peek(limit) {
+        for (id, _, node) in self.main.peek(limit) {
             let _ = writeln!(s, "  #{id} {}", node.to_message().display());
         }
         let _ = writeln!(s, "timers: {} item(s)", self.timers.len());

@@ -47,9 +47,10 @@ pub trait MainQueue {
     }
     /// Everything still queued, in the order it would step.
     fn drain(&mut self) -> Vec<Item>;
-    /// A look at the first `n` queued items (id and node), in the order
-    /// they would step (for the REPL's `:queue`).
-    fn peek(&self, n: usize) -> Vec<(u64, &Node)>;
+    /// A look at the first `n` queued items (id, own priority and node),
+    /// in the order they would step (for the REPL's `:queue`, and to write
+    /// deferred items to a store).
+    fn peek(&self, n: usize) -> Vec<(u64, i16, &Node)>;
     /// From now on, orders by priority (a program declared one, or an item
     /// came with one). A queue that keeps plain FIFO order may ignore it.
     fn prioritize(&mut self) {}
@@ -111,21 +112,21 @@ impl MainQueue for RingQueue {
             .collect()
     }
 
-    fn peek(&self, n: usize) -> Vec<(u64, &Node)> {
+    fn peek(&self, n: usize) -> Vec<(u64, i16, &Node)> {
         match &self.lanes {
             Some(lanes) => lanes
                 .lanes
                 .iter()
-                .flat_map(|l| l.ids.iter().zip(l.nodes.iter()))
+                .flat_map(|l| l.ids.iter().zip(&l.prios).zip(&l.nodes))
                 .take(n)
-                .map(|(id, node)| (*id as u64, node))
+                .map(|((id, prio), node)| (*id as u64, *prio, node))
                 .collect(),
             None => self
                 .ids
                 .iter()
                 .zip(self.nodes.iter())
                 .take(n)
-                .map(|(id, node)| (*id as u64, node))
+                .map(|(id, node)| (*id as u64, 0, node))
                 .collect(),
         }
     }
@@ -326,7 +327,7 @@ mod tests {
             }
         }
         assert_eq!(q.len(), pushed.len());
-        let peeked: Vec<u64> = q.peek(usize::MAX).iter().map(|(id, _)| *id).collect();
+        let peeked: Vec<u64> = q.peek(usize::MAX).iter().map(|(id, _, _)| *id).collect();
         let drained: Vec<u64> = q.drain().iter().map(|it| it.id).collect();
         assert_eq!(peeked, drained);
         let mut want = pushed.clone();

@@ -189,7 +189,7 @@ impl<Q: MainQueue> Engine<Q> {
         self.main
             .peek(self.main.len())
             .iter()
-            .any(|(i, _)| *i == id)
+            .any(|(i, _, _)| *i == id)
             || self.timers.peek().iter().any(|(_, item)| item.id == id)
             || self.parked.sorted().iter().any(|item| item.id == id)
     }

@@ -55,7 +55,9 @@ impl ItemState {
 pub trait Store {
     /// Item `id` now stands as `node` (new, or what a step left of it),
     /// waiting in `state` until `due` (ms since the epoch; `None`: now).
-    fn put_item(&mut self, id: u64, node: &Node, state: ItemState, due: Option<i64>);
+    /// `prio` is the item's own priority (0 unless priorities are used),
+    /// which it keeps across a restart.
+    fn put_item(&mut self, id: u64, node: &Node, prio: i16, state: ItemState, due: Option<i64>);
     /// Item `id` is finished (done, taken into a topic, split, or dead).
     fn remove_item(&mut self, id: u64);
     fn dead_letter(&mut self, letter: &DeadLetter);
@@ -142,8 +144,8 @@ pub struct Lost {
 /// What a store hands back to resume a run.
 #[derive(Default)]
 pub struct Resumed {
-    /// Live items, oldest first.
-    pub items: Vec<(u64, Node)>,
+    /// Live items, oldest first, with their own priorities.
+    pub items: Vec<Item>,
     /// Topic contents, in order.
     pub topics: Vec<(Rc<str>, Msg)>,
     pub next_id: u64,
@@ -328,9 +330,12 @@ impl<Q: MainQueue> Engine<Q> {
         self.stats.unclaimed_data = resumed.unclaimed;
         self.stats.recovered = resumed.recovered;
         self.reported_recovered = resumed.recovered;
-        for (id, mut node) in resumed.items {
-            self.retake_holds(&mut node);
-            self.main.push_back(Item { id, node, prio: 0 });
+        if resumed.items.iter().any(|item| item.prio != 0) {
+            self.prioritize();
+        }
+        for mut item in resumed.items {
+            self.retake_holds(&mut item.node);
+            self.main.push_back(item);
         }
         for (topic, m) in resumed.topics {
             self.topic(&topic).queue.push_back(m);
@@ -478,7 +483,14 @@ impl<Q: MainQueue> Engine<Q> {
                 self.deferred.remove(&id);
             }
         }
-        store.put_item(id, node, state, due);
+        // What is left of the stepped item keeps its own priority; what a
+        // step makes takes the priority it stepped at.
+        let prio = if id == self.stepping {
+            self.rest_priority
+        } else {
+            self.base_priority
+        };
+        store.put_item(id, node, prio, state, due);
     }
 
     /// Writes the deferred large items where they are now.
@@ -487,9 +499,9 @@ impl<Q: MainQueue> Engine<Q> {
             return;
         };
         let mut deferred = std::mem::take(&mut self.deferred);
-        for (id, node) in self.main.peek(usize::MAX) {
+        for (id, prio, node) in self.main.peek(usize::MAX) {
             if deferred.remove(&id) {
-                store.put_item(id, node, ItemState::Queued, None);
+                store.put_item(id, node, prio, ItemState::Queued, None);
             }
         }
         for (at, item) in self.timers.peek() {
@@ -499,7 +511,7 @@ impl<Q: MainQueue> Engine<Q> {
                 } else {
                     ItemState::Timer
                 };
-                store.put_item(item.id, &item.node, state, Some(at));
+                store.put_item(item.id, &item.node, item.prio, state, Some(at));
             }
         }
         for item in self.parked.sorted() {
@@ -509,7 +521,7 @@ impl<Q: MainQueue> Engine<Q> {
                 } else {
                     ItemState::Job
                 };
-                store.put_item(item.id, &item.node, state, None);
+                store.put_item(item.id, &item.node, item.prio, state, None);
             }
         }
         // (Any left is being stepped: it is reported when its step ends.)

@@ -479,7 +479,7 @@ pub struct Observer {
 }
 
 impl Store for Observer {
-    fn put_item(&mut self, id: u64, node: &Node, state: ItemState, due: Option<i64>) {
+    fn put_item(&mut self, id: u64, node: &Node, prio: i16, state: ItemState, due: Option<i64>) {
         {
             let mut t = self.tracker.borrow_mut();
             let sub = t.owner_of(id, Some(node));
@@ -493,7 +493,7 @@ impl Store for Observer {
             t.counters.job_waits.note(id, Some(state), now);
         }
         if let Some(inner) = &mut self.inner {
-            inner.put_item(id, node, state, due);
+            inner.put_item(id, node, prio, state, due);
         }
     }
 

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{params, Connection};
 
 use crate::engine::node::Node;
+use crate::engine::queue::Item;
 use crate::engine::serial;
 use crate::engine::snapshot;
 use crate::engine::store::{ItemState, Resumed, Store};
@@ -74,6 +75,7 @@ enum Pending {
     Put {
         state: ItemState,
         due: Option<i64>,
+        prio: i16,
         json: String,
     },
     Delete,
@@ -254,10 +256,10 @@ impl SqliteStore {
             )
             .map_err(wrap)?;
         let mut stmt = conn
-            .prepare("SELECT id, message FROM items ORDER BY id")
+            .prepare("SELECT id, message, priority FROM items ORDER BY id")
             .map_err(wrap)?;
-        let rows: Vec<(i64, String)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        let rows: Vec<(i64, String, i64)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .map_err(wrap)?
             .collect::<Result<_, _>>()
             .map_err(wrap)?;
@@ -271,12 +273,13 @@ impl SqliteStore {
             .map_err(wrap)?;
         let mut parsed = Vec::with_capacity(rows.len());
         let mut named = Vec::new();
-        for (id, text) in &rows {
+        for (id, text, prio) in &rows {
             let j = serial::from_line(text).map_err(|e| {
                 StoreError::corrupt(&self.path, &format!("item {id} is not JSON: {e}"))
             })?;
             snapshot::named_calls(&j, &mut named);
-            parsed.push((*id, j));
+            // (A priority out of range, edited in by hand, is clamped.)
+            parsed.push((*id, (*prio).clamp(-100, 100) as i16, j));
         }
         let mut topic_json = Vec::with_capacity(topic_rows.len());
         for (topic, text) in &topic_rows {
@@ -302,13 +305,17 @@ impl SqliteStore {
             recovered: recovered.max(0) as u64,
             ..Resumed::default()
         };
-        for (id, j) in parsed {
+        for (id, prio, j) in parsed {
             let node: Node = snapshot::node_from_json(&j, actions).map_err(|e| {
                 StoreError::corrupt(&self.path, &format!("item {id} cannot be read: {e}"))
             })?;
             serial::drop_json(j);
             resumed.next_id = resumed.next_id.max(id as u64);
-            resumed.items.push((id as u64, node));
+            resumed.items.push(Item {
+                id: id as u64,
+                node,
+                prio,
+            });
         }
         for (topic, j) in topic_json {
             let m: Msg = serial::message_from_json(&j, actions).map_err(|e| {
@@ -432,13 +439,19 @@ impl SqliteStore {
 }
 
 impl Store for SqliteStore {
-    fn put_item(&mut self, id: u64, node: &Node, state: ItemState, due: Option<i64>) {
+    fn put_item(&mut self, id: u64, node: &Node, prio: i16, state: ItemState, due: Option<i64>) {
         match snapshot::node_to_json(node) {
             Ok(j) => {
                 let json = serial::to_line(&j);
                 serial::drop_json(j);
                 self.max_id = self.max_id.max(id);
-                self.items.insert(id, Pending::Put { state, due, json });
+                let put = Pending::Put {
+                    state,
+                    due,
+                    prio,
+                    json,
+                };
+                self.items.insert(id, put);
             }
             Err(e) => self.fail(format!("item {id} cannot be stored: {e}")),
         }
@@ -601,8 +614,9 @@ fn write(conn: &mut Connection, batch: &mut Batch) -> rusqlite::Result<Option<i6
     let now = now_ms();
     {
         let mut put = tx.prepare_cached(
-            "INSERT INTO items (id, state, due, since, message) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (id) DO UPDATE SET state = excluded.state, due = excluded.due, message = excluded.message",
+            "INSERT INTO items (id, state, due, since, message, priority) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (id) DO UPDATE SET state = excluded.state, due = excluded.due, message = excluded.message,
+             priority = excluded.priority",
         )?;
         let mut delete = tx.prepare_cached("DELETE FROM items WHERE id BETWEEN ?1 AND ?2")?;
         // In id order: rows go in at the table's end and come out in
@@ -610,8 +624,13 @@ fn write(conn: &mut Connection, batch: &mut Batch) -> rusqlite::Result<Option<i6
         let mut range: Option<(u64, u64)> = None;
         for (id, p) in batch.items.drain(..) {
             match p {
-                Pending::Put { state, due, json } => {
-                    put.execute(params![id as i64, state.name(), due, now, json])?;
+                Pending::Put {
+                    state,
+                    due,
+                    prio,
+                    json,
+                } => {
+                    put.execute(params![id as i64, state.name(), due, now, json, prio])?;
                 }
                 Pending::Delete => match &mut range {
                     // Consecutive ids: one range delete.

@@ -16,7 +16,9 @@ const APPLICATION_ID: i64 = 0x566f_7967;
 
 /// The schema this Voyager writes (`PRAGMA user_version`).
 /// 2: `runs.recovered`, the failures `catch` handlers recovered.
-pub const SCHEMA_VERSION: i64 = 2;
+/// 3: `items.priority`, an item's own priority (it steps before ready items
+///    of lower priority, across a restart too).
+pub const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE runs (
@@ -36,7 +38,8 @@ CREATE TABLE items (
     state TEXT NOT NULL,
     due INTEGER,
     since INTEGER NOT NULL,
-    message TEXT NOT NULL
+    message TEXT NOT NULL,
+    priority INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE topics (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -275,6 +278,9 @@ fn upgrade(conn: &Connection, from: i64) -> rusqlite::Result<()> {
     }
     if (1..2).contains(&from) {
         sql.push_str("ALTER TABLE runs ADD COLUMN recovered INTEGER NOT NULL DEFAULT 0;");
+    }
+    if (1..3).contains(&from) {
+        sql.push_str("ALTER TABLE items ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;");
     }
     // (Later versions add their steps here.)
     sql.push_str(&format!("PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"));

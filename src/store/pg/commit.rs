@@ -99,8 +99,8 @@ impl PgStore {
                  WHERE id = $1 AND lease_owner = $2",
             ));
             let insert = pg!(tx.prepare(
-                "INSERT INTO voyager.items (form, body, state, due_at, attempts, lease_owner, lease_until)
-                 VALUES ('node', $1, $2, coalesce($3, voyager.now_ms()), 1, $4, voyager.now_ms() + $5)
+                "INSERT INTO voyager.items (form, body, state, due_at, attempts, lease_owner, lease_until, priority)
+                 VALUES ('node', $1, $2, coalesce($3, voyager.now_ms()), 1, $4, voyager.now_ms() + $5, $6)
                  RETURNING id",
             ));
             let mut ids: Vec<u64> = ops.items.keys().copied().collect();
@@ -112,7 +112,12 @@ impl PgStore {
                     ops.rows.get(&id).copied()
                 };
                 match &ops.items[&id] {
-                    Pending::Put { state, due, json } => match row {
+                    Pending::Put {
+                        state,
+                        due,
+                        prio,
+                        json,
+                    } => match row {
                         Some(row) => {
                             let n = pg!(tx.execute(
                                 &update,
@@ -123,8 +128,10 @@ impl PgStore {
                             }
                         }
                         None => {
-                            let r = pg!(tx
-                                .query_one(&insert, &[json, &state.name(), due, &worker, &lease],));
+                            let r = pg!(tx.query_one(
+                                &insert,
+                                &[json, &state.name(), due, &worker, &lease, prio]
+                            ));
                             landed.inserted.push((id, r.get(0)));
                         }
                     },

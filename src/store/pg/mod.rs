@@ -694,7 +694,7 @@ fn gone_check(owner: &str, poll_only: bool) -> String {
 }
 
 impl Store for PgStore {
-    fn put_item(&mut self, id: u64, node: &Node, state: ItemState, due: Option<i64>) {
+    fn put_item(&mut self, id: u64, node: &Node, prio: i16, state: ItemState, due: Option<i64>) {
         match snapshot::node_to_json(node) {
             Ok(j) => {
                 let json = serial::to_line(&j);
@@ -709,7 +709,13 @@ impl Store for PgStore {
                         ops.undo(Undo::Origin(id, None));
                     }
                 }
-                let old = ops.items.insert(id, Pending::Put { state, due, json });
+                let put = Pending::Put {
+                    state,
+                    due,
+                    prio,
+                    json,
+                };
+                let old = ops.items.insert(id, put);
                 ops.undo(Undo::Item(id, old));
             }
             Err(e) => self.fail(format!("item {id} cannot be stored: {e}")),
@@ -842,8 +848,8 @@ impl Store for PgStore {
 pub struct PgShared(pub std::rc::Rc<std::cell::RefCell<PgStore>>);
 
 impl Store for PgShared {
-    fn put_item(&mut self, id: u64, node: &Node, state: ItemState, due: Option<i64>) {
-        self.0.borrow_mut().put_item(id, node, state, due)
+    fn put_item(&mut self, id: u64, node: &Node, prio: i16, state: ItemState, due: Option<i64>) {
+        self.0.borrow_mut().put_item(id, node, prio, state, due)
     }
     fn remove_item(&mut self, id: u64) {
         self.0.borrow_mut().remove_item(id)

@@ -15,6 +15,9 @@ pub(super) enum Pending {
     Put {
         state: ItemState,
         due: Option<i64>,
+        /// The item's own priority: a new row is written with it (a row
+        /// keeps the priority it was taken with).
+        prio: i16,
         json: String,
     },
     Delete,
