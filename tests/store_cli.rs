@@ -439,7 +439,7 @@ fn an_items_own_priority_holds_across_a_restart_on(store: &str) {
 }
 
 /// A store an older Voyager wrote (schema 1: no recovered count, no item
-/// priorities) is upgraded in place and its run resumes.
+/// priorities, no groups) is upgraded in place and its run resumes.
 #[test]
 fn a_store_from_an_older_voyager_is_upgraded_and_resumes() {
     let dir = temp_dir("store-upgrade");
@@ -455,7 +455,8 @@ fn a_store_from_an_older_voyager_is_upgraded_and_resumes() {
     assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
     let old = rusqlite::Connection::open(dir.join("run.db")).unwrap();
     old.execute_batch(
-        "ALTER TABLE runs DROP COLUMN recovered; ALTER TABLE items DROP COLUMN priority; PRAGMA user_version = 1;",
+        "ALTER TABLE runs DROP COLUMN recovered; ALTER TABLE items DROP COLUMN priority; \
+         ALTER TABLE items DROP COLUMN grp; DROP TABLE groups; PRAGMA user_version = 1;",
     )
     .unwrap();
     drop(old);
@@ -467,5 +468,72 @@ fn a_store_from_an_older_voyager_is_upgraded_and_resumes() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(version, 3);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `voyager status` reports each group (a message entered from outside,
+/// with every item its steps made): how many of its calls are done,
+/// running, waiting on a resource, waiting otherwise, or dead; across a
+/// restart, and for a requeued dead letter (a group of its own).
+#[test]
+fn status_counts_the_calls_of_each_group() {
+    let dir = temp_dir("store-groups");
+    std::fs::write(
+        dir.join("s.vy"),
+        "action deploy(host) limit 1 per host { delay(10s) }\naction boom() { fail(\"no\") }\naction count(n) { if n < 3 { call(count, n + 1) } }\nconc([call(deploy, \"a\"), call(deploy, \"a\"), call(boom), call(count, 0)])\ncall(count, 10)\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "--store",
+            "run.db",
+            "--max-attempts",
+            "1",
+            "--clock",
+            "virtual",
+        ];
+        args.extend_from_slice(extra);
+        args.push("s.vy");
+        voyager(&dir, &args)
+    };
+    let first = run(&["--max-steps", "5"]);
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
+    let status = text(&voyager(&dir, &["status", "run.db"]).stdout);
+    // Steps: deploy "a" (holds "a" for 10s), deploy "a" again (waits for
+    // it), boom (dead), count(0), count(1).
+    assert!(
+        status.contains("groups:       1 (1 unfinished)"),
+        "{status}"
+    );
+    assert!(
+        status.contains("#1 unfinished: 3 done, 0 running, 1 on a resource, 2 waiting, 1 dead: {\"conc\":[{\"call\":{\"action\":\"deploy\""),
+        "{status}"
+    );
+    let second = run(&[]);
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    let json: serde_json::Value =
+        serde_json::from_slice(&voyager(&dir, &["status", "--json", "run.db"]).stdout).unwrap();
+    let group = &json["groups"]["shown"][0];
+    assert_eq!(group["id"], 1);
+    assert_eq!(group["finished"], true);
+    assert_eq!(
+        group["calls"],
+        serde_json::json!({"done": 7, "running": 0, "resource": 0, "waiting": 0, "dead": 1}),
+        "two deploys, count 0 to 3 and count 10 are done; boom is dead"
+    );
+    let requeued = voyager(&dir, &["requeue", "--all", "run.db"]);
+    assert_eq!(requeued.status.code(), Some(0));
+    let status = text(&voyager(&dir, &["status", "run.db"]).stdout);
+    assert!(
+        status.contains("groups:       2 (1 unfinished)"),
+        "{status}"
+    );
+    assert!(
+        status.contains(
+            "#9 unfinished: 0 done, 0 running, 0 on a resource, 1 waiting, 0 dead: {\"call\":{\"action\":\"boom\",\"args\":[]}}"
+        ),
+        "{status}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -15,6 +15,7 @@ impl<Q: MainQueue> Engine<Q> {
     /// REPL, an embedding program): normalized, then routed.
     pub fn enqueue(&mut self, message: &Msg) {
         self.base_priority = 0;
+        self.group_start();
         let mut nodes = Vec::new();
         node::normalize(message, &mut nodes);
         for n in nodes {
@@ -29,6 +30,7 @@ impl<Q: MainQueue> Engine<Q> {
         if priority != 0 {
             self.prioritize();
         }
+        self.group_start();
         let mut nodes = Vec::new();
         node::normalize(message, &mut nodes);
         self.base_priority = priority;

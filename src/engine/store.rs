@@ -101,6 +101,10 @@ pub trait Store {
     /// The first error the store met (a full disk, a lost file): the run
     /// stops at the next step.
     fn failure(&self) -> Option<String>;
+    /// A message enters from outside (the script's top level, a message
+    /// enqueued, what a topic's pass gave back): the items reported until
+    /// the next step are one group, and what their steps make joins it.
+    fn group_start(&mut self) {}
     /// Item `id` is about to be stepped: what is reported until the step's
     /// [`Store::step_end`] comes from it (an observer can follow an item's
     /// descendants). Stores that persist need not care.
@@ -295,6 +299,7 @@ impl<Q: MainQueue> Engine<Q> {
         self.state.borrow_mut().recording = true;
         self.store = Some(store);
         if report_queued {
+            self.group_start();
             let items = self.main.drain();
             for item in items {
                 self.store_put(item.id, &item.node, ItemState::Queued, None);
@@ -311,6 +316,14 @@ impl<Q: MainQueue> Engine<Q> {
             for letter in &self.dead {
                 store.dead_letter(letter);
             }
+        }
+    }
+
+    /// Tells the store that a message enters from outside (see
+    /// [`Store::group_start`]).
+    pub(super) fn group_start(&mut self) {
+        if let Some(store) = self.store.as_deref_mut() {
+            store.group_start();
         }
     }
 

@@ -31,8 +31,10 @@ impl<Q: MainQueue> Engine<Q> {
     /// that made progress: messages became ready, were dropped or failed;
     /// a run that hands its whole batch (or more) back as `further` did not.
     pub(super) fn run_pass(&mut self, name: &Rc<str>) -> bool {
-        // What a pass returns is new work, of no item's priority.
+        // What a pass returns is new work, of no item's priority, and a
+        // group of its own.
         self.base_priority = 0;
+        self.group_start();
         let Some(topic) = self.topics.get_mut(name) else {
             return false;
         };

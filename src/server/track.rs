@@ -589,16 +589,32 @@ impl Store for Observer {
         }
     }
 
+    fn group_start(&mut self) {
+        if let Some(inner) = &mut self.inner {
+            inner.group_start();
+        }
+    }
+
     fn step_start(&mut self, id: u64) {
-        let mut t = self.tracker.borrow_mut();
-        let sub = t.owner_of(id, None);
-        t.current = Some(sub);
+        {
+            let mut t = self.tracker.borrow_mut();
+            let sub = t.owner_of(id, None);
+            t.current = Some(sub);
+        }
+        if let Some(inner) = &mut self.inner {
+            inner.step_start(id);
+        }
     }
 
     fn calls_done(&mut self, n: u64) {
-        let mut t = self.tracker.borrow_mut();
-        if let Some(s) = t.current.and_then(|s| t.subs.get_mut(&s)) {
-            s.calls_done += n;
+        {
+            let mut t = self.tracker.borrow_mut();
+            if let Some(s) = t.current.and_then(|s| t.subs.get_mut(&s)) {
+                s.calls_done += n;
+            }
+        }
+        if let Some(inner) = &mut self.inner {
+            inner.calls_done(n);
         }
     }
 

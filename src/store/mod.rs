@@ -9,6 +9,7 @@
 //! user can read a run with `sqlite3`. One process at a time works on a
 //! store: it holds an exclusive `flock` on the file while open.
 
+mod groups;
 mod open;
 pub mod pg;
 
@@ -76,6 +77,8 @@ enum Pending {
         state: ItemState,
         due: Option<i64>,
         prio: i16,
+        /// The group it belongs to (see [`groups`]).
+        group: u64,
         json: String,
     },
     Delete,
@@ -118,6 +121,7 @@ struct Batch {
     /// each is deleted.
     requeued: Vec<String>,
     state: Vec<(String, String)>,
+    groups: Vec<(u64, groups::Tally)>,
     unclaimed: Option<u64>,
     recovered: Option<u64>,
     finished: bool,
@@ -152,6 +156,7 @@ pub struct SqliteStore {
     dead: Vec<([String; 3], u32)>,
     requeued: Vec<String>,
     state: HashMap<String, String>,
+    groups: groups::Groups,
     unclaimed: Option<u64>,
     recovered: Option<u64>,
     finished: bool,
@@ -192,6 +197,7 @@ impl SqliteStore {
             dead: Vec::new(),
             requeued: Vec::new(),
             state: HashMap::new(),
+            groups: groups::Groups::default(),
             unclaimed: None,
             recovered: None,
             finished: false,
@@ -224,6 +230,7 @@ impl SqliteStore {
         self.run = None;
         self.max_id = 0;
         self.committed_max_id = 0;
+        self.groups.clear();
     }
 
     /// Durable state, every key.
@@ -256,10 +263,10 @@ impl SqliteStore {
             )
             .map_err(wrap)?;
         let mut stmt = conn
-            .prepare("SELECT id, message, priority FROM items ORDER BY id")
+            .prepare("SELECT id, message, priority, grp FROM items ORDER BY id")
             .map_err(wrap)?;
-        let rows: Vec<(i64, String, i64)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        let rows: Vec<(i64, String, i64, Option<i64>)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .map_err(wrap)?
             .collect::<Result<_, _>>()
             .map_err(wrap)?;
@@ -273,7 +280,11 @@ impl SqliteStore {
             .map_err(wrap)?;
         let mut parsed = Vec::with_capacity(rows.len());
         let mut named = Vec::new();
-        for (id, text, prio) in &rows {
+        for (id, text, prio, group) in &rows {
+            // (An item of an older store, or one `voyager requeue` put
+            // back, is a group of its own.)
+            let group = group.unwrap_or(*id).max(0) as u64;
+            self.groups.resumed(*id as u64, group);
             let j = serial::from_line(text).map_err(|e| {
                 StoreError::corrupt(&self.path, &format!("item {id} is not JSON: {e}"))
             })?;
@@ -348,6 +359,7 @@ impl SqliteStore {
             dead: std::mem::take(&mut self.dead),
             requeued: std::mem::take(&mut self.requeued),
             state: self.state.drain().collect(),
+            groups: self.groups.take(),
             unclaimed: self.unclaimed.take(),
             recovered: self.recovered.take(),
             finished: self.finished,
@@ -364,6 +376,7 @@ impl SqliteStore {
 
     fn is_clean(&self) -> bool {
         self.items.is_empty()
+            && self.groups.is_clean()
             && self.topics.is_empty()
             && self.dead.is_empty()
             && self.requeued.is_empty()
@@ -445,10 +458,12 @@ impl Store for SqliteStore {
                 let json = serial::to_line(&j);
                 serial::drop_json(j);
                 self.max_id = self.max_id.max(id);
+                let group = self.groups.put(id, &json);
                 let put = Pending::Put {
                     state,
                     due,
                     prio,
+                    group,
                     json,
                 };
                 self.items.insert(id, put);
@@ -458,6 +473,7 @@ impl Store for SqliteStore {
     }
 
     fn remove_item(&mut self, id: u64) {
+        self.groups.remove(id);
         if id > self.committed_max_id {
             // Never written: nothing to delete.
             self.items.remove(&id);
@@ -467,6 +483,7 @@ impl Store for SqliteStore {
     }
 
     fn dead_letter(&mut self, letter: &DeadLetter) {
+        self.groups.dead();
         match serial::message_to_json(&letter.message) {
             Ok(j) => {
                 self.dead.push((
@@ -510,7 +527,20 @@ impl Store for SqliteStore {
         self.recovered = Some(total);
     }
 
+    fn group_start(&mut self) {
+        self.groups.start();
+    }
+
+    fn step_start(&mut self, id: u64) {
+        self.groups.step(id);
+    }
+
+    fn calls_done(&mut self, n: u64) {
+        self.groups.done(n);
+    }
+
     fn step_end(&mut self, steps: u64) -> bool {
+        self.groups.step_end();
         self.steps = steps;
         self.since_commit += 1;
         self.sync.due(self.since_commit, self.last_commit)
@@ -542,6 +572,7 @@ impl Store for SqliteStore {
         self.state.clear();
         self.unclaimed = None;
         self.recovered = None;
+        self.groups.abandon();
         self.max_id = self.committed_max_id;
     }
 
@@ -603,7 +634,7 @@ fn write(conn: &mut Connection, batch: &mut Batch) -> rusqlite::Result<Option<i6
     if let Some((script, hash)) = batch.new_run.take() {
         // A new run: what the store held belonged to the last one.
         tx.execute_batch(
-            "DELETE FROM items; DELETE FROM topics; DELETE FROM state; DELETE FROM dead_letters;",
+            "DELETE FROM items; DELETE FROM topics; DELETE FROM state; DELETE FROM dead_letters; DELETE FROM groups;",
         )?;
         tx.execute(
             "INSERT INTO runs (script, source_hash, started) VALUES (?1, ?2, ?3)",
@@ -614,7 +645,7 @@ fn write(conn: &mut Connection, batch: &mut Batch) -> rusqlite::Result<Option<i6
     let now = now_ms();
     {
         let mut put = tx.prepare_cached(
-            "INSERT INTO items (id, state, due, since, message, priority) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            "INSERT INTO items (id, state, due, since, message, priority, grp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (id) DO UPDATE SET state = excluded.state, due = excluded.due, message = excluded.message,
              priority = excluded.priority",
         )?;
@@ -628,9 +659,18 @@ fn write(conn: &mut Connection, batch: &mut Batch) -> rusqlite::Result<Option<i6
                     state,
                     due,
                     prio,
+                    group,
                     json,
                 } => {
-                    put.execute(params![id as i64, state.name(), due, now, json, prio])?;
+                    put.execute(params![
+                        id as i64,
+                        state.name(),
+                        due,
+                        now,
+                        json,
+                        prio,
+                        group as i64
+                    ])?;
                 }
                 Pending::Delete => match &mut range {
                     // Consecutive ids: one range delete.
@@ -645,6 +685,16 @@ fn write(conn: &mut Connection, batch: &mut Batch) -> rusqlite::Result<Option<i6
         }
         if let Some((first, last)) = range {
             delete.execute([first as i64, last as i64])?;
+        }
+    }
+    if !batch.groups.is_empty() {
+        let mut tally = tx.prepare_cached(
+            "INSERT INTO groups (id, label, done, dead) VALUES (?1, coalesce(?2, ''), ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET done = done + excluded.done, dead = dead + excluded.dead,
+             label = CASE WHEN label = '' THEN excluded.label ELSE label END",
+        )?;
+        for (id, t) in batch.groups.drain(..) {
+            tally.execute(params![id as i64, t.label, t.done as i64, t.dead as i64])?;
         }
     }
     {

@@ -17,7 +17,9 @@ const APPLICATION_ID: i64 = 0x566f_7967;
 /// The schema this Voyager writes (`PRAGMA user_version`).
 /// 2: `runs.recovered`, the failures `catch` handlers recovered.
 /// 3: `items.priority`, an item's own priority (it steps before ready items
-///    of lower priority, across a restart too).
+///    of lower priority, across a restart too); `items.grp` and `groups`,
+///    the group (message entered from outside) each item belongs to, with
+///    its calls done and dead (`voyager status`).
 pub const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
@@ -39,7 +41,14 @@ CREATE TABLE items (
     due INTEGER,
     since INTEGER NOT NULL,
     message TEXT NOT NULL,
-    priority INTEGER NOT NULL DEFAULT 0
+    priority INTEGER NOT NULL DEFAULT 0,
+    grp INTEGER
+);
+CREATE TABLE groups (
+    id INTEGER PRIMARY KEY,
+    label TEXT NOT NULL,
+    done INTEGER NOT NULL DEFAULT 0,
+    dead INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE topics (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -281,6 +290,11 @@ fn upgrade(conn: &Connection, from: i64) -> rusqlite::Result<()> {
     }
     if (1..3).contains(&from) {
         sql.push_str("ALTER TABLE items ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;");
+        sql.push_str("ALTER TABLE items ADD COLUMN grp INTEGER;");
+        sql.push_str(
+            "CREATE TABLE groups (id INTEGER PRIMARY KEY, label TEXT NOT NULL, \
+             done INTEGER NOT NULL DEFAULT 0, dead INTEGER NOT NULL DEFAULT 0);",
+        );
     }
     // (Later versions add their steps here.)
     sql.push_str(&format!("PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"));

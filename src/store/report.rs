@@ -69,6 +69,7 @@ pub fn status(path: &Path) -> Result<Status, StoreError> {
         rows.collect::<Result<Vec<(i64, String)>, _>>()
             .map_err(&w)?
     };
+    let groups = groups(&conn).map_err(&w)?;
     let next_timer: Option<i64> = conn
         .query_row(
             "SELECT min(due) FROM items WHERE due IS NOT NULL",
@@ -101,6 +102,7 @@ pub fn status(path: &Path) -> Result<Status, StoreError> {
             run_ms,
             unclaimed,
             cancelled: 0,
+            groups,
         },
     ))
 }
@@ -142,6 +144,120 @@ pub struct Facts {
     pub unclaimed: i64,
     /// Items cancelled (`voyager cancel`), from the store's cancel log.
     pub cancelled: i64,
+    pub groups: GroupList,
+}
+
+/// The groups `voyager status` shows: unfinished first, then the latest
+/// finished (at most [`MAX_GROUPS_SHOWN`] + 1), and how many there are.
+#[derive(Default)]
+pub struct GroupList {
+    pub shown: Vec<Group>,
+    pub total: i64,
+    pub unfinished: i64,
+}
+
+/// A group (a message entered from outside, with every item its steps
+/// made): its calls done and dead, and what its live items are doing.
+#[derive(Default)]
+pub struct Group {
+    pub id: i64,
+    /// Its first item, as JSON text (cut at 200 characters).
+    pub label: String,
+    pub done: i64,
+    pub dead: i64,
+    /// Live items running a native job.
+    pub running: i64,
+    /// Live items waiting for a resource.
+    pub resource: i64,
+    /// Other live items: queued, on a timer, waiting out a retry.
+    pub waiting: i64,
+}
+
+impl Group {
+    fn finished(&self) -> bool {
+        self.running + self.resource + self.waiting == 0
+    }
+}
+
+/// Groups `voyager status` lists (past these, it says how many more).
+pub const MAX_GROUPS_SHOWN: usize = 20;
+
+/// The groups to show: every unfinished one (up to the limit), then the
+/// latest finished; and how many there are, and how many are unfinished.
+fn groups(conn: &rusqlite::Connection) -> rusqlite::Result<GroupList> {
+    let mut live: std::collections::BTreeMap<i64, Group> = std::collections::BTreeMap::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT grp, id, state, count(*) FROM items GROUP BY coalesce(grp, id), state",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let group: Option<i64> = r.get(0)?;
+            let id: i64 = r.get(1)?;
+            Ok((
+                group.unwrap_or(id),
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (id, state, n) = row?;
+            let g = live.entry(id).or_insert_with(|| Group {
+                id,
+                ..Group::default()
+            });
+            match state.as_str() {
+                "job" => g.running += n,
+                "resource" => g.resource += n,
+                _ => g.waiting += n,
+            }
+        }
+    }
+    let unfinished = live.len() as i64;
+    let rows: i64 = conn.query_row("SELECT count(*) FROM groups", [], |r| r.get(0))?;
+    let live_rows: i64 = conn.query_row(
+        "SELECT count(*) FROM groups WHERE id IN (SELECT DISTINCT coalesce(grp, id) FROM items)",
+        [],
+        |r| r.get(0),
+    )?;
+    let total = rows - live_rows + unfinished;
+    let live_ids: std::collections::HashSet<i64> = live.keys().copied().collect();
+    let mut read = conn.prepare_cached("SELECT label, done, dead FROM groups WHERE id = ?1")?;
+    let mut shown: Vec<Group> = Vec::new();
+    for (_, mut g) in live.into_iter().take(MAX_GROUPS_SHOWN + 1) {
+        if let Some((label, done, dead)) = read
+            .query_row([g.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?
+        {
+            (g.label, g.done, g.dead) = (label, done, dead);
+        }
+        shown.push(g);
+    }
+    if shown.len() < MAX_GROUPS_SHOWN + 1 {
+        let room = MAX_GROUPS_SHOWN + 1 - shown.len();
+        // The latest rows, of which the live ones are already shown.
+        let mut stmt =
+            conn.prepare("SELECT id, label, done, dead FROM groups ORDER BY id DESC LIMIT ?1")?;
+        let rows = stmt.query_map([(room + live_ids.len()) as i64], |r| {
+            Ok(Group {
+                id: r.get(0)?,
+                label: r.get(1)?,
+                done: r.get(2)?,
+                dead: r.get(3)?,
+                ..Group::default()
+            })
+        })?;
+        let mut finished: Vec<Group> = rows
+            .filter(|g| g.as_ref().map_or(true, |g| !live_ids.contains(&g.id)))
+            .take(room)
+            .collect::<rusqlite::Result<_>>()?;
+        finished.reverse();
+        shown.extend(finished);
+    }
+    Ok(GroupList {
+        shown,
+        total,
+        unfinished,
+    })
 }
 
 /// `voyager status`'s text and JSON for a store (`name` as shown).
@@ -159,6 +275,7 @@ pub fn render(name: &str, facts: Facts) -> Status {
         run_ms,
         unclaimed,
         cancelled,
+        groups,
     } = facts;
     let waiting_count = by_state
         .iter()
@@ -198,6 +315,22 @@ pub fn render(name: &str, facts: Facts) -> Status {
         "steps": steps,
         "run_ms": run_ms,
         "steps_per_second": rate.round(),
+        "groups": {
+            "total": groups.total,
+            "unfinished": groups.unfinished,
+            "shown": groups.shown.iter().take(MAX_GROUPS_SHOWN).map(|g| json!({
+                "id": g.id,
+                "message": crate::engine::serial::from_line(&g.label).unwrap_or(Json::String(g.label.clone())),
+                "calls": {
+                    "done": g.done,
+                    "running": g.running,
+                    "resource": g.resource,
+                    "waiting": g.waiting,
+                    "dead": g.dead,
+                },
+                "finished": g.finished(),
+            })).collect::<Vec<_>>(),
+        },
     });
     let mut text = String::new();
     match &run {
@@ -248,6 +381,35 @@ pub fn render(name: &str, facts: Facts) -> Status {
     }
     if let Some(t) = next_timer {
         let _ = writeln!(text, "next timer:   {}", time_text(t));
+    }
+    if groups.total > 0 {
+        let _ = writeln!(
+            text,
+            "groups:       {} ({} unfinished)",
+            groups.total, groups.unfinished
+        );
+        for g in groups.shown.iter().take(MAX_GROUPS_SHOWN) {
+            let what = if g.finished() {
+                "finished"
+            } else {
+                "unfinished"
+            };
+            let _ = writeln!(
+                text,
+                "  #{} {what}: {} done, {} running, {} on a resource, {} waiting, {} dead: {}",
+                g.id,
+                g.done,
+                g.running,
+                g.resource,
+                g.waiting,
+                g.dead,
+                shorten(&g.label)
+            );
+        }
+        let more = groups.total - groups.shown.len().min(MAX_GROUPS_SHOWN) as i64;
+        if more > 0 {
+            let _ = writeln!(text, "  … and {more} more");
+        }
     }
     let _ = writeln!(text, "dead letters: {dead}");
     if cancelled > 0 {
@@ -362,9 +524,15 @@ pub fn requeue(path: &Path, ids: Option<&[i64]>) -> Result<(Vec<i64>, Vec<i64>),
     let mut done = Vec::new();
     for (letter, message) in &chosen {
         id += 1;
+        // A requeued dead letter is a group of its own.
         tx.execute(
-            "INSERT INTO items (id, state, due, since, message) VALUES (?1, 'queued', NULL, ?2, ?3)",
+            "INSERT INTO items (id, state, due, since, message, grp) VALUES (?1, 'queued', NULL, ?2, ?3, ?1)",
             params![id, now, message],
+        )
+        .map_err(&w)?;
+        tx.execute(
+            "INSERT OR IGNORE INTO groups (id, label) VALUES (?1, ?2)",
+            params![id, super::groups::label_of(message.clone())],
         )
         .map_err(&w)?;
         tx.execute("DELETE FROM dead_letters WHERE id = ?1", [letter])

@@ -98,6 +98,8 @@ pub fn status(url: &str) -> Result<Status, StoreError> {
             run_ms,
             unclaimed,
             cancelled,
+            // (PostgreSQL does not keep groups yet.)
+            groups: Default::default(),
         },
     ))
 }
