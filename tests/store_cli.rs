@@ -441,7 +441,7 @@ fn an_items_own_priority_holds_across_a_restart_on(store: &str) {
 /// A store an older Voyager wrote (schema 1: no recovered count, no item
 /// priorities, no groups) is upgraded in place and its run resumes.
 #[test]
-fn a_store_from_an_older_voyager_is_upgraded_and_resumes() {
+fn a_store_from_an_older_voyager_is_read_then_upgraded_and_resumes() {
     let dir = temp_dir("store-upgrade");
     std::fs::write(
         dir.join("s.vy"),
@@ -460,6 +460,10 @@ fn a_store_from_an_older_voyager_is_upgraded_and_resumes() {
     )
     .unwrap();
     drop(old);
+    // Reading an old store does not upgrade it, and shows what it holds.
+    let status = voyager(&dir, &["status", "run.db"]);
+    assert_eq!(status.status.code(), Some(0), "{}", text(&status.stderr));
+    assert!(text(&status.stdout).contains("queued"), "{}", text(&status.stdout));
     let second = voyager(&dir, &["run", "--store", "run.db", "s.vy"]);
     assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
     assert_eq!(text(&second.stdout), "3\n4\n");

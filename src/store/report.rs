@@ -185,6 +185,12 @@ pub const MAX_GROUPS_SHOWN: usize = 20;
 /// The groups to show: every unfinished one (up to the limit), then the
 /// latest finished; and how many there are, and how many are unfinished.
 fn groups(conn: &rusqlite::Connection) -> rusqlite::Result<GroupList> {
+    // A store from before schema 3 kept no groups (and `status` reads it
+    // without upgrading it).
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version < 3 {
+        return Ok(GroupList::default());
+    }
     let mut live: std::collections::BTreeMap<i64, Group> = std::collections::BTreeMap::new();
     {
         let mut stmt = conn.prepare(
