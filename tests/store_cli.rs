@@ -463,7 +463,11 @@ fn a_store_from_an_older_voyager_is_read_then_upgraded_and_resumes() {
     // Reading an old store does not upgrade it, and shows what it holds.
     let status = voyager(&dir, &["status", "run.db"]);
     assert_eq!(status.status.code(), Some(0), "{}", text(&status.stderr));
-    assert!(text(&status.stdout).contains("queued"), "{}", text(&status.stdout));
+    assert!(
+        text(&status.stdout).contains("queued"),
+        "{}",
+        text(&status.stdout)
+    );
     let second = voyager(&dir, &["run", "--store", "run.db", "s.vy"]);
     assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
     assert_eq!(text(&second.stdout), "3\n4\n");

@@ -25,7 +25,38 @@ pub struct ParseError {
 /// How deep brackets may nest before the parser refuses the file.
 pub const MAX_NESTING: usize = 200;
 
-type Extra<'t, 's> = extra::Err<Rich<'t, Token<'s>, SimpleSpan>>;
+type Extra<E> = extra::Err<E>;
+
+/// The errors a parse collects. A file is parsed first with [`EmptyErr`],
+/// which keeps none: a file that parses needs no sets of expected tokens,
+/// and merging them was most of a parse's cost. Only a file with errors is
+/// parsed again with [`Rich`] errors, for its diagnostics.
+pub trait Fault<'t, 's: 't, I>:
+    chumsky::error::Error<'t, I> + chumsky::label::LabelError<'t, I, &'static str> + 't
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    /// An error of the parser's own (a reserved word bound as a name).
+    fn custom(span: SimpleSpan, message: String) -> Self;
+}
+
+impl<'t, 's: 't, I> Fault<'t, 's, I> for Rich<'t, Token<'s>, SimpleSpan>
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    fn custom(span: SimpleSpan, message: String) -> Self {
+        Rich::custom(span, message)
+    }
+}
+
+impl<'t, 's: 't, I> Fault<'t, 's, I> for EmptyErr
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    fn custom(_: SimpleSpan, _: String) -> Self {
+        EmptyErr::default()
+    }
+}
 
 /// Parses a token stream into top-level statements.
 pub fn parse<'s>(tokens: &[Spanned<Token<'s>>], src_len: usize) -> (Vec<Stmt>, Vec<ParseError>) {
@@ -44,8 +75,18 @@ pub fn parse<'s>(tokens: &[Spanned<Token<'s>>], src_len: usize) -> (Vec<Stmt>, V
         .map(|(t, s)| (t.clone(), SimpleSpan::from(s.range())))
         .collect();
     let eoi = SimpleSpan::from(src_len..src_len);
-    let input = tokens.as_slice().map(eoi, |(t, s)| (t, s));
-    let (output, errors) = program().parse(input).into_output_errors();
+    let input = || tokens.as_slice().map(eoi, |(t, s)| (t, s));
+    // First without collecting errors (see [`Fault`]); a file that parses
+    // is done.
+    let fast = program::<_, EmptyErr>().parse(input());
+    if !fast.has_errors() {
+        if let Some(output) = fast.into_output() {
+            return (output, vec![]);
+        }
+    }
+    let (output, errors) = program::<_, Rich<Token, SimpleSpan>>()
+        .parse(input())
+        .into_output_errors();
     let mut errors: Vec<ParseError> = errors
         .into_iter()
         // The lexer already reported whatever an error token stands for.
@@ -124,9 +165,10 @@ fn too_deep(tokens: &[Spanned<Token>]) -> Option<Span> {
     None
 }
 
-fn ident<'t, 's: 't, I>() -> impl Parser<'t, I, Name, Extra<'t, 's>> + Clone
+fn ident<'t, 's: 't, I, E>() -> impl Parser<'t, I, Name, Extra<E>> + Clone + use<'t, 's, I, E>
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+    E: Fault<'t, 's, I>,
 {
     select! { Token::Ident(name) = e => (name.to_string(), Span::from(e.span())) }
         .labelled("a name")
@@ -135,16 +177,17 @@ where
 /// A name being bound (`let`, `fn`, `action`, parameters, `for`). A
 /// reserved word there is reported as such and read as the name, so that
 /// parsing goes on as the writer meant.
-fn binding<'t, 's: 't, I>() -> impl Parser<'t, I, Name, Extra<'t, 's>> + Clone
+fn binding<'t, 's: 't, I, E>() -> impl Parser<'t, I, Name, Extra<E>> + Clone + use<'t, 's, I, E>
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+    E: Fault<'t, 's, I>,
 {
     ident()
         .or(any()
             .filter(|t: &Token| keyword_text(t).is_some())
             .validate(|t: Token, e, emitter| {
                 let word = keyword_text(&t).unwrap_or_default();
-                emitter.emit(Rich::custom(e.span(), format!("{RESERVED}{word}")));
+                emitter.emit(E::custom(e.span(), format!("{RESERVED}{word}")));
                 (word.to_string(), Span::from(e.span()))
             }))
         .labelled("a name")
@@ -155,9 +198,10 @@ where
 const RESERVED: &str = "reserved word: ";
 
 /// A field name: any name, keywords included (`m.action`).
-fn field_name<'t, 's: 't, I>() -> impl Parser<'t, I, Name, Extra<'t, 's>> + Clone
+fn field_name<'t, 's: 't, I, E>() -> impl Parser<'t, I, Name, Extra<E>> + Clone + use<'t, 's, I, E>
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+    E: Fault<'t, 's, I>,
 {
     ident()
         .or(any()
@@ -169,9 +213,11 @@ where
         .labelled("a field name")
 }
 
-fn string_lit<'t, 's: 't, I>() -> impl Parser<'t, I, (String, Span), Extra<'t, 's>> + Clone
+fn string_lit<'t, 's: 't, I, E>(
+) -> impl Parser<'t, I, (String, Span), Extra<E>> + Clone + use<'t, 's, I, E>
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+    E: Fault<'t, 's, I>,
 {
     select! { Token::Str(s) = e => (s, Span::from(e.span())) }.labelled("a topic string")
 }
@@ -179,9 +225,12 @@ where
 /// A closing bracket. One missing at the end of the input is reported and
 /// taken as read, so that every bracket still open there ends in one step
 /// instead of each failing and being re-parsed by its enclosing rule.
-fn close<'t, 's: 't, I>(token: Token<'s>) -> impl Parser<'t, I, (), Extra<'t, 's>> + Clone
+fn close<'t, 's: 't, I, E>(
+    token: Token<'s>,
+) -> impl Parser<'t, I, (), Extra<E>> + Clone + use<'t, 's, I, E>
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+    E: Fault<'t, 's, I>,
 {
     just(token).ignored().recover_with(via_parser(end()))
 }
@@ -189,14 +238,15 @@ where
 /// Recovery for a bracketed group that failed to parse: skips to its
 /// matching closer (other brackets inside are kept whole) and stands
 /// `fallback`, given the skipped span, in for it.
-fn skip_group<'t, 's: 't, I, O>(
+fn skip_group<'t, 's: 't, I, O, E>(
     open: Token<'s>,
     close: Token<'s>,
     fallback: impl Fn(SimpleSpan) -> O + Clone + 't,
-) -> impl chumsky::recovery::Strategy<'t, I, O, Extra<'t, 's>> + Clone
+) -> impl chumsky::recovery::Strategy<'t, I, O, Extra<E>> + Clone
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
     O: 't,
+    E: Fault<'t, 's, I>,
 {
     let pairs = [
         (Token::LParen, Token::RParen),
@@ -212,9 +262,10 @@ where
 }
 
 /// A literal: what both an expression and a pattern start from.
-fn literal<'t, 's: 't, I>() -> impl Parser<'t, I, ExprKind, Extra<'t, 's>> + Clone
+fn literal<'t, 's: 't, I, E>() -> impl Parser<'t, I, ExprKind, Extra<E>> + Clone + use<'t, 's, I, E>
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+    E: Fault<'t, 's, I>,
 {
     select! {
         Token::Nil => ExprKind::Nil,
@@ -227,16 +278,18 @@ where
     }
 }
 
-fn separators<'t, 's: 't, I>() -> impl Parser<'t, I, (), Extra<'t, 's>> + Clone
+fn separators<'t, 's: 't, I, E>() -> impl Parser<'t, I, (), Extra<E>> + Clone + use<'t, 's, I, E>
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+    E: Fault<'t, 's, I>,
 {
     just(Token::Newline).repeated().ignored()
 }
 
-fn program<'t, 's: 't, I>() -> impl Parser<'t, I, Vec<Stmt>, Extra<'t, 's>>
+fn program<'t, 's: 't, I, E>() -> impl Parser<'t, I, Vec<Stmt>, Extra<E>> + use<'t, 's, I, E>
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+    E: Fault<'t, 's, I>,
 {
     let (stmt, _) = statement_and_pattern();
     separators()
@@ -248,14 +301,15 @@ where
         .then_ignore(end())
 }
 
-type Boxed<'t, 's, I, O> = chumsky::Boxed<'t, 't, I, O, Extra<'t, 's>>;
+type Boxed<'t, I, O, E> = chumsky::Boxed<'t, 't, I, O, Extra<E>>;
 
 /// The statement parser and the pattern parser (patterns are also used by
 /// `interest` and `observe`).
 #[allow(clippy::type_complexity)]
-fn statement_and_pattern<'t, 's: 't, I>() -> (Boxed<'t, 's, I, Stmt>, Boxed<'t, 's, I, Pattern>)
+fn statement_and_pattern<'t, 's: 't, I, E>() -> (Boxed<'t, I, Stmt, E>, Boxed<'t, I, Pattern, E>)
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+    E: Fault<'t, 's, I>,
 {
     let pattern = pattern_parser();
     let mut stmt = Recursive::declare();
@@ -749,9 +803,11 @@ where
 /// its line (or to the `}` that closes its block), stepping over bracketed
 /// groups whole. It looks at each token once, so recovery stays linear; it
 /// consumes at least one token, or fails.
-fn rest_of_statement<'t, 's: 't, I>() -> impl Parser<'t, I, (), Extra<'t, 's>> + Clone
+fn rest_of_statement<'t, 's: 't, I, E>(
+) -> impl Parser<'t, I, (), Extra<E>> + Clone + use<'t, 's, I, E>
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+    E: Fault<'t, 's, I>,
 {
     custom(|inp| {
         let start = inp.cursor();
@@ -781,7 +837,7 @@ where
             Ok(())
         } else {
             // The statement's own error is the one reported.
-            Err(Rich::custom(inp.span_since(&start), "a statement"))
+            Err(E::custom(inp.span_since(&start), "a statement".into()))
         }
     })
 }

@@ -4,13 +4,14 @@
 use chumsky::input::ValueInput;
 use chumsky::prelude::*;
 
-use super::{close, ident, literal, string_lit, Boxed, Token};
+use super::{close, ident, literal, string_lit, Boxed, Fault, Token};
 use crate::syntax::ast::*;
 use crate::syntax::span::Span;
 
-pub(super) fn pattern_parser<'t, 's: 't, I>() -> Boxed<'t, 's, I, Pattern>
+pub(super) fn pattern_parser<'t, 's: 't, I, E>() -> Boxed<'t, I, Pattern, E>
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+    E: Fault<'t, 's, I>,
 {
     recursive(|pattern| {
         let literal = literal();
