@@ -765,6 +765,34 @@ fn pause_and_resume_everything_or_one_action() {
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
+/// Under the virtual clock a paused action's calls wait for the resume
+/// without running time on (they used to look again every 200ms, which
+/// the virtual clock made a busy loop).
+#[test]
+fn a_paused_call_under_the_virtual_clock_holds_time_still() {
+    let script = "action double(n) { n * 2 }\naction stamp() { now() }\n";
+    let s = Server::start_in(
+        TempDir::new("pausevirtual"),
+        script,
+        &["--clock", "virtual"],
+        &[],
+    );
+    let stamp = || {
+        let r = s.post("/v1/call/stamp", &json!([]));
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json()["result"][0]["$time"].as_i64().expect("a time")
+    };
+    let before = stamp();
+    s.post("/v1/pause", &json!({"action": "double"}));
+    let id = id_of(&s.submit("call(double, 21)"));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(stamp(), before, "virtual time ran on while a call was held");
+    let item = s.get(&format!("/v1/items/{id}")).json();
+    assert_eq!(item["state"], "queued", "{item}");
+    s.post("/v1/resume", &json!({"action": "double"}));
+    assert_eq!(s.wait_for(id, &["done"])["result"], json!([42]));
+}
+
 #[test]
 fn a_submission_with_a_priority_steps_before_earlier_ones() {
     let script = "let n = 0\naction rank(x) { n = n + 1\n  n }\n";

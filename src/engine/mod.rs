@@ -253,11 +253,14 @@ pub struct Engine<Q: MainQueue = RingQueue> {
     /// The retry policy of the innermost `retrying(m, policy)` being
     /// stepped through (`None`: the run's `--max-attempts`, `--backoff`).
     policy: Option<Rc<crate::vm::message::RetryPolicy>>,
-    /// Actions (by id) whose new calls wait: `voyager serve`'s pause. A
-    /// paused call waits on a timer and looks again every
-    /// [`PAUSE_RECHECK_MS`]; calls already started (running jobs,
-    /// retries) go on.
-    pub paused: std::collections::HashSet<u32>,
+    /// Actions (by id) whose new calls wait: `voyager serve`'s pause.
+    /// Calls already started (running jobs, retries) go on. Change it
+    /// through [`Engine::pause_action`] and [`Engine::resume_action`].
+    paused: std::collections::HashSet<u32>,
+    /// Items held by a paused call, in the order they were held: they
+    /// wait for [`Engine::resume_action`], not for a time (under the
+    /// virtual clock a recheck timer would run time on and spin).
+    held: Vec<queue::Item>,
     /// Limited actions' resources, made at the first call of one.
     resources: Option<resources::Table>,
     /// The script's schedules (see [`schedules`]).
@@ -271,7 +274,8 @@ pub struct Engine<Q: MainQueue = RingQueue> {
     pub schedule_stats: schedules::ScheduleStats,
 }
 
-/// How often a paused call looks whether its action was resumed.
+/// How often a paused call that also waits for something else (a
+/// `timeout` around it) looks whether its action was resumed.
 pub const PAUSE_RECHECK_MS: i64 = 200;
 
 /// A snapshot of a run, for a progress line.
@@ -295,6 +299,8 @@ pub struct Wait {
     pub job: bool,
     /// A call's turn on a resource.
     pub resource: bool,
+    /// A paused action's call: it waits for the action to be resumed.
+    pub paused: bool,
 }
 
 impl Wait {
@@ -302,11 +308,19 @@ impl Wait {
         until: i64::MAX,
         job: false,
         resource: false,
+        paused: false,
     };
     const JOB: Wait = Wait {
         until: i64::MAX,
         job: true,
         resource: false,
+        paused: false,
+    };
+    const PAUSED: Wait = Wait {
+        until: i64::MAX,
+        job: false,
+        resource: false,
+        paused: true,
     };
 
     fn until(t: i64) -> Wait {
@@ -314,6 +328,7 @@ impl Wait {
             until: t,
             job: false,
             resource: false,
+            paused: false,
         }
     }
 
@@ -323,6 +338,7 @@ impl Wait {
             until: self.until.min(other.until),
             job: self.job || other.job,
             resource: self.resource || other.resource,
+            paused: self.paused || other.paused,
         }
     }
 }
@@ -379,6 +395,7 @@ impl<Q: MainQueue> Engine<Q> {
             state: Default::default(),
             policy: None,
             paused: Default::default(),
+            held: Vec::new(),
             resources: None,
             schedules: Vec::new(),
             schedules_on: false,
@@ -435,6 +452,7 @@ impl<Q: MainQueue> Engine<Q> {
             && self.timers.is_empty()
             && self.in_topics() == 0
             && self.parked.is_empty()
+            && self.held.is_empty()
             && self.jobs.as_ref().is_none_or(|p| p.in_flight() == 0)
     }
 
@@ -443,9 +461,26 @@ impl<Q: MainQueue> Engine<Q> {
         self.parked.len()
     }
 
-    /// Everything not finished yet: queued, on timers, in topics, parked.
+    /// Everything not finished yet: queued, on timers, in topics, parked,
+    /// held by a pause.
     pub fn pending(&self) -> usize {
-        self.main.len() + self.timers.len() + self.in_topics() + self.parked.len()
+        self.main.len() + self.timers.len() + self.in_topics() + self.parked.len() + self.held.len()
+    }
+
+    /// New calls of `action` wait until [`Engine::resume_action`].
+    pub fn pause_action(&mut self, action: u32) {
+        self.paused.insert(action);
+    }
+
+    /// Calls of `action` go on: the items a pause held go back on the main
+    /// queue, in the order they were held (one still held by another
+    /// paused action is held again at its next step).
+    pub fn resume_action(&mut self, action: u32) {
+        if self.paused.remove(&action) {
+            for item in std::mem::take(&mut self.held) {
+                self.main.push_back(item);
+            }
+        }
     }
 
     /// A description of what waits where (the REPL's `:queue`).
@@ -467,6 +502,12 @@ impl<Q: MainQueue> Engine<Q> {
             );
         }
         self.describe_resources(&mut s);
+        if !self.held.is_empty() {
+            let _ = writeln!(s, "held by a pause: {} item(s)", self.held.len());
+            for item in self.held.iter().take(limit) {
+                let _ = writeln!(s, "  #{} {}", item.id, item.node.to_message().display());
+            }
+        }
         if !self.parked.is_empty() {
             let _ = writeln!(s, "on jobs or resources: {} item(s)", self.parked.len());
             for item in self.parked.sorted().into_iter().take(limit) {

@@ -350,6 +350,7 @@ impl<Q: MainQueue> Engine<Q> {
                     until: until.unwrap_or(i64::MAX),
                     job: false,
                     resource: true,
+                    paused: false,
                 };
                 let turn = TurnNode {
                     action,

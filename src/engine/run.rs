@@ -346,6 +346,11 @@ impl<Q: MainQueue> Engine<Q> {
             }
         }
         found.extend(ids.iter().filter_map(|&id| self.parked.remove(id)));
+        let (cancelled, held) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|item| ids.contains(&item.id));
+        self.held = held;
+        found.extend::<Vec<super::queue::Item>>(cancelled);
         for item in &found {
             self.cancel_jobs_in(&item.node);
         }
@@ -380,6 +385,11 @@ impl<Q: MainQueue> Engine<Q> {
         all.extend(
             self.parked
                 .drain()
+                .into_iter()
+                .map(|i| Rc::new(i.node.to_message())),
+        );
+        all.extend(
+            std::mem::take(&mut self.held)
                 .into_iter()
                 .map(|i| Rc::new(i.node.to_message())),
         );

@@ -90,7 +90,22 @@ impl<Q: MainQueue> Engine<Q> {
                     self.enter_as(Some(id), rest, None);
                 }
             }
-            Outcome::Blocked(node, wait) => {
+            Outcome::Blocked(node, mut wait) => {
+                if wait.paused {
+                    if wait.until == i64::MAX && !wait.job && !wait.resource {
+                        if before.is_some() {
+                            self.trace(|| format!("wait #{id} on a pause"));
+                        }
+                        self.store_put(id, &node, ItemState::Queued, None);
+                        let item = self.item(id, node);
+                        self.held.push(item);
+                        return;
+                    }
+                    // Held by a pause and waiting for something else too
+                    // (a timeout around the call): look again now and then.
+                    let recheck = self.clock.now().saturating_add(super::PAUSE_RECHECK_MS);
+                    wait.until = wait.until.min(recheck);
+                }
                 if let Some(before) = before {
                     let mut when = String::new();
                     if wait.until != i64::MAX {
@@ -162,14 +177,12 @@ impl<Q: MainQueue> Engine<Q> {
     pub(super) fn step(&mut self, node: Node) -> Outcome {
         match node {
             Node::Call { action, args } if self.paused.contains(&action.id) => {
-                let at = self.clock.now().saturating_add(super::PAUSE_RECHECK_MS);
-                Outcome::Blocked(Node::Call { action, args }, Wait::until(at))
+                Outcome::Blocked(Node::Call { action, args }, Wait::PAUSED)
             }
             // A call waiting for its resource has not started either: it
             // waits out the pause, keeping its place in line.
             Node::Turn(t) if self.paused.contains(&t.action.id) => {
-                let at = self.clock.now().saturating_add(super::PAUSE_RECHECK_MS);
-                Outcome::Blocked(Node::Turn(t), Wait::until(at))
+                Outcome::Blocked(Node::Turn(t), Wait::PAUSED)
             }
             Node::Call { action, args } => self.run_call(action, args, 0),
             Node::Running(r) => match self.finished_jobs.remove(&r.job) {

@@ -537,6 +537,11 @@ impl<Q: MainQueue> Engine<Q> {
                 store.put_item(item.id, &item.node, item.prio, state, None);
             }
         }
+        for item in &self.held {
+            if deferred.remove(&item.id) {
+                store.put_item(item.id, &item.node, item.prio, ItemState::Queued, None);
+            }
+        }
         // (Any left is being stepped: it is reported when its step ends.)
         self.deferred = deferred;
     }
@@ -582,6 +587,7 @@ impl<Q: MainQueue> Engine<Q> {
                     self.timers.push(at, item);
                 }
             }
+            self.held.retain(|item| !ids.contains(&item.id));
             for id in &ids {
                 self.deferred.remove(id);
                 let Some(item) = self.parked.remove(*id) else {

@@ -443,10 +443,10 @@ impl Side {
                 };
                 if pause {
                     self.paused.insert(name.to_string(), a.id);
-                    self.v.engine.paused.insert(a.id);
+                    self.v.engine.pause_action(a.id);
                 } else {
                     self.paused.remove(name);
-                    self.v.engine.paused.remove(&a.id);
+                    self.v.engine.resume_action(a.id);
                 }
             }
         }
