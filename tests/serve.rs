@@ -466,6 +466,7 @@ const SMUGGLE: &str = r#"
 let tools = {deploy: sh}
 let cleanup = call(sh, "echo cleanup")
 let cmd = "echo hi"
+let hosts = ["a"]
 fn run_it(c) { call(sh, c) }
 fn home() { env("HOME") }
 fn twice(n) { call(double, n) }
@@ -507,10 +508,20 @@ fn native_actions_cannot_be_smuggled_in_as_values() {
         "[(fn() { cmd = \"rm -rf /\" })(), call(show)][1]",
         "call(apply, fn(x) { cmd = x }, \"rm -rf /\")",
         "call(apply, fn(x) { tools.deploy = x }, 1)",
+        // Nor are its lists, changed in place.
+        "[push(hosts, \"evil\"), call(double, 1)][1]",
+        "call(apply, fn(x) { push(hosts, x) }, \"evil\")",
+        "call(apply, fn(x) { pop(hosts) }, 1)",
+        "promise([call(double, 1)], fn(r) { push(hosts, r) })",
     ] {
         let r = s.refuses(text, 403, "E0502");
-        assert!(r.text.contains("assign"), "{}", r.text);
+        assert!(r.text.contains("change the script's global"), "{}", r.text);
     }
+    // A request's own list is its own.
+    let id = id_of(
+        &s.submit("call(apply, fn(x) { let l = [x]\n push(l, x)\n call(double, len(l)) }, 21)"),
+    );
+    assert_eq!(s.wait_for(id, &["done"])["result"], json!([4]));
     // The JSON form of values in POST /v1/call: functions, actions and
     // messages named there are looked through the same way.
     for args in [

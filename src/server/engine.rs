@@ -23,30 +23,44 @@ use crate::syntax::ast::{Expr, ExprKind, Stmt, StmtKind};
 use crate::syntax::visit::{walk_expr, walk_stmt, Visit};
 
 /// The names an expression uses, and the names at the root of what it
-/// assigns to (`x = …`, `x.f = …`, `x[i] += …`).
+/// assigns to or changes in place (`x = …`, `x.f = …`, `x[i] += …`,
+/// `push(x.hosts, h)`, `pop(x)`).
 #[derive(Default)]
 struct Names {
     used: Vec<String>,
     assigned: Vec<String>,
 }
 
+impl Names {
+    fn changes(&mut self, target: &Expr) {
+        let mut root = target;
+        while let ExprKind::Field(inner, _) | ExprKind::Index(inner, _) = &root.kind {
+            root = inner;
+        }
+        if let ExprKind::Name(n) = &root.kind {
+            self.assigned.push(n.clone());
+        }
+    }
+}
+
 impl Visit for Names {
     fn expr(&mut self, e: &Expr) {
-        if let ExprKind::Name(n) = &e.kind {
-            self.used.push(n.clone());
+        match &e.kind {
+            ExprKind::Name(n) => self.used.push(n.clone()),
+            // The natives that change a list in place.
+            ExprKind::Call(callee, args) if matches!(&callee.kind, ExprKind::Name(f) if f == "push" || f == "pop") => {
+                if let Some(list) = args.first() {
+                    self.changes(list);
+                }
+            }
+            _ => {}
         }
         walk_expr(self, e);
     }
 
     fn stmt(&mut self, s: &Stmt) {
         if let StmtKind::Assign(target, _, _) = &s.kind {
-            let mut root = target;
-            while let ExprKind::Field(inner, _) | ExprKind::Index(inner, _) = &root.kind {
-                root = inner;
-            }
-            if let ExprKind::Name(n) = &root.kind {
-                self.assigned.push(n.clone());
-            }
+            self.changes(target);
         }
         walk_stmt(self, s);
     }
@@ -176,9 +190,10 @@ impl Side {
         {
             return Err(Side::native_refused(&Refusal::Native(name.as_str().into())));
         }
-        // A script's global changed by a request would change what the
-        // script's actions do (a command they run, say): refused. (A local
-        // of the request's own by the same name is refused too.)
+        // A script's global changed by a request (assigned, or a list in
+        // it pushed to or popped) would change what the script's actions
+        // do (a command they run, say): refused. (A local of the request's
+        // own by the same name is refused too.)
         if let Some(name) = names
             .assigned
             .iter()
@@ -187,7 +202,7 @@ impl Side {
             return Err(ApiError::new(
                 403,
                 codes::API_NATIVE_REFUSED,
-                format!("a request may not assign the script's global `{name}`"),
+                format!("a request may not change the script's global `{name}`"),
             )
             .hint("a request builds a message; the script's own actions keep its state"));
         }
