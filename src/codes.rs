@@ -330,7 +330,7 @@ codes! {
       "Requests reach the engine one at a time, between its steps; at most --max-pending (1024)\nwait for it. Past that the server answers 503 with a Retry-After header instead of\nqueueing without bound: the engine is busy (a long step) or requests come faster than it\ntakes them.",
       "(a burst of requests while the engine runs a long step)", "(send it again after Retry-After seconds, or --max-pending 4096)", Reproduce::Not("it needs a running server")),
     API_GONE = e("E0511", "a request for an item or dead letter the server has forgotten",
-      "The server remembers the newest --keep (100,000) finished items and as many dead letters;\nolder ones are forgotten, oldest first, so that a long-running server's memory stays\nbounded. With --store, the store still has what was committed. HTTP status 410.",
+      "The server remembers the newest --keep (100,000) finished items and as many dead letters;\nolder ones are forgotten, oldest first, so that a long-running server's memory stays\nbounded, and a restarted server knows none that finished before it started (with\n--store, an unfinished item keeps its id across a restart). HTTP status 410.",
       "(GET /v1/items/1 after more than --keep items finished)", "(GET /v1/items/{id} soon after it finished, or --keep 1000000)", Reproduce::Not("it needs a running server")),
     API_FINISHED = e("E0512", "a cancel for an item that has finished",
       "POST /v1/items/{id}/cancel stops an unfinished item: its queued, waiting and parked parts\nare taken out and its running commands' process groups ended. An item that is done, dead,\ncancelled or handed to a topic has nothing left to stop. HTTP status 409.",

@@ -1110,6 +1110,38 @@ fn stop(s: &mut Server) {
     }
 }
 
+/// With a store, an unfinished submission keeps its id across a restart,
+/// and a restarted server hands out no id it handed out before.
+#[test]
+fn ids_hold_across_a_restart_with_a_store() {
+    let dir = TempDir::new("ids-restart");
+    let db_arg = dir.0.join("run.db").display().to_string();
+    let mut s = Server::start_in(dir, SCRIPT, &["--store", &db_arg], &[]);
+    let data = id_of(&s.submit("data(7)"));
+    let done = id_of(&s.submit("call(double, 1)"));
+    assert_eq!(s.wait_for(done, &["done"])["result"], json!([2]));
+    let waiting = id_of(&s.submit("seq([delay(2s), call(double, 2)])"));
+    s.wait_for(waiting, &["timer"]);
+    let before = [data, done, waiting];
+    stop(&mut s);
+    let dir = std::mem::replace(&mut s._dir, TempDir(PathBuf::new()));
+    drop(s);
+    let s = Server::start_in(dir, SCRIPT, &["--store", &db_arg], &[]);
+    let item = s.wait_for(waiting, &["done"]);
+    assert_eq!(item["result"], json!([4]), "{item}");
+    // What finished before the restart is forgotten, not someone else's.
+    for id in [data, done] {
+        let r = s.get(&format!("/v1/items/{id}"));
+        assert_eq!((r.status, r.code().as_str()), (410, "E0511"), "{}", r.text);
+    }
+    let new = id_of(&s.submit("call(double, 3)"));
+    assert!(
+        !before.contains(&new),
+        "{new} was handed out before: {before:?}"
+    );
+    assert_eq!(s.wait_for(new, &["done"])["result"], json!([6]));
+}
+
 #[test]
 fn a_cancel_is_kept_in_the_store_and_voyager_cancel_cancels_there() {
     let dir = TempDir::new("cancel-store");

@@ -105,6 +105,15 @@ pub trait Store {
     /// enqueued, what a topic's pass gave back): the items reported until
     /// the next step are one group, and what their steps make joins it.
     fn group_start(&mut self) {}
+    /// The group live item `id` belongs to (the id of the group's first
+    /// item), if this store keeps groups.
+    fn group_of(&self, _id: u64) -> Option<u64> {
+        None
+    }
+    /// Item id `id` was handed out without an item (see
+    /// [`Engine::reserve_item_id`]): a resumed run does not hand it out
+    /// again.
+    fn id_used(&mut self, _id: u64) {}
     /// Item `id` is about to be stepped: what is reported until the step's
     /// [`Store::step_end`] comes from it (an observer can follow an item's
     /// descendants). Stores that persist need not care.
@@ -317,6 +326,16 @@ impl<Q: MainQueue> Engine<Q> {
                 store.dead_letter(letter);
             }
         }
+    }
+
+    /// An item id no item will have: an id for something that entered and
+    /// made no item (a submission of data alone), unique like an item's.
+    pub fn reserve_item_id(&mut self) -> u64 {
+        self.next_id += 1;
+        if let Some(store) = self.store.as_deref_mut() {
+            store.id_used(self.next_id);
+        }
+        self.next_id
     }
 
     /// Tells the store that a message enters from outside (see

@@ -291,9 +291,13 @@ impl Side {
     /// Enqueues a message as a new submission; with a store, committed
     /// before the id is handed out.
     fn enqueue(&mut self, origin: Origin, m: Msg, priority: i16) -> u64 {
-        let id = self.tracker.borrow_mut().begin(origin, Some(m.clone()));
+        self.tracker.borrow_mut().begin(origin, Some(m.clone()));
         self.v.engine.enqueue_with_priority(&m, priority);
-        self.tracker.borrow_mut().end_entry(id);
+        let engine = &mut self.v.engine;
+        let id = self
+            .tracker
+            .borrow_mut()
+            .end_entry(|| engine.reserve_item_id());
         self.uncommitted |= self.stored;
         id
     }
@@ -702,9 +706,9 @@ fn gone(what: &str, id: u64) -> ApiError {
     ApiError::new(
         410,
         codes::API_GONE,
-        format!("{what} #{id} finished long ago and is forgotten"),
+        format!("{what} #{id} is not here any more: it finished and is forgotten"),
     )
-    .hint("the server remembers the newest --keep finished items and dead letters")
+    .hint("the server remembers the newest --keep finished items and dead letters, and none that finished before it started")
 }
 
 fn not_found(what: &str, id: u64) -> ApiError {

@@ -300,15 +300,22 @@ pub struct Counters {
 /// Who is told when a submission finishes (`POST /v1/call`).
 pub type Waiter = Box<dyn FnOnce(&Sub)>;
 
+/// The key of the submission being entered, until its first engine item
+/// gives it its id (item ids start at 1).
+const ENTERING: u64 = 0;
+
 /// Every submission, by id; finished ones are forgotten oldest first past
-/// `keep`.
+/// `keep`. A submission's id is its first engine item's id (with a store,
+/// also its group's), so it is the same after a restart, and ids never
+/// collide with those handed out before one.
 pub struct Tracker {
     pub subs: BTreeMap<u64, Sub>,
     /// Engine item to submission.
     owner: HashMap<u64, u64>,
     /// The submission being stepped or entered, if any.
     current: Option<u64>,
-    next_id: u64,
+    /// The highest submission id seen.
+    max_id: u64,
     finished_order: VecDeque<u64>,
     keep: usize,
     pub letters: BTreeMap<u64, Letter>,
@@ -335,7 +342,7 @@ impl Tracker {
             subs: BTreeMap::new(),
             owner: HashMap::new(),
             current: None,
-            next_id: 0,
+            max_id: 0,
             finished_order: VecDeque::new(),
             keep,
             letters: BTreeMap::new(),
@@ -349,9 +356,13 @@ impl Tracker {
 
     /// A new submission; what the engine reports until [`Tracker::end_entry`]
     /// belongs to it.
-    pub fn begin(&mut self, origin: Origin, message: Option<Msg>) -> u64 {
-        self.next_id += 1;
-        let id = self.next_id;
+    pub fn begin(&mut self, origin: Origin, message: Option<Msg>) {
+        self.insert(ENTERING, origin, message);
+        self.current = Some(ENTERING);
+    }
+
+    fn insert(&mut self, id: u64, origin: Origin, message: Option<Msg>) {
+        self.max_id = self.max_id.max(id);
         self.subs.insert(
             id,
             Sub {
@@ -374,16 +385,40 @@ impl Tracker {
             },
         );
         self.counters.submitted += 1;
-        self.current = Some(id);
+    }
+
+    /// The message of the submission begun last has entered the engine:
+    /// returns its id, its first item's, or `fresh()` if it made none. If
+    /// nothing of it is left to run (it was data, noop, or all taken by
+    /// interests), it is finished.
+    pub fn end_entry(&mut self, fresh: impl FnOnce() -> u64) -> u64 {
+        let id = match self.current.take() {
+            Some(id) if id != ENTERING => id,
+            _ => {
+                let id = fresh();
+                self.rekey(id);
+                id
+            }
+        };
+        self.finish_if_done(id);
         id
     }
 
-    /// The message of submission `id` has entered the engine: if nothing of
-    /// it is left to run (it was data, noop, or all taken by interests), it
-    /// is finished.
-    pub fn end_entry(&mut self, id: u64) {
-        self.current = None;
-        self.finish_if_done(id);
+    /// The submission being entered takes its id.
+    fn rekey(&mut self, id: u64) {
+        if let Some(mut sub) = self.subs.remove(&ENTERING) {
+            sub.id = id;
+            self.subs.insert(id, sub);
+            self.max_id = self.max_id.max(id);
+        }
+        for letter in self.letters.values_mut() {
+            if letter.sub == Some(ENTERING) {
+                letter.sub = Some(id);
+            }
+        }
+        if self.current == Some(ENTERING) {
+            self.current = Some(id);
+        }
     }
 
     /// Runs `waiter` when submission `id` finishes (at once if it has).
@@ -417,19 +452,27 @@ impl Tracker {
         }
     }
 
-    /// The submission an engine item belongs to; an item never seen before
-    /// (the script's top level, a resumed store, a pass's output) becomes a
+    /// The submission an engine item belongs to. The first item of the
+    /// submission being entered gives it its id; an item never seen before
+    /// outside one (the script's top level, a pass's output, an item of a
+    /// resumed store) joins its `group` as the store knows it, or becomes a
     /// submission of its own.
-    fn owner_of(&mut self, item: u64, node: Option<&Node>) -> u64 {
+    fn owner_of(&mut self, item: u64, node: Option<&Node>, group: Option<u64>) -> u64 {
         if let Some(&sub) = self.owner.get(&item) {
             return sub;
         }
         let sub = match self.current {
+            Some(ENTERING) => {
+                self.rekey(item);
+                item
+            }
             Some(sub) => sub,
             None => {
-                let message = node.map(|n| Rc::new(n.to_message()));
-                let sub = self.begin(Origin::Engine, message);
-                self.current = None;
+                let sub = group.unwrap_or(item);
+                if !self.subs.contains_key(&sub) {
+                    let message = node.map(|n| Rc::new(n.to_message()));
+                    self.insert(sub, Origin::Engine, message);
+                }
                 sub
             }
         };
@@ -437,9 +480,10 @@ impl Tracker {
         sub
     }
 
-    /// Whether submission `id` was handed out and is forgotten.
+    /// Whether submission `id` may have been handed out, and is forgotten
+    /// (finished past `keep`, or before a restart).
     pub fn forgotten(&self, id: u64) -> bool {
-        id >= 1 && id <= self.next_id && !self.subs.contains_key(&id)
+        id >= 1 && id <= self.max_id && !self.subs.contains_key(&id)
     }
 
     /// Whether dead letter `id` was dropped for room (not requeued: a
@@ -481,8 +525,9 @@ pub struct Observer {
 impl Store for Observer {
     fn put_item(&mut self, id: u64, node: &Node, prio: i16, state: ItemState, due: Option<i64>) {
         {
+            let group = self.inner.as_ref().and_then(|s| s.group_of(id));
             let mut t = self.tracker.borrow_mut();
-            let sub = t.owner_of(id, Some(node));
+            let sub = t.owner_of(id, Some(node), group);
             if let Some(s) = t.subs.get_mut(&sub) {
                 if let Node::Retry(r) = node {
                     s.attempts = s.attempts.max(r.attempts);
@@ -597,8 +642,9 @@ impl Store for Observer {
 
     fn step_start(&mut self, id: u64) {
         {
+            let group = self.inner.as_ref().and_then(|s| s.group_of(id));
             let mut t = self.tracker.borrow_mut();
-            let sub = t.owner_of(id, None);
+            let sub = t.owner_of(id, None, group);
             t.current = Some(sub);
         }
         if let Some(inner) = &mut self.inner {

@@ -54,6 +54,11 @@ impl Groups {
         self.of.insert(id, group);
     }
 
+    /// The group of live item `id`.
+    pub fn of(&self, id: u64) -> Option<u64> {
+        self.of.get(&id).copied()
+    }
+
     /// Item `id` is about to be stepped.
     pub fn step(&mut self, id: u64) {
         self.open = None;

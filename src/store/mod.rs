@@ -385,6 +385,7 @@ impl SqliteStore {
             && self.recovered.is_none()
             && self.new_run.is_none()
             && !self.finished
+            && self.max_id == self.committed_max_id
     }
 
     /// Waits for the batch the writer thread holds, if any.
@@ -529,6 +530,14 @@ impl Store for SqliteStore {
 
     fn group_start(&mut self) {
         self.groups.start();
+    }
+
+    fn group_of(&self, id: u64) -> Option<u64> {
+        self.groups.of(id)
+    }
+
+    fn id_used(&mut self, id: u64) {
+        self.max_id = self.max_id.max(id);
     }
 
     fn step_start(&mut self, id: u64) {
