@@ -175,12 +175,14 @@ fn ten_thousand_items_survive_twenty_sigkills() {
     std::fs::write(
         dir.join("work.vy"),
         format!(
-            "action work(i) {{\n  let x = 0\n  for j in range(300) {{ x = x + j }}\n  print(\"line {{i}}\")\n  state_put(\"count\", state_get(\"count\", 0) + 1)\n  state_put(\"sum\", state_get(\"sum\", 0) + i)\n}}\naction start() {{ map(range({N}), fn(i) {{ call(work, i) }}) }}\ncall(start)\n"
+            "action work(i) {{\n  let x = 0\n  for j in range(1000) {{ x = x + j }}\n  print(\"line {{i}}\")\n  state_put(\"count\", state_get(\"count\", 0) + 1)\n  state_put(\"sum\", state_get(\"sum\", 0) + i)\n}}\naction start() {{ map(range({N}), fn(i) {{ call(work, i) }}) }}\ncall(start)\n"
         ),
     )
     .expect("script written");
     let out = dir.join("out.txt");
-    let (landed, left) = kill_until_done(&dir, "work.vy", &out, &[], 20, 0x5eed_1234, 300..1000);
+    // Each call loops 1,000 times, so that the run outlasts several kills
+    // however fast the store commits.
+    let (landed, left) = kill_until_done(&dir, "work.vy", &out, &[], 20, 0x5eed_1234, 200..800);
     // Kills landed mid-run: the store held part of the work.
     let mid = left.iter().filter(|n| **n > 1 && **n < N as i64).count();
     assert!(mid >= 3, "kills mid-run: {left:?}");

@@ -33,6 +33,33 @@ use crate::vm::message::Msg;
 
 pub use open::{source_hash, StoreError, EXIT_UNUSABLE};
 
+/// A map keyed by item id. Ids are sequential integers chosen by the
+/// engine, not by a user, so one multiplication spreads them (SipHash,
+/// the default, was a visible share of a stored run's time).
+pub(crate) type IdMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// The hasher of [`IdMap`]: Fibonacci hashing of one `u64`.
+#[derive(Default)]
+pub(crate) struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used (the keys are `u64`); anything else is
+        // folded in byte by byte.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// When changes are committed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sync {
@@ -57,8 +84,12 @@ impl Sync {
     }
 }
 
-/// Steps in one group commit at most.
+/// Steps after which a group is committed.
 const GROUP_STEPS: u32 = 1024;
+/// Steps a group may grow to while the disk still writes the one before
+/// (group commit: the group a slow `fsync` holds up takes in the steps
+/// made meanwhile, instead of the engine waiting for it).
+const GROUP_STEPS_BEHIND: u32 = 16 * GROUP_STEPS;
 /// The longest a change waits for its commit.
 const GROUP_TIME: Duration = Duration::from_millis(10);
 
@@ -151,7 +182,7 @@ pub struct SqliteStore {
     /// A run to start at the next commit: (script, hash of its source).
     new_run: Option<(String, String)>,
     sync: Sync,
-    items: HashMap<u64, Pending>,
+    items: IdMap<Pending>,
     topics: Vec<TopicOp>,
     dead: Vec<([String; 3], u32)>,
     requeued: Vec<String>,
@@ -192,7 +223,7 @@ impl SqliteStore {
             run: None,
             new_run: None,
             sync,
-            items: HashMap::new(),
+            items: IdMap::default(),
             topics: Vec::new(),
             dead: Vec::new(),
             requeued: Vec::new(),
@@ -406,6 +437,29 @@ impl SqliteStore {
         }
     }
 
+    /// Whether the writer thread still writes the group handed to it (a
+    /// result it already sent is taken, as [`SqliteStore::settle`] would).
+    fn writer_busy(&mut self) -> bool {
+        let Some(writer) = &mut self.writer else {
+            return false;
+        };
+        if !writer.in_flight {
+            return false;
+        }
+        let result = match writer.results.try_recv() {
+            Ok(result) => result,
+            Err(mpsc::TryRecvError::Empty) => return true,
+            Err(mpsc::TryRecvError::Disconnected) => {
+                Err("the store's writer thread stopped".to_string())
+            }
+        };
+        writer.in_flight = false;
+        if let Err(why) = result {
+            self.fail(format!("cannot write {}: {why}", self.path.display()));
+        }
+        false
+    }
+
     /// Commits now: on disk when this returns.
     fn commit_now(&mut self) {
         self.settle();
@@ -552,7 +606,14 @@ impl Store for SqliteStore {
         self.groups.step_end();
         self.steps = steps;
         self.since_commit += 1;
-        self.sync.due(self.since_commit, self.last_commit)
+        if !self.sync.due(self.since_commit, self.last_commit) {
+            return false;
+        }
+        // The last group is still being written: this one grows until it
+        // is written (or up to a bound), then goes.
+        !(self.sync == Sync::Interval
+            && self.since_commit < GROUP_STEPS_BEHIND
+            && self.writer_busy())
     }
 
     fn commit(&mut self) {
