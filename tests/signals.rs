@@ -205,3 +205,57 @@ fn a_second_sigint_exits_at_once() {
         }
     }
 }
+
+/// `voyager run --schedules` runs until it is stopped: Ctrl-C between
+/// firings, with nothing unfinished, is a clean end (status 0, a note),
+/// not an interruption; with a firing's work still running, it is one.
+#[test]
+fn ctrl_c_between_firings_ends_a_schedules_run_cleanly() {
+    let dir = std::env::temp_dir().join(format!("voyager-signals-{}-sched", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let run = |body: &str| {
+        let script = dir.join("beat.vy");
+        std::fs::write(
+            &script,
+            format!("action tick() {{ {body} }}\nschedule beat every 200ms {{ call(tick) }}\n"),
+        )
+        .expect("write");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_voyager"))
+            .args(["--color", "never", "run", "--schedules"])
+            .arg(&script)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("voyager starts");
+        // Wait for the first firing's line.
+        let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut stdout, &mut line).expect("a line");
+        assert_eq!(line, "tick\n");
+        let pid = i32::try_from(child.id()).expect("pid");
+        // SAFETY: signals the child process this test started.
+        unsafe {
+            libc::kill(pid, libc::SIGINT);
+        }
+        let out = child.wait_with_output().expect("voyager finishes");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run("print(\"tick\")");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("note: stopped by SIGINT between firings"),
+        "{err}"
+    );
+    assert!(!err.contains("error"), "{err}");
+    // A firing whose command still runs: interrupted, and it says what.
+    let (code, err) = run("print(\"tick\")\n  call(sh, \"sleep 105.3\")");
+    assert_eq!(code, Some(130), "{err}");
+    assert!(
+        err.contains("stopped by SIGINT; 1 item(s) unfinished:"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -460,11 +460,26 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         let name = signals::name(signal);
         v.engine.end_jobs();
         unfinished_messages = v.engine.drain_unfinished();
-        eprintln!(
-            "error[{}]: stopped by {name}; {} item(s) unfinished:",
-            crate::codes::INTERRUPTED,
-            unfinished_messages.len()
-        );
+        if v.engine.schedules_on && unfinished_messages.is_empty() {
+            // A run kept going for its schedules ends this way: between
+            // firings, with nothing left to do, it is a clean stop.
+            status = exit::OK;
+            let fired = v.engine.schedule_stats.fired;
+            eprintln!(
+                "note: stopped by {name} between firings ({fired} fired); nothing unfinished"
+            );
+        } else {
+            eprintln!(
+                "error[{}]: stopped by {name}; {} item(s) unfinished{}",
+                crate::codes::INTERRUPTED,
+                unfinished_messages.len(),
+                if unfinished_messages.is_empty() {
+                    ""
+                } else {
+                    ":"
+                }
+            );
+        }
         list_unfinished(&unfinished_messages);
         unfinished_why = (
             crate::codes::INTERRUPTED,
