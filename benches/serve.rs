@@ -54,9 +54,9 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("voyager serve starts");
-        let stderr = BufReader::new(child.stderr.take().expect("stderr"));
+        let mut stderr = BufReader::new(child.stderr.take().expect("stderr")).lines();
         let mut addr = None;
-        for line in stderr.lines().map_while(Result::ok) {
+        for line in stderr.by_ref().map_while(Result::ok) {
             if let Some(a) = line.split("listening on http://").nth(1) {
                 addr = Some(a.trim().to_string());
                 break;
@@ -67,6 +67,12 @@ impl Server {
             let _ = child.kill();
             panic!("voyager serve ended before it printed its address");
         };
+        // Keep reading: a server writing to a closed pipe would fail.
+        std::thread::spawn(move || {
+            for line in stderr.map_while(Result::ok) {
+                eprintln!("server: {line}");
+            }
+        });
         Server { child, addr, dir }
     }
 }

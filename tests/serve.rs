@@ -872,6 +872,70 @@ fn a_paused_call_waiting_for_its_resource_does_not_start() {
     assert_eq!(s.wait_for(second, &["done"])["result"], json!([2]));
 }
 
+/// A pass that waits for a paused action's work is not stuck: its
+/// messages wait for the resume, they do not become dead letters.
+#[test]
+fn a_pass_waiting_on_a_paused_action_keeps_its_messages() {
+    let script = "let state = {open: false}\naction open_gate() { state.open = true }\naction work(x) { x }\ninterest \"g\" when call(work, _)\npass \"g\" (msgs) { if state.open { msgs } else { {ready: [], further: msgs} } }\n";
+    let s = Server::start_in(TempDir::new("pause-pass"), script, &[], &[]);
+    s.post("/v1/pause", &json!({"action": "open_gate"}));
+    let gate = id_of(&s.submit("call(open_gate)"));
+    let work = id_of(&s.submit("call(work, 1)"));
+    std::thread::sleep(Duration::from_millis(500));
+    let letters = s.get("/v1/dead-letters").json();
+    assert_eq!(letters["dead_letters"], json!([]), "{letters}");
+    s.post("/v1/resume", &json!({"action": "open_gate"}));
+    s.wait_for(gate, &["done"]);
+    let item = s.wait_for(work, &["done", "topic"]);
+    assert_eq!(
+        s.get("/v1/dead-letters").json()["dead_letters"],
+        json!([]),
+        "{item}"
+    );
+}
+
+/// With a store, what a pass gave back is one item (a group of the
+/// store's) and keeps its id across a restart, all its parts with it.
+#[test]
+fn a_pass_output_keeps_its_id_across_a_restart() {
+    let script = "action work(x) { x }\naction a(x) { x }\ninterest \"g\" when call(work, _)\npass \"g\" (msgs) { [seq([delay(1h), call(a, 1)]), seq([delay(1h), call(a, 2)])] }\n";
+    let dir = TempDir::new("pass-ids");
+    let db_arg = dir.0.join("run.db").display().to_string();
+    let mut s = Server::start_in(dir, script, &["--store", &db_arg], &[]);
+    id_of(&s.submit("call(work, 1)"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (id, live) = loop {
+        let items = s.get("/v1/items?limit=10").json();
+        let engine: Vec<&Json> = items["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|i| i["origin"] == "engine" && i["state"] == "timer")
+            .collect();
+        if let [one] = engine[..] {
+            let id = one["id"].as_u64().expect("an id");
+            let live = s.get(&format!("/v1/items/{id}")).json()["live"].clone();
+            if live.as_array().is_some_and(|l| l.len() == 2) {
+                break (id, live);
+            }
+        }
+        assert!(Instant::now() < deadline, "no pass output: {items}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    stop(&mut s);
+    let dir = std::mem::replace(&mut s._dir, TempDir(PathBuf::new()));
+    drop(s);
+    let s = Server::start_in(dir, script, &["--store", &db_arg], &[]);
+    let r = s.get(&format!("/v1/items/{id}"));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.json()["live"].as_array().map(Vec::len),
+        Some(2),
+        "{} (before: {live})",
+        r.text
+    );
+}
+
 #[test]
 fn the_scripts_parameters_follow_the_double_dash() {
     let script = "let target = param(\"target\")\nlet port = flag(\"port\", 80)\naction where() { \"{target}:{port}\" }\n";
@@ -1127,6 +1191,15 @@ fn ids_hold_across_a_restart_with_a_store() {
     let dir = std::mem::replace(&mut s._dir, TempDir(PathBuf::new()));
     drop(s);
     let s = Server::start_in(dir, SCRIPT, &["--store", &db_arg], &[]);
+    // Known from the start, not only once it steps again.
+    let r = s.get(&format!("/v1/items/{waiting}"));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.json()["message"],
+        "seq([delay(2s), call(double, 2)])",
+        "{}",
+        r.text
+    );
     let item = s.wait_for(waiting, &["done"]);
     assert_eq!(item["result"], json!([4]), "{item}");
     // What finished before the restart is forgotten, not someone else's.

@@ -204,8 +204,9 @@ pub struct RunArgs {
     /// the same command (see "Durable runs" in the README).
     #[arg(long, value_name = "FILE")]
     pub store: Option<PathBuf>,
-    /// With --store: commit in groups (`interval`, at most every 10ms or
-    /// 1,024 steps) or after every step (`step`).
+    /// With --store: commit in groups (`interval`: after 10ms or 1,024
+    /// steps, or once the disk has written the last group) or after every
+    /// step (`step`).
     #[arg(long, value_enum, default_value_t = store::SyncChoice::Interval, requires = "store")]
     pub sync: store::SyncChoice,
     /// With --store: start a new run even if the store holds one.

@@ -491,7 +491,9 @@ fn run(args: &RunArgs, color: bool) -> u8 {
         status = status.max(exit::OUTPUT);
     }
     if let Some(path) = &args.store {
-        if matches!(finish, Finish::StepLimit { .. } | Finish::Interrupted) {
+        if matches!(finish, Finish::StepLimit { .. } | Finish::Interrupted)
+            && !unfinished_messages.is_empty()
+        {
             eprintln!(
                 "note: the unfinished items stay in {}: the same command resumes them",
                 store::shown(path)

@@ -12,7 +12,8 @@ use crate::store::{report, source_hash, SqliteStore, StoreError, Sync};
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq, Default)]
 pub enum SyncChoice {
-    /// Commit in groups: at most every 10ms or 1,024 steps.
+    /// Commit in groups: after 10ms or 1,024 steps, or once the disk has
+    /// written the last group.
     #[default]
     Interval,
     /// Commit every step before its results are seen.

@@ -434,7 +434,7 @@ impl<Q: MainQueue> Engine<Q> {
 
     /// Items waiting in the main queue.
     pub fn queued(&self) -> usize {
-        self.main.len()
+        self.main.len() + self.held.len()
     }
 
     /// Items waiting on the timer heap.
@@ -465,6 +465,40 @@ impl<Q: MainQueue> Engine<Q> {
     /// held by a pause.
     pub fn pending(&self) -> usize {
         self.main.len() + self.timers.len() + self.in_topics() + self.parked.len() + self.held.len()
+    }
+
+    /// Every live item (queued, on a timer, parked, held by a pause) with
+    /// where it waits, oldest first: what a resumed run holds.
+    pub fn live_items(&self) -> Vec<(u64, store::ItemState, Msg)> {
+        use store::ItemState;
+        let mut all: Vec<(u64, ItemState, Msg)> = Vec::new();
+        let mut add = |id: u64, state: ItemState, node: &node::Node| {
+            all.push((id, state, Rc::new(node.to_message())));
+        };
+        for (id, _, node) in self.main.peek(usize::MAX) {
+            add(id, ItemState::Queued, node);
+        }
+        for (_, item) in self.timers.peek() {
+            let state = if matches!(item.node, node::Node::Retry(_)) {
+                ItemState::Retry
+            } else {
+                ItemState::Timer
+            };
+            add(item.id, state, &item.node);
+        }
+        for item in self.parked.sorted() {
+            let state = if self.parked.is_on_resource(item.id) {
+                ItemState::Resource
+            } else {
+                ItemState::Job
+            };
+            add(item.id, state, &item.node);
+        }
+        for item in &self.held {
+            add(item.id, ItemState::Queued, &item.node);
+        }
+        all.sort_by_key(|(id, _, _)| *id);
+        all
     }
 
     /// New calls of `action` wait until [`Engine::resume_action`].

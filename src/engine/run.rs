@@ -163,6 +163,12 @@ impl<Q: MainQueue> Engine<Q> {
             self.release_due_timers();
             return true;
         }
+        if !self.held.is_empty() {
+            // Calls held by a pause can go on once it ends: a pass that
+            // waits, or a call waiting for a resource, is not stuck yet.
+            // Nothing moves until then.
+            return false;
+        }
         if self.in_topics() > 0 {
             return self.passes_stuck();
         }

@@ -111,6 +111,12 @@ impl Side {
         let tracker: Shared = Rc::new(RefCell::new(Tracker::new(setup.keep)));
         let inner = v.engine.take_store();
         let stored = inner.is_some();
+        // What a resumed store holds is known from the start (its items
+        // keep their submissions' ids), not only once it steps.
+        for (id, state, message) in v.engine.live_items() {
+            let group = inner.as_ref().and_then(|s| s.group_of(id));
+            tracker.borrow_mut().resumed(id, group, state, message);
+        }
         let observer = Observer {
             tracker: tracker.clone(),
             inner,
@@ -706,7 +712,7 @@ fn gone(what: &str, id: u64) -> ApiError {
     ApiError::new(
         410,
         codes::API_GONE,
-        format!("{what} #{id} is not here any more: it finished and is forgotten"),
+        format!("{what} #{id} is not known: it finished and is forgotten, or the id was never handed out"),
     )
     .hint("the server remembers the newest --keep finished items and dead letters, and none that finished before it started")
 }

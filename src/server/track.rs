@@ -480,6 +480,18 @@ impl Tracker {
         sub
     }
 
+    /// Item `item` of a resumed store, in `group` if the store keeps
+    /// groups, waits in `state`.
+    pub fn resumed(&mut self, item: u64, group: Option<u64>, state: ItemState, message: Msg) {
+        let sub = self.owner_of(item, None, group);
+        if let Some(s) = self.subs.get_mut(&sub) {
+            if s.message.is_none() {
+                s.message = Some(message.clone());
+            }
+            s.live.insert(item, (state, message));
+        }
+    }
+
     /// Whether submission `id` may have been handed out, and is forgotten
     /// (finished past `keep`, or before a restart).
     pub fn forgotten(&self, id: u64) -> bool {
@@ -524,6 +536,11 @@ pub struct Observer {
 
 impl Store for Observer {
     fn put_item(&mut self, id: u64, node: &Node, prio: i16, state: ItemState, due: Option<i64>) {
+        // The store first: a new item's group is what it says once it has
+        // the item.
+        if let Some(inner) = &mut self.inner {
+            inner.put_item(id, node, prio, state, due);
+        }
         {
             let group = self.inner.as_ref().and_then(|s| s.group_of(id));
             let mut t = self.tracker.borrow_mut();
@@ -536,9 +553,6 @@ impl Store for Observer {
             }
             let now = (t.now)();
             t.counters.job_waits.note(id, Some(state), now);
-        }
-        if let Some(inner) = &mut self.inner {
-            inner.put_item(id, node, prio, state, due);
         }
     }
 
