@@ -545,3 +545,53 @@ fn status_counts_the_calls_of_each_group() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The groups table keeps the latest 10,000 groups (and every live one):
+/// a long run that takes in many messages does not grow it without bound.
+#[test]
+fn old_finished_groups_are_pruned() {
+    use voyager::engine::Config;
+    use voyager::store::{SqliteStore, Sync};
+    let dir = temp_dir("store-prune");
+    let db = dir.join("run.db");
+    let (mut v, _out) = voyager::Voyager::with_buffer(Config::default());
+    v.engine.state.borrow_mut().recording = true;
+    v.load(
+        "s.vy",
+        "action work(i) { }\naction wait() { delay(1h) }\n",
+        None,
+    )
+    .expect("the script loads");
+    let mut store = SqliteStore::open(&db, Sync::Interval).expect("the store opens");
+    store.begin_run("s.vy", "0");
+    v.engine.set_store(Box::new(store), true);
+    v.engine.commit_top_level();
+    // One group that stays live throughout (on a timer), then 12,500 that
+    // finish, in rounds (each message a script's expression evaluates is
+    // enqueued as a group of its own).
+    v.eval("first", "call(wait)").expect("a message");
+    for round in 0..25 {
+        for i in 0..500 {
+            v.eval("m", &format!("call(work, {})", round * 500 + i))
+                .expect("a message");
+        }
+        while v.engine.queued() > 0 {
+            v.engine.step_once();
+        }
+    }
+    v.engine.commit_top_level();
+    drop(v);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let rows = count("SELECT count(*) FROM groups");
+    assert!((10_000..=11_001).contains(&rows), "{rows} group rows");
+    // The live group's row is kept, however old.
+    assert_eq!(count("SELECT count(*) FROM items"), 1, "the waiting item");
+    let first = count("SELECT coalesce(grp, id) FROM items");
+    assert!(first < 100, "the first group: {first}");
+    assert_eq!(
+        count(&format!("SELECT count(*) FROM groups WHERE id = {first}")),
+        1
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -34,8 +34,16 @@ pub(super) struct Groups {
     open_label_stale: bool,
     /// The length of `open_parts`' texts.
     open_shown: usize,
+    /// Groups begun since the table was last pruned.
+    new_groups: u64,
     pending: IdMap<Tally>,
 }
+
+/// Finished groups kept (`voyager status` shows the latest); older ones
+/// are deleted, a few at a time.
+pub(super) const KEEP_GROUPS: i64 = 10_000;
+/// New groups between two prunings.
+const PRUNE_EVERY: u64 = 1_000;
 
 /// A group's label: its first item's JSON, at most this many characters.
 const LABEL_CHARS: usize = 200;
@@ -124,6 +132,7 @@ impl Groups {
             Some(group) => group,
             None => {
                 self.open = Some(id);
+                self.new_groups += 1;
                 self.open_parts.clear();
                 self.open_count = 0;
                 self.open_shown = 0;
@@ -168,6 +177,19 @@ impl Groups {
     pub fn take(&mut self) -> Vec<(u64, Tally)> {
         self.label_open();
         self.pending.drain().collect()
+    }
+
+    /// Every [`PRUNE_EVERY`] new groups: the groups still live (whose rows
+    /// a pruning must keep, however old).
+    pub fn prune_due(&mut self) -> Option<Vec<u64>> {
+        if self.new_groups < PRUNE_EVERY {
+            return None;
+        }
+        self.new_groups = 0;
+        let mut live: Vec<u64> = self.of.values().copied().chain(self.open).collect();
+        live.sort_unstable();
+        live.dedup();
+        Some(live)
     }
 
     /// A new run: nothing of the last one's groups is live.

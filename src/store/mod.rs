@@ -153,6 +153,8 @@ struct Batch {
     requeued: Vec<String>,
     state: Vec<(String, String)>,
     groups: Vec<(u64, groups::Tally)>,
+    /// Prune the groups table, keeping these live groups' rows.
+    prune_groups: Option<Vec<u64>>,
     unclaimed: Option<u64>,
     recovered: Option<u64>,
     finished: bool,
@@ -391,6 +393,7 @@ impl SqliteStore {
             requeued: std::mem::take(&mut self.requeued),
             state: self.state.drain().collect(),
             groups: self.groups.take(),
+            prune_groups: self.groups.prune_due(),
             unclaimed: self.unclaimed.take(),
             recovered: self.recovered.take(),
             finished: self.finished,
@@ -766,6 +769,16 @@ fn write(conn: &mut Connection, batch: &mut Batch) -> rusqlite::Result<Option<i6
         for (id, t) in batch.groups.drain(..) {
             tally.execute(params![id as i64, t.label, t.done as i64, t.dead as i64])?;
         }
+    }
+    if let Some(live) = batch.prune_groups.take() {
+        // The latest KEEP_GROUPS rows stay, and so do live groups' rows.
+        let live = serde_json::to_string(&live).unwrap_or_else(|_| "[]".into());
+        tx.execute(
+            "DELETE FROM groups
+             WHERE id < coalesce((SELECT min(id) FROM (SELECT id FROM groups ORDER BY id DESC LIMIT ?1)), 0)
+               AND id NOT IN (SELECT value FROM json_each(?2))",
+            params![groups::KEEP_GROUPS, live],
+        )?;
     }
     {
         let mut push = tx.prepare_cached("INSERT INTO topics (topic, message) VALUES (?1, ?2)")?;
