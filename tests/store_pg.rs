@@ -839,6 +839,9 @@ fn a_sigtermed_worker_commits_finished_jobs_and_hands_back_the_rest() {
 /// Two processes fire one schedule over the same hours of virtual time, at
 /// once: each due time is claimed in the store by one of them, so every
 /// firing runs once in all (and a third, later, fires none of them again).
+/// (`overlap allow`: with the default `skip`, a firing is skipped while an
+/// earlier one is unfinished on any worker, and two virtual clocks racing
+/// through the same hours make them overlap.)
 #[test]
 fn two_processes_on_one_store_fire_each_schedule_time_once() {
     let Some(url) = database("schedules") else {
@@ -847,7 +850,7 @@ fn two_processes_on_one_store_fire_each_schedule_time_once() {
     let dir = temp_dir("schedules");
     std::fs::write(
         dir.join("work.vy"),
-        "schedule tick every 1h {\n  print(\"tick {now()}\")\n}\n",
+        "schedule tick every 1h overlap allow {\n  print(\"tick {now()}\")\n}\n",
     )
     .unwrap();
     // A run to resume: both processes below go on with it.
@@ -900,6 +903,76 @@ fn two_processes_on_one_store_fire_each_schedule_time_once() {
     let mut c = spawn("c.out");
     assert_eq!(wait(&mut c, Duration::from_secs(60), "run c"), 0);
     assert_eq!(std::fs::read_to_string(dir.join("c.out")).unwrap(), "");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `overlap skip` holds across workers: while an earlier firing's item is
+/// unfinished in the store (here a row another worker holds), no worker
+/// fires the schedule; once it is gone, firing goes on. The claim and the
+/// firing's item are one transaction: the key moves only with an item.
+#[test]
+fn a_firing_is_skipped_while_an_earlier_one_is_unfinished_on_any_worker() {
+    let Some(url) = database("overlap") else {
+        return;
+    };
+    let dir = temp_dir("overlap");
+    std::fs::write(
+        dir.join("work.vy"),
+        "schedule tick every 1h {\n  print(\"tick {now()}\")\n}\n",
+    )
+    .unwrap();
+    let first = voyager(&dir, &["enqueue", "--store", &url, "work.vy", "noop"]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let mut c = client(&url);
+    // The earlier firing, held (a live lease) by a worker that is not here.
+    c.execute(
+        "INSERT INTO voyager.items (form, body, unique_key, lease_owner, lease_until)
+         VALUES ('source', 'noop', 'schedule:tick', 7, voyager.now_ms() + 3600000)",
+        &[],
+    )
+    .unwrap();
+    let run = |start: &str| {
+        voyager(
+            &dir,
+            &[
+                "run",
+                "--store",
+                &url,
+                "--clock",
+                "virtual",
+                "--clock-start",
+                start,
+                "--for",
+                "3h",
+                "--stats",
+                "work.vy",
+            ],
+        )
+    };
+    let skipped = run("2026-01-05T00:00:00Z");
+    assert_eq!(text(&skipped.stdout), "", "{}", text(&skipped.stderr));
+    assert!(
+        text(&skipped.stderr).contains("skipped"),
+        "{}",
+        text(&skipped.stderr)
+    );
+    c.execute("DELETE FROM voyager.items WHERE lease_owner = 7", &[])
+        .unwrap();
+    let fired = run("2026-01-06T00:00:00Z");
+    assert_eq!(
+        text(&fired.stdout),
+        // The missed stretch once (at the start), then on the hour.
+        "tick 2026-01-06T00:00:00Z\ntick 2026-01-06T01:00:00Z\ntick 2026-01-06T02:00:00Z\ntick 2026-01-06T03:00:00Z\n",
+        "{}",
+        text(&fired.stderr)
+    );
+    assert_eq!(
+        count(
+            &mut c,
+            "SELECT count(*) FROM voyager.items WHERE unique_key IS NOT NULL"
+        ),
+        0
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

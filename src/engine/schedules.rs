@@ -16,12 +16,17 @@
 //! With a store, the last due time of each schedule is kept in the durable
 //! state (`state_get("schedule:name")`), written in the same commit as the
 //! firing's item: a firing is enqueued once across restarts. Workers that
-//! share a PostgreSQL store each claim a firing first, by moving the key
-//! forward in one statement (`Store::claim_firing`): one of them fires it.
+//! share a PostgreSQL store claim a firing and enqueue its item in one
+//! transaction (`Store::fire`): the key moves forward only if it was
+//! before the due time, so one of them fires it, and a crash cannot come
+//! between the claim and the item; with `overlap skip` the item carries
+//! the schedule's unique key, so no worker fires while an earlier firing
+//! is unfinished anywhere.
 
 use std::rc::Rc;
 
 use super::queue::MainQueue;
+use super::store::Firing;
 use super::Engine;
 use crate::vm::message::{Args, Message, Wrap};
 use crate::vm::schedule::{ScheduleDef, When};
@@ -137,14 +142,6 @@ impl<Q: MainQueue> Engine<Q> {
             }
         }
         let key = state_key(&name);
-        if let Some(store) = self.store.as_deref_mut() {
-            if !store.claim_firing(&key, due) {
-                // Another worker fired it.
-                self.trace(|| format!("schedule {name}: fired by another worker"));
-                self.note_fired(&name, due);
-                return;
-            }
-        }
         let call = Rc::new(Message::Call {
             action: self.schedules[i].def.action.clone(),
             args: Args::from(Vec::<Value>::new()),
@@ -154,8 +151,39 @@ impl<Q: MainQueue> Engine<Q> {
         } else {
             Rc::new(Message::Wrap(Wrap::Ensure(Rc::new(Message::Noop)), call))
         };
+        if self.store.as_deref().is_some_and(|s| s.claims_firings()) {
+            // What this worker finished (an earlier firing's item, say) is
+            // in the store before the claim looks at it.
+            self.report_step(0);
+            self.store_commit();
+        }
+        let firing = match self.store.as_deref_mut() {
+            Some(store) => store.fire(&key, due, &message, (!allow).then_some(key.as_str())),
+            None => Firing::Local,
+        };
+        match firing {
+            Firing::Local | Firing::Fired => {}
+            Firing::Elsewhere | Firing::Overlap | Firing::Failed => {
+                if firing == Firing::Overlap {
+                    self.schedule_stats.skipped += 1;
+                }
+                self.trace(|| match firing {
+                    Firing::Overlap => {
+                        format!("schedule {name}: skipped, the firing before still runs")
+                    }
+                    _ => format!("schedule {name}: fired by another worker"),
+                });
+                self.state.borrow_mut().load(key, due.to_string());
+                return;
+            }
+        }
         let before = self.next_id;
         self.enqueue(&message);
+        if firing == Firing::Fired {
+            if let Some(store) = self.store.as_deref_mut() {
+                store.fired();
+            }
+        }
         self.schedules[i].last_item = (self.next_id > before).then_some(self.next_id);
         self.schedule_stats.fired += 1;
         self.trace(|| {
@@ -167,7 +195,8 @@ impl<Q: MainQueue> Engine<Q> {
     }
 
     /// Keeps the due time as the schedule's last firing, in the same
-    /// commit as the firing's item.
+    /// commit as the firing's item (a store that claims firings wrote it
+    /// with the item already: it is only loaded).
     fn note_fired(&mut self, name: &str, due: i64) {
         let claims = self.store.as_deref().is_some_and(|s| s.claims_firings());
         let mut state = self.state.borrow_mut();

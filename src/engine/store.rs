@@ -130,20 +130,48 @@ pub trait Store {
     fn lost(&mut self) -> Option<Lost> {
         None
     }
-    /// A schedule's firing due at `due` is about to be enqueued: whether
-    /// this engine may (no other worker took it). The key is the
-    /// schedule's durable-state key. A store that one process holds
-    /// says yes: the last due time, kept with the firing's item, is
-    /// enough there.
-    fn claim_firing(&mut self, _key: &str, _due: i64) -> bool {
-        true
+    /// A schedule's firing due at `due`, whose message is `message`: a
+    /// store shared by workers claims it (moves the schedule's state key
+    /// `key` forward) and enqueues its item, leased to this worker, in one
+    /// transaction, so that each firing is enqueued exactly once across
+    /// workers and crashes; with `overlap` (the schedule's unique key), not
+    /// while an earlier firing's item is unfinished. The engine then
+    /// enqueues `message`, whose item takes over that row, and calls
+    /// [`Store::fired`]. A store that one process holds says
+    /// [`Firing::Local`]: the engine enqueues it, and the last due time,
+    /// kept in the same commit, is enough there.
+    fn fire(
+        &mut self,
+        _key: &str,
+        _due: i64,
+        _message: &crate::vm::message::Message,
+        _overlap: Option<&str>,
+    ) -> Firing {
+        Firing::Local
     }
-    /// Whether [`Store::claim_firing`] writes the schedule's state key
-    /// itself (then the engine does not report it: a commit of an older
-    /// due time would move it back after another worker's claim).
+    /// The firing [`Store::fire`] claimed has entered the engine.
+    fn fired(&mut self) {}
+    /// Whether [`Store::fire`] writes the schedules' state keys itself
+    /// (then the engine does not report them: a commit of an older due
+    /// time would move one back after another worker's claim).
     fn claims_firings(&self) -> bool {
         false
     }
+}
+
+/// What became of a schedule's firing (see [`Store::fire`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Firing {
+    /// The store does not claim firings: the engine enqueues it.
+    Local,
+    /// Claimed, its item in the store: the engine enqueues its message.
+    Fired,
+    /// Another worker fired it.
+    Elsewhere,
+    /// Claimed, but an earlier firing's item is unfinished (`overlap skip`).
+    Overlap,
+    /// The store failed (it says why at the next step).
+    Failed,
 }
 
 /// Items a commit refused (another worker owns them now) and durable

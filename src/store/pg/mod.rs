@@ -51,7 +51,7 @@ use crate::codes;
 use crate::engine::node::Node;
 use crate::engine::serial;
 use crate::engine::snapshot;
-use crate::engine::store::{ItemState, Lost, Store};
+use crate::engine::store::{Firing, ItemState, Lost, Store};
 use crate::engine::DeadLetter;
 use crate::vm::message::Msg;
 
@@ -230,10 +230,12 @@ impl PgStore {
     /// so of the workers that fire one schedule at the same due time one
     /// enqueues it. (The claim commits before the firing's item does: a
     /// worker killed in between loses that firing; the next one comes.)
-    pub fn claim_firing(&mut self, key: &str, due: i64) -> bool {
+    pub fn fire(&mut self, key: &str, due: i64, body: &str, overlap: Option<&str>) -> Firing {
         let value = due.to_string();
-        let claimed = self.retrying(|c| {
-            c.query_opt(
+        let (worker, lease) = (self.worker, self.options.lease_ms);
+        let done = self.retrying(|c| {
+            let mut tx = c.transaction()?;
+            let claimed = tx.query_opt(
                 "INSERT INTO voyager.state (key, value) VALUES ($1, $2)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value
                  WHERE CASE WHEN voyager.state.value ~ '^-?[0-9]+$'
@@ -241,14 +243,39 @@ impl PgStore {
                        ELSE true END
                  RETURNING key",
                 &[&key, &value],
-            )
+            )?;
+            if claimed.is_none() {
+                return Ok(None);
+            }
+            let row = tx.query_opt(
+                "INSERT INTO voyager.items (form, body, unique_key, lease_owner, lease_until, attempts)
+                 VALUES ('message', $1, $2, $3, voyager.now_ms() + $4, 1)
+                 ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING RETURNING id",
+                &[&body, &overlap, &worker, &lease],
+            )?;
+            tx.commit()?;
+            Ok(Some(row.map(|r| r.get::<_, i64>(0))))
         });
-        match claimed {
-            Ok(row) => row.is_some(),
+        match done {
+            Ok(None) => Firing::Elsewhere,
+            Ok(Some(None)) => Firing::Overlap,
+            Ok(Some(Some(row))) => {
+                self.adopt_next(Some(row));
+                Firing::Fired
+            }
             Err(e) => {
                 self.fail(e.message);
-                false
+                Firing::Failed
             }
+        }
+    }
+
+    /// The firing [`PgStore::fire`] claimed has entered the engine: if no
+    /// item took its row (its message made none), the row goes at the
+    /// next commit.
+    pub fn fired(&mut self) {
+        if let Some(row) = self.adopt_next(None) {
+            self.drop_row(row);
         }
     }
 
@@ -863,8 +890,26 @@ impl Store for PgShared {
     fn topic_clear(&mut self, topic: &str) {
         self.0.borrow_mut().topic_clear(topic)
     }
-    fn claim_firing(&mut self, key: &str, due: i64) -> bool {
-        self.0.borrow_mut().claim_firing(key, due)
+    fn fire(
+        &mut self,
+        key: &str,
+        due: i64,
+        message: &crate::vm::message::Message,
+        overlap: Option<&str>,
+    ) -> Firing {
+        let body = match serial::message_to_json(message) {
+            Ok(j) => serial::to_line(&j),
+            Err(why) => {
+                self.0
+                    .borrow_mut()
+                    .fail(format!("a schedule's firing cannot be stored: {why}"));
+                return Firing::Failed;
+            }
+        };
+        self.0.borrow_mut().fire(key, due, &body, overlap)
+    }
+    fn fired(&mut self) {
+        self.0.borrow_mut().fired()
     }
     fn claims_firings(&self) -> bool {
         true
