@@ -268,7 +268,7 @@ pub fn drive(v: &mut Voyager, pg: &PgShared, until_idle: bool, worker: bool) -> 
                 Err(e) => break Finish::StoreFailed(e.message),
             }
         }
-        pg.0.borrow_mut().wait(second, interrupt.as_deref());
+        let _ = pg.0.borrow_mut().wait(second, interrupt.as_deref());
         hopeful = true;
     };
     v.flush();
@@ -285,7 +285,7 @@ pub fn drive(v: &mut Voyager, pg: &PgShared, until_idle: bool, worker: bool) -> 
 /// (enqueued JSON, or expression text compiled here) entered and routed as
 /// a new one would be, its first item keeping the row. A row that cannot
 /// run is a dead letter.
-fn enter(v: &mut Voyager, pg: &PgShared, taken: Vec<Taken>) {
+pub fn enter(v: &mut Voyager, pg: &PgShared, taken: Vec<Taken>) {
     for t in taken {
         if t.attempts > MAX_TAKES {
             let error = format!(

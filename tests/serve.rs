@@ -1285,3 +1285,130 @@ fn the_dashboard_works_in_a_browser() {
     );
     assert!(screenshot.exists(), "a screenshot was saved");
 }
+
+/// `voyager serve --store postgres://…`: a server on a fresh database of
+/// the test cluster (None, loudly, without one).
+fn pg_server(tag: &str, extra: &[&str]) -> Option<(Server, String)> {
+    let url = common::pg_database(&format!("serve_{tag}"))?;
+    let mut args = vec!["--store", url.as_str()];
+    args.extend_from_slice(extra);
+    let s = Server::start_in(TempDir::new(&format!("pg-{tag}")), SCRIPT, &args, &[]);
+    Some((s, url))
+}
+
+/// `voyager ARGS` beside a copy of the tests' script (its path is `{}`
+/// in ARGS).
+fn voyager_with_script(args: &[&str]) -> std::process::Output {
+    let dir = TempDir::new("pg-cli");
+    let path = dir.0.join("api.vy");
+    std::fs::write(&path, SCRIPT).expect("write the script");
+    let shown = path.display().to_string();
+    let args: Vec<&str> = args
+        .iter()
+        .map(|a| if *a == "{}" { shown.as_str() } else { a })
+        .collect();
+    common::voyager(&args, &[], None)
+}
+
+#[test]
+fn with_postgres_a_submitted_message_is_enqueued_there_and_run_here() {
+    let Some((s, url)) = pg_server("submit", &[]) else {
+        return;
+    };
+    let id = id_of(&s.submit("seq([call(double, 21), call(pair, \"a\", [1, 2])])"));
+    let item = s.wait_for(id, &["done"]);
+    assert_eq!(item["result"], json!([42, ["a", [1, 2]]]), "{item}");
+    assert_eq!(item["origin"], "message", "{item}");
+    // The id is the item's row in PostgreSQL, and it is done there too.
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+    let left: i64 = c
+        .query_one("SELECT count(*) FROM voyager.items", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+    // A second one gets the next row's id.
+    let again = id_of(&s.submit("call(double, 2)"));
+    assert!(again > id, "{again} after {id}");
+    assert_eq!(s.wait_for(again, &["done"])["result"], json!([4]));
+}
+
+#[test]
+fn with_postgres_a_call_returns_its_data() {
+    let Some((s, _url)) = pg_server("call", &[]) else {
+        return;
+    };
+    let r = s.post("/v1/call/double", &json!([21]));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["result"], json!([42]), "{}", r.text);
+    let r = s.post("/v1/call/boom", &json!(["x"]));
+    assert_eq!(r.status, 422, "{}", r.text);
+}
+
+#[test]
+fn with_postgres_an_item_enqueued_by_voyager_enqueue_is_run_by_the_server() {
+    let Some((s, url)) = pg_server("enqueue", &[]) else {
+        return;
+    };
+    let out = voyager_with_script(&["enqueue", "--store", &url, "{}", "call(double, 5)"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    let id: u64 = said
+        .trim()
+        .trim_start_matches("enqueued item #")
+        .parse()
+        .expect("an id");
+    // The server takes it (woken by NOTIFY) and knows it by its row id.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let item = loop {
+        let r = s.get(&format!("/v1/items/{id}"));
+        if r.status == 200 && r.json()["state"] == "done" {
+            break r.json();
+        }
+        assert!(Instant::now() < deadline, "never done: {}", r.text);
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(item["result"], json!([10]), "{item}");
+    assert_eq!(item["origin"], "engine", "{item}");
+}
+
+#[test]
+fn with_postgres_sigterm_hands_a_delayed_item_back_to_the_queue() {
+    let Some((mut s, url)) = pg_server("sigterm", &[]) else {
+        return;
+    };
+    let id = id_of(&s.submit("seq([delay(1s), call(double, 4)])"));
+    s.wait_for(id, &["timer"]);
+    stop(&mut s);
+    assert_eq!(s.child.wait().expect("exited").code(), Some(0));
+    let out = common::voyager(&["status", "--json", &url], &[], None);
+    let status: Json = serde_json::from_slice(&out.stdout).expect("status JSON");
+    assert_eq!(status["unfinished"], 1, "{status}");
+    assert_eq!(status["items"]["timer"], 1, "{status}");
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+    let row = c
+        .query_one("SELECT id, lease_owner FROM voyager.items", &[])
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0) as u64, id, "the item keeps its row");
+    assert_eq!(
+        row.get::<_, Option<i64>>(1),
+        None,
+        "the lease is handed back"
+    );
+    let out = voyager_with_script(&["worker", "--until-idle", "--store", &url, "{}"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let left: i64 = c
+        .query_one("SELECT count(*) FROM voyager.items", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "the worker finished it");
+}

@@ -19,6 +19,7 @@ use crate::codes;
 use crate::diag::Diagnostic;
 use crate::engine::serial;
 use crate::runtime::{LoadError, Voyager};
+use crate::store::pg::PgShared;
 use crate::syntax::ast::{Expr, ExprKind, Stmt, StmtKind};
 use crate::syntax::visit::{walk_expr, walk_stmt, Visit};
 
@@ -93,6 +94,20 @@ pub struct Side {
     /// the requests that came together share one commit).
     uncommitted: bool,
     after_commit: Vec<Box<dyn FnOnce() + Send>>,
+    /// With a PostgreSQL store: the shared queue this server works as one
+    /// worker more, and where its requests' messages go.
+    pg: Option<PgQueue>,
+}
+
+/// The PostgreSQL queue `voyager serve --store postgres://…` works.
+pub struct PgQueue {
+    /// The engine's store (also wrapped in the [`Observer`]).
+    pub shared: PgShared,
+    pub url: String,
+    /// The script's name and its source's hash, as `voyager enqueue`
+    /// records them.
+    pub script: String,
+    pub hash: String,
 }
 
 /// How the engine side is set up.
@@ -107,7 +122,7 @@ pub struct Setup {
 impl Side {
     /// Takes over an instance: its store (if any) is wrapped in an
     /// [`Observer`] that tracks every item.
-    pub fn new(mut v: Voyager, setup: Setup) -> Side {
+    pub fn new(mut v: Voyager, setup: Setup, pg: Option<PgQueue>) -> Side {
         let tracker: Shared = Rc::new(RefCell::new(Tracker::new(setup.keep)));
         let inner = v.engine.take_store();
         let stored = inner.is_some();
@@ -130,6 +145,7 @@ impl Side {
             submissions: 0,
             uncommitted: false,
             after_commit: Vec::new(),
+            pg,
         }
     }
 
@@ -266,7 +282,7 @@ impl Side {
         if let Some(refusal) = self.refused_in(&m) {
             return Err(Side::native_refused(&refusal));
         }
-        Ok(self.enqueue(Origin::Message, m, priority))
+        self.submit_message(Origin::Message, m, priority)
     }
 
     /// `POST /v1/messages` with a message in the JSON form a
@@ -285,7 +301,45 @@ impl Side {
         if let Some(refusal) = self.refused_in(&m) {
             return Err(Side::native_refused(&refusal));
         }
-        Ok(self.enqueue(Origin::Message, m, priority))
+        self.submit_message(Origin::Message, m, priority)
+    }
+
+    /// A request's message as a new submission: into the engine (see
+    /// [`Side::enqueue`]), or with a PostgreSQL store into its queue, as
+    /// `voyager enqueue` adds one (committed before the id, the row's, is
+    /// handed out); any worker may take it, this server's engine included.
+    fn submit_message(&mut self, origin: Origin, m: Msg, priority: i16) -> Result<u64, ApiError> {
+        let Some(pg) = &self.pg else {
+            return Ok(self.enqueue(origin, m, priority));
+        };
+        let json = serial::message_to_json(&m).map_err(|e| {
+            ApiError::new(
+                400,
+                codes::API_NOT_A_MESSAGE,
+                format!("the message cannot be stored: {e}"),
+            )
+        })?;
+        let row = crate::store::pg::enqueue(
+            &pg.url,
+            &pg.script,
+            &pg.hash,
+            &serial::to_line(&json),
+            None,
+            priority,
+        )
+        .map_err(|e| {
+            ApiError::new(
+                503,
+                codes::STORE_FAILED,
+                format!("the message could not be enqueued: {}", e.message),
+            )
+            .hint("the PostgreSQL store could not be reached; send it again later")
+        })?;
+        let id = row.and_then(|r| u64::try_from(r).ok()).unwrap_or(0);
+        let mut t = self.tracker.borrow_mut();
+        t.expected.insert(id, origin);
+        t.counters.submitted += 1;
+        Ok(id)
     }
 
     /// Enqueues a message as a new submission; with a store, committed
@@ -381,7 +435,7 @@ impl Side {
             action: a,
             args: Args::from(values),
         });
-        Ok(self.enqueue(Origin::Call, m, 0))
+        self.submit_message(Origin::Call, m, 0)
     }
 
     /// `POST /v1/dead-letters/{id}/requeue`: the letter's message runs
@@ -476,6 +530,34 @@ impl Side {
         let t = self.tracker.borrow();
         match t.subs.get(&id) {
             Some(sub) => Ok(sub.detail()),
+            None if t.expected.contains_key(&id) => {
+                // Enqueued here into PostgreSQL, not taken by this
+                // server's engine: waiting there, or another worker's.
+                let held = match &self.pg {
+                    Some(pg) => pg
+                        .shared
+                        .0
+                        .borrow_mut()
+                        .holds_row(id as i64)
+                        .map_err(|e| ApiError::new(503, codes::STORE_FAILED, e.message))?,
+                    None => false,
+                };
+                Ok(if held {
+                    json!({
+                        "id": id,
+                        "state": "queued",
+                        "elsewhere": false,
+                        "note": "in the PostgreSQL queue: not taken yet, or held by another worker",
+                    })
+                } else {
+                    json!({
+                        "id": id,
+                        "state": "elsewhere",
+                        "elsewhere": true,
+                        "note": "another worker ran it (or it made no item): its result is not known here; `voyager status` and `voyager dead-letters` show the store",
+                    })
+                })
+            }
             None if t.forgotten(id) => Err(gone("item", id)),
             None => Err(not_found("item", id)),
         }
@@ -721,6 +803,8 @@ fn not_found(what: &str, id: u64) -> ApiError {
 pub fn run(mut side: Side, requests: Receiver<Job>) -> Option<String> {
     let requests = Rc::new(requests);
     let stash: Rc<RefCell<VecDeque<Job>>> = Rc::default();
+    let pg = side.pg.is_some();
+    let mut drive = Drive::new(&side);
     {
         let requests = requests.clone();
         let stash = stash.clone();
@@ -731,7 +815,11 @@ pub fn run(mut side: Side, requests: Receiver<Job>) -> Option<String> {
             }
             let now = clock.now();
             if until > now {
-                let wait = Duration::from_millis((until - now) as u64);
+                let mut wait = Duration::from_millis((until - now) as u64);
+                if pg {
+                    // The queue is looked at again within a second.
+                    wait = wait.min(SECOND);
+                }
                 if let Ok(job) = requests.recv_timeout(wait) {
                     stash.borrow_mut().push_back(job);
                 }
@@ -764,6 +852,44 @@ pub fn run(mut side: Side, requests: Receiver<Job>) -> Option<String> {
             }
             continue;
         }
+        if pg {
+            match drive.turn(&mut side) {
+                Turn::Busy => continue,
+                Turn::Failed(why) => {
+                    failure = Some(why);
+                    break;
+                }
+                Turn::Idle => {}
+            }
+            side.v.flush();
+            // Nothing here, nothing to take: wait for a request or a
+            // NOTIFY (each looked at every 25ms), or a second.
+            let until = std::time::Instant::now() + SECOND;
+            let slice = Duration::from_millis(25);
+            let shared = side.pg.as_ref().map(|q| q.shared.clone());
+            let mut gone = false;
+            while let Some(shared) = &shared {
+                match requests.recv_timeout(slice) {
+                    Ok(job) => {
+                        stash.borrow_mut().push_back(job);
+                        break;
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                        gone = true;
+                        break;
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                }
+                if shared.0.borrow_mut().wait(slice, None) || std::time::Instant::now() >= until {
+                    break;
+                }
+            }
+            if gone {
+                break;
+            }
+            drive.hopeful = true;
+            continue;
+        }
         if side.v.engine.step_once() {
             if let Some(why) = side.v.engine.store_mut().and_then(|s| s.failure()) {
                 failure = Some(why);
@@ -781,6 +907,17 @@ pub fn run(mut side: Side, requests: Receiver<Job>) -> Option<String> {
             Err(_) => break,
         }
     }
+    if let Some(q) = &side.pg {
+        // As `voyager worker` stops: the results of native jobs that
+        // finished are kept, running commands end (their items run them
+        // again elsewhere), what was done is committed, and every lease
+        // is handed back (a delayed item waits in PostgreSQL for any
+        // worker).
+        side.v.engine.stop_keeping_results();
+        side.v.engine.commit_top_level();
+        side.v.flush();
+        q.shared.0.borrow_mut().release();
+    }
     // Running jobs end; their items stay in the store as they were (a
     // resumed run starts them again).
     side.v.engine.end_jobs();
@@ -790,4 +927,107 @@ pub fn run(mut side: Side, requests: Receiver<Job>) -> Option<String> {
         failure = side.v.engine.store_mut().and_then(|s| s.failure());
     }
     failure
+}
+
+const SECOND: Duration = Duration::from_secs(1);
+
+/// What one turn of the PostgreSQL loop did.
+enum Turn {
+    /// It did something (or may): turn again, after the requests.
+    Busy,
+    /// Nothing here, nothing to take: wait.
+    Idle,
+    Failed(String),
+}
+
+/// `voyager serve --store postgres://…`: the engine works the shared queue
+/// as `voyager worker` does ([`crate::worker::drive`]), a turn at a time,
+/// so that requests are answered between turns.
+struct Drive {
+    last_take: std::time::Instant,
+    last_rescue: Option<std::time::Instant>,
+    /// Whether taking may find something now (else after a NOTIFY, a
+    /// request, or a second).
+    hopeful: bool,
+    stalled: std::collections::HashMap<String, i64>,
+    steps_seen: u64,
+}
+
+impl Drive {
+    fn new(side: &Side) -> Drive {
+        Drive {
+            last_take: std::time::Instant::now(),
+            last_rescue: None,
+            hopeful: true,
+            stalled: Default::default(),
+            steps_seen: side.v.engine.stats.steps,
+        }
+    }
+
+    fn turn(&mut self, side: &mut Side) -> Turn {
+        let Some(q) = &side.pg else {
+            return Turn::Idle;
+        };
+        let pg = q.shared.clone();
+        let v = &mut side.v;
+        if v.engine.stats.steps != self.steps_seen {
+            self.steps_seen = v.engine.stats.steps;
+            self.stalled.clear();
+        }
+        if let Some(why) = v.engine.store_mut().and_then(|s| s.failure()) {
+            return Turn::Failed(why);
+        }
+        if v.engine.queued() == 0 && (self.hopeful || self.last_take.elapsed() >= SECOND) {
+            // What was done is committed before more is taken.
+            v.engine.commit_top_level();
+            drop(v.engine.take_dead_letters());
+            if self.last_rescue.is_none_or(|t| t.elapsed() >= SECOND) {
+                self.last_rescue = Some(std::time::Instant::now());
+                if let Err(e) = pg.0.borrow_mut().rescue() {
+                    return Turn::Failed(e.message);
+                }
+            }
+            if let Err(why) = crate::worker::run_passes(v, &pg, false, &mut self.stalled) {
+                return Turn::Failed(why);
+            }
+            let taken = pg.0.borrow_mut().take();
+            let taken = match taken {
+                Ok(t) => t,
+                Err(e) => return Turn::Failed(e.message),
+            };
+            self.last_take = std::time::Instant::now();
+            self.hopeful = !taken.is_empty();
+            if self.hopeful {
+                crate::worker::enter(v, &pg, taken);
+                return Turn::Busy;
+            }
+            if let Err(why) = crate::worker::run_passes(v, &pg, true, &mut self.stalled) {
+                return Turn::Failed(why);
+            }
+        }
+        if v.engine.step_once() {
+            if let Some(why) = v.engine.store_mut().and_then(|s| s.failure()) {
+                return Turn::Failed(why);
+            }
+            if v.engine.take_idle_passes_due() {
+                v.engine.commit_top_level();
+                if let Err(why) = crate::worker::run_passes(v, &pg, true, &mut self.stalled) {
+                    return Turn::Failed(why);
+                }
+            }
+            return Turn::Busy;
+        }
+        v.engine.commit_top_level();
+        if self.hopeful {
+            return Turn::Busy;
+        }
+        match crate::worker::run_passes(v, &pg, true, &mut self.stalled) {
+            Ok(true) => {
+                self.hopeful = true;
+                Turn::Busy
+            }
+            Ok(false) => Turn::Idle,
+            Err(why) => Turn::Failed(why),
+        }
+    }
 }

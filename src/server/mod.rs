@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde_json::{json, Value as Json};
 
 use crate::runtime::Voyager;
-pub use engine::Setup;
+pub use engine::{PgQueue, Setup};
 
 /// Exit statuses (as the command line documents them).
 mod status {
@@ -97,6 +97,10 @@ impl ApiError {
     }
 }
 
+/// What the engine thread starts with: the instance, and the PostgreSQL
+/// queue it works (with `--store postgres://…`).
+pub type Built = (Voyager, Option<PgQueue>);
+
 /// Why the server could not start, or stopped: the message and the exit
 /// status.
 pub struct Failed {
@@ -105,11 +109,12 @@ pub struct Failed {
 }
 
 /// Serves until SIGINT or SIGTERM. `build` makes the instance on the engine
-/// thread (it is not `Send`); its `Err` is an exit status (it reported why).
+/// thread (it is not `Send`), with the PostgreSQL queue it works if any;
+/// its `Err` is an exit status (it reported why).
 /// Returns the exit status.
 pub fn serve(
     options: Options,
-    build: Box<dyn FnOnce() -> Result<Voyager, u8> + Send>,
+    build: Box<dyn FnOnce() -> Result<Built, u8> + Send>,
 ) -> Result<(), Failed> {
     let listener = std::net::TcpListener::bind(options.listen).map_err(|e| Failed {
         message: format!(
@@ -129,14 +134,14 @@ pub fn serve(
         .stack_size(256 << 20)
         .name("voyager-engine".into())
         .spawn(move || {
-            let v = match build() {
-                Ok(v) => v,
+            let (v, pg) = match build() {
+                Ok(built) => built,
                 Err(status) => {
                     let _ = ready_tx.send(Err(status));
                     return None;
                 }
             };
-            let side = engine::Side::new(v, setup);
+            let side = engine::Side::new(v, setup, pg);
             let _ = ready_tx.send(Ok(()));
             engine::run(side, requests)
         })

@@ -324,6 +324,9 @@ pub struct Tracker {
     /// dropped.
     letters_dropped: u64,
     waiters: HashMap<u64, Vec<Waiter>>,
+    /// With a PostgreSQL store: items this server enqueued there (by row
+    /// id) that its engine has not taken (yet), and where each came from.
+    pub expected: HashMap<u64, Origin>,
     pub counters: Counters,
     now: fn() -> i64,
 }
@@ -349,6 +352,7 @@ impl Tracker {
             next_letter: 0,
             letters_dropped: 0,
             waiters: HashMap::new(),
+            expected: HashMap::new(),
             counters: Counters::default(),
             now: now_ms,
         }
@@ -426,6 +430,9 @@ impl Tracker {
         match self.subs.get(&id) {
             Some(sub) if sub.is_finished() => waiter(sub),
             Some(_) => self.waiters.entry(id).or_default().push(waiter),
+            None if self.expected.contains_key(&id) => {
+                self.waiters.entry(id).or_default().push(waiter)
+            }
             None => {}
         }
     }
@@ -471,7 +478,12 @@ impl Tracker {
                 let sub = group.unwrap_or(item);
                 if !self.subs.contains_key(&sub) {
                     let message = node.map(|n| Rc::new(n.to_message()));
-                    self.insert(sub, Origin::Engine, message);
+                    let origin = self.expected.remove(&sub).unwrap_or(Origin::Engine);
+                    self.insert(sub, origin, message);
+                    if origin != Origin::Engine {
+                        // Counted when it was enqueued.
+                        self.counters.submitted -= 1;
+                    }
                 }
                 sub
             }
