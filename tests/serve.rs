@@ -1412,3 +1412,33 @@ fn with_postgres_sigterm_hands_a_delayed_item_back_to_the_queue() {
         .get(0);
     assert_eq!(left, 0, "the worker finished it");
 }
+
+/// What the API says of an item submitted here that another worker runs:
+/// queued while its row is in PostgreSQL, then `elsewhere` (its result is
+/// not known here). One not taken yet may be cancelled.
+#[test]
+fn with_postgres_an_item_another_worker_ran_is_elsewhere() {
+    let Some((s, url)) = pg_server("elsewhere", &[]) else {
+        return;
+    };
+    // Paused: this server's engine takes nothing.
+    assert_eq!(s.post("/v1/pause", &json!({})).status, 200);
+    let id = id_of(&s.submit("call(double, 3)"));
+    let item = s.get(&format!("/v1/items/{id}")).json();
+    assert_eq!(item["state"], "queued", "{item}");
+    let cancelled = id_of(&s.submit("call(double, 4)"));
+    let r = s.post(&format!("/v1/items/{cancelled}/cancel"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["state"], "cancelled", "{}", r.text);
+    let out = voyager_with_script(&["worker", "--until-idle", "--store", &url, "{}"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let item = s.get(&format!("/v1/items/{id}")).json();
+    assert_eq!(item["state"], "elsewhere", "{item}");
+    let r = s.post(&format!("/v1/items/{id}/cancel"), &json!({}));
+    assert_eq!((r.status, r.code().as_str()), (409, "E0512"), "{}", r.text);
+}

@@ -463,6 +463,10 @@ impl Side {
         let items = {
             let mut t = self.tracker.borrow_mut();
             match t.subs.get(&id) {
+                None if t.expected.contains_key(&id) => {
+                    drop(t);
+                    return self.cancel_queued(id);
+                }
                 None if t.forgotten(id) => return Err(gone("item", id)),
                 None => return Err(not_found("item", id)),
                 Some(sub) if sub.is_finished() => {
@@ -491,6 +495,30 @@ impl Side {
         let mut t = self.tracker.borrow_mut();
         t.settle(id);
         Ok(t.subs.get(&id).map(Sub::detail).unwrap_or(Json::Null))
+    }
+
+    /// Cancels an item enqueued here into PostgreSQL that this server's
+    /// engine has not taken, as `voyager cancel` does: its row moves to
+    /// the cancel log (a worker holding it drops what it did).
+    fn cancel_queued(&mut self, id: u64) -> Result<Json, ApiError> {
+        let Some(pg) = &self.pg else {
+            return Err(not_found("item", id));
+        };
+        let (done, _) = crate::store::pg::report::cancel(&pg.url, &[id as i64])
+            .map_err(|e| ApiError::new(503, codes::STORE_FAILED, e.message))?;
+        if done.is_empty() {
+            return Err(ApiError::new(
+                409,
+                codes::API_FINISHED,
+                format!(
+                    "item #{id} is not in the PostgreSQL queue any more: another worker ran it, and its result is not known here"
+                ),
+            ));
+        }
+        let mut t = self.tracker.borrow_mut();
+        t.expected.remove(&id);
+        t.counters.cancelled += 1;
+        Ok(json!({"id": id, "state": "cancelled"}))
     }
 
     /// What is paused: everything, and actions by name.
