@@ -225,6 +225,7 @@ fn load(
         crate::worker::share(&mut v, &shared);
         PgQueue {
             shared,
+            enqueuer: crate::store::pg::report::Enqueuer::new(&url),
             url,
             script: name.to_string(),
             hash: crate::store::source_hash(text),

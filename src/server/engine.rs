@@ -108,6 +108,8 @@ pub struct PgQueue {
     /// records them.
     pub script: String,
     pub hash: String,
+    /// The connection requests' messages are enqueued over.
+    pub enqueuer: crate::store::pg::report::Enqueuer,
 }
 
 /// How the engine side is set up.
@@ -309,7 +311,7 @@ impl Side {
     /// `voyager enqueue` adds one (committed before the id, the row's, is
     /// handed out); any worker may take it, this server's engine included.
     fn submit_message(&mut self, origin: Origin, m: Msg, priority: i16) -> Result<u64, ApiError> {
-        let Some(pg) = &self.pg else {
+        let Some(pg) = &mut self.pg else {
             return Ok(self.enqueue(origin, m, priority));
         };
         let json = serial::message_to_json(&m).map_err(|e| {
@@ -319,22 +321,17 @@ impl Side {
                 format!("the message cannot be stored: {e}"),
             )
         })?;
-        let row = crate::store::pg::enqueue(
-            &pg.url,
-            &pg.script,
-            &pg.hash,
-            &serial::to_line(&json),
-            None,
-            priority,
-        )
-        .map_err(|e| {
-            ApiError::new(
-                503,
-                codes::STORE_FAILED,
-                format!("the message could not be enqueued: {}", e.message),
-            )
-            .hint("the PostgreSQL store could not be reached; send it again later")
-        })?;
+        let row = pg
+            .enqueuer
+            .enqueue(&pg.script, &pg.hash, &serial::to_line(&json), priority)
+            .map_err(|e| {
+                ApiError::new(
+                    503,
+                    codes::STORE_FAILED,
+                    format!("the message could not be enqueued: {}", e.message),
+                )
+                .hint("the PostgreSQL store could not be reached; send it again later")
+            })?;
         let id = row.and_then(|r| u64::try_from(r).ok()).unwrap_or(0);
         let mut t = self.tracker.borrow_mut();
         t.expected.insert(id, origin);
@@ -890,10 +887,10 @@ pub fn run(mut side: Side, requests: Receiver<Job>) -> Option<String> {
                 Turn::Idle => {}
             }
             side.v.flush();
-            // Nothing here, nothing to take: wait for a request or a
-            // NOTIFY (each looked at every 25ms), or a second.
+            // Nothing here, nothing to take: wait for a request (20ms at a
+            // time) or a NOTIFY (looked for 2ms in between), or a second.
             let until = std::time::Instant::now() + SECOND;
-            let slice = Duration::from_millis(25);
+            let slice = Duration::from_millis(20);
             let shared = side.pg.as_ref().map(|q| q.shared.clone());
             let mut gone = false;
             while let Some(shared) = &shared {
@@ -908,7 +905,8 @@ pub fn run(mut side: Side, requests: Receiver<Job>) -> Option<String> {
                     }
                     Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
                 }
-                if shared.0.borrow_mut().wait(slice, None) || std::time::Instant::now() >= until {
+                let notified = shared.0.borrow_mut().wait(Duration::from_millis(2), None);
+                if notified || std::time::Instant::now() >= until {
                     break;
                 }
             }
