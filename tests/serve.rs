@@ -1442,3 +1442,36 @@ fn with_postgres_an_item_another_worker_ran_is_elsewhere() {
     let r = s.post(&format!("/v1/items/{id}/cancel"), &json!({}));
     assert_eq!((r.status, r.code().as_str()), (409, "E0512"), "{}", r.text);
 }
+
+/// A dead letter requeued through the API leaves the store's dead letters
+/// and runs again as a new item of the queue.
+#[test]
+fn with_postgres_a_requeue_through_the_api_requeues_in_the_store() {
+    let script = "action flaky() {\n  let n = state_get(\"n\", 0)\n  state_put(\"n\", n + 1)\n  if n == 0 { fail(\"first\") }\n  n\n}\n";
+    let Some(url) = common::pg_database("serve_requeue") else {
+        return;
+    };
+    let s = Server::start_in(
+        TempDir::new("pg-requeue"),
+        script,
+        &["--store", &url, "--max-attempts", "1"],
+        &[],
+    );
+    let id = id_of(&s.submit("call(flaky)"));
+    s.wait_for(id, &["dead"]);
+    let letter = s.get("/v1/dead-letters").json()["dead_letters"][0]["id"]
+        .as_u64()
+        .expect("a letter");
+    let again = id_of(&s.post(&format!("/v1/dead-letters/{letter}/requeue"), &json!({})));
+    assert!(again > id, "a new row: {again} after {id}");
+    assert_eq!(s.wait_for(again, &["done"])["result"], json!([1]));
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+    let letters: i64 = c
+        .query_one("SELECT count(*) FROM voyager.dead_letters", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(letters, 0);
+    // Requeued once only.
+    let r = s.post(&format!("/v1/dead-letters/{letter}/requeue"), &json!({}));
+    assert_eq!(r.status, 404, "{}", r.text);
+}

@@ -446,11 +446,54 @@ impl Side {
                 not_found("dead letter", letter)
             });
         };
+        if self.pg.is_some() {
+            return self.requeue_in_pg(letter);
+        }
         self.tracker.borrow_mut().counters.requeued += 1;
         if let Some(store) = self.v.engine.store_mut() {
             store.requeued(&letter.message);
         }
         Ok(self.enqueue(Origin::Requeue, letter.message, 0))
+    }
+
+    /// With a PostgreSQL store, a dead letter of this server's engine is
+    /// requeued there, as `voyager requeue` does: the store's record of it
+    /// (committed first) becomes a new item, in one transaction, that any
+    /// worker may take.
+    fn requeue_in_pg(&mut self, letter: super::track::Letter) -> Result<u64, ApiError> {
+        self.v.engine.commit_top_level();
+        let json = serial::message_to_json(&letter.message)
+            .map(|j| serial::to_line(&j))
+            .map_err(|e| ApiError::new(400, codes::API_BAD_REQUEST, e.to_string()))?;
+        let Some(pg) = &mut self.pg else {
+            return Err(not_found("dead letter", letter.id));
+        };
+        let row =
+            pg.enqueuer
+                .requeue_letter(&json, &letter.code, &letter.error, letter.attempts as i32);
+        let id = letter.id;
+        match row {
+            Ok(Some(row)) => {
+                let row = u64::try_from(row).unwrap_or(0);
+                let mut t = self.tracker.borrow_mut();
+                t.counters.requeued += 1;
+                t.counters.submitted += 1;
+                t.expected.insert(row, Origin::Requeue);
+                Ok(row)
+            }
+            Ok(None) => Err(ApiError::new(
+                410,
+                codes::API_GONE,
+                format!("dead letter #{id} is not in the PostgreSQL store any more"),
+            )
+            .hint(
+                "`voyager requeue` may have requeued it; `voyager dead-letters` lists the store's",
+            )),
+            Err(e) => {
+                self.tracker.borrow_mut().letters.insert(id, letter);
+                Err(ApiError::new(503, codes::STORE_FAILED, e.message))
+            }
+        }
     }
 
     /// `POST /v1/items/{id}/cancel`: the submission's engine items are

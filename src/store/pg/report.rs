@@ -248,6 +248,56 @@ impl Enqueuer {
     }
 }
 
+impl Enqueuer {
+    /// Requeues the store's oldest dead letter with this message, code,
+    /// error and attempts (`voyager serve`'s requeue of a letter it
+    /// reported): the letter becomes a new item, in one transaction. `None`
+    /// if the store holds no such letter.
+    pub fn requeue_letter(
+        &mut self,
+        message: &str,
+        code: &str,
+        error: &str,
+        attempts: i32,
+    ) -> Result<Option<i64>, StoreError> {
+        if self.client.as_ref().is_some_and(|c| c.is_closed()) {
+            self.client = None;
+        }
+        let client = match &mut self.client {
+            Some(c) => c,
+            None => self.client.insert(connect(&self.url)?),
+        };
+        let done = (|| {
+            let mut tx = client.transaction()?;
+            let row = tx.query_opt(
+                "WITH gone AS (
+                   DELETE FROM voyager.dead_letters WHERE id = (
+                     SELECT id FROM voyager.dead_letters
+                     WHERE message = $1 AND code = $2 AND error = $3 AND attempts = $4
+                     ORDER BY id LIMIT 1)
+                   RETURNING message)
+                 INSERT INTO voyager.items (form, body) SELECT 'message', message FROM gone RETURNING id",
+                &[&message, &code, &error, &attempts],
+            )?;
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            tx.execute(
+                "UPDATE voyager.runs SET finished = NULL WHERE id = (SELECT max(id) FROM voyager.runs)",
+                &[],
+            )?;
+            tx.execute("SELECT pg_notify($1, '')", &[&CHANNEL])?;
+            tx.commit()?;
+            Ok(Some(row.get(0)))
+        })();
+        done.map_err(|e: postgres::Error| {
+            let shown = pg_error(&self.url, &e);
+            self.client = None;
+            shown
+        })
+    }
+}
+
 fn enqueue_on(
     client: &mut postgres::Client,
     script: &str,
