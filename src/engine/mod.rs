@@ -483,6 +483,15 @@ impl<Q: MainQueue> Engine<Q> {
         }
     }
 
+    /// The items ready to step, in order: their ids and trees.
+    pub fn ready_items(&self) -> Vec<(u64, &Node)> {
+        self.main
+            .peek(usize::MAX)
+            .into_iter()
+            .map(|(id, _, node)| (id, node))
+            .collect()
+    }
+
     /// A description of what waits where (the REPL's `:queue`).
     pub fn describe_queues(&self, limit: usize) -> String {
         let mut s = String::new();

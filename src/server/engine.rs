@@ -128,6 +128,13 @@ impl Side {
         let tracker: Shared = Rc::new(RefCell::new(Tracker::new(setup.keep)));
         let inner = v.engine.take_store();
         let stored = inner.is_some();
+        {
+            let mut t = tracker.borrow_mut();
+            for (id, node) in v.engine.ready_items() {
+                let group = inner.as_ref().and_then(|s| s.group_of(id));
+                t.seed(id, node, group);
+            }
+        }
         let observer = Observer {
             tracker: tracker.clone(),
             inner,

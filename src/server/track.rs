@@ -492,6 +492,17 @@ impl Tracker {
         sub
     }
 
+    /// An item the engine held before the tracker followed it (a resumed
+    /// run's, put back before the server started): known at once, queued,
+    /// so that its id answers before its first step.
+    pub fn seed(&mut self, id: u64, node: &Node, group: Option<u64>) {
+        let sub = self.owner_of(id, Some(node), group);
+        if let Some(s) = self.subs.get_mut(&sub) {
+            s.live
+                .insert(id, (ItemState::Queued, Rc::new(node.to_message())));
+        }
+    }
+
     /// Whether submission `id` may have been handed out, and is forgotten
     /// (finished past `keep`, or before a restart).
     pub fn forgotten(&self, id: u64) -> bool {
