@@ -340,9 +340,7 @@ impl Side {
                 .hint("the PostgreSQL store could not be reached; send it again later")
             })?;
         let id = row.and_then(|r| u64::try_from(r).ok()).unwrap_or(0);
-        let mut t = self.tracker.borrow_mut();
-        t.expected.insert(id, origin);
-        t.counters.submitted += 1;
+        self.tracker.borrow_mut().expect(id, origin);
         Ok(id)
     }
 
@@ -484,8 +482,7 @@ impl Side {
                 let row = u64::try_from(row).unwrap_or(0);
                 let mut t = self.tracker.borrow_mut();
                 t.counters.requeued += 1;
-                t.counters.submitted += 1;
-                t.expected.insert(row, Origin::Requeue);
+                t.expect(row, Origin::Requeue);
                 Ok(row)
             }
             Ok(None) => Err(ApiError::new(

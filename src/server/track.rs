@@ -325,8 +325,11 @@ pub struct Tracker {
     letters_dropped: u64,
     waiters: HashMap<u64, Vec<Waiter>>,
     /// With a PostgreSQL store: items this server enqueued there (by row
-    /// id) that its engine has not taken (yet), and where each came from.
-    pub expected: HashMap<u64, Origin>,
+    /// id) that its engine has not taken (yet), and where each came from;
+    /// the newest `keep` (see [`Tracker::expect`]).
+    pub expected: BTreeMap<u64, Origin>,
+    /// The newest id dropped from `expected` for room.
+    expected_dropped: u64,
     pub counters: Counters,
     now: fn() -> i64,
 }
@@ -352,7 +355,8 @@ impl Tracker {
             next_letter: 0,
             letters_dropped: 0,
             waiters: HashMap::new(),
-            expected: HashMap::new(),
+            expected: BTreeMap::new(),
+            expected_dropped: 0,
             counters: Counters::default(),
             now: now_ms,
         }
@@ -506,7 +510,20 @@ impl Tracker {
     /// Whether submission `id` may have been handed out, and is forgotten
     /// (finished past `keep`, or before a restart).
     pub fn forgotten(&self, id: u64) -> bool {
-        id >= 1 && id <= self.max_id && !self.subs.contains_key(&id)
+        id >= 1 && id <= self.max_id.max(self.expected_dropped) && !self.subs.contains_key(&id)
+    }
+
+    /// An item enqueued into PostgreSQL by this server (row `id`): counted
+    /// as submitted, and known until its engine takes it. Past `keep` such
+    /// items (run by other workers, say) the oldest are forgotten.
+    pub fn expect(&mut self, id: u64, origin: Origin) {
+        self.expected.insert(id, origin);
+        self.counters.submitted += 1;
+        while self.expected.len() > self.keep {
+            if let Some((old, _)) = self.expected.pop_first() {
+                self.expected_dropped = self.expected_dropped.max(old);
+            }
+        }
     }
 
     /// Whether dead letter `id` was dropped for room (not requeued: a
