@@ -1475,3 +1475,30 @@ fn with_postgres_a_requeue_through_the_api_requeues_in_the_store() {
     let r = s.post(&format!("/v1/dead-letters/{letter}/requeue"), &json!({}));
     assert_eq!(r.status, 404, "{}", r.text);
 }
+
+/// An item this server took is cancelled here, and its row leaves the
+/// queue.
+#[test]
+fn with_postgres_a_cancel_of_an_item_taken_here_removes_its_row() {
+    let Some((s, url)) = pg_server("cancel", &[]) else {
+        return;
+    };
+    let id = id_of(&s.submit("seq([delay(1h), call(double, 1)])"));
+    s.wait_for(id, &["timer"]);
+    let r = s.post(&format!("/v1/items/{id}/cancel"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["state"], "cancelled", "{}", r.text);
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left: i64 = c
+            .query_one("SELECT count(*) FROM voyager.items", &[])
+            .unwrap()
+            .get(0);
+        if left == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the row is still queued");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
