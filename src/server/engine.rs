@@ -83,6 +83,8 @@ pub struct Side {
     /// `--max-request-memory`: what a request's expression may allocate.
     max_request_memory: usize,
     pub stop: bool,
+    /// A `NOTIFY` came (see [`listen`]): the queue may hold work.
+    pub woken: bool,
     /// `POST /v1/pause` with no action: nothing steps until resumed.
     paused_all: bool,
     /// Actions paused by name (their new calls wait).
@@ -148,6 +150,7 @@ impl Side {
             max_instructions: setup.max_instructions,
             max_request_memory: setup.max_request_memory,
             stop: false,
+            woken: false,
             paused_all: false,
             paused: Default::default(),
             stored,
@@ -934,31 +937,17 @@ pub fn run(mut side: Side, requests: Receiver<Job>) -> Option<String> {
                 Turn::Idle => {}
             }
             side.v.flush();
-            // Nothing here, nothing to take: wait for a request (20ms at a
-            // time) or a NOTIFY (looked for 2ms in between), or a second.
-            let until = std::time::Instant::now() + SECOND;
-            let slice = Duration::from_millis(20);
-            let shared = side.pg.as_ref().map(|q| q.shared.clone());
-            let mut gone = false;
-            while let Some(shared) = &shared {
-                match requests.recv_timeout(slice) {
-                    Ok(job) => {
-                        stash.borrow_mut().push_back(job);
-                        break;
-                    }
-                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                        gone = true;
-                        break;
-                    }
-                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-                }
-                let notified = shared.0.borrow_mut().wait(Duration::from_millis(2), None);
-                if notified || std::time::Instant::now() >= until {
-                    break;
-                }
+            // Nothing here, nothing to take: wait for a request or a
+            // NOTIFY (which [`listen`] turns into a request), or a second.
+            match requests.recv_timeout(SECOND) {
+                Ok(job) => stash.borrow_mut().push_back(job),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
             }
-            if gone {
-                break;
+            // The NOTIFYs the store's own connection got meanwhile are
+            // read (they would pile up in it).
+            if let Some(q) = &side.pg {
+                let _ = q.shared.0.borrow_mut().wait(Duration::from_millis(1), None);
             }
             drive.hopeful = true;
             continue;
@@ -1042,6 +1031,9 @@ impl Drive {
             return Turn::Idle;
         };
         let pg = q.shared.clone();
+        if std::mem::take(&mut side.woken) {
+            self.hopeful = true;
+        }
         let v = &mut side.v;
         if v.engine.stats.steps != self.steps_seen {
             self.steps_seen = v.engine.stats.steps;
@@ -1102,5 +1094,53 @@ impl Drive {
             Ok(false) => Turn::Idle,
             Err(why) => Turn::Failed(why),
         }
+    }
+}
+
+/// With a PostgreSQL store: a thread of its own `LISTEN`s on the queue's
+/// channel (on a connection of its own) and wakes the engine thread through
+/// the request channel when work is added or handed back, so that an idle
+/// engine waits for requests and `NOTIFY`s alike. At most one wake waits
+/// at a time; the thread ends once the engine thread is gone.
+pub fn listen(url: String, wake: std::sync::mpsc::SyncSender<Job>) {
+    use postgres::fallible_iterator::FallibleIterator;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::mpsc::TrySendError;
+    let pending = std::sync::Arc::new(AtomicBool::new(false));
+    let spawned = std::thread::Builder::new()
+        .name("voyager-listen".into())
+        .spawn(move || loop {
+            let connected = crate::store::pg::connect(&url).ok().and_then(|mut c| {
+                c.batch_execute(&format!("LISTEN {}", crate::store::pg::CHANNEL))
+                    .ok()
+                    .map(|()| c)
+            });
+            let Some(mut client) = connected else {
+                std::thread::sleep(SECOND);
+                continue;
+            };
+            let mut notes = client.notifications();
+            let mut iter = notes.blocking_iter();
+            while let Ok(Some(_)) = iter.next() {
+                if pending.swap(true, Ordering::SeqCst) {
+                    continue;
+                }
+                let clear = pending.clone();
+                let job: Job = Box::new(move |side| {
+                    clear.store(false, Ordering::SeqCst);
+                    side.woken = true;
+                });
+                match wake.try_send(job) {
+                    Ok(()) => {}
+                    // Requests wait: the engine looks at the queue soon.
+                    Err(TrySendError::Full(_)) => pending.store(false, Ordering::SeqCst),
+                    Err(TrySendError::Disconnected(_)) => return,
+                }
+            }
+            // The connection is gone: again, after a moment.
+            std::thread::sleep(SECOND);
+        });
+    if let Err(e) = spawned {
+        eprintln!("warning: cannot start the thread that listens for work ({e}): the queue is looked at every second");
     }
 }

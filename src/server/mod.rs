@@ -127,6 +127,8 @@ pub fn serve(
     let (to_engine, requests) = mpsc::sync_channel::<engine::Job>(options.max_pending);
     let (ready_tx, ready_rx) = mpsc::channel::<Result<(), u8>>();
     let setup = options.setup;
+    let wake = to_engine.clone();
+    let stopper = to_engine.clone();
     // The stack the command line's thread has (cli::main): the parser's
     // and compiler's depth limits are sized for it, and a request's
     // expression is walked and dropped on this thread.
@@ -141,6 +143,11 @@ pub fn serve(
                     return None;
                 }
             };
+            if let Some(q) = &pg {
+                engine::listen(q.url.clone(), wake);
+            } else {
+                drop(wake);
+            }
             let side = engine::Side::new(v, setup, pg);
             let _ = ready_tx.send(Ok(()));
             engine::run(side, requests)
@@ -177,6 +184,10 @@ pub fn serve(
         call_timeout: options.call_timeout,
     };
     let served = http::run(listener, app, options.max_body);
+    // (The listening thread holds a sender: the engine is told to stop
+    // rather than left to see the channel close.)
+    let _ = stopper.send(Box::new(|side| side.stop = true));
+    drop(stopper);
     let failure = engine_thread.join().unwrap_or(None);
     if let Err(e) = served {
         return Err(Failed {
