@@ -86,5 +86,6 @@ pub mod server;
 pub mod store;
 pub mod syntax;
 pub mod vm;
+pub mod worker;
 
 pub use runtime::{LoadError, Options, Output, Voyager};

@@ -28,9 +28,11 @@ const LAYERS: &[(&str, u32)] = &[
     ("fmt", 7),
     ("graph", 7),
     ("lsp", 7),
+    // A worker's loop on a shared (PostgreSQL) queue.
+    ("worker", 7),
     // `voyager serve`: an HTTP API over a loaded program and its store.
-    ("server", 7),
-    ("cli", 8),
+    ("server", 8),
+    ("cli", 9),
 ];
 
 /// Paths a module may not use even from a lower layer.

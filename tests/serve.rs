@@ -1358,3 +1358,220 @@ fn the_dashboard_works_in_a_browser() {
     );
     assert!(screenshot.exists(), "a screenshot was saved");
 }
+
+/// `voyager serve --store postgres://…`: a server on a fresh database of
+/// the test cluster (None, loudly, without one).
+fn pg_server(tag: &str, extra: &[&str]) -> Option<(Server, String)> {
+    let url = common::pg_database(&format!("serve_{tag}"))?;
+    let mut args = vec!["--store", url.as_str()];
+    args.extend_from_slice(extra);
+    let s = Server::start_in(TempDir::new(&format!("pg-{tag}")), SCRIPT, &args, &[]);
+    Some((s, url))
+}
+
+/// `voyager ARGS` beside a copy of the tests' script (its path is `{}`
+/// in ARGS).
+fn voyager_with_script(args: &[&str]) -> std::process::Output {
+    let dir = TempDir::new("pg-cli");
+    let path = dir.0.join("api.vy");
+    std::fs::write(&path, SCRIPT).expect("write the script");
+    let shown = path.display().to_string();
+    let args: Vec<&str> = args
+        .iter()
+        .map(|a| if *a == "{}" { shown.as_str() } else { a })
+        .collect();
+    common::voyager(&args, &[], None)
+}
+
+#[test]
+fn with_postgres_a_submitted_message_is_enqueued_there_and_run_here() {
+    let Some((s, url)) = pg_server("submit", &[]) else {
+        return;
+    };
+    let id = id_of(&s.submit("seq([call(double, 21), call(pair, \"a\", [1, 2])])"));
+    let item = s.wait_for(id, &["done"]);
+    assert_eq!(item["result"], json!([42, ["a", [1, 2]]]), "{item}");
+    assert_eq!(item["origin"], "message", "{item}");
+    // The id is the item's row in PostgreSQL, and it is done there too.
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+    let left: i64 = c
+        .query_one("SELECT count(*) FROM voyager.items", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+    // A second one gets the next row's id.
+    let again = id_of(&s.submit("call(double, 2)"));
+    assert!(again > id, "{again} after {id}");
+    assert_eq!(s.wait_for(again, &["done"])["result"], json!([4]));
+}
+
+#[test]
+fn with_postgres_a_call_returns_its_data() {
+    let Some((s, _url)) = pg_server("call", &[]) else {
+        return;
+    };
+    let r = s.post("/v1/call/double", &json!([21]));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["result"], json!([42]), "{}", r.text);
+    let r = s.post("/v1/call/boom", &json!(["x"]));
+    assert_eq!(r.status, 422, "{}", r.text);
+}
+
+#[test]
+fn with_postgres_an_item_enqueued_by_voyager_enqueue_is_run_by_the_server() {
+    let Some((s, url)) = pg_server("enqueue", &[]) else {
+        return;
+    };
+    let out = voyager_with_script(&["enqueue", "--store", &url, "{}", "call(double, 5)"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    let id: u64 = said
+        .trim()
+        .trim_start_matches("enqueued item #")
+        .parse()
+        .expect("an id");
+    // The server takes it (woken by NOTIFY) and knows it by its row id.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let item = loop {
+        let r = s.get(&format!("/v1/items/{id}"));
+        if r.status == 200 && r.json()["state"] == "done" {
+            break r.json();
+        }
+        assert!(Instant::now() < deadline, "never done: {}", r.text);
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(item["result"], json!([10]), "{item}");
+    assert_eq!(item["origin"], "engine", "{item}");
+}
+
+#[test]
+fn with_postgres_sigterm_hands_a_delayed_item_back_to_the_queue() {
+    let Some((mut s, url)) = pg_server("sigterm", &[]) else {
+        return;
+    };
+    let id = id_of(&s.submit("seq([delay(1s), call(double, 4)])"));
+    s.wait_for(id, &["timer"]);
+    stop(&mut s);
+    assert_eq!(s.child.wait().expect("exited").code(), Some(0));
+    let out = common::voyager(&["status", "--json", &url], &[], None);
+    let status: Json = serde_json::from_slice(&out.stdout).expect("status JSON");
+    assert_eq!(status["unfinished"], 1, "{status}");
+    assert_eq!(status["items"]["timer"], 1, "{status}");
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+    let row = c
+        .query_one("SELECT id, lease_owner FROM voyager.items", &[])
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0) as u64, id, "the item keeps its row");
+    assert_eq!(
+        row.get::<_, Option<i64>>(1),
+        None,
+        "the lease is handed back"
+    );
+    let out = voyager_with_script(&["worker", "--until-idle", "--store", &url, "{}"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let left: i64 = c
+        .query_one("SELECT count(*) FROM voyager.items", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "the worker finished it");
+}
+
+/// What the API says of an item submitted here that another worker runs:
+/// queued while its row is in PostgreSQL, then `elsewhere` (its result is
+/// not known here). One not taken yet may be cancelled.
+#[test]
+fn with_postgres_an_item_another_worker_ran_is_elsewhere() {
+    let Some((s, url)) = pg_server("elsewhere", &[]) else {
+        return;
+    };
+    // Paused: this server's engine takes nothing.
+    assert_eq!(s.post("/v1/pause", &json!({})).status, 200);
+    let id = id_of(&s.submit("call(double, 3)"));
+    let item = s.get(&format!("/v1/items/{id}")).json();
+    assert_eq!(item["state"], "queued", "{item}");
+    let cancelled = id_of(&s.submit("call(double, 4)"));
+    let r = s.post(&format!("/v1/items/{cancelled}/cancel"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["state"], "cancelled", "{}", r.text);
+    let out = voyager_with_script(&["worker", "--until-idle", "--store", &url, "{}"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let item = s.get(&format!("/v1/items/{id}")).json();
+    assert_eq!(item["state"], "elsewhere", "{item}");
+    let r = s.post(&format!("/v1/items/{id}/cancel"), &json!({}));
+    assert_eq!((r.status, r.code().as_str()), (409, "E0512"), "{}", r.text);
+}
+
+/// A dead letter requeued through the API leaves the store's dead letters
+/// and runs again as a new item of the queue.
+#[test]
+fn with_postgres_a_requeue_through_the_api_requeues_in_the_store() {
+    let script = "action flaky() {\n  let n = state_get(\"n\", 0)\n  state_put(\"n\", n + 1)\n  if n == 0 { fail(\"first\") }\n  n\n}\n";
+    let Some(url) = common::pg_database("serve_requeue") else {
+        return;
+    };
+    let s = Server::start_in(
+        TempDir::new("pg-requeue"),
+        script,
+        &["--store", &url, "--max-attempts", "1"],
+        &[],
+    );
+    let id = id_of(&s.submit("call(flaky)"));
+    s.wait_for(id, &["dead"]);
+    let letter = s.get("/v1/dead-letters").json()["dead_letters"][0]["id"]
+        .as_u64()
+        .expect("a letter");
+    let again = id_of(&s.post(&format!("/v1/dead-letters/{letter}/requeue"), &json!({})));
+    assert!(again > id, "a new row: {again} after {id}");
+    assert_eq!(s.wait_for(again, &["done"])["result"], json!([1]));
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+    let letters: i64 = c
+        .query_one("SELECT count(*) FROM voyager.dead_letters", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(letters, 0);
+    // Requeued once only.
+    let r = s.post(&format!("/v1/dead-letters/{letter}/requeue"), &json!({}));
+    assert_eq!(r.status, 404, "{}", r.text);
+}
+
+/// An item this server took is cancelled here, and its row leaves the
+/// queue.
+#[test]
+fn with_postgres_a_cancel_of_an_item_taken_here_removes_its_row() {
+    let Some((s, url)) = pg_server("cancel", &[]) else {
+        return;
+    };
+    let id = id_of(&s.submit("seq([delay(1h), call(double, 1)])"));
+    s.wait_for(id, &["timer"]);
+    let r = s.post(&format!("/v1/items/{id}/cancel"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["state"], "cancelled", "{}", r.text);
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left: i64 = c
+            .query_one("SELECT count(*) FROM voyager.items", &[])
+            .unwrap()
+            .get(0);
+        if left == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the row is still queued");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

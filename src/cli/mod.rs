@@ -416,7 +416,7 @@ fn run(args: &RunArgs, color: bool) -> u8 {
     }
     let finish = match &pg {
         // Many workers may share a PostgreSQL store: its items are taken.
-        Some(pg) => worker::drive(&mut v, pg, true, false),
+        Some(pg) => crate::worker::drive(&mut v, pg, true, false),
         None => v.run(),
     };
     if show_progress {

@@ -11,6 +11,9 @@ use super::{exit, report, store, summary_line};
 use crate::engine::clock::Clock;
 use crate::engine::Config;
 use crate::runtime::{LoadError, Options, Output, Voyager};
+use crate::server::PgQueue;
+use crate::store::pg::{PgOptions, PgShared, PgStore};
+use crate::store::Sync;
 
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
@@ -34,13 +37,16 @@ pub struct ServeArgs {
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     pub allow_native: Vec<String>,
     /// Keep the run in a SQLite file (as `run --store`): stopped, the
-    /// server resumes its unfinished items when started again.
-    #[arg(long, value_name = "FILE")]
+    /// server resumes its unfinished items when started again. Or work a
+    /// PostgreSQL queue (postgres://USER@HOST:PORT/DATABASE) as one
+    /// worker more: requests enqueue into it.
+    #[arg(long, value_name = "FILE|URL")]
     pub store: Option<PathBuf>,
     /// With --store: commit in groups (`interval`) or after every step.
     #[arg(long, value_enum, default_value_t = store::SyncChoice::Interval, requires = "store")]
     pub sync: store::SyncChoice,
-    /// With --store: start a new run even if the store holds one.
+    /// With --store: start a new run even if the store holds one (not
+    /// with a PostgreSQL queue).
     #[arg(long, requires = "store")]
     pub fresh: bool,
     /// Stop a request's expression, and any one action, after this many
@@ -126,16 +132,28 @@ fn load(
     text: &str,
     dir: Option<PathBuf>,
     color: bool,
-) -> Result<Voyager, u8> {
+) -> Result<(Voyager, Option<PgQueue>), u8> {
+    let mut pg = None;
     let mut stored = match &args.store {
         Some(path) if store::pg_url(path).is_some() => {
-            // Refused before the store is opened (opening one begins a
-            // run in it): a shared PostgreSQL queue is worked by `voyager
-            // worker`, which the server does not drive yet.
-            eprintln!(
-                "error: voyager serve keeps its run in a SQLite file for now; use `voyager enqueue` and `voyager worker` with a PostgreSQL store"
-            );
-            return Err(exit::USAGE);
+            let url = store::pg_url(path).unwrap_or_default();
+            if args.fresh {
+                eprintln!(
+                    "error: --fresh is for a SQLite store; a PostgreSQL queue is shared by its workers (`voyager requeue`, `voyager cancel` and `voyager status` manage it)"
+                );
+                return Err(exit::USAGE);
+            }
+            // One worker more on the shared queue, as `voyager worker`.
+            let options = PgOptions {
+                sync: match args.sync {
+                    store::SyncChoice::Interval => Sync::Interval,
+                    store::SyncChoice::Step => Sync::Step,
+                },
+                ..PgOptions::default()
+            };
+            let opened = PgStore::open(url, options).map_err(|e| store::fail(&e))?;
+            pg = Some((url.to_string(), opened));
+            None
         }
         Some(path) => Some(store::open(path, args.sync, args.fresh, name, text)?),
         None => None,
@@ -154,7 +172,16 @@ fn load(
         config,
         output: Output::stdout(),
     });
-    v.enqueue_top_level = !stored.as_ref().is_some_and(|s| s.resume);
+    // A worker on a shared queue: the top level runs, but the messages it
+    // makes are not enqueued (each worker would add them again).
+    v.enqueue_top_level = !stored.as_ref().is_some_and(|s| s.resume) && pg.is_none();
+    if let Some((_, opened)) = &mut pg {
+        let state = opened.load_state().map_err(|e| store::fail(&e))?;
+        let mut st = v.engine.state.borrow_mut();
+        for (k, j) in state {
+            st.load(k, j);
+        }
+    }
     if let Some(opened) = &mut stored {
         store::load_state(&mut v, opened)?;
     }
@@ -188,8 +215,21 @@ fn load(
     let warnings = v.warnings.clone();
     report(&v, &warnings, color);
     if let Some(opened) = stored {
-        // (A PostgreSQL store was refused above: attach gives none back.)
+        // (A PostgreSQL store is not opened by store::open above: attach
+        // gives none back.)
         store::attach(&mut v, opened)?;
     }
-    Ok(v)
+    let queue = pg.map(|(url, opened)| {
+        let shared = PgShared(std::rc::Rc::new(std::cell::RefCell::new(opened)));
+        v.engine.set_store(Box::new(shared.clone()), false);
+        crate::worker::share(&mut v, &shared);
+        PgQueue {
+            shared,
+            enqueuer: crate::store::pg::report::Enqueuer::new(&url),
+            url,
+            script: name.to_string(),
+            hash: crate::store::source_hash(text),
+        }
+    });
+    Ok((v, queue))
 }

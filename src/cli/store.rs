@@ -163,7 +163,7 @@ pub fn load_state(v: &mut Voyager, opened: &mut Opened) -> Result<(), u8> {
 /// Hands the store to the engine: a resumed run's items are put back (after
 /// checking that the script still has every action they name); a new run
 /// is recorded with its top level's items, in one commit. A PostgreSQL
-/// store is returned, for [`super::worker::drive`] to take its items.
+/// store is returned, for [`crate::worker::drive`] to take its items.
 pub fn attach(v: &mut Voyager, opened: Opened) -> Result<Option<PgShared>, u8> {
     let Opened {
         store,
@@ -182,7 +182,7 @@ pub fn attach(v: &mut Voyager, opened: Opened) -> Result<Option<PgShared>, u8> {
             }
             let shared = PgShared(std::rc::Rc::new(std::cell::RefCell::new(*s)));
             v.engine.set_store(Box::new(shared.clone()), !resume);
-            super::worker::share(v, &shared);
+            crate::worker::share(v, &shared);
             v.engine.commit_top_level();
             if let Some(why) = v.engine.store_mut().and_then(|s| s.failure()) {
                 eprintln!("error[{}]: {why}", crate::codes::STORE_FAILED);

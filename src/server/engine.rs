@@ -19,6 +19,7 @@ use crate::codes;
 use crate::diag::Diagnostic;
 use crate::engine::serial;
 use crate::runtime::{LoadError, Voyager};
+use crate::store::pg::PgShared;
 use crate::syntax::ast::{Expr, ExprKind, Stmt, StmtKind};
 use crate::syntax::visit::{walk_expr, walk_stmt, Visit};
 
@@ -82,6 +83,8 @@ pub struct Side {
     /// `--max-request-memory`: what a request's expression may allocate.
     max_request_memory: usize,
     pub stop: bool,
+    /// A `NOTIFY` came (see [`listen`]): the queue may hold work.
+    pub woken: bool,
     /// `POST /v1/pause` with no action: nothing steps until resumed.
     paused_all: bool,
     /// Actions paused by name (their new calls wait).
@@ -93,6 +96,22 @@ pub struct Side {
     /// the requests that came together share one commit).
     uncommitted: bool,
     after_commit: Vec<Box<dyn FnOnce() + Send>>,
+    /// With a PostgreSQL store: the shared queue this server works as one
+    /// worker more, and where its requests' messages go.
+    pg: Option<PgQueue>,
+}
+
+/// The PostgreSQL queue `voyager serve --store postgres://…` works.
+pub struct PgQueue {
+    /// The engine's store (also wrapped in the [`Observer`]).
+    pub shared: PgShared,
+    pub url: String,
+    /// The script's name and its source's hash, as `voyager enqueue`
+    /// records them.
+    pub script: String,
+    pub hash: String,
+    /// The connection requests' messages are enqueued over.
+    pub enqueuer: crate::store::pg::report::Enqueuer,
 }
 
 /// How the engine side is set up.
@@ -107,7 +126,7 @@ pub struct Setup {
 impl Side {
     /// Takes over an instance: its store (if any) is wrapped in an
     /// [`Observer`] that tracks every item.
-    pub fn new(mut v: Voyager, setup: Setup) -> Side {
+    pub fn new(mut v: Voyager, setup: Setup, pg: Option<PgQueue>) -> Side {
         let tracker: Shared = Rc::new(RefCell::new(Tracker::new(setup.keep)));
         let inner = v.engine.take_store();
         let stored = inner.is_some();
@@ -130,12 +149,14 @@ impl Side {
             max_instructions: setup.max_instructions,
             max_request_memory: setup.max_request_memory,
             stop: false,
+            woken: false,
             paused_all: false,
             paused: Default::default(),
             stored,
             submissions: 0,
             uncommitted: false,
             after_commit: Vec::new(),
+            pg,
         }
     }
 
@@ -272,7 +293,7 @@ impl Side {
         if let Some(refusal) = self.refused_in(&m) {
             return Err(Side::native_refused(&refusal));
         }
-        Ok(self.enqueue(Origin::Message, m, priority))
+        self.submit_message(Origin::Message, m, priority)
     }
 
     /// `POST /v1/messages` with a message in the JSON form a
@@ -291,7 +312,38 @@ impl Side {
         if let Some(refusal) = self.refused_in(&m) {
             return Err(Side::native_refused(&refusal));
         }
-        Ok(self.enqueue(Origin::Message, m, priority))
+        self.submit_message(Origin::Message, m, priority)
+    }
+
+    /// A request's message as a new submission: into the engine (see
+    /// [`Side::enqueue`]), or with a PostgreSQL store into its queue, as
+    /// `voyager enqueue` adds one (committed before the id, the row's, is
+    /// handed out); any worker may take it, this server's engine included.
+    fn submit_message(&mut self, origin: Origin, m: Msg, priority: i16) -> Result<u64, ApiError> {
+        let Some(pg) = &mut self.pg else {
+            return Ok(self.enqueue(origin, m, priority));
+        };
+        let json = serial::message_to_json(&m).map_err(|e| {
+            ApiError::new(
+                400,
+                codes::API_NOT_A_MESSAGE,
+                format!("the message cannot be stored: {e}"),
+            )
+        })?;
+        let row = pg
+            .enqueuer
+            .enqueue(&pg.script, &pg.hash, &serial::to_line(&json), priority)
+            .map_err(|e| {
+                ApiError::new(
+                    503,
+                    codes::STORE_FAILED,
+                    format!("the message could not be enqueued: {}", e.message),
+                )
+                .hint("the PostgreSQL store could not be reached; send it again later")
+            })?;
+        let id = row.and_then(|r| u64::try_from(r).ok()).unwrap_or(0);
+        self.tracker.borrow_mut().expect(id, origin);
+        Ok(id)
     }
 
     /// Enqueues a message as a new submission; with a store, committed
@@ -387,7 +439,7 @@ impl Side {
             action: a,
             args: Args::from(values),
         });
-        Ok(self.enqueue(Origin::Call, m, 0))
+        self.submit_message(Origin::Call, m, 0)
     }
 
     /// `POST /v1/dead-letters/{id}/requeue`: the letter's message runs
@@ -401,11 +453,53 @@ impl Side {
                 not_found("dead letter", letter)
             });
         };
+        if self.pg.is_some() {
+            return self.requeue_in_pg(letter);
+        }
         self.tracker.borrow_mut().counters.requeued += 1;
         if let Some(store) = self.v.engine.store_mut() {
             store.requeued(&letter.message);
         }
         Ok(self.enqueue(Origin::Requeue, letter.message, 0))
+    }
+
+    /// With a PostgreSQL store, a dead letter of this server's engine is
+    /// requeued there, as `voyager requeue` does: the store's record of it
+    /// (committed first) becomes a new item, in one transaction, that any
+    /// worker may take.
+    fn requeue_in_pg(&mut self, letter: super::track::Letter) -> Result<u64, ApiError> {
+        self.v.engine.commit_top_level();
+        let json = serial::message_to_json(&letter.message)
+            .map(|j| serial::to_line(&j))
+            .map_err(|e| ApiError::new(400, codes::API_BAD_REQUEST, e.to_string()))?;
+        let Some(pg) = &mut self.pg else {
+            return Err(not_found("dead letter", letter.id));
+        };
+        let row =
+            pg.enqueuer
+                .requeue_letter(&json, &letter.code, &letter.error, letter.attempts as i32);
+        let id = letter.id;
+        match row {
+            Ok(Some(row)) => {
+                let row = u64::try_from(row).unwrap_or(0);
+                let mut t = self.tracker.borrow_mut();
+                t.counters.requeued += 1;
+                t.expect(row, Origin::Requeue);
+                Ok(row)
+            }
+            Ok(None) => Err(ApiError::new(
+                410,
+                codes::API_GONE,
+                format!("dead letter #{id} is not in the PostgreSQL store any more"),
+            )
+            .hint(
+                "`voyager requeue` may have requeued it; `voyager dead-letters` lists the store's",
+            )),
+            Err(e) => {
+                self.tracker.borrow_mut().letters.insert(id, letter);
+                Err(ApiError::new(503, codes::STORE_FAILED, e.message))
+            }
+        }
     }
 
     /// `POST /v1/items/{id}/cancel`: the submission's engine items are
@@ -415,6 +509,10 @@ impl Side {
         let items = {
             let mut t = self.tracker.borrow_mut();
             match t.subs.get(&id) {
+                None if t.expected.contains_key(&id) => {
+                    drop(t);
+                    return self.cancel_queued(id);
+                }
                 None if t.forgotten(id) => return Err(gone("item", id)),
                 None => return Err(not_found("item", id)),
                 Some(sub) if sub.is_finished() => {
@@ -443,6 +541,30 @@ impl Side {
         let mut t = self.tracker.borrow_mut();
         t.settle(id);
         Ok(t.subs.get(&id).map(Sub::detail).unwrap_or(Json::Null))
+    }
+
+    /// Cancels an item enqueued here into PostgreSQL that this server's
+    /// engine has not taken, as `voyager cancel` does: its row moves to
+    /// the cancel log (a worker holding it drops what it did).
+    fn cancel_queued(&mut self, id: u64) -> Result<Json, ApiError> {
+        let Some(pg) = &self.pg else {
+            return Err(not_found("item", id));
+        };
+        let (done, _) = crate::store::pg::report::cancel(&pg.url, &[id as i64])
+            .map_err(|e| ApiError::new(503, codes::STORE_FAILED, e.message))?;
+        if done.is_empty() {
+            return Err(ApiError::new(
+                409,
+                codes::API_FINISHED,
+                format!(
+                    "item #{id} is not in the PostgreSQL queue any more: another worker ran it, and its result is not known here"
+                ),
+            ));
+        }
+        let mut t = self.tracker.borrow_mut();
+        t.expected.remove(&id);
+        t.counters.cancelled += 1;
+        Ok(json!({"id": id, "state": "cancelled"}))
     }
 
     /// What is paused: everything, and actions by name.
@@ -482,6 +604,34 @@ impl Side {
         let t = self.tracker.borrow();
         match t.subs.get(&id) {
             Some(sub) => Ok(sub.detail()),
+            None if t.expected.contains_key(&id) => {
+                // Enqueued here into PostgreSQL, not taken by this
+                // server's engine: waiting there, or another worker's.
+                let held = match &self.pg {
+                    Some(pg) => pg
+                        .shared
+                        .0
+                        .borrow_mut()
+                        .holds_row(id as i64)
+                        .map_err(|e| ApiError::new(503, codes::STORE_FAILED, e.message))?,
+                    None => false,
+                };
+                Ok(if held {
+                    json!({
+                        "id": id,
+                        "state": "queued",
+                        "elsewhere": false,
+                        "note": "in the PostgreSQL queue: not taken yet, or held by another worker",
+                    })
+                } else {
+                    json!({
+                        "id": id,
+                        "state": "elsewhere",
+                        "elsewhere": true,
+                        "note": "another worker ran it (or it made no item): its result is not known here; `voyager status` and `voyager dead-letters` show the store",
+                    })
+                })
+            }
             None if t.forgotten(id) => Err(gone("item", id)),
             None => Err(not_found("item", id)),
         }
@@ -727,6 +877,8 @@ fn not_found(what: &str, id: u64) -> ApiError {
 pub fn run(mut side: Side, requests: Receiver<Job>) -> Option<String> {
     let requests = Rc::new(requests);
     let stash: Rc<RefCell<VecDeque<Job>>> = Rc::default();
+    let pg = side.pg.is_some();
+    let mut drive = Drive::new(&side);
     {
         let requests = requests.clone();
         let stash = stash.clone();
@@ -737,7 +889,11 @@ pub fn run(mut side: Side, requests: Receiver<Job>) -> Option<String> {
             }
             let now = clock.now();
             if until > now {
-                let wait = Duration::from_millis((until - now) as u64);
+                let mut wait = Duration::from_millis((until - now) as u64);
+                if pg {
+                    // The queue is looked at again within a second.
+                    wait = wait.min(SECOND);
+                }
                 if let Ok(job) = requests.recv_timeout(wait) {
                     stash.borrow_mut().push_back(job);
                 }
@@ -770,6 +926,31 @@ pub fn run(mut side: Side, requests: Receiver<Job>) -> Option<String> {
             }
             continue;
         }
+        if pg {
+            match drive.turn(&mut side) {
+                Turn::Busy => continue,
+                Turn::Failed(why) => {
+                    failure = Some(why);
+                    break;
+                }
+                Turn::Idle => {}
+            }
+            side.v.flush();
+            // Nothing here, nothing to take: wait for a request or a
+            // NOTIFY (which [`listen`] turns into a request), or a second.
+            match requests.recv_timeout(SECOND) {
+                Ok(job) => stash.borrow_mut().push_back(job),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            // The NOTIFYs the store's own connection got meanwhile are
+            // read (they would pile up in it).
+            if let Some(q) = &side.pg {
+                let _ = q.shared.0.borrow_mut().wait(Duration::from_millis(1), None);
+            }
+            drive.hopeful = true;
+            continue;
+        }
         if side.v.engine.step_once() {
             if let Some(why) = side.v.engine.store_mut().and_then(|s| s.failure()) {
                 failure = Some(why);
@@ -787,6 +968,17 @@ pub fn run(mut side: Side, requests: Receiver<Job>) -> Option<String> {
             Err(_) => break,
         }
     }
+    if let Some(q) = &side.pg {
+        // As `voyager worker` stops: the results of native jobs that
+        // finished are kept, running commands end (their items run them
+        // again elsewhere), what was done is committed, and every lease
+        // is handed back (a delayed item waits in PostgreSQL for any
+        // worker).
+        side.v.engine.stop_keeping_results();
+        side.v.engine.commit_top_level();
+        side.v.flush();
+        q.shared.0.borrow_mut().release();
+    }
     // Running jobs end; their items stay in the store as they were (a
     // resumed run starts them again).
     side.v.engine.end_jobs();
@@ -796,4 +988,158 @@ pub fn run(mut side: Side, requests: Receiver<Job>) -> Option<String> {
         failure = side.v.engine.store_mut().and_then(|s| s.failure());
     }
     failure
+}
+
+const SECOND: Duration = Duration::from_secs(1);
+
+/// What one turn of the PostgreSQL loop did.
+enum Turn {
+    /// It did something (or may): turn again, after the requests.
+    Busy,
+    /// Nothing here, nothing to take: wait.
+    Idle,
+    Failed(String),
+}
+
+/// `voyager serve --store postgres://…`: the engine works the shared queue
+/// as `voyager worker` does ([`crate::worker::drive`]), a turn at a time,
+/// so that requests are answered between turns.
+struct Drive {
+    last_take: std::time::Instant,
+    last_rescue: Option<std::time::Instant>,
+    /// Whether taking may find something now (else after a NOTIFY, a
+    /// request, or a second).
+    hopeful: bool,
+    stalled: std::collections::HashMap<String, i64>,
+    steps_seen: u64,
+}
+
+impl Drive {
+    fn new(side: &Side) -> Drive {
+        Drive {
+            last_take: std::time::Instant::now(),
+            last_rescue: None,
+            hopeful: true,
+            stalled: Default::default(),
+            steps_seen: side.v.engine.stats.steps,
+        }
+    }
+
+    fn turn(&mut self, side: &mut Side) -> Turn {
+        let Some(q) = &side.pg else {
+            return Turn::Idle;
+        };
+        let pg = q.shared.clone();
+        if std::mem::take(&mut side.woken) {
+            self.hopeful = true;
+        }
+        let v = &mut side.v;
+        if v.engine.stats.steps != self.steps_seen {
+            self.steps_seen = v.engine.stats.steps;
+            self.stalled.clear();
+        }
+        if let Some(why) = v.engine.store_mut().and_then(|s| s.failure()) {
+            return Turn::Failed(why);
+        }
+        if v.engine.queued() == 0 && (self.hopeful || self.last_take.elapsed() >= SECOND) {
+            // What was done is committed before more is taken.
+            v.engine.commit_top_level();
+            drop(v.engine.take_dead_letters());
+            if self.last_rescue.is_none_or(|t| t.elapsed() >= SECOND) {
+                self.last_rescue = Some(std::time::Instant::now());
+                if let Err(e) = pg.0.borrow_mut().rescue() {
+                    return Turn::Failed(e.message);
+                }
+            }
+            if let Err(why) = crate::worker::run_passes(v, &pg, false, &mut self.stalled) {
+                return Turn::Failed(why);
+            }
+            let taken = pg.0.borrow_mut().take();
+            let taken = match taken {
+                Ok(t) => t,
+                Err(e) => return Turn::Failed(e.message),
+            };
+            self.last_take = std::time::Instant::now();
+            self.hopeful = !taken.is_empty();
+            if self.hopeful {
+                crate::worker::enter(v, &pg, taken);
+                return Turn::Busy;
+            }
+            if let Err(why) = crate::worker::run_passes(v, &pg, true, &mut self.stalled) {
+                return Turn::Failed(why);
+            }
+        }
+        if v.engine.step_once() {
+            if let Some(why) = v.engine.store_mut().and_then(|s| s.failure()) {
+                return Turn::Failed(why);
+            }
+            if v.engine.take_idle_passes_due() {
+                v.engine.commit_top_level();
+                if let Err(why) = crate::worker::run_passes(v, &pg, true, &mut self.stalled) {
+                    return Turn::Failed(why);
+                }
+            }
+            return Turn::Busy;
+        }
+        v.engine.commit_top_level();
+        if self.hopeful {
+            return Turn::Busy;
+        }
+        match crate::worker::run_passes(v, &pg, true, &mut self.stalled) {
+            Ok(true) => {
+                self.hopeful = true;
+                Turn::Busy
+            }
+            Ok(false) => Turn::Idle,
+            Err(why) => Turn::Failed(why),
+        }
+    }
+}
+
+/// With a PostgreSQL store: a thread of its own `LISTEN`s on the queue's
+/// channel (on a connection of its own) and wakes the engine thread through
+/// the request channel when work is added or handed back, so that an idle
+/// engine waits for requests and `NOTIFY`s alike. At most one wake waits
+/// at a time; the thread ends once the engine thread is gone.
+pub fn listen(url: String, wake: std::sync::mpsc::SyncSender<Job>) {
+    use postgres::fallible_iterator::FallibleIterator;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::mpsc::TrySendError;
+    let pending = std::sync::Arc::new(AtomicBool::new(false));
+    let spawned = std::thread::Builder::new()
+        .name("voyager-listen".into())
+        .spawn(move || loop {
+            let connected = crate::store::pg::connect(&url).ok().and_then(|mut c| {
+                c.batch_execute(&format!("LISTEN {}", crate::store::pg::CHANNEL))
+                    .ok()
+                    .map(|()| c)
+            });
+            let Some(mut client) = connected else {
+                std::thread::sleep(SECOND);
+                continue;
+            };
+            let mut notes = client.notifications();
+            let mut iter = notes.blocking_iter();
+            while let Ok(Some(_)) = iter.next() {
+                if pending.swap(true, Ordering::SeqCst) {
+                    continue;
+                }
+                let clear = pending.clone();
+                let job: Job = Box::new(move |side| {
+                    clear.store(false, Ordering::SeqCst);
+                    side.woken = true;
+                });
+                match wake.try_send(job) {
+                    Ok(()) => {}
+                    // Requests wait: the engine looks at the queue soon.
+                    Err(TrySendError::Full(_)) => pending.store(false, Ordering::SeqCst),
+                    Err(TrySendError::Disconnected(_)) => return,
+                }
+            }
+            // The connection is gone: again, after a moment.
+            std::thread::sleep(SECOND);
+        });
+    if let Err(e) = spawned {
+        eprintln!("warning: cannot start the thread that listens for work ({e}): the queue is looked at every second");
+    }
 }

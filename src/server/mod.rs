@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde_json::{json, Value as Json};
 
 use crate::runtime::Voyager;
-pub use engine::Setup;
+pub use engine::{PgQueue, Setup};
 
 /// Exit statuses (as the command line documents them).
 mod status {
@@ -97,6 +97,10 @@ impl ApiError {
     }
 }
 
+/// What the engine thread starts with: the instance, and the PostgreSQL
+/// queue it works (with `--store postgres://…`).
+pub type Built = (Voyager, Option<PgQueue>);
+
 /// Why the server could not start, or stopped: the message and the exit
 /// status.
 pub struct Failed {
@@ -105,11 +109,12 @@ pub struct Failed {
 }
 
 /// Serves until SIGINT or SIGTERM. `build` makes the instance on the engine
-/// thread (it is not `Send`); its `Err` is an exit status (it reported why).
+/// thread (it is not `Send`), with the PostgreSQL queue it works if any;
+/// its `Err` is an exit status (it reported why).
 /// Returns the exit status.
 pub fn serve(
     options: Options,
-    build: Box<dyn FnOnce() -> Result<Voyager, u8> + Send>,
+    build: Box<dyn FnOnce() -> Result<Built, u8> + Send>,
 ) -> Result<(), Failed> {
     let listener = std::net::TcpListener::bind(options.listen).map_err(|e| Failed {
         message: format!(
@@ -122,6 +127,8 @@ pub fn serve(
     let (to_engine, requests) = mpsc::sync_channel::<engine::Job>(options.max_pending);
     let (ready_tx, ready_rx) = mpsc::channel::<Result<(), u8>>();
     let setup = options.setup;
+    let wake = to_engine.clone();
+    let stopper = to_engine.clone();
     // The stack the command line's thread has (cli::main): the parser's
     // and compiler's depth limits are sized for it, and a request's
     // expression is walked and dropped on this thread.
@@ -129,14 +136,19 @@ pub fn serve(
         .stack_size(256 << 20)
         .name("voyager-engine".into())
         .spawn(move || {
-            let v = match build() {
-                Ok(v) => v,
+            let (v, pg) = match build() {
+                Ok(built) => built,
                 Err(status) => {
                     let _ = ready_tx.send(Err(status));
                     return None;
                 }
             };
-            let side = engine::Side::new(v, setup);
+            if let Some(q) = &pg {
+                engine::listen(q.url.clone(), wake);
+            } else {
+                drop(wake);
+            }
+            let side = engine::Side::new(v, setup, pg);
             let _ = ready_tx.send(Ok(()));
             engine::run(side, requests)
         })
@@ -172,6 +184,10 @@ pub fn serve(
         call_timeout: options.call_timeout,
     };
     let served = http::run(listener, app, options.max_body);
+    // (The listening thread holds a sender: the engine is told to stop
+    // rather than left to see the channel close.)
+    let _ = stopper.send(Box::new(|side| side.stop = true));
+    drop(stopper);
     let failure = engine_thread.join().unwrap_or(None);
     if let Err(e) = served {
         return Err(Failed {

@@ -324,6 +324,12 @@ pub struct Tracker {
     /// dropped.
     letters_dropped: u64,
     waiters: HashMap<u64, Vec<Waiter>>,
+    /// With a PostgreSQL store: items this server enqueued there (by row
+    /// id) that its engine has not taken (yet), and where each came from;
+    /// the newest `keep` (see [`Tracker::expect`]).
+    pub expected: BTreeMap<u64, Origin>,
+    /// The newest id dropped from `expected` for room.
+    expected_dropped: u64,
     pub counters: Counters,
     now: fn() -> i64,
 }
@@ -349,6 +355,8 @@ impl Tracker {
             next_letter: 0,
             letters_dropped: 0,
             waiters: HashMap::new(),
+            expected: BTreeMap::new(),
+            expected_dropped: 0,
             counters: Counters::default(),
             now: now_ms,
         }
@@ -426,6 +434,9 @@ impl Tracker {
         match self.subs.get(&id) {
             Some(sub) if sub.is_finished() => waiter(sub),
             Some(_) => self.waiters.entry(id).or_default().push(waiter),
+            None if self.expected.contains_key(&id) => {
+                self.waiters.entry(id).or_default().push(waiter)
+            }
             None => {}
         }
     }
@@ -471,7 +482,12 @@ impl Tracker {
                 let sub = group.unwrap_or(item);
                 if !self.subs.contains_key(&sub) {
                     let message = node.map(|n| Rc::new(n.to_message()));
-                    self.insert(sub, Origin::Engine, message);
+                    let origin = self.expected.remove(&sub).unwrap_or(Origin::Engine);
+                    self.insert(sub, origin, message);
+                    if origin != Origin::Engine {
+                        // Counted when it was enqueued.
+                        self.counters.submitted -= 1;
+                    }
                 }
                 sub
             }
@@ -495,7 +511,20 @@ impl Tracker {
     /// Whether submission `id` may have been handed out, and is forgotten
     /// (finished past `keep`, or before a restart).
     pub fn forgotten(&self, id: u64) -> bool {
-        id >= 1 && id <= self.max_id && !self.subs.contains_key(&id)
+        id >= 1 && id <= self.max_id.max(self.expected_dropped) && !self.subs.contains_key(&id)
+    }
+
+    /// An item enqueued into PostgreSQL by this server (row `id`): counted
+    /// as submitted, and known until its engine takes it. Past `keep` such
+    /// items (run by other workers, say) the oldest are forgotten.
+    pub fn expect(&mut self, id: u64, origin: Origin) {
+        self.expected.insert(id, origin);
+        self.counters.submitted += 1;
+        while self.expected.len() > self.keep {
+            if let Some((old, _)) = self.expected.pop_first() {
+                self.expected_dropped = self.expected_dropped.max(old);
+            }
+        }
     }
 
     /// Whether dead letter `id` was dropped for room (not requeued: a

@@ -560,16 +560,17 @@ impl PgStore {
     }
 
     /// Waits up to `wait` for a `NOTIFY` (enqueued or rescued work); in
-    /// poll-only mode, sleeps. Returns early on `interrupt`.
-    pub fn wait(&mut self, wait: Duration, interrupt: Option<&AtomicBool>) {
+    /// poll-only mode, sleeps. Returns early on `interrupt`; returns
+    /// whether a `NOTIFY` came.
+    pub fn wait(&mut self, wait: Duration, interrupt: Option<&AtomicBool>) -> bool {
         let until = Instant::now() + wait;
         loop {
             if interrupt.is_some_and(|f| f.load(Ordering::Relaxed)) {
-                return;
+                return false;
             }
             let left = until.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return;
+                return false;
             }
             let slice = left.min(Duration::from_millis(100));
             if self.options.poll_only {
@@ -586,7 +587,7 @@ impl PgStore {
                         // The connection is gone: the next statement
                         // reconnects.
                         std::thread::sleep(slice);
-                        return;
+                        return false;
                     }
                 }
             };
@@ -597,9 +598,32 @@ impl PgStore {
                 while let Ok(Some(_)) = iter.next() {}
             }
             if any {
-                return;
+                return true;
             }
         }
+    }
+
+    /// The row an engine item's work comes from: its own, that of the item
+    /// it came from, or (for an item being entered) the row being entered.
+    /// `voyager serve` keys what it knows of an item by this row.
+    pub fn row_of(&self, id: u64) -> Option<i64> {
+        self.ops
+            .owner_row(id)
+            .or(self.ops.adopt)
+            .or(self.ops.current)
+    }
+
+    /// Whether the store still holds item row `row` (unfinished: queued,
+    /// on a timer, or held by a worker).
+    pub fn holds_row(&mut self, row: i64) -> Result<bool, StoreError> {
+        Ok(self
+            .retrying(|c| {
+                c.query_one(
+                    "SELECT EXISTS (SELECT 1 FROM voyager.items WHERE id = $1)",
+                    &[&row],
+                )
+            })?
+            .get(0))
     }
 
     /// An engine item id for a taken row (the row is then the item's).
@@ -940,6 +964,12 @@ impl Store for PgShared {
     }
     fn lost(&mut self) -> Option<Lost> {
         self.0.borrow_mut().lost()
+    }
+    fn group_of(&self, id: u64) -> Option<u64> {
+        self.0
+            .borrow()
+            .row_of(id)
+            .and_then(|r| u64::try_from(r).ok())
     }
 }
 

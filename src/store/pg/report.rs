@@ -205,25 +205,123 @@ pub fn enqueue(
 ) -> Result<Option<i64>, StoreError> {
     let mut client = connect(url)?;
     let wrap = |e: postgres::Error| pg_error(url, &e);
-    let mut tx = client.transaction().map_err(wrap)?;
+    enqueue_on(&mut client, script, hash, message, unique, priority).map_err(wrap)
+}
+
+/// Enqueues as [`enqueue`] does, over one connection kept open (`voyager
+/// serve`'s requests): a connection that failed is opened again once.
+pub struct Enqueuer {
+    url: String,
+    client: Option<postgres::Client>,
+}
+
+impl Enqueuer {
+    pub fn new(url: &str) -> Enqueuer {
+        Enqueuer {
+            url: url.to_string(),
+            client: None,
+        }
+    }
+
+    /// The row's id; a connection found closed (the server restarted, say)
+    /// is opened again first. A failure is not retried: the message may
+    /// have been enqueued.
+    pub fn enqueue(
+        &mut self,
+        script: &str,
+        hash: &str,
+        message: &str,
+        priority: i16,
+    ) -> Result<Option<i64>, StoreError> {
+        if self.client.as_ref().is_some_and(|c| c.is_closed()) {
+            self.client = None;
+        }
+        let client = match &mut self.client {
+            Some(c) => c,
+            None => self.client.insert(connect(&self.url)?),
+        };
+        enqueue_on(client, script, hash, message, None, priority).map_err(|e| {
+            let shown = pg_error(&self.url, &e);
+            self.client = None;
+            shown
+        })
+    }
+}
+
+impl Enqueuer {
+    /// Requeues the store's oldest dead letter with this message, code,
+    /// error and attempts (`voyager serve`'s requeue of a letter it
+    /// reported): the letter becomes a new item, in one transaction. `None`
+    /// if the store holds no such letter.
+    pub fn requeue_letter(
+        &mut self,
+        message: &str,
+        code: &str,
+        error: &str,
+        attempts: i32,
+    ) -> Result<Option<i64>, StoreError> {
+        if self.client.as_ref().is_some_and(|c| c.is_closed()) {
+            self.client = None;
+        }
+        let client = match &mut self.client {
+            Some(c) => c,
+            None => self.client.insert(connect(&self.url)?),
+        };
+        let done = (|| {
+            let mut tx = client.transaction()?;
+            let row = tx.query_opt(
+                "WITH gone AS (
+                   DELETE FROM voyager.dead_letters WHERE id = (
+                     SELECT id FROM voyager.dead_letters
+                     WHERE message = $1 AND code = $2 AND error = $3 AND attempts = $4
+                     ORDER BY id LIMIT 1)
+                   RETURNING message)
+                 INSERT INTO voyager.items (form, body) SELECT 'message', message FROM gone RETURNING id",
+                &[&message, &code, &error, &attempts],
+            )?;
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            tx.execute(
+                "UPDATE voyager.runs SET finished = NULL WHERE id = (SELECT max(id) FROM voyager.runs)",
+                &[],
+            )?;
+            tx.execute("SELECT pg_notify($1, '')", &[&CHANNEL])?;
+            tx.commit()?;
+            Ok(Some(row.get(0)))
+        })();
+        done.map_err(|e: postgres::Error| {
+            let shown = pg_error(&self.url, &e);
+            self.client = None;
+            shown
+        })
+    }
+}
+
+fn enqueue_on(
+    client: &mut postgres::Client,
+    script: &str,
+    hash: &str,
+    message: &str,
+    unique: Option<&str>,
+    priority: i16,
+) -> Result<Option<i64>, postgres::Error> {
+    let mut tx = client.transaction()?;
     let run: Option<i64> = tx
-        .query_one("SELECT max(id) FROM voyager.runs", &[])
-        .map_err(wrap)?
+        .query_one("SELECT max(id) FROM voyager.runs", &[])?
         .get(0);
     match run {
         Some(run) => {
             tx.execute(
                 "UPDATE voyager.runs SET finished = NULL WHERE id = $1",
                 &[&run],
-            )
-            .map_err(wrap)?;
+            )?;
         }
         None => {
             tx.execute(
                 "INSERT INTO voyager.runs (script, source_hash, started) VALUES ($1, $2, $3)",
                 &[&script, &hash, &now_ms()],
-            )
-            .map_err(wrap)?;
+            )?;
         }
     }
     let row = tx
@@ -232,12 +330,11 @@ pub fn enqueue(
              ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING RETURNING id",
             &[&message, &unique, &priority],
         )
-        .map_err(wrap)?;
+        ?;
     let Some(row) = row else {
         return Ok(None);
     };
-    tx.execute("SELECT pg_notify($1, '')", &[&CHANNEL])
-        .map_err(wrap)?;
-    tx.commit().map_err(wrap)?;
+    tx.execute("SELECT pg_notify($1, '')", &[&CHANNEL])?;
+    tx.commit()?;
     Ok(Some(row.get(0)))
 }
