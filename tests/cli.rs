@@ -227,3 +227,62 @@ fn progress_is_a_live_line_on_a_terminal_and_off_otherwise() {
     assert_eq!(text(&out.stdout), "done\n");
     assert!(!text(&out.stderr).contains("steps ("));
 }
+
+/// Under the virtual clock, time jumps to each firing at once: schedules
+/// without an end would fire without end. `run` needs `--for`, and `serve`
+/// refuses; neither starts.
+#[test]
+fn virtual_time_with_schedules_needs_an_end() {
+    let dir = std::env::temp_dir().join(format!("voyager-cli-virtual-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let script = dir.join("beat.vy");
+    std::fs::write(
+        &script,
+        "action tick() { print(\"tick {now()}\") }\nschedule beat every 1h { call(tick) }\n",
+    )
+    .expect("write");
+    let path = script.to_str().expect("a path");
+    let run = voyager(&["run", "--schedules", "--clock", "virtual", path], None);
+    assert_eq!(run.status.code(), Some(2), "{}", text(&run.stderr));
+    assert!(
+        text(&run.stderr).contains("give --for DURATION"),
+        "{}",
+        text(&run.stderr)
+    );
+    assert_eq!(text(&run.stdout), "");
+    let bounded = voyager(
+        &[
+            "run",
+            "--schedules",
+            "--clock",
+            "virtual",
+            "--for",
+            "2h",
+            path,
+        ],
+        None,
+    );
+    assert_eq!(bounded.status.code(), Some(0), "{}", text(&bounded.stderr));
+    assert_eq!(
+        text(&bounded.stdout),
+        "tick 1970-01-01T01:00:00Z\ntick 1970-01-01T02:00:00Z\n"
+    );
+    let serve = voyager(
+        &[
+            "serve",
+            "--clock",
+            "virtual",
+            "--listen",
+            "127.0.0.1:0",
+            path,
+        ],
+        None,
+    );
+    assert_eq!(serve.status.code(), Some(2), "{}", text(&serve.stderr));
+    assert!(
+        text(&serve.stderr).contains("would fire without end"),
+        "{}",
+        text(&serve.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

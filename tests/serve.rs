@@ -936,6 +936,27 @@ fn a_pass_output_keeps_its_id_across_a_restart() {
     );
 }
 
+/// A server fires the script's schedules while it runs.
+#[test]
+fn a_server_fires_its_schedules() {
+    let script = "action tick() { state_put(\"n\", state_get(\"n\", 0) + 1) }\naction count() { state_get(\"n\", 0) }\nschedule beat every 100ms { call(tick) }\n";
+    let s = Server::start_in(TempDir::new("schedules"), script, &[], &[]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let r = s.post("/v1/call/count", &json!([]));
+        assert_eq!(r.status, 200, "{}", r.text);
+        if r.json()["result"][0].as_i64().is_some_and(|n| n >= 3) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "fewer than 3 firings: {}",
+            r.text
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn the_scripts_parameters_follow_the_double_dash() {
     let script = "let target = param(\"target\")\nlet port = flag(\"port\", 80)\naction where() { \"{target}:{port}\" }\n";

@@ -393,6 +393,18 @@ fn run(args: &RunArgs, color: bool) -> u8 {
             }
         }
     }
+    let fires = args.schedules || args.for_time.is_some() || args.store.is_some();
+    if fires && args.clock == args::ClockChoice::Virtual && args.for_time.is_none() {
+        if let Some(s) = v.engine.schedules().next() {
+            // Virtual time jumps to each firing at once: without an end it
+            // would fire without end, as fast as it can.
+            eprintln!(
+                "error: under --clock virtual the schedules (`{}`…) would fire without end: give --for DURATION",
+                s.name
+            );
+            return exit::USAGE;
+        }
+    }
     let mut pg = None;
     if let Some(opened) = stored {
         match store::attach(&mut v, opened) {

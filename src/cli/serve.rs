@@ -212,6 +212,17 @@ fn load(
             return Err(exit::DEAD_LETTERS);
         }
     }
+    if args.clock == ClockChoice::Virtual {
+        if let Some(s) = v.engine.schedules().next() {
+            // Virtual time would jump from firing to firing, as fast as
+            // it can, for as long as the server runs.
+            eprintln!(
+                "error: voyager serve --clock virtual cannot fire the script's schedules (`{}`…): they would fire without end; serve it on the real clock",
+                s.name
+            );
+            return Err(exit::USAGE);
+        }
+    }
     let warnings = v.warnings.clone();
     report(&v, &warnings, color);
     if let Some(opened) = stored {
