@@ -233,13 +233,7 @@ impl Enqueuer {
         message: &str,
         priority: i16,
     ) -> Result<Option<i64>, StoreError> {
-        if self.client.as_ref().is_some_and(|c| c.is_closed()) {
-            self.client = None;
-        }
-        let client = match &mut self.client {
-            Some(c) => c,
-            None => self.client.insert(connect(&self.url)?),
-        };
+        let client = self.connection()?;
         enqueue_on(client, script, hash, message, None, priority).map_err(|e| {
             let shown = pg_error(&self.url, &e);
             self.client = None;
@@ -249,6 +243,16 @@ impl Enqueuer {
 }
 
 impl Enqueuer {
+    /// The kept connection; one found closed (the server restarted, say)
+    /// is opened again first.
+    fn connection(&mut self) -> Result<&mut postgres::Client, StoreError> {
+        let client = match self.client.take() {
+            Some(c) if !c.is_closed() => c,
+            _ => connect(&self.url)?,
+        };
+        Ok(self.client.insert(client))
+    }
+
     /// Requeues the store's oldest dead letter with this message, code,
     /// error and attempts (`voyager serve`'s requeue of a letter it
     /// reported): the letter becomes a new item, in one transaction. `None`
@@ -260,13 +264,7 @@ impl Enqueuer {
         error: &str,
         attempts: i32,
     ) -> Result<Option<i64>, StoreError> {
-        if self.client.as_ref().is_some_and(|c| c.is_closed()) {
-            self.client = None;
-        }
-        let client = match &mut self.client {
-            Some(c) => c,
-            None => self.client.insert(connect(&self.url)?),
-        };
+        let client = self.connection()?;
         let done = (|| {
             let mut tx = client.transaction()?;
             let row = tx.query_opt(
