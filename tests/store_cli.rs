@@ -595,3 +595,31 @@ fn old_finished_groups_are_pruned() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `voyager status` counts the failures `catch` handlers recovered (not
+/// dead letters), kept in the store across restarts.
+#[test]
+fn status_counts_the_failures_a_handler_recovered() {
+    let dir = temp_dir("store-recovered-status");
+    std::fs::write(
+        dir.join("s.vy"),
+        "action boom() { fail(\"no\") }\naction handle(e) { print(\"handled {e.code}\") }\ncatch(call(boom), call(handle))\n",
+    )
+    .unwrap();
+    let run = voyager(
+        &dir,
+        &["run", "--store", "run.db", "--max-attempts", "1", "s.vy"],
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let status = voyager(&dir, &["status", "run.db"]);
+    assert!(
+        text(&status.stdout).contains("recovered:    1 failure(s) a handler took"),
+        "{}",
+        text(&status.stdout)
+    );
+    let json = voyager(&dir, &["status", "--json", "run.db"]);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(json["recovered"], 1, "{json}");
+    assert_eq!(json["dead_letters"], 0, "{json}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -220,7 +220,7 @@ fn the_schema_is_versioned_and_a_newer_one_is_refused() {
         .query_one("SELECT version FROM voyager.schema_version", &[])
         .unwrap()
         .get(0);
-    assert_eq!(v, 2);
+    assert_eq!(v, 3);
     c.execute("UPDATE voyager.schema_version SET version = 99", &[])
         .unwrap();
     let out = voyager(&dir, &["status", &url]);
@@ -973,6 +973,31 @@ fn a_firing_is_skipped_while_an_earlier_one_is_unfinished_on_any_worker() {
         ),
         0
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The failures `catch` handlers recovered are added up in the store
+/// (schema 3), as on SQLite.
+#[test]
+fn status_counts_the_failures_a_handler_recovered() {
+    let Some(url) = database("recovered") else {
+        return;
+    };
+    let dir = temp_dir("recovered");
+    std::fs::write(
+        dir.join("s.vy"),
+        "action boom() { fail(\"no\") }\naction handle(e) { print(\"handled {e.code}\") }\ncatch(call(boom), call(handle))\n",
+    )
+    .unwrap();
+    let run = voyager(
+        &dir,
+        &["run", "--store", &url, "--max-attempts", "1", "s.vy"],
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    assert_eq!(text(&run.stdout), "handled E0300\n");
+    let json = voyager(&dir, &["status", "--json", &url]);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(json["recovered"], 1, "{json}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

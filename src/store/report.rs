@@ -77,15 +77,21 @@ pub fn status(path: &Path) -> Result<Status, StoreError> {
             |r| r.get(0),
         )
         .map_err(&w)?;
-    let (steps, run_ms, unclaimed): (i64, i64, i64) = match &run {
+    // (`runs.recovered` came with schema 2; an older store, read as it
+    // is, has none.)
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(&w)?;
+    let recovered = if version >= 2 { "recovered" } else { "0" };
+    let (steps, run_ms, unclaimed, recovered): (i64, i64, i64, i64) = match &run {
         Some(r) => conn
             .query_row(
-                "SELECT steps, run_ms, unclaimed FROM runs WHERE id = ?1",
+                &format!("SELECT steps, run_ms, unclaimed, {recovered} FROM runs WHERE id = ?1"),
                 [r.id],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
             )
             .map_err(&w)?,
-        None => (0, 0, 0),
+        None => (0, 0, 0, 0),
     };
     Ok(render(
         &path.display().to_string(),
@@ -101,6 +107,7 @@ pub fn status(path: &Path) -> Result<Status, StoreError> {
             steps,
             run_ms,
             unclaimed,
+            recovered,
             cancelled: 0,
             groups,
         },
@@ -142,6 +149,8 @@ pub struct Facts {
     pub steps: i64,
     pub run_ms: i64,
     pub unclaimed: i64,
+    /// Failures `catch` handlers recovered (not dead letters).
+    pub recovered: i64,
     /// Items cancelled (`voyager cancel`), from the store's cancel log.
     pub cancelled: i64,
     pub groups: GroupList,
@@ -280,6 +289,7 @@ pub fn render(name: &str, facts: Facts) -> Status {
         steps,
         run_ms,
         unclaimed,
+        recovered,
         cancelled,
         groups,
     } = facts;
@@ -318,6 +328,7 @@ pub fn render(name: &str, facts: Facts) -> Status {
         "cancelled": cancelled,
         "state_keys": state_keys,
         "unclaimed_data": unclaimed,
+        "recovered": recovered,
         "steps": steps,
         "run_ms": run_ms,
         "steps_per_second": rate.round(),
@@ -418,6 +429,9 @@ pub fn render(name: &str, facts: Facts) -> Status {
         }
     }
     let _ = writeln!(text, "dead letters: {dead}");
+    if recovered > 0 {
+        let _ = writeln!(text, "recovered:    {recovered} failure(s) a handler took");
+    }
     if cancelled > 0 {
         let _ = writeln!(text, "cancelled:    {cancelled}");
     }

@@ -21,6 +21,7 @@ impl PgStore {
         let ms = self.session_start.elapsed().as_millis() as i64;
         let steps = (self.steps - self.steps_reported) as i64;
         let unclaimed = (self.unclaimed_total - self.unclaimed_reported) as i64;
+        let recovered = (self.recovered_total - self.recovered_reported) as i64;
         let finished = self.finished;
         let ops = &mut self.ops;
         // (Inside the transaction state_get opened, if it did: BEGIN is
@@ -218,8 +219,9 @@ impl PgStore {
         if let Some(run) = landed.run {
             pg!(tx.execute(
                 "UPDATE voyager.runs SET steps = steps + $2, run_ms = run_ms + $3, unclaimed = unclaimed + $4,
-                 finished = CASE WHEN $5 THEN coalesce(finished, $6) ELSE finished END WHERE id = $1",
-                &[&run, &steps, &(ms - self.ms_reported), &unclaimed, &finished, &now_ms()],
+                 finished = CASE WHEN $5 THEN coalesce(finished, $6) ELSE finished END,
+                 recovered = recovered + $7 WHERE id = $1",
+                &[&run, &steps, &(ms - self.ms_reported), &unclaimed, &finished, &now_ms(), &recovered],
             ));
         }
         match tx.commit() {
@@ -258,6 +260,7 @@ impl PgStore {
         self.steps_reported = self.steps;
         self.ms_reported = landed.ms;
         self.unclaimed_reported = self.unclaimed_total;
+        self.recovered_reported = self.recovered_total;
         self.finished = false;
         self.since_commit = 0;
         self.last_commit = Instant::now();
@@ -346,5 +349,6 @@ impl PgStore {
             && !self.finished
             && self.steps == self.steps_reported
             && self.unclaimed_total == self.unclaimed_reported
+            && self.recovered_total == self.recovered_reported
     }
 }

@@ -9,7 +9,7 @@ use super::super::RunInfo;
 use crate::codes;
 
 /// The schema this Voyager writes (`voyager.schema_version`).
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// The advisory lock key under which the schema is created or upgraded
 /// ("Voyg" and 1).
@@ -92,6 +92,10 @@ BEGIN
   RETURN new_id;
 END $$;
 ";
+
+/// Version 3: the count of failures `catch` handlers recovered, added up
+/// over the run's workers (as `unclaimed` is).
+const V3: &str = "ALTER TABLE voyager.runs ADD COLUMN recovered bigint NOT NULL DEFAULT 0;";
 
 /// Version 2: an item's priority (`voyager enqueue --priority`), which
 /// orders what workers take, and so the index that serves the take; the
@@ -235,6 +239,9 @@ pub fn connect(url: &str) -> Result<Client, StoreError> {
     }
     if from < 2 {
         tx.batch_execute(V2).map_err(wrap)?;
+    }
+    if from < 3 {
+        tx.batch_execute(V3).map_err(wrap)?;
     }
     // (Later versions add their steps here.)
     if from < SCHEMA_VERSION {

@@ -156,6 +156,10 @@ pub struct PgStore {
     max_local: u64,
     unclaimed_total: u64,
     unclaimed_reported: u64,
+    /// This worker's count of failures `catch` handlers recovered, and
+    /// how much of it is in the store.
+    recovered_total: u64,
+    recovered_reported: u64,
     steps: u64,
     steps_reported: u64,
     finished: bool,
@@ -203,6 +207,8 @@ impl PgStore {
             max_local: 0,
             unclaimed_total: 0,
             unclaimed_reported: 0,
+            recovered_total: 0,
+            recovered_reported: 0,
             steps: 0,
             steps_reported: 0,
             finished: false,
@@ -850,6 +856,10 @@ impl Store for PgStore {
         self.unclaimed_total = total;
     }
 
+    fn recovered(&mut self, total: u64) {
+        self.recovered_total = total;
+    }
+
     fn step_end(&mut self, steps: u64) -> bool {
         self.ops.current = None;
         self.ops.step = None;
@@ -883,6 +893,7 @@ impl Store for PgStore {
         self.ops.dead.clear();
         self.ops.state.clear();
         self.unclaimed_total = self.unclaimed_reported;
+        self.recovered_total = self.recovered_reported;
     }
 
     fn failure(&self) -> Option<String> {
@@ -943,6 +954,9 @@ impl Store for PgShared {
     }
     fn unclaimed(&mut self, total: u64) {
         self.0.borrow_mut().unclaimed(total)
+    }
+    fn recovered(&mut self, total: u64) {
+        self.0.borrow_mut().recovered(total)
     }
     fn step_end(&mut self, steps: u64) -> bool {
         self.0.borrow_mut().step_end(steps)

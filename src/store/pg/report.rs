@@ -71,17 +71,17 @@ pub fn status(url: &str) -> Result<Status, StoreError> {
         )
         .map_err(&w)?
         .get(0);
-    let (steps, run_ms, unclaimed) = match &run {
+    let (steps, run_ms, unclaimed, recovered) = match &run {
         Some(r) => {
             let row = c
                 .query_one(
-                    "SELECT steps, run_ms, unclaimed FROM voyager.runs WHERE id = $1",
+                    "SELECT steps, run_ms, unclaimed, recovered FROM voyager.runs WHERE id = $1",
                     &[&r.id],
                 )
                 .map_err(&w)?;
-            (row.get(0), row.get(1), row.get(2))
+            (row.get(0), row.get(1), row.get(2), row.get(3))
         }
-        None => (0, 0, 0),
+        None => (0, 0, 0, 0),
     };
     Ok(report::render(
         &display_url(url),
@@ -97,6 +97,7 @@ pub fn status(url: &str) -> Result<Status, StoreError> {
             steps,
             run_ms,
             unclaimed,
+            recovered,
             cancelled,
             // (PostgreSQL does not keep groups yet.)
             groups: Default::default(),
