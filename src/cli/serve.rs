@@ -13,7 +13,6 @@ use crate::engine::Config;
 use crate::runtime::{LoadError, Options, Output, Voyager};
 use crate::server::PgQueue;
 use crate::store::pg::{PgOptions, PgShared, PgStore};
-use crate::store::Sync;
 
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
@@ -145,10 +144,7 @@ fn load(
             }
             // One worker more on the shared queue, as `voyager worker`.
             let options = PgOptions {
-                sync: match args.sync {
-                    store::SyncChoice::Interval => Sync::Interval,
-                    store::SyncChoice::Step => Sync::Step,
-                },
+                sync: args.sync.into(),
                 ..PgOptions::default()
             };
             let opened = PgStore::open(url, options).map_err(|e| store::fail(&e))?;
@@ -176,11 +172,7 @@ fn load(
     // makes are not enqueued (each worker would add them again).
     v.enqueue_top_level = !stored.as_ref().is_some_and(|s| s.resume) && pg.is_none();
     if let Some((_, opened)) = &mut pg {
-        let state = opened.load_state().map_err(|e| store::fail(&e))?;
-        let mut st = v.engine.state.borrow_mut();
-        for (k, j) in state {
-            st.load(k, j);
-        }
+        store::load_pg_state(&mut v, opened)?;
     }
     if let Some(opened) = &mut stored {
         store::load_state(&mut v, opened)?;

@@ -91,10 +91,7 @@ pub fn open(
     script: &str,
     text: &str,
 ) -> Result<Opened, u8> {
-    let sync = match sync {
-        SyncChoice::Interval => Sync::Interval,
-        SyncChoice::Step => Sync::Step,
-    };
+    let sync = Sync::from(sync);
     let (store, latest, shown) = match pg_url(path) {
         Some(url) => {
             let options = PgOptions {
@@ -142,6 +139,26 @@ pub fn open(
         script: script.to_string(),
         hash,
     })
+}
+
+impl From<SyncChoice> for Sync {
+    fn from(choice: SyncChoice) -> Sync {
+        match choice {
+            SyncChoice::Interval => Sync::Interval,
+            SyncChoice::Step => Sync::Step,
+        }
+    }
+}
+
+/// Loads a PostgreSQL store's durable state into the engine (a worker's,
+/// or a server's that works the shared queue).
+pub fn load_pg_state(v: &mut Voyager, pg: &mut PgStore) -> Result<(), u8> {
+    let stored = pg.load_state().map_err(|e| fail(&e))?;
+    let mut state = v.engine.state.borrow_mut();
+    for (k, j) in stored {
+        state.load(k, j);
+    }
+    Ok(())
 }
 
 /// Loads the stored durable state (before the script's top level runs).

@@ -135,15 +135,8 @@ pub fn worker(args: &WorkerArgs, color: bool) -> u8 {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    {
-        let stored = match pg.load_state() {
-            Ok(s) => s,
-            Err(e) => return store::fail(&e),
-        };
-        let mut state = v.engine.state.borrow_mut();
-        for (k, j) in stored {
-            state.load(k, j);
-        }
+    if let Err(code) = store::load_pg_state(&mut v, &mut pg) {
+        return code;
     }
     v.set_interrupt(signals::install());
     let shared = PgShared(std::rc::Rc::new(std::cell::RefCell::new(pg)));

@@ -434,7 +434,12 @@ impl<Q: MainQueue> Engine<Q> {
 
     /// Items waiting in the main queue.
     pub fn queued(&self) -> usize {
-        self.main.len() + self.held.len()
+        self.main.len()
+    }
+
+    /// Items held by a pause (see [`Engine::pause_action`]).
+    pub fn held(&self) -> usize {
+        self.held.len()
     }
 
     /// Items waiting on the timer heap.
@@ -479,20 +484,10 @@ impl<Q: MainQueue> Engine<Q> {
             add(id, ItemState::Queued, node);
         }
         for (_, item) in self.timers.peek() {
-            let state = if matches!(item.node, node::Node::Retry(_)) {
-                ItemState::Retry
-            } else {
-                ItemState::Timer
-            };
-            add(item.id, state, &item.node);
+            add(item.id, ItemState::on_timer(&item.node), &item.node);
         }
         for item in self.parked.sorted() {
-            let state = if self.parked.is_on_resource(item.id) {
-                ItemState::Resource
-            } else {
-                ItemState::Job
-            };
-            add(item.id, state, &item.node);
+            add(item.id, self.parked.state_of(item.id), &item.node);
         }
         for item in &self.held {
             add(item.id, ItemState::Queued, &item.node);

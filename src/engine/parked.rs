@@ -56,8 +56,18 @@ impl Parked {
         self.park(deadline, item, false);
     }
 
+    /// Where parked item `id` waits, as a store records it: its turn on a
+    /// resource, or a job.
+    pub fn state_of(&self, id: u64) -> super::store::ItemState {
+        if self.is_on_resource(id) {
+            super::store::ItemState::Resource
+        } else {
+            super::store::ItemState::Job
+        }
+    }
+
     /// Whether item `id` is parked only for a turn on a resource.
-    pub fn is_on_resource(&self, id: u64) -> bool {
+    fn is_on_resource(&self, id: u64) -> bool {
         self.on_resource.contains(&id)
     }
 

@@ -352,11 +352,11 @@ impl<Q: MainQueue> Engine<Q> {
             }
         }
         found.extend(ids.iter().filter_map(|&id| self.parked.remove(id)));
-        let (cancelled, held) = std::mem::take(&mut self.held)
+        let (cancelled, held): (Vec<_>, Vec<_>) = std::mem::take(&mut self.held)
             .into_iter()
             .partition(|item| ids.contains(&item.id));
         self.held = held;
-        found.extend::<Vec<super::queue::Item>>(cancelled);
+        found.extend(cancelled);
         for item in &found {
             self.cancel_jobs_in(&item.node);
         }

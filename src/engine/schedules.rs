@@ -161,21 +161,19 @@ impl<Q: MainQueue> Engine<Q> {
             Some(store) => store.fire(&key, due, &message, (!allow).then_some(key.as_str())),
             None => Firing::Local,
         };
-        match firing {
-            Firing::Local | Firing::Fired => {}
-            Firing::Elsewhere | Firing::Overlap | Firing::Failed => {
-                if firing == Firing::Overlap {
-                    self.schedule_stats.skipped += 1;
-                }
-                self.trace(|| match firing {
-                    Firing::Overlap => {
-                        format!("schedule {name}: skipped, the firing before still runs")
-                    }
-                    _ => format!("schedule {name}: fired by another worker"),
-                });
-                self.state.borrow_mut().load(key, due.to_string());
-                return;
+        let not_fired = match firing {
+            Firing::Local | Firing::Fired => None,
+            Firing::Elsewhere => Some("fired by another worker"),
+            Firing::Overlap => Some("skipped, the firing before still runs"),
+            Firing::Failed => Some("not fired: the store failed"),
+        };
+        if let Some(why) = not_fired {
+            if firing == Firing::Overlap {
+                self.schedule_stats.skipped += 1;
             }
+            self.trace(|| format!("schedule {name}: {why}"));
+            self.state.borrow_mut().load(key, due.to_string());
+            return;
         }
         let before = self.next_id;
         self.enqueue(&message);

@@ -120,10 +120,8 @@ impl<Q: MainQueue> Engine<Q> {
                         ItemState::Job
                     } else if wait.resource {
                         ItemState::Resource
-                    } else if matches!(node, Node::Retry(_)) {
-                        ItemState::Retry
                     } else {
-                        ItemState::Timer
+                        ItemState::on_timer(&node)
                     };
                     let due = (wait.until != i64::MAX).then_some(wait.until);
                     self.store_put(id, &node, state, due);

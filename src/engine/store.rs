@@ -40,6 +40,16 @@ pub enum ItemState {
 }
 
 impl ItemState {
+    /// An item on the timer heap: backing off before a retry, or waiting
+    /// for a time.
+    pub fn on_timer(node: &Node) -> ItemState {
+        if matches!(node, Node::Retry(_)) {
+            ItemState::Retry
+        } else {
+            ItemState::Timer
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             ItemState::Queued => "queued",
@@ -566,21 +576,13 @@ impl<Q: MainQueue> Engine<Q> {
         }
         for (at, item) in self.timers.peek() {
             if deferred.remove(&item.id) {
-                let state = if matches!(item.node, Node::Retry(_)) {
-                    ItemState::Retry
-                } else {
-                    ItemState::Timer
-                };
+                let state = ItemState::on_timer(&item.node);
                 store.put_item(item.id, &item.node, item.prio, state, Some(at));
             }
         }
         for item in self.parked.sorted() {
             if deferred.remove(&item.id) {
-                let state = if self.parked.is_on_resource(item.id) {
-                    ItemState::Resource
-                } else {
-                    ItemState::Job
-                };
+                let state = self.parked.state_of(item.id);
                 store.put_item(item.id, &item.node, item.prio, state, None);
             }
         }

@@ -680,7 +680,7 @@ impl Side {
             "steps": e.stats.steps,
             "retries": e.stats.retries,
             "items": by_state,
-            "queued": e.queued(),
+            "queued": e.queued() + e.held(),
             "timers": e.waiting(),
             "in_topics": e.in_topics(),
             "parked": e.parked(),

@@ -466,9 +466,14 @@ impl Tracker {
     /// The submission an engine item belongs to. The first item of the
     /// submission being entered gives it its id; an item never seen before
     /// outside one (the script's top level, a pass's output, an item of a
-    /// resumed store) joins its `group` as the store knows it, or becomes a
-    /// submission of its own.
-    fn owner_of(&mut self, item: u64, node: Option<&Node>, group: Option<u64>) -> u64 {
+    /// resumed store) joins its `group` as the store knows it (asked only
+    /// then), or becomes a submission of its own.
+    fn owner_of(
+        &mut self,
+        item: u64,
+        node: Option<&Node>,
+        group: impl FnOnce() -> Option<u64>,
+    ) -> u64 {
         if let Some(&sub) = self.owner.get(&item) {
             return sub;
         }
@@ -479,7 +484,7 @@ impl Tracker {
             }
             Some(sub) => sub,
             None => {
-                let sub = group.unwrap_or(item);
+                let sub = group().unwrap_or(item);
                 if !self.subs.contains_key(&sub) {
                     let message = node.map(|n| Rc::new(n.to_message()));
                     let origin = self.expected.remove(&sub).unwrap_or(Origin::Engine);
@@ -499,7 +504,7 @@ impl Tracker {
     /// Item `item` of a resumed store, in `group` if the store keeps
     /// groups, waits in `state`.
     pub fn resumed(&mut self, item: u64, group: Option<u64>, state: ItemState, message: Msg) {
-        let sub = self.owner_of(item, None, group);
+        let sub = self.owner_of(item, None, || group);
         if let Some(s) = self.subs.get_mut(&sub) {
             if s.message.is_none() {
                 s.message = Some(message.clone());
@@ -571,9 +576,9 @@ impl Store for Observer {
             inner.put_item(id, node, prio, state, due);
         }
         {
-            let group = self.inner.as_ref().and_then(|s| s.group_of(id));
+            let inner = &self.inner;
             let mut t = self.tracker.borrow_mut();
-            let sub = t.owner_of(id, Some(node), group);
+            let sub = t.owner_of(id, Some(node), || inner.as_ref()?.group_of(id));
             if let Some(s) = t.subs.get_mut(&sub) {
                 if let Node::Retry(r) = node {
                     s.attempts = s.attempts.max(r.attempts);
@@ -685,9 +690,9 @@ impl Store for Observer {
 
     fn step_start(&mut self, id: u64) {
         {
-            let group = self.inner.as_ref().and_then(|s| s.group_of(id));
+            let inner = &self.inner;
             let mut t = self.tracker.borrow_mut();
-            let sub = t.owner_of(id, None, group);
+            let sub = t.owner_of(id, None, || inner.as_ref()?.group_of(id));
             t.current = Some(sub);
         }
         if let Some(inner) = &mut self.inner {

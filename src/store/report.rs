@@ -69,7 +69,11 @@ pub fn status(path: &Path) -> Result<Status, StoreError> {
         rows.collect::<Result<Vec<(i64, String)>, _>>()
             .map_err(&w)?
     };
-    let groups = groups(&conn).map_err(&w)?;
+    // What the store's schema has (it is read as it is, not upgraded).
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(&w)?;
+    let groups = groups(&conn, version).map_err(&w)?;
     let next_timer: Option<i64> = conn
         .query_row(
             "SELECT min(due) FROM items WHERE due IS NOT NULL",
@@ -77,11 +81,7 @@ pub fn status(path: &Path) -> Result<Status, StoreError> {
             |r| r.get(0),
         )
         .map_err(&w)?;
-    // (`runs.recovered` came with schema 2; an older store, read as it
-    // is, has none.)
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(&w)?;
+    // (`runs.recovered` came with schema 2.)
     let recovered = if version >= 2 { "recovered" } else { "0" };
     let (steps, run_ms, unclaimed, recovered): (i64, i64, i64, i64) = match &run {
         Some(r) => conn
@@ -193,10 +193,8 @@ pub const MAX_GROUPS_SHOWN: usize = 20;
 
 /// The groups to show: every unfinished one (up to the limit), then the
 /// latest finished; and how many there are, and how many are unfinished.
-fn groups(conn: &rusqlite::Connection) -> rusqlite::Result<GroupList> {
-    // A store from before schema 3 kept no groups (and `status` reads it
-    // without upgrading it).
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+fn groups(conn: &rusqlite::Connection, version: i64) -> rusqlite::Result<GroupList> {
+    // A store from before schema 3 kept no groups.
     if version < 3 {
         return Ok(GroupList::default());
     }

@@ -231,11 +231,13 @@ impl PgStore {
         display_url(&self.url)
     }
 
-    /// Claims a schedule's firing for this worker: the schedule's state key
-    /// moves forward to `due` only if it was before it, in one statement,
-    /// so of the workers that fire one schedule at the same due time one
-    /// enqueues it. (The claim commits before the firing's item does: a
-    /// worker killed in between loses that firing; the next one comes.)
+    /// Claims a schedule's firing for this worker and enqueues its item
+    /// (`body`, leased to this worker, carrying the unique key `overlap`
+    /// if any), in one transaction: the schedule's state key moves forward
+    /// to `due` only if it was before it, so of the workers that fire one
+    /// schedule at the same due time one enqueues it, and a crash cannot
+    /// come between the claim and the item. The engine's next new item
+    /// takes the row over (see [`PgStore::fired`]).
     pub fn fire(&mut self, key: &str, due: i64, body: &str, overlap: Option<&str>) -> Firing {
         let value = due.to_string();
         let (worker, lease) = (self.worker, self.options.lease_ms);
