@@ -123,6 +123,10 @@ fn dead_stuck(
     Ok(())
 }
 
+/// How long an idle worker that ends when the store is idle first waits
+/// for the others' work to end (doubling up to a second).
+const FIRST_IDLE_WAIT: Duration = Duration::from_millis(10);
+
 /// Works the store's queue until interrupted or (with `until_idle`) until
 /// the store holds no unfinished work, which marks its run finished.
 /// What the engine did is committed before this returns; an interrupted
@@ -132,6 +136,7 @@ pub fn drive(v: &mut Voyager, pg: &PgShared, until_idle: bool, worker: bool) -> 
     let interrupt = v.engine.interrupt.clone();
     let second = Duration::from_secs(1);
     let mut last_take = Instant::now();
+    let mut idle_wait = FIRST_IDLE_WAIT;
     let mut last_rescue: Option<Instant> = None;
     // Whether taking may find something now (else: after a NOTIFY, or a
     // second).
@@ -202,6 +207,7 @@ pub fn drive(v: &mut Voyager, pg: &PgShared, until_idle: bool, worker: bool) -> 
             last_take = Instant::now();
             hopeful = !taken.is_empty();
             if hopeful {
+                idle_wait = FIRST_IDLE_WAIT;
                 enter(v, pg, taken);
                 continue;
             }
@@ -268,7 +274,13 @@ pub fn drive(v: &mut Voyager, pg: &PgShared, until_idle: bool, worker: bool) -> 
                 Err(e) => break Finish::StoreFailed(e.message),
             }
         }
-        let _ = pg.0.borrow_mut().wait(second, interrupt.as_deref());
+        // Work is left, leased to other workers (or waiting for its time).
+        // A worker that ends when the store is idle looks again soon, then
+        // less and less often, so that it ends soon after the others'
+        // last commit (which sends no NOTIFY).
+        let wait = if until_idle { idle_wait } else { second };
+        let _ = pg.0.borrow_mut().wait(wait, interrupt.as_deref());
+        idle_wait = (idle_wait * 2).min(second);
         hopeful = true;
     };
     v.flush();

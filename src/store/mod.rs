@@ -70,15 +70,15 @@ pub enum Sync {
 }
 
 impl Sync {
-    /// Whether a group of `since_commit` steps, the last commit
-    /// `last_commit` ago, is due to be committed (the clock is read once
+    /// Whether a group of `since_commit` steps, whose first step ended
+    /// `group_began` ago, is due to be committed (the clock is read once
     /// every 16 steps).
-    pub fn due(self, since_commit: u32, last_commit: Instant) -> bool {
+    pub fn due(self, since_commit: u32, group_began: Instant) -> bool {
         match self {
             Sync::Step => true,
             Sync::Interval => {
                 since_commit >= GROUP_STEPS
-                    || (since_commit.is_multiple_of(16) && last_commit.elapsed() >= GROUP_TIME)
+                    || (since_commit.is_multiple_of(16) && group_began.elapsed() >= GROUP_TIME)
             }
         }
     }
@@ -201,7 +201,7 @@ pub struct SqliteStore {
     base_steps: u64,
     base_ms: i64,
     since_commit: u32,
-    last_commit: Instant,
+    group_began: Instant,
     session_start: Instant,
     writer: Option<Writer>,
     failure: Option<String>,
@@ -240,7 +240,7 @@ impl SqliteStore {
             base_steps: 0,
             base_ms: 0,
             since_commit: 0,
-            last_commit: Instant::now(),
+            group_began: Instant::now(),
             session_start: Instant::now(),
             writer: None,
             failure: None,
@@ -404,7 +404,7 @@ impl SqliteStore {
         };
         self.committed_max_id = self.max_id;
         self.since_commit = 0;
-        self.last_commit = Instant::now();
+        self.group_began = Instant::now();
         batch
     }
 
@@ -609,7 +609,10 @@ impl Store for SqliteStore {
         self.groups.step_end();
         self.steps = steps;
         self.since_commit += 1;
-        if !self.sync.due(self.since_commit, self.last_commit) {
+        if self.since_commit == 1 {
+            self.group_began = Instant::now();
+        }
+        if !self.sync.due(self.since_commit, self.group_began) {
             return false;
         }
         // The last group is still being written: this one grows until it

@@ -263,7 +263,7 @@ impl PgStore {
         self.recovered_reported = self.recovered_total;
         self.finished = false;
         self.since_commit = 0;
-        self.last_commit = Instant::now();
+        self.group_began = Instant::now();
     }
 
     /// Whether the transaction `txid` committed (its COMMIT's answer was
