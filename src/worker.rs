@@ -17,12 +17,15 @@ use crate::store::pg::{self, PgShared, Taken, MAX_TAKES};
 use crate::vm::message::Msg;
 use crate::vm::value::Value;
 
-/// Topics and durable state live in the store, shared with every other
-/// worker: `state_get` reads the store's current value (see
-/// [`crate::store::pg::PgStore::read_state`]), topics' passes run as [`run_passes`] says.
+/// Topics, durable state and resource limits live in the store, shared
+/// with every other worker: `state_get` reads the store's current value
+/// (see [`crate::store::pg::PgStore::read_state`]), a limited call takes
+/// its turn across workers ([`crate::store::pg::PgStore::acquire`]), and
+/// topics' passes run as [`run_passes`] says.
 pub fn share(v: &mut Voyager, pg: &PgShared) {
     v.engine.share_topics();
     let pg = pg.clone();
+    v.engine.shared_limits = Some(Box::new(pg.clone()));
     v.engine.state.borrow_mut().reader =
         Some(Box::new(move |key| pg.0.borrow_mut().read_state(key)));
 }

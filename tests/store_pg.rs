@@ -63,8 +63,13 @@ fn worker(dir: &Path, url: &str, out: &Path, extra: &[&str]) -> Child {
 /// Starts `n` workers on the store (their output in `w0.out`, `w1.out`,
 /// …), waits for each to end with status 0, and returns the output files.
 fn drain_with_workers(dir: &Path, url: &str, n: usize) -> Vec<PathBuf> {
+    drain_with(dir, url, n, &[])
+}
+
+/// As [`drain_with_workers`], each worker started with `extra` options.
+fn drain_with(dir: &Path, url: &str, n: usize, extra: &[&str]) -> Vec<PathBuf> {
     let outs: Vec<PathBuf> = (0..n).map(|i| dir.join(format!("w{i}.out"))).collect();
-    let mut workers: Vec<Child> = outs.iter().map(|o| worker(dir, url, o, &[])).collect();
+    let mut workers: Vec<Child> = outs.iter().map(|o| worker(dir, url, o, extra)).collect();
     for (w, out) in workers.iter_mut().zip(&outs) {
         let code = wait(w, Duration::from_secs(300), "a worker");
         let err = std::fs::read_to_string(out.with_extension("err")).unwrap_or_default();
@@ -330,7 +335,10 @@ fn the_take_query_is_served_by_the_ready_index() {
     tx.batch_execute(voyager::store::pg::TAKE_SETTINGS).unwrap();
     let plan: Vec<String> = tx
         .query(
-            &format!("EXPLAIN {}", voyager::store::pg::take_statement(1, 30_000)),
+            &format!(
+                "EXPLAIN {}",
+                voyager::store::pg::take_statement(1, 30_000, voyager::store::pg::TAKE_BATCH)
+            ),
             &[],
         )
         .unwrap()
@@ -1262,4 +1270,244 @@ fn cancelled_items_are_not_run_and_stay_in_the_cancel_log() {
         .unwrap()
         .get(0);
     assert_eq!(logged, id);
+}
+
+/// Limited actions spread over workers: what the resource allows holds
+/// across them all, as in one process — `limit 1 per host` runs one call
+/// per host at a time, its whole subtree held, and `rate 20/s` spaces
+/// the starts of every worker together.
+#[test]
+fn limits_and_rates_hold_across_workers() {
+    let Some(url) = database("limits") else {
+        return;
+    };
+    let dir = temp_dir("limits");
+    let script = r#"
+fn ms() { let d = now() - parse_time("1970-01-01T00:00:00Z"); int(d / 1ms) }
+action deploy(host, n) limit 1 per host {
+  print("start {host} {n} {ms()}")
+  seq([delay(20ms), call(finish, host, n)])
+}
+action finish(host, n) { print("end {host} {n} {ms()}") }
+action fetch(n) rate 20/s { print("fetch {n} {ms()}") }
+"#;
+    std::fs::write(dir.join("work.vy"), script).unwrap();
+    let out = voyager(
+        &dir,
+        &["enqueue", "--store", &url, "work.vy", "call(fetch, 0)"],
+    );
+    assert!(out.status.success(), "enqueue: {}", text(&out.stderr));
+    let mut c = client(&url);
+    c.execute(
+        "SELECT voyager.enqueue(format('call(deploy, \"h%s\", %s)', g % 2, g)) FROM generate_series(1, 30) g",
+        &[],
+    )
+    .unwrap();
+    c.execute(
+        "SELECT voyager.enqueue(format('call(fetch, %s)', g)) FROM generate_series(1, 29) g",
+        &[],
+    )
+    .unwrap();
+    // One item at a time, so that every worker gets some.
+    let outs = drain_with(&dir, &url, 3, &["--take", "1"]);
+    let mut spans: HashMap<(String, i64), (i64, i64)> = HashMap::new();
+    let mut fetches = Vec::new();
+    let mut by_worker = Vec::new();
+    for out in &outs {
+        let text = std::fs::read_to_string(out).unwrap();
+        let mut deploys = 0;
+        for line in text.lines() {
+            let f: Vec<&str> = line.split(' ').collect();
+            match f.as_slice() {
+                ["start", host, n, at] => {
+                    deploys += 1;
+                    let span = spans.entry((host.to_string(), n.parse().unwrap()));
+                    span.or_insert((0, 0)).0 = at.parse().unwrap();
+                }
+                ["end", host, n, at] => {
+                    let span = spans.entry((host.to_string(), n.parse().unwrap()));
+                    span.or_insert((0, 0)).1 = at.parse().unwrap();
+                }
+                ["fetch", _, at] => fetches.push(at.parse::<i64>().unwrap()),
+                _ => panic!("unexpected line {line:?}"),
+            }
+        }
+        by_worker.push(deploys);
+    }
+    assert_eq!(spans.len(), 30, "{spans:?}");
+    for host in ["h0", "h1"] {
+        let mut calls: Vec<(i64, i64, i64)> = spans
+            .iter()
+            .filter(|((h, _), _)| h == host)
+            .map(|((_, n), (start, end))| (*start, *end, *n))
+            .collect();
+        calls.sort();
+        assert_eq!(calls.len(), 15);
+        for pair in calls.windows(2) {
+            let (_, end, n) = pair[0];
+            let (start, _, m) = pair[1];
+            assert!(
+                start >= end,
+                "{host}: call {m} started at {start}, before call {n} ended at {end}"
+            );
+        }
+    }
+    // The calls were spread over the workers (else this shows nothing).
+    assert!(
+        by_worker.iter().filter(|n| **n > 0).count() >= 2,
+        "deploys by worker: {by_worker:?}"
+    );
+    // 30 starts at 20 a second take 29 intervals of 50 ms (a little less
+    // for the time each takes to print after its start).
+    fetches.sort();
+    assert_eq!(fetches.len(), 30);
+    let span = fetches[29] - fetches[0];
+    assert!(
+        span >= 29 * 50 - 40,
+        "30 fetches within {span} ms: {fetches:?}"
+    );
+    // Every hold was given back.
+    let holds: i64 = c
+        .query_one("SELECT count(*) FROM voyager.holds", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(holds, 0);
+}
+
+const SLOW_LIMITED: &str = r#"
+fn ms() { let d = now() - parse_time("1970-01-01T00:00:00Z"); int(d / 1ms) }
+action slow(n) limit 1 {
+  print("start {n} {ms()}")
+  seq([delay(300ms), call(finish, n)])
+}
+action finish(n) { print("end {n} {ms()}") }
+"#;
+
+/// Each call's span from `start N T` and `end N T` lines in `outs`: the
+/// last start seen (a call whose worker died before its step was
+/// committed started again), and its end.
+fn limited_spans(outs: &[PathBuf]) -> Vec<(i64, i64, i64)> {
+    let mut starts: HashMap<i64, i64> = HashMap::new();
+    let mut ends: HashMap<i64, i64> = HashMap::new();
+    for out in outs {
+        for line in std::fs::read_to_string(out).unwrap_or_default().lines() {
+            let f: Vec<&str> = line.split(' ').collect();
+            if let [what, n, at] = f.as_slice() {
+                let (n, at): (i64, i64) = (n.parse().unwrap(), at.parse().unwrap());
+                let map = if *what == "start" {
+                    &mut starts
+                } else {
+                    &mut ends
+                };
+                let e = map.entry(n).or_insert(at);
+                *e = (*e).max(at);
+            }
+        }
+    }
+    let mut spans: Vec<(i64, i64, i64)> = starts
+        .iter()
+        .map(|(n, start)| (*start, *ends.get(n).unwrap_or(&-1), *n))
+        .collect();
+    spans.sort();
+    spans
+}
+
+/// A worker SIGKILLed while its call holds a `limit 1` resource: the item
+/// is rescued with its hold, so no other call starts until it ends, and
+/// every call ends with every hold given back.
+#[test]
+fn a_hold_survives_its_worker_being_killed() {
+    let Some(url) = database("holdkill") else {
+        return;
+    };
+    let dir = temp_dir("holdkill");
+    std::fs::write(dir.join("work.vy"), SLOW_LIMITED).unwrap();
+    let out = voyager(
+        &dir,
+        &["enqueue", "--store", &url, "work.vy", "call(slow, 0)"],
+    );
+    assert!(out.status.success(), "enqueue: {}", text(&out.stderr));
+    let mut c = client(&url);
+    c.execute(
+        "SELECT voyager.enqueue(format('call(slow, %s)', g)) FROM generate_series(1, 4) g",
+        &[],
+    )
+    .unwrap();
+    let first = dir.join("first.out");
+    let mut victim = worker(&dir, &url, &first, &["--take", "1"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(&first)
+        .unwrap_or_default()
+        .contains("start")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the first worker never started a call"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // (Its step's commit comes at once after the step that took the hold.)
+    std::thread::sleep(Duration::from_millis(50));
+    victim.kill().expect("SIGKILL");
+    victim.wait().unwrap();
+    let mut outs = drain_with(&dir, &url, 2, &["--take", "1"]);
+    outs.push(first);
+    let spans = limited_spans(&outs);
+    assert_eq!(spans.len(), 5, "{spans:?}");
+    for (start, end, n) in &spans {
+        assert!(end >= start, "call {n} never ended: {spans:?}");
+    }
+    for pair in spans.windows(2) {
+        let (_, end, n) = pair[0];
+        let (start, _, m) = pair[1];
+        assert!(
+            start >= end,
+            "call {m} started at {start}, before call {n} ended at {end}: {spans:?}"
+        );
+    }
+    let holds: i64 = c
+        .query_one("SELECT count(*) FROM voyager.holds", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(holds, 0);
+}
+
+/// A hold whose item is gone (here written by hand: as a cancelled item
+/// leaves one) is swept, and the calls it would block run.
+#[test]
+fn a_hold_without_an_item_is_swept() {
+    let Some(url) = database("holdsweep") else {
+        return;
+    };
+    let dir = temp_dir("holdsweep");
+    std::fs::write(dir.join("work.vy"), SLOW_LIMITED).unwrap();
+    let out = voyager(
+        &dir,
+        &["enqueue", "--store", &url, "work.vy", "call(slow, 0)"],
+    );
+    assert!(out.status.success(), "enqueue: {}", text(&out.stderr));
+    let mut c = client(&url);
+    c.execute(
+        "INSERT INTO voyager.holds (action, key, worker, since) VALUES ('slow', '', 12345, 0)",
+        &[],
+    )
+    .unwrap();
+    let status = voyager(&dir, &["status", &url]);
+    assert!(
+        text(&status.stdout).contains("held:         slow by 1 call(s)"),
+        "{}",
+        text(&status.stdout)
+    );
+    let status = voyager(&dir, &["status", "--json", &url]);
+    let j: serde_json::Value = serde_json::from_slice(&status.stdout).expect("JSON");
+    assert_eq!(j["held"][0]["action"], "slow", "{j}");
+    assert_eq!(j["held"][0]["calls"], 1, "{j}");
+    let outs = drain_with_workers(&dir, &url, 1);
+    let spans = limited_spans(&outs);
+    assert_eq!(spans.len(), 1, "{spans:?}");
+    let holds: i64 = c
+        .query_one("SELECT count(*) FROM voyager.holds", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(holds, 0);
 }

@@ -45,6 +45,11 @@ pub struct WorkerArgs {
     /// this many messages (whichever worker routed them).
     #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
     pub batch: u64,
+    /// Ready items taken at once: 1 shares long-running items out among
+    /// the workers one at a time, instead of a first worker taking them
+    /// all.
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(i64).range(1..=10_000))]
+    pub take: i64,
 }
 
 #[derive(Args, Debug)]
@@ -125,6 +130,7 @@ pub fn worker(args: &WorkerArgs, color: bool) -> u8 {
     let options = PgOptions {
         lease_ms: args.lease,
         poll_only: args.poll_only,
+        take: args.take,
         ..PgOptions::default()
     };
     let mut pg = match PgStore::open(&args.store, options) {

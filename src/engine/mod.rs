@@ -22,6 +22,7 @@ pub mod store;
 mod calls;
 mod guard;
 mod resources;
+pub use resources::{SharedLimits, SharedTurn, SHARED_RETRY_MS};
 mod route;
 mod run;
 pub mod schedules;
@@ -263,6 +264,8 @@ pub struct Engine<Q: MainQueue = RingQueue> {
     held: Vec<queue::Item>,
     /// Limited actions' resources, made at the first call of one.
     resources: Option<resources::Table>,
+    /// The limits table workers share, when they share a store.
+    pub shared_limits: Option<Box<dyn SharedLimits>>,
     /// The script's schedules (see [`schedules`]).
     schedules: Vec<schedules::Scheduled>,
     /// Fire the schedules, and keep running for them.
@@ -397,6 +400,7 @@ impl<Q: MainQueue> Engine<Q> {
             paused: Default::default(),
             held: Vec::new(),
             resources: None,
+            shared_limits: None,
             schedules: Vec::new(),
             schedules_on: false,
             schedules_for: None,

@@ -11,6 +11,12 @@
 //! calls on one resource start in the order they first asked. A ticket
 //! dropped unused (its item failed elsewhere) leaves the line.
 //!
+//! With workers sharing a PostgreSQL store, a turn also needs room in
+//! the table every worker shares ([`SharedLimits`]): a call that the
+//! worker's own calls leave room for asks it, and takes a shared hold
+//! (committed with the step) or waits and asks again. Order in line holds
+//! among one worker's calls.
+//!
 //! The table is shared (`Rc<RefCell<…>>`) so that leases and tickets can
 //! give their place back when dropped, wherever that happens; what they
 //! free is noted as items to wake, and the engine wakes them between
@@ -38,9 +44,37 @@ pub type InUse = (Rc<str>, Rc<str>, u32, Vec<u64>);
 /// an action limited overall).
 type ResourceId = (u32, Rc<str>);
 
+/// Limits held across processes: a store many workers share keeps who
+/// holds each resource, and its rate's next start.
+pub trait SharedLimits {
+    /// Asks for a turn on the resource of `action` keyed `key` (its
+    /// display form; empty for an action limited overall) at `now`.
+    fn acquire(&mut self, action: &str, key: &str, limits: &Limits, now: i64) -> SharedTurn;
+    /// Shared holds given back by the step that ends now: they go with
+    /// its commit.
+    fn release(&mut self, holds: &[i64]);
+}
+
+/// What asking a [`SharedLimits`] gives.
+pub enum SharedTurn {
+    /// Taken: the shared hold's id, if the limit counts holds (a rate
+    /// alone keeps none).
+    Taken(Option<i64>),
+    /// At its limit across workers (or its rate not yet due): ask again
+    /// at this time.
+    Busy(i64),
+}
+
+/// How long a call whose resource other workers hold waits before it
+/// asks again.
+pub const SHARED_RETRY_MS: i64 = 200;
+
 #[derive(Default)]
 pub struct Resources {
     keys: HashMap<ResourceId, KeyState>,
+    /// Shared holds given back since the last step's end (see
+    /// [`SharedLimits::release`]).
+    shared_released: Vec<i64>,
     next_ticket: u64,
     /// Items whose ticket may now take its turn (their wait may be over).
     wake: Vec<u64>,
@@ -66,6 +100,8 @@ struct KeyState {
 pub struct Lease {
     table: Table,
     resource: ResourceId,
+    /// Its hold in a table that workers share, if any.
+    shared: Option<i64>,
 }
 
 /// A call's place in its resource's line; dropping it leaves the line.
@@ -89,7 +125,11 @@ impl std::fmt::Debug for Ticket {
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        self.table.borrow_mut().release(&self.resource);
+        let mut table = self.table.borrow_mut();
+        table.release(&self.resource);
+        if let Some(id) = self.shared {
+            table.shared_released.push(id);
+        }
     }
 }
 
@@ -124,6 +164,9 @@ pub struct HoldNode {
     /// The inner node is still the call's own native job: if it fails
     /// retryably, the retry waits out its backoff without the resource.
     pub own: bool,
+    /// Its hold in a table that workers share (kept with the item, so
+    /// that the worker that resumes it holds it on).
+    pub shared: Option<i64>,
 }
 
 /// What asking for a turn gives.
@@ -214,6 +257,11 @@ impl Resources {
         !self.wake.is_empty()
     }
 
+    /// Shared holds given back since last asked.
+    pub fn take_shared_released(&mut self) -> Vec<i64> {
+        std::mem::take(&mut self.shared_released)
+    }
+
     /// Each resource in use: its action and key, how many hold it, and
     /// the items waiting in line, first first (the REPL's `:queue`).
     pub fn describe(&self) -> Vec<InUse> {
@@ -237,6 +285,7 @@ impl Resources {
 
 /// Asks for a turn on a resource: the ticket's (or a newcomer's, at the
 /// back of the line), for the item `owner`.
+#[allow(clippy::too_many_arguments)]
 fn take_turn(
     table: &Table,
     action: &ActionDef,
@@ -245,6 +294,7 @@ fn take_turn(
     ticket: Option<Ticket>,
     now: i64,
     owner: u64,
+    shared: Option<&mut (dyn SharedLimits + 'static)>,
 ) -> Turn {
     let mut t = table.borrow_mut();
     t.now = now;
@@ -259,7 +309,17 @@ fn take_turn(
     let in_front = first == mine;
     let room = state.room();
     let due = state.rate_due();
-    if in_front && room && now >= due {
+    // This worker's calls leave room: the workers' shared table decides.
+    let (go, due, shared) = match shared {
+        Some(table) if in_front && room && now >= due => {
+            match table.acquire(&action.name, &resource.1, limits, now) {
+                SharedTurn::Taken(hold) => (true, due, hold),
+                SharedTurn::Busy(at) => (false, at, None),
+            }
+        }
+        _ => (in_front && room && now >= due, due, None),
+    };
+    if go {
         if let Some(id) = mine {
             state.waiting.remove(&id);
         }
@@ -287,6 +347,7 @@ fn take_turn(
         return Turn::Go(Lease {
             table: table.clone(),
             resource,
+            shared,
         });
     }
     let until = (in_front && room).then_some(due);
@@ -344,6 +405,7 @@ impl<Q: MainQueue> Engine<Q> {
             ticket,
             now,
             self.stepping,
+            self.shared_limits.as_deref_mut(),
         ) {
             Turn::Wait(ticket, until) => {
                 let wait = Wait {
@@ -364,8 +426,11 @@ impl<Q: MainQueue> Engine<Q> {
                 let name = action.name.clone();
                 self.trace(|| format!("resource taken: {name}"));
                 let held = action.clone();
+                let shared = lease.shared;
                 match self.run_unlimited(action, args, attempts) {
-                    Outcome::Stepped { out, rest: None } => hold(lease, held, resource.1, out),
+                    Outcome::Stepped { out, rest: None } => {
+                        hold(lease, shared, held, resource.1, out)
+                    }
                     // A native job: the resource is held while it runs,
                     // then while what it yields runs.
                     Outcome::Blocked(job @ Node::Running(_), wait) => {
@@ -375,6 +440,7 @@ impl<Q: MainQueue> Engine<Q> {
                             key: resource.1,
                             inner: job,
                             own: true,
+                            shared,
                         };
                         Outcome::Blocked(Node::Hold(Box::new(hold)), wait)
                     }
@@ -405,7 +471,11 @@ impl<Q: MainQueue> Engine<Q> {
                                 state.name = h.action.name.clone();
                                 state.limits = Some(limits);
                             }
-                            h.lease = Some(Lease { table, resource });
+                            h.lease = Some(Lease {
+                                table,
+                                resource,
+                                shared: h.shared,
+                            });
                         }
                     }
                     stack.push(&mut h.inner);
@@ -591,7 +661,13 @@ pub(super) fn release(node: &mut Node) {
 /// A finished call's results, held: the data in front comes out, the rest
 /// runs inside the hold (in order, as at the head of a `seq`). A call that
 /// returned nothing to run gives its resource back at once.
-fn hold(lease: Lease, action: Rc<ActionDef>, key: Rc<str>, out: Vec<Node>) -> Outcome {
+fn hold(
+    lease: Lease,
+    shared: Option<i64>,
+    action: Rc<ActionDef>,
+    key: Rc<str>,
+    out: Vec<Node>,
+) -> Outcome {
     let (data, work) = node::results(out);
     match work {
         Some(inner) => Outcome::Stepped {
@@ -602,6 +678,7 @@ fn hold(lease: Lease, action: Rc<ActionDef>, key: Rc<str>, out: Vec<Node>) -> Ou
                 key,
                 inner,
                 own: false,
+                shared,
             }))),
         },
         None => Outcome::Stepped {

@@ -123,6 +123,9 @@ fn node_to_json_inner(n: &Node) -> Result<Json, String> {
             body.insert("action".into(), Json::String(h.action.name.to_string()));
             body.insert("key".into(), Json::String(h.key.to_string()));
             body.insert("inner".into(), node_to_json(&h.inner)?);
+            if let Some(id) = h.shared {
+                body.insert("shared".into(), json!(id));
+            }
             one("hold", Json::Object(body))
         }
     })
@@ -315,6 +318,7 @@ fn read(j: &Json, actions: ActionLookup, out: &mut Vec<Node>) -> Result<(), Stri
                         key: Rc::from(key),
                         inner,
                         own: false,
+                        shared: body.get("shared").and_then(Json::as_i64),
                     }))
                 }
                 _ => inner,

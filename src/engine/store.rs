@@ -529,6 +529,12 @@ impl<Q: MainQueue> Engine<Q> {
             self.reported_recovered = self.stats.recovered;
             store.recovered(self.stats.recovered);
         }
+        if let (Some(shared), Some(table)) = (self.shared_limits.as_deref_mut(), &self.resources) {
+            let released = table.borrow_mut().take_shared_released();
+            if !released.is_empty() {
+                shared.release(&released);
+            }
+        }
         if store.step_end(self.stats.steps) {
             self.store_commit_with(|store| store.commit_group());
         }
@@ -655,6 +661,11 @@ impl<Q: MainQueue> Engine<Q> {
             }
             let running = self.jobs.as_ref().is_some_and(|p| p.in_flight() > 0);
             self.clock.set_jobs_running(running);
+        }
+        // The shared holds those items held stay with them: the worker that
+        // took them over holds them on.
+        if let Some(table) = &self.resources {
+            table.borrow_mut().take_shared_released();
         }
         let mut state = self.state.borrow_mut();
         for (key, json) in lost.state {

@@ -103,6 +103,7 @@ pub fn status(path: &Path) -> Result<Status, StoreError> {
             state_keys,
             oldest,
             on_resources,
+            held: Vec::new(),
             next_timer,
             steps,
             run_ms,
@@ -145,6 +146,10 @@ pub struct Facts {
     /// Items waiting for a resource, oldest first (at most
     /// [`MAX_WAITERS_SHOWN`] + 1): id and the waiting call (JSON text).
     pub on_resources: Vec<(i64, String)>,
+    /// Resources held across PostgreSQL workers: the action, the key's
+    /// display form, and how many calls hold it (a SQLite store keeps its
+    /// holds in its items, and lists none here).
+    pub held: Vec<(String, String, i64)>,
     pub next_timer: Option<i64>,
     pub steps: i64,
     pub run_ms: i64,
@@ -283,6 +288,7 @@ pub fn render(name: &str, facts: Facts) -> Status {
         state_keys,
         oldest,
         on_resources,
+        held,
         next_timer,
         steps,
         run_ms,
@@ -320,6 +326,7 @@ pub fn render(name: &str, facts: Facts) -> Status {
         "items": by_state.iter().map(|(s, n)| (s.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
         "topics": topics.iter().map(|(s, n)| (s.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
         "oldest_waiting": oldest.as_ref().map(|(id, since, m)| json!({"id": id, "since": since, "message": crate::engine::serial::from_line(m).unwrap_or(Json::Null)})),
+        "held": held.iter().map(|(action, key, calls)| json!({"action": action, "key": key, "calls": calls})).collect::<Vec<_>>(),
         "waiting_for_resources": shown.iter().map(|(id, action, call)| json!({"id": id, "action": action, "call": call})).collect::<Vec<_>>(),
         "next_timer": next_timer,
         "dead_letters": dead,
@@ -386,6 +393,14 @@ pub fn render(name: &str, facts: Facts) -> Status {
             time_text(*since),
             shorten(m)
         );
+    }
+    for (action, key, calls) in &held {
+        let key = if key.is_empty() {
+            String::new()
+        } else {
+            format!(" {key}")
+        };
+        let _ = writeln!(text, "held:         {action}{key} by {calls} call(s)");
     }
     for (id, action, call) in &shown {
         let _ = writeln!(text, "on resource:  #{id} waits for {action}: {call}");

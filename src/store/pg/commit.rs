@@ -41,7 +41,8 @@ impl PgStore {
         if let Some((script, hash)) = &self.new_run {
             // A new run: what the store held belonged to the last one.
             pg!(tx.batch_execute(
-                "DELETE FROM voyager.items; DELETE FROM voyager.topics; DELETE FROM voyager.state; DELETE FROM voyager.dead_letters;",
+                "DELETE FROM voyager.items; DELETE FROM voyager.topics; DELETE FROM voyager.state; DELETE FROM voyager.dead_letters;
+                 DELETE FROM voyager.holds; DELETE FROM voyager.rates;",
             ));
             let row = pg!(tx.query_one(
                 "INSERT INTO voyager.runs (script, source_hash, started) VALUES ($1, $2, $3) RETURNING id",
@@ -153,6 +154,10 @@ impl PgStore {
             ));
             landed.lost += (deletes.len() as u64).saturating_sub(n);
         }
+        if !ops.released.is_empty() {
+            let holds: Vec<i64> = ops.released.iter().map(|(h, _)| *h).collect();
+            pg!(tx.execute("DELETE FROM voyager.holds WHERE id = ANY($1)", &[&holds]));
+        }
         if !ops.topics.is_empty() {
             // Pushed messages wait for any worker's pass; a clear ends
             // the pass this worker took the topic's rows for.
@@ -252,6 +257,8 @@ impl PgStore {
         ops.topics.clear();
         ops.dead.clear();
         ops.state.clear();
+        ops.acquired.clear();
+        ops.released.clear();
         ops.step = None;
         self.pass_claim = None;
         self.lost += landed.lost;
@@ -345,6 +352,7 @@ impl PgStore {
             && self.ops.topics.is_empty()
             && self.ops.dead.is_empty()
             && self.ops.state.is_empty()
+            && self.ops.released.is_empty()
             && self.new_run.is_none()
             && !self.finished
             && self.steps == self.steps_reported

@@ -93,8 +93,8 @@ BEGIN
 END $$;
 ";
 
-/// Version 4: `voyager.enqueue` marks the run unfinished only when it is
-/// finished. It wrote the run's row on every call: an application
+/// Version 4: the tables that hold resource limits across workers, and
+/// `voyager.enqueue` marks the run unfinished only when it is finished. It wrote the run's row on every call: an application
 /// enqueuing 20,000 items in one transaction left 20,000 versions of that
 /// row behind, each call slower than the last (6 s in all, now 0.2 s).
 const V4: &str = "
@@ -116,6 +116,23 @@ BEGIN
   PERFORM pg_notify('voyager_items', '');
   RETURN new_id;
 END $$;
+-- Limited actions' resources across workers: who holds each (a row per
+-- call holding it, named in its item's state), and a rate's next start
+-- (in ms times the rate's count).
+CREATE TABLE voyager.holds (
+    id bigserial PRIMARY KEY,
+    action text NOT NULL,
+    key text NOT NULL,
+    worker bigint NOT NULL,
+    since bigint NOT NULL DEFAULT voyager.now_ms()
+);
+CREATE INDEX holds_resource ON voyager.holds (action, key);
+CREATE TABLE voyager.rates (
+    action text NOT NULL,
+    key text NOT NULL,
+    next_start numeric NOT NULL,
+    PRIMARY KEY (action, key)
+);
 ";
 
 /// Version 3: the count of failures `catch` handlers recovered, added up

@@ -57,6 +57,7 @@ use crate::vm::message::Msg;
 
 mod commit;
 mod connect;
+mod holds;
 mod ops;
 pub mod report;
 mod session;
@@ -77,8 +78,11 @@ pub const CHANNEL: &str = "voyager_items";
 /// the last) before it is a dead letter.
 pub const MAX_TAKES: i32 = 5;
 
-/// Items taken at once.
-const TAKE_BATCH: i64 = 256;
+/// How often a worker sweeps holds whose item is gone.
+const SWEEP_EVERY: Duration = Duration::from_secs(10);
+
+/// Items taken at once, unless told otherwise.
+pub const TAKE_BATCH: i64 = 256;
 
 /// The first key of a topic's transaction-level advisory lock ("Vytp");
 /// the second is the hash of the topic's name.
@@ -110,6 +114,8 @@ pub struct PgOptions {
     /// pooling): idle workers poll once a second; leases alone rescue.
     pub poll_only: bool,
     pub sync: Sync,
+    /// Ready items taken at once.
+    pub take: i64,
 }
 
 impl Default for PgOptions {
@@ -118,6 +124,7 @@ impl Default for PgOptions {
             lease_ms: 30_000,
             poll_only: false,
             sync: Sync::Interval,
+            take: TAKE_BATCH,
         }
     }
 }
@@ -147,18 +154,18 @@ pub struct Taken {
 /// times slower.
 pub const TAKE_SETTINGS: &str = "SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off;";
 
-/// What a take runs (under [`TAKE_SETTINGS`]): up to a batch of ready
+/// What a take runs (under [`TAKE_SETTINGS`]): up to `take` ready
 /// items, highest priority first, then oldest due, leased to `worker` for
 /// `lease_ms`, each taking counted as an attempt. The clock is read once,
 /// not per row.
-pub fn take_statement(worker: i64, lease_ms: i64) -> String {
+pub fn take_statement(worker: i64, lease_ms: i64, take: i64) -> String {
     format!(
         "UPDATE voyager.items i
          SET lease_owner = {worker}, lease_until = voyager.now_ms() + {lease_ms}, attempts = i.attempts + 1
          WHERE i.id = ANY(ARRAY(
            SELECT id FROM voyager.items
            WHERE lease_owner IS NULL AND due_at <= (SELECT voyager.now_ms())
-           ORDER BY priority DESC, due_at, id LIMIT {TAKE_BATCH}
+           ORDER BY priority DESC, due_at, id LIMIT {take}
            FOR UPDATE SKIP LOCKED))
          RETURNING i.id, i.form, i.body, i.attempts, i.priority"
     )
@@ -190,6 +197,9 @@ pub struct PgStore {
     finished: bool,
     since_commit: u32,
     group_began: Instant,
+    /// When holds whose item is gone were last swept (first: at the
+    /// first rescue).
+    swept: Option<Instant>,
     session_start: Instant,
     ms_reported: i64,
     /// Items another worker rescued from this one (its lease ran out).
@@ -239,6 +249,7 @@ impl PgStore {
             finished: false,
             since_commit: 0,
             group_began: Instant::now(),
+            swept: None,
             session_start: Instant::now(),
             ms_reported: 0,
             lost: 0,
@@ -535,6 +546,10 @@ impl PgStore {
         if n > 0 && !self.options.poll_only {
             let _ = self.client.execute("SELECT pg_notify($1, '')", &[&CHANNEL]);
         }
+        if self.swept.is_none_or(|t| t.elapsed() >= SWEEP_EVERY) {
+            self.swept = Some(Instant::now());
+            self.sweep_holds()?;
+        }
         Ok(n)
     }
 
@@ -544,7 +559,7 @@ impl PgStore {
         // One round trip: the values are numbers of this worker's own.
         let sql = format!(
             "BEGIN; {TAKE_SETTINGS} {}; COMMIT",
-            take_statement(self.worker, self.options.lease_ms)
+            take_statement(self.worker, self.options.lease_ms, self.options.take)
         );
         let messages = self.retrying(|c| c.simple_query(&sql))?;
         let number = |row: &postgres::SimpleQueryRow, i: usize| -> i64 {
@@ -727,6 +742,9 @@ impl PgStore {
         }
         ops.drop_rows.truncate(mark.drop_rows);
         ops.dead.truncate(mark.dead);
+        ops.released.truncate(mark.released);
+        // (What the step took went with the transaction.)
+        ops.acquired.clear();
         match mark.topics_before {
             Some(topics) => ops.topics = topics,
             None => ops.topics.truncate(mark.topics),
@@ -873,6 +891,7 @@ impl Store for PgStore {
             dead: ops.dead.len(),
             topics: ops.topics.len(),
             topics_before: None,
+            released: ops.released.len(),
         });
     }
 
@@ -920,6 +939,8 @@ impl Store for PgStore {
         self.ops.topics.clear();
         self.ops.dead.clear();
         self.ops.state.clear();
+        self.ops.acquired.clear();
+        self.ops.released.clear();
         self.unclaimed_total = self.unclaimed_reported;
         self.recovered_total = self.recovered_reported;
     }

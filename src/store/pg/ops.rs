@@ -53,6 +53,11 @@ pub(super) struct Ops {
     pub(super) refused: Option<Lost>,
     /// The step being reported, to undo if a signal cuts it.
     pub(super) step: Option<StepMark>,
+    /// Shared holds taken in the open transaction, each with the row it
+    /// depends on: a hold of a row found taken over is deleted again.
+    pub(super) acquired: Vec<(i64, Option<i64>)>,
+    /// Shared holds given back, to delete, each with the row it depends on.
+    pub(super) released: Vec<(i64, Option<i64>)>,
 }
 
 /// How to take back what a step reported (see [`PgStore::abandon_step`]).
@@ -63,6 +68,7 @@ pub(super) struct StepMark {
     pub(super) topics: usize,
     /// The topic changes before the step's first clear, if it cleared.
     pub(super) topics_before: Option<Vec<(TopicOp, Option<i64>)>>,
+    pub(super) released: usize,
 }
 
 /// A pending change as it was before the step changed it.
@@ -96,6 +102,7 @@ impl Ops {
         rows.extend(self.topics.iter().filter_map(|(_, o)| *o));
         rows.extend(self.dead.iter().filter_map(|d| d.4));
         rows.extend(self.state.keys().filter_map(|(_, o)| *o));
+        rows.extend(self.released.iter().filter_map(|(_, o)| *o));
         rows.sort_unstable();
         rows.dedup();
         rows
@@ -131,6 +138,16 @@ impl Ops {
         keys.sort();
         keys.dedup();
         self.state.retain(|(_, o), _| !gone(o));
+        // What the lost items gave back stays theirs (the worker that took
+        // them over holds it on); what their steps took here goes again.
+        self.released.retain(|(_, o)| !gone(o));
+        for (hold, o) in std::mem::take(&mut self.acquired) {
+            if gone(&o) {
+                self.released.push((hold, None));
+            } else {
+                self.acquired.push((hold, o));
+            }
+        }
         (ids, keys)
     }
 

@@ -64,6 +64,15 @@ pub fn status(url: &str) -> Result<Status, StoreError> {
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
+    let held = c
+        .query(
+            "SELECT action, key, count(*) FROM voyager.holds GROUP BY action, key ORDER BY action, key",
+            &[],
+        )
+        .map_err(&w)?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
     let next_timer: Option<i64> = c
         .query_one(
             "SELECT min(due_at) FROM voyager.items WHERE state IN ('timer', 'retry')",
@@ -93,6 +102,7 @@ pub fn status(url: &str) -> Result<Status, StoreError> {
             state_keys,
             oldest,
             on_resources,
+            held,
             next_timer,
             steps,
             run_ms,
