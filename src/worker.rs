@@ -307,14 +307,13 @@ pub fn enter(v: &mut Voyager, pg: &PgShared, taken: Vec<Taken>) {
                 "taken {} times, and each time its worker stopped before it finished",
                 t.attempts - 1
             );
-            pg.0.borrow_mut().dead_row(
-                t.id,
-                shown_body(&t),
-                crate::codes::ITEM_ABANDONED,
-                error,
-                t.attempts,
-            );
+            pg.0.borrow_mut()
+                .dead_row(&t, shown_body(&t), crate::codes::ITEM_ABANDONED, error);
             continue;
+        }
+        if t.form != "node" {
+            // A message enqueued: a group of its own.
+            pg.0.borrow_mut().entering(t.id, &shown_body(&t));
         }
         let message = match t.form.as_str() {
             "node" => {
@@ -324,7 +323,7 @@ pub fn enter(v: &mut Voyager, pg: &PgShared, taken: Vec<Taken>) {
                     .and_then(|j| crate::engine::snapshot::node_from_json(&j, &lookup));
                 match node {
                     Ok(node) => {
-                        let id = pg.0.borrow_mut().adopt_row(t.id);
+                        let id = pg.0.borrow_mut().adopt_row(t.id, t.group);
                         let unclaimed = v.engine.stats.unclaimed_data;
                         let recovered = v.engine.stats.recovered;
                         v.engine.resume(Resumed {
@@ -340,11 +339,10 @@ pub fn enter(v: &mut Voyager, pg: &PgShared, taken: Vec<Taken>) {
                         });
                     }
                     Err(why) => pg.0.borrow_mut().dead_row(
-                        t.id,
+                        &t,
                         t.body.clone(),
                         crate::codes::STORE_SCRIPT_CHANGED,
                         format!("the item no longer fits the script: {why}"),
-                        t.attempts,
                     ),
                 }
                 continue;
@@ -383,10 +381,7 @@ pub fn enter(v: &mut Voyager, pg: &PgShared, taken: Vec<Taken>) {
                     pg.0.borrow_mut().drop_row(t.id);
                 }
             }
-            Err((code, why)) => {
-                pg.0.borrow_mut()
-                    .dead_row(t.id, shown_body(&t), code, why, t.attempts)
-            }
+            Err((code, why)) => pg.0.borrow_mut().dead_row(&t, shown_body(&t), code, why),
         }
     }
 }

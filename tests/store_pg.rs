@@ -1511,3 +1511,81 @@ fn a_hold_without_an_item_is_swept() {
         .get(0);
     assert_eq!(holds, 0);
 }
+
+/// Every enqueued message is a group, with every item its steps make, on
+/// whichever worker they ran: `voyager status` counts each group's calls
+/// done and dead, across the workers.
+#[test]
+fn status_counts_each_groups_calls_across_workers() {
+    let Some(url) = database("groups") else {
+        return;
+    };
+    let dir = temp_dir("groups");
+    std::fs::write(
+        dir.join("work.vy"),
+        "action count(n) { if n < 3 { conc([call(count, n + 1), call(noop_work)]) } }\naction noop_work() { 0 }\naction boom() { fail(\"no\") }\n",
+    )
+    .unwrap();
+    for message in ["call(count, 0)", "conc([call(boom), call(count, 2)])"] {
+        let out = voyager(&dir, &["enqueue", "--store", &url, "work.vy", message]);
+        assert!(out.status.success(), "enqueue: {}", text(&out.stderr));
+    }
+    // One the workers cannot compile: a dead letter, a group of its own.
+    client(&url)
+        .execute("SELECT voyager.enqueue('call(nothing_here)')", &[])
+        .unwrap();
+    let mut workers: Vec<Child> = (0..2)
+        .map(|i| {
+            let out = dir.join(format!("w{i}.out"));
+            worker(&dir, &url, &out, &["--take", "1", "--max-attempts", "1"])
+        })
+        .collect();
+    for w in &mut workers {
+        assert_eq!(wait(w, Duration::from_secs(120), "a worker"), 0);
+    }
+    let status = voyager(&dir, &["status", "--json", &url]);
+    let j: serde_json::Value = serde_json::from_slice(&status.stdout).expect("JSON");
+    assert_eq!(j["groups"]["total"], 3, "{j}");
+    assert_eq!(j["groups"]["unfinished"], 0, "{j}");
+    // Each is labelled with what was enqueued (`voyager enqueue` writes
+    // the message's JSON; the SQL function, its text).
+    let calls = |n: usize, label: &str| {
+        let g = &j["groups"]["shown"][n];
+        assert!(g["message"].to_string().contains(label), "{label}: {j}");
+        (g["calls"]["done"].as_i64(), g["calls"]["dead"].as_i64())
+    };
+    // count 0..3 and three noop_works.
+    assert_eq!(calls(0, r#""args":[0]"#), (Some(7), Some(0)));
+    // count 2, count 3 and a noop_work; boom is dead.
+    assert_eq!(calls(1, r#""action":"boom""#), (Some(3), Some(1)));
+    assert_eq!(calls(2, "call(nothing_here)"), (Some(0), Some(1)));
+    let text_status = text(&voyager(&dir, &["status", &url]).stdout);
+    assert!(
+        text_status.contains("groups:       3 (0 unfinished)"),
+        "{text_status}"
+    );
+}
+
+/// The groups table keeps the latest 10,000 groups (and every live one):
+/// 21,000 messages, each a group, leave between 10,000 and 12,000 rows.
+#[test]
+fn old_finished_groups_are_pruned_on_postgres() {
+    let Some(url) = database("prune") else {
+        return;
+    };
+    let dir = temp_dir("prune");
+    std::fs::write(dir.join("work.vy"), "action work(i) { i }\n").unwrap();
+    enqueue_many(&dir, &url, 21_000);
+    drain_with_workers(&dir, &url, 1);
+    let mut c = client(&url);
+    let count =
+        |c: &mut postgres::Client, sql: &str| -> i64 { c.query_one(sql, &[]).unwrap().get(0) };
+    let rows = count(&mut c, "SELECT count(*) FROM voyager.groups");
+    assert!((10_000..=12_000).contains(&rows), "{rows} groups kept");
+    let latest = count(&mut c, "SELECT max(id) FROM voyager.groups");
+    let done = count(
+        &mut c,
+        &format!("SELECT done FROM voyager.groups WHERE id = {latest}"),
+    );
+    assert_eq!(done, 1, "the latest group is kept with its count");
+}

@@ -2,7 +2,24 @@
 //! work depends on, then writes what was reported; a COMMIT whose answer
 //! was lost is looked up by its transaction id instead of written twice.
 
+use super::groups::{GroupKey, KEEP_GROUPS};
 use super::*;
+
+/// A row id for a group whose first item never had a row (it finished
+/// before its group's first commit).
+const NEW_GROUP: &str = "SELECT nextval('voyager.items_id_seq')";
+
+/// A group's row: known before, or given by this commit.
+fn resolve(groups: &super::groups::PgGroups, landed: &Landed, group: GroupKey) -> Option<i64> {
+    groups.row(group).or_else(|| match group {
+        GroupKey::First(g) => landed
+            .resolved
+            .iter()
+            .find(|(first, _)| *first == g)
+            .map(|(_, row)| *row),
+        GroupKey::Row(row) => Some(row),
+    })
+}
 
 impl PgStore {
     /// Writes what was reported in one transaction. Work that depends on a
@@ -10,7 +27,7 @@ impl PgStore {
     /// over) is not written: the engine drops it (see [`Store::lost`]).
     /// On an error, nothing here changed but that; a COMMIT whose answer
     /// was lost comes back with what it would change, to check.
-    pub(super) fn try_commit(&mut self) -> Result<(), (postgres::Error, Option<Landed>)> {
+    pub(super) fn try_commit(&mut self) -> Result<(), (postgres::Error, Option<Box<Landed>>)> {
         macro_rules! pg {
             ($e:expr) => {
                 $e.map_err(|e| (e, None))?
@@ -36,13 +53,14 @@ impl PgStore {
             run: self.run,
             ms,
             lost: 0,
+            resolved: Vec::new(),
             fresh: self.new_run.is_some(),
         };
         if let Some((script, hash)) = &self.new_run {
             // A new run: what the store held belonged to the last one.
             pg!(tx.batch_execute(
                 "DELETE FROM voyager.items; DELETE FROM voyager.topics; DELETE FROM voyager.state; DELETE FROM voyager.dead_letters;
-                 DELETE FROM voyager.holds; DELETE FROM voyager.rates;",
+                 DELETE FROM voyager.holds; DELETE FROM voyager.rates; DELETE FROM voyager.groups;",
             ));
             let row = pg!(tx.query_one(
                 "INSERT INTO voyager.runs (script, source_hash, started) VALUES ($1, $2, $3) RETURNING id",
@@ -69,6 +87,9 @@ impl PgStore {
                 if !lost.is_empty() {
                     self.lost += lost.len() as u64;
                     let (items, keys) = ops.forget(&lost);
+                    for id in &items {
+                        self.groups.remove(*id);
+                    }
                     let stored: HashMap<String, String> = if keys.is_empty() {
                         HashMap::new()
                     } else {
@@ -101,8 +122,8 @@ impl PgStore {
                  WHERE id = $1 AND lease_owner = $2",
             ));
             let insert = pg!(tx.prepare(
-                "INSERT INTO voyager.items (form, body, state, due_at, attempts, lease_owner, lease_until, priority)
-                 VALUES ('node', $1, $2, coalesce($3, voyager.now_ms()), 1, $4, voyager.now_ms() + $5, $6)
+                "INSERT INTO voyager.items (form, body, state, due_at, attempts, lease_owner, lease_until, priority, grp)
+                 VALUES ('node', $1, $2, coalesce($3, voyager.now_ms()), 1, $4, voyager.now_ms() + $5, $6, $7)
                  RETURNING id",
             ));
             let mut ids: Vec<u64> = ops.items.keys().copied().collect();
@@ -130,11 +151,32 @@ impl PgStore {
                             }
                         }
                         None => {
+                            // Its group's row: its own, if it is the group's
+                            // first item (the group is its row).
+                            let group = self.groups.of(id);
+                            let first = group == Some(GroupKey::First(id));
+                            let grp = match group {
+                                Some(g) if !first => match resolve(&self.groups, &landed, g) {
+                                    Some(row) => Some(row),
+                                    None => {
+                                        let row = pg!(tx.query_one(NEW_GROUP, &[])).get(0);
+                                        if let GroupKey::First(g) = g {
+                                            landed.resolved.push((g, row));
+                                        }
+                                        Some(row)
+                                    }
+                                },
+                                _ => None,
+                            };
                             let r = pg!(tx.query_one(
                                 &insert,
-                                &[json, &state.name(), due, &worker, &lease, prio]
+                                &[json, &state.name(), due, &worker, &lease, prio, &grp]
                             ));
-                            landed.inserted.push((id, r.get(0)));
+                            let row: i64 = r.get(0);
+                            if first {
+                                landed.resolved.push((id, row));
+                            }
+                            landed.inserted.push((id, row));
                         }
                     },
                     Pending::Delete => {
@@ -154,6 +196,49 @@ impl PgStore {
             ));
             landed.lost += (deletes.len() as u64).saturating_sub(n);
         }
+        if !self.groups.is_clean() {
+            // What the steps did, added to their groups' rows (in the
+            // order of their ids, as every worker adds them).
+            let mut rows: Vec<(i64, String, i64, i64)> = Vec::new();
+            for (group, tally) in self.groups.pending() {
+                let row = match resolve(&self.groups, &landed, *group) {
+                    Some(row) => row,
+                    None => {
+                        let row: i64 = pg!(tx.query_one(NEW_GROUP, &[])).get(0);
+                        if let GroupKey::First(g) = group {
+                            landed.resolved.push((*g, row));
+                        }
+                        row
+                    }
+                };
+                let label = tally.label.clone().unwrap_or_default();
+                rows.push((row, label, tally.done as i64, tally.dead as i64));
+            }
+            rows.sort_unstable_by_key(|r| r.0);
+            let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+            let labels: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+            let done: Vec<i64> = rows.iter().map(|r| r.2).collect();
+            let dead: Vec<i64> = rows.iter().map(|r| r.3).collect();
+            pg!(tx.execute(
+                "INSERT INTO voyager.groups (id, label, done, dead)
+                 SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[])
+                 ON CONFLICT (id) DO UPDATE SET done = voyager.groups.done + excluded.done,
+                   dead = voyager.groups.dead + excluded.dead,
+                   label = CASE WHEN excluded.label = '' THEN voyager.groups.label ELSE excluded.label END",
+                &[&ids, &labels, &done, &dead],
+            ));
+            if self.groups.prune_due() {
+                // The latest rows stay, and so do live groups' rows.
+                pg!(tx.execute(
+                    "DELETE FROM voyager.groups g
+                     WHERE g.id <= (SELECT id FROM voyager.groups ORDER BY id DESC OFFSET $1 LIMIT 1)
+                       AND NOT EXISTS (SELECT 1 FROM voyager.items i WHERE i.id = g.id)
+                       AND NOT EXISTS (SELECT 1 FROM voyager.items i WHERE i.grp = g.id)",
+                    &[&KEEP_GROUPS],
+                ));
+            }
+        }
+        let ops = &mut self.ops;
         if !ops.released.is_empty() {
             let holds: Vec<i64> = ops.released.iter().map(|(h, _)| *h).collect();
             pg!(tx.execute("DELETE FROM voyager.holds WHERE id = ANY($1)", &[&holds]));
@@ -234,12 +319,16 @@ impl PgStore {
                 self.landed(landed);
                 Ok(())
             }
-            Err(e) => Err((e, Some(landed))),
+            Err(e) => Err((e, Some(Box::new(landed)))),
         }
     }
 
     /// A commit landed: what it wrote is no longer pending.
     pub(super) fn landed(&mut self, landed: Landed) {
+        for (first, row) in &landed.resolved {
+            self.groups.resolve(*first, *row);
+        }
+        self.groups.landed();
         let ops = &mut self.ops;
         if landed.fresh {
             ops.rows.clear();
@@ -315,7 +404,7 @@ impl PgStore {
                     .map_err(|err| err.message)?;
                 if let Some(sent) = sent {
                     if self.committed(sent.txid).map_err(|err| err.message)? {
-                        self.landed(sent);
+                        self.landed(*sent);
                         return Ok(());
                     }
                 }
@@ -353,6 +442,7 @@ impl PgStore {
             && self.ops.dead.is_empty()
             && self.ops.state.is_empty()
             && self.ops.released.is_empty()
+            && self.groups.is_clean()
             && self.new_run.is_none()
             && !self.finished
             && self.steps == self.steps_reported

@@ -94,6 +94,7 @@ END $$;
 ";
 
 /// Version 4: the tables that hold resource limits across workers, and
+/// groups,
 /// `voyager.enqueue` marks the run unfinished only when it is finished. It wrote the run's row on every call: an application
 /// enqueuing 20,000 items in one transaction left 20,000 versions of that
 /// row behind, each call slower than the last (6 s in all, now 0.2 s).
@@ -127,6 +128,16 @@ CREATE TABLE voyager.holds (
     since bigint NOT NULL DEFAULT voyager.now_ms()
 );
 CREATE INDEX holds_resource ON voyager.holds (action, key);
+-- Groups: every message that enters from outside, with every item its
+-- steps make (items.grp: the group's row, the first item's; NULL: its own).
+ALTER TABLE voyager.items ADD COLUMN grp bigint;
+CREATE INDEX items_grp ON voyager.items (grp) WHERE grp IS NOT NULL;
+CREATE TABLE voyager.groups (
+    id bigint PRIMARY KEY,
+    label text NOT NULL DEFAULT '',
+    done bigint NOT NULL DEFAULT 0,
+    dead bigint NOT NULL DEFAULT 0
+);
 CREATE TABLE voyager.rates (
     action text NOT NULL,
     key text NOT NULL,

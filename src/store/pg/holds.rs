@@ -47,10 +47,14 @@ impl PgStore {
             if !locked {
                 return Ok(SharedTurn::Busy(now.saturating_add(SHARED_RETRY_MS)));
             }
+            // Holds this worker gave back are free already: their deletes
+            // land in this transaction's commit (or, with it, not at all).
+            let released: Vec<i64> = self.ops.released.iter().map(|(h, _)| *h).collect();
             let row = self.client.query_one(
-                "SELECT (SELECT count(*) FROM voyager.holds WHERE action = $1 AND key = $2),
+                "SELECT (SELECT count(*) FROM voyager.holds
+                         WHERE action = $1 AND key = $2 AND NOT (id = ANY($3))),
                         (SELECT next_start::text FROM voyager.rates WHERE action = $1 AND key = $2)",
-                &[&action, &key],
+                &[&action, &key, &released],
             )?;
             let held: i64 = row.get(0);
             let next_start: Option<i128> =

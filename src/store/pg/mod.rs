@@ -57,6 +57,7 @@ use crate::vm::message::Msg;
 
 mod commit;
 mod connect;
+mod groups;
 mod holds;
 mod ops;
 pub mod report;
@@ -144,6 +145,8 @@ pub struct Taken {
     pub attempts: i32,
     /// Given by `voyager enqueue --priority` (0 by default).
     pub priority: i16,
+    /// Its group: the row of the first item of the message it came from.
+    pub group: i64,
 }
 
 /// The planner settings a take runs under: the plan is pinned to the
@@ -167,7 +170,7 @@ pub fn take_statement(worker: i64, lease_ms: i64, take: i64) -> String {
            WHERE lease_owner IS NULL AND due_at <= (SELECT voyager.now_ms())
            ORDER BY priority DESC, due_at, id LIMIT {take}
            FOR UPDATE SKIP LOCKED))
-         RETURNING i.id, i.form, i.body, i.attempts, i.priority"
+         RETURNING i.id, i.form, i.body, i.attempts, i.priority, coalesce(i.grp, i.id)"
     )
 }
 
@@ -197,6 +200,9 @@ pub struct PgStore {
     finished: bool,
     since_commit: u32,
     group_began: Instant,
+    /// Which group each live item belongs to, and what the next commit
+    /// adds to each.
+    groups: groups::PgGroups,
     /// When holds whose item is gone were last swept (first: at the
     /// first rescue).
     swept: Option<Instant>,
@@ -250,6 +256,7 @@ impl PgStore {
             since_commit: 0,
             group_began: Instant::now(),
             swept: None,
+            groups: groups::PgGroups::default(),
             session_start: Instant::now(),
             ms_reported: 0,
             lost: 0,
@@ -331,6 +338,7 @@ impl PgStore {
     /// Starts a new run at the next commit; with `fresh`, everything the
     /// store held goes then.
     pub fn begin_run(&mut self, script: &str, hash: &str) {
+        self.groups.clear();
         self.new_run = Some((script.to_string(), hash.to_string()));
     }
 
@@ -574,6 +582,7 @@ impl PgStore {
                     body: r.get(2).unwrap_or_default().to_string(),
                     attempts: number(r, 3) as i32,
                     priority: number(r, 4) as i16,
+                    group: number(r, 5),
                 }),
                 _ => None,
             })
@@ -672,10 +681,17 @@ impl PgStore {
     }
 
     /// An engine item id for a taken row (the row is then the item's).
-    pub fn adopt_row(&mut self, row: i64) -> u64 {
+    pub fn adopt_row(&mut self, row: i64, group: i64) -> u64 {
         self.max_local += 1;
         self.ops.rows.insert(self.max_local, row);
+        self.groups.resumed(self.max_local, group);
         self.max_local
+    }
+
+    /// A taken row enters as a new message (its own group, labelled with
+    /// what was enqueued).
+    pub fn entering(&mut self, row: i64, body: &str) {
+        self.groups.entered(row, body);
     }
 
     /// The next new item takes over `row` (None: stop).
@@ -692,14 +708,9 @@ impl PgStore {
 
     /// A taken row that cannot run: a dead letter at the next commit, the
     /// row gone.
-    pub fn dead_row(
-        &mut self,
-        row: i64,
-        message: String,
-        code: &str,
-        error: String,
-        attempts: i32,
-    ) {
+    pub fn dead_row(&mut self, t: &Taken, message: String, code: &str, error: String) {
+        let (row, attempts) = (t.id, t.attempts);
+        self.groups.dead_in(t.group);
         self.ops
             .dead
             .push((message, code.to_string(), error, attempts, Some(row)));
@@ -799,6 +810,7 @@ impl Store for PgStore {
                 let json = serial::to_line(&j);
                 serial::drop_json(j);
                 self.max_local = self.max_local.max(id);
+                self.groups.put(id, self.ops.current, &json);
                 let ops = &mut self.ops;
                 if let Some(row) = ops.adopt.take() {
                     ops.rows.entry(id).or_insert(row);
@@ -822,6 +834,7 @@ impl Store for PgStore {
     }
 
     fn remove_item(&mut self, id: u64) {
+        self.groups.remove(id);
         let ops = &mut self.ops;
         if ops.rows.contains_key(&id) {
             let old = ops.items.insert(id, Pending::Delete);
@@ -836,6 +849,7 @@ impl Store for PgStore {
     }
 
     fn dead_letter(&mut self, letter: &DeadLetter) {
+        self.groups.dead(self.ops.current);
         match serial::message_to_json(&letter.message) {
             Ok(j) => self.ops.dead.push((
                 serial::to_line(&j),
@@ -882,7 +896,16 @@ impl Store for PgStore {
         self.ops.undo(Undo::State(key, old));
     }
 
+    fn group_start(&mut self) {
+        self.groups.start();
+    }
+
+    fn calls_done(&mut self, n: u64) {
+        self.groups.done(n);
+    }
+
     fn step_start(&mut self, id: u64) {
+        self.groups.step(id);
         let ops = &mut self.ops;
         ops.current = ops.owner_row(id);
         ops.step = Some(StepMark {
@@ -904,6 +927,7 @@ impl Store for PgStore {
     }
 
     fn step_end(&mut self, steps: u64) -> bool {
+        self.groups.step_end();
         self.ops.current = None;
         self.ops.step = None;
         self.steps = steps;
@@ -941,6 +965,7 @@ impl Store for PgStore {
         self.ops.state.clear();
         self.ops.acquired.clear();
         self.ops.released.clear();
+        self.groups.abandon();
         self.unclaimed_total = self.unclaimed_reported;
         self.recovered_total = self.recovered_reported;
     }
@@ -1024,6 +1049,12 @@ impl Store for PgShared {
     }
     fn step_start(&mut self, id: u64) {
         self.0.borrow_mut().step_start(id)
+    }
+    fn group_start(&mut self) {
+        self.0.borrow_mut().group_start()
+    }
+    fn calls_done(&mut self, n: u64) {
+        self.0.borrow_mut().calls_done(n)
     }
     fn lost(&mut self) -> Option<Lost> {
         self.0.borrow_mut().lost()

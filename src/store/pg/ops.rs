@@ -175,4 +175,6 @@ pub(super) struct Landed {
     pub(super) lost: u64,
     /// It started a new run.
     pub(super) fresh: bool,
+    /// Groups that entered here, and the rows it gave them.
+    pub(super) resolved: Vec<(u64, i64)>,
 }

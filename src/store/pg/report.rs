@@ -4,7 +4,9 @@
 
 use super::{connect, display_url, now_ms, pg_error, CHANNEL};
 use crate::store::open::StoreError;
-use crate::store::report::{self, Facts, Letter, Status};
+use std::collections::{BTreeMap, HashMap};
+
+use crate::store::report::{self, Facts, Group, GroupList, Letter, Status, MAX_GROUPS_SHOWN};
 
 fn wrap(url: &str) -> impl Fn(postgres::Error) -> StoreError + '_ {
     move |e| StoreError {
@@ -73,6 +75,7 @@ pub fn status(url: &str) -> Result<Status, StoreError> {
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2)))
         .collect();
+    let groups = groups(&mut c).map_err(&w)?;
     let next_timer: Option<i64> = c
         .query_one(
             "SELECT min(due_at) FROM voyager.items WHERE state IN ('timer', 'retry')",
@@ -109,10 +112,82 @@ pub fn status(url: &str) -> Result<Status, StoreError> {
             unclaimed,
             recovered,
             cancelled,
-            // (PostgreSQL does not keep groups yet.)
-            groups: Default::default(),
+            groups,
         },
     ))
+}
+
+/// The groups to show, as on SQLite: every unfinished one (up to the
+/// limit), then the latest finished; how many there are, and how many are
+/// unfinished.
+fn groups(c: &mut postgres::Client) -> Result<GroupList, postgres::Error> {
+    let mut live: BTreeMap<i64, Group> = BTreeMap::new();
+    for r in c.query(
+        "SELECT coalesce(grp, id), state, count(*) FROM voyager.items GROUP BY 1, 2",
+        &[],
+    )? {
+        let id: i64 = r.get(0);
+        let state: String = r.get(1);
+        let n: i64 = r.get(2);
+        let g = live.entry(id).or_insert_with(|| Group {
+            id,
+            ..Group::default()
+        });
+        match state.as_str() {
+            "job" => g.running += n,
+            "resource" => g.resource += n,
+            _ => g.waiting += n,
+        }
+    }
+    let unfinished = live.len() as i64;
+    let ids: Vec<i64> = live.keys().copied().collect();
+    let row = c.query_one(
+        "SELECT (SELECT count(*) FROM voyager.groups), (SELECT count(*) FROM voyager.groups WHERE id = ANY($1))",
+        &[&ids],
+    )?;
+    let (rows, live_rows): (i64, i64) = (row.get(0), row.get(1));
+    let total = rows - live_rows + unfinished;
+    let shown_ids: Vec<i64> = ids.iter().copied().take(MAX_GROUPS_SHOWN + 1).collect();
+    let mut kept: HashMap<i64, (String, i64, i64)> = HashMap::new();
+    for r in c.query(
+        "SELECT id, label, done, dead FROM voyager.groups WHERE id = ANY($1)",
+        &[&shown_ids],
+    )? {
+        kept.insert(r.get(0), (r.get(1), r.get(2), r.get(3)));
+    }
+    let mut shown: Vec<Group> = Vec::new();
+    for (_, mut g) in live.into_iter().take(MAX_GROUPS_SHOWN + 1) {
+        if let Some((label, done, dead)) = kept.remove(&g.id) {
+            (g.label, g.done, g.dead) = (label, done, dead);
+        }
+        shown.push(g);
+    }
+    if shown.len() < MAX_GROUPS_SHOWN + 1 {
+        let room = MAX_GROUPS_SHOWN + 1 - shown.len();
+        // The latest rows, of which the live ones are already shown.
+        let mut finished: Vec<Group> = c
+            .query(
+                "SELECT id, label, done, dead FROM voyager.groups WHERE NOT (id = ANY($1))
+                 ORDER BY id DESC LIMIT $2",
+                &[&ids, &(room as i64)],
+            )?
+            .iter()
+            .map(|r| Group {
+                id: r.get(0),
+                label: r.get(1),
+                done: r.get(2),
+                dead: r.get(3),
+                ..Group::default()
+            })
+            .collect();
+        finished.reverse();
+        shown.extend(finished);
+    }
+    Ok(GroupList {
+        shown,
+        total,
+        unfinished,
+    })
 }
 
 /// `voyager cancel` on a PostgreSQL store: the unfinished items' rows move
