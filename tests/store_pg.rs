@@ -1473,7 +1473,9 @@ fn a_hold_survives_its_worker_being_killed() {
 }
 
 /// A hold whose item is gone (here written by hand: as a cancelled item
-/// leaves one) is swept, and the calls it would block run.
+/// leaves one) is swept, and the calls it would block run; a hold as old
+/// whose item still names it is kept, and holds the resource until that
+/// item ends.
 #[test]
 fn a_hold_without_an_item_is_swept() {
     let Some(url) = database("holdsweep") else {
@@ -1502,9 +1504,32 @@ fn a_hold_without_an_item_is_swept() {
     let j: serde_json::Value = serde_json::from_slice(&status.stdout).expect("JSON");
     assert_eq!(j["held"][0]["action"], "slow", "{j}");
     assert_eq!(j["held"][0]["calls"], 1, "{j}");
+    // An item holding `slow`'s resource until 1.5 s from now, with a hold
+    // as old as the orphan.
+    let named: i64 = c
+        .query_one(
+            "INSERT INTO voyager.holds (action, key, worker, since) VALUES ('slow', '', 12345, 0) RETURNING id",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let until: i64 = c
+        .query_one(
+            "INSERT INTO voyager.items (form, body, due_at)
+             SELECT 'node', format('{\"hold\":{\"action\":\"slow\",\"key\":\"\",\"inner\":{\"defer\":%s},\"$shared\":%s}}', t, $1::bigint), t
+             FROM (SELECT voyager.now_ms() + 1500 AS t) x RETURNING due_at",
+            &[&named],
+        )
+        .unwrap()
+        .get(0);
     let outs = drain_with_workers(&dir, &url, 1);
     let spans = limited_spans(&outs);
     assert_eq!(spans.len(), 1, "{spans:?}");
+    assert!(
+        spans[0].0 >= until,
+        "slow 0 started at {}, before the item holding its resource ended at {until}",
+        spans[0].0
+    );
     let holds: i64 = c
         .query_one("SELECT count(*) FROM voyager.holds", &[])
         .unwrap()
@@ -1588,4 +1613,92 @@ fn old_finished_groups_are_pruned_on_postgres() {
         &format!("SELECT done FROM voyager.groups WHERE id = {latest}"),
     );
     assert_eq!(done, 1, "the latest group is kept with its count");
+}
+
+/// SIGINT while a limited call's work is mid-step: the step is dropped,
+/// and the hold stays with the item (in the store, named by its state),
+/// so the workers that run it next still keep the limit.
+#[test]
+fn an_interrupted_step_keeps_its_items_hold() {
+    let Some(url) = database("holdint") else {
+        return;
+    };
+    let dir = temp_dir("holdint");
+    let script = r#"
+fn ms() { let d = now() - parse_time("1970-01-01T00:00:00Z"); int(d / 1ms) }
+action slow(n) limit 1 {
+  print("start {n} {ms()}")
+  seq([call(spin, n), call(finish, n)])
+}
+action spin(n) {
+  if env("SPIN", "") == "1" { for i in range(0, 2000000000) { } }
+  n
+}
+action finish(n) { print("end {n} {ms()}") }
+"#;
+    std::fs::write(dir.join("work.vy"), script).unwrap();
+    let out = voyager(
+        &dir,
+        &["enqueue", "--store", &url, "work.vy", "call(slow, 1)"],
+    );
+    assert!(out.status.success(), "enqueue: {}", text(&out.stderr));
+    let out = voyager(
+        &dir,
+        &["enqueue", "--store", &url, "work.vy", "call(slow, 2)"],
+    );
+    assert!(out.status.success(), "enqueue: {}", text(&out.stderr));
+    let first = dir.join("first.out");
+    let mut spinning = Command::new(env!("CARGO_BIN_EXE_voyager"))
+        .args([
+            "--color", "never", "worker", "--store", &url, "--take", "1", "work.vy",
+        ])
+        .env("SPIN", "1")
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&first).unwrap())
+        .stderr(std::fs::File::create(first.with_extension("err")).unwrap())
+        .spawn()
+        .expect("a worker starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(&first)
+        .unwrap_or_default()
+        .contains("start")
+    {
+        assert!(Instant::now() < deadline, "the worker never started a call");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // In the spin by now (the hold's step was committed at once).
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = spinning.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    wait(
+        &mut spinning,
+        Duration::from_secs(60),
+        "the interrupted worker",
+    );
+    let mut c = client(&url);
+    let holds: i64 = c
+        .query_one("SELECT count(*) FROM voyager.holds", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(holds, 1, "the interrupted call's hold is kept");
+    let mut outs = drain_with(&dir, &url, 2, &["--take", "1"]);
+    outs.push(first);
+    let spans = limited_spans(&outs);
+    assert_eq!(spans.len(), 2, "{spans:?}");
+    let (_, end, n) = spans[0];
+    let (start, _, m) = spans[1];
+    assert!(
+        start >= end,
+        "call {m} started at {start}, before call {n} ended at {end}: {spans:?}"
+    );
+    let holds: i64 = c
+        .query_one("SELECT count(*) FROM voyager.holds", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(holds, 0);
 }

@@ -124,7 +124,8 @@ fn node_to_json_inner(n: &Node) -> Result<Json, String> {
             body.insert("key".into(), Json::String(h.key.to_string()));
             body.insert("inner".into(), node_to_json(&h.inner)?);
             if let Some(id) = h.shared {
-                body.insert("shared".into(), json!(id));
+                // (`$`: no record's key writes so; see `serial`.)
+                body.insert("$shared".into(), json!(id));
             }
             one("hold", Json::Object(body))
         }
@@ -318,7 +319,7 @@ fn read(j: &Json, actions: ActionLookup, out: &mut Vec<Node>) -> Result<(), Stri
                         key: Rc::from(key),
                         inner,
                         own: false,
-                        shared: body.get("shared").and_then(Json::as_i64),
+                        shared: body.get("$shared").and_then(Json::as_i64),
                     }))
                 }
                 _ => inner,

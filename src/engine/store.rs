@@ -434,6 +434,11 @@ impl<Q: MainQueue> Engine<Q> {
             .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed));
         if stopping && self.vm.cut {
             // Interrupted mid-step: the run stops and abandons this step.
+            // What it gave back of a shared table stays with its item (the
+            // store drops the step, and what it took went with it).
+            if let Some(table) = &self.resources {
+                table.borrow_mut().take_shared_released();
+            }
             return;
         }
         self.report_step(id);

@@ -9,6 +9,26 @@ use super::*;
 /// before its group's first commit).
 const NEW_GROUP: &str = "SELECT nextval('voyager.items_id_seq')";
 
+/// Rows to update, column by column.
+#[derive(Default)]
+struct Updates<'a> {
+    rows: Vec<i64>,
+    states: Vec<&'static str>,
+    dues: Vec<Option<i64>>,
+    bodies: Vec<&'a String>,
+}
+
+/// Rows to insert, column by column.
+#[derive(Default)]
+struct Inserts<'a> {
+    rows: Vec<i64>,
+    bodies: Vec<&'a String>,
+    states: Vec<&'static str>,
+    dues: Vec<Option<i64>>,
+    prios: Vec<i16>,
+    groups: Vec<Option<i64>>,
+}
+
 /// A group's row: known before, or given by this commit.
 fn resolve(groups: &super::groups::PgGroups, landed: &Landed, group: GroupKey) -> Option<i64> {
     groups.row(group).or_else(|| match group {
@@ -116,76 +136,116 @@ impl PgStore {
         }
         let mut deletes: Vec<i64> = ops.drop_rows.clone();
         {
-            let update = pg!(tx.prepare(
-                "UPDATE voyager.items SET form = 'node', state = $3, due_at = coalesce($4, due_at), body = $5,
-                 lease_until = voyager.now_ms() + $6
-                 WHERE id = $1 AND lease_owner = $2",
-            ));
-            let insert = pg!(tx.prepare(
-                "INSERT INTO voyager.items (form, body, state, due_at, attempts, lease_owner, lease_until, priority, grp)
-                 VALUES ('node', $1, $2, coalesce($3, voyager.now_ms()), 1, $4, voyager.now_ms() + $5, $6, $7)
-                 RETURNING id",
-            ));
+            // Items put and removed, in three statements whatever their
+            // number: the updates, the inserts (their rows' ids drawn
+            // first, so that a group's first item's row is known to the
+            // rest of the group), the deletes (below).
             let mut ids: Vec<u64> = ops.items.keys().copied().collect();
             ids.sort_unstable();
+            let mut updates = Updates::default();
+            let mut inserts: Vec<u64> = Vec::new();
             for id in ids {
                 let row = if landed.fresh {
                     None
                 } else {
                     ops.rows.get(&id).copied()
                 };
-                match &ops.items[&id] {
-                    Pending::Put {
+                match (&ops.items[&id], row) {
+                    (
+                        Pending::Put {
+                            state, due, json, ..
+                        },
+                        Some(row),
+                    ) => {
+                        updates.rows.push(row);
+                        updates.states.push(state.name());
+                        updates.dues.push(*due);
+                        updates.bodies.push(json);
+                    }
+                    (Pending::Put { .. }, None) => inserts.push(id),
+                    (Pending::Delete, Some(row)) => {
+                        deletes.push(row);
+                        landed.deleted.push(id);
+                    }
+                    (Pending::Delete, None) => {}
+                }
+            }
+            if !updates.rows.is_empty() {
+                let n = pg!(tx.execute(
+                    "UPDATE voyager.items i SET form = 'node', state = u.state, due_at = coalesce(u.due, i.due_at),
+                     body = u.body, lease_until = voyager.now_ms() + $6
+                     FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[]) AS u(id, state, due, body)
+                     WHERE i.id = u.id AND i.lease_owner = $5",
+                    &[&updates.rows, &updates.states, &updates.dues, &updates.bodies, &worker, &lease],
+                ));
+                landed.lost += (updates.rows.len() as u64).saturating_sub(n);
+            }
+            if !inserts.is_empty() {
+                // Groups with no row yet whose first item is not among
+                // these (it finished before its group's first commit) take
+                // a fresh id too.
+                let mut orphans: Vec<u64> = Vec::new();
+                for id in &inserts {
+                    if let Some(GroupKey::First(g)) = self.groups.of(*id) {
+                        if g != *id
+                            && self.groups.row(GroupKey::First(g)).is_none()
+                            && inserts.binary_search(&g).is_err()
+                            && !orphans.contains(&g)
+                        {
+                            orphans.push(g);
+                        }
+                    }
+                }
+                let wanted = (inserts.len() + orphans.len()) as i64;
+                let drawn: Vec<i64> = pg!(tx.query(
+                    "SELECT nextval('voyager.items_id_seq') FROM generate_series(1, $1::bigint)",
+                    &[&wanted],
+                ))
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+                for (id, row) in inserts.iter().zip(&drawn) {
+                    landed.inserted.push((*id, *row));
+                    if self.groups.of(*id) == Some(GroupKey::First(*id)) {
+                        landed.resolved.push((*id, *row));
+                    }
+                }
+                for (g, row) in orphans.iter().zip(&drawn[inserts.len()..]) {
+                    landed.resolved.push((*g, *row));
+                }
+                let mut new = Inserts::default();
+                for (id, row) in inserts.iter().zip(&drawn) {
+                    let Pending::Put {
                         state,
                         due,
                         prio,
                         json,
-                    } => match row {
-                        Some(row) => {
-                            let n = pg!(tx.execute(
-                                &update,
-                                &[&row, &worker, &state.name(), due, json, &lease],
-                            ));
-                            if n == 0 {
-                                landed.lost += 1;
-                            }
-                        }
-                        None => {
-                            // Its group's row: its own, if it is the group's
-                            // first item (the group is its row).
-                            let group = self.groups.of(id);
-                            let first = group == Some(GroupKey::First(id));
-                            let grp = match group {
-                                Some(g) if !first => match resolve(&self.groups, &landed, g) {
-                                    Some(row) => Some(row),
-                                    None => {
-                                        let row = pg!(tx.query_one(NEW_GROUP, &[])).get(0);
-                                        if let GroupKey::First(g) = g {
-                                            landed.resolved.push((g, row));
-                                        }
-                                        Some(row)
-                                    }
-                                },
-                                _ => None,
-                            };
-                            let r = pg!(tx.query_one(
-                                &insert,
-                                &[json, &state.name(), due, &worker, &lease, prio, &grp]
-                            ));
-                            let row: i64 = r.get(0);
-                            if first {
-                                landed.resolved.push((id, row));
-                            }
-                            landed.inserted.push((id, row));
-                        }
-                    },
-                    Pending::Delete => {
-                        if let Some(row) = row {
-                            deletes.push(row);
-                            landed.deleted.push(id);
-                        }
-                    }
+                    } = &ops.items[id]
+                    else {
+                        continue;
+                    };
+                    // Its group's row; none if it is the group's first
+                    // item (the group is its own row).
+                    let grp = match self.groups.of(*id) {
+                        Some(GroupKey::First(g)) if g == *id => None,
+                        Some(g) => resolve(&self.groups, &landed, g),
+                        None => None,
+                    };
+                    new.rows.push(*row);
+                    new.bodies.push(json);
+                    new.states.push(state.name());
+                    new.dues.push(*due);
+                    new.prios.push(*prio);
+                    new.groups.push(grp);
                 }
+                pg!(tx.execute(
+                    "INSERT INTO voyager.items (id, form, body, state, due_at, attempts, lease_owner, lease_until, priority, grp)
+                     SELECT u.id, 'node', u.body, u.state, coalesce(u.due, voyager.now_ms()), 1, $7,
+                            voyager.now_ms() + $8, u.prio, u.grp
+                     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::smallint[], $6::bigint[])
+                          AS u(id, body, state, due, prio, grp)",
+                    &[&new.rows, &new.bodies, &new.states, &new.dues, &new.prios, &new.groups, &worker, &lease],
+                ));
             }
         }
         if !deletes.is_empty() {

@@ -34,7 +34,8 @@ impl PgStore {
         let worker = self.worker;
         let asked = (|| -> Result<SharedTurn, postgres::Error> {
             if begin {
-                self.client.batch_execute("BEGIN")?;
+                self.client
+                    .batch_execute("BEGIN ISOLATION LEVEL READ COMMITTED")?;
             }
             self.reading = true;
             let locked: bool = self
@@ -115,12 +116,25 @@ impl PgStore {
     /// item was cancelled, or dead-lettered outside a step). Returns how
     /// many.
     pub(super) fn sweep_holds(&mut self) -> Result<u64, StoreError> {
+        let old: bool = self
+            .retrying(|c| {
+                c.query_one(
+                    "SELECT EXISTS (SELECT 1 FROM voyager.holds WHERE since < voyager.now_ms() - $1)",
+                    &[&SWEEP_AFTER_MS],
+                )
+            })?
+            .get(0);
+        if !old {
+            return Ok(0);
+        }
+        // One pass over the items that hold anything.
         self.retrying(|c| {
             c.execute(
-                "DELETE FROM voyager.holds h
-                 WHERE h.since < voyager.now_ms() - $1
-                   AND NOT EXISTS (SELECT 1 FROM voyager.items i
-                                   WHERE i.form = 'node' AND i.body ~ ('\"shared\":' || h.id || '[^0-9]'))",
+                "WITH named AS (
+                   SELECT DISTINCT (regexp_matches(body, '\"\\$shared\":([0-9]+)', 'g'))[1]::bigint AS id
+                   FROM voyager.items WHERE form = 'node' AND body LIKE '%\"$shared\":%')
+                 DELETE FROM voyager.holds h
+                 WHERE h.since < voyager.now_ms() - $1 AND h.id NOT IN (SELECT id FROM named)",
                 &[&SWEEP_AFTER_MS],
             )
         })

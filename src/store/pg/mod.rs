@@ -359,7 +359,8 @@ impl PgStore {
         let begin = !self.reading;
         let read = (|| -> Result<Option<String>, postgres::Error> {
             if begin {
-                self.client.batch_execute("BEGIN")?;
+                self.client
+                    .batch_execute("BEGIN ISOLATION LEVEL READ COMMITTED")?;
             }
             self.reading = true;
             self.client.execute(
@@ -375,6 +376,14 @@ impl PgStore {
             Ok(stored) => Ok(self.ops.latest_state(key).or(stored)),
             Err(e) => {
                 self.end_reading(false);
+                if !self.ops.acquired.is_empty() {
+                    // The rollback took back resources this step holds.
+                    self.fail(format!(
+                        "cannot read the PostgreSQL store {}: {} (the step had taken a resource in the transaction this ended)",
+                        display_url(&self.url),
+                        pg_text(&e)
+                    ));
+                }
                 if connection_lost(&e) {
                     self.reconnect(&e).map_err(|err| err.message)?;
                 }
@@ -569,7 +578,15 @@ impl PgStore {
             "BEGIN; {TAKE_SETTINGS} {}; COMMIT",
             take_statement(self.worker, self.options.lease_ms, self.options.take)
         );
-        let messages = self.retrying(|c| c.simple_query(&sql))?;
+        let messages = match self.retrying(|c| c.simple_query(&sql)) {
+            Ok(m) => m,
+            Err(e) => {
+                // (The statements after a failing one were skipped: the
+                // transaction is left open, and aborted.)
+                let _ = self.client.batch_execute("ROLLBACK");
+                return Err(e);
+            }
+        };
         let number = |row: &postgres::SimpleQueryRow, i: usize| -> i64 {
             row.get(i).and_then(|v| v.parse().ok()).unwrap_or_default()
         };
