@@ -1292,11 +1292,7 @@ action finish(host, n) { print("end {host} {n} {ms()}") }
 action fetch(n) rate 20/s { print("fetch {n} {ms()}") }
 "#;
     std::fs::write(dir.join("work.vy"), script).unwrap();
-    let out = voyager(
-        &dir,
-        &["enqueue", "--store", &url, "work.vy", "call(fetch, 0)"],
-    );
-    assert!(out.status.success(), "enqueue: {}", text(&out.stderr));
+    enqueue_one(&dir, &url, "call(fetch, 0)");
     let mut c = client(&url);
     c.execute(
         "SELECT voyager.enqueue(format('call(deploy, \"h%s\", %s)', g % 2, g)) FROM generate_series(1, 30) g",
@@ -1367,11 +1363,7 @@ action fetch(n) rate 20/s { print("fetch {n} {ms()}") }
         "30 fetches within {span} ms: {fetches:?}"
     );
     // Every hold was given back.
-    let holds: i64 = c
-        .query_one("SELECT count(*) FROM voyager.holds", &[])
-        .unwrap()
-        .get(0);
-    assert_eq!(holds, 0);
+    assert_eq!(holds(&mut c), 0);
 }
 
 const SLOW_LIMITED: &str = r#"
@@ -1412,6 +1404,31 @@ fn limited_spans(outs: &[PathBuf]) -> Vec<(i64, i64, i64)> {
     spans
 }
 
+/// Enqueues `expression` with `voyager enqueue` (which makes the schema).
+fn enqueue_one(dir: &Path, url: &str, expression: &str) {
+    let out = voyager(dir, &["enqueue", "--store", url, "work.vy", expression]);
+    assert!(out.status.success(), "enqueue: {}", text(&out.stderr));
+}
+
+/// How many holds the store keeps.
+fn holds(c: &mut postgres::Client) -> i64 {
+    c.query_one("SELECT count(*) FROM voyager.holds", &[])
+        .unwrap()
+        .get(0)
+}
+
+/// Waits (up to a minute) until a worker's output file has a `start`.
+fn wait_for_a_start(out: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(out)
+        .unwrap_or_default()
+        .contains("start")
+    {
+        assert!(Instant::now() < deadline, "the worker never started a call");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// A worker SIGKILLed while its call holds a `limit 1` resource: the item
 /// is rescued with its hold, so no other call starts until it ends, and
 /// every call ends with every hold given back.
@@ -1422,11 +1439,7 @@ fn a_hold_survives_its_worker_being_killed() {
     };
     let dir = temp_dir("holdkill");
     std::fs::write(dir.join("work.vy"), SLOW_LIMITED).unwrap();
-    let out = voyager(
-        &dir,
-        &["enqueue", "--store", &url, "work.vy", "call(slow, 0)"],
-    );
-    assert!(out.status.success(), "enqueue: {}", text(&out.stderr));
+    enqueue_one(&dir, &url, "call(slow, 0)");
     let mut c = client(&url);
     c.execute(
         "SELECT voyager.enqueue(format('call(slow, %s)', g)) FROM generate_series(1, 4) g",
@@ -1435,17 +1448,7 @@ fn a_hold_survives_its_worker_being_killed() {
     .unwrap();
     let first = dir.join("first.out");
     let mut victim = worker(&dir, &url, &first, &["--take", "1"]);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !std::fs::read_to_string(&first)
-        .unwrap_or_default()
-        .contains("start")
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the first worker never started a call"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_for_a_start(&first);
     // (Its step's commit comes at once after the step that took the hold.)
     std::thread::sleep(Duration::from_millis(50));
     victim.kill().expect("SIGKILL");
@@ -1465,11 +1468,7 @@ fn a_hold_survives_its_worker_being_killed() {
             "call {m} started at {start}, before call {n} ended at {end}: {spans:?}"
         );
     }
-    let holds: i64 = c
-        .query_one("SELECT count(*) FROM voyager.holds", &[])
-        .unwrap()
-        .get(0);
-    assert_eq!(holds, 0);
+    assert_eq!(holds(&mut c), 0);
 }
 
 /// A hold whose item is gone (here written by hand: as a cancelled item
@@ -1483,11 +1482,7 @@ fn a_hold_without_an_item_is_swept() {
     };
     let dir = temp_dir("holdsweep");
     std::fs::write(dir.join("work.vy"), SLOW_LIMITED).unwrap();
-    let out = voyager(
-        &dir,
-        &["enqueue", "--store", &url, "work.vy", "call(slow, 0)"],
-    );
-    assert!(out.status.success(), "enqueue: {}", text(&out.stderr));
+    enqueue_one(&dir, &url, "call(slow, 0)");
     let mut c = client(&url);
     c.execute(
         "INSERT INTO voyager.holds (action, key, worker, since) VALUES ('slow', '', 12345, 0)",
@@ -1530,11 +1525,7 @@ fn a_hold_without_an_item_is_swept() {
         "slow 0 started at {}, before the item holding its resource ended at {until}",
         spans[0].0
     );
-    let holds: i64 = c
-        .query_one("SELECT count(*) FROM voyager.holds", &[])
-        .unwrap()
-        .get(0);
-    assert_eq!(holds, 0);
+    assert_eq!(holds(&mut c), 0);
 }
 
 /// Every enqueued message is a group, with every item its steps make, on
@@ -1637,16 +1628,8 @@ action spin(n) {
 action finish(n) { print("end {n} {ms()}") }
 "#;
     std::fs::write(dir.join("work.vy"), script).unwrap();
-    let out = voyager(
-        &dir,
-        &["enqueue", "--store", &url, "work.vy", "call(slow, 1)"],
-    );
-    assert!(out.status.success(), "enqueue: {}", text(&out.stderr));
-    let out = voyager(
-        &dir,
-        &["enqueue", "--store", &url, "work.vy", "call(slow, 2)"],
-    );
-    assert!(out.status.success(), "enqueue: {}", text(&out.stderr));
+    enqueue_one(&dir, &url, "call(slow, 1)");
+    enqueue_one(&dir, &url, "call(slow, 2)");
     let first = dir.join("first.out");
     let mut spinning = Command::new(env!("CARGO_BIN_EXE_voyager"))
         .args([
@@ -1659,14 +1642,7 @@ action finish(n) { print("end {n} {ms()}") }
         .stderr(std::fs::File::create(first.with_extension("err")).unwrap())
         .spawn()
         .expect("a worker starts");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !std::fs::read_to_string(&first)
-        .unwrap_or_default()
-        .contains("start")
-    {
-        assert!(Instant::now() < deadline, "the worker never started a call");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_for_a_start(&first);
     // In the spin by now (the hold's step was committed at once).
     std::thread::sleep(Duration::from_millis(300));
     let pid = spinning.id().to_string();
@@ -1681,11 +1657,7 @@ action finish(n) { print("end {n} {ms()}") }
         "the interrupted worker",
     );
     let mut c = client(&url);
-    let holds: i64 = c
-        .query_one("SELECT count(*) FROM voyager.holds", &[])
-        .unwrap()
-        .get(0);
-    assert_eq!(holds, 1, "the interrupted call's hold is kept");
+    assert_eq!(holds(&mut c), 1, "the interrupted call's hold is kept");
     let mut outs = drain_with(&dir, &url, 2, &["--take", "1"]);
     outs.push(first);
     let spans = limited_spans(&outs);
@@ -1696,9 +1668,5 @@ action finish(n) { print("end {n} {ms()}") }
         start >= end,
         "call {m} started at {start}, before call {n} ended at {end}: {spans:?}"
     );
-    let holds: i64 = c
-        .query_one("SELECT count(*) FROM voyager.holds", &[])
-        .unwrap()
-        .get(0);
-    assert_eq!(holds, 0);
+    assert_eq!(holds(&mut c), 0);
 }

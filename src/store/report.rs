@@ -188,6 +188,16 @@ pub struct Group {
 }
 
 impl Group {
+    /// `n` of its live items are in `state`: running a job, waiting on a
+    /// resource, or waiting otherwise.
+    pub fn count_live(&mut self, state: &str, n: i64) {
+        match state {
+            "job" => self.running += n,
+            "resource" => self.resource += n,
+            _ => self.waiting += n,
+        }
+    }
+
     fn finished(&self) -> bool {
         self.running + self.resource + self.waiting == 0
     }
@@ -219,15 +229,12 @@ fn groups(conn: &rusqlite::Connection, version: i64) -> rusqlite::Result<GroupLi
         })?;
         for row in rows {
             let (id, state, n) = row?;
-            let g = live.entry(id).or_insert_with(|| Group {
-                id,
-                ..Group::default()
-            });
-            match state.as_str() {
-                "job" => g.running += n,
-                "resource" => g.resource += n,
-                _ => g.waiting += n,
-            }
+            live.entry(id)
+                .or_insert_with(|| Group {
+                    id,
+                    ..Group::default()
+                })
+                .count_live(&state, n);
         }
     }
     let unfinished = live.len() as i64;

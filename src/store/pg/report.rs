@@ -129,15 +129,12 @@ fn groups(c: &mut postgres::Client) -> Result<GroupList, postgres::Error> {
         let id: i64 = r.get(0);
         let state: String = r.get(1);
         let n: i64 = r.get(2);
-        let g = live.entry(id).or_insert_with(|| Group {
-            id,
-            ..Group::default()
-        });
-        match state.as_str() {
-            "job" => g.running += n,
-            "resource" => g.resource += n,
-            _ => g.waiting += n,
-        }
+        live.entry(id)
+            .or_insert_with(|| Group {
+                id,
+                ..Group::default()
+            })
+            .count_live(&state, n);
     }
     let unfinished = live.len() as i64;
     let ids: Vec<i64> = live.keys().copied().collect();
