@@ -394,13 +394,18 @@ impl Vm {
             let consts = &chunk.consts[..];
             loop {
                 let at = ip;
-                let byte = code[at];
-                let op = Op::decode(byte);
+                let byte = read_u8(code, at);
+                debug_assert!((byte as usize) < Op::ALL.len(), "no opcode has byte {byte}");
+                // SAFETY: `at` starts an instruction (see `read_u8`), and
+                // `Chunk::verify` checked that each instruction starts with
+                // an opcode's byte; `Op` is `repr(u8)` with the default
+                // discriminants, so its values are exactly those bytes.
+                let op = unsafe { std::mem::transmute::<u8, Op>(byte) };
                 ip += Op::SIZES[byte as usize] as usize;
                 match op {
                     Op::Const => {
                         self.room();
-                        match consts[chunk.read_u16(at + 1) as usize] {
+                        match consts[read_u16(code, at + 1) as usize] {
                             Const::Int(n) => self.push_in_room(Value::Int(n)),
                             ref k => self.push_const(k),
                         }
@@ -419,12 +424,12 @@ impl Vm {
                     }
                     Op::Pop => drop(self.stack.pop()),
                     Op::PopN => {
-                        let n = self.stack.len() - chunk.read_u16(at + 1) as usize;
+                        let n = self.stack.len() - read_u16(code, at + 1) as usize;
                         debug_assert!(n >= base, "POP_N below the frame's locals");
                         self.truncate_stack(n);
                     }
                     Op::GetLocal => {
-                        let slot = base + chunk.read_u16(at + 1) as usize;
+                        let slot = base + read_u16(code, at + 1) as usize;
                         self.room();
                         // Ints are most locals: written straight into the
                         // new slot; the rest out of line, so that no
@@ -435,24 +440,24 @@ impl Vm {
                             self.push_local(slot);
                         }
                     }
-                    Op::SetLocal => self.stack[base + chunk.read_u16(at + 1) as usize] = self.pop(),
+                    Op::SetLocal => self.stack[base + read_u16(code, at + 1) as usize] = self.pop(),
                     Op::GetGlobal => {
                         self.room();
                         // A function (the callee of most calls) or an int
                         // in line, the rest out of line (see GET_LOCAL).
-                        match &self.globals[chunk.read_u16(at + 1) as usize] {
+                        match &self.globals[read_u16(code, at + 1) as usize] {
                             Value::Func(f) => {
                                 let f = Rc::clone(f);
                                 self.push_in_room(Value::Func(f));
                             }
                             &Value::Int(n) => self.push_in_room(Value::Int(n)),
-                            _ => self.push_global(chunk.read_u16(at + 1) as usize),
+                            _ => self.push_global(read_u16(code, at + 1) as usize),
                         }
                     }
                     Op::SetGlobal => {
                         let v = self.pop();
                         discard(std::mem::replace(
-                            &mut self.globals[chunk.read_u16(at + 1) as usize],
+                            &mut self.globals[read_u16(code, at + 1) as usize],
                             v,
                         ));
                     }
@@ -492,7 +497,7 @@ impl Vm {
                         tri!(at, self.binary(op));
                     }
                     Op::AddConst | Op::SubConst => {
-                        let k = &consts[chunk.read_u16(at + 1) as usize];
+                        let k = &consts[read_u16(code, at + 1) as usize];
                         if let (Some(Value::Int(x)), Const::Int(y)) = (self.stack.last_mut(), k) {
                             let sum = match op {
                                 Op::AddConst => x.checked_add(*y),
@@ -531,22 +536,56 @@ impl Vm {
                             self.pop().is_truthy()
                         };
                         if !holds {
-                            ip = chunk.read_u32(at + 1) as usize;
+                            ip = read_u32(code, at + 1) as usize;
+                        }
+                    }
+                    Op::LocalAddConst | Op::LocalSubConst => {
+                        let slot = base + read_u16(code, at + 1) as usize;
+                        let k = &consts[read_u16(code, at + 3) as usize];
+                        self.room();
+                        if let (Value::Int(x), Const::Int(y)) = (&self.stack[slot], k) {
+                            let sum = match op {
+                                Op::LocalAddConst => x.checked_add(*y),
+                                _ => x.checked_sub(*y),
+                            };
+                            if let Some(v) = sum {
+                                self.push_in_room(Value::Int(v));
+                                continue;
+                            }
+                        }
+                        tri!(at, self.local_arith_const(op, slot, k));
+                    }
+                    Op::LtJumpLocal | Op::LeJumpLocal | Op::GtJumpLocal | Op::GeJumpLocal => {
+                        let slot = base + read_u16(code, at + 1) as usize;
+                        let k = &consts[read_u16(code, at + 3) as usize];
+                        let holds = if let (&Value::Int(x), &Const::Int(y)) = (&self.stack[slot], k)
+                        {
+                            match op {
+                                Op::LtJumpLocal => x < y,
+                                Op::LeJumpLocal => x <= y,
+                                Op::GtJumpLocal => x > y,
+                                _ => x >= y,
+                            }
+                        } else {
+                            tri!(at, self.compare_local_const(op, slot, k))
+                        };
+                        if !holds {
+                            ip = read_u32(code, at + 5) as usize;
                         }
                     }
                     Op::Jump => {
-                        let target = chunk.read_u32(at + 1) as usize;
+                        let target = read_u32(code, at + 1) as usize;
                         if target < ip {
                             tri!(at, self.burn_fuel());
                         }
                         ip = target;
                     }
                     Op::RangeNext => {
-                        let slot = base + chunk.read_u16(at + 1) as usize;
+                        let slot = base + read_u16(code, at + 1) as usize;
                         match &mut self.stack[slot..slot + 2] {
                             [Value::Int(i), Value::Int(end)] => {
                                 if *i >= *end {
-                                    ip = chunk.read_u32(at + 3) as usize;
+                                    ip = read_u32(code, at + 3) as usize;
                                 } else {
                                     let v = *i;
                                     *i += 1;
@@ -563,12 +602,12 @@ impl Vm {
                     }
                     Op::JumpIfFalse => {
                         if !self.pop().is_truthy() {
-                            ip = chunk.read_u32(at + 1) as usize;
+                            ip = read_u32(code, at + 1) as usize;
                         }
                     }
                     Op::Call => {
                         tri!(at, self.burn_fuel());
-                        let argc = chunk.read_u16(at + 1) as usize;
+                        let argc = read_u16(code, at + 1) as usize;
                         let callee_at = self.stack.len() - argc - 1;
                         // A script function with the right arity: push its
                         // frame here; everything else in `call_value`.
@@ -710,6 +749,40 @@ impl Vm {
         Ok(())
     }
 
+    /// LOCAL_ADD_CONST and LOCAL_SUB_CONST on anything but ints, or on
+    /// overflow, into room made: what GET_LOCAL then ADD_CONST or
+    /// SUB_CONST do.
+    #[cold]
+    #[inline(never)]
+    fn local_arith_const(&mut self, op: Op, slot: usize, k: &Const) -> Result<(), RuntimeError> {
+        self.push_local(slot);
+        self.stack.push(Value::of_const(k));
+        self.binary(if op == Op::LocalAddConst {
+            Op::Add
+        } else {
+            Op::Sub
+        })
+    }
+
+    /// LT_JUMP_LOCAL and the others on anything but ints: what GET_LOCAL,
+    /// CONST and LT_JUMP (and the others) do.
+    #[cold]
+    #[inline(never)]
+    fn compare_local_const(
+        &mut self,
+        op: Op,
+        slot: usize,
+        k: &Const,
+    ) -> Result<bool, RuntimeError> {
+        let compare = match op {
+            Op::LtJumpLocal => Op::Lt,
+            Op::LeJumpLocal => Op::Le,
+            Op::GtJumpLocal => Op::Gt,
+            _ => Op::Ge,
+        };
+        ordering(compare, &self.stack[slot], &Value::of_const(k))
+    }
+
     /// Replaces the list of arguments on top of the stack (CALL_LIST's) by
     /// its items; returns how many.
     fn spread_onto_stack(&mut self) -> Result<usize, RuntimeError> {
@@ -743,6 +816,44 @@ impl Vm {
     fn top(&self, n: usize) -> &Value {
         &self.stack[self.stack.len() - 1 - n]
     }
+}
+
+// The hot loop reads its code without bounds checks. The compiler checks
+// every function's code with `Chunk::verify` before anything can run it
+// (`Compiler::finish_fn`): each instruction is an opcode with its operands
+// inside the code, each jump target starts an instruction, and the last
+// instruction is a RETURN or a JUMP. The loop only ever reads at an
+// instruction's start or inside its operands: `ip` is 0 (a function's
+// first instruction; verified code is not empty), a jump target read from
+// an operand, the saved `ip` of a caller (the instruction after its CALL,
+// which is not the last one), or the start of the previous instruction
+// plus its size (the next instruction: the previous one was not the last,
+// since RETURN and JUMP do not fall through). The checks are debug
+// assertions here.
+
+/// The byte at `at` of verified code (see above).
+#[inline(always)]
+fn read_u8(code: &[u8], at: usize) -> u8 {
+    debug_assert!(at < code.len(), "code read past its end");
+    // SAFETY: `at` is inside verified code (see above).
+    unsafe { *code.get_unchecked(at) }
+}
+
+/// The `u16` operand at `at` of verified code (see above).
+#[inline(always)]
+fn read_u16(code: &[u8], at: usize) -> u16 {
+    debug_assert!(at + 2 <= code.len(), "operand read past the code's end");
+    // SAFETY: the operand lies inside its instruction, which lies inside
+    // verified code (see above); `[u8; 2]` has no alignment.
+    u16::from_le_bytes(unsafe { *(code.as_ptr().add(at) as *const [u8; 2]) })
+}
+
+/// The `u32` operand at `at` of verified code (see above).
+#[inline(always)]
+fn read_u32(code: &[u8], at: usize) -> u32 {
+    debug_assert!(at + 4 <= code.len(), "operand read past the code's end");
+    // SAFETY: as for `read_u16`.
+    u32::from_le_bytes(unsafe { *(code.as_ptr().add(at) as *const [u8; 4]) })
 }
 
 fn display_name(proto: &FnProto) -> String {
