@@ -401,9 +401,18 @@ impl Vm {
                 // an opcode's byte; `Op` is `repr(u8)` with the default
                 // discriminants, so its values are exactly those bytes.
                 let op = unsafe { std::mem::transmute::<u8, Op>(byte) };
-                ip += Op::SIZES[byte as usize] as usize;
+                // Each arm moves `ip` past its instruction by its opcode's
+                // size, a constant there (a table load here cost three
+                // instructions on every one).
+                macro_rules! step {
+                    ($sized:expr) => {{
+                        debug_assert_eq!(op.size(), $sized.size(), "{op:?}");
+                        ip = at + const { $sized.size() };
+                    }};
+                }
                 match op {
                     Op::Const => {
+                        step!(Op::Const);
                         self.room();
                         match consts[read_u16(code, at + 1) as usize] {
                             Const::Int(n) => self.push_in_room(Value::Int(n)),
@@ -411,24 +420,32 @@ impl Vm {
                         }
                     }
                     Op::Nil => {
+                        step!(Op::Nil);
                         self.room();
                         self.push_in_room(Value::Nil);
                     }
                     Op::True => {
+                        step!(Op::True);
                         self.room();
                         self.push_in_room(Value::Bool(true));
                     }
                     Op::False => {
+                        step!(Op::False);
                         self.room();
                         self.push_in_room(Value::Bool(false));
                     }
-                    Op::Pop => drop(self.stack.pop()),
+                    Op::Pop => {
+                        step!(Op::Pop);
+                        drop(self.stack.pop());
+                    }
                     Op::PopN => {
+                        step!(Op::PopN);
                         let n = self.stack.len() - read_u16(code, at + 1) as usize;
                         debug_assert!(n >= base, "POP_N below the frame's locals");
                         self.truncate_stack(n);
                     }
                     Op::GetLocal => {
+                        step!(Op::GetLocal);
                         let slot = base + read_u16(code, at + 1) as usize;
                         self.room();
                         // Ints are most locals: written straight into the
@@ -440,8 +457,12 @@ impl Vm {
                             self.push_local(slot);
                         }
                     }
-                    Op::SetLocal => self.stack[base + read_u16(code, at + 1) as usize] = self.pop(),
+                    Op::SetLocal => {
+                        step!(Op::SetLocal);
+                        self.stack[base + read_u16(code, at + 1) as usize] = self.pop();
+                    }
                     Op::GetGlobal => {
+                        step!(Op::GetGlobal);
                         self.room();
                         // A function (the callee of most calls) or an int
                         // in line, the rest out of line (see GET_LOCAL).
@@ -455,6 +476,7 @@ impl Vm {
                         }
                     }
                     Op::SetGlobal => {
+                        step!(Op::SetGlobal);
                         let v = self.pop();
                         discard(std::mem::replace(
                             &mut self.globals[read_u16(code, at + 1) as usize],
@@ -462,6 +484,7 @@ impl Vm {
                         ));
                     }
                     Op::Add | Op::Sub | Op::Mul => {
+                        step!(Op::Add);
                         // Int with int, in place; everything else in `arith`.
                         if let [.., Value::Int(x), Value::Int(y)] = &mut self.stack[..] {
                             let sum = match op {
@@ -479,6 +502,7 @@ impl Vm {
                         tri!(at, self.binary(op));
                     }
                     Op::Lt | Op::Le | Op::Gt | Op::Ge => {
+                        step!(Op::Lt);
                         if let [.., Value::Int(x), Value::Int(y)] = self.stack[..] {
                             let v = match op {
                                 Op::Lt => x < y,
@@ -497,6 +521,7 @@ impl Vm {
                         tri!(at, self.binary(op));
                     }
                     Op::AddConst | Op::SubConst => {
+                        step!(Op::AddConst);
                         let k = &consts[read_u16(code, at + 1) as usize];
                         if let (Some(Value::Int(x)), Const::Int(y)) = (self.stack.last_mut(), k) {
                             let sum = match op {
@@ -515,6 +540,7 @@ impl Vm {
                         );
                     }
                     Op::LtJump | Op::LeJump | Op::GtJump | Op::GeJump => {
+                        step!(Op::LtJump);
                         let holds = if let [.., Value::Int(x), Value::Int(y)] = self.stack[..] {
                             // Both operands are ints: nothing to drop.
                             std::mem::forget(self.stack.pop());
@@ -540,6 +566,7 @@ impl Vm {
                         }
                     }
                     Op::LocalAddConst | Op::LocalSubConst => {
+                        step!(Op::LocalAddConst);
                         let slot = base + read_u16(code, at + 1) as usize;
                         let k = &consts[read_u16(code, at + 3) as usize];
                         self.room();
@@ -556,6 +583,7 @@ impl Vm {
                         tri!(at, self.local_arith_const(op, slot, k));
                     }
                     Op::LtJumpLocal | Op::LeJumpLocal | Op::GtJumpLocal | Op::GeJumpLocal => {
+                        step!(Op::LtJumpLocal);
                         let slot = base + read_u16(code, at + 1) as usize;
                         let k = &consts[read_u16(code, at + 3) as usize];
                         let holds = if let (&Value::Int(x), &Const::Int(y)) = (&self.stack[slot], k)
@@ -574,6 +602,7 @@ impl Vm {
                         }
                     }
                     Op::Jump => {
+                        step!(Op::Jump);
                         let target = read_u32(code, at + 1) as usize;
                         if target < ip {
                             tri!(at, self.burn_fuel());
@@ -581,6 +610,7 @@ impl Vm {
                         ip = target;
                     }
                     Op::RangeNext => {
+                        step!(Op::RangeNext);
                         let slot = base + read_u16(code, at + 1) as usize;
                         match &mut self.stack[slot..slot + 2] {
                             [Value::Int(i), Value::Int(end)] => {
@@ -601,11 +631,13 @@ impl Vm {
                         }
                     }
                     Op::JumpIfFalse => {
+                        step!(Op::JumpIfFalse);
                         if !self.pop().is_truthy() {
                             ip = read_u32(code, at + 1) as usize;
                         }
                     }
                     Op::Call => {
+                        step!(Op::Call);
                         tri!(at, self.burn_fuel());
                         let argc = read_u16(code, at + 1) as usize;
                         let callee_at = self.stack.len() - argc - 1;
@@ -631,6 +663,7 @@ impl Vm {
                         }
                     }
                     Op::CallList => {
+                        step!(Op::CallList);
                         tri!(at, self.burn_fuel());
                         let argc = tri!(at, self.spread_onto_stack());
                         if tri!(at, self.call_value(argc, Some(ip))) {
@@ -640,14 +673,23 @@ impl Vm {
                         }
                     }
                     Op::Return => {
+                        // No step: the caller's `ip` is read from its frame.
                         let result = self.pop();
-                        let frame = self.frames.pop().expect("a frame to return from");
-                        self.truncate_stack(frame.base() - 1);
+                        debug_assert_eq!(
+                            self.frames.last().map(|f| f.base()),
+                            Some(base),
+                            "RETURN from the running frame"
+                        );
+                        self.frames.pop();
+                        // The locals come off; the result takes the callee's
+                        // slot (no pop and push of it). That drops the
+                        // running closure: `closure` is not used after.
+                        self.truncate_stack(base);
                         if self.frames.len() == stop_at {
+                            self.truncate_stack(base - 1);
                             return Ok(result);
                         }
-                        // The callee's slot at least came off: there is room.
-                        self.push_in_room(result);
+                        discard(std::mem::replace(&mut self.stack[base - 1], result));
                         let frame = *self.frames.last().expect("a caller frame");
                         next = Rc::as_ptr(self.closure_at(frame.base()));
                         ip = frame.ip();
@@ -655,6 +697,7 @@ impl Vm {
                         continue 'frames;
                     }
                     _ => {
+                        ip = at + op.size();
                         if let Some(target) = tri!(at, self.cold_op(op, at, closure, base)) {
                             ip = target;
                         }
