@@ -88,6 +88,49 @@ impl Chunk {
         }
     }
 
+    /// Checks what the interpreter's loop relies on to read its code
+    /// without bounds checks: every instruction is a known opcode with all
+    /// its operands inside the code, every jump target is the start of an
+    /// instruction, and the last instruction does not fall through (it is
+    /// a RETURN or a JUMP), so that running the code never reads past its
+    /// end. The compiler checks every function it finishes.
+    pub fn verify(&self) -> Result<(), String> {
+        let code = &self.code[..];
+        let mut starts = vec![false; code.len()];
+        let mut targets = Vec::new();
+        let mut at = 0;
+        let mut last = None;
+        while at < code.len() {
+            let op = Op::from_byte(code[at])
+                .ok_or_else(|| format!("byte {} at {at} is no opcode", code[at]))?;
+            if at + op.size() > code.len() {
+                return Err(format!("{} at {at} runs past the end", op.name()));
+            }
+            starts[at] = true;
+            let mut operand = at + 1;
+            for width in op.operands() {
+                if *width == super::opcode::Width::U32 {
+                    targets.push((at, self.read_u32(operand) as usize));
+                }
+                operand += width.bytes();
+            }
+            last = Some(op);
+            at += op.size();
+        }
+        if !matches!(last, Some(Op::Return | Op::Jump)) {
+            return Err("the code does not end in RETURN or JUMP".into());
+        }
+        match targets
+            .iter()
+            .find(|&&(_, t)| !starts.get(t).copied().unwrap_or(false))
+        {
+            Some((at, t)) => Err(format!(
+                "the jump at {at} goes to {t}, which starts no instruction"
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// The span of the instruction at `offset`.
     pub fn span_at(&self, offset: usize) -> Span {
         let i = self.spans.partition_point(|&(at, _)| at as usize <= offset);

@@ -45,7 +45,7 @@ pub fn disassemble(proto: &FnProto, title: &str, source: &str, globals: &[&str],
             at += width.bytes();
         }
         let shown: Vec<String> = operands.iter().map(u32::to_string).collect();
-        let _ = write!(out, "{ip:04}  {:<14}{:<10}", op.name(), shown.join(" "));
+        let _ = write!(out, "{ip:04}  {:<13} {:<10}", op.name(), shown.join(" "));
         if let Some(note) = annotate(op, &operands, proto, globals) {
             let _ = write!(out, "; {note}");
         }
@@ -75,6 +75,12 @@ fn annotate(op: Op, operands: &[u32], proto: &FnProto, globals: &[&str]) -> Opti
         Op::Const | Op::AddConst | Op::SubConst | Op::Field | Op::SetField => {
             chunk.consts.get(first).map(show_const)
         }
+        Op::LocalAddConst
+        | Op::LocalSubConst
+        | Op::LtJumpLocal
+        | Op::LeJumpLocal
+        | Op::GtJumpLocal
+        | Op::GeJumpLocal => chunk.consts.get(operands[1] as usize).map(show_const),
         Op::Closure => chunk.protos.get(first).map(|p| format!("<fn {}>", p.name)),
         Op::Match => chunk.patterns.get(operands[1] as usize).map(show_pattern),
         _ => None,

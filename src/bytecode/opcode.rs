@@ -211,6 +211,20 @@ opcodes! {
     Extend = "EXTEND" [];
     /// [f xs] -> [f(x1..xn)]  call with the items of the list xs as arguments
     CallList = "CALL_LIST" [];
+    /// [] -> [local s + k]  a local plus constant k (`n + 1`, GET_LOCAL and
+    /// ADD_CONST in one)
+    LocalAddConst = "LOCAL_ADD_CONST" [U16, U16];
+    /// [] -> [local s - k]  a local minus constant k (`n - 1`)
+    LocalSubConst = "LOCAL_SUB_CONST" [U16, U16];
+    /// [] -> []  jump to t unless local s < constant k (`if n < 2`:
+    /// GET_LOCAL, CONST and LT_JUMP in one)
+    LtJumpLocal = "LT_JUMP_LOCAL" [U16, U16, U32];
+    /// [] -> []  jump to t unless local s <= constant k
+    LeJumpLocal = "LE_JUMP_LOCAL" [U16, U16, U32];
+    /// [] -> []  jump to t unless local s > constant k
+    GtJumpLocal = "GT_JUMP_LOCAL" [U16, U16, U32];
+    /// [] -> []  jump to t unless local s >= constant k
+    GeJumpLocal = "GE_JUMP_LOCAL" [U16, U16, U32];
 }
 
 impl Op {
@@ -230,7 +244,7 @@ mod tests {
             assert_eq!(Op::from_byte(op as u8), Some(op));
         }
         assert_eq!(Op::from_byte(Op::ALL.len() as u8), None);
-        assert_eq!(Op::ALL.len(), 58);
+        assert_eq!(Op::ALL.len(), 64);
     }
 
     #[test]

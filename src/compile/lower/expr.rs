@@ -104,8 +104,33 @@ impl Compiler<'_> {
                     spine.push(leftmost);
                     leftmost = l;
                 }
-                self.expr(leftmost);
-                for node in spine.iter().rev() {
+                // `n - 1` on a local: one instruction instead of GET_LOCAL
+                // and SUB_CONST.
+                let mut nodes = spine.iter().rev().peekable();
+                let fused = match (self.plain_local(leftmost), nodes.peek().map(|n| &n.kind)) {
+                    (Some(slot), Some(ExprKind::Binary(op @ (BinOp::Add | BinOp::Sub), _, b)))
+                        if self.fuse =>
+                    {
+                        match &b.kind {
+                            ExprKind::Int(n) => Some((slot, *op, *n, b.span)),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                };
+                match fused {
+                    Some((slot, op, n, k_span)) => {
+                        let node = nodes.next().expect("peeked");
+                        let k = self.constant(Const::Int(n), k_span);
+                        let code = match op {
+                            BinOp::Add => Op::LocalAddConst,
+                            _ => Op::LocalSubConst,
+                        };
+                        self.emit(code, node.span, &[slot as u32, k as u32], 1);
+                    }
+                    None => self.expr(leftmost),
+                }
+                for node in nodes {
                     if let ExprKind::Binary(op, _, b) = &node.kind {
                         match (op, &b.kind) {
                             // `x + 1`: one instruction instead of CONST and ADD.
@@ -178,6 +203,18 @@ impl Compiler<'_> {
             &cond.kind
         {
             if self.fuse {
+                // `n < 2` on a local: GET_LOCAL, CONST and the jump in one.
+                if let (Some(slot), ExprKind::Int(n)) = (self.plain_local(a), &b.kind) {
+                    let k = self.constant(Const::Int(*n), b.span);
+                    let code = match op {
+                        BinOp::Lt => Op::LtJumpLocal,
+                        BinOp::Le => Op::LeJumpLocal,
+                        BinOp::Gt => Op::GtJumpLocal,
+                        _ => Op::GeJumpLocal,
+                    };
+                    // The target is the third operand, after two u16s.
+                    return self.emit(code, cond.span, &[slot as u32, k as u32, 0], 0) + 5;
+                }
                 self.expr(a);
                 self.expr(b);
                 let code = match op {
@@ -191,6 +228,19 @@ impl Compiler<'_> {
         }
         self.expr(cond);
         self.jump(Op::JumpIfFalse, cond.span, -1)
+    }
+
+    /// The slot of the local `e` names, if it is one held in its slot (not
+    /// in a cell): what the fused local instructions read.
+    fn plain_local(&self, e: &Expr) -> Option<u16> {
+        let ExprKind::Name(name) = &e.kind else {
+            return None;
+        };
+        let f = self.fns.last()?;
+        match f.locals.iter().rev().find(|l| l.name == *name) {
+            Some(local) if !local.cell => Some(local.slot),
+            _ => None,
+        }
     }
 
     pub(super) fn is_module(&mut self, name: &str) -> bool {

@@ -653,6 +653,16 @@ impl Compiler<'_> {
 
     pub(super) fn finish_fn(&mut self) -> Rc<FnProto> {
         let f = self.fns.pop().expect("a function is being compiled");
+        // The interpreter reads code without bounds checks on the strength
+        // of this check (see `vm::interp`): it runs on every function, in
+        // release builds too. Code with errors never runs.
+        if let Err(e) = f.chunk.verify() {
+            assert!(
+                !self.errors.is_empty(),
+                "compiler bug: `{}` compiled to bad code: {e}",
+                f.name
+            );
+        }
         Rc::new(FnProto {
             name: f.name,
             kind: f.kind,

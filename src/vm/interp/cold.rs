@@ -276,7 +276,13 @@ impl Vm {
             | Op::RangeNext
             | Op::Call
             | Op::CallList
-            | Op::Return => unreachable!("{op:?} runs in the hot loop"),
+            | Op::Return
+            | Op::LocalAddConst
+            | Op::LocalSubConst
+            | Op::LtJumpLocal
+            | Op::LeJumpLocal
+            | Op::GtJumpLocal
+            | Op::GeJumpLocal => unreachable!("{op:?} runs in the hot loop"),
         }
         Ok(None)
     }
