@@ -169,6 +169,20 @@ pub struct HoldNode {
     pub shared: Option<i64>,
 }
 
+impl HoldNode {
+    /// What a call that took `lease` runs while it holds it.
+    fn new(lease: Lease, action: Rc<ActionDef>, key: Rc<str>, inner: Node, own: bool) -> Self {
+        HoldNode {
+            shared: lease.shared,
+            lease: Some(lease),
+            action,
+            key,
+            inner,
+            own,
+        }
+    }
+}
+
 /// What asking for a turn gives.
 enum Turn {
     Go(Lease),
@@ -426,22 +440,12 @@ impl<Q: MainQueue> Engine<Q> {
                 let name = action.name.clone();
                 self.trace(|| format!("resource taken: {name}"));
                 let held = action.clone();
-                let shared = lease.shared;
                 match self.run_unlimited(action, args, attempts) {
-                    Outcome::Stepped { out, rest: None } => {
-                        hold(lease, shared, held, resource.1, out)
-                    }
+                    Outcome::Stepped { out, rest: None } => hold(lease, held, resource.1, out),
                     // A native job: the resource is held while it runs,
                     // then while what it yields runs.
                     Outcome::Blocked(job @ Node::Running(_), wait) => {
-                        let hold = HoldNode {
-                            lease: Some(lease),
-                            action: held,
-                            key: resource.1,
-                            inner: job,
-                            own: true,
-                            shared,
-                        };
+                        let hold = HoldNode::new(lease, held, resource.1, job, true);
                         Outcome::Blocked(Node::Hold(Box::new(hold)), wait)
                     }
                     // A retry waits out its backoff without the resource,
@@ -661,25 +665,14 @@ pub(super) fn release(node: &mut Node) {
 /// A finished call's results, held: the data in front comes out, the rest
 /// runs inside the hold (in order, as at the head of a `seq`). A call that
 /// returned nothing to run gives its resource back at once.
-fn hold(
-    lease: Lease,
-    shared: Option<i64>,
-    action: Rc<ActionDef>,
-    key: Rc<str>,
-    out: Vec<Node>,
-) -> Outcome {
+fn hold(lease: Lease, action: Rc<ActionDef>, key: Rc<str>, out: Vec<Node>) -> Outcome {
     let (data, work) = node::results(out);
     match work {
         Some(inner) => Outcome::Stepped {
             out: data,
-            rest: Some(Node::Hold(Box::new(HoldNode {
-                lease: Some(lease),
-                action,
-                key,
-                inner,
-                own: false,
-                shared,
-            }))),
+            rest: Some(Node::Hold(Box::new(HoldNode::new(
+                lease, action, key, inner, false,
+            )))),
         },
         None => Outcome::Stepped {
             out: data,

@@ -436,9 +436,7 @@ impl<Q: MainQueue> Engine<Q> {
             // Interrupted mid-step: the run stops and abandons this step.
             // What it gave back of a shared table stays with its item (the
             // store drops the step, and what it took went with it).
-            if let Some(table) = &self.resources {
-                table.borrow_mut().take_shared_released();
-            }
+            self.keep_shared_holds();
             return;
         }
         self.report_step(id);
@@ -669,12 +667,19 @@ impl<Q: MainQueue> Engine<Q> {
         }
         // The shared holds those items held stay with them: the worker that
         // took them over holds them on.
-        if let Some(table) = &self.resources {
-            table.borrow_mut().take_shared_released();
-        }
+        self.keep_shared_holds();
         let mut state = self.state.borrow_mut();
         for (key, json) in lost.state {
             state.restore(key, json);
+        }
+    }
+
+    /// Shared holds given back since the last step's end are not given
+    /// back after all: their items (dropped, or stored as they were) keep
+    /// them.
+    fn keep_shared_holds(&self) {
+        if let Some(table) = &self.resources {
+            table.borrow_mut().take_shared_released();
         }
     }
 

@@ -5,10 +5,6 @@
 use super::groups::{GroupKey, KEEP_GROUPS};
 use super::*;
 
-/// A row id for a group whose first item never had a row (it finished
-/// before its group's first commit).
-const NEW_GROUP: &str = "SELECT nextval('voyager.items_id_seq')";
-
 /// Rows to update, column by column.
 #[derive(Default)]
 struct Updates<'a> {
@@ -32,11 +28,7 @@ struct Inserts<'a> {
 /// A group's row: known before, or given by this commit.
 fn resolve(groups: &super::groups::PgGroups, landed: &Landed, group: GroupKey) -> Option<i64> {
     groups.row(group).or_else(|| match group {
-        GroupKey::First(g) => landed
-            .resolved
-            .iter()
-            .find(|(first, _)| *first == g)
-            .map(|(_, row)| *row),
+        GroupKey::First(g) => landed.resolved.get(&g).copied(),
         GroupKey::Row(row) => Some(row),
     })
 }
@@ -73,7 +65,7 @@ impl PgStore {
             run: self.run,
             ms,
             lost: 0,
-            resolved: Vec::new(),
+            resolved: HashMap::new(),
             fresh: self.new_run.is_some(),
         };
         if let Some((script, hash)) = &self.new_run {
@@ -180,23 +172,26 @@ impl PgStore {
                 ));
                 landed.lost += (updates.rows.len() as u64).saturating_sub(n);
             }
-            if !inserts.is_empty() {
-                // Groups with no row yet whose first item is not among
-                // these (it finished before its group's first commit) take
-                // a fresh id too.
-                let mut orphans: Vec<u64> = Vec::new();
-                for id in &inserts {
-                    if let Some(GroupKey::First(g)) = self.groups.of(*id) {
-                        if g != *id
-                            && self.groups.row(GroupKey::First(g)).is_none()
-                            && inserts.binary_search(&g).is_err()
-                            && !orphans.contains(&g)
-                        {
-                            orphans.push(g);
-                        }
-                    }
-                }
-                let wanted = (inserts.len() + orphans.len()) as i64;
+            // Groups that entered here with no row yet, whose first item
+            // is not among the new rows (it finished before its group's
+            // first commit), take a fresh id: drawn with the new rows' ids.
+            let mut orphans: Vec<u64> = inserts
+                .iter()
+                .filter_map(|id| self.groups.of(*id))
+                .chain(self.groups.pending().map(|(g, _)| *g))
+                .filter_map(|g| match g {
+                    GroupKey::First(g) => Some(g),
+                    GroupKey::Row(_) => None,
+                })
+                .filter(|g| {
+                    self.groups.row(GroupKey::First(*g)).is_none()
+                        && inserts.binary_search(g).is_err()
+                })
+                .collect();
+            orphans.sort_unstable();
+            orphans.dedup();
+            let wanted = (inserts.len() + orphans.len()) as i64;
+            if wanted > 0 {
                 let drawn: Vec<i64> = pg!(tx.query(
                     "SELECT nextval('voyager.items_id_seq') FROM generate_series(1, $1::bigint)",
                     &[&wanted],
@@ -207,14 +202,16 @@ impl PgStore {
                 for (id, row) in inserts.iter().zip(&drawn) {
                     landed.inserted.push((*id, *row));
                     if self.groups.of(*id) == Some(GroupKey::First(*id)) {
-                        landed.resolved.push((*id, *row));
+                        landed.resolved.insert(*id, *row);
                     }
                 }
                 for (g, row) in orphans.iter().zip(&drawn[inserts.len()..]) {
-                    landed.resolved.push((*g, *row));
+                    landed.resolved.insert(*g, *row);
                 }
+            }
+            if !inserts.is_empty() {
                 let mut new = Inserts::default();
-                for (id, row) in inserts.iter().zip(&drawn) {
+                for (id, row) in &landed.inserted {
                     let Pending::Put {
                         state,
                         due,
@@ -261,15 +258,9 @@ impl PgStore {
             // order of their ids, as every worker adds them).
             let mut rows: Vec<(i64, String, i64, i64)> = Vec::new();
             for (group, tally) in self.groups.pending() {
-                let row = match resolve(&self.groups, &landed, *group) {
-                    Some(row) => row,
-                    None => {
-                        let row: i64 = pg!(tx.query_one(NEW_GROUP, &[])).get(0);
-                        if let GroupKey::First(g) = group {
-                            landed.resolved.push((*g, row));
-                        }
-                        row
-                    }
+                // (Every group has its row by now: see the orphans above.)
+                let Some(row) = resolve(&self.groups, &landed, *group) else {
+                    continue;
                 };
                 let label = tally.label.clone().unwrap_or_default();
                 rows.push((row, label, tally.done as i64, tally.dead as i64));

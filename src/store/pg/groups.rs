@@ -37,7 +37,9 @@ pub(super) struct PgGroups {
     /// The group begun outside a step and outside a taken row (a run's
     /// top level), which items put then join.
     open: Option<GroupKey>,
-    /// Groups that entered here without a row: the row each was given.
+    /// Groups that entered here without a row: the row each was given
+    /// (kept for the process: one entry per message its top level or its
+    /// passes entered).
     resolved: HashMap<u64, i64>,
     /// What the next commit adds to each group.
     pending: HashMap<GroupKey, Tally>,
@@ -154,20 +156,6 @@ impl PgGroups {
     /// it was due).
     pub fn landed(&mut self) {
         self.pending.clear();
-        // Groups that entered here and have no live item left are done
-        // with their rows.
-        if !self.resolved.is_empty() {
-            let live: std::collections::HashSet<u64> = self
-                .of
-                .values()
-                .chain(&self.open)
-                .filter_map(|g| match g {
-                    GroupKey::First(id) => Some(*id),
-                    GroupKey::Row(_) => None,
-                })
-                .collect();
-            self.resolved.retain(|id, _| live.contains(id));
-        }
         if self.prune_due() {
             self.new_groups = 0;
         }

@@ -29,7 +29,7 @@ impl PgStore {
     /// An error stops the worker: a lost connection let go of what the
     /// step took under its locks.
     pub fn acquire(&mut self, action: &str, key: &str, limits: &Limits, now: i64) -> SharedTurn {
-        let retry = SharedTurn::Busy(now.saturating_add(SHARED_RETRY_MS));
+        let later = now.saturating_add(SHARED_RETRY_MS);
         let begin = !self.reading;
         let worker = self.worker;
         let asked = (|| -> Result<SharedTurn, postgres::Error> {
@@ -46,7 +46,7 @@ impl PgStore {
                 )?
                 .get(0);
             if !locked {
-                return Ok(SharedTurn::Busy(now.saturating_add(SHARED_RETRY_MS)));
+                return Ok(SharedTurn::Busy(later));
             }
             // Holds this worker gave back are free already: their deletes
             // land in this transaction's commit (or, with it, not at all).
@@ -61,7 +61,7 @@ impl PgStore {
             let next_start: Option<i128> =
                 row.get::<_, Option<String>>(1).and_then(|s| s.parse().ok());
             if limits.concurrency.is_some_and(|n| held >= i64::from(n)) {
-                return Ok(SharedTurn::Busy(now.saturating_add(SHARED_RETRY_MS)));
+                return Ok(SharedTurn::Busy(later));
             }
             if let Some(rate) = limits.rate {
                 let count = i128::from(rate.count);
@@ -107,7 +107,7 @@ impl PgStore {
                     display_url(&self.url),
                     pg_text(&e)
                 ));
-                retry
+                SharedTurn::Busy(later)
             }
         }
     }

@@ -176,5 +176,5 @@ pub(super) struct Landed {
     /// It started a new run.
     pub(super) fresh: bool,
     /// Groups that entered here, and the rows it gave them.
-    pub(super) resolved: Vec<(u64, i64)>,
+    pub(super) resolved: HashMap<u64, i64>,
 }
