@@ -1,12 +1,12 @@
 //! Stepping: one item (or a node nested in one) advanced by one step, and
 //! what the step did put in place.
 
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use super::jobs;
 use super::node::{
-    self, finish_conc, finish_seq, push_conc, result_messages, wrap_void, Node, RetryNode,
-    NOT_STARTED,
+    self, finish_seq, push_conc, result_messages, wrap_void, Node, RetryNode, NOT_STARTED,
 };
 use super::queue::{Item, MainQueue};
 use super::store::ItemState;
@@ -255,18 +255,7 @@ impl<Q: MainQueue> Engine<Q> {
                     };
                 };
                 match self.step_inner(head) {
-                    Outcome::Stepped { out, rest } => {
-                        // The head's results go to the front, in order.
-                        for n in rest.into_iter().rev().chain(out.into_iter().rev()) {
-                            match n {
-                                Node::Seq(inner) => node::prepend(&mut queue, *inner),
-                                other => queue.push_front(other),
-                            }
-                        }
-                        let mut out = Vec::new();
-                        finish_seq(*queue, &mut out);
-                        split_rest(out)
-                    }
+                    Outcome::Stepped { out, rest } => seq_stepped(queue, out, rest),
                     Outcome::Blocked(head, at) => {
                         queue.push_front(head);
                         Outcome::Blocked(Node::Seq(queue), at)
@@ -282,18 +271,7 @@ impl<Q: MainQueue> Engine<Q> {
                 for _ in 0..queue.len() {
                     let Some(head) = queue.pop_front() else { break };
                     match self.step_inner(head) {
-                        Outcome::Stepped { out, rest } => {
-                            let mut lifted = Vec::new();
-                            for n in out.into_iter().chain(rest) {
-                                push_conc(&mut queue, n, &mut lifted);
-                            }
-                            let mut remaining = Vec::new();
-                            finish_conc(*queue, &mut remaining);
-                            return Outcome::Stepped {
-                                out: lifted,
-                                rest: remaining.pop(),
-                            };
-                        }
+                        Outcome::Stepped { out, rest } => return conc_stepped(queue, out, rest),
                         Outcome::Blocked(head, at) => {
                             queue.push_back(head);
                             earliest = earliest.min(at);
@@ -405,6 +383,63 @@ pub(super) fn discard_args(args: Args) {
     } else {
         drop(args);
     }
+}
+
+/// A seq whose head stepped: the head's results (`out`, then `rest`) go to
+/// its front, in order; the data now at the front is lifted out, and what
+/// is left is the rest. A step makes no allocation when the head's results
+/// are data, as a call's value is: the seq keeps its box and the results'
+/// list is the lifted one.
+fn seq_stepped(mut queue: Box<VecDeque<Node>>, out: Vec<Node>, rest: Option<Node>) -> Outcome {
+    if !out.iter().all(|n| matches!(n, Node::Data(_))) {
+        for n in rest.into_iter().rev().chain(out.into_iter().rev()) {
+            match n {
+                Node::Seq(inner) => node::prepend(&mut queue, *inner),
+                other => queue.push_front(other),
+            }
+        }
+        let mut out = Vec::new();
+        finish_seq(*queue, &mut out);
+        return split_rest(out);
+    }
+    let mut lifted = out;
+    match rest {
+        Some(Node::Seq(inner)) => node::prepend(&mut queue, *inner),
+        Some(other) => queue.push_front(other),
+        None => {}
+    }
+    while let Some(Node::Data(_)) = queue.front() {
+        lifted.extend(queue.pop_front());
+    }
+    let rest = match queue.len() {
+        0 => None,
+        1 => queue.pop_front(),
+        _ => Some(Node::Seq(queue)),
+    };
+    Outcome::Stepped { out: lifted, rest }
+}
+
+/// A conc whose branch stepped: the branch's data is lifted out, its other
+/// results join the conc's branches at the back. As for a seq, the conc
+/// keeps its box, and data results are lifted in their own list.
+fn conc_stepped(mut queue: Box<VecDeque<Node>>, out: Vec<Node>, rest: Option<Node>) -> Outcome {
+    let mut lifted = Vec::new();
+    if out.iter().all(|n| matches!(n, Node::Data(_))) {
+        lifted = out;
+    } else {
+        for n in out {
+            push_conc(&mut queue, n, &mut lifted);
+        }
+    }
+    if let Some(n) = rest {
+        push_conc(&mut queue, n, &mut lifted);
+    }
+    let rest = match queue.len() {
+        0 => None,
+        1 => queue.pop_front(),
+        _ => Some(Node::Conc(queue)),
+    };
+    Outcome::Stepped { out: lifted, rest }
 }
 
 pub(super) fn split_rest(mut nodes: Vec<Node>) -> Outcome {

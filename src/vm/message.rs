@@ -9,11 +9,13 @@ pub type Msg = Rc<Message>;
 
 /// A call's arguments. One argument (the common case) is held inline, so
 /// a queued one-argument call allocates nothing beyond its node; other
-/// counts are a boxed slice (none allocates nothing either).
+/// counts are a shared slice (none allocates nothing either): a message's
+/// call is copied into the engine's queue each time it is sent, and its
+/// arguments are never written after, so the copy shares them.
 #[derive(Clone, PartialEq)]
 pub enum Args {
     One(Value),
-    Many(Box<[Value]>),
+    Many(Rc<[Value]>),
 }
 
 impl std::ops::Deref for Args {
@@ -31,7 +33,7 @@ impl From<Vec<Value>> for Args {
     fn from(mut values: Vec<Value>) -> Args {
         match values.len() {
             1 => Args::One(values.pop().unwrap_or_default()),
-            _ => Args::Many(values.into_boxed_slice()),
+            _ => Args::Many(values.into()),
         }
     }
 }
