@@ -131,6 +131,36 @@ impl Chunk {
         }
     }
 
+    /// Rewrites each GET_LOCAL whose value is returned at once (a RETURN
+    /// follows it, or a JUMP to a RETURN) into RETURN_LOCAL, in place: the
+    /// two have one size, so no offset moves, and the instruction after
+    /// stays for whatever else jumps to it. (`fn f(n) { if n < 2 { n } else
+    /// { … } }` then runs two instructions on its short path, not four.)
+    pub fn fuse_returns(&mut self) {
+        let op_at = |at: usize| self.code.get(at).and_then(|&b| Op::from_byte(b));
+        let mut fused = Vec::new();
+        let mut at = 0;
+        while let Some(op) = op_at(at) {
+            let next = at + op.size();
+            if op == Op::GetLocal {
+                let returns = match op_at(next) {
+                    Some(Op::Return) => true,
+                    Some(Op::Jump) if next + 5 <= self.code.len() => {
+                        op_at(self.read_u32(next + 1) as usize) == Some(Op::Return)
+                    }
+                    _ => false,
+                };
+                if returns {
+                    fused.push(at);
+                }
+            }
+            at = next;
+        }
+        for at in fused {
+            self.code[at] = Op::ReturnLocal as u8;
+        }
+    }
+
     /// The span of the instruction at `offset`.
     pub fn span_at(&self, offset: usize) -> Span {
         let i = self.spans.partition_point(|&(at, _)| at as usize <= offset);

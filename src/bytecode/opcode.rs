@@ -225,6 +225,10 @@ opcodes! {
     GtJumpLocal = "GT_JUMP_LOCAL" [U16, U16, U32];
     /// [] -> []  jump to t unless local s >= constant k
     GeJumpLocal = "GE_JUMP_LOCAL" [U16, U16, U32];
+    /// [] -> (return local s to the caller: a GET_LOCAL that a RETURN, or
+    /// a JUMP to one, follows; the instruction after it stays, for the
+    /// jumps that reach it)
+    ReturnLocal = "RETURN_LOCAL" [U16];
 }
 
 impl Op {
@@ -244,7 +248,7 @@ mod tests {
             assert_eq!(Op::from_byte(op as u8), Some(op));
         }
         assert_eq!(Op::from_byte(Op::ALL.len() as u8), None);
-        assert_eq!(Op::ALL.len(), 64);
+        assert_eq!(Op::ALL.len(), 65);
     }
 
     #[test]

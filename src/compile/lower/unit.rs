@@ -652,7 +652,10 @@ impl Compiler<'_> {
     }
 
     pub(super) fn finish_fn(&mut self) -> Rc<FnProto> {
-        let f = self.fns.pop().expect("a function is being compiled");
+        let mut f = self.fns.pop().expect("a function is being compiled");
+        if self.fuse {
+            f.chunk.fuse_returns();
+        }
         // The interpreter reads code without bounds checks on the strength
         // of this check (see `vm::interp`): it runs on every function, in
         // release builds too. Code with errors never runs.

@@ -282,7 +282,8 @@ impl Vm {
             | Op::LtJumpLocal
             | Op::LeJumpLocal
             | Op::GtJumpLocal
-            | Op::GeJumpLocal => unreachable!("{op:?} runs in the hot loop"),
+            | Op::GeJumpLocal
+            | Op::ReturnLocal => unreachable!("{op:?} runs in the hot loop"),
         }
         Ok(None)
     }

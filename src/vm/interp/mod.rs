@@ -672,7 +672,7 @@ impl Vm {
                             continue 'frames;
                         }
                     }
-                    Op::Return => {
+                    Op::Return | Op::ReturnLocal => {
                         // No step: the caller's `ip` is read from its frame.
                         debug_assert_eq!(
                             self.frames.last().map(|f| f.base()),
@@ -680,35 +680,49 @@ impl Vm {
                             "RETURN from the running frame"
                         );
                         self.frames.pop();
-                        if let Some(&Value::Int(n)) = self
-                            .stack
-                            .len()
-                            .checked_sub(1)
-                            .filter(|&top| top >= base)
-                            .map(|top| &self.stack[top])
+                        // The result: the top (the compiler leaves it above
+                        // the locals), or RETURN_LOCAL's local.
+                        let result_at = match op {
+                            Op::ReturnLocal => base + read_u16(code, at + 1) as usize,
+                            _ => self.stack.len().wrapping_sub(1),
+                        };
+                        if let Some(&Value::Int(n)) =
+                            self.stack.get(result_at).filter(|_| result_at >= base)
                         {
-                            // An int result (most) is copied as its payload
-                            // straight into the callee's slot: a value held
-                            // across the drops below was spilled in parts
-                            // and read back in one 16-byte load, a
-                            // store-forwarding stall (perf: 22% of fib's
-                            // cycles). Only the closure's pointer is kept
-                            // from the slot (the running closure: `closure`
-                            // is not used after).
-                            std::mem::forget(self.stack.pop());
-                            let callee =
-                                std::mem::replace(&mut self.stack[base - 1], Value::Int(n));
-                            match callee {
-                                Value::Func(f) => drop(f),
-                                other => drop(other),
-                            }
+                            // An int result (most) is written as its payload
+                            // straight into the callee's slot, and the
+                            // closure there is let go of through its pointer:
+                            // a value moved whole through a temporary is
+                            // written in parts and read back in one wide
+                            // load, a store-forwarding stall (perf: 22% of
+                            // fib's cycles once).
                             self.truncate_stack(base);
+                            let callee = &mut self.stack[base - 1];
+                            if let Value::Func(f) = callee {
+                                let f = Rc::as_ptr(f);
+                                // SAFETY: the slot's `Rc` is given up: the
+                                // slot is overwritten without being dropped,
+                                // then the count it held is dropped once.
+                                // (`closure` points at it: it is not used
+                                // again before the loop takes the caller's.)
+                                unsafe {
+                                    std::ptr::write(callee, Value::Int(n));
+                                    Rc::decrement_strong_count(f);
+                                }
+                            } else {
+                                *callee = Value::Int(n);
+                            }
                             if self.frames.len() == stop_at {
                                 self.truncate_stack(base - 1);
                                 return Ok(Value::Int(n));
                             }
                         } else {
-                            let result = self.pop();
+                            let result = match op {
+                                Op::ReturnLocal => {
+                                    self.stack.get(result_at).map(dup).unwrap_or_default()
+                                }
+                                _ => self.pop(),
+                            };
                             self.truncate_stack(base);
                             if self.frames.len() == stop_at {
                                 self.truncate_stack(base - 1);
@@ -897,7 +911,9 @@ impl Vm {
 // an operand, the saved `ip` of a caller (the instruction after its CALL,
 // which is not the last one), or the start of the previous instruction
 // plus its size (the next instruction: the previous one was not the last,
-// since RETURN and JUMP do not fall through). The checks are debug
+// since RETURN and JUMP do not fall through, and RETURN_LOCAL is never
+// last: `Chunk::fuse_returns` makes one only of a GET_LOCAL with an
+// instruction after it). The checks are debug
 // assertions here.
 
 /// The byte at `at` of verified code (see above).
