@@ -390,6 +390,9 @@ pub(super) fn discard_args(args: Args) {
 /// is left is the rest. A step makes no allocation when the head's results
 /// are data, as a call's value is: the seq keeps its box and the results'
 /// list is the lifted one.
+// The node's own box is passed, to be reused (a `Node` holds a boxed
+// queue to stay small).
+#[allow(clippy::box_collection)]
 fn seq_stepped(mut queue: Box<VecDeque<Node>>, out: Vec<Node>, rest: Option<Node>) -> Outcome {
     if !out.iter().all(|n| matches!(n, Node::Data(_))) {
         for n in rest.into_iter().rev().chain(out.into_iter().rev()) {
@@ -422,6 +425,7 @@ fn seq_stepped(mut queue: Box<VecDeque<Node>>, out: Vec<Node>, rest: Option<Node
 /// A conc whose branch stepped: the branch's data is lifted out, its other
 /// results join the conc's branches at the back. As for a seq, the conc
 /// keeps its box, and data results are lifted in their own list.
+#[allow(clippy::box_collection)]
 fn conc_stepped(mut queue: Box<VecDeque<Node>>, out: Vec<Node>, rest: Option<Node>) -> Outcome {
     let mut lifted = Vec::new();
     if out.iter().all(|n| matches!(n, Node::Data(_))) {
