@@ -283,7 +283,8 @@ impl Vm {
             | Op::LeJumpLocal
             | Op::GtJumpLocal
             | Op::GeJumpLocal
-            | Op::ReturnLocal => unreachable!("{op:?} runs in the hot loop"),
+            | Op::ReturnLocal
+            | Op::CallGlobal => unreachable!("{op:?} runs in the hot loop"),
         }
         Ok(None)
     }

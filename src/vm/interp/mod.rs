@@ -269,12 +269,6 @@ impl Vm {
 
     /// The closure of the frame whose locals start at `base`: the callee's
     /// slot just below them holds it while the frame runs.
-    /// The closure and base of the frame `call_value` just pushed.
-    fn entered_frame(&self) -> (*const Closure, usize) {
-        let frame = *self.frames.last().expect("pushed frame");
-        (Rc::as_ptr(self.closure_at(frame.base())), frame.base())
-    }
-
     fn closure_at(&self, base: usize) -> &Rc<Closure> {
         match &self.stack[base - 1] {
             Value::Func(closure) => closure,
@@ -359,6 +353,44 @@ impl Vm {
     /// The hot loop. Each arm is short; the opcodes a typical action body
     /// rarely runs are in [`Vm::cold_op`], so this function stays small.
     fn dispatch(&mut self, stop_at: usize, op_ip: &mut usize) -> Result<Value, RuntimeError> {
+        // The value stack's length, buffer and capacity live in locals
+        // while the loop runs, so that they stay in registers: kept in the
+        // `Vec`, every push and pop loaded and stored its length, and each
+        // instruction waited on the store of the one before (perf: most of
+        // fib's time). The loop owns the values of the first `sp` slots;
+        // meanwhile the `Vec`'s own length is 0, so a panic leaks them
+        // rather than dropping any twice. `sync!` hands them back before
+        // anything else uses the stack, and before the loop returns.
+        let mut sp;
+        let mut sb: *mut Value;
+        let mut cap;
+        macro_rules! sync {
+            () => {
+                // SAFETY: the first `sp` slots hold the stack's values
+                // (`sp <= cap`: a push comes after `room!`).
+                unsafe { self.stack.set_len(sp) }
+            };
+        }
+        macro_rules! take {
+            () => {{
+                sp = self.stack.len();
+                sb = self.stack.as_mut_ptr();
+                cap = self.stack.capacity();
+                // SAFETY: 0 values are always initialized; the loop owns
+                // them until `sync!`.
+                unsafe { self.stack.set_len(0) }
+            }};
+        }
+        // A call that uses the stack: the stack goes back to the `Vec` for
+        // it, and is taken again after (it may have grown or moved).
+        macro_rules! out {
+            ($e:expr) => {{
+                sync!();
+                let r = $e;
+                take!();
+                r
+            }};
+        }
         // An error leaves through `tri!`, which records the instruction it
         // came from (for its place and trace); the loop itself does not
         // store it on every instruction.
@@ -367,14 +399,88 @@ impl Vm {
                 match $e {
                     Ok(v) => v,
                     Err(e) => {
+                        sync!();
                         *op_ip = $at;
                         return Err(e);
                     }
                 }
             };
         }
+        // Slot `i` of the stack, which must hold a value: checked, as a
+        // `Vec` index was (only a compiler bug could fail it).
+        macro_rules! slot {
+            ($i:expr) => {{
+                let i: usize = $i;
+                if i >= sp {
+                    sync!();
+                    stack_slot_bug(i, sp);
+                }
+                // SAFETY: `i < sp`: the slot holds a value the loop owns.
+                unsafe { &mut *sb.add(i) }
+            }};
+        }
+        // Room is made before a value is built, and `push!` writes it
+        // straight into its slot: a value built first and kept across a
+        // possible grow was built in a stack temporary in two narrow
+        // stores and copied with one wide load, a store-forwarding stall
+        // (38% of fib's cycles once).
+        macro_rules! room {
+            () => {
+                if sp == cap {
+                    out!(self.grow_stack());
+                }
+            };
+        }
+        // Pushes into room that `room!` (or a pop since) made.
+        macro_rules! push {
+            ($v:expr) => {{
+                debug_assert!(sp < cap, "push without room");
+                // SAFETY: `sp < cap`: the slot is allocated and unused.
+                unsafe { sb.add(sp).write($v) };
+                sp += 1;
+            }};
+        }
+        // Writes a scalar over slot `i`, which holds a scalar (nothing to
+        // drop: an assignment would call the general drop).
+        macro_rules! put {
+            ($i:expr, $v:expr) => {{
+                let slot = slot!($i);
+                debug_assert!(slot.is_scalar(), "put! over a value to drop");
+                // SAFETY: a slot the loop owns; its old value is a scalar.
+                unsafe { std::ptr::write(slot, $v) };
+            }};
+        }
+        // The top value, taken off; nil if there is none (see `Vm::pop`).
+        macro_rules! pop {
+            () => {{
+                if sp == 0 {
+                    Value::Nil
+                } else {
+                    sp -= 1;
+                    // SAFETY: slot `sp` held a value, which is moved out;
+                    // the slot no longer counts.
+                    unsafe { sb.add(sp).read() }
+                }
+            }};
+        }
+        // Drops the values above `n`: a scalar is forgotten where it lies.
+        macro_rules! truncate {
+            ($n:expr) => {{
+                let n: usize = $n;
+                while sp > n {
+                    sp -= 1;
+                    // SAFETY: as for `pop!`.
+                    let v = unsafe { &mut *sb.add(sp) };
+                    if !v.is_scalar() {
+                        // SAFETY: moved out once; the slot no longer counts.
+                        drop(unsafe { std::ptr::read(v) });
+                    }
+                }
+            }};
+        }
+        take!();
         let frame = *self.frames.last().expect("a frame to run");
-        let mut next = Rc::as_ptr(self.closure_at(frame.base()));
+        let mut next = closure_ptr(slot!(frame.base() - 1));
         let mut ip = frame.ip();
         let mut base = frame.base();
         // The outer loop runs once per change of frame, so the inner one
@@ -410,240 +516,128 @@ impl Vm {
                         ip = at + const { $sized.size() };
                     }};
                 }
-                match op {
-                    Op::Const => {
-                        step!(Op::Const);
-                        self.room();
-                        match consts[read_u16(code, at + 1) as usize] {
-                            Const::Int(n) => self.push_in_room(Value::Int(n)),
-                            ref k => self.push_const(k),
-                        }
-                    }
-                    Op::Nil => {
-                        step!(Op::Nil);
-                        self.room();
-                        self.push_in_room(Value::Nil);
-                    }
-                    Op::True => {
-                        step!(Op::True);
-                        self.room();
-                        self.push_in_room(Value::Bool(true));
-                    }
-                    Op::False => {
-                        step!(Op::False);
-                        self.room();
-                        self.push_in_room(Value::Bool(false));
-                    }
-                    Op::Pop => {
-                        step!(Op::Pop);
-                        drop(self.stack.pop());
-                    }
-                    Op::PopN => {
-                        step!(Op::PopN);
-                        let n = self.stack.len() - read_u16(code, at + 1) as usize;
-                        debug_assert!(n >= base, "POP_N below the frame's locals");
-                        self.truncate_stack(n);
-                    }
-                    Op::GetLocal => {
-                        step!(Op::GetLocal);
-                        let slot = base + read_u16(code, at + 1) as usize;
-                        self.room();
-                        // Ints are most locals: written straight into the
-                        // new slot; the rest out of line, so that no
-                        // arm builds its value in a shared temporary.
-                        if let Value::Int(n) = self.stack[slot] {
-                            self.push_in_room(Value::Int(n));
-                        } else {
-                            self.push_local(slot);
-                        }
-                    }
-                    Op::SetLocal => {
-                        step!(Op::SetLocal);
-                        self.stack[base + read_u16(code, at + 1) as usize] = self.pop();
-                    }
-                    Op::GetGlobal => {
-                        step!(Op::GetGlobal);
-                        self.room();
-                        // A function (the callee of most calls) or an int
-                        // in line, the rest out of line (see GET_LOCAL).
-                        match &self.globals[read_u16(code, at + 1) as usize] {
-                            Value::Func(f) => {
-                                let f = Rc::clone(f);
-                                self.push_in_room(Value::Func(f));
-                            }
-                            &Value::Int(n) => self.push_in_room(Value::Int(n)),
-                            _ => self.push_global(read_u16(code, at + 1) as usize),
-                        }
-                    }
-                    Op::SetGlobal => {
-                        step!(Op::SetGlobal);
-                        let v = self.pop();
-                        discard(std::mem::replace(
-                            &mut self.globals[read_u16(code, at + 1) as usize],
-                            v,
-                        ));
-                    }
-                    Op::Add | Op::Sub | Op::Mul => {
+                // The fused and arithmetic instructions, one arm each (a
+                // shared arm chose its operator by comparing `op` again).
+                // Ints in line; everything else in `binary` and the others.
+                macro_rules! arith {
+                    ($checked:ident) => {{
                         step!(Op::Add);
-                        // Int with int, in place; everything else in `arith`.
-                        if let [.., Value::Int(x), Value::Int(y)] = &mut self.stack[..] {
-                            let sum = match op {
-                                Op::Add => x.checked_add(*y),
-                                Op::Sub => x.checked_sub(*y),
-                                _ => x.checked_mul(*y),
-                            };
-                            if let Some(v) = sum {
-                                *x = v;
-                                // The popped operand is an int: nothing to drop.
-                                std::mem::forget(self.stack.pop());
+                        if sp >= 2 {
+                            if let (&Value::Int(x), &Value::Int(y)) =
+                                (&*slot!(sp - 2), &*slot!(sp - 1))
+                            {
+                                if let Some(v) = x.$checked(y) {
+                                    // Both operands are ints: nothing to drop.
+                                    sp -= 1;
+                                    put!(sp - 1, Value::Int(v));
+                                    continue;
+                                }
+                            }
+                        }
+                        tri!(at, out!(self.binary(op)));
+                    }};
+                }
+                macro_rules! compare {
+                    ($cmp:tt) => {{
+                        step!(Op::Lt);
+                        if sp >= 2 {
+                            if let (&Value::Int(x), &Value::Int(y)) =
+                                (&*slot!(sp - 2), &*slot!(sp - 1))
+                            {
+                                sp -= 1;
+                                put!(sp - 1, Value::Bool(x $cmp y));
                                 continue;
                             }
                         }
-                        tri!(at, self.binary(op));
-                    }
-                    Op::Lt | Op::Le | Op::Gt | Op::Ge => {
-                        step!(Op::Lt);
-                        if let [.., Value::Int(x), Value::Int(y)] = self.stack[..] {
-                            let v = match op {
-                                Op::Lt => x < y,
-                                Op::Le => x <= y,
-                                Op::Gt => x > y,
-                                _ => x >= y,
-                            };
-                            // Both operands are ints: nothing to drop.
-                            std::mem::forget(self.stack.pop());
-                            if let Some(Value::Int(_)) = self.stack.pop() {
-                                // Two came off: there is room.
-                                self.push_in_room(Value::Bool(v));
-                            }
-                            continue;
-                        }
-                        tri!(at, self.binary(op));
-                    }
-                    Op::AddConst | Op::SubConst => {
+                        tri!(at, out!(self.binary(op)));
+                    }};
+                }
+                macro_rules! arith_const {
+                    ($checked:ident, $plain:expr) => {{
                         step!(Op::AddConst);
                         let k = &consts[read_u16(code, at + 1) as usize];
-                        if let (Some(Value::Int(x)), Const::Int(y)) = (self.stack.last_mut(), k) {
-                            let sum = match op {
-                                Op::AddConst => x.checked_add(*y),
-                                _ => x.checked_sub(*y),
-                            };
-                            if let Some(v) = sum {
-                                *x = v;
-                                continue;
+                        if sp > 0 {
+                            if let (Value::Int(x), Const::Int(y)) = (slot!(sp - 1), k) {
+                                if let Some(v) = x.$checked(*y) {
+                                    *x = v;
+                                    continue;
+                                }
                             }
                         }
-                        self.stack.push(Value::of_const(k));
                         tri!(
                             at,
-                            self.binary(if op == Op::AddConst { Op::Add } else { Op::Sub })
+                            out!({
+                                self.stack.push(Value::of_const(k));
+                                self.binary($plain)
+                            })
                         );
-                    }
-                    Op::LtJump | Op::LeJump | Op::GtJump | Op::GeJump => {
+                    }};
+                }
+                macro_rules! compare_jump {
+                    ($cmp:tt, $plain:expr) => {{
                         step!(Op::LtJump);
-                        let holds = if let [.., Value::Int(x), Value::Int(y)] = self.stack[..] {
+                        let ints = match sp >= 2 {
+                            true => match (&*slot!(sp - 2), &*slot!(sp - 1)) {
+                                (&Value::Int(x), &Value::Int(y)) => Some((x, y)),
+                                _ => None,
+                            },
+                            false => None,
+                        };
+                        let holds = if let Some((x, y)) = ints {
                             // Both operands are ints: nothing to drop.
-                            std::mem::forget(self.stack.pop());
-                            std::mem::forget(self.stack.pop());
-                            match op {
-                                Op::LtJump => x < y,
-                                Op::LeJump => x <= y,
-                                Op::GtJump => x > y,
-                                _ => x >= y,
-                            }
+                            sp -= 2;
+                            x $cmp y
                         } else {
-                            let compare = match op {
-                                Op::LtJump => Op::Lt,
-                                Op::LeJump => Op::Le,
-                                Op::GtJump => Op::Gt,
-                                _ => Op::Ge,
-                            };
-                            tri!(at, self.binary(compare));
-                            self.pop().is_truthy()
+                            tri!(at, out!(self.binary($plain)));
+                            let c = pop!();
+                            let holds = c.is_truthy();
+                            discard(c);
+                            holds
                         };
                         if !holds {
                             ip = read_u32(code, at + 1) as usize;
                         }
-                    }
-                    Op::LocalAddConst | Op::LocalSubConst => {
+                    }};
+                }
+                macro_rules! local_arith_const {
+                    ($checked:ident) => {{
                         step!(Op::LocalAddConst);
                         let slot = base + read_u16(code, at + 1) as usize;
                         let k = &consts[read_u16(code, at + 3) as usize];
-                        self.room();
-                        if let (Value::Int(x), Const::Int(y)) = (&self.stack[slot], k) {
-                            let sum = match op {
-                                Op::LocalAddConst => x.checked_add(*y),
-                                _ => x.checked_sub(*y),
-                            };
-                            if let Some(v) = sum {
-                                self.push_in_room(Value::Int(v));
+                        room!();
+                        if let (&Value::Int(x), Const::Int(y)) = (&*slot!(slot), k) {
+                            if let Some(v) = x.$checked(*y) {
+                                push!(Value::Int(v));
                                 continue;
                             }
                         }
-                        tri!(at, self.local_arith_const(op, slot, k));
-                    }
-                    Op::LtJumpLocal | Op::LeJumpLocal | Op::GtJumpLocal | Op::GeJumpLocal => {
+                        tri!(at, out!(self.local_arith_const(op, slot, k)));
+                    }};
+                }
+                macro_rules! compare_jump_local {
+                    ($cmp:tt) => {{
                         step!(Op::LtJumpLocal);
                         let slot = base + read_u16(code, at + 1) as usize;
                         let k = &consts[read_u16(code, at + 3) as usize];
-                        let holds = if let (&Value::Int(x), &Const::Int(y)) = (&self.stack[slot], k)
-                        {
-                            match op {
-                                Op::LtJumpLocal => x < y,
-                                Op::LeJumpLocal => x <= y,
-                                Op::GtJumpLocal => x > y,
-                                _ => x >= y,
-                            }
+                        let holds = if let (&Value::Int(x), &Const::Int(y)) = (&*slot!(slot), k) {
+                            x $cmp y
                         } else {
-                            tri!(at, self.compare_local_const(op, slot, k))
+                            tri!(at, out!(self.compare_local_const(op, slot, k)))
                         };
                         if !holds {
                             ip = read_u32(code, at + 5) as usize;
                         }
-                    }
-                    Op::Jump => {
-                        step!(Op::Jump);
-                        let target = read_u32(code, at + 1) as usize;
-                        if target < ip {
-                            tri!(at, self.burn_fuel());
-                        }
-                        ip = target;
-                    }
-                    Op::RangeNext => {
-                        step!(Op::RangeNext);
-                        let slot = base + read_u16(code, at + 1) as usize;
-                        match &mut self.stack[slot..slot + 2] {
-                            [Value::Int(i), Value::Int(end)] => {
-                                if *i >= *end {
-                                    ip = read_u32(code, at + 3) as usize;
-                                } else {
-                                    let v = *i;
-                                    *i += 1;
-                                    self.room();
-                                    self.push_in_room(Value::Int(v));
-                                }
-                            }
-                            [a, b] => {
-                                *op_ip = at;
-                                return Err(range_bound_error(a, b));
-                            }
-                            _ => unreachable!("two slots"),
-                        }
-                    }
-                    Op::JumpIfFalse => {
-                        step!(Op::JumpIfFalse);
-                        if !self.pop().is_truthy() {
-                            ip = read_u32(code, at + 1) as usize;
-                        }
-                    }
-                    Op::Call => {
-                        step!(Op::Call);
+                    }};
+                }
+                // Calls the callee under the `argc` arguments on top: a
+                // script function with the right arity gets its frame
+                // here; everything else goes to `call_value`.
+                macro_rules! call {
+                    ($argc:expr) => {{
+                        let argc: usize = $argc;
                         tri!(at, self.burn_fuel());
-                        let argc = read_u16(code, at + 1) as usize;
-                        let callee_at = self.stack.len() - argc - 1;
-                        // A script function with the right arity: push its
-                        // frame here; everything else in `call_value`.
-                        if let Value::Func(callee) = &self.stack[callee_at] {
+                        let callee_at = sp.wrapping_sub(argc + 1);
+                        if let Value::Func(callee) = slot!(callee_at) {
                             if callee.proto.arity == argc && self.frames.len() < MAX_FRAMES {
                                 let callee = Rc::as_ptr(callee);
                                 if let Some(frame) = self.frames.last_mut() {
@@ -656,18 +650,197 @@ impl Vm {
                                 continue 'frames;
                             }
                         }
-                        if tri!(at, self.call_value(argc, Some(ip))) {
-                            (next, base) = self.entered_frame();
+                        if tri!(at, out!(self.call_value(argc, Some(ip)))) {
+                            base = self.frames.last().expect("pushed frame").base();
+                            next = closure_ptr(slot!(base - 1));
                             ip = 0;
                             continue 'frames;
                         }
+                    }};
+                }
+                match op {
+                    Op::Const => {
+                        step!(Op::Const);
+                        room!();
+                        match consts[read_u16(code, at + 1) as usize] {
+                            Const::Int(n) => push!(Value::Int(n)),
+                            ref k => out!(self.push_const(k)),
+                        }
+                    }
+                    Op::Nil => {
+                        step!(Op::Nil);
+                        room!();
+                        push!(Value::Nil);
+                    }
+                    Op::True => {
+                        step!(Op::True);
+                        room!();
+                        push!(Value::Bool(true));
+                    }
+                    Op::False => {
+                        step!(Op::False);
+                        room!();
+                        push!(Value::Bool(false));
+                    }
+                    Op::Pop => {
+                        step!(Op::Pop);
+                        truncate!(sp.saturating_sub(1));
+                    }
+                    Op::PopN => {
+                        step!(Op::PopN);
+                        let n = sp.saturating_sub(read_u16(code, at + 1) as usize);
+                        debug_assert!(n >= base, "POP_N below the frame's locals");
+                        truncate!(n);
+                    }
+                    Op::GetLocal => {
+                        step!(Op::GetLocal);
+                        let slot = base + read_u16(code, at + 1) as usize;
+                        room!();
+                        // Ints are most locals: written straight into the
+                        // new slot; the rest out of line, so that no
+                        // arm builds its value in a shared temporary.
+                        if let Value::Int(n) = *slot!(slot) {
+                            push!(Value::Int(n));
+                        } else {
+                            out!(self.push_local(slot));
+                        }
+                    }
+                    Op::SetLocal => {
+                        step!(Op::SetLocal);
+                        let v = pop!();
+                        *slot!(base + read_u16(code, at + 1) as usize) = v;
+                    }
+                    Op::GetGlobal => {
+                        step!(Op::GetGlobal);
+                        room!();
+                        // A function (the callee of most calls) or an int
+                        // in line, the rest out of line (see GET_LOCAL).
+                        match &self.globals[read_u16(code, at + 1) as usize] {
+                            Value::Func(f) => {
+                                let f = Rc::clone(f);
+                                push!(Value::Func(f));
+                            }
+                            &Value::Int(n) => push!(Value::Int(n)),
+                            _ => out!(self.push_global(read_u16(code, at + 1) as usize)),
+                        }
+                    }
+                    Op::SetGlobal => {
+                        step!(Op::SetGlobal);
+                        let v = pop!();
+                        discard(std::mem::replace(
+                            &mut self.globals[read_u16(code, at + 1) as usize],
+                            v,
+                        ));
+                    }
+                    Op::Add => arith!(checked_add),
+                    Op::Sub => arith!(checked_sub),
+                    Op::Mul => arith!(checked_mul),
+                    Op::Lt => compare!(<),
+                    Op::Le => compare!(<=),
+                    Op::Gt => compare!(>),
+                    Op::Ge => compare!(>=),
+                    Op::AddConst => arith_const!(checked_add, Op::Add),
+                    Op::SubConst => arith_const!(checked_sub, Op::Sub),
+                    Op::LtJump => compare_jump!(<, Op::Lt),
+                    Op::LeJump => compare_jump!(<=, Op::Le),
+                    Op::GtJump => compare_jump!(>, Op::Gt),
+                    Op::GeJump => compare_jump!(>=, Op::Ge),
+                    Op::LocalAddConst => local_arith_const!(checked_add),
+                    Op::LocalSubConst => local_arith_const!(checked_sub),
+                    Op::LtJumpLocal => compare_jump_local!(<),
+                    Op::LeJumpLocal => compare_jump_local!(<=),
+                    Op::GtJumpLocal => compare_jump_local!(>),
+                    Op::GeJumpLocal => compare_jump_local!(>=),
+                    Op::Jump => {
+                        step!(Op::Jump);
+                        let target = read_u32(code, at + 1) as usize;
+                        if target < ip {
+                            tri!(at, self.burn_fuel());
+                        }
+                        ip = target;
+                    }
+                    Op::RangeNext => {
+                        step!(Op::RangeNext);
+                        let slot = base + read_u16(code, at + 1) as usize;
+                        let end = slot!(slot + 1);
+                        let end = if let Value::Int(end) = *end {
+                            Some(end)
+                        } else {
+                            None
+                        };
+                        match (slot!(slot), end) {
+                            (Value::Int(i), Some(end)) => {
+                                if *i >= end {
+                                    ip = read_u32(code, at + 3) as usize;
+                                } else {
+                                    let v = *i;
+                                    *i += 1;
+                                    room!();
+                                    push!(Value::Int(v));
+                                }
+                            }
+                            _ => {
+                                sync!();
+                                *op_ip = at;
+                                return Err(range_bound_error(
+                                    &self.stack[slot],
+                                    &self.stack[slot + 1],
+                                ));
+                            }
+                        }
+                    }
+                    Op::JumpIfFalse => {
+                        step!(Op::JumpIfFalse);
+                        let c = pop!();
+                        let holds = c.is_truthy();
+                        discard(c);
+                        if !holds {
+                            ip = read_u32(code, at + 1) as usize;
+                        }
+                    }
+                    Op::Call => {
+                        step!(Op::Call);
+                        let argc = read_u16(code, at + 1) as usize;
+                        call!(argc);
+                    }
+                    Op::CallGlobal => {
+                        step!(Op::CallGlobal);
+                        let argc = read_u16(code, at + 3) as usize;
+                        // The arguments are on the stack; the callee's
+                        // slot is made under them.
+                        room!();
+                        if sp < argc {
+                            sync!();
+                            stack_slot_bug(sp.wrapping_sub(argc), sp);
+                        }
+                        let args_at = sp - argc;
+                        let callee = match &self.globals[read_u16(code, at + 1) as usize] {
+                            Value::Func(f) => Value::Func(Rc::clone(f)),
+                            other => dup(other),
+                        };
+                        // SAFETY: `sp < cap` (`room!`), so the arguments'
+                        // slots moved up by one stay inside the buffer;
+                        // the slot they leave is written at once.
+                        // (One by one, from the top: a `ptr::copy` of a
+                        // count not known here is a call of `memmove`.)
+                        unsafe {
+                            for i in (args_at..sp).rev() {
+                                sb.add(i + 1).write(sb.add(i).read());
+                            }
+                            sb.add(args_at).write(callee);
+                        }
+                        sp += 1;
+                        call!(argc);
                     }
                     Op::CallList => {
                         step!(Op::CallList);
                         tri!(at, self.burn_fuel());
-                        let argc = tri!(at, self.spread_onto_stack());
-                        if tri!(at, self.call_value(argc, Some(ip))) {
-                            (next, base) = self.entered_frame();
+                        let entered = out!(self
+                            .spread_onto_stack()
+                            .and_then(|argc| self.call_value(argc, Some(ip))));
+                        if tri!(at, entered) {
+                            base = self.frames.last().expect("pushed frame").base();
+                            next = closure_ptr(slot!(base - 1));
                             ip = 0;
                             continue 'frames;
                         }
@@ -684,11 +857,16 @@ impl Vm {
                         // the locals), or RETURN_LOCAL's local.
                         let result_at = match op {
                             Op::ReturnLocal => base + read_u16(code, at + 1) as usize,
-                            _ => self.stack.len().wrapping_sub(1),
+                            _ => sp.wrapping_sub(1),
                         };
-                        if let Some(&Value::Int(n)) =
-                            self.stack.get(result_at).filter(|_| result_at >= base)
-                        {
+                        let int = match result_at >= base && result_at < sp {
+                            true => match *slot!(result_at) {
+                                Value::Int(n) => Some(n),
+                                _ => None,
+                            },
+                            false => None,
+                        };
+                        if let Some(n) = int {
                             // An int result (most) is written as its payload
                             // straight into the callee's slot, and the
                             // closure there is let go of through its pointer:
@@ -696,8 +874,8 @@ impl Vm {
                             // written in parts and read back in one wide
                             // load, a store-forwarding stall (perf: 22% of
                             // fib's cycles once).
-                            self.truncate_stack(base);
-                            let callee = &mut self.stack[base - 1];
+                            truncate!(base);
+                            let callee = slot!(base - 1);
                             if let Value::Func(f) = callee {
                                 let f = Rc::as_ptr(f);
                                 // SAFETY: the slot's `Rc` is given up: the
@@ -713,32 +891,34 @@ impl Vm {
                                 *callee = Value::Int(n);
                             }
                             if self.frames.len() == stop_at {
-                                self.truncate_stack(base - 1);
+                                // The callee's slot holds the int now.
+                                sp = base - 1;
+                                sync!();
                                 return Ok(Value::Int(n));
                             }
                         } else {
                             let result = match op {
-                                Op::ReturnLocal => {
-                                    self.stack.get(result_at).map(dup).unwrap_or_default()
-                                }
-                                _ => self.pop(),
+                                Op::ReturnLocal if result_at < sp => dup(slot!(result_at)),
+                                Op::ReturnLocal => Value::Nil,
+                                _ => pop!(),
                             };
-                            self.truncate_stack(base);
+                            truncate!(base);
                             if self.frames.len() == stop_at {
-                                self.truncate_stack(base - 1);
+                                truncate!(base - 1);
+                                sync!();
                                 return Ok(result);
                             }
-                            self.stack[base - 1] = result;
+                            *slot!(base - 1) = result;
                         }
                         let frame = *self.frames.last().expect("a caller frame");
-                        next = Rc::as_ptr(self.closure_at(frame.base()));
+                        next = closure_ptr(slot!(frame.base() - 1));
                         ip = frame.ip();
                         base = frame.base();
                         continue 'frames;
                     }
                     _ => {
                         ip = at + op.size();
-                        if let Some(target) = tri!(at, self.cold_op(op, at, closure, base)) {
+                        if let Some(target) = tri!(at, out!(self.cold_op(op, at, closure, base))) {
                             ip = target;
                         }
                     }
@@ -747,31 +927,20 @@ impl Vm {
         }
     }
 
-    /// Makes room for one more value on the stack. The hot pushes call it
-    /// before they build their value, then [`Vm::push_in_room`] writes the
-    /// value straight into its slot. (A plain `Vec::push` of a value built
-    /// first keeps the value alive across the possible grow: LLVM built it
-    /// in a stack temporary in two narrow stores and copied it with one wide
-    /// load, a store-forwarding stall that was 38% of fib's cycles.)
-    #[inline(always)]
-    fn room(&mut self) {
-        if self.stack.len() == self.stack.capacity() {
-            self.grow_stack();
-        }
-    }
-
+    /// Makes room for more values on the stack (the hot loop's `room!`,
+    /// when the stack is full).
     #[cold]
     #[inline(never)]
     fn grow_stack(&mut self) {
         self.stack.reserve(self.stack.len().max(64));
     }
 
-    /// Pushes `v` into room that [`Vm::room`] (or a pop since) made.
+    /// Pushes `v` into room that the hot loop's `room!` (or a pop since) made.
     #[inline(always)]
     fn push_in_room(&mut self, v: Value) {
         let len = self.stack.len();
         debug_assert!(len < self.stack.capacity(), "push_in_room without room");
-        // SAFETY: every caller made room just before (`room`, or a pop since
+        // SAFETY: every caller made room just before (`room!`, or a pop since
         // the last push), so `len < capacity`: the slot is allocated and
         // unused, and writing it then counting it is what `push` does. (No
         // fallback branch here: one that took `v` made LLVM build every
@@ -939,6 +1108,23 @@ fn read_u32(code: &[u8], at: usize) -> u32 {
     debug_assert!(at + 4 <= code.len(), "operand read past the code's end");
     // SAFETY: as for `read_u16`.
     u32::from_le_bytes(unsafe { *(code.as_ptr().add(at) as *const [u8; 4]) })
+}
+
+/// The closure a frame's callee slot holds.
+#[inline(always)]
+fn closure_ptr(callee: &Value) -> *const Closure {
+    match callee {
+        Value::Func(closure) => Rc::as_ptr(closure),
+        _ => unreachable!("a frame's callee slot holds its closure"),
+    }
+}
+
+/// A stack slot read past the top: only a compiler bug makes one (the
+/// stack is handed back first, so the panic frees nothing twice).
+#[cold]
+#[inline(never)]
+fn stack_slot_bug(i: usize, len: usize) -> ! {
+    panic!("compiler bug: stack slot {i} read with {len} values on the stack")
 }
 
 fn display_name(proto: &FnProto) -> String {
