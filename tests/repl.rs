@@ -131,9 +131,8 @@ fn disasm_names_the_globals_it_reads_and_writes() {
         "{out}"
     );
     assert!(
-        // `sq(n)` reads `sq` in the call itself (CALL_GLOBAL).
         out.lines()
-            .any(|l| l.contains("CALL_GLOBAL") && l.ends_with("; sq")),
+            .any(|l| l.contains("GET_GLOBAL") && l.ends_with("; sq")),
         "{out}"
     );
 }

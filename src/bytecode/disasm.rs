@@ -68,7 +68,7 @@ fn annotate(op: Op, operands: &[u32], proto: &FnProto, globals: &[&str]) -> Opti
     let chunk = &proto.chunk;
     let first = *operands.first()? as usize;
     match op {
-        Op::GetGlobal | Op::SetGlobal | Op::CallGlobal => globals
+        Op::GetGlobal | Op::SetGlobal => globals
             .get(first)
             .filter(|name| !name.is_empty())
             .map(|name| name.to_string()),

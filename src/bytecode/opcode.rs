@@ -229,10 +229,6 @@ opcodes! {
     /// a JUMP to one, follows; the instruction after it stays, for the
     /// jumps that reach it)
     ReturnLocal = "RETURN_LOCAL" [U16];
-    /// [a1..an] -> [f(a1..an)]  call global g with n arguments (GET_GLOBAL
-    /// before the arguments, and CALL, in one: only where reading g after
-    /// the arguments is the same, since they make no calls)
-    CallGlobal = "CALL_GLOBAL" [U16, U16];
 }
 
 impl Op {
@@ -252,7 +248,7 @@ mod tests {
             assert_eq!(Op::from_byte(op as u8), Some(op));
         }
         assert_eq!(Op::from_byte(Op::ALL.len() as u8), None);
-        assert_eq!(Op::ALL.len(), 66);
+        assert_eq!(Op::ALL.len(), 65);
     }
 
     #[test]

@@ -340,25 +340,6 @@ impl Compiler<'_> {
                 }
             }
         }
-        if !spreads && self.fuse && args.iter().all(makes_no_call) {
-            if let ExprKind::Name(name) = &callee.kind {
-                if let Some(Resolved::Global(g)) = self.resolve(name).filter(
-                    |r| !matches!(r, Resolved::Global(g) if matches!(g.kind, GlobalKind::Module)),
-                ) {
-                    for arg in args {
-                        self.expr(arg);
-                    }
-                    let n = self.check_u16(args.len(), "arguments", span);
-                    self.emit(
-                        Op::CallGlobal,
-                        span,
-                        &[g.slot as u32, n as u32],
-                        1 - args.len() as isize,
-                    );
-                    return;
-                }
-            }
-        }
         self.expr(callee);
         if spreads {
             self.spread_arguments(args, span);
@@ -742,26 +723,5 @@ fn appended(ctor: &str) -> (&'static str, &'static str) {
         ("handler", "the error record")
     } else {
         ("next step", "the result")
-    }
-}
-
-/// Whether an argument is evaluated without calling anything (and so
-/// without assigning any global): literals, names, and operators on them.
-/// A call of a global with such arguments reads the global after them
-/// (CALL_GLOBAL) with the same result as before them.
-fn makes_no_call(arg: &Expr) -> bool {
-    match &arg.kind {
-        ExprKind::Nil
-        | ExprKind::Bool(_)
-        | ExprKind::Int(_)
-        | ExprKind::Float(_)
-        | ExprKind::Duration(_)
-        | ExprKind::Str(_)
-        | ExprKind::Name(_) => true,
-        ExprKind::Unary(_, x) => makes_no_call(x),
-        ExprKind::Binary(_, x, y) | ExprKind::And(x, y) | ExprKind::Or(x, y) => {
-            makes_no_call(x) && makes_no_call(y)
-        }
-        _ => false,
     }
 }

@@ -803,35 +803,6 @@ impl Vm {
                         let argc = read_u16(code, at + 1) as usize;
                         call!(argc);
                     }
-                    Op::CallGlobal => {
-                        step!(Op::CallGlobal);
-                        let argc = read_u16(code, at + 3) as usize;
-                        // The arguments are on the stack; the callee's
-                        // slot is made under them.
-                        room!();
-                        if sp < argc {
-                            sync!();
-                            stack_slot_bug(sp.wrapping_sub(argc), sp);
-                        }
-                        let args_at = sp - argc;
-                        let callee = match &self.globals[read_u16(code, at + 1) as usize] {
-                            Value::Func(f) => Value::Func(Rc::clone(f)),
-                            other => dup(other),
-                        };
-                        // SAFETY: `sp < cap` (`room!`), so the arguments'
-                        // slots moved up by one stay inside the buffer;
-                        // the slot they leave is written at once.
-                        // (One by one, from the top: a `ptr::copy` of a
-                        // count not known here is a call of `memmove`.)
-                        unsafe {
-                            for i in (args_at..sp).rev() {
-                                sb.add(i + 1).write(sb.add(i).read());
-                            }
-                            sb.add(args_at).write(callee);
-                        }
-                        sp += 1;
-                        call!(argc);
-                    }
                     Op::CallList => {
                         step!(Op::CallList);
                         tri!(at, self.burn_fuel());
