@@ -23,6 +23,9 @@ use crate::vm::value::Value;
 /// its turn across workers ([`crate::store::pg::PgStore::acquire`]), and
 /// topics' passes run as [`run_passes`] says.
 pub fn share(v: &mut Voyager, pg: &PgShared) {
+    // Other workers' messages name functions this script may not name
+    // (the prelude's, restored by name).
+    v.load_prelude();
     v.engine.share_topics();
     let pg = pg.clone();
     v.engine.shared_limits = Some(Box::new(pg.clone()));

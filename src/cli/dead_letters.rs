@@ -168,6 +168,8 @@ pub fn write(
 /// lines.
 pub fn requeue(v: &mut Voyager, path: &Path) -> Result<Vec<String>, std::io::Error> {
     let text = std::fs::read_to_string(path)?;
+    // Functions are restored by name, the prelude's included.
+    v.load_prelude();
     let mut skipped = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {

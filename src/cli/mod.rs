@@ -671,7 +671,8 @@ fn stats_text(v: &Voyager, elapsed: std::time::Duration) -> String {
 /// nested input is refused with a diagnostic, but parsing and compiling
 /// what is allowed still recurse), and turns a panic into exit status 70.
 pub fn start() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let parsed = Cli::try_parse_run().map_or_else(Cli::try_parse, Ok);
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

@@ -114,6 +114,8 @@ impl Session {
             .map(str::to_string)
             .collect();
         names.extend(self.v.globals().names.keys().cloned());
+        // The prelude's functions, loaded when an input first names them.
+        names.extend(crate::runtime::prelude_names().map(str::to_string));
         names.sort();
         names.dedup();
         *self.names.borrow_mut() = names;
@@ -348,6 +350,7 @@ impl Session {
     }
 
     fn disasm(&mut self, name: &str) {
+        self.v.load_prelude_for(name);
         let proto = self
             .v
             .globals()

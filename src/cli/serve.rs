@@ -178,6 +178,9 @@ fn load(
         store::load_state(&mut v, opened)?;
     }
     v.engine.vm.fuel_limit = Some(args.max_instructions);
+    // Requests name globals by name (JSON messages' functions, the globals
+    // a request may not assign): the whole prelude, as before it was lazy.
+    v.load_prelude();
     let loaded = match v.compile(name, text, dir.as_deref()) {
         // The words after `--` are bound before the top level runs; a
         // missing one (or `-- --help`) ends here, before the server starts.

@@ -188,6 +188,10 @@ pub fn attach(v: &mut Voyager, opened: Opened) -> Result<Option<PgShared>, u8> {
         script,
         hash,
     } = opened;
+    if resume {
+        // The stored items name functions by name, the prelude's included.
+        v.load_prelude();
+    }
     let mut store = match store {
         Kind::Sqlite(s) => *s,
         Kind::Pg(mut s) => {

@@ -59,6 +59,10 @@ pub struct Globals {
     pub repl_names: std::collections::HashSet<String>,
     /// The parameters the scripts read (`param`, `flag`, `env`, `args`).
     pub params: params::ParamTable,
+    /// Names declared when a source first names them (the prelude's
+    /// functions, see `runtime::prelude`): offered by "did you mean" even
+    /// before they are declared.
+    pub offered: Vec<&'static str>,
 }
 
 impl Globals {

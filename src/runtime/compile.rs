@@ -21,6 +21,7 @@ impl Voyager {
         dir: Option<&Path>,
         repl: bool,
     ) -> Result<Vec<Unit>, Vec<Diagnostic>> {
+        self.load_prelude_for(text);
         let source = self.sources.add(name, text);
         let stmts = parse_source(source, text)?;
         let mut units = Vec::new();
@@ -76,6 +77,7 @@ impl Voyager {
                 }
             };
             let _ = span;
+            self.load_prelude_for(&text);
             self.modules.insert(name.clone());
             let source = self.sources.add(path, text.clone());
             let module_stmts = parse_source(source, &text)?;
@@ -187,6 +189,7 @@ impl Voyager {
                 .hint("the path is relative to the importing file's folder")])
             }
         };
+        self.load_prelude_for(&text);
         self.imported_files
             .insert(namespace.clone(), (key.clone(), at));
         self.importing.push(key);

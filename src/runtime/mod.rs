@@ -23,6 +23,9 @@ use crate::vm::value::Value;
 use crate::vm::Vm;
 
 mod compile;
+mod prelude;
+
+pub use prelude::prelude_names;
 
 pub const PRELUDE: &str = include_str!("../../std/prelude.vy");
 pub const PASSES: &str = include_str!("../../std/passes.vy");
@@ -233,6 +236,9 @@ pub struct Voyager {
     /// Top-level messages not enqueued because `enqueue_top_level` is off.
     pub skipped_top_level: usize,
     shared: Rc<Shared>,
+    /// The prelude's reserved slots and what of it is loaded (`None`
+    /// while the instance is being made).
+    prelude: Option<prelude::Prelude>,
 }
 
 /// Options for a new instance.
@@ -284,6 +290,7 @@ impl Voyager {
             enqueue_top_level: true,
             skipped_top_level: 0,
             shared,
+            prelude: None,
         };
         v.engine.vm.ensure_globals(1);
         v.engine.vm.globals[noop_slot as usize] = Value::message(Message::Noop);
@@ -291,9 +298,8 @@ impl Voyager {
             v.register_job_action(name, min, max, builder);
         }
         v.register_state_functions();
-        if let Err(e) = v.load("std/prelude.vy", PRELUDE, None) {
-            panic!("the embedded prelude does not load: {e:?}");
-        }
+        // The prelude's functions are compiled when a source names them.
+        v.reserve_prelude();
         v
     }
 
@@ -614,6 +620,9 @@ impl Voyager {
     }
 
     fn declare_host_global(&mut self, name: &str, kind: GlobalKind) -> usize {
+        // A host function named as a prelude function replaces it, as it
+        // did when the whole prelude was loaded first.
+        self.load_prelude_for(name);
         let slot = self.globals.slots;
         self.globals.slots += 1;
         self.globals.names.insert(
@@ -661,7 +670,9 @@ impl Voyager {
     }
 
     /// The value a top-level name stands for now (an action, a function,
-    /// …), for `--requeue` files.
+    /// …), for `--requeue` files. A prelude function is found only once
+    /// loaded: call [`Voyager::load_prelude`] before looking up names no
+    /// compiled source wrote.
     pub fn global_named(&self, name: &str) -> Option<Value> {
         let global = self.globals.lookup(name)?;
         self.engine.vm.globals.get(global.slot as usize).cloned()

@@ -103,6 +103,7 @@ impl Compiler<'_> {
             .flat_map(|f| f.locals.iter().map(|l| l.name.clone()))
             .collect();
         candidates.extend(self.globals.names.keys().cloned());
+        candidates.extend(self.globals.offered.iter().map(|n| n.to_string()));
         candidates.extend(natives::NATIVES.iter().map(|n| n.name.to_string()));
         let suggestion = did_you_mean(name, candidates.iter().map(String::as_str));
         let mut d = Diagnostic::error(
