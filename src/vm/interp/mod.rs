@@ -25,22 +25,26 @@ use ops::{arith, field_get, index_get, index_set, ordering, overflow, range_boun
 pub const MAX_FRAMES: usize = 10_000;
 
 /// An active call. Its closure is the `Value::Func` in the stack slot just
-/// below `base` (the callee's slot), so a frame is two numbers: pushing
-/// one is a single 8-byte store, and a call makes no reference-count
-/// traffic for it. Code offsets are `u32` already; the value stack never
-/// holds 2^32 values.
+/// below `base` (the callee's slot), so a frame only points at it: a call
+/// makes no reference-count traffic for its frame. Code offsets are `u32`
+/// already; the value stack never holds 2^32 values.
 #[derive(Clone, Copy)]
 struct Frame {
     ip: u32,
     /// Stack index of local slot 0 (the callee sits just below).
     base: u32,
+    /// The running closure, which the `Rc` in the callee's slot owns while
+    /// the frame runs: a RETURN finds its caller's here, without reading
+    /// the caller's callee slot.
+    closure: *const Closure,
 }
 
 impl Frame {
-    fn new(base: usize) -> Frame {
+    fn new(base: usize, closure: &Rc<Closure>) -> Frame {
         Frame {
             ip: 0,
             base: base as u32,
+            closure: Rc::as_ptr(closure),
         }
     }
 
@@ -161,7 +165,7 @@ impl Vm {
         for arg in args {
             self.stack.push(dup(arg));
         }
-        self.frames.push(Frame::new(stack_at + 1));
+        self.frames.push(Frame::new(stack_at + 1, body));
         let result = self.execute(stop_at);
         if result.is_err() {
             // A return leaves the stack as it found it; an error does not.
@@ -207,7 +211,8 @@ impl Vm {
                         frame.ip = ip as u32;
                     }
                 }
-                self.frames.push(Frame::new(callee_at + 1));
+                let frame = Frame::new(callee_at + 1, closure);
+                self.frames.push(frame);
                 Ok(true)
             }
             Value::HostFn(f) => {
@@ -303,18 +308,6 @@ impl Vm {
         e
     }
 
-    /// Counts one backward jump or call against the budget. The interrupt
-    /// flag and the memory limit are looked at once every 256 (they are
-    /// for runaway loops, which make thousands).
-    #[inline(always)]
-    fn burn_fuel(&mut self) -> Result<(), RuntimeError> {
-        if self.fuel & 0xff == 0 {
-            self.poll()?;
-        }
-        self.fuel -= 1;
-        Ok(())
-    }
-
     #[inline(never)]
     fn poll(&mut self) -> Result<(), RuntimeError> {
         if let Some(flag) = &self.interrupt {
@@ -364,11 +357,21 @@ impl Vm {
         let mut sp;
         let mut sb: *mut Value;
         let mut cap;
+        // The frame stack and the fuel likewise (`fp` frames at `fb`).
+        let mut fp;
+        let mut fb: *mut Frame;
+        let mut fcap;
+        let mut fuel;
         macro_rules! sync {
             () => {
                 // SAFETY: the first `sp` slots hold the stack's values
-                // (`sp <= cap`: a push comes after `room!`).
-                unsafe { self.stack.set_len(sp) }
+                // (`sp <= cap`: a push comes after `room!`), and the first
+                // `fp` frames the frames (`fp <= fcap` likewise).
+                unsafe {
+                    self.stack.set_len(sp);
+                    self.frames.set_len(fp);
+                }
+                self.fuel = fuel;
             };
         }
         macro_rules! take {
@@ -376,9 +379,16 @@ impl Vm {
                 sp = self.stack.len();
                 sb = self.stack.as_mut_ptr();
                 cap = self.stack.capacity();
+                fp = self.frames.len();
+                fb = self.frames.as_mut_ptr();
+                fcap = self.frames.capacity();
+                fuel = self.fuel;
                 // SAFETY: 0 values are always initialized; the loop owns
                 // them until `sync!`.
-                unsafe { self.stack.set_len(0) }
+                unsafe {
+                    self.stack.set_len(0);
+                    self.frames.set_len(0);
+                }
             }};
         }
         // A call that uses the stack: the stack goes back to the `Vec` for
@@ -478,9 +488,33 @@ impl Vm {
                 }
             }};
         }
+        // The running frame (the top one), read.
+        macro_rules! top_frame {
+            () => {{
+                if fp == 0 {
+                    sync!();
+                    unreachable!("a frame to run");
+                }
+                // SAFETY: `fp > 0`: frame `fp - 1` is one the loop owns.
+                unsafe { *fb.add(fp - 1) }
+            }};
+        }
+        // Counts one backward jump or call against the budget. The
+        // interrupt flag and the memory limit are looked at once every 256
+        // (they are for runaway loops, which make thousands).
+        macro_rules! burn {
+            ($at:expr) => {{
+                if fuel & 0xff == 0 {
+                    // `poll` reads the fuel, nothing else of the loop's.
+                    self.fuel = fuel;
+                    tri!($at, self.poll());
+                }
+                fuel -= 1;
+            }};
+        }
         take!();
-        let frame = *self.frames.last().expect("a frame to run");
-        let mut next = closure_ptr(slot!(frame.base() - 1));
+        let frame = top_frame!();
+        let mut next = frame.closure;
         let mut ip = frame.ip();
         let mut base = frame.base();
         // The outer loop runs once per change of frame, so the inner one
@@ -635,24 +669,30 @@ impl Vm {
                 macro_rules! call {
                     ($argc:expr) => {{
                         let argc: usize = $argc;
-                        tri!(at, self.burn_fuel());
+                        burn!(at);
                         let callee_at = sp.wrapping_sub(argc + 1);
                         if let Value::Func(callee) = slot!(callee_at) {
-                            if callee.proto.arity == argc && self.frames.len() < MAX_FRAMES {
-                                let callee = Rc::as_ptr(callee);
-                                if let Some(frame) = self.frames.last_mut() {
-                                    frame.ip = ip as u32;
+                            if callee.proto.arity == argc && fp < MAX_FRAMES {
+                                let frame = Frame::new(callee_at + 1, callee);
+                                if fp == fcap {
+                                    out!(self.frames.reserve(64));
                                 }
-                                self.frames.push(Frame::new(callee_at + 1));
-                                next = callee;
+                                // SAFETY: `0 < fp < fcap`: frame `fp - 1`
+                                // is the caller's, slot `fp` is free.
+                                unsafe {
+                                    (*fb.add(fp - 1)).ip = ip as u32;
+                                    fb.add(fp).write(frame);
+                                }
+                                fp += 1;
+                                next = frame.closure;
                                 ip = 0;
                                 base = callee_at + 1;
                                 continue 'frames;
                             }
                         }
                         if tri!(at, out!(self.call_value(argc, Some(ip)))) {
-                            base = self.frames.last().expect("pushed frame").base();
-                            next = closure_ptr(slot!(base - 1));
+                            let frame = top_frame!();
+                            (next, base) = (frame.closure, frame.base());
                             ip = 0;
                             continue 'frames;
                         }
@@ -755,7 +795,7 @@ impl Vm {
                         step!(Op::Jump);
                         let target = read_u32(code, at + 1) as usize;
                         if target < ip {
-                            tri!(at, self.burn_fuel());
+                            burn!(at);
                         }
                         ip = target;
                     }
@@ -805,13 +845,13 @@ impl Vm {
                     }
                     Op::CallList => {
                         step!(Op::CallList);
-                        tri!(at, self.burn_fuel());
+                        burn!(at);
                         let entered = out!(self
                             .spread_onto_stack()
                             .and_then(|argc| self.call_value(argc, Some(ip))));
                         if tri!(at, entered) {
-                            base = self.frames.last().expect("pushed frame").base();
-                            next = closure_ptr(slot!(base - 1));
+                            let frame = top_frame!();
+                            (next, base) = (frame.closure, frame.base());
                             ip = 0;
                             continue 'frames;
                         }
@@ -819,11 +859,11 @@ impl Vm {
                     Op::Return | Op::ReturnLocal => {
                         // No step: the caller's `ip` is read from its frame.
                         debug_assert_eq!(
-                            self.frames.last().map(|f| f.base()),
-                            Some(base),
+                            top_frame!().base(),
+                            base,
                             "RETURN from the running frame"
                         );
-                        self.frames.pop();
+                        fp -= 1;
                         // The result: the top (the compiler leaves it above
                         // the locals), or RETURN_LOCAL's local.
                         let result_at = match op {
@@ -861,7 +901,7 @@ impl Vm {
                             } else {
                                 *callee = Value::Int(n);
                             }
-                            if self.frames.len() == stop_at {
+                            if fp == stop_at {
                                 // The callee's slot holds the int now.
                                 sp = base - 1;
                                 sync!();
@@ -874,15 +914,15 @@ impl Vm {
                                 _ => pop!(),
                             };
                             truncate!(base);
-                            if self.frames.len() == stop_at {
+                            if fp == stop_at {
                                 truncate!(base - 1);
                                 sync!();
                                 return Ok(result);
                             }
                             *slot!(base - 1) = result;
                         }
-                        let frame = *self.frames.last().expect("a caller frame");
-                        next = closure_ptr(slot!(frame.base() - 1));
+                        let frame = top_frame!();
+                        next = frame.closure;
                         ip = frame.ip();
                         base = frame.base();
                         continue 'frames;
@@ -1079,15 +1119,6 @@ fn read_u32(code: &[u8], at: usize) -> u32 {
     debug_assert!(at + 4 <= code.len(), "operand read past the code's end");
     // SAFETY: as for `read_u16`.
     u32::from_le_bytes(unsafe { *(code.as_ptr().add(at) as *const [u8; 4]) })
-}
-
-/// The closure a frame's callee slot holds.
-#[inline(always)]
-fn closure_ptr(callee: &Value) -> *const Closure {
-    match callee {
-        Value::Func(closure) => Rc::as_ptr(closure),
-        _ => unreachable!("a frame's callee slot holds its closure"),
-    }
 }
 
 /// A stack slot read past the top: only a compiler bug makes one (the
