@@ -188,13 +188,23 @@ pub struct Group {
 }
 
 impl Group {
-    /// `n` of its live items are in `state`: running a job, waiting on a
-    /// resource, or waiting otherwise.
-    pub fn count_live(&mut self, state: &str, n: i64) {
+    /// `n` of group `id`'s live items are in `state`: running a job,
+    /// waiting on a resource, or waiting otherwise. The group joins `live`
+    /// if it is not there yet.
+    pub fn count_live(
+        live: &mut std::collections::BTreeMap<i64, Group>,
+        id: i64,
+        state: &str,
+        n: i64,
+    ) {
+        let group = live.entry(id).or_insert_with(|| Group {
+            id,
+            ..Group::default()
+        });
         match state {
-            "job" => self.running += n,
-            "resource" => self.resource += n,
-            _ => self.waiting += n,
+            "job" => group.running += n,
+            "resource" => group.resource += n,
+            _ => group.waiting += n,
         }
     }
 
@@ -229,12 +239,7 @@ fn groups(conn: &rusqlite::Connection, version: i64) -> rusqlite::Result<GroupLi
         })?;
         for row in rows {
             let (id, state, n) = row?;
-            live.entry(id)
-                .or_insert_with(|| Group {
-                    id,
-                    ..Group::default()
-                })
-                .count_live(&state, n);
+            Group::count_live(&mut live, id, &state, n);
         }
     }
     let unfinished = live.len() as i64;

@@ -129,12 +129,7 @@ fn groups(c: &mut postgres::Client) -> Result<GroupList, postgres::Error> {
         let id: i64 = r.get(0);
         let state: String = r.get(1);
         let n: i64 = r.get(2);
-        live.entry(id)
-            .or_insert_with(|| Group {
-                id,
-                ..Group::default()
-            })
-            .count_live(&state, n);
+        Group::count_live(&mut live, id, &state, n);
     }
     let unfinished = live.len() as i64;
     let ids: Vec<i64> = live.keys().copied().collect();

@@ -663,41 +663,6 @@ impl Vm {
                         }
                     }};
                 }
-                // Calls the callee under the `argc` arguments on top: a
-                // script function with the right arity gets its frame
-                // here; everything else goes to `call_value`.
-                macro_rules! call {
-                    ($argc:expr) => {{
-                        let argc: usize = $argc;
-                        burn!(at);
-                        let callee_at = sp.wrapping_sub(argc + 1);
-                        if let Value::Func(callee) = slot!(callee_at) {
-                            if callee.proto.arity == argc && fp < MAX_FRAMES {
-                                let frame = Frame::new(callee_at + 1, callee);
-                                if fp == fcap {
-                                    out!(self.frames.reserve(64));
-                                }
-                                // SAFETY: `0 < fp < fcap`: frame `fp - 1`
-                                // is the caller's, slot `fp` is free.
-                                unsafe {
-                                    (*fb.add(fp - 1)).ip = ip as u32;
-                                    fb.add(fp).write(frame);
-                                }
-                                fp += 1;
-                                next = frame.closure;
-                                ip = 0;
-                                base = callee_at + 1;
-                                continue 'frames;
-                            }
-                        }
-                        if tri!(at, out!(self.call_value(argc, Some(ip)))) {
-                            let frame = top_frame!();
-                            (next, base) = (frame.closure, frame.base());
-                            ip = 0;
-                            continue 'frames;
-                        }
-                    }};
-                }
                 match op {
                     Op::Const => {
                         step!(Op::Const);
@@ -841,7 +806,35 @@ impl Vm {
                     Op::Call => {
                         step!(Op::Call);
                         let argc = read_u16(code, at + 1) as usize;
-                        call!(argc);
+                        // A script function with the right arity gets its
+                        // frame here; everything else goes to `call_value`.
+                        burn!(at);
+                        let callee_at = sp.wrapping_sub(argc + 1);
+                        if let Value::Func(callee) = slot!(callee_at) {
+                            if callee.proto.arity == argc && fp < MAX_FRAMES {
+                                let frame = Frame::new(callee_at + 1, callee);
+                                if fp == fcap {
+                                    out!(self.frames.reserve(64));
+                                }
+                                // SAFETY: `0 < fp < fcap`: frame `fp - 1`
+                                // is the caller's, slot `fp` is free.
+                                unsafe {
+                                    (*fb.add(fp - 1)).ip = ip as u32;
+                                    fb.add(fp).write(frame);
+                                }
+                                fp += 1;
+                                next = frame.closure;
+                                ip = 0;
+                                base = callee_at + 1;
+                                continue 'frames;
+                            }
+                        }
+                        if tri!(at, out!(self.call_value(argc, Some(ip)))) {
+                            let frame = top_frame!();
+                            (next, base) = (frame.closure, frame.base());
+                            ip = 0;
+                            continue 'frames;
+                        }
                     }
                     Op::CallList => {
                         step!(Op::CallList);
