@@ -151,6 +151,31 @@ fn the_switch_changes_the_bytecode() {
     let (fused, plain) = (disasm(true), disasm(false));
     assert!(fused.contains("LT_JUMP") && fused.contains("SUB_CONST"));
     assert!(!plain.contains("LT_JUMP") && !plain.contains("SUB_CONST"));
+    // `{ n }` returned at once: GET_LOCAL and RETURN in one.
+    assert!(fused.contains("RETURN_LOCAL"), "{fused}");
+    assert!(!plain.contains("RETURN_LOCAL"), "{plain}");
+}
+
+/// RETURN_LOCAL (a local returned at once) on what the generated programs
+/// do not return as they are: non-int locals, a captured local, a local
+/// returned from inside a loop, a parameter that is the whole body, and
+/// deep recursion that returns strings.
+#[test]
+fn returned_locals_are_the_same_fused_or_not() {
+    let programs = [
+        "fn id(x) { x }\nprint([id(1), id(\"s\"), id([1, 2]), id(nil), id(2.5), id({a: 1})])\n",
+        "fn pick(n) { let s = \"small\"\n let b = \"big\"\n if n < 10 { s } else { b } }\nprint([pick(3), pick(30)])\n",
+        "fn counter() { let n = 0\n let inc = fn() { n = n + 1\n n }\n inc(); inc() }\nprint(counter())\n",
+        "fn first_over(xs, k) { for x in xs { if x > k { return x } }\n let none = nil\n none }\nprint([first_over([1, 5, 9], 4), first_over([1], 4)])\n",
+        "fn deep(n, s) { if n < 1 { s } else { deep(n - 1, s) } }\nprint(deep(3000, \"down and back\"))\n",
+        "fn f(n) { if n < 2 { n } else { f(n - 1) + f(n - 2) } }\nprint([f(15), f(1.5)])\n",
+    ];
+    for src in programs {
+        let fused = run(src, true);
+        assert_eq!(fused, run(src, false), "{src}");
+        assert_eq!(fused.2, Some(0), "{src}: {fused:?}");
+        assert!(!fused.0.is_empty(), "{src}: {fused:?}");
+    }
 }
 
 #[test]
