@@ -9,53 +9,84 @@
 //! and the item becomes a dead letter. A program that embeds the library
 //! without the allocator has no limit: [`in_use`] then reports nothing.
 //!
-//! The limit is process-wide, as the allocator is: [`set_limit`].
+//! The limit is process-wide, as the allocator is: [`set_limit`]. Each
+//! thread passes its count on in steps of 64 KiB, so the total is that
+//! close per thread.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use std::alloc::{GlobalAlloc, Layout};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering::Relaxed};
 
-static IN_USE: AtomicUsize = AtomicUsize::new(0);
+/// What [`Counting`] allocates with (see `Cargo.toml` for why).
+use mimalloc::MiMalloc as Inner;
+
+/// Bytes in use, as far as the threads have passed on their counts (one
+/// thread may have freed what another allocated, so it may dip below 0).
+static IN_USE: AtomicIsize = AtomicIsize::new(0);
+
+thread_local! {
+    /// This thread's count not yet added to [`IN_USE`].
+    static PENDING: Cell<isize> = const { Cell::new(0) };
+}
+
+/// How far a thread's own count may drift before it is passed on.
+const SLACK: isize = 64 << 10;
+
+/// Adds `delta` bytes to the count. Each thread keeps its own tally and
+/// adds it to the shared total once it passes [`SLACK`]: an atomic add on
+/// every allocation and free is a locked instruction, a barrier that held
+/// up the allocation-heavy engine loop.
+#[inline]
+fn count(delta: isize) {
+    // A `const` thread-local without a destructor is there for the whole
+    // life of the thread, its teardown included.
+    PENDING.with(|p| {
+        let v = p.get() + delta;
+        if (-SLACK..SLACK).contains(&v) {
+            p.set(v);
+        } else {
+            p.set(0);
+            IN_USE.fetch_add(v, Relaxed);
+        }
+    });
+}
 static COUNTING: AtomicBool = AtomicBool::new(false);
 static LIMIT: AtomicUsize = AtomicUsize::new(usize::MAX);
 
-/// The system allocator, counting the bytes in use.
+/// mimalloc, counting the bytes in use.
 pub struct Counting;
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: the caller's contract for `alloc` is passed on unchanged.
-        let p = unsafe { System.alloc(layout) };
+        let p = unsafe { Inner.alloc(layout) };
         if !p.is_null() {
-            IN_USE.fetch_add(layout.size(), Relaxed);
+            count(layout.size() as isize);
         }
         p
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: as for `alloc`.
-        let p = unsafe { System.alloc_zeroed(layout) };
+        let p = unsafe { Inner.alloc_zeroed(layout) };
         if !p.is_null() {
-            IN_USE.fetch_add(layout.size(), Relaxed);
+            count(layout.size() as isize);
         }
         p
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from this allocator (that is, from `System`)
+        // SAFETY: `ptr` came from this allocator (that is, from `Inner`)
         // with this layout.
-        unsafe { System.dealloc(ptr, layout) };
-        IN_USE.fetch_sub(layout.size(), Relaxed);
+        unsafe { Inner.dealloc(ptr, layout) };
+        count(-(layout.size() as isize));
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: as for `dealloc`, and `new_size` is the caller's.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        let p = unsafe { Inner.realloc(ptr, layout, new_size) };
         if !p.is_null() {
-            if new_size >= layout.size() {
-                IN_USE.fetch_add(new_size - layout.size(), Relaxed);
-            } else {
-                IN_USE.fetch_sub(layout.size() - new_size, Relaxed);
-            }
+            count(new_size as isize - layout.size() as isize);
         }
         p
     }
@@ -70,7 +101,9 @@ impl Counting {
 
 /// Bytes of heap in use, when the counting allocator is installed.
 pub fn in_use() -> Option<usize> {
-    COUNTING.load(Relaxed).then(|| IN_USE.load(Relaxed))
+    COUNTING
+        .load(Relaxed)
+        .then(|| IN_USE.load(Relaxed).max(0) as usize)
 }
 
 /// Sets the limit in bytes (`None`: no limit).
@@ -89,7 +122,7 @@ pub fn limit() -> Option<usize> {
 #[inline]
 pub fn exceeded(more: usize) -> bool {
     let limit = LIMIT.load(Relaxed);
-    limit != usize::MAX && IN_USE.load(Relaxed).saturating_add(more) > limit
+    limit != usize::MAX && (IN_USE.load(Relaxed).max(0) as usize).saturating_add(more) > limit
 }
 
 /// The default limit: half of the machine's physical memory (4 GiB where
