@@ -49,11 +49,58 @@ impl Cli {
         if std::env::args_os().nth(1)? != "run" {
             return None;
         }
+        if let Some(cli) = Cli::plain_run(std::env::args_os().skip(2)) {
+            return Some(cli);
+        }
         let only = RunOnly::try_parse().ok()?;
         let RunOnlyCommand::Run(args) = only.command;
         Some(Cli {
             color: only.color,
             command: Some(Command::Run(args)),
+        })
+    }
+}
+
+impl Cli {
+    /// `voyager run FILE`, the plainest and most common command line,
+    /// without clap: building even the `run` subcommand's parser was a fifth
+    /// of the instructions of `voyager run hello.vy`. `words` are those
+    /// after `run`; `None` unless they are one word that is not a flag.
+    /// The defaults are [`RunArgs`]'s, written out: a test holds them to
+    /// what clap parses from the same words.
+    pub fn plain_run(mut words: impl Iterator<Item = std::ffi::OsString>) -> Option<Cli> {
+        let file = words.next()?;
+        if words.next().is_some() || file.as_encoded_bytes().starts_with(b"-") {
+            return None;
+        }
+        Some(Cli {
+            color: ColorChoice::Auto,
+            command: Some(Command::Run(RunArgs {
+                file: PathBuf::from(file),
+                trace: false,
+                stats: false,
+                clock: ClockChoice::Real,
+                max_steps: None,
+                max_attempts: 5,
+                backoff: 100,
+                batch: 1024,
+                max_instructions: None,
+                max_memory: None,
+                progress: false,
+                jobs: None,
+                http_connect_timeout: 10_000,
+                http_read_timeout: 30_000,
+                max_read: 64 << 20,
+                dead_letters: None,
+                requeue: None,
+                params: Vec::new(),
+                store: None,
+                sync: store::SyncChoice::Interval,
+                fresh: false,
+                schedules: false,
+                for_time: None,
+                clock_start: None,
+            })),
         })
     }
 }
@@ -341,4 +388,37 @@ pub(super) fn parse_size(s: &str) -> Result<u64, String> {
     };
     n.checked_mul(1 << shift)
         .ok_or_else(|| format!("`{s}` is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(w: &[&str]) -> Vec<std::ffi::OsString> {
+        w.iter().map(Into::into).collect()
+    }
+
+    /// `plain_run`'s written-out defaults are clap's, field for field.
+    #[test]
+    fn the_plain_run_is_what_clap_parses() {
+        for file in ["x.vy", "dir/a b.vy", "run"] {
+            let fast = Cli::plain_run(words(&[file]).into_iter()).expect("a plain run");
+            let clap = Cli::try_parse_from(words(&["voyager", "run", file])).unwrap();
+            assert_eq!(format!("{fast:?}"), format!("{clap:?}"));
+        }
+    }
+
+    /// Anything but one word that is not a flag goes to clap.
+    #[test]
+    fn flags_and_more_words_are_left_to_clap() {
+        for w in [
+            &[][..],
+            &["-"],
+            &["--stats"],
+            &["x.vy", "--stats"],
+            &["x.vy", "--", "a"],
+        ] {
+            assert!(Cli::plain_run(words(w).into_iter()).is_none(), "{w:?}");
+        }
+    }
 }

@@ -4,7 +4,6 @@ use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::rc::Rc;
 
 use clap::Parser;
@@ -667,33 +666,60 @@ fn stats_text(v: &Voyager, elapsed: std::time::Duration) -> String {
     out
 }
 
-/// The process entry point: runs on a thread with a large stack (deeply
-/// nested input is refused with a diagnostic, but parsing and compiling
-/// what is allowed still recurse), and turns a panic into exit status 70.
-pub fn start() -> ExitCode {
-    let parsed = Cli::try_parse_run().map_or_else(Cli::try_parse, Ok);
-    let cli = match parsed {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            });
+/// What Rust's own start-up does for a `main` and the binary's C `main`
+/// does not get: standard streams that are closed are opened on
+/// `/dev/null`, and SIGPIPE is ignored (a write to a closed pipe is then an
+/// `EPIPE` error, which ends the process with status 141).
+///
+/// # Safety
+///
+/// Call it once, at the start of the process, before any thread starts.
+pub unsafe fn prepare_process() {
+    let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
+        fd,
+        events: 0,
+        revents: 0,
+    });
+    // SAFETY: `fds` is three valid entries; open and signal are called with
+    // valid arguments, before any other thread exists.
+    unsafe {
+        if libc::poll(fds.as_mut_ptr(), 3, 0) >= 0 {
+            for fd in fds.iter().filter(|f| f.revents & libc::POLLNVAL != 0) {
+                // `open` takes the lowest free descriptor: this one.
+                if libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) != fd.fd {
+                    libc::abort();
+                }
+            }
         }
-    };
-    crate::memory::set_limit(Some(crate::memory::default_limit()));
-    let worker = std::thread::Builder::new()
-        .name("voyager".into())
-        .stack_size(256 << 20)
-        .spawn(move || main(cli));
-    let code = match worker.map(|h| h.join()) {
-        Ok(Ok(code)) => code,
-        _ => {
-            eprintln!("error: internal error (this is a bug in Voyager; please report it with the script)");
-            exit::INTERNAL
-        }
-    };
-    ExitCode::from(code)
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+
+/// The process entry point; returns the exit status. The work runs on a
+/// stack of 256 MiB (deeply nested input is refused with a diagnostic, but
+/// parsing and compiling what is allowed still recurse), switched to on
+/// this thread: a thread of its own cost more to start than the rest of
+/// `voyager run hello.vy`. A panic is exit status 70.
+pub fn start() -> u8 {
+    let run = std::panic::AssertUnwindSafe(|| {
+        let cli = match Cli::try_parse_run().map_or_else(Cli::try_parse, Ok) {
+            Ok(cli) => cli,
+            Err(e) => {
+                let _ = e.print();
+                return if e.use_stderr() {
+                    exit::USAGE
+                } else {
+                    exit::OK
+                };
+            }
+        };
+        crate::memory::set_limit(Some(crate::memory::default_limit()));
+        stacker::grow(256 << 20, move || main(cli))
+    });
+    std::panic::catch_unwind(run).unwrap_or_else(|_| {
+        eprintln!(
+            "error: internal error (this is a bug in Voyager; please report it with the script)"
+        );
+        exit::INTERNAL
+    })
 }
