@@ -5,7 +5,7 @@ use crate::syntax::words::{Arity, CONSTRUCTORS};
 use std::rc::Rc;
 
 use super::constant::Const;
-use super::opcode::Op;
+use super::opcode::{Op, Width};
 use crate::syntax::Span;
 
 pub use crate::syntax::span::SourceId;
@@ -48,6 +48,9 @@ pub struct Chunk {
     pub spans: Vec<(u32, Span)>,
     pub protos: Vec<Rc<FnProto>>,
     pub patterns: Vec<Pattern>,
+    /// The most values the function's frame holds at once, its arguments
+    /// included, as [`Chunk::verify`] found (0 until then).
+    pub max_stack: usize,
 }
 
 impl Chunk {
@@ -88,13 +91,22 @@ impl Chunk {
         }
     }
 
-    /// Checks what the interpreter's loop relies on to read its code
-    /// without bounds checks: every instruction is a known opcode with all
-    /// its operands inside the code, every jump target is the start of an
-    /// instruction, and the last instruction does not fall through (it is
-    /// a RETURN or a JUMP), so that running the code never reads past its
-    /// end. The compiler checks every function it finishes.
-    pub fn verify(&self) -> Result<(), String> {
+    /// Checks what the interpreter's loop relies on to run the code without
+    /// bounds checks, and returns the most values its frame holds at once
+    /// (kept as [`Chunk::max_stack`]):
+    /// - every instruction is a known opcode with all its operands inside
+    ///   the code, every constant it names is in the pool, every jump
+    ///   target is the start of an instruction, and the last instruction
+    ///   does not fall through (it is a RETURN or a JUMP), so that running
+    ///   the code never reads past its end;
+    /// - the frame's height (its values above the callee: `arity` arguments
+    ///   on entry) is the same however an instruction is reached, every
+    ///   instruction finds the values it takes, and every local the loop
+    ///   reads or writes in line is below the height, so that a slot the
+    ///   loop reads always holds a value.
+    ///
+    /// The compiler checks every function it finishes.
+    pub fn verify(&self, arity: usize) -> Result<usize, String> {
         let code = &self.code[..];
         let mut starts = vec![false; code.len()];
         let mut targets = Vec::new();
@@ -109,8 +121,17 @@ impl Chunk {
             starts[at] = true;
             let mut operand = at + 1;
             for width in op.operands() {
-                if *width == super::opcode::Width::U32 {
-                    targets.push((at, self.read_u32(operand) as usize));
+                match width {
+                    Width::U32 => targets.push((at, self.read_u32(operand) as usize)),
+                    Width::K if self.read_u16(operand) as usize >= self.consts.len() => {
+                        return Err(format!(
+                            "{} at {at} names constant {} of {}",
+                            op.name(),
+                            self.read_u16(operand),
+                            self.consts.len()
+                        ));
+                    }
+                    Width::K | Width::U16 => {}
                 }
                 operand += width.bytes();
             }
@@ -120,15 +141,127 @@ impl Chunk {
         if !matches!(last, Some(Op::Return | Op::Jump)) {
             return Err("the code does not end in RETURN or JUMP".into());
         }
-        match targets
+        if let Some((at, t)) = targets
             .iter()
             .find(|&&(_, t)| !starts.get(t).copied().unwrap_or(false))
         {
-            Some((at, t)) => Err(format!(
+            return Err(format!(
                 "the jump at {at} goes to {t}, which starts no instruction"
-            )),
-            None => Ok(()),
+            ));
         }
+        self.verify_heights(arity)
+    }
+
+    /// The height part of [`Chunk::verify`], on code already known to
+    /// decode: each reachable instruction's height, spread along every
+    /// edge from the entry.
+    fn verify_heights(&self, arity: usize) -> Result<usize, String> {
+        let mut heights: Vec<Option<usize>> = vec![None; self.code.len()];
+        let mut work = vec![(0, arity)];
+        let mut max = arity;
+        while let Some((at, h)) = work.pop() {
+            match heights[at] {
+                Some(seen) if seen == h => continue,
+                Some(seen) => {
+                    return Err(format!(
+                        "the height at {at} is {seen} one way and {h} another"
+                    ))
+                }
+                None => heights[at] = Some(h),
+            }
+            let op = Op::from_byte(self.code[at]).expect("decoded above");
+            let u16_at = |i: usize| self.read_u16(at + 1 + 2 * i) as usize;
+            let next = at + op.size();
+            let bad = |what: String| format!("{} at {at}: {what}", op.name());
+            // A local the loop touches in line must be below the height.
+            let local = |s: usize, height: usize| match s < height {
+                true => Ok(()),
+                false => Err(bad(format!("local {s} with {height} values"))),
+            };
+            // (values taken, values pushed) on the way to `next`.
+            let (takes, gives) = match op {
+                Op::Const | Op::Nil | Op::True | Op::False => (0, 1),
+                Op::GetCell | Op::GetUpval | Op::GetGlobal | Op::Closure | Op::Match => (0, 1),
+                Op::Pop | Op::SetCell | Op::SetUpval | Op::SetGlobal | Op::Emit => (1, 0),
+                Op::Dup => (1, 2),
+                Op::Dup2 => (2, 4),
+                Op::PopN => (u16_at(0), 0),
+                Op::PopUnder => (u16_at(0) + 1, 1),
+                Op::GetLocal => {
+                    local(u16_at(0), h)?;
+                    (0, 1)
+                }
+                Op::SetLocal => {
+                    local(u16_at(0), h.saturating_sub(1))?;
+                    (1, 0)
+                }
+                Op::MakeCell => (0, 0),
+                Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Rem => (2, 1),
+                Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge => (2, 1),
+                Op::AddConst | Op::SubConst | Op::Neg | Op::Not | Op::Field => (1, 1),
+                Op::Index | Op::Extend | Op::CallList => (2, 1),
+                Op::SetIndex => (3, 0),
+                Op::SetField => (2, 0),
+                Op::Call => (u16_at(0) + 1, 1),
+                Op::List | Op::Interp => (u16_at(0), 1),
+                Op::Record => (2 * u16_at(0), 1),
+                Op::LocalAddConst | Op::LocalSubConst => {
+                    local(u16_at(0), h)?;
+                    (0, 1)
+                }
+                // Jumps: the taken edge is pushed here, the rest below.
+                Op::Jump => {
+                    work.push((self.read_u32(at + 1) as usize, h));
+                    continue;
+                }
+                Op::JumpIfFalse => (1, 0),
+                Op::LtJump | Op::LeJump | Op::GtJump | Op::GeJump => (2, 0),
+                Op::AndJump | Op::OrJump => (1, 0),
+                Op::LtJumpLocal | Op::LeJumpLocal | Op::GtJumpLocal | Op::GeJumpLocal => {
+                    local(u16_at(0), h)?;
+                    (0, 0)
+                }
+                Op::IterNext | Op::RangeNext => {
+                    local(u16_at(0) + 1, h)?;
+                    (0, 1)
+                }
+                Op::Return => {
+                    if h == 0 {
+                        return Err(bad("nothing to return".into()));
+                    }
+                    continue;
+                }
+                Op::ReturnLocal | Op::NoMatch => {
+                    local(u16_at(0), h)?;
+                    continue;
+                }
+            };
+            if takes > h {
+                return Err(bad(format!("takes {takes} of {h} values")));
+            }
+            let after = h - takes + gives;
+            max = max.max(after);
+            let taken = match op {
+                Op::JumpIfFalse | Op::LtJump | Op::LeJump | Op::GtJump | Op::GeJump => {
+                    Some((self.read_u32(at + 1) as usize, after))
+                }
+                // `and`/`or` keep the value they jump with.
+                Op::AndJump | Op::OrJump => Some((self.read_u32(at + 1) as usize, h)),
+                Op::LtJumpLocal | Op::LeJumpLocal | Op::GtJumpLocal | Op::GeJumpLocal => {
+                    Some((self.read_u32(at + 5) as usize, h))
+                }
+                // At the end of the loop, nothing is pushed.
+                Op::IterNext | Op::RangeNext => Some((self.read_u32(at + 3) as usize, h)),
+                _ => None,
+            };
+            work.extend(taken);
+            if next < self.code.len() {
+                work.push((next, after));
+            } else {
+                return Err(bad("the code runs off its end".into()));
+            }
+        }
+        Ok(max)
     }
 
     /// Rewrites each GET_LOCAL whose value is returned at once (a RETURN
@@ -253,6 +386,96 @@ impl MessagePattern {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An instruction: its opcode and operands.
+    type Ins<'a> = (Op, &'a [u32]);
+
+    /// A chunk of instructions, operands written at their widths.
+    fn chunk(ops: &[Ins], consts: usize) -> Chunk {
+        let mut c = Chunk {
+            consts: vec![Const::Int(2); consts],
+            ..Chunk::default()
+        };
+        for &(op, operands) in ops {
+            c.emit(op, Span::default());
+            for (width, &v) in op.operands().iter().zip(operands) {
+                match width {
+                    Width::U32 => c.emit_u32(v),
+                    Width::U16 | Width::K => c.emit_u16(v as u16),
+                }
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn verify_finds_the_most_values_a_frame_holds() {
+        // fn fib(n) { if n < 2 { n } else { fib(n - 1) + fib(n - 2) } }
+        let fib = chunk(
+            &[
+                (Op::LtJumpLocal, &[0, 0, 12]),
+                (Op::ReturnLocal, &[0]),
+                (Op::GetGlobal, &[0]),
+                (Op::LocalSubConst, &[0, 0]),
+                (Op::Call, &[1]),
+                (Op::GetGlobal, &[0]),
+                (Op::LocalSubConst, &[0, 0]),
+                (Op::Call, &[1]),
+                (Op::Add, &[]),
+                (Op::Return, &[]),
+            ],
+            1,
+        );
+        // n, fib(n - 1), then fib and n - 2 above it.
+        assert_eq!(fib.verify(1), Ok(4));
+    }
+
+    #[test]
+    fn verify_refuses_what_the_loop_could_not_run_unchecked() {
+        let cases: &[(&[Ins], usize, &str)] = &[
+            // A local at or above the height.
+            (
+                &[(Op::GetLocal, &[1]), (Op::Return, &[])],
+                1,
+                "local 1 with 1 values",
+            ),
+            (
+                &[(Op::ReturnLocal, &[0]), (Op::Return, &[])],
+                0,
+                "local 0 with 0",
+            ),
+            // An instruction that takes more values than there are.
+            (
+                &[(Op::Nil, &[]), (Op::Add, &[]), (Op::Return, &[])],
+                0,
+                "takes 2 of 1",
+            ),
+            (&[(Op::Call, &[2]), (Op::Return, &[])], 2, "takes 3 of 2"),
+            (&[(Op::Return, &[])], 0, "nothing to return"),
+            // Two heights at one place: 0 by the jump, 1 falling through.
+            (
+                &[
+                    (Op::True, &[]),
+                    (Op::JumpIfFalse, &[7]),
+                    (Op::Nil, &[]),
+                    (Op::Nil, &[]),
+                    (Op::Return, &[]),
+                ],
+                0,
+                "one way",
+            ),
+            // A constant past the pool.
+            (
+                &[(Op::Const, &[1]), (Op::Return, &[])],
+                0,
+                "constant 1 of 1",
+            ),
+        ];
+        for (ops, arity, want) in cases {
+            let got = chunk(ops, 1).verify(*arity).unwrap_err();
+            assert!(got.contains(want), "{ops:?}: {got}");
+        }
+    }
 
     #[test]
     fn every_constructor_but_call_is_a_pattern_with_its_arity() {

@@ -2,21 +2,25 @@
 //! effect. The enum, the name table, the operand widths and the disassembler
 //! all come from the one table below.
 //!
-//! Operands follow the opcode byte, little-endian. `u16` operands index the
-//! constant pool, a frame's locals, the globals, or a chunk's patterns and
-//! nested functions; `u32` operands are absolute jump targets.
+//! Operands follow the opcode byte, little-endian. `K` operands (`u16`)
+//! index the constant pool, and `Chunk::verify` checks them against it;
+//! other `u16` operands index a frame's locals, the globals, or a chunk's
+//! patterns and nested functions, or count; `u32` operands are absolute
+//! jump targets.
 
-/// The width of one operand.
+/// The width (and, for `K`, the kind) of one operand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Width {
     U16,
+    /// A `u16` index into the chunk's constants.
+    K,
     U32,
 }
 
 impl Width {
     pub const fn bytes(self) -> usize {
         match self {
-            Width::U16 => 2,
+            Width::U16 | Width::K => 2,
             Width::U32 => 4,
         }
     }
@@ -90,7 +94,7 @@ fn first_doc(docs: &[&'static str]) -> &'static str {
 
 opcodes! {
     /// [] -> [k]  push constant k
-    Const = "CONST" [U16];
+    Const = "CONST" [K];
     /// [] -> [nil]
     Nil = "NIL" [];
     /// [] -> [true]
@@ -138,9 +142,9 @@ opcodes! {
     /// [a b] -> [a%b]
     Rem = "REM" [];
     /// [a] -> [a+k]  add constant k (an int literal on the right of `+`)
-    AddConst = "ADD_CONST" [U16];
+    AddConst = "ADD_CONST" [K];
     /// [a] -> [a-k]  subtract constant k (an int literal on the right of `-`)
-    SubConst = "SUB_CONST" [U16];
+    SubConst = "SUB_CONST" [K];
     /// [a] -> [-a]
     Neg = "NEG" [];
     /// [a] -> [not a]
@@ -186,9 +190,9 @@ opcodes! {
     /// [x i v] -> []  x[i] = v
     SetIndex = "SET_INDEX" [];
     /// [x] -> [x.k]  field named by constant k
-    Field = "FIELD" [U16];
+    Field = "FIELD" [K];
     /// [x v] -> []  x.k = v
-    SetField = "SET_FIELD" [U16];
+    SetField = "SET_FIELD" [K];
     /// [a1..an] -> [string]  join the display forms (string interpolation)
     Interp = "INTERP" [U16];
     /// [] -> [x] or jump to t: locals s, s+1 hold a list and an index; push
@@ -213,18 +217,18 @@ opcodes! {
     CallList = "CALL_LIST" [];
     /// [] -> [local s + k]  a local plus constant k (`n + 1`, GET_LOCAL and
     /// ADD_CONST in one)
-    LocalAddConst = "LOCAL_ADD_CONST" [U16, U16];
+    LocalAddConst = "LOCAL_ADD_CONST" [U16, K];
     /// [] -> [local s - k]  a local minus constant k (`n - 1`)
-    LocalSubConst = "LOCAL_SUB_CONST" [U16, U16];
+    LocalSubConst = "LOCAL_SUB_CONST" [U16, K];
     /// [] -> []  jump to t unless local s < constant k (`if n < 2`:
     /// GET_LOCAL, CONST and LT_JUMP in one)
-    LtJumpLocal = "LT_JUMP_LOCAL" [U16, U16, U32];
+    LtJumpLocal = "LT_JUMP_LOCAL" [U16, K, U32];
     /// [] -> []  jump to t unless local s <= constant k
-    LeJumpLocal = "LE_JUMP_LOCAL" [U16, U16, U32];
+    LeJumpLocal = "LE_JUMP_LOCAL" [U16, K, U32];
     /// [] -> []  jump to t unless local s > constant k
-    GtJumpLocal = "GT_JUMP_LOCAL" [U16, U16, U32];
+    GtJumpLocal = "GT_JUMP_LOCAL" [U16, K, U32];
     /// [] -> []  jump to t unless local s >= constant k
-    GeJumpLocal = "GE_JUMP_LOCAL" [U16, U16, U32];
+    GeJumpLocal = "GE_JUMP_LOCAL" [U16, K, U32];
     /// [] -> (return local s to the caller: a GET_LOCAL that a RETURN, or
     /// a JUMP to one, follows; the instruction after it stays, for the
     /// jumps that reach it)

@@ -659,12 +659,13 @@ impl Compiler<'_> {
         // The interpreter reads code without bounds checks on the strength
         // of this check (see `vm::interp`): it runs on every function, in
         // release builds too. Code with errors never runs.
-        if let Err(e) = f.chunk.verify() {
-            assert!(
+        match f.chunk.verify(f.arity) {
+            Ok(max) => f.chunk.max_stack = max,
+            Err(e) => assert!(
                 !self.errors.is_empty(),
                 "compiler bug: `{}` compiled to bad code: {e}",
                 f.name
-            );
+            ),
         }
         Rc::new(FnProto {
             name: f.name,

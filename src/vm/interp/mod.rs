@@ -165,6 +165,7 @@ impl Vm {
         for arg in args {
             self.stack.push(dup(arg));
         }
+        self.make_room(stack_at + 1 + body.proto.chunk.max_stack);
         self.frames.push(Frame::new(stack_at + 1, body));
         let result = self.execute(stop_at);
         if result.is_err() {
@@ -212,6 +213,8 @@ impl Vm {
                     }
                 }
                 let frame = Frame::new(callee_at + 1, closure);
+                let need = callee_at + 1 + closure.proto.chunk.max_stack;
+                self.make_room(need);
                 self.frames.push(frame);
                 Ok(true)
             }
@@ -346,27 +349,26 @@ impl Vm {
     /// The hot loop. Each arm is short; the opcodes a typical action body
     /// rarely runs are in [`Vm::cold_op`], so this function stays small.
     fn dispatch(&mut self, stop_at: usize, op_ip: &mut usize) -> Result<Value, RuntimeError> {
-        // The value stack's length, buffer and capacity live in locals
-        // while the loop runs, so that they stay in registers: kept in the
-        // `Vec`, every push and pop loaded and stored its length, and each
+        // The value stack's length and buffer live in locals while the
+        // loop runs, so that they stay in registers: kept in the `Vec`,
+        // every push and pop loaded and stored its length, and each
         // instruction waited on the store of the one before (perf: most of
         // fib's time). The loop owns the values of the first `sp` slots;
         // meanwhile the `Vec`'s own length is 0, so a panic leaks them
         // rather than dropping any twice. `sync!` hands them back before
-        // anything else uses the stack, and before the loop returns.
+        // anything else uses the stack, and before the loop returns. The
+        // frame stack's length and the fuel likewise. (The capacities and
+        // the frames' buffer, which the loop reads only at calls, stay in
+        // the `Vec`s, so that fewer locals compete for registers.)
         let mut sp;
         let mut sb: *mut Value;
-        let mut cap;
-        // The frame stack and the fuel likewise (`fp` frames at `fb`).
         let mut fp;
-        let mut fb: *mut Frame;
-        let mut fcap;
         let mut fuel;
         macro_rules! sync {
             () => {
                 // SAFETY: the first `sp` slots hold the stack's values
-                // (`sp <= cap`: a push comes after `room!`), and the first
-                // `fp` frames the frames (`fp <= fcap` likewise).
+                // (`sp` is at most the capacity: see `room!`), and the
+                // first `fp` frames the frames (a CALL makes room first).
                 unsafe {
                     self.stack.set_len(sp);
                     self.frames.set_len(fp);
@@ -378,10 +380,7 @@ impl Vm {
             () => {{
                 sp = self.stack.len();
                 sb = self.stack.as_mut_ptr();
-                cap = self.stack.capacity();
                 fp = self.frames.len();
-                fb = self.frames.as_mut_ptr();
-                fcap = self.frames.capacity();
                 fuel = self.fuel;
                 // SAFETY: 0 values are always initialized; the loop owns
                 // them until `sync!`.
@@ -416,36 +415,41 @@ impl Vm {
                 }
             };
         }
-        // Slot `i` of the stack, which must hold a value: checked, as a
-        // `Vec` index was (only a compiler bug could fail it).
+        // Slot `i` of the stack, which holds a value: `Chunk::verify`
+        // checked that each instruction finds the values it takes and that
+        // each local the loop touches is below the frame's height, and the
+        // loop keeps `sp` at the frame's base plus that height. (Debug
+        // builds, the tests', check it.)
         macro_rules! slot {
             ($i:expr) => {{
                 let i: usize = $i;
-                if i >= sp {
+                if cfg!(debug_assertions) && i >= sp {
                     sync!();
                     stack_slot_bug(i, sp);
                 }
-                // SAFETY: `i < sp`: the slot holds a value the loop owns.
+                // SAFETY: `i < sp` (above): the slot holds a value the loop
+                // owns.
                 unsafe { &mut *sb.add(i) }
             }};
         }
-        // Room is made before a value is built, and `push!` writes it
-        // straight into its slot: a value built first and kept across a
-        // possible grow was built in a stack temporary in two narrow
-        // stores and copied with one wide load, a store-forwarding stall
-        // (38% of fib's cycles once).
+        // A push has room: a frame is entered with room for its
+        // `max_stack` values (`Vm::make_room`), which `Chunk::verify`
+        // found, and the stack's capacity never shrinks. `push!` writes a
+        // value straight into its slot: a value built first and moved was
+        // built in a stack temporary in two narrow stores and copied with
+        // one wide load, a store-forwarding stall (38% of fib's cycles
+        // once).
         macro_rules! room {
             () => {
-                if sp == cap {
-                    out!(self.grow_stack());
-                }
+                debug_assert!(sp < self.stack.capacity(), "a push past max_stack");
             };
         }
         // Pushes into room that `room!` (or a pop since) made.
         macro_rules! push {
             ($v:expr) => {{
-                debug_assert!(sp < cap, "push without room");
-                // SAFETY: `sp < cap`: the slot is allocated and unused.
+                debug_assert!(sp < self.stack.capacity(), "push without room");
+                // SAFETY: `sp` is below the capacity (see `room!`): the slot
+                // is allocated and unused.
                 unsafe { sb.add(sp).write($v) };
                 sp += 1;
             }};
@@ -460,17 +464,14 @@ impl Vm {
                 unsafe { std::ptr::write(slot, $v) };
             }};
         }
-        // The top value, taken off; nil if there is none (see `Vm::pop`).
+        // The top value, taken off (there is one: see `slot!`).
         macro_rules! pop {
             () => {{
-                if sp == 0 {
-                    Value::Nil
-                } else {
-                    sp -= 1;
-                    // SAFETY: slot `sp` held a value, which is moved out;
-                    // the slot no longer counts.
-                    unsafe { sb.add(sp).read() }
-                }
+                let v: *mut Value = slot!(sp - 1);
+                sp -= 1;
+                // SAFETY: the slot held a value, which is moved out; it no
+                // longer counts.
+                unsafe { v.read() }
             }};
         }
         // Drops the values above `n`: a scalar is forgotten where it lies.
@@ -496,7 +497,7 @@ impl Vm {
                     unreachable!("a frame to run");
                 }
                 // SAFETY: `fp > 0`: frame `fp - 1` is one the loop owns.
-                unsafe { *fb.add(fp - 1) }
+                unsafe { *self.frames.as_ptr().add(fp - 1) }
             }};
         }
         // Counts one backward jump or call against the budget. The
@@ -535,7 +536,9 @@ impl Vm {
             loop {
                 let at = ip;
                 let byte = read_u8(code, at);
-                debug_assert!((byte as usize) < Op::ALL.len(), "no opcode has byte {byte}");
+                // SAFETY: see below; said to the optimizer, it drops the
+                // jump table's range check (two instructions on every one).
+                unsafe { std::hint::assert_unchecked((byte as usize) < Op::ALL.len()) };
                 // SAFETY: `at` starts an instruction (see `read_u8`), and
                 // `Chunk::verify` checked that each instruction starts with
                 // an opcode's byte; `Op` is `repr(u8)` with the default
@@ -556,16 +559,13 @@ impl Vm {
                 macro_rules! arith {
                     ($checked:ident) => {{
                         step!(Op::Add);
-                        if sp >= 2 {
-                            if let (&Value::Int(x), &Value::Int(y)) =
-                                (&*slot!(sp - 2), &*slot!(sp - 1))
-                            {
-                                if let Some(v) = x.$checked(y) {
-                                    // Both operands are ints: nothing to drop.
-                                    sp -= 1;
-                                    put!(sp - 1, Value::Int(v));
-                                    continue;
-                                }
+                        if let (&Value::Int(x), &Value::Int(y)) = (&*slot!(sp - 2), &*slot!(sp - 1))
+                        {
+                            if let Some(v) = x.$checked(y) {
+                                // Both operands are ints: nothing to drop.
+                                sp -= 1;
+                                put!(sp - 1, Value::Int(v));
+                                continue;
                             }
                         }
                         tri!(at, out!(self.binary(op)));
@@ -574,14 +574,12 @@ impl Vm {
                 macro_rules! compare {
                     ($cmp:tt) => {{
                         step!(Op::Lt);
-                        if sp >= 2 {
-                            if let (&Value::Int(x), &Value::Int(y)) =
-                                (&*slot!(sp - 2), &*slot!(sp - 1))
-                            {
-                                sp -= 1;
-                                put!(sp - 1, Value::Bool(x $cmp y));
-                                continue;
-                            }
+                        if let (&Value::Int(x), &Value::Int(y)) =
+                            (&*slot!(sp - 2), &*slot!(sp - 1))
+                        {
+                            sp -= 1;
+                            put!(sp - 1, Value::Bool(x $cmp y));
+                            continue;
                         }
                         tri!(at, out!(self.binary(op)));
                     }};
@@ -589,13 +587,11 @@ impl Vm {
                 macro_rules! arith_const {
                     ($checked:ident, $plain:expr) => {{
                         step!(Op::AddConst);
-                        let k = &consts[read_u16(code, at + 1) as usize];
-                        if sp > 0 {
-                            if let (Value::Int(x), Const::Int(y)) = (slot!(sp - 1), k) {
-                                if let Some(v) = x.$checked(*y) {
-                                    *x = v;
-                                    continue;
-                                }
+                        let k = konst(consts, read_u16(code, at + 1));
+                        if let (Value::Int(x), Const::Int(y)) = (slot!(sp - 1), k) {
+                            if let Some(v) = x.$checked(*y) {
+                                *x = v;
+                                continue;
                             }
                         }
                         tri!(
@@ -610,12 +606,9 @@ impl Vm {
                 macro_rules! compare_jump {
                     ($cmp:tt, $plain:expr) => {{
                         step!(Op::LtJump);
-                        let ints = match sp >= 2 {
-                            true => match (&*slot!(sp - 2), &*slot!(sp - 1)) {
-                                (&Value::Int(x), &Value::Int(y)) => Some((x, y)),
-                                _ => None,
-                            },
-                            false => None,
+                        let ints = match (&*slot!(sp - 2), &*slot!(sp - 1)) {
+                            (&Value::Int(x), &Value::Int(y)) => Some((x, y)),
+                            _ => None,
                         };
                         let holds = if let Some((x, y)) = ints {
                             // Both operands are ints: nothing to drop.
@@ -637,7 +630,7 @@ impl Vm {
                     ($checked:ident) => {{
                         step!(Op::LocalAddConst);
                         let slot = base + read_u16(code, at + 1) as usize;
-                        let k = &consts[read_u16(code, at + 3) as usize];
+                        let k = konst(consts, read_u16(code, at + 3));
                         room!();
                         if let (&Value::Int(x), Const::Int(y)) = (&*slot!(slot), k) {
                             if let Some(v) = x.$checked(*y) {
@@ -652,7 +645,7 @@ impl Vm {
                     ($cmp:tt) => {{
                         step!(Op::LtJumpLocal);
                         let slot = base + read_u16(code, at + 1) as usize;
-                        let k = &consts[read_u16(code, at + 3) as usize];
+                        let k = konst(consts, read_u16(code, at + 3));
                         let holds = if let (&Value::Int(x), &Const::Int(y)) = (&*slot!(slot), k) {
                             x $cmp y
                         } else {
@@ -667,7 +660,7 @@ impl Vm {
                     Op::Const => {
                         step!(Op::Const);
                         room!();
-                        match consts[read_u16(code, at + 1) as usize] {
+                        match *konst(consts, read_u16(code, at + 1)) {
                             Const::Int(n) => push!(Value::Int(n)),
                             ref k => out!(self.push_const(k)),
                         }
@@ -813,10 +806,17 @@ impl Vm {
                         if let Value::Func(callee) = slot!(callee_at) {
                             if callee.proto.arity == argc && fp < MAX_FRAMES {
                                 let frame = Frame::new(callee_at + 1, callee);
-                                if fp == fcap {
+                                if callee_at + 1 + callee.proto.chunk.max_stack
+                                    > self.stack.capacity()
+                                {
+                                    let need = callee_at + 1 + callee.proto.chunk.max_stack;
+                                    out!(self.make_room(need));
+                                }
+                                if fp == self.frames.capacity() {
                                     out!(self.frames.reserve(64));
                                 }
-                                // SAFETY: `0 < fp < fcap`: frame `fp - 1`
+                                let fb = self.frames.as_mut_ptr();
+                                // SAFETY: `0 < fp < capacity`: frame `fp - 1`
                                 // is the caller's, slot `fp` is free.
                                 unsafe {
                                     (*fb.add(fp - 1)).ip = ip as u32;
@@ -863,12 +863,10 @@ impl Vm {
                             Op::ReturnLocal => base + read_u16(code, at + 1) as usize,
                             _ => sp.wrapping_sub(1),
                         };
-                        let int = match result_at >= base && result_at < sp {
-                            true => match *slot!(result_at) {
-                                Value::Int(n) => Some(n),
-                                _ => None,
-                            },
-                            false => None,
+                        // (Above the locals and below the top: verified.)
+                        let int = match *slot!(result_at) {
+                            Value::Int(n) => Some(n),
+                            _ => None,
                         };
                         if let Some(n) = int {
                             // An int result (most) is written as its payload
@@ -902,8 +900,7 @@ impl Vm {
                             }
                         } else {
                             let result = match op {
-                                Op::ReturnLocal if result_at < sp => dup(slot!(result_at)),
-                                Op::ReturnLocal => Value::Nil,
+                                Op::ReturnLocal => dup(slot!(result_at)),
                                 _ => pop!(),
                             };
                             truncate!(base);
@@ -931,12 +928,17 @@ impl Vm {
         }
     }
 
-    /// Makes room for more values on the stack (the hot loop's `room!`,
-    /// when the stack is full).
+    /// Makes room for a frame whose values reach up to `need` slots of the
+    /// stack (its base plus its chunk's `max_stack`), before it is entered:
+    /// the hot loop's pushes do not check (see `room!`).
     #[cold]
     #[inline(never)]
-    fn grow_stack(&mut self) {
-        self.stack.reserve(self.stack.len().max(64));
+    fn make_room(&mut self, need: usize) {
+        if need > self.stack.capacity() {
+            let len = self.stack.len();
+            // At least doubling, as a push would.
+            self.stack.reserve((need - len).max(len).max(64));
+        }
     }
 
     /// Pushes `v` into room that the hot loop's `room!` (or a pop since) made.
@@ -1112,6 +1114,15 @@ fn read_u32(code: &[u8], at: usize) -> u32 {
     debug_assert!(at + 4 <= code.len(), "operand read past the code's end");
     // SAFETY: as for `read_u16`.
     u32::from_le_bytes(unsafe { *(code.as_ptr().add(at) as *const [u8; 4]) })
+}
+
+/// Constant `i` of verified code: `Chunk::verify` checked every constant
+/// operand (a `K` in the opcode table) against the pool.
+#[inline(always)]
+fn konst(consts: &[Const], i: u16) -> &Const {
+    debug_assert!((i as usize) < consts.len(), "constant {i} past the pool");
+    // SAFETY: `i` is a constant operand of verified code (see above).
+    unsafe { consts.get_unchecked(i as usize) }
 }
 
 /// A stack slot read past the top: only a compiler bug makes one (the
