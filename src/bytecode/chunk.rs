@@ -123,7 +123,9 @@ impl Chunk {
             for width in op.operands() {
                 match width {
                     Width::U32 => targets.push((at, self.read_u32(operand) as usize)),
-                    Width::K if self.read_u16(operand) as usize >= self.consts.len() => {
+                    Width::K | Width::KInt
+                        if self.read_u16(operand) as usize >= self.consts.len() =>
+                    {
                         return Err(format!(
                             "{} at {at} names constant {} of {}",
                             op.name(),
@@ -131,7 +133,19 @@ impl Chunk {
                             self.consts.len()
                         ));
                     }
-                    Width::K | Width::U16 => {}
+                    Width::KInt
+                        if !matches!(
+                            self.consts[self.read_u16(operand) as usize],
+                            Const::Int(_)
+                        ) =>
+                    {
+                        return Err(format!(
+                            "{} at {at} names constant {}, which is no int",
+                            op.name(),
+                            self.read_u16(operand)
+                        ));
+                    }
+                    Width::K | Width::KInt | Width::U16 => {}
                 }
                 operand += width.bytes();
             }
@@ -396,12 +410,13 @@ mod tests {
             consts: vec![Const::Int(2); consts],
             ..Chunk::default()
         };
+        c.consts.push(Const::str("two"));
         for &(op, operands) in ops {
             c.emit(op, Span::default());
             for (width, &v) in op.operands().iter().zip(operands) {
                 match width {
                     Width::U32 => c.emit_u32(v),
-                    Width::U16 | Width::K => c.emit_u16(v as u16),
+                    Width::U16 | Width::K | Width::KInt => c.emit_u16(v as u16),
                 }
             }
         }
@@ -464,11 +479,16 @@ mod tests {
                 0,
                 "one way",
             ),
-            // A constant past the pool.
+            // A constant past the pool, and a string where an int must be.
             (
-                &[(Op::Const, &[1]), (Op::Return, &[])],
+                &[(Op::Const, &[2]), (Op::Return, &[])],
                 0,
-                "constant 1 of 1",
+                "constant 2 of 2",
+            ),
+            (
+                &[(Op::Nil, &[]), (Op::AddConst, &[1]), (Op::Return, &[])],
+                0,
+                "constant 1, which is no int",
             ),
         ];
         for (ops, arity, want) in cases {

@@ -38,7 +38,7 @@ pub fn disassemble(proto: &FnProto, title: &str, source: &str, globals: &[&str],
         let mut at = ip + 1;
         for width in op.operands() {
             let value = match width {
-                Width::U16 | Width::K => chunk.read_u16(at) as u32,
+                Width::U16 | Width::K | Width::KInt => chunk.read_u16(at) as u32,
                 Width::U32 => chunk.read_u32(at),
             };
             operands.push(value);

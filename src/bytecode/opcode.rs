@@ -3,7 +3,8 @@
 //! all come from the one table below.
 //!
 //! Operands follow the opcode byte, little-endian. `K` operands (`u16`)
-//! index the constant pool, and `Chunk::verify` checks them against it;
+//! index the constant pool, and `Chunk::verify` checks them against it
+//! (and that a `KInt` one names an int);
 //! other `u16` operands index a frame's locals, the globals, or a chunk's
 //! patterns and nested functions, or count; `u32` operands are absolute
 //! jump targets.
@@ -14,13 +15,15 @@ pub enum Width {
     U16,
     /// A `u16` index into the chunk's constants.
     K,
+    /// A `u16` index into the chunk's constants, where an int is.
+    KInt,
     U32,
 }
 
 impl Width {
     pub const fn bytes(self) -> usize {
         match self {
-            Width::U16 | Width::K => 2,
+            Width::U16 | Width::K | Width::KInt => 2,
             Width::U32 => 4,
         }
     }
@@ -142,9 +145,9 @@ opcodes! {
     /// [a b] -> [a%b]
     Rem = "REM" [];
     /// [a] -> [a+k]  add constant k (an int literal on the right of `+`)
-    AddConst = "ADD_CONST" [K];
+    AddConst = "ADD_CONST" [KInt];
     /// [a] -> [a-k]  subtract constant k (an int literal on the right of `-`)
-    SubConst = "SUB_CONST" [K];
+    SubConst = "SUB_CONST" [KInt];
     /// [a] -> [-a]
     Neg = "NEG" [];
     /// [a] -> [not a]
@@ -217,18 +220,18 @@ opcodes! {
     CallList = "CALL_LIST" [];
     /// [] -> [local s + k]  a local plus constant k (`n + 1`, GET_LOCAL and
     /// ADD_CONST in one)
-    LocalAddConst = "LOCAL_ADD_CONST" [U16, K];
+    LocalAddConst = "LOCAL_ADD_CONST" [U16, KInt];
     /// [] -> [local s - k]  a local minus constant k (`n - 1`)
-    LocalSubConst = "LOCAL_SUB_CONST" [U16, K];
+    LocalSubConst = "LOCAL_SUB_CONST" [U16, KInt];
     /// [] -> []  jump to t unless local s < constant k (`if n < 2`:
     /// GET_LOCAL, CONST and LT_JUMP in one)
-    LtJumpLocal = "LT_JUMP_LOCAL" [U16, K, U32];
+    LtJumpLocal = "LT_JUMP_LOCAL" [U16, KInt, U32];
     /// [] -> []  jump to t unless local s <= constant k
-    LeJumpLocal = "LE_JUMP_LOCAL" [U16, K, U32];
+    LeJumpLocal = "LE_JUMP_LOCAL" [U16, KInt, U32];
     /// [] -> []  jump to t unless local s > constant k
-    GtJumpLocal = "GT_JUMP_LOCAL" [U16, K, U32];
+    GtJumpLocal = "GT_JUMP_LOCAL" [U16, KInt, U32];
     /// [] -> []  jump to t unless local s >= constant k
-    GeJumpLocal = "GE_JUMP_LOCAL" [U16, K, U32];
+    GeJumpLocal = "GE_JUMP_LOCAL" [U16, KInt, U32];
     /// [] -> (return local s to the caller: a GET_LOCAL that a RETURN, or
     /// a JUMP to one, follows; the instruction after it stays, for the
     /// jumps that reach it)

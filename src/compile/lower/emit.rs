@@ -19,9 +19,9 @@ impl Compiler<'_> {
         let at = f.chunk.emit(op, span);
         for (width, &value) in op.operands().iter().zip(operands) {
             match width {
-                crate::bytecode::opcode::Width::U16 | crate::bytecode::opcode::Width::K => {
-                    f.chunk.emit_u16(value as u16)
-                }
+                crate::bytecode::opcode::Width::U16
+                | crate::bytecode::opcode::Width::K
+                | crate::bytecode::opcode::Width::KInt => f.chunk.emit_u16(value as u16),
                 crate::bytecode::opcode::Width::U32 => f.chunk.emit_u32(value),
             }
         }

@@ -531,11 +531,19 @@ impl Vm {
             // per call.
             let closure: &Closure = unsafe { &*next };
             let chunk = &closure.proto.chunk;
-            let code = &chunk.code[..];
+            // The running instruction is at `pc`, a pointer into the code
+            // (an offset from the code's start, kept beside it, was one
+            // more register, and the start was spilled to memory and
+            // loaded again at every instruction).
+            let code: *const u8 = chunk.code.as_ptr();
+            debug_assert!(ip < chunk.code.len(), "a frame resumes inside its code");
+            // SAFETY: `ip` starts an instruction of verified code (the
+            // frame's entry, or where a call left it).
+            let mut pc = unsafe { code.add(ip) };
             let consts = &chunk.consts[..];
             loop {
-                let at = ip;
-                let byte = read_u8(code, at);
+                let at = pc;
+                let byte = read_u8(at, 0);
                 // SAFETY: see below; said to the optimizer, it drops the
                 // jump table's range check (two instructions on every one).
                 unsafe { std::hint::assert_unchecked((byte as usize) < Op::ALL.len()) };
@@ -550,7 +558,9 @@ impl Vm {
                 macro_rules! step {
                     ($sized:expr) => {{
                         debug_assert_eq!(op.size(), $sized.size(), "{op:?}");
-                        ip = at + const { $sized.size() };
+                        // SAFETY: verified code: the instruction is inside
+                        // the code, and the last one does not fall through.
+                        pc = unsafe { at.add(const { $sized.size() }) };
                     }};
                 }
                 // The fused and arithmetic instructions, one arm each (a
@@ -568,7 +578,7 @@ impl Vm {
                                 continue;
                             }
                         }
-                        tri!(at, out!(self.binary(op)));
+                        tri!(offset(at, code), out!(self.binary(op)));
                     }};
                 }
                 macro_rules! compare {
@@ -581,21 +591,22 @@ impl Vm {
                             put!(sp - 1, Value::Bool(x $cmp y));
                             continue;
                         }
-                        tri!(at, out!(self.binary(op)));
+                        tri!(offset(at, code), out!(self.binary(op)));
                     }};
                 }
                 macro_rules! arith_const {
                     ($checked:ident, $plain:expr) => {{
                         step!(Op::AddConst);
-                        let k = konst(consts, read_u16(code, at + 1));
-                        if let (Value::Int(x), Const::Int(y)) = (slot!(sp - 1), k) {
-                            if let Some(v) = x.$checked(*y) {
+                        let y = int_konst(consts, read_u16(at, 1));
+                        if let Value::Int(x) = slot!(sp - 1) {
+                            if let Some(v) = x.$checked(y) {
                                 *x = v;
                                 continue;
                             }
                         }
+                        let k = konst(consts, read_u16(at, 1));
                         tri!(
-                            at,
+                            offset(at, code),
                             out!({
                                 self.stack.push(Value::of_const(k));
                                 self.binary($plain)
@@ -615,44 +626,46 @@ impl Vm {
                             sp -= 2;
                             x $cmp y
                         } else {
-                            tri!(at, out!(self.binary($plain)));
+                            tri!(offset(at, code), out!(self.binary($plain)));
                             let c = pop!();
                             let holds = c.is_truthy();
                             discard(c);
                             holds
                         };
                         if !holds {
-                            ip = read_u32(code, at + 1) as usize;
+                            pc = jump(code, read_u32(at, 1));
                         }
                     }};
                 }
                 macro_rules! local_arith_const {
                     ($checked:ident) => {{
                         step!(Op::LocalAddConst);
-                        let slot = base + read_u16(code, at + 1) as usize;
-                        let k = konst(consts, read_u16(code, at + 3));
+                        let slot = base + read_u16(at, 1) as usize;
+                        let y = int_konst(consts, read_u16(at, 3));
                         room!();
-                        if let (&Value::Int(x), Const::Int(y)) = (&*slot!(slot), k) {
-                            if let Some(v) = x.$checked(*y) {
+                        if let Value::Int(x) = *slot!(slot) {
+                            if let Some(v) = x.$checked(y) {
                                 push!(Value::Int(v));
                                 continue;
                             }
                         }
-                        tri!(at, out!(self.local_arith_const(op, slot, k)));
+                        let k = konst(consts, read_u16(at, 3));
+                        tri!(offset(at, code), out!(self.local_arith_const(op, slot, k)));
                     }};
                 }
                 macro_rules! compare_jump_local {
                     ($cmp:tt) => {{
                         step!(Op::LtJumpLocal);
-                        let slot = base + read_u16(code, at + 1) as usize;
-                        let k = konst(consts, read_u16(code, at + 3));
-                        let holds = if let (&Value::Int(x), &Const::Int(y)) = (&*slot!(slot), k) {
+                        let slot = base + read_u16(at, 1) as usize;
+                        let y = int_konst(consts, read_u16(at, 3));
+                        let holds = if let Value::Int(x) = *slot!(slot) {
                             x $cmp y
                         } else {
-                            tri!(at, out!(self.compare_local_const(op, slot, k)))
+                            let k = konst(consts, read_u16(at, 3));
+                            tri!(offset(at, code), out!(self.compare_local_const(op, slot, k)))
                         };
                         if !holds {
-                            ip = read_u32(code, at + 5) as usize;
+                            pc = jump(code, read_u32(at, 5));
                         }
                     }};
                 }
@@ -660,8 +673,12 @@ impl Vm {
                     Op::Const => {
                         step!(Op::Const);
                         room!();
-                        match *konst(consts, read_u16(code, at + 1)) {
+                        match *konst(consts, read_u16(at, 1)) {
                             Const::Int(n) => push!(Value::Int(n)),
+                            // The callee of most native calls (`push(…)`).
+                            Const::Native { index, .. } => {
+                                push!(Value::Native(&super::natives::NATIVES[index as usize]))
+                            }
                             ref k => out!(self.push_const(k)),
                         }
                     }
@@ -686,13 +703,13 @@ impl Vm {
                     }
                     Op::PopN => {
                         step!(Op::PopN);
-                        let n = sp.saturating_sub(read_u16(code, at + 1) as usize);
+                        let n = sp.saturating_sub(read_u16(at, 1) as usize);
                         debug_assert!(n >= base, "POP_N below the frame's locals");
                         truncate!(n);
                     }
                     Op::GetLocal => {
                         step!(Op::GetLocal);
-                        let slot = base + read_u16(code, at + 1) as usize;
+                        let slot = base + read_u16(at, 1) as usize;
                         room!();
                         // Ints are most locals: written straight into the
                         // new slot; the rest out of line, so that no
@@ -706,27 +723,36 @@ impl Vm {
                     Op::SetLocal => {
                         step!(Op::SetLocal);
                         let v = pop!();
-                        *slot!(base + read_u16(code, at + 1) as usize) = v;
+                        *slot!(base + read_u16(at, 1) as usize) = v;
                     }
                     Op::GetGlobal => {
                         step!(Op::GetGlobal);
                         room!();
-                        // A function (the callee of most calls) or an int
-                        // in line, the rest out of line (see GET_LOCAL).
-                        match &self.globals[read_u16(code, at + 1) as usize] {
+                        // A function (the callee of most calls), an int, a
+                        // list or an action (`call(inc, i)`) in line, the
+                        // rest out of line (see GET_LOCAL).
+                        match &self.globals[read_u16(at, 1) as usize] {
                             Value::Func(f) => {
                                 let f = Rc::clone(f);
                                 push!(Value::Func(f));
                             }
                             &Value::Int(n) => push!(Value::Int(n)),
-                            _ => out!(self.push_global(read_u16(code, at + 1) as usize)),
+                            Value::List(l) => {
+                                let l = Rc::clone(l);
+                                push!(Value::List(l));
+                            }
+                            Value::Action(a) => {
+                                let a = Rc::clone(a);
+                                push!(Value::Action(a));
+                            }
+                            _ => out!(self.push_global(read_u16(at, 1) as usize)),
                         }
                     }
                     Op::SetGlobal => {
                         step!(Op::SetGlobal);
                         let v = pop!();
                         discard(std::mem::replace(
-                            &mut self.globals[read_u16(code, at + 1) as usize],
+                            &mut self.globals[read_u16(at, 1) as usize],
                             v,
                         ));
                     }
@@ -751,15 +777,15 @@ impl Vm {
                     Op::GeJumpLocal => compare_jump_local!(>=),
                     Op::Jump => {
                         step!(Op::Jump);
-                        let target = read_u32(code, at + 1) as usize;
-                        if target < ip {
-                            burn!(at);
+                        let target = jump(code, read_u32(at, 1));
+                        if target < pc {
+                            burn!(offset(at, code));
                         }
-                        ip = target;
+                        pc = target;
                     }
                     Op::RangeNext => {
                         step!(Op::RangeNext);
-                        let slot = base + read_u16(code, at + 1) as usize;
+                        let slot = base + read_u16(at, 1) as usize;
                         let end = slot!(slot + 1);
                         let end = if let Value::Int(end) = *end {
                             Some(end)
@@ -769,7 +795,7 @@ impl Vm {
                         match (slot!(slot), end) {
                             (Value::Int(i), Some(end)) => {
                                 if *i >= end {
-                                    ip = read_u32(code, at + 3) as usize;
+                                    pc = jump(code, read_u32(at, 3));
                                 } else {
                                     let v = *i;
                                     *i += 1;
@@ -779,7 +805,7 @@ impl Vm {
                             }
                             _ => {
                                 sync!();
-                                *op_ip = at;
+                                *op_ip = offset(at, code);
                                 return Err(range_bound_error(
                                     &self.stack[slot],
                                     &self.stack[slot + 1],
@@ -793,15 +819,15 @@ impl Vm {
                         let holds = c.is_truthy();
                         discard(c);
                         if !holds {
-                            ip = read_u32(code, at + 1) as usize;
+                            pc = jump(code, read_u32(at, 1));
                         }
                     }
                     Op::Call => {
                         step!(Op::Call);
-                        let argc = read_u16(code, at + 1) as usize;
+                        let argc = read_u16(at, 1) as usize;
                         // A script function with the right arity gets its
                         // frame here; everything else goes to `call_value`.
-                        burn!(at);
+                        burn!(offset(at, code));
                         let callee_at = sp.wrapping_sub(argc + 1);
                         if let Value::Func(callee) = slot!(callee_at) {
                             if callee.proto.arity == argc && fp < MAX_FRAMES {
@@ -819,7 +845,7 @@ impl Vm {
                                 // SAFETY: `0 < fp < capacity`: frame `fp - 1`
                                 // is the caller's, slot `fp` is free.
                                 unsafe {
-                                    (*fb.add(fp - 1)).ip = ip as u32;
+                                    (*fb.add(fp - 1)).ip = offset(pc, code) as u32;
                                     fb.add(fp).write(frame);
                                 }
                                 fp += 1;
@@ -829,7 +855,27 @@ impl Vm {
                                 continue 'frames;
                             }
                         }
-                        if tri!(at, out!(self.call_value(argc, Some(ip)))) {
+                        let resume = offset(pc, code);
+                        if let &mut Value::Native(native) = slot!(callee_at) {
+                            if (native.min..=native.max).contains(&argc)
+                                && !std::ptr::fn_addr_eq(native.func, TRY_CALL)
+                            {
+                                // SAFETY: the `argc` values above the callee
+                                // are the loop's (see `slot!`). A native gets
+                                // the host, not the machine: it cannot touch
+                                // the stack while it borrows them.
+                                let args = unsafe {
+                                    std::slice::from_raw_parts(sb.add(callee_at + 1), argc)
+                                };
+                                let result = (native.func)(&mut *self.host, args);
+                                let result = tri!(offset(at, code), result);
+                                truncate!(callee_at);
+                                // The callee's slot is free: room (`room!`).
+                                push!(result);
+                                continue;
+                            }
+                        }
+                        if tri!(offset(at, code), out!(self.call_value(argc, Some(resume)))) {
                             let frame = top_frame!();
                             (next, base) = (frame.closure, frame.base());
                             ip = 0;
@@ -838,11 +884,12 @@ impl Vm {
                     }
                     Op::CallList => {
                         step!(Op::CallList);
-                        burn!(at);
+                        burn!(offset(at, code));
+                        let resume = offset(pc, code);
                         let entered = out!(self
                             .spread_onto_stack()
-                            .and_then(|argc| self.call_value(argc, Some(ip))));
-                        if tri!(at, entered) {
+                            .and_then(|argc| self.call_value(argc, Some(resume))));
+                        if tri!(offset(at, code), entered) {
                             let frame = top_frame!();
                             (next, base) = (frame.closure, frame.base());
                             ip = 0;
@@ -860,7 +907,7 @@ impl Vm {
                         // The result: the top (the compiler leaves it above
                         // the locals), or RETURN_LOCAL's local.
                         let result_at = match op {
-                            Op::ReturnLocal => base + read_u16(code, at + 1) as usize,
+                            Op::ReturnLocal => base + read_u16(at, 1) as usize,
                             _ => sp.wrapping_sub(1),
                         };
                         // (Above the locals and below the top: verified.)
@@ -917,10 +964,46 @@ impl Vm {
                         base = frame.base();
                         continue 'frames;
                     }
-                    _ => {
-                        ip = at + op.size();
-                        if let Some(target) = tri!(at, out!(self.cold_op(op, at, closure, base))) {
-                            ip = target;
+                    // The rest, listed so that the match is exhaustive:
+                    // the jump table then needs no range check, and the
+                    // compiler copies the dispatch into each arm.
+                    Op::Dup
+                    | Op::Dup2
+                    | Op::PopUnder
+                    | Op::GetCell
+                    | Op::SetCell
+                    | Op::MakeCell
+                    | Op::GetUpval
+                    | Op::SetUpval
+                    | Op::Closure
+                    | Op::Div
+                    | Op::Rem
+                    | Op::Neg
+                    | Op::Not
+                    | Op::Eq
+                    | Op::Ne
+                    | Op::AndJump
+                    | Op::OrJump
+                    | Op::List
+                    | Op::Record
+                    | Op::Index
+                    | Op::SetIndex
+                    | Op::Field
+                    | Op::SetField
+                    | Op::Interp
+                    | Op::IterNext
+                    | Op::Match
+                    | Op::NoMatch
+                    | Op::Emit
+                    | Op::Extend => {
+                        // SAFETY: as in `step!`.
+                        pc = unsafe { at.add(op.size()) };
+                        let here = offset(at, code);
+                        if let Some(target) = tri!(
+                            offset(at, code),
+                            out!(self.cold_op(op, here, closure, base))
+                        ) {
+                            pc = jump(code, target as u32);
                         }
                     }
                 }
@@ -1091,29 +1174,42 @@ impl Vm {
 // instruction after it). The checks are debug
 // assertions here.
 
-/// The byte at `at` of verified code (see above).
+/// The byte `n` bytes past `at`, in verified code (see above).
 #[inline(always)]
-fn read_u8(code: &[u8], at: usize) -> u8 {
-    debug_assert!(at < code.len(), "code read past its end");
-    // SAFETY: `at` is inside verified code (see above).
-    unsafe { *code.get_unchecked(at) }
+fn read_u8(at: *const u8, n: usize) -> u8 {
+    // SAFETY: `at + n` is inside verified code (see above).
+    unsafe { *at.add(n) }
 }
 
-/// The `u16` operand at `at` of verified code (see above).
+/// The `u16` operand `n` bytes past `at`, in verified code (see above).
 #[inline(always)]
-fn read_u16(code: &[u8], at: usize) -> u16 {
-    debug_assert!(at + 2 <= code.len(), "operand read past the code's end");
+fn read_u16(at: *const u8, n: usize) -> u16 {
     // SAFETY: the operand lies inside its instruction, which lies inside
     // verified code (see above); `[u8; 2]` has no alignment.
-    u16::from_le_bytes(unsafe { *(code.as_ptr().add(at) as *const [u8; 2]) })
+    u16::from_le_bytes(unsafe { *(at.add(n) as *const [u8; 2]) })
 }
 
-/// The `u32` operand at `at` of verified code (see above).
+/// The `u32` operand `n` bytes past `at`, in verified code (see above).
 #[inline(always)]
-fn read_u32(code: &[u8], at: usize) -> u32 {
-    debug_assert!(at + 4 <= code.len(), "operand read past the code's end");
+fn read_u32(at: *const u8, n: usize) -> u32 {
     // SAFETY: as for `read_u16`.
-    u32::from_le_bytes(unsafe { *(code.as_ptr().add(at) as *const [u8; 4]) })
+    u32::from_le_bytes(unsafe { *(at.add(n) as *const [u8; 4]) })
+}
+
+/// Where a jump to `target` goes in the code that starts at `code`.
+#[inline(always)]
+fn jump(code: *const u8, target: u32) -> *const u8 {
+    // SAFETY: `Chunk::verify` checked that every jump target (and every
+    // place a cold instruction resumes at) starts an instruction.
+    unsafe { code.add(target as usize) }
+}
+
+/// The offset of `at` in the code that starts at `code` (for a frame's
+/// saved place and an error's).
+#[inline(always)]
+fn offset(at: *const u8, code: *const u8) -> usize {
+    // SAFETY: both point into the same code.
+    unsafe { at.offset_from(code) as usize }
 }
 
 /// Constant `i` of verified code: `Chunk::verify` checked every constant
@@ -1123,6 +1219,17 @@ fn konst(consts: &[Const], i: u16) -> &Const {
     debug_assert!((i as usize) < consts.len(), "constant {i} past the pool");
     // SAFETY: `i` is a constant operand of verified code (see above).
     unsafe { consts.get_unchecked(i as usize) }
+}
+
+/// The int of constant `i` of verified code, where the opcode table says
+/// `KInt`: `Chunk::verify` checked that the constant is an int.
+#[inline(always)]
+fn int_konst(consts: &[Const], i: u16) -> i64 {
+    match *konst(consts, i) {
+        Const::Int(n) => n,
+        // SAFETY: verified (see above).
+        _ => unsafe { std::hint::unreachable_unchecked() },
+    }
 }
 
 /// A stack slot read past the top: only a compiler bug makes one (the
