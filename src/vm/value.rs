@@ -27,11 +27,13 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(Str),
     /// Milliseconds.
     Duration(i64),
     /// Milliseconds since the Unix epoch.
     Time(i64),
+    // The scalars come first, so that `is_scalar` is one compare of the
+    // tag (the interpreter's RETURN asks it of every value it drops).
+    Str(Str),
     List(List),
     Record(Record),
     Func(Rc<Closure>),

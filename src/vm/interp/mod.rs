@@ -81,7 +81,10 @@ impl Vm {
         Vm {
             globals: Vec::new(),
             stack: Vec::with_capacity(256),
-            frames: Vec::with_capacity(64),
+            // Room for the deepest stack of frames at once (160 KiB of
+            // address space, touched as it is used), so that a CALL, which
+            // checks the depth anyway, need not check for room.
+            frames: Vec::with_capacity(MAX_FRAMES + 1),
             emitted: Vec::new(),
             host,
             fuel_limit: None,
@@ -160,6 +163,9 @@ impl Vm {
             }
             _ => return Err(call_arity_error(action, args.len())),
         };
+        if self.frames.len() >= MAX_FRAMES {
+            return Err(stack_overflow());
+        }
         // The callee's slot holds the body, as for any call.
         self.stack.push(Value::Func(body.clone()));
         for arg in args {
@@ -201,11 +207,7 @@ impl Vm {
                         ));
                 }
                 if self.frames.len() >= MAX_FRAMES {
-                    return Err(RuntimeError::new(
-                        codes::STACK_OVERFLOW,
-                        format!("stack overflow: more than {MAX_FRAMES} calls deep"),
-                    )
-                    .with_hint("is a recursion missing its base case?"));
+                    return Err(stack_overflow());
                 }
                 if let Some(ip) = caller_ip {
                     if let Some(frame) = self.frames.last_mut() {
@@ -730,7 +732,10 @@ impl Vm {
                         room!();
                         // A function (the callee of most calls), an int, a
                         // list or an action (`call(inc, i)`) in line, the
-                        // rest out of line (see GET_LOCAL).
+                        // rest out of line (see GET_LOCAL). (The rest copied
+                        // out of line instead, by `dup`, cost W1 4%: its
+                        // match jumps through a table, and W1's globals
+                        // alternate between a list and an action.)
                         match &self.globals[read_u16(at, 1) as usize] {
                             Value::Func(f) => {
                                 let f = Rc::clone(f);
@@ -838,11 +843,13 @@ impl Vm {
                                     let need = callee_at + 1 + callee.proto.chunk.max_stack;
                                     out!(self.make_room(need));
                                 }
-                                if fp == self.frames.capacity() {
-                                    out!(self.frames.reserve(64));
-                                }
+                                debug_assert!(fp < self.frames.capacity(), "room for frames");
                                 let fb = self.frames.as_mut_ptr();
-                                // SAFETY: `0 < fp < capacity`: frame `fp - 1`
+                                // SAFETY: `0 < fp < MAX_FRAMES < capacity`
+                                // (made in `Vm::new`; call_value and
+                                // call_action, which push frames besides,
+                                // stop at MAX_FRAMES too, and the `Vec`
+                                // never shrinks): frame `fp - 1`
                                 // is the caller's, slot `fp` is free.
                                 unsafe {
                                     (*fb.add(fp - 1)).ip = offset(pc, code) as u32;
@@ -1054,7 +1061,8 @@ impl Vm {
         self.push_in_room(v);
     }
 
-    /// GET_GLOBAL of anything but a function or an int, into room made.
+    /// GET_GLOBAL of the kinds the loop does not copy itself, into room
+    /// made.
     #[inline(never)]
     fn push_global(&mut self, index: usize) {
         let v = dup(&self.globals[index]);
@@ -1238,6 +1246,15 @@ fn int_konst(consts: &[Const], i: u16) -> i64 {
 #[inline(never)]
 fn stack_slot_bug(i: usize, len: usize) -> ! {
     panic!("compiler bug: stack slot {i} read with {len} values on the stack")
+}
+
+/// A call past [`MAX_FRAMES`] deep.
+fn stack_overflow() -> RuntimeError {
+    RuntimeError::new(
+        codes::STACK_OVERFLOW,
+        format!("stack overflow: more than {MAX_FRAMES} calls deep"),
+    )
+    .with_hint("is a recursion missing its base case?")
 }
 
 fn display_name(proto: &FnProto) -> String {
