@@ -666,10 +666,13 @@ fn stats_text(v: &Voyager, elapsed: std::time::Duration) -> String {
     out
 }
 
-/// What Rust's own start-up does for a `main` and the binary's C `main`
-/// does not get: standard streams that are closed are opened on
-/// `/dev/null`, and SIGPIPE is ignored (a write to a closed pipe is then an
-/// `EPIPE` error, which ends the process with status 141).
+/// What Rust's own start-up does for a `main`, for the binary's C `main`
+/// (see `src/main.rs`): standard streams that are closed are opened on
+/// `/dev/null`, SIGPIPE is ignored (a write to a closed pipe is then an
+/// `EPIPE` error, which ends the process with status 141), and a crash
+/// (SIGSEGV or SIGBUS: in practice, the stack overflowing) says so and
+/// ends with status 70, where Rust's start-up would have said "has
+/// overflowed its stack" and aborted.
 ///
 /// # Safety
 ///
@@ -680,8 +683,9 @@ pub unsafe fn prepare_process() {
         events: 0,
         revents: 0,
     });
-    // SAFETY: `fds` is three valid entries; open and signal are called with
-    // valid arguments, before any other thread exists.
+    // SAFETY: `fds` is three valid entries; open, signal, mmap, sigaltstack
+    // and sigaction are called with valid arguments, before any other
+    // thread exists.
     unsafe {
         if libc::poll(fds.as_mut_ptr(), 3, 0) >= 0 {
             for fd in fds.iter().filter(|f| f.revents & libc::POLLNVAL != 0) {
@@ -692,6 +696,46 @@ pub unsafe fn prepare_process() {
             }
         }
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        // The crash handler runs on a stack of its own: the stack that
+        // overflowed has no room left for it.
+        const ALT: usize = 64 << 10;
+        let alt = libc::mmap(
+            std::ptr::null_mut(),
+            ALT,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        if alt != libc::MAP_FAILED {
+            let stack = libc::stack_t {
+                ss_sp: alt,
+                ss_flags: 0,
+                ss_size: ALT,
+            };
+            if libc::sigaltstack(&stack, std::ptr::null_mut()) == 0 {
+                for signal in [libc::SIGSEGV, libc::SIGBUS] {
+                    let mut action: libc::sigaction = std::mem::zeroed();
+                    action.sa_sigaction = on_crash as extern "C" fn(libc::c_int) as usize;
+                    action.sa_flags = libc::SA_ONSTACK;
+                    libc::sigemptyset(&mut action.sa_mask);
+                    libc::sigaction(signal, &action, std::ptr::null_mut());
+                }
+            }
+        }
+    }
+}
+
+/// SIGSEGV or SIGBUS: says what most likely happened, and ends the process
+/// with the internal-error status.
+extern "C" fn on_crash(_signal: libc::c_int) {
+    const MESSAGE: &[u8] = b"error: internal error: the process crashed, most likely by \
+overflowing its stack (a value or a call nested too deep); this is a bug in Voyager: \
+please report it with the script\n";
+    // SAFETY: write and _exit are async-signal-safe.
+    unsafe {
+        libc::write(2, MESSAGE.as_ptr().cast(), MESSAGE.len());
+        libc::_exit(i32::from(exit::INTERNAL));
     }
 }
 

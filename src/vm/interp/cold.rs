@@ -201,7 +201,20 @@ impl Vm {
                 let parts = self.stack.split_off(self.stack.len() - a);
                 let mut s = String::new();
                 for part in &parts {
+                    // The memory limit holds here as for `+`: a string
+                    // that doubles itself by interpolation would otherwise
+                    // grow past it between two polls of the limit.
+                    let more = match part {
+                        Value::Str(p) => p.len(),
+                        _ => 0,
+                    };
+                    if crate::memory::exceeded(s.len() + more) {
+                        return Err(super::ops::memory_error());
+                    }
                     part.write_display(&mut s, false, 0);
+                }
+                if crate::memory::exceeded(s.len()) {
+                    return Err(super::ops::memory_error());
                 }
                 self.stack.push(Value::str(&s));
             }

@@ -10,9 +10,14 @@ action grow_list() {
   while true { xs = xs + xs }
 }
 action big_range() { len(range(0, 50000000)) }
+// Interpolation builds its string without a `+`: the limit holds there too.
+action grow_interpolated() {
+  let s = "ab"
+  while true { s = "{s}{s}" }
+}
 action ok() { print("the rest goes on") }
-conc([call(grow), call(grow_list), call(big_range), call(ok)])
+conc([call(grow), call(grow_list), call(big_range), call(grow_interpolated), call(ok)])
 // expect: the rest goes on
 // expect runtime error: E0211
 // stderr: out of memory: the program would use more than the limit of 64 MiB
-// stderr: 3 dead letter(s)
+// stderr: 4 dead letter(s)
