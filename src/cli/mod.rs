@@ -683,9 +683,9 @@ pub unsafe fn prepare_process() {
         events: 0,
         revents: 0,
     });
-    // SAFETY: `fds` is three valid entries; open, signal, mmap, sigaltstack
-    // and sigaction are called with valid arguments, before any other
-    // thread exists.
+    // SAFETY: `fds` is three valid entries; open, signal, mmap and
+    // sigaltstack are called with valid arguments, before any other thread
+    // exists.
     unsafe {
         if libc::poll(fds.as_mut_ptr(), 3, 0) >= 0 {
             for fd in fds.iter().filter(|f| f.revents & libc::POLLNVAL != 0) {
@@ -715,11 +715,7 @@ pub unsafe fn prepare_process() {
             };
             if libc::sigaltstack(&stack, std::ptr::null_mut()) == 0 {
                 for signal in [libc::SIGSEGV, libc::SIGBUS] {
-                    let mut action: libc::sigaction = std::mem::zeroed();
-                    action.sa_sigaction = on_crash as extern "C" fn(libc::c_int) as usize;
-                    action.sa_flags = libc::SA_ONSTACK;
-                    libc::sigemptyset(&mut action.sa_mask);
-                    libc::sigaction(signal, &action, std::ptr::null_mut());
+                    signals::handle(signal, on_crash, libc::SA_ONSTACK);
                 }
             }
         }

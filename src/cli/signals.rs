@@ -35,17 +35,23 @@ pub fn install() -> Arc<AtomicBool> {
         .get_or_init(|| Arc::new(AtomicBool::new(false)))
         .clone();
     for signal in [libc::SIGINT, libc::SIGTERM] {
-        // SAFETY: a zeroed sigaction with our handler (which does only
-        // async-signal-safe work) and an empty mask.
-        unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
-            action.sa_flags = libc::SA_RESTART;
-            libc::sigemptyset(&mut action.sa_mask);
-            libc::sigaction(signal, &action, std::ptr::null_mut());
-        }
+        handle(signal, on_signal, libc::SA_RESTART);
     }
     flag
+}
+
+/// Installs `handler` for `signal`, with `flags` and an empty mask. The
+/// handler must do only async-signal-safe work.
+pub fn handle(signal: libc::c_int, handler: extern "C" fn(libc::c_int), flags: libc::c_int) {
+    // SAFETY: a zeroed sigaction with the handler, the flags and an empty
+    // mask; the caller's handler is async-signal-safe.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = handler as usize;
+        action.sa_flags = flags;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(signal, &action, std::ptr::null_mut());
+    }
 }
 
 /// The signal that stopped the run, if one did.

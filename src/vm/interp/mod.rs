@@ -369,7 +369,7 @@ impl Vm {
         macro_rules! sync {
             () => {
                 // SAFETY: the first `sp` slots hold the stack's values
-                // (`sp` is at most the capacity: see `room!`), and the
+                // (`sp` is at most the capacity: see `push!`), and the
                 // first `fp` frames the frames (a CALL makes room first).
                 unsafe {
                     self.stack.set_len(sp);
@@ -434,24 +434,18 @@ impl Vm {
                 unsafe { &mut *sb.add(i) }
             }};
         }
-        // A push has room: a frame is entered with room for its
-        // `max_stack` values (`Vm::make_room`), which `Chunk::verify`
-        // found, and the stack's capacity never shrinks. `push!` writes a
-        // value straight into its slot: a value built first and moved was
-        // built in a stack temporary in two narrow stores and copied with
-        // one wide load, a store-forwarding stall (38% of fib's cycles
-        // once).
-        macro_rules! room {
-            () => {
-                debug_assert!(sp < self.stack.capacity(), "a push past max_stack");
-            };
-        }
-        // Pushes into room that `room!` (or a pop since) made.
+        // Pushes without a check for room: a frame is entered with room
+        // for its `max_stack` values (`Vm::make_room`), which
+        // `Chunk::verify` found, and the stack's capacity never shrinks.
+        // The value is written straight into its slot: a value built first
+        // and moved was built in a stack temporary in two narrow stores and
+        // copied with one wide load, a store-forwarding stall (38% of fib's
+        // cycles once).
         macro_rules! push {
             ($v:expr) => {{
-                debug_assert!(sp < self.stack.capacity(), "push without room");
-                // SAFETY: `sp` is below the capacity (see `room!`): the slot
-                // is allocated and unused.
+                debug_assert!(sp < self.stack.capacity(), "a push past max_stack");
+                // SAFETY: `sp` is below the capacity (above): the slot is
+                // allocated and unused.
                 unsafe { sb.add(sp).write($v) };
                 sp += 1;
             }};
@@ -644,7 +638,6 @@ impl Vm {
                         step!(Op::LocalAddConst);
                         let slot = base + read_u16(at, 1) as usize;
                         let y = int_konst(consts, read_u16(at, 3));
-                        room!();
                         if let Value::Int(x) = *slot!(slot) {
                             if let Some(v) = x.$checked(y) {
                                 push!(Value::Int(v));
@@ -674,7 +667,6 @@ impl Vm {
                 match op {
                     Op::Const => {
                         step!(Op::Const);
-                        room!();
                         match *konst(consts, read_u16(at, 1)) {
                             Const::Int(n) => push!(Value::Int(n)),
                             // The callee of most native calls (`push(…)`).
@@ -686,17 +678,14 @@ impl Vm {
                     }
                     Op::Nil => {
                         step!(Op::Nil);
-                        room!();
                         push!(Value::Nil);
                     }
                     Op::True => {
                         step!(Op::True);
-                        room!();
                         push!(Value::Bool(true));
                     }
                     Op::False => {
                         step!(Op::False);
-                        room!();
                         push!(Value::Bool(false));
                     }
                     Op::Pop => {
@@ -712,7 +701,6 @@ impl Vm {
                     Op::GetLocal => {
                         step!(Op::GetLocal);
                         let slot = base + read_u16(at, 1) as usize;
-                        room!();
                         // Ints are most locals: written straight into the
                         // new slot; the rest out of line, so that no
                         // arm builds its value in a shared temporary.
@@ -729,7 +717,6 @@ impl Vm {
                     }
                     Op::GetGlobal => {
                         step!(Op::GetGlobal);
-                        room!();
                         // A function (the callee of most calls), an int, a
                         // list or an action (`call(inc, i)`) in line, the
                         // rest out of line (see GET_LOCAL). (The rest copied
@@ -804,7 +791,6 @@ impl Vm {
                                 } else {
                                     let v = *i;
                                     *i += 1;
-                                    room!();
                                     push!(Value::Int(v));
                                 }
                             }
@@ -837,11 +823,9 @@ impl Vm {
                         if let Value::Func(callee) = slot!(callee_at) {
                             if callee.proto.arity == argc && fp < MAX_FRAMES {
                                 let frame = Frame::new(callee_at + 1, callee);
-                                if callee_at + 1 + callee.proto.chunk.max_stack
-                                    > self.stack.capacity()
-                                {
-                                    let need = callee_at + 1 + callee.proto.chunk.max_stack;
-                                    out!(self.make_room(need));
+                                let need = callee_at + 1 + callee.proto.chunk.max_stack;
+                                if need > self.stack.capacity() {
+                                    out!(self.grow_stack(need));
                                 }
                                 debug_assert!(fp < self.frames.capacity(), "room for frames");
                                 let fb = self.frames.as_mut_ptr();
@@ -877,7 +861,7 @@ impl Vm {
                                 let result = (native.func)(&mut *self.host, args);
                                 let result = tri!(offset(at, code), result);
                                 truncate!(callee_at);
-                                // The callee's slot is free: room (`room!`).
+                                // The callee's slot is free: room.
                                 push!(result);
                                 continue;
                             }
@@ -1020,25 +1004,32 @@ impl Vm {
 
     /// Makes room for a frame whose values reach up to `need` slots of the
     /// stack (its base plus its chunk's `max_stack`), before it is entered:
-    /// the hot loop's pushes do not check (see `room!`).
-    #[cold]
-    #[inline(never)]
+    /// the hot loop's pushes do not check (see `push!`).
+    #[inline(always)]
     fn make_room(&mut self, need: usize) {
         if need > self.stack.capacity() {
-            let len = self.stack.len();
-            // At least doubling, as a push would.
-            self.stack.reserve((need - len).max(len).max(64));
+            self.grow_stack(need);
         }
     }
 
-    /// Pushes `v` into room that the hot loop's `room!` (or a pop since) made.
+    /// [`Vm::make_room`] when the stack is too small.
+    #[cold]
+    #[inline(never)]
+    fn grow_stack(&mut self, need: usize) {
+        let len = self.stack.len();
+        // At least doubling, as a push would.
+        self.stack.reserve((need - len).max(len).max(64));
+    }
+
+    /// Pushes `v` into room made at the frame's entry (see `push!`).
     #[inline(always)]
     fn push_in_room(&mut self, v: Value) {
         let len = self.stack.len();
         debug_assert!(len < self.stack.capacity(), "push_in_room without room");
-        // SAFETY: every caller made room just before (`room!`, or a pop since
-        // the last push), so `len < capacity`: the slot is allocated and
-        // unused, and writing it then counting it is what `push` does. (No
+        // SAFETY: the running frame was entered with room for its
+        // `max_stack` values (see `push!`), so `len < capacity`: the slot
+        // is allocated and unused, and writing it then counting it is what
+        // `push` does. (No
         // fallback branch here: one that took `v` made LLVM build every
         // pushed value in a stack temporary again.)
         unsafe {
