@@ -259,3 +259,36 @@ fn ctrl_c_between_firings_ends_a_schedules_run_cleanly() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A crash (the SIGSEGV a stack overflow raises) ends with the
+/// internal-error status and says what most likely happened, not with a
+/// bare "Segmentation fault".
+#[test]
+fn a_crash_says_so_and_exits_70() {
+    let dir = std::env::temp_dir().join(format!("voyager-crash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let script = dir.join("spin.vy");
+    std::fs::write(&script, "let i = 0\nwhile true { i = i + 1 }\n").expect("write");
+    let child = Command::new(env!("CARGO_BIN_EXE_voyager"))
+        .arg("run")
+        .arg(&script)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("voyager starts");
+    // The handler is installed before the script is read.
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = i32::try_from(child.id()).expect("pid");
+    // SAFETY: signals the child process this test started.
+    unsafe {
+        libc::kill(pid, libc::SIGSEGV);
+    }
+    let out = child.wait_with_output().expect("voyager finishes");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(70), "stderr: {stderr}");
+    assert!(
+        stderr.contains("internal error: the process crashed"),
+        "stderr: {stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
